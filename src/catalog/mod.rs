@@ -1,0 +1,1 @@
+//! The curated catalog (TOML) and advisories (OSV JSON), and version ordering per ecosystem.

@@ -1,0 +1,9 @@
+//! patchwright: keeps container images and dependencies inside an organisation's security policy.
+//!
+//! The pipeline is pure in the middle (see DESIGN.md): `manifest` parses files into dependencies,
+//! `scan` matches them against the `catalog` and advisories, `policy` decides levels, `remedy`
+//! plans and verifies minimal edits, `render` turns results into text. I/O lives at the edges.
+
+pub mod catalog;
+pub mod manifest;
+pub mod model;

@@ -1,0 +1,479 @@
+//! The shared vocabulary of the pipeline: what a manifest yields (`Dependency`, `Fact`),
+//! what a scan reports (`Finding`), what a fix changes (`Edit`).
+//!
+//! Every type here is plain data: no I/O, no clock. Paths are repository-relative with `/`
+//! separators so the same finding reads the same on every machine and in the service.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Package ecosystems, named as OSV names them (plus `docker` for images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Ecosystem {
+    #[serde(rename = "crates.io")]
+    CratesIo,
+    #[serde(rename = "npm")]
+    Npm,
+    #[serde(rename = "PyPI")]
+    PyPI,
+    #[serde(rename = "Go")]
+    Go,
+    #[serde(rename = "docker")]
+    Docker,
+}
+
+impl Ecosystem {
+    pub const ALL: [Ecosystem; 5] = [
+        Ecosystem::CratesIo,
+        Ecosystem::Npm,
+        Ecosystem::PyPI,
+        Ecosystem::Go,
+        Ecosystem::Docker,
+    ];
+
+    /// The OSV spelling (`crates.io`, `npm`, `PyPI`, `Go`, `docker`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::Go => "Go",
+            Ecosystem::Docker => "docker",
+        }
+    }
+
+    /// Parses the OSV spelling, case-insensitively (`pypi`, `PyPI`, `crates.io`, `cargo`...).
+    pub fn parse(s: &str) -> Option<Ecosystem> {
+        match s.to_ascii_lowercase().as_str() {
+            "crates.io" | "cargo" | "crates" => Some(Ecosystem::CratesIo),
+            "npm" => Some(Ecosystem::Npm),
+            "pypi" | "pip" | "python" => Some(Ecosystem::PyPI),
+            "go" | "golang" => Some(Ecosystem::Go),
+            "docker" | "image" | "oci" => Some(Ecosystem::Docker),
+            _ => None,
+        }
+    }
+
+    /// Short, branch-name-safe slug.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Ecosystem::CratesIo => "cargo",
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::Go => "go",
+            Ecosystem::Docker => "docker",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A half-open byte range `[start, end)` into the original bytes of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        debug_assert!(start <= end);
+        Span { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The text this span covers in `source`, if the span fits it.
+    pub fn slice<'a>(&self, source: &'a str) -> Option<&'a str> {
+        source.get(self.start..self.end)
+    }
+}
+
+/// Where something is: a repository-relative file, a 1-based line and column, and when known the
+/// exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub span: Option<Span>,
+}
+
+impl Location {
+    pub fn new(file: impl Into<String>, line: u32, column: u32) -> Location {
+        Location {
+            file: file.into(),
+            line,
+            column,
+            span: None,
+        }
+    }
+
+    /// Builds a location from a byte span, computing line and column (both 1-based, column in
+    /// characters) from `source`.
+    pub fn from_span(file: impl Into<String>, source: &str, span: Span) -> Location {
+        let (line, column) = line_column(source, span.start);
+        Location {
+            file: file.into(),
+            line,
+            column,
+            span: Some(span),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `source`. Offsets past the end
+/// clamp to the end; offsets inside a multi-byte character count that character.
+pub fn line_column(source: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(source.len());
+    let before = &source.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line as u32, column as u32)
+}
+
+/// One piece of a text as written, after `ARG` substitution: either literal bytes of the file, or
+/// the value of a build argument (whose default, when it has one, is where an edit must go).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Segment {
+    /// The resolved text of this piece.
+    pub text: String,
+    pub source: SegmentSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SegmentSource {
+    /// Bytes written literally at `span`.
+    Literal { span: Span },
+    /// The value of `ARG name`. `default_span` covers the default value's text in the `ARG`
+    /// instruction (without quotes); `None` when the argument has no default in the file (it
+    /// comes from the build command line, or is a BuildKit platform argument), so it cannot be
+    /// edited here.
+    Arg {
+        name: String,
+        default_span: Option<Span>,
+    },
+}
+
+/// An image reference as it resolves, e.g. `registry.example.com:5000/team/app:1.2-alpine@sha256:…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ImageRef {
+    /// Registry host (with port) when written, e.g. `registry.example.com:5000`, `mcr.microsoft.com`.
+    pub registry: Option<String>,
+    /// Repository path as written, e.g. `node`, `team/app`, `dotnet/sdk`.
+    pub repository: String,
+    pub tag: Option<String>,
+    /// Full digest including the algorithm, e.g. `sha256:ab…`.
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Parses a resolved reference (`[registry/]repo[:tag][@digest]`). Returns `None` for an empty
+    /// or obviously malformed reference (whitespace, empty repository).
+    pub fn parse(reference: &str) -> Option<ImageRef> {
+        let reference = reference.trim();
+        if reference.is_empty() || reference.chars().any(char::is_whitespace) {
+            return None;
+        }
+        let (rest, digest) = match reference.split_once('@') {
+            Some((r, d)) if !d.is_empty() => (r, Some(d.to_string())),
+            Some(_) => return None,
+            None => (reference, None),
+        };
+        // A colon after the last slash separates the tag; a colon before it is a registry port.
+        let last_slash = rest.rfind('/');
+        let (name, tag) = match rest.rfind(':') {
+            Some(colon) if last_slash.is_none_or(|s| colon > s) => {
+                (&rest[..colon], Some(rest[colon + 1..].to_string()))
+            }
+            _ => (rest, None),
+        };
+        if name.is_empty() || tag.as_deref() == Some("") {
+            return None;
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, remainder))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_string()), remainder.to_string())
+            }
+            _ => (None, name.to_string()),
+        };
+        if repository.is_empty() {
+            return None;
+        }
+        Some(ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    /// The name as written, without tag or digest: `registry.example.com:5000/team/app`, `node`.
+    pub fn name(&self) -> String {
+        match &self.registry {
+            Some(r) => format!("{r}/{}", self.repository),
+            None => self.repository.clone(),
+        }
+    }
+
+    /// A canonical name for catalog matching: Docker Hub's implicit `docker.io/` and `library/`
+    /// are dropped, so `docker.io/library/node`, `library/node` and `node` are all `node`.
+    pub fn canonical_name(&self) -> String {
+        let registry = self
+            .registry
+            .as_deref()
+            .filter(|r| !matches!(*r, "docker.io" | "index.docker.io" | "registry-1.docker.io"));
+        let repository = if registry.is_none() {
+            self.repository
+                .strip_prefix("library/")
+                .unwrap_or(&self.repository)
+        } else {
+            &self.repository
+        };
+        match registry {
+            Some(r) => format!("{r}/{repository}"),
+            None => repository.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a version or tag can be changed in place.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum EditMode {
+    /// Replacing the text at the dependency's spans gives a valid file.
+    InPlace,
+    /// The file also records checksums or resolved URLs that only the package manager can
+    /// recompute: the fix is reported as needing a re-lock.
+    NeedsRelock { reason: String },
+}
+
+/// How a dependency got into the file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DependencyKind {
+    /// Declared by the project itself (requirements.txt, go.mod `require` without `// indirect`,
+    /// a package-lock entry that package.json names).
+    Direct,
+    /// Pulled in by another dependency.
+    Transitive,
+    /// A `FROM` image; `stage` is the stage index, `alias` its `AS` name, `final_stage` whether it
+    /// is the last stage (the one that ships).
+    BaseImage {
+        stage: usize,
+        alias: Option<String>,
+        final_stage: bool,
+    },
+    /// An image copied from with `COPY --from=image` (or `RUN --mount=from=image`).
+    CopySource { stage: usize },
+}
+
+/// Something a manifest depends on: a package at a version, or an image at a tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependency {
+    pub ecosystem: Ecosystem,
+    /// Package name as the ecosystem spells it; for images, [`ImageRef::name`].
+    pub name: String,
+    /// The version or tag, `None` when not written (an image without tag, an unpinned requirement).
+    pub version: Option<String>,
+    /// The pinned digest (`sha256:…`) of an image, when written.
+    pub digest: Option<String>,
+    pub kind: DependencyKind,
+    /// The location of the dependency's declaration (the `FROM` line, the lockfile entry).
+    pub location: Location,
+    /// Every span whose text is the version and must change together when it changes (a
+    /// package-lock v2 entry names the version twice; an image tag may come from an `ARG`).
+    /// Empty when the version cannot be edited in place (not written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub version_spans: Vec<Span>,
+    /// For images: the whole reference as written, piece by piece after `ARG` substitution, so a
+    /// fix can edit the literal or the `ARG` default that holds the text it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSite>,
+    pub edit_mode: EditMode,
+}
+
+/// Where an image reference lives in a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSite {
+    pub reference: ImageRef,
+    /// Concatenating the segments' `text` gives `reference.to_string()` exactly.
+    pub segments: Vec<Segment>,
+}
+
+/// Facts a manifest states that are not dependencies, but that policy cares about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "kebab-case")]
+pub enum Fact {
+    /// The user the final stage of a Dockerfile runs as. `user` is `None` when no `USER`
+    /// instruction applies (so the image's default, usually root); `location` is the `USER`
+    /// line, or the final `FROM` line when there is none.
+    FinalStageUser {
+        user: Option<String>,
+        location: Location,
+    },
+    /// An OS package install without pinned versions (`apt-get install curl`, `apk add git`).
+    UnpinnedOsPackages {
+        manager: String,
+        packages: Vec<String>,
+        location: Location,
+    },
+}
+
+/// A file that could not be read or parsed (in full or in part). Never fatal to a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FileError {
+    pub file: String,
+    /// 1-based; 0 when the error concerns the whole file (unreadable, not UTF-8).
+    pub line: u32,
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+/// What one manifest file yields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParsedManifest {
+    pub file: String,
+    pub dependencies: Vec<Dependency>,
+    pub facts: Vec<Fact>,
+    pub errors: Vec<FileError>,
+}
+
+/// The three levels of policy, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Info,
+    Warning,
+    Blocker,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Blocker => "blocker",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" | "note" => Some(Level::Info),
+            "warning" | "warn" => Some(Level::Warning),
+            "blocker" | "block" | "error" => Some(Level::Blocker),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Advisory severity, from the CVSS base score or the database's own label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Unknown,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// CVSS v3 qualitative rating of a base score.
+    pub fn from_score(score: f64) -> Severity {
+        match score {
+            s if s >= 9.0 => Severity::Critical,
+            s if s >= 7.0 => Severity::High,
+            s if s >= 4.0 => Severity::Medium,
+            s if s > 0.0 => Severity::Low,
+            _ => Severity::Unknown,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "medium" | "moderate" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            "unknown" | "none" => Some(Severity::Unknown),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Unknown => "unknown",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One replacement of bytes in one file: `span` in the original content becomes `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Edit {
+    pub file: String,
+    pub span: Span,
+    pub replacement: String,
+}
