@@ -2,8 +2,16 @@
 //!
 //! The pipeline is pure in the middle (see DESIGN.md): `manifest` parses files into dependencies,
 //! `scan` matches them against the `catalog` and advisories, `policy` decides levels, `remedy`
-//! plans and verifies minimal edits, `render` turns results into text. I/O lives at the edges.
+//! plans and verifies minimal edits, `render` turns results into text. I/O lives at the edges:
+//! `forge`, `store`, `service`.
 
 pub mod catalog;
+pub mod forge;
 pub mod manifest;
 pub mod model;
+pub mod policy;
+pub mod remedy;
+pub mod render;
+pub mod scan;
+pub mod service;
+pub mod store;

@@ -1,6 +1,14 @@
 //! File name → parser. Every parser is a pure function `(file, source) -> ParsedManifest` that
 //! never panics and turns malformed input into `FileError`s with a line.
 
+pub mod cargo_lock;
+pub mod dockerfile;
+pub mod go_mod;
+pub mod npm_lock;
+pub mod poetry_lock;
+pub mod requirements;
+pub mod yarn_lock;
+
 use crate::model::ParsedManifest;
 
 /// The kinds of file patchwright reads.
@@ -16,17 +24,91 @@ pub enum ManifestKind {
     GoSum,
 }
 
-/// Which parser reads the file at `path` (repository-relative, `/`-separated), judged by its name.
+impl ManifestKind {
+    pub const ALL: [ManifestKind; 8] = [
+        ManifestKind::Dockerfile,
+        ManifestKind::CargoLock,
+        ManifestKind::PackageLock,
+        ManifestKind::YarnLock,
+        ManifestKind::Requirements,
+        ManifestKind::PoetryLock,
+        ManifestKind::GoMod,
+        ManifestKind::GoSum,
+    ];
+}
+
+/// Which parser reads the file at `path` (repository-relative, `/`-separated), judged by its
+/// file name alone.
 pub fn detect(path: &str) -> Option<ManifestKind> {
-    let _ = path;
-    None
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let kind = match name {
+        "Cargo.lock" => ManifestKind::CargoLock,
+        "package-lock.json" | "npm-shrinkwrap.json" => ManifestKind::PackageLock,
+        "yarn.lock" => ManifestKind::YarnLock,
+        "poetry.lock" => ManifestKind::PoetryLock,
+        "go.mod" => ManifestKind::GoMod,
+        "go.sum" => ManifestKind::GoSum,
+        _ if is_dockerfile_name(name) => ManifestKind::Dockerfile,
+        _ if lower.starts_with("requirements") && lower.ends_with(".txt") => {
+            ManifestKind::Requirements
+        }
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// `Dockerfile`, `Containerfile`, `Dockerfile.<suffix>`, `<prefix>.Dockerfile` (and the
+/// lower-case spellings people use).
+fn is_dockerfile_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "dockerfile" | "containerfile")
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
 }
 
 /// Parses `source`, the content of `file`, as `kind`.
 pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
-    let _ = (kind, source);
-    ParsedManifest {
-        file: file.to_string(),
-        ..Default::default()
+    match kind {
+        ManifestKind::Dockerfile => dockerfile::parse(file, source),
+        ManifestKind::CargoLock => cargo_lock::parse(file, source),
+        ManifestKind::PackageLock => npm_lock::parse(file, source),
+        ManifestKind::YarnLock => yarn_lock::parse(file, source),
+        ManifestKind::Requirements => requirements::parse(file, source),
+        ManifestKind::PoetryLock => poetry_lock::parse(file, source),
+        ManifestKind::GoMod => go_mod::parse_go_mod(file, source),
+        ManifestKind::GoSum => go_mod::parse_go_sum(file, source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_file_name() {
+        let cases = [
+            ("Dockerfile", Some(ManifestKind::Dockerfile)),
+            ("src/cartservice/src/Dockerfile.debug", Some(ManifestKind::Dockerfile)),
+            ("deploy/api.Dockerfile", Some(ManifestKind::Dockerfile)),
+            ("Containerfile", Some(ManifestKind::Dockerfile)),
+            ("a/Cargo.lock", Some(ManifestKind::CargoLock)),
+            ("web/package-lock.json", Some(ManifestKind::PackageLock)),
+            ("yarn.lock", Some(ManifestKind::YarnLock)),
+            ("requirements.txt", Some(ManifestKind::Requirements)),
+            ("requirements-dev.txt", Some(ManifestKind::Requirements)),
+            ("poetry.lock", Some(ManifestKind::PoetryLock)),
+            ("go.mod", Some(ManifestKind::GoMod)),
+            ("go.sum", Some(ManifestKind::GoSum)),
+            ("package.json", None),
+            ("Cargo.toml", None),
+            ("README.md", None),
+            ("dockerfiles/readme.txt", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(detect(path), want, "{path}");
+        }
     }
 }

@@ -1,0 +1,1 @@
+//! Findings × org tiers × repository config × exceptions × now → levels. Pure.

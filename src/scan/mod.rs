@@ -1,0 +1,1 @@
+//! Dependencies × catalog × advisories → findings. Pure.

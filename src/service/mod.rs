@@ -1,0 +1,1 @@
+//! The GitHub App service (axum): webhooks, jobs, workers, scheduler, metrics.

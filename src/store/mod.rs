@@ -1,0 +1,1 @@
+//! Persistence (sqlx): SQLite by default, PostgreSQL when several replicas share the work.
