@@ -101,7 +101,7 @@ impl Span {
 
 /// Where something is: a repository-relative file, a 1-based line and column, and when known the
 /// exact bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
     pub line: u32,
@@ -149,7 +149,10 @@ pub fn line_column(source: &str, offset: usize) -> (u32, u32) {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line as u32, column as u32)
 }
 
@@ -476,4 +479,350 @@ pub struct Edit {
     pub file: String,
     pub span: Span,
     pub replacement: String,
+}
+
+/// Stable rule ids. Each finding names one; users refer to them in config and commands, so an id
+/// never changes meaning once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    VulnerableDependency,
+    VulnerableImage,
+    EolBaseImage,
+    UnapprovedBaseImage,
+    ImageTagNotPinned,
+    ImageDigestNotPinned,
+    RunsAsRoot,
+    UnpinnedOsPackages,
+    DependencyBelowMinimum,
+    DependencyBanned,
+    ExceptionExpired,
+    ExceptionUnused,
+}
+
+impl RuleId {
+    pub const ALL: [RuleId; 12] = [
+        RuleId::VulnerableDependency,
+        RuleId::VulnerableImage,
+        RuleId::EolBaseImage,
+        RuleId::UnapprovedBaseImage,
+        RuleId::ImageTagNotPinned,
+        RuleId::ImageDigestNotPinned,
+        RuleId::RunsAsRoot,
+        RuleId::UnpinnedOsPackages,
+        RuleId::DependencyBelowMinimum,
+        RuleId::DependencyBanned,
+        RuleId::ExceptionExpired,
+        RuleId::ExceptionUnused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::VulnerableDependency => "vulnerable-dependency",
+            RuleId::VulnerableImage => "vulnerable-image",
+            RuleId::EolBaseImage => "eol-base-image",
+            RuleId::UnapprovedBaseImage => "unapproved-base-image",
+            RuleId::ImageTagNotPinned => "image-tag-not-pinned",
+            RuleId::ImageDigestNotPinned => "image-digest-not-pinned",
+            RuleId::RunsAsRoot => "runs-as-root",
+            RuleId::UnpinnedOsPackages => "unpinned-os-packages",
+            RuleId::DependencyBelowMinimum => "dependency-below-minimum",
+            RuleId::DependencyBanned => "dependency-banned",
+            RuleId::ExceptionExpired => "exception-expired",
+            RuleId::ExceptionUnused => "exception-unused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuleId> {
+        RuleId::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// One line for README, SARIF rule metadata and `explain`.
+    pub fn description(self) -> &'static str {
+        match self {
+            RuleId::VulnerableDependency => {
+                "A package version is affected by a published advisory (OSV)."
+            }
+            RuleId::VulnerableImage => {
+                "A base image tag is listed as known-vulnerable in the catalog."
+            }
+            RuleId::EolBaseImage => "A base image tag is past its end of life.",
+            RuleId::UnapprovedBaseImage => {
+                "A base image, or its tag, is not on the catalog's approved list."
+            }
+            RuleId::ImageTagNotPinned => {
+                "An image has no tag or uses `latest`, so each build may get a different image."
+            }
+            RuleId::ImageDigestNotPinned => {
+                "An image is referenced by tag only; a digest pin makes builds reproducible."
+            }
+            RuleId::RunsAsRoot => "The final stage of a Dockerfile runs as root.",
+            RuleId::UnpinnedOsPackages => {
+                "OS packages are installed without versions (`apt-get install`, `apk add`)."
+            }
+            RuleId::DependencyBelowMinimum => {
+                "A dependency is below the catalog's minimum safe version."
+            }
+            RuleId::DependencyBanned => "A dependency version is banned by the catalog.",
+            RuleId::ExceptionExpired => {
+                "An exception in the repository config has expired and no longer suppresses."
+            }
+            RuleId::ExceptionUnused => {
+                "An exception in the repository config matched no finding; remove it or fix its id."
+            }
+        }
+    }
+
+    /// The level a finding of this rule gets when no tier, catalog date or severity says
+    /// otherwise.
+    pub fn default_level(self) -> Level {
+        match self {
+            RuleId::VulnerableDependency
+            | RuleId::VulnerableImage
+            | RuleId::EolBaseImage
+            | RuleId::DependencyBanned => Level::Blocker,
+            RuleId::UnapprovedBaseImage
+            | RuleId::ImageTagNotPinned
+            | RuleId::RunsAsRoot
+            | RuleId::DependencyBelowMinimum
+            | RuleId::ExceptionExpired => Level::Warning,
+            RuleId::ImageDigestNotPinned | RuleId::UnpinnedOsPackages | RuleId::ExceptionUnused => {
+                Level::Info
+            }
+        }
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An advisory as a finding cites it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvisoryRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_vector: Option<String>,
+    /// The versions that fix it, as the advisory states them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What kind of change a fix makes, for the risk statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Patch,
+    Minor,
+    Major,
+    /// A tag change that also changes the image variant (e.g. `alpine3.18` → `alpine3.20`).
+    Variant,
+    /// A different image or package altogether (the catalog's replacement).
+    Replacement,
+    /// Only the digest changes.
+    Digest,
+    /// Versions that cannot be compared (e.g. `lts` → `20.18.0`).
+    Unknown,
+}
+
+/// A planned fix for one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// The version, tag or reference now.
+    pub from: String,
+    /// The version, tag or reference after the fix.
+    pub to: String,
+    pub change: ChangeKind,
+    /// Minimal byte edits; empty when the fix needs a re-lock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// When the file cannot be edited without the package manager: the command to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relock: Option<String>,
+    /// Advisory ids (and rule ids) this fix clears.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clears: Vec<String>,
+    /// What the change itself risks or needs (variant change, go.sum refresh, digest kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// An exception that suppresses a finding, as the finding reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedException {
+    pub id: String,
+    pub reason: String,
+    pub owner: String,
+    pub expires: chrono::NaiveDate,
+    /// Where the exception is written (the repository config).
+    pub location: Location,
+}
+
+/// One thing that violates, or is worth noting under, the policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: RuleId,
+    /// The level the policy gives it (the rule's default until `policy` has run).
+    pub level: Level,
+    pub file: String,
+    pub line: u32,
+    #[serde(skip)]
+    pub location: Location,
+    /// What the finding is about, as a person would name it: `node:16-alpine`, `lodash@4.17.20`.
+    pub subject: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<Ecosystem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Advisory ids (preferred id first, aliases in `advisory_details`).
+    pub advisories: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory_details: Vec<AdvisoryRef>,
+    /// The highest severity among the cited advisories, or the catalog's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// A date from which the catalog says this finding blocks whatever the tier (end of life).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks_after: Option<chrono::NaiveDate>,
+    pub fix: Option<Fix>,
+    /// Why there is no fix, when there is none and one would be expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fix_reason: Option<String>,
+    /// Why the finding has its level (tier, severity threshold, catalog date, exception).
+    #[serde(default)]
+    pub level_reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+    /// The dependency the finding is about, for planning edits. Not part of the JSON contract.
+    #[serde(skip)]
+    pub dependency: Option<Box<Dependency>>,
+}
+
+impl Finding {
+    /// A finding at `location` with the rule's default level and nothing else filled in.
+    pub fn new(
+        rule: RuleId,
+        location: Location,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            level: rule.default_level(),
+            file: location.file.clone(),
+            line: location.line,
+            location,
+            subject: subject.into(),
+            message: message.into(),
+            ecosystem: None,
+            package: None,
+            version: None,
+            advisories: Vec::new(),
+            advisory_details: Vec::new(),
+            severity: None,
+            blocks_after: None,
+            fix: None,
+            no_fix_reason: None,
+            level_reason: String::new(),
+            exception: None,
+            dependency: None,
+        }
+    }
+
+    /// Whether the finding counts at its level (an exception suppresses it).
+    pub fn is_active(&self) -> bool {
+        self.exception.is_none()
+    }
+
+    /// Every id this finding answers to: the rule, the advisories and their aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.rule.as_str())
+            .chain(self.advisories.iter().map(String::as_str))
+            .chain(
+                self.advisory_details
+                    .iter()
+                    .flat_map(|a| a.aliases.iter().map(String::as_str)),
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for rule in RuleId::ALL {
+            let id = rule.as_str();
+            assert!(seen.insert(id), "duplicate rule id {id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
+            assert_eq!(RuleId::parse(id), Some(rule));
+            assert_eq!(serde_json::to_value(rule).unwrap(), serde_json::json!(id));
+            assert!(!rule.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn image_refs_parse_registry_port_tag_and_digest() {
+        let r =
+            ImageRef::parse("registry.example.com:5000/team/app:1.2-alpine@sha256:abc").unwrap();
+        assert_eq!(r.registry.as_deref(), Some("registry.example.com:5000"));
+        assert_eq!(r.repository, "team/app");
+        assert_eq!(r.tag.as_deref(), Some("1.2-alpine"));
+        assert_eq!(r.digest.as_deref(), Some("sha256:abc"));
+        assert_eq!(r.name(), "registry.example.com:5000/team/app");
+        assert_eq!(
+            r.to_string(),
+            "registry.example.com:5000/team/app:1.2-alpine@sha256:abc"
+        );
+
+        let r = ImageRef::parse("localhost:5000/app").unwrap();
+        assert_eq!(r.registry.as_deref(), Some("localhost:5000"));
+        assert_eq!(r.tag, None);
+
+        let r = ImageRef::parse("docker.io/library/node:20").unwrap();
+        assert_eq!(r.canonical_name(), "node");
+        assert_eq!(
+            ImageRef::parse("gloursdocker/docker")
+                .unwrap()
+                .canonical_name(),
+            "gloursdocker/docker"
+        );
+        assert_eq!(
+            ImageRef::parse("mcr.microsoft.com/dotnet/sdk:6.0")
+                .unwrap()
+                .canonical_name(),
+            "mcr.microsoft.com/dotnet/sdk"
+        );
+
+        for bad in ["", "node:", "a b", "node@", ":tag"] {
+            assert_eq!(ImageRef::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        let src = "ab\ncé d\n";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 3), (2, 1));
+        assert_eq!(line_column(src, 6), (2, 3));
+        assert_eq!(line_column(src, 999), (3, 1));
+    }
 }
