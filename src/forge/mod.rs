@@ -1,1 +1,4 @@
-//! One trait for the hosting side: GitHub (octocrab) and a local git repository (gix).
+//! The hosting side: a local checkout (walk, write, commit a branch with gix) and, for the
+//! service, GitHub.
+
+pub mod local;

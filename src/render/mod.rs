@@ -1,1 +1,33 @@
-//! All user-visible text: templates/ → PR body, comments, check-run summary, text, JSON, SARIF.
+//! All user-visible text: terminal text, JSON, SARIF, and the templated risk statement and PR
+//! body. Pure functions of a `Report` (and of a fix plan); nothing here does I/O.
+
+pub mod sarif;
+pub mod templates;
+pub mod text;
+
+use crate::report::Report;
+
+/// Output formats of `patchwright scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// Renders `report` in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text::report(report),
+        Format::Json => json(report),
+        Format::Sarif => sarif::report(report),
+    }
+}
+
+/// The JSON contract: `inventory`, `findings`, `errors` (plus `summary` and `provenance`).
+pub fn json(report: &Report) -> String {
+    // Serialising plain data structures with string keys cannot fail.
+    let mut out = serde_json::to_string_pretty(report).unwrap_or_default();
+    out.push('\n');
+    out
+}

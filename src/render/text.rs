@@ -1,0 +1,96 @@
+//! Terminal output: one block per finding, most severe first, with the fix and the reason for
+//! the level, so a reader never has to ask "why" or "what now".
+
+use crate::model::{ChangeKind, Finding, Level};
+use crate::report::Report;
+use std::fmt::Write;
+
+pub fn report(report: &Report) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "patchwright: {} files, {} dependencies · {} blocker(s) · {} warning(s) · {} info · {} excepted · {} fixable",
+        s.files, s.dependencies, s.blockers, s.warnings, s.info, s.excepted, s.fixable
+    );
+    for finding in &report.findings {
+        out.push('\n');
+        finding_block(&mut out, finding);
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\n{} file(s) could not be read in full:", report.errors.len());
+        for e in &report.errors {
+            let _ = writeln!(out, "  error: {e}");
+        }
+    }
+    out
+}
+
+fn level_label(finding: &Finding) -> &'static str {
+    if !finding.is_active() {
+        return "EXCEPTED";
+    }
+    match finding.level {
+        Level::Blocker => "BLOCKER",
+        Level::Warning => "WARNING",
+        Level::Info => "INFO",
+    }
+}
+
+fn finding_block(out: &mut String, f: &Finding) {
+    let _ = writeln!(
+        out,
+        "{:<8} {}  {}:{}  {}",
+        level_label(f),
+        f.rule,
+        f.file,
+        f.line,
+        f.subject
+    );
+    let _ = writeln!(out, "  {}", f.message);
+    for a in &f.advisory_details {
+        let score = a.cvss_score.map(|s| format!(" {s:.1}")).unwrap_or_default();
+        let aliases = if a.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", a.aliases.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  - {}{aliases}: {}{score} — {}",
+            a.id, a.severity, a.summary
+        );
+    }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(out, "  fix: {}", fix_line(fix));
+        for note in &fix.notes {
+            let _ = writeln!(out, "    note: {note}");
+        }
+    } else if let Some(why) = &f.no_fix_reason {
+        let _ = writeln!(out, "  no automatic fix: {why}");
+    }
+    if !f.level_reason.is_empty() {
+        let _ = writeln!(out, "  why {}: {}", f.level, f.level_reason);
+    }
+}
+
+/// `4.17.20 → 4.17.21 (patch)`, with the re-lock command when the file can't be edited.
+pub fn fix_line(fix: &crate::model::Fix) -> String {
+    let kind = change_label(fix.change);
+    match &fix.relock {
+        Some(cmd) => format!("{} → {} ({kind}); needs a re-lock: {cmd}", fix.from, fix.to),
+        None => format!("{} → {} ({kind})", fix.from, fix.to),
+    }
+}
+
+pub fn change_label(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Patch => "patch",
+        ChangeKind::Minor => "minor",
+        ChangeKind::Major => "major",
+        ChangeKind::Variant => "variant change",
+        ChangeKind::Replacement => "replacement",
+        ChangeKind::Digest => "digest only",
+        ChangeKind::Unknown => "version change",
+    }
+}
