@@ -1,0 +1,370 @@
+//! The loaded advisories: records that name the same issue merged into one advisory, indexed
+//! by package for matching.
+//!
+//! Matching order (cargo-deny's): withdrawn advisories are dropped, then the package name must
+//! match (normalised per ecosystem), then the version must be affected.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::catalog::name::normalize_name;
+use crate::catalog::osv::{Advisory, parse_record};
+use crate::catalog::version::Version;
+use crate::model::{Ecosystem, FileError};
+
+/// Advisories, ready to match.
+#[derive(Debug, Clone, Default)]
+pub struct AdvisoryDb {
+    /// Live advisories, sorted by id.
+    advisories: Vec<Advisory>,
+    /// Withdrawn ones, kept so that an exception naming one can be told so.
+    withdrawn: Vec<Advisory>,
+    by_package: HashMap<(Ecosystem, String), Vec<usize>>,
+    /// Upper-cased id or alias → (withdrawn?, index).
+    by_id: HashMap<String, (bool, usize)>,
+}
+
+impl AdvisoryDb {
+    pub fn empty() -> AdvisoryDb {
+        AdvisoryDb::default()
+    }
+
+    /// Loads every `*.json` below `path` (recursively; a single file works too). Unreadable or
+    /// invalid files become errors and are skipped; the rest load.
+    pub fn load_dir(path: &Path) -> (AdvisoryDb, Vec<FileError>) {
+        let (records, mut errors) = read_json_records(path);
+        let (db, parse_errors) = AdvisoryDb::from_json_records(&records);
+        errors.extend(parse_errors);
+        (db, errors)
+    }
+
+    /// Builds the database from `(file name, JSON text)` pairs. Pure.
+    pub fn from_json_records(records: &[(String, String)]) -> (AdvisoryDb, Vec<FileError>) {
+        let mut parsed = Vec::new();
+        let mut errors = Vec::new();
+        for (file, json) in records {
+            match parse_record(file, json) {
+                Ok(Some(advisory)) => parsed.push(advisory),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        (AdvisoryDb::from_advisories(parsed), errors)
+    }
+
+    /// Builds the database from records already read: withdrawn and live records are merged
+    /// separately (a retraction must not erase a live record's ranges, nor a live record revive
+    /// a retracted one).
+    pub fn from_advisories(records: Vec<Advisory>) -> AdvisoryDb {
+        let (withdrawn, live): (Vec<_>, Vec<_>) =
+            records.into_iter().partition(|a| a.withdrawn.is_some());
+        let mut db = AdvisoryDb {
+            advisories: merge_aliases(live),
+            withdrawn: merge_aliases(withdrawn),
+            ..AdvisoryDb::default()
+        };
+        for (i, advisory) in db.advisories.iter().enumerate() {
+            for affected in &advisory.affected {
+                let key = (affected.ecosystem, affected.normalized_name.clone());
+                let slot = db.by_package.entry(key).or_default();
+                if slot.last() != Some(&i) {
+                    slot.push(i);
+                }
+            }
+        }
+        for (is_withdrawn, list) in [(true, &db.withdrawn), (false, &db.advisories)] {
+            // Live entries are inserted last so they win over a withdrawn record's aliases.
+            for (i, advisory) in list.iter().enumerate() {
+                for id in advisory.ids() {
+                    db.by_id.insert(id.to_ascii_uppercase(), (is_withdrawn, i));
+                }
+            }
+        }
+        db
+    }
+
+    /// Live advisories that affect `name` at `version` in `eco`, sorted by id.
+    pub fn affecting(&self, eco: Ecosystem, name: &str, version: &Version) -> Vec<&Advisory> {
+        self.for_package(eco, name)
+            .into_iter()
+            .filter(|a| a.affects(eco, name, version))
+            .collect()
+    }
+
+    /// Live advisories that name the package at any version, sorted by id.
+    pub fn for_package(&self, eco: Ecosystem, name: &str) -> Vec<&Advisory> {
+        self.by_package
+            .get(&(eco, normalize_name(eco, name)))
+            .map(|ids| ids.iter().filter_map(|&i| self.advisories.get(i)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The advisory with this id or alias (case-insensitive). A live advisory is preferred; a
+    /// withdrawn one is returned when that is all there is (its `withdrawn` is set), so that
+    /// callers can say "withdrawn" rather than "unknown".
+    pub fn get(&self, id_or_alias: &str) -> Option<&Advisory> {
+        let (withdrawn, i) = *self.by_id.get(&id_or_alias.trim().to_ascii_uppercase())?;
+        if withdrawn {
+            self.withdrawn.get(i)
+        } else {
+            self.advisories.get(i)
+        }
+    }
+
+    /// Live advisories, sorted by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Advisory> {
+        self.advisories.iter()
+    }
+
+    /// Withdrawn advisories, sorted by id.
+    pub fn withdrawn(&self) -> impl Iterator<Item = &Advisory> {
+        self.withdrawn.iter()
+    }
+
+    /// The number of live advisories (after merging aliases).
+    pub fn len(&self) -> usize {
+        self.advisories.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.advisories.is_empty()
+    }
+
+    /// A short provenance line for PR bodies: the number of advisories and the newest
+    /// `modified` time among them, e.g. `68 advisories, newest modified 2024-05-01T12:00:00Z`.
+    /// The same data gives the same text, whatever the clock.
+    pub fn revision(&self) -> String {
+        let newest = self
+            .advisories
+            .iter()
+            .chain(&self.withdrawn)
+            .filter_map(|a| a.modified)
+            .max();
+        match newest {
+            Some(t) => format!(
+                "{} advisories, newest modified {}",
+                self.len(),
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+            None => format!("{} advisories", self.len()),
+        }
+    }
+}
+
+/// Reads every `*.json` file below `path`, sorted by path so that results do not depend on the
+/// file system's order. For combining several directories before
+/// [`AdvisoryDb::from_json_records`].
+pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    collect_json_files(path, &mut files, &mut errors);
+    files.sort();
+    let mut records = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        match std::fs::read_to_string(&file) {
+            Ok(text) => records.push((name, text)),
+            Err(e) => errors.push(FileError {
+                file: name,
+                line: 0,
+                message: format!("cannot read the advisory: {e}"),
+            }),
+        }
+    }
+    (records, errors)
+}
+
+fn collect_json_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
+    let io_error = |e: std::io::Error| FileError {
+        file: path.display().to_string(),
+        line: 0,
+        message: format!("cannot read the advisory directory: {e}"),
+    };
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return errors.push(io_error(e)),
+    };
+    if metadata.is_file() {
+        files.push(path.to_path_buf());
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(io_error(e)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                errors.push(io_error(e));
+                continue;
+            }
+        };
+        let child = entry.path();
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if is_dir && !hidden {
+            collect_json_files(&child, files, errors);
+        } else if child.extension().is_some_and(|e| e == "json") {
+            files.push(child);
+        }
+    }
+}
+
+/// Groups records that share an id or alias, directly or through a chain, and merges each
+/// group into one advisory.
+fn merge_aliases(records: Vec<Advisory>) -> Vec<Advisory> {
+    let mut parent: Vec<usize> = (0..records.len()).collect();
+    let mut owner: HashMap<String, usize> = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        for id in record.ids() {
+            match owner.get(&id.to_ascii_uppercase()) {
+                Some(&j) => union(&mut parent, i, j),
+                None => {
+                    owner.insert(id.to_ascii_uppercase(), i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<Advisory>> = BTreeMap::new();
+    for (i, record) in records.into_iter().enumerate() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(record);
+    }
+    let mut merged: Vec<Advisory> = groups.into_values().map(merge_group).collect();
+    merged.sort_by(|a, b| a.id.cmp(&b.id));
+    merged
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+/// The rank of an id as the advisory's name: the database native to the ecosystem first, then
+/// GHSA, then CVE, then anything else.
+fn id_rank(eco: Ecosystem, id: &str) -> u8 {
+    let native = match eco {
+        Ecosystem::CratesIo => "RUSTSEC-",
+        Ecosystem::Go => "GO-",
+        Ecosystem::PyPI => "PYSEC-",
+        Ecosystem::Npm => "GHSA-",
+        Ecosystem::Docker => "\0",
+    };
+    let id = id.to_ascii_uppercase();
+    if id.starts_with(native) {
+        0
+    } else if id.starts_with("GHSA-") {
+        1
+    } else if id.starts_with("CVE-") {
+        2
+    } else {
+        3
+    }
+}
+
+/// Merges one group. The ecosystem that decides the preferred id is the one most of the
+/// group's `affected` entries name. Severity: the highest CVSS score of the group (an issue is
+/// as bad as its worst reading), else the highest label.
+fn merge_group(mut group: Vec<Advisory>) -> Advisory {
+    if group.len() == 1 {
+        if let Some(only) = group.pop() {
+            return only;
+        }
+    }
+    let mut counts: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for a in group.iter().flat_map(|r| &r.affected) {
+        *counts.entry(a.ecosystem).or_default() += 1;
+    }
+    let eco = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map_or(Ecosystem::Npm, |(e, _)| *e);
+
+    let record_ids: Vec<String> = group.iter().map(|r| r.id.clone()).collect();
+    let mut names: Vec<String> = group
+        .iter()
+        .flat_map(|r| r.ids().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    let preferred = names
+        .iter()
+        .min_by_key(|n| (id_rank(eco, n), !record_ids.contains(n), n.as_str()))
+        .cloned()
+        .unwrap_or_default();
+
+    // The record that carries the preferred id (if one does) leads for the texts; the others
+    // follow in id order.
+    group.sort_by(|a, b| (a.id != preferred, &a.id).cmp(&(b.id != preferred, &b.id)));
+    let first_text = |pick: fn(&Advisory) -> &str| {
+        group
+            .iter()
+            .map(pick)
+            .find(|t| !t.is_empty())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let summary = first_text(|a| &a.summary);
+    let details = first_text(|a| &a.details);
+    let url = group.iter().find_map(|a| a.url.clone());
+    let informational = group.iter().find_map(|a| a.informational.clone());
+    let published = group.iter().filter_map(|a| a.published).min();
+    let modified = group.iter().filter_map(|a| a.modified).max();
+    let withdrawn = group.iter().filter_map(|a| a.withdrawn).max();
+    let scored = group
+        .iter()
+        .filter_map(|a| a.cvss_score.map(|s| (s, a)))
+        .max_by(|x, y| x.0.total_cmp(&y.0));
+    let (severity, cvss_score, cvss_vector) = match scored {
+        Some((score, a)) => (a.severity, Some(score), a.cvss_vector.clone()),
+        None => (
+            group
+                .iter()
+                .map(|a| a.severity)
+                .max()
+                .unwrap_or(crate::model::Severity::Unknown),
+            None,
+            None,
+        ),
+    };
+    let mut affected = Vec::new();
+    let mut sources = Vec::new();
+    for record in group {
+        for entry in record.affected {
+            if !affected.contains(&entry) {
+                affected.push(entry);
+            }
+        }
+        sources.extend(record.sources);
+    }
+    sources.sort();
+    sources.dedup();
+    let aliases = names.into_iter().filter(|n| *n != preferred).collect();
+    Advisory {
+        id: preferred,
+        aliases,
+        summary,
+        details,
+        published,
+        modified,
+        withdrawn,
+        url,
+        severity,
+        cvss_score,
+        cvss_vector,
+        informational,
+        affected,
+        sources,
+    }
+}

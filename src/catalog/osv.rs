@@ -1,0 +1,595 @@
+//! OSV records (https://ossf.github.io/osv-schema/) read once into trusted types: every version
+//! in a range is parsed in its ecosystem here, so matching never re-checks or fails.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::catalog::name::normalize_name;
+use crate::catalog::severity::{SeverityInfo, severity_of};
+use crate::catalog::version::{Version, parse_version};
+use crate::model::{Ecosystem, FileError, Severity};
+
+/// One advisory: a single OSV record, or several records that name the same issue merged (see
+/// [`AdvisoryDb`](super::advisory_db::AdvisoryDb)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advisory {
+    /// The preferred id (`RUSTSEC-…` for crates.io, `GO-…`, `PYSEC-…`, `GHSA-…` for npm; else
+    /// GHSA, else CVE).
+    pub id: String,
+    /// Every other id that names this issue, sorted.
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub details: String,
+    pub published: Option<DateTime<Utc>>,
+    pub modified: Option<DateTime<Utc>>,
+    /// Set when the database retracted the advisory; withdrawn advisories never match.
+    pub withdrawn: Option<DateTime<Utc>>,
+    /// The advisory's page: the first `ADVISORY` reference, else `database_specific.url`, else
+    /// the first `WEB` reference.
+    pub url: Option<String>,
+    pub severity: Severity,
+    pub cvss_score: Option<f64>,
+    pub cvss_vector: Option<String>,
+    /// RustSec's `informational` kind (`unmaintained`, `unsound`, `notice`): not a vulnerability
+    /// as such.
+    pub informational: Option<String>,
+    pub affected: Vec<Affected>,
+    /// The files the record(s) came from.
+    pub sources: Vec<String>,
+}
+
+/// One `affected[]` entry of an ecosystem we handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affected {
+    pub ecosystem: Ecosystem,
+    /// As the advisory writes it.
+    pub name: String,
+    /// As [`normalize_name`] gives it, for comparing.
+    pub normalized_name: String,
+    pub ranges: Vec<AffectedRange>,
+    /// The `versions[]` list, each parsed.
+    pub versions: Vec<Version>,
+}
+
+/// A `SEMVER` or `ECOSYSTEM` range; `GIT` ranges are dropped at load time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AffectedRange {
+    events: Vec<RangeEvent>,
+}
+
+/// One event of a range. `Introduced(None)` is `introduced: "0"`, the beginning of time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeEvent {
+    Introduced(Option<Version>),
+    Fixed(Version),
+    LastAffected(Version),
+    Limit(Version),
+}
+
+impl RangeEvent {
+    fn version(&self) -> Option<&Version> {
+        match self {
+            RangeEvent::Introduced(v) => v.as_ref(),
+            RangeEvent::Fixed(v) | RangeEvent::LastAffected(v) | RangeEvent::Limit(v) => Some(v),
+        }
+    }
+
+    /// At equal versions `introduced` goes first, so `introduced: X, fixed: X` is empty (as the
+    /// schema's evaluation gives it) and `introduced: X, last_affected: X` is `X` alone.
+    fn tie_rank(&self) -> u8 {
+        match self {
+            RangeEvent::Introduced(_) => 0,
+            RangeEvent::Fixed(_) | RangeEvent::LastAffected(_) => 1,
+            RangeEvent::Limit(_) => 2,
+        }
+    }
+}
+
+impl AffectedRange {
+    /// Builds a range, sorting its events by version as the OSV schema requires.
+    pub fn new(mut events: Vec<RangeEvent>) -> AffectedRange {
+        events.sort_by(|a, b| match (a.version(), b.version()) {
+            (None, None) => a.tie_rank().cmp(&b.tie_rank()),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => x.cmp(y).then(a.tie_rank().cmp(&b.tie_rank())),
+        });
+        AffectedRange { events }
+    }
+
+    /// The events, sorted by version.
+    pub fn events(&self) -> &[RangeEvent] {
+        &self.events
+    }
+
+    /// The OSV schema's evaluation: walking the sorted events, `introduced ≤ v` opens, `fixed ≤ v`
+    /// closes (fixed is exclusive), `last_affected < v` closes (inclusive); with `limit` events,
+    /// only versions below some limit can be affected.
+    pub fn contains(&self, version: &Version) -> bool {
+        let mut affected = false;
+        let mut limits = self
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                RangeEvent::Limit(l) => Some(l),
+                _ => None,
+            })
+            .peekable();
+        if limits.peek().is_some() && !limits.any(|l| version < l) {
+            return false;
+        }
+        for event in &self.events {
+            match event {
+                RangeEvent::Introduced(None) => affected = true,
+                RangeEvent::Introduced(Some(v)) if version >= v => affected = true,
+                RangeEvent::Fixed(v) if version >= v => affected = false,
+                RangeEvent::LastAffected(v) if version > v => affected = false,
+                _ => {}
+            }
+        }
+        affected
+    }
+
+    pub fn fixed(&self) -> impl Iterator<Item = &Version> {
+        self.events.iter().filter_map(|e| match e {
+            RangeEvent::Fixed(v) => Some(v),
+            _ => None,
+        })
+    }
+}
+
+impl Affected {
+    /// Whether this entry names `name` (compared in normalised form) in `eco`.
+    pub fn is_package(&self, eco: Ecosystem, name: &str) -> bool {
+        self.ecosystem == eco && self.normalized_name == normalize_name(eco, name)
+    }
+
+    /// Whether `version` is in a range or in the `versions[]` list.
+    pub fn contains(&self, version: &Version) -> bool {
+        version.is_of(self.ecosystem)
+            && (self.ranges.iter().any(|r| r.contains(version))
+                || self.versions.iter().any(|v| v == version))
+    }
+}
+
+impl Advisory {
+    /// Whether the advisory applies to `name` at `version` in `eco`. A withdrawn advisory never
+    /// applies.
+    pub fn affects(&self, eco: Ecosystem, name: &str, version: &Version) -> bool {
+        self.withdrawn.is_none()
+            && self
+                .affected
+                .iter()
+                .any(|a| a.is_package(eco, name) && a.contains(version))
+    }
+
+    /// Every `fixed` version for the package, sorted ascending, without duplicates.
+    pub fn fixed_versions(&self, eco: Ecosystem, name: &str) -> Vec<Version> {
+        let mut fixed: Vec<Version> = self
+            .affected
+            .iter()
+            .filter(|a| a.is_package(eco, name))
+            .flat_map(|a| a.ranges.iter().flat_map(|r| r.fixed().cloned()))
+            .collect();
+        fixed.sort();
+        fixed.dedup();
+        fixed
+    }
+
+    /// The id, then the aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
+    /// Whether `id` is this advisory's id or one of its aliases (case-insensitively: ids are
+    /// upper-case by convention but people type them otherwise).
+    pub fn is_named(&self, id: &str) -> bool {
+        self.ids().any(|own| own.eq_ignore_ascii_case(id.trim()))
+    }
+
+    pub fn severity_info(&self) -> SeverityInfo {
+        SeverityInfo {
+            severity: self.severity,
+            score: self.cvss_score,
+            vector: self.cvss_vector.clone(),
+        }
+    }
+}
+
+// ---- the wire format -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct RawRecord {
+    id: String,
+    #[serde(default)]
+    aliases: Option<Vec<String>>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    modified: Option<String>,
+    #[serde(default)]
+    withdrawn: Option<String>,
+    #[serde(default)]
+    references: Option<Vec<RawReference>>,
+    #[serde(default)]
+    severity: Option<Vec<RawSeverity>>,
+    #[serde(default)]
+    affected: Option<Vec<RawAffected>>,
+    #[serde(default)]
+    database_specific: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct RawReference {
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+}
+
+#[derive(Deserialize)]
+struct RawSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct RawAffected {
+    #[serde(default)]
+    package: Option<RawPackage>,
+    #[serde(default)]
+    ranges: Option<Vec<RawRange>>,
+    #[serde(default)]
+    versions: Option<Vec<String>>,
+    #[serde(default)]
+    severity: Option<Vec<RawSeverity>>,
+    #[serde(default)]
+    database_specific: Option<Value>,
+    #[serde(default)]
+    ecosystem_specific: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct RawPackage {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawRange {
+    #[serde(rename = "type")]
+    kind: String,
+    events: Vec<RawEvent>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    #[serde(default)]
+    introduced: Option<String>,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    last_affected: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+}
+
+/// Reads one OSV record. `Ok(None)` when none of its `affected` entries is in an ecosystem we
+/// handle (a Debian or Maven record): those are skipped without a word.
+///
+/// Errors carry the line: serde_json's for malformed JSON, the line of the offending value for
+/// a version that does not parse in its ecosystem.
+pub fn parse_record(file: &str, json: &str) -> Result<Option<Advisory>, FileError> {
+    let raw: RawRecord = serde_json::from_str(json).map_err(|e| FileError {
+        file: file.to_string(),
+        line: u32::try_from(e.line()).unwrap_or(u32::MAX),
+        message: format!("not a valid OSV record: {e}"),
+    })?;
+    let fail = |needle: &str, message: String| FileError {
+        file: file.to_string(),
+        line: line_of_value(json, needle),
+        message: format!("{}: {message}", raw.id),
+    };
+    if raw.id.trim().is_empty() {
+        return Err(fail("", "the record has an empty `id`".to_string()));
+    }
+
+    let mut affected = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut informational = None;
+    for raw_affected in raw.affected.iter().flatten() {
+        let Some(package) = &raw_affected.package else {
+            continue;
+        };
+        let Some(eco) = Ecosystem::parse(&package.ecosystem).filter(|e| *e != Ecosystem::Docker)
+        else {
+            continue;
+        };
+        if package.name.trim().is_empty() {
+            return Err(fail(
+                &package.ecosystem,
+                "an `affected[].package` has an empty `name`".to_string(),
+            ));
+        }
+        let mut ranges = Vec::new();
+        for raw_range in raw_affected.ranges.iter().flatten() {
+            match raw_range.kind.as_str() {
+                "SEMVER" | "ECOSYSTEM" => {}
+                "GIT" => continue,
+                other => {
+                    return Err(fail(
+                        other,
+                        format!(
+                            "unknown range type `{other}` for {} (expected SEMVER, ECOSYSTEM or GIT)",
+                            package.name
+                        ),
+                    ));
+                }
+            }
+            let mut events = Vec::new();
+            for raw_event in &raw_range.events {
+                let event = read_event(eco, raw_event).map_err(|(needle, message)| {
+                    fail(&needle, format!("{} {}: {message}", eco, package.name))
+                })?;
+                events.push(event);
+            }
+            ranges.push(AffectedRange::new(events));
+        }
+        let mut versions = Vec::new();
+        for text in raw_affected.versions.iter().flatten() {
+            let version = parse_version(eco, text).map_err(|e| {
+                fail(
+                    text,
+                    format!("{} {}: `versions` lists {e}", eco, package.name),
+                )
+            })?;
+            versions.push(version);
+        }
+        for extra in [
+            &raw_affected.database_specific,
+            &raw_affected.ecosystem_specific,
+        ] {
+            if let Some(label) = string_field(extra, "severity") {
+                labels.push(label);
+            }
+        }
+        if informational.is_none() {
+            informational = string_field(&raw_affected.database_specific, "informational");
+        }
+        for s in raw_affected.severity.iter().flatten() {
+            entries.push((s.kind.clone(), s.score.clone()));
+        }
+        affected.push(Affected {
+            ecosystem: eco,
+            name: package.name.trim().to_string(),
+            normalized_name: normalize_name(eco, &package.name),
+            ranges,
+            versions,
+        });
+    }
+    if affected.is_empty() {
+        return Ok(None);
+    }
+
+    let timestamp =
+        |field: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, FileError> {
+            match value {
+                None => Ok(None),
+                Some(text) => DateTime::parse_from_rfc3339(text.trim())
+                    .map(|t| Some(t.with_timezone(&Utc)))
+                    .map_err(|e| {
+                        fail(
+                            text,
+                            format!("`{field}` is `{text}`, not an RFC 3339 timestamp ({e})"),
+                        )
+                    }),
+            }
+        };
+    let published = timestamp("published", &raw.published)?;
+    let modified = timestamp("modified", &raw.modified)?;
+    let withdrawn = timestamp("withdrawn", &raw.withdrawn)?;
+
+    if let Some(label) = string_field(&raw.database_specific, "severity") {
+        labels.push(label);
+    }
+    for s in raw.severity.iter().flatten() {
+        entries.push((s.kind.clone(), s.score.clone()));
+    }
+    let severity = severity_of(
+        entries.iter().map(|(k, s)| (k.as_str(), s.as_str())),
+        labels.iter().map(String::as_str),
+    );
+
+    let references = raw.references.as_deref().unwrap_or_default();
+    let url = references
+        .iter()
+        .find(|r| r.kind == "ADVISORY")
+        .map(|r| r.url.clone())
+        .or_else(|| string_field(&raw.database_specific, "url"))
+        .or_else(|| {
+            references
+                .iter()
+                .find(|r| r.kind == "WEB")
+                .map(|r| r.url.clone())
+        });
+
+    let id = raw.id.trim().to_string();
+    let mut aliases: Vec<String> = raw
+        .aliases
+        .iter()
+        .flatten()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty() && *a != id)
+        .collect();
+    aliases.sort();
+    aliases.dedup();
+
+    Ok(Some(Advisory {
+        id,
+        aliases,
+        summary: raw.summary.clone().unwrap_or_default().trim().to_string(),
+        details: raw.details.clone().unwrap_or_default(),
+        published,
+        modified,
+        withdrawn,
+        url,
+        severity: severity.severity,
+        cvss_score: severity.score,
+        cvss_vector: severity.vector,
+        informational,
+        affected,
+        sources: vec![file.to_string()],
+    }))
+}
+
+/// One event; the error is `(the offending text, the message)`.
+fn read_event(eco: Ecosystem, raw: &RawEvent) -> Result<RangeEvent, (String, String)> {
+    let given: Vec<(&str, &String)> = [
+        ("introduced", &raw.introduced),
+        ("fixed", &raw.fixed),
+        ("last_affected", &raw.last_affected),
+        ("limit", &raw.limit),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    let [(kind, text)] = given.as_slice() else {
+        let needle = given
+            .first()
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default();
+        return Err((
+            needle,
+            "each range event must have exactly one of `introduced`, `fixed`, `last_affected`, `limit`"
+                .to_string(),
+        ));
+    };
+    if *kind == "introduced" && text.trim() == "0" {
+        return Ok(RangeEvent::Introduced(None));
+    }
+    let version =
+        parse_version(eco, text).map_err(|e| (text.to_string(), format!("`{kind}`: {e}")))?;
+    Ok(match *kind {
+        "introduced" => RangeEvent::Introduced(Some(version)),
+        "fixed" => RangeEvent::Fixed(version),
+        "last_affected" => RangeEvent::LastAffected(version),
+        _ => RangeEvent::Limit(version),
+    })
+}
+
+fn string_field(value: &Option<Value>, key: &str) -> Option<String> {
+    value
+        .as_ref()?
+        .get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The 1-based line of the first JSON string whose content is exactly `needle`, after the
+/// `"affected"` key when there is one (so a version quoted in `details` is not mistaken for the
+/// event). serde_json keeps no spans for values that parsed; this finds the value again. Line 1
+/// when it cannot be found.
+fn line_of_value(json: &str, needle: &str) -> u32 {
+    let quoted = serde_json::to_string(needle).unwrap_or_default();
+    let start = json.find("\"affected\"").unwrap_or(0);
+    let at = json
+        .get(start..)
+        .and_then(|rest| rest.find(&quoted))
+        .map(|i| i + start)
+        .or_else(|| json.find(&quoted));
+    match at {
+        Some(offset) => crate::model::line_column(json, offset).0,
+        None => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(events: &str) -> String {
+        format!(
+            r#"{{
+  "id": "TEST-1",
+  "modified": "2024-01-01T00:00:00Z",
+  "affected": [
+    {{
+      "package": {{"ecosystem": "npm", "name": "left-pad"}},
+      "ranges": [{{"type": "ECOSYSTEM", "events": {events}}}]
+    }}
+  ]
+}}"#
+        )
+    }
+
+    fn v(s: &str) -> Version {
+        parse_version(Ecosystem::Npm, s).unwrap()
+    }
+
+    #[test]
+    fn bad_versions_point_at_their_line() {
+        let json = record(
+            r#"[
+        {"introduced": "0"},
+        {"fixed": "1.2.x"}
+      ]"#,
+        );
+        let err = parse_record("a.json", &json).unwrap_err();
+        assert_eq!(err.line, 9);
+        assert!(
+            err.message
+                .starts_with("TEST-1: npm left-pad: `fixed`: `1.2.x` is not a valid npm version"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn malformed_json_keeps_serde_line() {
+        let err =
+            parse_record("a.json", "{\n  \"id\": \"X\",\n  \"affected\": [,]\n}").unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.message.starts_with("not a valid OSV record"));
+    }
+
+    #[test]
+    fn events_need_exactly_one_kind() {
+        let json = record(r#"[{"introduced": "0", "fixed": "1.0.0"}]"#);
+        let err = parse_record("a.json", &json).unwrap_err();
+        assert!(err.message.contains("exactly one of"), "{}", err.message);
+    }
+
+    #[test]
+    fn equal_introduced_and_fixed_is_empty() {
+        let range = AffectedRange::new(vec![
+            RangeEvent::Fixed(v("0.23.0")),
+            RangeEvent::Introduced(Some(v("0.23.0"))),
+        ]);
+        assert!(!range.contains(&v("0.23.0")));
+        assert!(!range.contains(&v("0.23.1")));
+    }
+
+    #[test]
+    fn limits_cap_the_range() {
+        let range = AffectedRange::new(vec![
+            RangeEvent::Introduced(None),
+            RangeEvent::Limit(v("2.0.0")),
+        ]);
+        assert!(range.contains(&v("1.9.9")));
+        assert!(!range.contains(&v("2.0.0")));
+    }
+
+    #[test]
+    fn other_ecosystems_are_skipped_silently() {
+        let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
+        assert_eq!(parse_record("d.json", json), Ok(None));
+    }
+}
