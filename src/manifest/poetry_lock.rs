@@ -1,11 +1,54 @@
 //! poetry.lock.
+//!
+//! Every `[[package]]` is reported as Transitive: poetry.lock does not record which packages
+//! pyproject.toml asks for. Packages whose `[package.source]` is a local `directory` are the
+//! project's own code (path dependencies) and are skipped; packages from a git repository, a
+//! URL, a file or a private index keep their PyPI name, which is what advisories are filed under.
+//!
+//! Every entry NeedsRelock: poetry.lock records file hashes per package and a content hash of
+//! pyproject.toml, which only Poetry recomputes.
 
-use crate::model::ParsedManifest;
+use super::cargo_lock::{LineIndex, LockFormat, package_tables, parse_document};
+use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest};
+
+const FORMAT: LockFormat = LockFormat {
+    name: "poetry.lock",
+    regenerate: "regenerate it with `poetry lock`",
+};
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
-    let _ = source;
-    ParsedManifest {
+    let mut out = ParsedManifest {
         file: file.to_string(),
         ..Default::default()
+    };
+    let mut lines = LineIndex::new(source);
+    let doc = parse_document(file, source, &lines, FORMAT, &mut out.errors);
+    let packages = package_tables(file, source, doc.get_ref(), &lines, FORMAT, &mut out.errors);
+    for package in packages {
+        let source_type = package
+            .table
+            .get("source")
+            .and_then(|s| s.get_ref().get("type"))
+            .and_then(|t| t.get_ref().as_str());
+        if source_type == Some("directory") {
+            continue;
+        }
+        let name = package.name;
+        out.dependencies.push(Dependency {
+            ecosystem: Ecosystem::PyPI,
+            name: name.to_string(),
+            version: Some(package.version.to_string()),
+            digest: None,
+            kind: DependencyKind::Transitive,
+            location: lines.location(file, package.name_span),
+            version_spans: package.version_span.into_iter().collect(),
+            image: None,
+            edit_mode: EditMode::NeedsRelock {
+                reason: format!(
+                    "poetry.lock records file hashes for each package: run `poetry update {name}`"
+                ),
+            },
+        });
     }
+    out
 }

@@ -1,11 +1,378 @@
-//! yarn.lock (v1).
+//! yarn.lock: the classic v1 format and the Berry (Yarn 2+) format.
+//!
+//! Both are blocks of the same shape: an unindented header naming the specs the entry satisfies,
+//! then indented fields. v1 writes `version "1.2.3"`, Berry (recognised by its `__metadata:`
+//! entry) writes YAML, `version: 1.2.3`. One Dependency per entry, not per spec.
+//!
+//! Entries that do not come from the npm registry are skipped: v1 entries whose range is a URL,
+//! a git or file reference; Berry entries whose `resolution` is not `npm:` (`workspace:` is the
+//! project itself; `patch:` entries repeat a package that also has its own `npm:` entry). An
+//! alias (`alias@npm:real-name@^1`) is reported under the real name.
+//!
+//! Direct or Transitive: yarn.lock does not record what package.json declares, so an entry is
+//! Direct when no entry lists its name under `dependencies` or `optionalDependencies`. That never
+//! calls a transitive package Direct, but misses a direct dependency that another package also
+//! depends on.
+//!
+//! Every entry NeedsRelock: the file records `resolved`/`integrity` (v1) or `checksum` (Berry).
 
-use crate::model::ParsedManifest;
+use std::collections::HashSet;
+
+use crate::model::{
+    Dependency, DependencyKind, Ecosystem, EditMode, FileError, Location, ParsedManifest, Span,
+};
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
-    let _ = source;
-    ParsedManifest {
+    let mut out = ParsedManifest {
         file: file.to_string(),
         ..Default::default()
+    };
+    let berry = source
+        .lines()
+        .any(|line| matches!(line.trim_end(), "__metadata:" | "\"__metadata\":"));
+    let (entries, errors) = read_entries(file, source);
+    out.errors = errors;
+
+    let required: HashSet<&str> = entries
+        .iter()
+        .flat_map(|entry| entry.requires.iter().map(String::as_str))
+        .collect();
+    for entry in &entries {
+        let Some(package) = entry.package(berry) else {
+            continue;
+        };
+        let Some(version) = &entry.version else {
+            out.errors.push(FileError {
+                file: file.to_string(),
+                line: entry.location.line,
+                message: format!(
+                    "the entry for `{}` has no `version`; regenerate yarn.lock with `yarn install`",
+                    entry.specs.first().map_or("", |s| s.text.as_str())
+                ),
+            });
+            continue;
+        };
+        let name = package.as_str();
+        let direct = !required.contains(name)
+            && !entry
+                .specs
+                .iter()
+                .any(|spec| spec_name(&spec.text).is_some_and(|alias| required.contains(alias)));
+        let reason = relock_reason(berry, direct, name);
+        out.dependencies.push(Dependency {
+            ecosystem: Ecosystem::Npm,
+            name: package.clone(),
+            version: Some(version.text.clone()),
+            digest: None,
+            kind: if direct {
+                DependencyKind::Direct
+            } else {
+                DependencyKind::Transitive
+            },
+            location: entry.location.clone(),
+            version_spans: version.span.into_iter().collect(),
+            image: None,
+            edit_mode: EditMode::NeedsRelock { reason },
+        });
     }
+    out
+}
+
+fn relock_reason(berry: bool, direct: bool, name: &str) -> String {
+    match (berry, direct) {
+        (false, true) => format!(
+            "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {name}@<fixed version>`"
+        ),
+        (false, false) => format!(
+            "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
+        ),
+        (true, true) => format!(
+            "yarn.lock records a `checksum` for each package: run `yarn up {name}@<fixed version>`"
+        ),
+        (true, false) => format!(
+            "yarn.lock records a `checksum` for each package: run `yarn up -R {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
+        ),
+    }
+}
+
+/// A string as written: its value and, when the raw text equals it, its span.
+#[derive(Debug, Clone)]
+struct Text {
+    text: String,
+    span: Option<Span>,
+}
+
+struct Entry {
+    specs: Vec<Text>,
+    location: Location,
+    version: Option<Text>,
+    resolution: Option<String>,
+    requires: Vec<String>,
+}
+
+impl Entry {
+    /// The registry package this entry installs, or `None` when it is not from the registry.
+    fn package(&self, berry: bool) -> Option<String> {
+        let first = self.specs.first()?;
+        let name = spec_name(&first.text)?;
+        if name == "__metadata" {
+            return None;
+        }
+        let range = &first.text[name.len() + 1..];
+        if berry {
+            let resolution = self.resolution.as_deref().unwrap_or(&first.text);
+            let resolved_name = spec_name(resolution)?;
+            let protocol = &resolution[resolved_name.len() + 1..];
+            return protocol
+                .starts_with("npm:")
+                .then(|| resolved_name.to_string());
+        }
+        if let Some(aliased) = range.strip_prefix("npm:") {
+            // `npm:real-name@^1`, or `npm:^1` for the same name.
+            return Some(spec_name(aliased).unwrap_or(name).to_string());
+        }
+        let registry_range = !(range.contains(':') || range.contains('/'));
+        registry_range.then(|| name.to_string())
+    }
+}
+
+/// The package name of a spec `name@range` (`@scope/name@range` for scoped packages).
+fn spec_name(spec: &str) -> Option<&str> {
+    let at = spec.get(1..)?.find('@')? + 1;
+    Some(&spec[..at])
+}
+
+fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut errors = Vec::new();
+    let mut field_indent: Option<usize> = None;
+    let mut block: Option<String> = None;
+    let mut offset = 0;
+    for (index, raw) in source.split('\n').enumerate() {
+        let start = offset;
+        offset += raw.len() + 1;
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.trim().is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let mut error = |message: String| {
+            errors.push(FileError {
+                file: file.to_string(),
+                line: number,
+                message,
+            });
+        };
+        if indent == 0 {
+            field_indent = None;
+            block = None;
+            let Some(header) = content.trim_end().strip_suffix(':') else {
+                error(format!(
+                    "`{}` is not an entry header: headers name the package specs and end with `:`, e.g. `\"lodash@^4.17.0\":`",
+                    content.trim_end()
+                ));
+                continue;
+            };
+            match split_specs(header, start) {
+                Ok(specs) if !specs.is_empty() => {
+                    let at = specs
+                        .first()
+                        .and_then(|s| s.span)
+                        .unwrap_or(Span::new(start, start));
+                    let column = source
+                        .get(start..at.start)
+                        .map_or(1, |s| s.chars().count() + 1);
+                    entries.push(Entry {
+                        specs,
+                        location: Location {
+                            file: file.to_string(),
+                            line: number,
+                            column: u32::try_from(column).unwrap_or(u32::MAX),
+                            span: Some(at),
+                        },
+                        version: None,
+                        resolution: None,
+                        requires: Vec::new(),
+                    });
+                }
+                Ok(_) => error(
+                    "an entry header must name at least one spec, e.g. `\"lodash@^4.17.0\":`"
+                        .to_string(),
+                ),
+                Err(message) => error(message),
+            }
+            continue;
+        }
+        let Some(entry) = entries.last_mut() else {
+            error(
+                "this indented line belongs to no entry: the file must start with an unindented entry header such as `\"lodash@^4.17.0\":`"
+                    .to_string(),
+            );
+            continue;
+        };
+        let content_start = start + indent;
+        let (key, value) = match field(content, content_start) {
+            Ok(field) => field,
+            Err(message) => {
+                error(message);
+                continue;
+            }
+        };
+        let field_level = *field_indent.get_or_insert(indent);
+        if indent > field_level {
+            if matches!(
+                block.as_deref(),
+                Some("dependencies" | "optionalDependencies")
+            ) {
+                entry.requires.push(key.text);
+            }
+            continue;
+        }
+        block = None;
+        match (key.text.as_str(), value) {
+            (name, None) => block = Some(name.to_string()),
+            ("version", Some(version)) => entry.version = Some(version),
+            ("resolution", Some(resolution)) => entry.resolution = Some(resolution.text),
+            _ => {}
+        }
+    }
+    (entries, errors)
+}
+
+/// Splits a header (`"a@^1", a@^1.2` or Berry's `"a@npm:^1, a@npm:^1.2"`) into its specs;
+/// `base` is the header's byte offset in the file.
+fn split_specs(header: &str, base: usize) -> Result<Vec<Text>, String> {
+    let mut specs = Vec::new();
+    let mut at = 0;
+    while at < header.len() {
+        let rest = &header[at..];
+        let trimmed = rest.trim_start_matches([' ', ',']);
+        at += rest.len() - trimmed.len();
+        if trimmed.is_empty() {
+            break;
+        }
+        let (item, consumed) = if trimmed.starts_with('"') {
+            let (text, len) = quoted(trimmed, base + at)?;
+            (text, len)
+        } else {
+            let len = trimmed.find(',').unwrap_or(trimmed.len());
+            let text = trimmed[..len].trim_end();
+            (
+                Text {
+                    text: text.to_string(),
+                    span: Some(Span::new(base + at, base + at + text.len())),
+                },
+                len,
+            )
+        };
+        at += consumed;
+        // Berry quotes the whole list as one string: split it again.
+        let mut offset = 0;
+        for part in item.text.split(", ") {
+            let text = part.trim();
+            let start = offset + (part.len() - part.trim_start().len());
+            offset += part.len() + 2;
+            if text.is_empty() {
+                continue;
+            }
+            let span = item
+                .span
+                .map(|s| Span::new(s.start + start, s.start + start + text.len()));
+            specs.push(Text {
+                text: text.to_string(),
+                span,
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// A double-quoted string at the start of `text`: its value, and how many bytes it took.
+fn quoted(text: &str, base: usize) -> Result<(Text, usize), String> {
+    let mut value = String::new();
+    let mut escaped = false;
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let raw = Span::new(base + 1, base + i);
+                let exact = !escaped;
+                return Ok((
+                    Text {
+                        text: value,
+                        span: exact.then_some(raw),
+                    },
+                    i + 1,
+                ));
+            }
+            '\\' => {
+                escaped = true;
+                match chars.next() {
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, 't')) => value.push('\t'),
+                    Some((_, other)) => value.push(other),
+                    None => break,
+                }
+            }
+            c => value.push(c),
+        }
+    }
+    Err(format!(
+        "`{text}` opens a `\"` that is never closed; regenerate yarn.lock with `yarn install`"
+    ))
+}
+
+/// A field line: `key value`, `key "value"` (v1), `key: value` (Berry), or `key:` opening a block.
+fn field(content: &str, base: usize) -> Result<(Text, Option<Text>), String> {
+    let content = content.trim_end();
+    let (key, mut at) = if content.starts_with('"') {
+        quoted(content, base)?
+    } else {
+        let end = content
+            .char_indices()
+            .find(|&(i, c)| {
+                c.is_whitespace()
+                    || (c == ':'
+                        && content[i + 1..]
+                            .chars()
+                            .next()
+                            .is_none_or(char::is_whitespace))
+            })
+            .map_or(content.len(), |(i, _)| i);
+        let text = &content[..end];
+        (
+            Text {
+                text: text.to_string(),
+                span: Some(Span::new(base, base + end)),
+            },
+            end,
+        )
+    };
+    if content[at..].starts_with(':') {
+        at += 1;
+    }
+    let rest = &content[at..];
+    let value = rest.trim_start();
+    at += rest.len() - value.len();
+    if value.is_empty() {
+        return Ok((key, None));
+    }
+    if value.starts_with('"') {
+        let (text, len) = quoted(value, base + at)?;
+        if !value[len..].trim().is_empty() {
+            return Err(format!(
+                "`{content}` has text after its quoted value; regenerate yarn.lock with `yarn install`"
+            ));
+        }
+        return Ok((key, Some(text)));
+    }
+    Ok((
+        key,
+        Some(Text {
+            text: value.to_string(),
+            span: Some(Span::new(base + at, base + at + value.len())),
+        }),
+    ))
 }

@@ -1,0 +1,191 @@
+//! The `[[package]]` tables that Cargo.lock and poetry.lock share, read with byte spans.
+//!
+//! Both formats are TOML whose `package` key is an array of tables with a `name` and a `version`;
+//! the format-specific fields (`source`, `dependencies`) are left in `table` for the caller.
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::lines::{LineIndex, exact_span};
+use crate::model::{FileError, Span};
+
+/// More syntax errors than this from one file are noise: the first ones say what to fix.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// What the caller says in messages: the file kind and how a person regenerates it.
+#[derive(Clone, Copy)]
+pub(crate) struct LockFormat {
+    /// e.g. "Cargo.lock".
+    pub(crate) name: &'static str,
+    /// e.g. "regenerate it with `cargo generate-lockfile`".
+    pub(crate) regenerate: &'static str,
+}
+
+pub(crate) struct PackageTable<'t, 'i> {
+    pub(crate) table: &'t DeTable<'i>,
+    pub(crate) name: &'t str,
+    pub(crate) name_span: Span,
+    pub(crate) version: &'t str,
+    /// `None` when the version's text in the file differs from its value (escapes).
+    pub(crate) version_span: Option<Span>,
+}
+
+/// Parses the document, turning syntax errors into `FileError`s. TOML recovery keeps the tables
+/// that parsed, so one bad line does not hide the rest of the file.
+pub(crate) fn parse_document<'i>(
+    file: &str,
+    source: &'i str,
+    lines: &LineIndex<'_>,
+    format: LockFormat,
+    errors: &mut Vec<FileError>,
+) -> Spanned<DeTable<'i>> {
+    let (doc, syntax_errors) = DeTable::parse_recoverable(source);
+    let mut seen_lines = Vec::new();
+    for error in syntax_errors {
+        let line = error.span().map_or(0, |span| lines.line(span.start));
+        if seen_lines.contains(&line) {
+            continue;
+        }
+        if seen_lines.len() == MAX_SYNTAX_ERRORS {
+            errors.push(FileError {
+                file: file.to_string(),
+                line: 0,
+                message: format!(
+                    "more TOML syntax errors follow; fix the ones above first, or {}",
+                    format.regenerate
+                ),
+            });
+            break;
+        }
+        seen_lines.push(line);
+        let detail = error.message().trim().replace('\n', "; ");
+        errors.push(FileError {
+            file: file.to_string(),
+            line,
+            message: format!(
+                "{} is not valid TOML here ({detail}); restore it from version control or {}",
+                format.name, format.regenerate
+            ),
+        });
+    }
+    doc
+}
+
+/// The text of a string value and, when its raw text equals it, the span inside the quotes.
+pub(crate) fn string_value<'t>(
+    source: &str,
+    value: &'t Spanned<DeValue<'_>>,
+) -> Option<(&'t str, Option<Span>)> {
+    let DeValue::String(text) = value.get_ref() else {
+        return None;
+    };
+    let raw = value.span();
+    let quote = if source
+        .get(raw.clone())
+        .is_some_and(|r| r.len() >= 6 && (r.starts_with("\"\"\"") || r.starts_with("'''")))
+    {
+        3
+    } else {
+        1
+    };
+    let inner = Span::new(
+        raw.start.saturating_add(quote),
+        raw.end.saturating_sub(quote).max(raw.start),
+    );
+    let inner = (inner.start <= inner.end)
+        .then(|| exact_span(source, inner, text))
+        .flatten();
+    Some((text.as_ref(), inner))
+}
+
+/// Every well-formed `[[package]]` table; malformed ones become errors naming their line.
+pub(crate) fn package_tables<'t, 'i>(
+    file: &str,
+    source: &str,
+    doc: &'t DeTable<'i>,
+    lines: &LineIndex<'_>,
+    format: LockFormat,
+    errors: &mut Vec<FileError>,
+) -> Vec<PackageTable<'t, 'i>> {
+    let Some(packages) = doc.get("package") else {
+        return Vec::new();
+    };
+    let DeValue::Array(items) = packages.get_ref() else {
+        errors.push(FileError {
+            file: file.to_string(),
+            line: lines.line(packages.span().start),
+            message: format!(
+                "`package` must be a list of `[[package]]` tables, found a {}; {}",
+                packages.get_ref().type_str(),
+                format.regenerate
+            ),
+        });
+        return Vec::new();
+    };
+    let mut tables = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let header_line = lines.line(item.span().start);
+        let mut problem = |message: String| {
+            errors.push(FileError {
+                file: file.to_string(),
+                line: header_line,
+                message,
+            });
+        };
+        let DeValue::Table(table) = item.get_ref() else {
+            problem(format!(
+                "`package` entries must be tables, found a {}; {}",
+                item.get_ref().type_str(),
+                format.regenerate
+            ));
+            continue;
+        };
+        let field = |key: &str| table.get(key).map(|v| (v, string_value(source, v)));
+        let (name, name_span) = match field("name") {
+            Some((_, Some((name, Some(span))))) if !name.trim().is_empty() => (name, span),
+            Some((_, Some((name, None)))) if !name.trim().is_empty() => {
+                // An escaped name still names the package; point at the whole value.
+                let span = table.get("name").map(|v| v.span()).unwrap_or_default();
+                (name, Span::new(span.start, span.end))
+            }
+            Some((value, _)) if !value.get_ref().is_str() => {
+                problem(format!(
+                    "`[[package]]` `name` must be a string, found a {}; {}",
+                    value.get_ref().type_str(),
+                    format.regenerate
+                ));
+                continue;
+            }
+            _ => {
+                problem(format!(
+                    "`[[package]]` has no `name`; {}",
+                    format.regenerate
+                ));
+                continue;
+            }
+        };
+        let (version, version_span) = match field("version") {
+            Some((_, Some((version, span)))) if !version.trim().is_empty() => (version, span),
+            Some((value, _)) if !value.get_ref().is_str() => {
+                problem(format!(
+                    "`{name}` has a `version` that is a {}, not a string like \"1.2.3\"; {}",
+                    value.get_ref().type_str(),
+                    format.regenerate
+                ));
+                continue;
+            }
+            _ => {
+                problem(format!("`{name}` has no `version`; {}", format.regenerate));
+                continue;
+            }
+        };
+        tables.push(PackageTable {
+            table,
+            name,
+            name_span,
+            version,
+            version_span,
+        });
+    }
+    tables
+}
