@@ -12,7 +12,7 @@
 //! Direct or Transitive: yarn.lock does not record what package.json declares, so an entry is
 //! Direct when no entry lists its name under `dependencies` or `optionalDependencies`. That never
 //! calls a transitive package Direct, but misses a direct dependency that another package also
-//! depends on.
+//! depends on, and calls an orphan entry (kept only by a `resolutions` override) Direct.
 //!
 //! Every entry NeedsRelock: the file records `resolved`/`integrity` (v1) or `checksum` (Berry).
 
