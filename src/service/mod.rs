@@ -1,1 +1,179 @@
-//! The GitHub App service (axum): webhooks, jobs, workers, scheduler, metrics.
+//! The GitHub App service (axum): webhooks, durable jobs and their workers, health, metrics.
+//!
+//! `serve` wires it together: the store (migrated at start), the HTTP router, and the job
+//! pool running the [`jobs::JobHandler`] it is given. The scan-and-fix handler plugs in there.
+
+pub mod clock;
+pub mod config;
+pub mod jobs;
+pub mod metrics;
+pub mod secret;
+pub mod telemetry;
+pub mod webhook;
+
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use clock::{Clock, SystemClock};
+use config::ServiceConfig;
+use jobs::{JobHandler, JobRunner, RetryPolicy, RunnerConfig};
+use metrics::Metrics;
+use secret::Secret;
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+use tower_http::trace::TraceLayer;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub webhook_secret: Secret,
+    /// The app's own login, `<slug>[bot]`: tells its PRs and comments apart.
+    pub bot_login: Arc<str>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    /// Notified when intake stores a job, so an idle pool starts it at once.
+    pub wake: Arc<Notify>,
+}
+
+/// The HTTP surface: `POST /webhook`, `GET /healthz`, `GET /metrics`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/webhook",
+            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES)),
+        )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    // Queue depth is read from the store, so every replica reports the shared queue.
+    match crate::store::jobs::count_by_state(state.store.pool()).await {
+        Ok(counts) => state.metrics.set_job_counts(&counts),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count jobs"),
+    }
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The runner settings a configuration asks for.
+pub fn runner_config(config: &ServiceConfig) -> RunnerConfig {
+    RunnerConfig {
+        workers: config.workers,
+        lease: config.job_lease,
+        retry: RetryPolicy {
+            max_attempts: config.job_max_attempts,
+            ..RetryPolicy::default()
+        },
+        shutdown_grace: config.shutdown_grace,
+        ..RunnerConfig::default()
+    }
+}
+
+/// Runs the GitHub App until SIGTERM or Ctrl-C: migrates the store, serves HTTP, runs the
+/// job pool with `handler`. On the signal it stops taking webhooks, lets running jobs finish
+/// for `shutdown-grace-seconds`, releases the rest to the queue, and returns.
+pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyhow::Result<()> {
+    telemetry::init(config.log_format);
+    config.check_files()?;
+    tracing::info!(
+        listen = %config.listen,
+        database = ?config.database_url,
+        workers = config.workers,
+        app_id = config.app_id,
+        "starting patchwright serve"
+    );
+    let connections = u32::try_from(config.workers).unwrap_or(64).saturating_add(4);
+    let store = Store::connect_with(config.database_url.expose(), connections).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = Arc::new(Metrics::new());
+    let wake = Arc::new(Notify::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let runner = Arc::new(JobRunner::new(
+        store.clone(),
+        handler,
+        Arc::clone(&clock),
+        runner_config(&config),
+        Arc::clone(&metrics),
+    ));
+    let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx.clone()));
+
+    let state = AppState {
+        store: store.clone(),
+        webhook_secret: config.webhook_secret.clone(),
+        bot_login: config.bot_login().into(),
+        clock,
+        metrics,
+        wake,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+    tracing::info!(address = %config.listen, "listening");
+    let mut http_stop = stop_rx.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = http_stop.wait_for(|s| *s).await;
+    });
+
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested");
+        let _ = stop_tx.send(true);
+    });
+    let served = server.await;
+    // Whatever ended the server, stop the pool too (aborting the signal task drops the
+    // sender, which the pool takes as the stop); then wait for it to release its jobs.
+    signal.abort();
+    drop(stop_rx);
+    pool.await?;
+    store.close().await;
+    served?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

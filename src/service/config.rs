@@ -1,0 +1,595 @@
+//! The service's configuration: a TOML file, overridden key by key by the environment.
+//!
+//! Loading happens in two stages (cargo-deny's habit): first every key is read with where it
+//! came from (file line and column, or environment variable), then each is validated into a
+//! type the rest of the service can trust. Every problem is collected, so one start-up names
+//! all of them: `config.toml:7:1: listen: invalid socket address "x"`.
+//! `config.example.toml` documents every key; a test keeps it in step with [`KEYS`].
+
+use crate::model::line_column;
+use crate::policy::OrgPolicy;
+use crate::service::secret::Secret;
+use crate::store::{Backend, redact_url};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every top-level key: its TOML name and the environment variable that overrides it.
+pub const KEYS: &[(&str, &str)] = &[
+    ("listen", "PATCHWRIGHT_LISTEN"),
+    ("app-id", "PATCHWRIGHT_APP_ID"),
+    ("app-slug", "PATCHWRIGHT_APP_SLUG"),
+    ("private-key-path", "PATCHWRIGHT_PRIVATE_KEY_PATH"),
+    ("webhook-secret", "PATCHWRIGHT_WEBHOOK_SECRET"),
+    ("github-api-url", "PATCHWRIGHT_GITHUB_API_URL"),
+    ("database-url", "DATABASE_URL"),
+    ("catalog-path", "PATCHWRIGHT_CATALOG_PATH"),
+    ("advisories-path", "PATCHWRIGHT_ADVISORIES_PATH"),
+    ("workers", "PATCHWRIGHT_WORKERS"),
+    ("max-open-fix-prs", "PATCHWRIGHT_MAX_OPEN_FIX_PRS"),
+    ("log-format", "PATCHWRIGHT_LOG_FORMAT"),
+    ("job-lease-seconds", "PATCHWRIGHT_JOB_LEASE_SECONDS"),
+    ("job-max-attempts", "PATCHWRIGHT_JOB_MAX_ATTEMPTS"),
+    ("shutdown-grace-seconds", "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS"),
+];
+
+/// The table that is not a plain key: the organisation's policy (tiers, SLAs).
+pub const POLICY_TABLE: &str = "policy";
+
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://patchwright.db?mode=rwc";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A database URL whose `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    /// The full URL, password included: for connecting, never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", redact_url(&self.0))
+    }
+}
+
+/// The validated configuration of `patchwright serve`.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub listen: SocketAddr,
+    pub app_id: u64,
+    /// The app's URL name; its commits and comments come from `<slug>[bot]`.
+    pub app_slug: String,
+    pub private_key_path: PathBuf,
+    pub webhook_secret: Secret,
+    /// Without a trailing `/`.
+    pub github_api_url: String,
+    pub database_url: DatabaseUrl,
+    pub catalog_path: PathBuf,
+    pub advisories_path: PathBuf,
+    pub workers: usize,
+    pub max_open_fix_prs: u32,
+    pub log_format: LogFormat,
+    pub job_lease: Duration,
+    pub job_max_attempts: u32,
+    pub shutdown_grace: Duration,
+    /// The `[policy]` table: tiers and SLAs, validated at start-up.
+    pub policy: OrgPolicy,
+}
+
+impl ServiceConfig {
+    /// The login the app acts as on GitHub.
+    pub fn bot_login(&self) -> String {
+        format!("{}[bot]", self.app_slug)
+    }
+}
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A key in the file, at a 1-based line and column.
+    File {
+        file: String,
+        line: u32,
+        column: u32,
+    },
+    /// The whole file (unreadable, or a key it lacks).
+    WholeFile { file: String },
+    Env { var: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File { file, line, column } => write!(f, "{file}:{line}:{column}"),
+            Origin::WholeFile { file } => f.write_str(file),
+            Origin::Env { var } => write!(f, "environment variable {var}"),
+        }
+    }
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub origin: Origin,
+    /// The key at fault, or empty for a file-level problem (TOML syntax).
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.origin, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.origin, self.key, self.message)
+        }
+    }
+}
+
+/// Everything wrong with a configuration, one problem a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A raw value before validation.
+#[derive(Debug, Clone)]
+enum Raw {
+    Str(String),
+    Int(i64),
+    /// Any other TOML type, named for the message.
+    Other(&'static str),
+}
+
+struct Found {
+    raw: Raw,
+    origin: Origin,
+}
+
+impl ServiceConfig {
+    /// Reads `path` (when given) and the process environment.
+    pub fn load(path: Option<&Path>) -> Result<ServiceConfig, ConfigError> {
+        let env = |var: &str| std::env::var(var).ok();
+        match path {
+            None => ServiceConfig::from_sources("(no config file)", None, env),
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    problems: vec![ConfigProblem {
+                        origin: Origin::WholeFile { file: name.clone() },
+                        key: String::new(),
+                        message: format!("cannot read the configuration file: {e}"),
+                    }],
+                })?;
+                ServiceConfig::from_sources(&name, Some(&text), env)
+            }
+        }
+    }
+
+    /// Builds the configuration from the text of file `file_name` (if any) and an environment
+    /// lookup; pure, so tests pass both in.
+    pub fn from_sources(
+        file_name: &str,
+        text: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ServiceConfig, ConfigError> {
+        let mut problems = Vec::new();
+        let file = match text {
+            Some(text) => read_file(file_name, text, &mut problems),
+            None => FileValues::default(),
+        };
+        if !problems.is_empty() {
+            // A file that does not parse says nothing reliable about any key.
+            return Err(ConfigError { problems });
+        }
+        let mut v = Values {
+            file_name,
+            file,
+            env: &env,
+            problems: Vec::new(),
+        };
+
+        let listen = v.parse("listen", Some(DEFAULT_LISTEN), |s| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| format!("invalid socket address {s:?}; write it as `0.0.0.0:3000`"))
+        });
+        let app_id = v.int("app-id", None, 1, i64::MAX);
+        let app_slug = v.parse("app-slug", None, |s| {
+            let ok = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if ok {
+                Ok(s.to_string())
+            } else {
+                Err(format!(
+                    "{s:?} is not an app slug: the lowercase name in the app's URL, e.g. `patchwright`"
+                ))
+            }
+        });
+        let private_key_path = v.path("private-key-path", None);
+        let webhook_secret = v.parse("webhook-secret", None, |s| {
+            if s.is_empty() {
+                Err("is empty: set the secret the GitHub App's webhook settings use".to_string())
+            } else {
+                Ok(Secret::new(s))
+            }
+        });
+        let github_api_url = v.parse("github-api-url", Some(DEFAULT_GITHUB_API_URL), |s| {
+            if s.starts_with("https://") || s.starts_with("http://") {
+                Ok(s.trim_end_matches('/').to_string())
+            } else {
+                Err(format!(
+                    "{s:?} is not an http(s) URL; GitHub Enterprise Server uses `https://HOST/api/v3`"
+                ))
+            }
+        });
+        let database_url = v.parse("database-url", Some(DEFAULT_DATABASE_URL), |s| {
+            Backend::from_url(s)
+                .map(|_| DatabaseUrl::new(s))
+                .map_err(|e| e.to_string())
+        });
+        let catalog_path = v.path("catalog-path", Some("catalog.toml"));
+        let advisories_path = v.path("advisories-path", Some("advisories"));
+        let workers = v.int("workers", Some(2), 1, 64);
+        let max_open_fix_prs = v.int("max-open-fix-prs", Some(5), 0, 1000);
+        let log_format = v.parse("log-format", Some("text"), |s| match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{s:?} is not a log format; use `text` or `json`")),
+        });
+        let job_lease = v.int("job-lease-seconds", Some(300), 10, 86_400);
+        let job_max_attempts = v.int("job-max-attempts", Some(8), 1, 100);
+        let shutdown_grace = v.int("shutdown-grace-seconds", Some(30), 0, 3_600);
+        let policy = v.policy();
+
+        let mut problems = v.problems;
+        problems.extend(v.file.unknown);
+        match (
+            listen,
+            app_id,
+            app_slug,
+            private_key_path,
+            webhook_secret,
+            github_api_url,
+            database_url,
+            catalog_path,
+            advisories_path,
+            workers,
+            max_open_fix_prs,
+            log_format,
+            job_lease,
+            job_max_attempts,
+            shutdown_grace,
+            policy,
+        ) {
+            (
+                Some(listen),
+                Some(app_id),
+                Some(app_slug),
+                Some(private_key_path),
+                Some(webhook_secret),
+                Some(github_api_url),
+                Some(database_url),
+                Some(catalog_path),
+                Some(advisories_path),
+                Some(workers),
+                Some(max_open_fix_prs),
+                Some(log_format),
+                Some(job_lease),
+                Some(job_max_attempts),
+                Some(shutdown_grace),
+                Some(policy),
+            ) if problems.is_empty() => Ok(ServiceConfig {
+                listen,
+                app_id: app_id.unsigned_abs(),
+                app_slug,
+                private_key_path,
+                webhook_secret,
+                github_api_url,
+                database_url,
+                catalog_path,
+                advisories_path,
+                workers: usize::try_from(workers).unwrap_or(1),
+                max_open_fix_prs: u32::try_from(max_open_fix_prs).unwrap_or(u32::MAX),
+                log_format,
+                job_lease: Duration::from_secs(job_lease.unsigned_abs()),
+                job_max_attempts: u32::try_from(job_max_attempts).unwrap_or(1),
+                shutdown_grace: Duration::from_secs(shutdown_grace.unsigned_abs()),
+                policy,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// Checks what only the file system can tell: the private key can be read.
+    pub fn check_files(&self) -> Result<(), ConfigError> {
+        match std::fs::metadata(&self.private_key_path) {
+            Ok(meta) if meta.is_file() => Ok(()),
+            Ok(_) => Err(self.file_problem("is not a file")),
+            Err(e) => Err(self.file_problem(&format!("cannot be read: {e}"))),
+        }
+    }
+
+    fn file_problem(&self, what: &str) -> ConfigError {
+        ConfigError {
+            problems: vec![ConfigProblem {
+                origin: Origin::WholeFile {
+                    file: "configuration".to_string(),
+                },
+                key: "private-key-path".to_string(),
+                message: format!("{} {what}", self.private_key_path.display()),
+            }],
+        }
+    }
+}
+
+#[derive(Default)]
+struct FileValues {
+    keys: Vec<(String, Found)>,
+    policy: Option<(toml::Value, Origin)>,
+    unknown: Vec<ConfigProblem>,
+}
+
+fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> FileValues {
+    let origin_at = |offset: usize| {
+        let (line, column) = line_column(text, offset);
+        Origin::File {
+            file: file_name.to_string(),
+            line,
+            column,
+        }
+    };
+    let table = match toml::from_str::<toml::Table>(text) {
+        Ok(table) => table,
+        Err(e) => {
+            let origin = match e.span() {
+                Some(span) => origin_at(span.start),
+                None => Origin::WholeFile {
+                    file: file_name.to_string(),
+                },
+            };
+            problems.push(ConfigProblem {
+                origin,
+                key: String::new(),
+                message: format!("not valid TOML: {}", e.message().trim_end()),
+            });
+            return FileValues::default();
+        }
+    };
+    // The plain parse above forgets positions; this one keeps the span of every key.
+    let key_offsets: Vec<(String, usize)> = match toml::de::DeTable::parse(text) {
+        Ok(spanned) => spanned
+            .get_ref()
+            .iter()
+            .map(|(k, _)| (k.get_ref().to_string(), k.span().start))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let origin_of = |key: &str| {
+        key_offsets
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|&(_, offset)| origin_at(offset))
+            .unwrap_or_else(|| Origin::WholeFile {
+                file: file_name.to_string(),
+            })
+    };
+
+    let mut values = FileValues::default();
+    for (key, value) in table {
+        let origin = origin_of(&key);
+        if key == POLICY_TABLE {
+            values.policy = Some((value, origin));
+            continue;
+        }
+        if !KEYS.iter().any(|(k, _)| *k == key) {
+            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+            values.unknown.push(ConfigProblem {
+                origin,
+                key: key.clone(),
+                message: format!(
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] table",
+                    known.join(", ")
+                ),
+            });
+            continue;
+        }
+        let raw = match value {
+            toml::Value::String(s) => Raw::Str(s),
+            toml::Value::Integer(i) => Raw::Int(i),
+            toml::Value::Float(_) => Raw::Other("a float"),
+            toml::Value::Boolean(_) => Raw::Other("a boolean"),
+            toml::Value::Datetime(_) => Raw::Other("a date"),
+            toml::Value::Array(_) => Raw::Other("an array"),
+            toml::Value::Table(_) => Raw::Other("a table"),
+        };
+        values.keys.push((key, Found { raw, origin }));
+    }
+    values
+}
+
+struct Values<'a, F: Fn(&str) -> Option<String>> {
+    file_name: &'a str,
+    file: FileValues,
+    env: &'a F,
+    problems: Vec<ConfigProblem>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
+    /// The value of `key`: the environment wins over the file; `None` when neither has it.
+    fn find(&self, key: &str) -> Option<Found> {
+        let var = KEYS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, var)| *var)
+            .unwrap_or("");
+        if let Some(value) = (self.env)(var).filter(|v| !v.is_empty()) {
+            return Some(Found {
+                raw: Raw::Str(value),
+                origin: Origin::Env {
+                    var: var.to_string(),
+                },
+            });
+        }
+        self.file.keys.iter().find(|(k, _)| k == key).map(|(_, f)| Found {
+            raw: f.raw.clone(),
+            origin: f.origin.clone(),
+        })
+    }
+
+    fn problem(&mut self, origin: Origin, key: &str, message: String) {
+        self.problems.push(ConfigProblem {
+            origin,
+            key: key.to_string(),
+            message,
+        });
+    }
+
+    fn missing(&mut self, key: &str) {
+        let var = KEYS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, var)| *var)
+            .unwrap_or("");
+        let origin = Origin::WholeFile {
+            file: self.file_name.to_string(),
+        };
+        self.problem(
+            origin,
+            key,
+            format!("is required; set `{key}` in the file or the environment variable {var}"),
+        );
+    }
+
+    /// A string key, validated by `check`.
+    fn parse<T>(
+        &mut self,
+        key: &str,
+        default: Option<&str>,
+        check: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let Some(found) = self.find(key) else {
+            return match default {
+                Some(d) => check(d).ok(),
+                None => {
+                    self.missing(key);
+                    None
+                }
+            };
+        };
+        let text = match found.raw {
+            Raw::Str(s) => s,
+            Raw::Int(i) => {
+                let message = format!("expected a string, found the integer {i}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            Raw::Other(what) => {
+                let message = format!("expected a string, found {what}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+        };
+        match check(text.trim()) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.problem(found.origin, key, message);
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, key: &str, default: Option<&str>) -> Option<PathBuf> {
+        self.parse(key, default, |s| {
+            if s.is_empty() {
+                Err("is empty; give a file path".to_string())
+            } else {
+                Ok(PathBuf::from(s))
+            }
+        })
+    }
+
+    /// An integer key within `min..=max`; the environment gives it as decimal text.
+    fn int(&mut self, key: &str, default: Option<i64>, min: i64, max: i64) -> Option<i64> {
+        let Some(found) = self.find(key) else {
+            if default.is_none() {
+                self.missing(key);
+            }
+            return default;
+        };
+        let value = match found.raw {
+            Raw::Int(i) => i,
+            Raw::Str(s) => match s.trim().parse::<i64>() {
+                Ok(i) => i,
+                Err(_) => {
+                    let message = format!("{s:?} is not a whole number");
+                    self.problem(found.origin, key, message);
+                    return None;
+                }
+            },
+            Raw::Other(what) => {
+                let message = format!("expected a whole number, found {what}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+        };
+        if (min..=max).contains(&value) {
+            Some(value)
+        } else {
+            let message = format!("{value} is out of range; use {min} to {max}");
+            self.problem(found.origin, key, message);
+            None
+        }
+    }
+
+    fn policy(&mut self) -> Option<OrgPolicy> {
+        let Some((value, origin)) = self.file.policy.take() else {
+            return Some(OrgPolicy::default());
+        };
+        match value.try_into::<OrgPolicy>() {
+            Ok(policy) => match policy.validate() {
+                Ok(()) => Some(policy),
+                Err(message) => {
+                    self.problem(origin, POLICY_TABLE, message);
+                    None
+                }
+            },
+            Err(e) => {
+                let message = e.message().trim_end().to_string();
+                self.problem(origin, POLICY_TABLE, message);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

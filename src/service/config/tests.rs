@@ -1,0 +1,161 @@
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+const MINIMAL: &str = r#"
+app-id = 12345
+app-slug = "patchwright"
+private-key-path = "/etc/patchwright/key.pem"
+webhook-secret = "s3cret-from-file"
+"#;
+
+fn problems(text: &str, env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    match ServiceConfig::from_sources("config.toml", Some(text), env) {
+        Ok(c) => panic!("expected problems, got {c:?}"),
+        Err(e) => e.problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_minimal_file_gets_the_documented_defaults() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert_eq!(c.listen, "0.0.0.0:3000".parse::<SocketAddr>().unwrap());
+    assert_eq!(c.app_id, 12345);
+    assert_eq!(c.bot_login(), "patchwright[bot]");
+    assert_eq!(c.webhook_secret.expose(), "s3cret-from-file");
+    assert_eq!(c.github_api_url, "https://api.github.com");
+    assert_eq!(c.database_url.expose(), "sqlite://patchwright.db?mode=rwc");
+    assert_eq!(c.workers, 2);
+    assert_eq!(c.max_open_fix_prs, 5);
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.job_lease, Duration::from_secs(300));
+    assert_eq!(c.job_max_attempts, 8);
+    assert_eq!(c.policy, OrgPolicy::default());
+}
+
+#[test]
+fn the_environment_overrides_the_file_key_by_key() {
+    let env = |var: &str| match var {
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some("from-env".to_string()),
+        "PATCHWRIGHT_APP_ID" => Some("777".to_string()),
+        "DATABASE_URL" => Some("postgres://bot:pw@db/patchwright".to_string()),
+        "PATCHWRIGHT_LOG_FORMAT" => Some("json".to_string()),
+        "PATCHWRIGHT_GITHUB_API_URL" => Some("https://ghe.example.com/api/v3/".to_string()),
+        _ => None,
+    };
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), env).unwrap();
+    assert_eq!(c.webhook_secret.expose(), "from-env");
+    assert_eq!(c.app_id, 777);
+    assert_eq!(c.database_url.expose(), "postgres://bot:pw@db/patchwright");
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(c.github_api_url, "https://ghe.example.com/api/v3");
+    assert_eq!(c.app_slug, "patchwright", "keys the environment lacks keep the file's value");
+}
+
+#[test]
+fn a_bad_value_is_reported_at_its_line_with_key_and_reason() {
+    let text = format!("{MINIMAL}\n\nlisten = \"x\"\n");
+    let line = text.lines().position(|l| l.starts_with("listen")).unwrap() + 1;
+    assert_eq!(
+        problems(&text, no_env),
+        vec![format!(
+            "config.toml:{line}:1: listen: invalid socket address \"x\"; write it as `0.0.0.0:3000`"
+        )]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = "workers = 0\nlog-format = \"yaml\"\nlisten = 3000\nwebhok-secret = \"typo\"\n";
+    let env = |var: &str| (var == "PATCHWRIGHT_APP_ID").then(|| "twelve".to_string());
+    assert_eq!(
+        problems(text, env),
+        vec![
+            "config.toml:3:1: listen: expected a string, found the integer 3000".to_string(),
+            "environment variable PATCHWRIGHT_APP_ID: app-id: \"twelve\" is not a whole number"
+                .to_string(),
+            "config.toml: app-slug: is required; set `app-slug` in the file or the environment variable PATCHWRIGHT_APP_SLUG".to_string(),
+            "config.toml: private-key-path: is required; set `private-key-path` in the file or the environment variable PATCHWRIGHT_PRIVATE_KEY_PATH".to_string(),
+            "config.toml: webhook-secret: is required; set `webhook-secret` in the file or the environment variable PATCHWRIGHT_WEBHOOK_SECRET".to_string(),
+            "config.toml:1:1: workers: 0 is out of range; use 1 to 64".to_string(),
+            "config.toml:2:1: log-format: \"yaml\" is not a log format; use `text` or `json`".to_string(),
+            format!(
+                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy] table",
+                KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn toml_syntax_errors_point_at_their_line() {
+    let text = "app-id = 1\nlisten = \"0.0.0.0:1\n";
+    let found = problems(text, no_env);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("config.toml:2:"), "{found:?}");
+    assert!(found[0].contains("not valid TOML"), "{found:?}");
+}
+
+#[test]
+fn an_unsupported_database_is_named_without_its_password() {
+    let env = |var: &str| (var == "DATABASE_URL").then(|| "mysql://root:hunter2@db/x".to_string());
+    let found = problems(MINIMAL, env);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("environment variable DATABASE_URL: database-url: database URL `mysql://root:[redacted]@db/x` names no supported database"),
+        "{found:?}"
+    );
+    assert!(!found[0].contains("hunter2"));
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let env = |var: &str| {
+        (var == "DATABASE_URL").then(|| "postgres://bot:db-password-1@db/pw".to_string())
+    };
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), env).unwrap();
+    let debug = format!("{c:?}");
+    assert!(!debug.contains("s3cret-from-file"), "{debug}");
+    assert!(!debug.contains("db-password-1"), "{debug}");
+    assert!(debug.contains("webhook_secret: [redacted]"), "{debug}");
+    assert!(debug.contains("postgres://bot:[redacted]@db/pw"), "{debug}");
+}
+
+#[test]
+fn the_policy_table_becomes_the_org_policy_and_is_validated() {
+    let good = format!(
+        "{MINIMAL}\n[policy]\ndefault-tier = \"edge\"\n[policy.tiers.edge]\nblock-severity = \"medium\"\n"
+    );
+    let c = ServiceConfig::from_sources("config.toml", Some(&good), no_env).unwrap();
+    assert_eq!(c.policy.default_tier, "edge");
+    assert_eq!(c.policy.tier_names(), vec!["edge"]);
+
+    let bad = format!("{MINIMAL}\n[policy]\ndefault-tier = \"nowhere\"\n");
+    let line = bad.lines().position(|l| l == "[policy]").unwrap() + 1;
+    let found = problems(&bad, no_env);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(&format!("config.toml:{line}:2: policy: policy.default-tier: `nowhere`")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn the_example_file_documents_every_key_and_loads() {
+    let example = include_str!("../../../config.example.toml");
+    for (key, var) in KEYS {
+        assert!(
+            example.contains(&format!("\n{key} = ")) || example.contains(&format!("\n# {key} = ")),
+            "config.example.toml does not show `{key}`"
+        );
+        assert!(example.contains(var), "config.example.toml does not name {var}");
+    }
+    assert!(example.contains("[policy]"));
+    // The example leaves the secret to the environment, as it recommends.
+    let env = |var: &str| (var == "PATCHWRIGHT_WEBHOOK_SECRET").then(|| "x".to_string());
+    let c = ServiceConfig::from_sources("config.example.toml", Some(example), env).unwrap();
+    assert_eq!(c.app_slug, "patchwright");
+    assert!(c.policy.validate().is_ok());
+}

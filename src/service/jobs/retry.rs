@@ -1,0 +1,243 @@
+//! What happens after a job runs: pure functions of the result, the attempt count and `now`.
+
+use super::{JobError, JobOutcome};
+use axum::http::HeaderMap;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::time::Duration;
+
+/// Exponential backoff for retryable failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The wait after the first failed start; each further failure doubles it.
+    pub base: Duration,
+    pub max_delay: Duration,
+    /// Starts allowed before a retryable failure becomes permanent.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            base: Duration::from_secs(30),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th start failed: `base · 2^(attempts-1)`, capped.
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(30);
+        self.base
+            .checked_mul(1u32 << doublings)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+}
+
+/// How a job's row is settled after a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    Succeeded { summary: String },
+    /// Queued again for `at`, counting this attempt.
+    RetryAt { at: DateTime<Utc>, error: String },
+    /// Queued again for `at` without counting this attempt: the job did nothing wrong.
+    WaitUntil { at: DateTime<Utc>, reason: String },
+    Failed { reason: String },
+}
+
+/// Decides what becomes of a job that ran for the `attempts`-th time and returned `result`.
+pub fn settle(
+    policy: &RetryPolicy,
+    result: &Result<JobOutcome, JobError>,
+    attempts: u32,
+    now: DateTime<Utc>,
+) -> Settlement {
+    match result {
+        Ok(outcome) => Settlement::Succeeded {
+            summary: outcome.summary.clone(),
+        },
+        Err(JobError::Retryable(error)) if attempts >= policy.max_attempts => Settlement::Failed {
+            reason: format!("gave up after {attempts} attempts; last error: {error}"),
+        },
+        Err(JobError::Retryable(error)) => Settlement::RetryAt {
+            at: now + to_delta(policy.delay(attempts)),
+            error: error.clone(),
+        },
+        Err(JobError::RateLimited { until, reason }) => Settlement::WaitUntil {
+            at: (*until).max(now),
+            reason: format!("rate limited until {until}: {reason}"),
+        },
+        Err(JobError::Permanent(reason)) => Settlement::Failed {
+            reason: reason.clone(),
+        },
+    }
+}
+
+fn to_delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// How long GitHub asks a client to back off from a secondary rate limit that names no time.
+const SECONDARY_LIMIT_DEFAULT_WAIT: TimeDelta = TimeDelta::seconds(60);
+
+/// Turns a failed GitHub API answer into a [`JobError`], following GitHub's rate-limit
+/// rules: a primary limit (`x-ratelimit-remaining: 0`) lasts until `x-ratelimit-reset`
+/// (epoch seconds); a secondary limit lasts `retry-after` seconds, or a minute when GitHub
+/// names no time; 5xx and 408 are worth a retry; any other 4xx will not change by retrying.
+pub fn classify_http_failure(
+    status: u16,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> JobError {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let first_line = body.lines().next().unwrap_or("").trim();
+    if status == 403 || status == 429 {
+        if header("x-ratelimit-remaining") == Some("0") {
+            if let Some(reset) = header("x-ratelimit-reset")
+                .and_then(|s| s.parse::<i64>().ok())
+                .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            {
+                return JobError::RateLimited {
+                    until: reset,
+                    reason: "primary rate limit exhausted (x-ratelimit-reset)".to_string(),
+                };
+            }
+        }
+        if let Some(secs) = header("retry-after").and_then(|s| s.parse::<i64>().ok()) {
+            return JobError::RateLimited {
+                until: now + TimeDelta::seconds(secs.max(0)),
+                reason: format!("secondary rate limit (retry-after: {secs})"),
+            };
+        }
+        if status == 429 || body.to_ascii_lowercase().contains("rate limit") {
+            return JobError::RateLimited {
+                until: now + SECONDARY_LIMIT_DEFAULT_WAIT,
+                reason: "secondary rate limit without retry-after: waiting one minute"
+                    .to_string(),
+            };
+        }
+    }
+    if status >= 500 || status == 408 {
+        return JobError::Retryable(format!("GitHub answered {status}: {first_line}"));
+    }
+    JobError::Permanent(format!("GitHub answered {status}: {first_line}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_stops_at_the_cap() {
+        let p = RetryPolicy {
+            base: Duration::from_secs(30),
+            max_delay: Duration::from_secs(600),
+            max_attempts: 8,
+        };
+        let delays: Vec<u64> = (1..=7).map(|a| p.delay(a).as_secs()).collect();
+        assert_eq!(delays, vec![30, 60, 120, 240, 480, 600, 600]);
+        assert_eq!(p.delay(u32::MAX).as_secs(), 600);
+    }
+
+    #[test]
+    fn the_last_allowed_attempt_turns_a_retryable_error_permanent() {
+        let p = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let now = at("2026-01-01T00:00:00Z");
+        let err = Err(JobError::Retryable("GitHub answered 502".into()));
+        assert_eq!(
+            settle(&p, &err, 2, now),
+            Settlement::RetryAt {
+                at: at("2026-01-01T00:01:00Z"),
+                error: "GitHub answered 502".into()
+            }
+        );
+        assert_eq!(
+            settle(&p, &err, 3, now),
+            Settlement::Failed {
+                reason: "gave up after 3 attempts; last error: GitHub answered 502".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_in_the_past_runs_now() {
+        let now = at("2026-01-01T00:00:00Z");
+        let err = Err(JobError::RateLimited {
+            until: at("2025-12-31T23:00:00Z"),
+            reason: "x".into(),
+        });
+        match settle(&RetryPolicy::default(), &err, 1, now) {
+            Settlement::WaitUntil { at: when, .. } => assert_eq!(when, now),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn github_failures_map_to_the_documented_waits() {
+        let now = at("2026-03-01T12:00:00Z");
+        let primary = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1772370000"),
+        ]);
+        assert_eq!(
+            classify_http_failure(403, &primary, "API rate limit exceeded", now),
+            JobError::RateLimited {
+                until: DateTime::from_timestamp(1_772_370_000, 0).unwrap(),
+                reason: "primary rate limit exhausted (x-ratelimit-reset)".into()
+            }
+        );
+        let secondary = headers(&[("retry-after", "90")]);
+        assert_eq!(
+            classify_http_failure(429, &secondary, "", now),
+            JobError::RateLimited {
+                until: at("2026-03-01T12:01:30Z"),
+                reason: "secondary rate limit (retry-after: 90)".into()
+            }
+        );
+        match classify_http_failure(
+            403,
+            &HeaderMap::new(),
+            "You have exceeded a secondary rate limit",
+            now,
+        ) {
+            JobError::RateLimited { until, .. } => assert_eq!(until, at("2026-03-01T12:01:00Z")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            classify_http_failure(502, &HeaderMap::new(), "Bad Gateway\n<html>", now),
+            JobError::Retryable("GitHub answered 502: Bad Gateway".into())
+        );
+        assert_eq!(
+            classify_http_failure(404, &HeaderMap::new(), "Not Found", now),
+            JobError::Permanent("GitHub answered 404: Not Found".into())
+        );
+        assert_eq!(
+            classify_http_failure(403, &HeaderMap::new(), "Resource not accessible by integration", now),
+            JobError::Permanent("GitHub answered 403: Resource not accessible by integration".into())
+        );
+    }
+}

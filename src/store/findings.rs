@@ -1,0 +1,184 @@
+//! Findings per repository across scans: when each was first seen, last seen, and fixed.
+//!
+//! A finding's identity (`finding_key`) leaves out the line and the version, so an edit that
+//! moves a line or a bump that does not fix the problem keeps its first-seen date (the SLA
+//! clock the policy runs).
+
+use super::{StoreError, from_ms, from_ms_opt, to_ms};
+use crate::model::Finding;
+use chrono::{DateTime, Utc};
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+/// What one scan saw, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenFinding {
+    pub key: String,
+    pub rule: String,
+    pub subject: String,
+    pub file: String,
+    pub line: u32,
+    pub level: String,
+    pub advisories: Vec<String>,
+}
+
+impl From<&Finding> for SeenFinding {
+    fn from(f: &Finding) -> SeenFinding {
+        SeenFinding {
+            key: finding_key(f),
+            rule: f.rule.as_str().to_string(),
+            subject: f.subject.clone(),
+            file: f.file.clone(),
+            line: f.line,
+            level: f.level.as_str().to_string(),
+            advisories: f.advisories.clone(),
+        }
+    }
+}
+
+/// The identity of a finding across scans: rule, file, what it is about (the package name
+/// without its version when there is one), and the preferred advisory id.
+pub fn finding_key(f: &Finding) -> String {
+    let about = f.package.as_deref().unwrap_or(&f.subject);
+    let advisory = f.advisories.first().map(String::as_str).unwrap_or("");
+    format!("{}|{}|{}|{}", f.rule.as_str(), f.file, about, advisory)
+}
+
+/// A stored finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub repository_id: i64,
+    pub key: String,
+    pub rule: String,
+    pub subject: String,
+    pub file: String,
+    pub line: i64,
+    pub level: String,
+    pub advisories: Vec<String>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub fixed_at: Option<DateTime<Utc>>,
+}
+
+/// What recording a scan changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanDelta {
+    /// Seen for the first time, or again after having been fixed.
+    pub new: u64,
+    /// Open before and seen again.
+    pub still_open: u64,
+    /// Open before and not seen by this scan.
+    pub fixed: u64,
+}
+
+/// Records a complete scan of a repository at `now`: seen findings are opened or refreshed,
+/// open findings the scan did not see are marked fixed. Run it inside a transaction so a
+/// crash cannot leave half a scan.
+pub async fn record_scan(
+    conn: &mut AnyConnection,
+    repository_id: i64,
+    seen: &[SeenFinding],
+    now: DateTime<Utc>,
+) -> Result<ScanDelta, StoreError> {
+    let now_ms = to_ms(now);
+    let mut delta = ScanDelta::default();
+    for f in seen {
+        // A reappearance after a fix restarts the clock: it is a new exposure.
+        let previous: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT fixed_at FROM findings WHERE repository_id = $1 AND finding_key = $2",
+        )
+        .bind(repository_id)
+        .bind(&f.key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let advisories = f.advisories.join(" ");
+        match previous {
+            Some(None) => {
+                delta.still_open += 1;
+                sqlx::query(
+                    "UPDATE findings SET rule = $1, subject = $2, file = $3, line = $4,
+                         level = $5, advisories = $6, last_seen_at = $7
+                     WHERE repository_id = $8 AND finding_key = $9",
+                )
+                .bind(&f.rule)
+                .bind(&f.subject)
+                .bind(&f.file)
+                .bind(i64::from(f.line))
+                .bind(&f.level)
+                .bind(&advisories)
+                .bind(now_ms)
+                .bind(repository_id)
+                .bind(&f.key)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Some(Some(_)) | None => {
+                delta.new += 1;
+                sqlx::query(
+                    "INSERT INTO findings (repository_id, finding_key, rule, subject, file, line,
+                                           level, advisories, first_seen_at, last_seen_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                     ON CONFLICT (repository_id, finding_key) DO UPDATE SET
+                         rule = $3, subject = $4, file = $5, line = $6, level = $7,
+                         advisories = $8, first_seen_at = $9, last_seen_at = $9, fixed_at = NULL",
+                )
+                .bind(repository_id)
+                .bind(&f.key)
+                .bind(&f.rule)
+                .bind(&f.subject)
+                .bind(&f.file)
+                .bind(i64::from(f.line))
+                .bind(&f.level)
+                .bind(&advisories)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    // Everything open that this scan did not touch is gone from the repository.
+    let fixed = sqlx::query(
+        "UPDATE findings SET fixed_at = $1
+         WHERE repository_id = $2 AND fixed_at IS NULL AND last_seen_at < $1",
+    )
+    .bind(now_ms)
+    .bind(repository_id)
+    .execute(&mut *conn)
+    .await?;
+    delta.fixed = fixed.rows_affected();
+    Ok(delta)
+}
+
+/// The findings of a repository, open ones first, each group by first-seen date.
+pub async fn for_repository<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    repository_id: i64,
+) -> Result<Vec<StoredFinding>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT repository_id, finding_key, rule, subject, file, line, level, advisories,
+                first_seen_at, last_seen_at, fixed_at
+         FROM findings WHERE repository_id = $1
+         ORDER BY CASE WHEN fixed_at IS NULL THEN 0 ELSE 1 END, first_seen_at, finding_key",
+    )
+    .bind(repository_id)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            const T: &str = "findings";
+            let advisories: String = r.try_get("advisories")?;
+            Ok(StoredFinding {
+                repository_id: r.try_get("repository_id")?,
+                key: r.try_get("finding_key")?,
+                rule: r.try_get("rule")?,
+                subject: r.try_get("subject")?,
+                file: r.try_get("file")?,
+                line: r.try_get("line")?,
+                level: r.try_get("level")?,
+                advisories: advisories.split_whitespace().map(str::to_string).collect(),
+                first_seen_at: from_ms(r.try_get("first_seen_at")?, T)?,
+                last_seen_at: from_ms(r.try_get("last_seen_at")?, T)?,
+                fixed_at: from_ms_opt(r.try_get("fixed_at")?, T)?,
+            })
+        })
+        .collect()
+}

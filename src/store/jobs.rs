@@ -1,0 +1,323 @@
+//! The durable job queue.
+//!
+//! A job is `queued` until a worker claims it, `running` while a worker holds its lease, and
+//! ends `succeeded`, `failed` (with the reason) or `cancelled`. A claim writes a fresh lock
+//! token and a lease expiry; every later write by that worker names the token, so a worker
+//! whose lease ran out (and whose job another worker took over) can no longer touch the row.
+//! A `running` job whose lease has expired is claimable again: that is how a job left behind
+//! by a dead process gets retried. A unique index on `concurrency_key` among running jobs
+//! makes "one job per repository at a time" a property of the database, not of one process.
+
+use super::{StoreError, from_ms, from_ms_opt, to_ms};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::error::ErrorKind;
+use sqlx::{Any, Executor, Row};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+}
+
+/// A job to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: String,
+    /// JSON of the kind's data; the service layer owns its shape.
+    pub payload: String,
+    pub installation_id: Option<i64>,
+    pub repository_id: Option<i64>,
+    /// Jobs sharing a key never run at the same time (`repo:<id>`).
+    pub concurrency_key: Option<String>,
+    pub delivery_id: Option<String>,
+    pub run_at: DateTime<Utc>,
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub installation_id: Option<i64>,
+    pub repository_id: Option<i64>,
+    pub concurrency_key: Option<String>,
+    pub delivery_id: Option<String>,
+    pub state: JobState,
+    /// How many times a worker has started it.
+    pub attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub lock_token: Option<String>,
+    pub last_error: Option<String>,
+    pub outcome: Option<String>,
+}
+
+const COLUMNS: &str = "id, kind, payload, installation_id, repository_id, concurrency_key, \
+    delivery_id, state, attempts, run_at, created_at, started_at, finished_at, lease_until, \
+    lock_token, last_error, outcome";
+
+fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
+    const T: &str = "jobs";
+    let state: String = r.try_get("state")?;
+    Ok(JobRow {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        payload: r.try_get("payload")?,
+        installation_id: r.try_get("installation_id")?,
+        repository_id: r.try_get("repository_id")?,
+        concurrency_key: r.try_get("concurrency_key")?,
+        delivery_id: r.try_get("delivery_id")?,
+        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            table: T,
+            message: format!("unknown job state `{state}`"),
+        })?,
+        attempts: r.try_get("attempts")?,
+        run_at: from_ms(r.try_get("run_at")?, T)?,
+        created_at: from_ms(r.try_get("created_at")?, T)?,
+        started_at: from_ms_opt(r.try_get("started_at")?, T)?,
+        finished_at: from_ms_opt(r.try_get("finished_at")?, T)?,
+        lease_until: from_ms_opt(r.try_get("lease_until")?, T)?,
+        lock_token: r.try_get("lock_token")?,
+        last_error: r.try_get("last_error")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
+/// Stores a queued job; returns its id.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, installation_id, repository_id, concurrency_key,
+                           delivery_id, state, attempts, run_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8) RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(job.installation_id)
+    .bind(job.repository_id)
+    .bind(job.concurrency_key.as_deref())
+    .bind(job.delivery_id.as_deref())
+    .bind(to_ms(job.run_at))
+    .bind(to_ms(now))
+    .fetch_one(ex)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the job that has waited longest among those a worker may start at `now`: queued
+/// and due with no running job on its key, or running with an expired lease. Returns it with
+/// `token` as its lock token and `lease_until` as its lease, or `None` when nothing is due.
+///
+/// Two workers racing for the same row: one gets it, the other `None` (the outer `WHERE`
+/// is re-checked against the row it waited for). Racing for two jobs of one key: the unique
+/// index refuses the second, which also comes back as `None`; the worker simply asks again.
+pub async fn claim<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: DateTime<Utc>,
+    token: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<JobRow>, StoreError> {
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', lock_token = $1, lease_until = $2, started_at = $3,
+                         attempts = attempts + 1
+         WHERE id = (
+             SELECT j.id FROM jobs j
+             WHERE (j.state = 'queued' AND j.run_at <= $3
+                    AND (j.concurrency_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM jobs r
+                        WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
+                OR (j.state = 'running' AND j.lease_until <= $3)
+             ORDER BY j.run_at, j.id
+             LIMIT 1)
+           AND (state = 'queued' OR (state = 'running' AND lease_until <= $3))
+         RETURNING {COLUMNS}"
+    );
+    let claimed = sqlx::query(&sql)
+        .bind(token)
+        .bind(to_ms(lease_until))
+        .bind(to_ms(now))
+        .fetch_optional(ex)
+        .await;
+    match claimed {
+        Ok(row) => row.as_ref().map(from_row).transpose(),
+        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Pushes the lease of a job this worker holds; `false` when the lease was lost.
+pub async fn extend_lease<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: i64,
+    token: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lock_token = $3 AND state = 'running'",
+    )
+    .bind(to_ms(lease_until))
+    .bind(id)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a held job succeeded; `false` when the lease was lost (nothing is written).
+pub async fn succeed<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: i64,
+    token: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'succeeded', outcome = $1, finished_at = $2,
+                         lease_until = NULL, lock_token = NULL
+         WHERE id = $3 AND lock_token = $4 AND state = 'running'",
+    )
+    .bind(outcome)
+    .bind(to_ms(now))
+    .bind(id)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts a held job back in the queue to run at `run_at`, remembering `error`.
+/// `refund_attempt` un-counts this start: a rate limit or a shutdown is not the job's fault,
+/// so it must not bring the job closer to giving up.
+pub async fn requeue<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: i64,
+    token: &str,
+    run_at: DateTime<Utc>,
+    error: Option<&str>,
+    refund_attempt: bool,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $1, last_error = COALESCE($2, last_error),
+                         attempts = attempts - $3, lease_until = NULL, lock_token = NULL
+         WHERE id = $4 AND lock_token = $5 AND state = 'running'",
+    )
+    .bind(to_ms(run_at))
+    .bind(error)
+    .bind(i64::from(refund_attempt))
+    .bind(id)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a held job failed for good, with the reason a person will read.
+pub async fn fail<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: i64,
+    token: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'failed', last_error = $1, finished_at = $2,
+                         lease_until = NULL, lock_token = NULL
+         WHERE id = $3 AND lock_token = $4 AND state = 'running'",
+    )
+    .bind(reason)
+    .bind(to_ms(now))
+    .bind(id)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cancels the queued jobs of an installation (it was deleted); returns how many.
+pub async fn cancel_queued_for_installation<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    installation_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', last_error = $1, finished_at = $2
+         WHERE installation_id = $3 AND state = 'queued'",
+    )
+    .bind(reason)
+    .bind(to_ms(now))
+    .bind(installation_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn get<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: i64,
+) -> Result<Option<JobRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(ex).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every job, oldest first (for tests and the dashboard's small installations).
+pub async fn all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<JobRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM jobs ORDER BY id");
+    let rows = sqlx::query(&sql).fetch_all(ex).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many jobs are in each state, for `/metrics`.
+pub async fn count_by_state<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+) -> Result<Vec<(JobState, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+        .fetch_all(ex)
+        .await?;
+    let mut counts: Vec<(JobState, i64)> = JobState::ALL.iter().map(|&s| (s, 0)).collect();
+    for r in rows {
+        let state: String = r.try_get("state")?;
+        let n: i64 = r.try_get("n")?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| s.as_str() == state) {
+            slot.1 = n;
+        }
+    }
+    Ok(counts)
+}
