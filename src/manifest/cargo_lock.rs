@@ -29,7 +29,7 @@ use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManife
 
 const FORMAT: LockFormat = LockFormat {
     name: "Cargo.lock",
-    regenerate: "regenerate it with `cargo generate-lockfile`",
+    regenerate: "regenerate Cargo.lock with `cargo generate-lockfile`",
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {

@@ -118,6 +118,7 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
             message: format!("the `{verb} (` block is never closed: add a line with `)`"),
         });
     }
+    out.errors.sort_by_key(|e| e.line);
     out.dependencies = build_list(file, source, requires, &replaces);
     out
 }

@@ -116,6 +116,16 @@ struct Lock<'a> {
 
 /// A version as the v1 tree writes it: the value, its span, and the name it installs under
 /// when the entry is an alias.
+struct Found<'f> {
+    name: &'f str,
+    /// The folder name under `node_modules`: differs from `name` for an alias.
+    installed_as: &'f str,
+    version: &'f str,
+    direct: bool,
+    at: Span,
+    spans: Vec<Span>,
+}
+
 struct TreeVersion {
     name: String,
     version: String,
@@ -141,6 +151,19 @@ impl<'a> Lock<'a> {
         let mirror = mirror
             .map(|tree| self.tree_versions(tree))
             .unwrap_or_default();
+
+        // Workspace folders appear in the v1 mirror under the name they are linked as:
+        // `packages/web/node_modules/x` is mirrored at `node_modules/web/node_modules/x`.
+        let links: HashMap<&str, &str> = packages
+            .properties
+            .iter()
+            .filter_map(|prop| {
+                let entry = prop.value.as_object()?;
+                entry.get_boolean("link").filter(|link| link.value)?;
+                let target = entry.get_string("resolved")?;
+                Some((target.value.as_ref(), prop.name.as_str()))
+            })
+            .collect();
 
         let mut declared: HashMap<&str, HashSet<&str>> = HashMap::new();
         let mut declared_anywhere: HashSet<&str> = HashSet::new();
@@ -215,13 +238,20 @@ impl<'a> Lock<'a> {
                     .is_some_and(|names| names.contains(installed_as))
                     || (parent.is_empty() && declared_anywhere.contains(installed_as)));
             let mut spans: Vec<Span> = string_span(self.source, version).into_iter().collect();
-            if let Some(mirrored) = mirror.get(key)
+            if let Some(mirrored) = mirror.get(&mirror_path(key, &links))
                 && mirrored.version == version.value
             {
                 spans.extend(mirrored.span);
             }
             let key_span = string_span_any(prop_name_lit(&prop.name));
-            self.push(name, &version.value, direct, key_span, spans);
+            self.push(Found {
+                name,
+                installed_as,
+                version: &version.value,
+                direct,
+                at: key_span,
+                spans,
+            });
         }
     }
 
@@ -314,7 +344,7 @@ impl<'a> Lock<'a> {
         // Walked in file order (depth first, children after their parent's fields) so the line
         // index moves forward.
         let mut stack = vec![(tree, true)];
-        let mut pending: Vec<(usize, String, String, bool, Span, Vec<Span>)> = Vec::new();
+        let mut pending: Vec<(usize, &str, String, String, bool, Span, Vec<Span>)> = Vec::new();
         while let Some((level, top)) = stack.pop() {
             for prop in level.properties.iter().rev() {
                 let key = prop.name.as_str();
@@ -338,6 +368,7 @@ impl<'a> Lock<'a> {
                 let key_span = string_span_any(prop_name_lit(&prop.name));
                 pending.push((
                     prop.range.start,
+                    key,
                     found.name,
                     found.version,
                     direct,
@@ -347,15 +378,36 @@ impl<'a> Lock<'a> {
             }
         }
         pending.sort_by_key(|p| p.0);
-        for (_, name, version, direct, key_span, spans) in pending {
-            self.push(&name, &version, direct, key_span, spans);
+        for (_, key, name, version, direct, at, spans) in pending {
+            self.push(Found {
+                name: &name,
+                installed_as: key,
+                version: &version,
+                direct,
+                at,
+                spans,
+            });
         }
     }
 
-    fn push(&mut self, name: &str, version: &str, direct: bool, at: Span, spans: Vec<Span>) {
+    fn push(&mut self, found: Found<'_>) {
+        let Found {
+            name,
+            installed_as,
+            version,
+            direct,
+            at,
+            spans,
+        } = found;
         let reason = if direct {
+            // An alias is reinstalled under its alias: `npm install alias@npm:real@version`.
+            let target = if installed_as == name {
+                name.to_string()
+            } else {
+                format!("{installed_as}@npm:{name}")
+            };
             format!(
-                "{} records `resolved` and `integrity` for each package: run `npm install {name}@<fixed version>`",
+                "{} records `resolved` and `integrity` for each package: run `npm install {target}@<fixed version>`",
                 self.basename
             )
         } else {
@@ -380,6 +432,17 @@ impl<'a> Lock<'a> {
             edit_mode: EditMode::NeedsRelock { reason },
         });
     }
+}
+
+/// The path the v1 mirror gives the package at `key`.
+fn mirror_path(key: &str, links: &HashMap<&str, &str>) -> String {
+    if !key.starts_with("node_modules/")
+        && let Some(cut) = key.find("/node_modules/")
+        && let Some(link) = links.get(&key[..cut])
+    {
+        return format!("{link}{}", &key[cut..]);
+    }
+    key.to_string()
 }
 
 fn field_object<'o, 'a>(object: &'o Object<'a>, name: &str) -> Option<&'o Object<'a>> {

@@ -13,7 +13,7 @@ use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManife
 
 const FORMAT: LockFormat = LockFormat {
     name: "poetry.lock",
-    regenerate: "regenerate it with `poetry lock`",
+    regenerate: "regenerate poetry.lock with `poetry lock`",
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {

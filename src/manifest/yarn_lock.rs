@@ -9,8 +9,10 @@
 //! project itself; `patch:` entries repeat a package that also has its own `npm:` entry). An
 //! alias (`alias@npm:real-name@^1`) is reported under the real name.
 //!
-//! Direct or Transitive: yarn.lock does not record what package.json declares, so an entry is
-//! Direct when no entry lists its name under `dependencies` or `optionalDependencies`. That never
+//! Direct or Transitive: Berry lists the project's package.json as `workspace:` entries, so an
+//! entry is Direct when a workspace entry depends on it. v1 does not record what package.json
+//! declares, so an entry is Direct when no entry lists its name under `dependencies` or
+//! `optionalDependencies`. That never
 //! calls a transitive package Direct, but misses a direct dependency that another package also
 //! depends on, and calls an orphan entry (kept only by a `resolutions` override) Direct.
 //!
@@ -33,8 +35,22 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
     let (entries, errors) = read_entries(file, source);
     out.errors = errors;
 
+    // Berry records the project's own package.json as `workspace:` entries: what they list is
+    // exactly what the project declares. v1 has no such entry, so the names nobody requires are
+    // taken as declared.
+    let is_workspace = |entry: &&Entry| {
+        entry.resolution.as_deref().is_some_and(|r| {
+            spec_name(r).is_some_and(|n| r[n.len() + 1..].starts_with("workspace:"))
+        })
+    };
     let required: HashSet<&str> = entries
         .iter()
+        .filter(|entry| !(berry && is_workspace(entry)))
+        .flat_map(|entry| entry.requires.iter().map(String::as_str))
+        .collect();
+    let declared: HashSet<&str> = entries
+        .iter()
+        .filter(|entry| berry && is_workspace(entry))
         .flat_map(|entry| entry.requires.iter().map(String::as_str))
         .collect();
     for entry in &entries {
@@ -53,12 +69,23 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             continue;
         };
         let name = package.as_str();
-        let direct = !required.contains(name)
-            && !entry
-                .specs
-                .iter()
-                .any(|spec| spec_name(&spec.text).is_some_and(|alias| required.contains(alias)));
-        let reason = relock_reason(berry, direct, name);
+        let mut installed_as = entry.specs.iter().filter_map(|spec| spec_name(&spec.text));
+        let direct = if berry {
+            declared.contains(name) || installed_as.any(|n| declared.contains(n))
+        } else {
+            !required.contains(name) && !installed_as.any(|n| required.contains(n))
+        };
+        // An alias is upgraded under its alias: `yarn upgrade alias@npm:real@version`.
+        let alias = entry
+            .specs
+            .first()
+            .and_then(|spec| spec_name(&spec.text))
+            .filter(|alias| *alias != name);
+        let target = match alias {
+            Some(alias) => format!("{alias}@npm:{name}"),
+            None => name.to_string(),
+        };
+        let reason = relock_reason(berry, direct, name, &target);
         out.dependencies.push(Dependency {
             ecosystem: Ecosystem::Npm,
             name: package.clone(),
@@ -75,19 +102,21 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             edit_mode: EditMode::NeedsRelock { reason },
         });
     }
+    out.errors.sort_by_key(|e| e.line);
     out
 }
 
-fn relock_reason(berry: bool, direct: bool, name: &str) -> String {
+/// `target` is what to install: the name, or `alias@npm:name` for an alias.
+fn relock_reason(berry: bool, direct: bool, name: &str, target: &str) -> String {
     match (berry, direct) {
         (false, true) => format!(
-            "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {name}@<fixed version>`"
+            "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {target}@<fixed version>`"
         ),
         (false, false) => format!(
             "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
         ),
         (true, true) => format!(
-            "yarn.lock records a `checksum` for each package: run `yarn up {name}@<fixed version>`"
+            "yarn.lock records a `checksum` for each package: run `yarn up {target}@<fixed version>`"
         ),
         (true, false) => format!(
             "yarn.lock records a `checksum` for each package: run `yarn up -R {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
@@ -146,6 +175,9 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
     let mut entries: Vec<Entry> = Vec::new();
     let mut errors = Vec::new();
     let mut field_indent: Option<usize> = None;
+    // The entry the indented lines belong to; `Skipping` after a header that did not parse, so
+    // its fields are not credited to the entry before it.
+    let mut current = Current::Start;
     let mut block: Option<String> = None;
     let mut offset = 0;
     for (index, raw) in source.split('\n').enumerate() {
@@ -168,6 +200,7 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
         if indent == 0 {
             field_indent = None;
             block = None;
+            current = Current::Skipping;
             let Some(header) = content.trim_end().strip_suffix(':') else {
                 error(format!(
                     "`{}` is not an entry header: headers name the package specs and end with `:`, e.g. `\"lodash@^4.17.0\":`",
@@ -184,6 +217,7 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
                     let column = source
                         .get(start..at.start)
                         .map_or(1, |s| s.chars().count() + 1);
+                    current = Current::Entry(entries.len());
                     entries.push(Entry {
                         specs,
                         location: Location {
@@ -205,12 +239,20 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             }
             continue;
         }
-        let Some(entry) = entries.last_mut() else {
-            error(
-                "this indented line belongs to no entry: the file must start with an unindented entry header such as `\"lodash@^4.17.0\":`"
-                    .to_string(),
-            );
-            continue;
+        let entry = match current {
+            Current::Entry(index) => match entries.get_mut(index) {
+                Some(entry) => entry,
+                None => continue,
+            },
+            Current::Skipping => continue,
+            Current::Start => {
+                error(
+                    "this indented line belongs to no entry: the file must start with an unindented entry header such as `\"lodash@^4.17.0\":`"
+                        .to_string(),
+                );
+                current = Current::Skipping;
+                continue;
+            }
         };
         let content_start = start + indent;
         let (key, value) = match field(content, content_start) {
@@ -239,6 +281,12 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
         }
     }
     (entries, errors)
+}
+
+enum Current {
+    Start,
+    Entry(usize),
+    Skipping,
 }
 
 /// Splits a header (`"a@^1", a@^1.2` or Berry's `"a@npm:^1, a@npm:^1.2"`) into its specs;

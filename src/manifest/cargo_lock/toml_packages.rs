@@ -115,8 +115,8 @@ pub(crate) fn package_tables<'t, 'i>(
             file: file.to_string(),
             line: lines.line(packages.span().start),
             message: format!(
-                "`package` must be a list of `[[package]]` tables, found a {}; {}",
-                packages.get_ref().type_str(),
+                "`package` must be a list of `[[package]]` tables, found {}; {}",
+                a(packages.get_ref().type_str()),
                 format.regenerate
             ),
         });
@@ -134,8 +134,8 @@ pub(crate) fn package_tables<'t, 'i>(
         };
         let DeValue::Table(table) = item.get_ref() else {
             problem(format!(
-                "`package` entries must be tables, found a {}; {}",
-                item.get_ref().type_str(),
+                "`package` entries must be tables, found {}; {}",
+                a(item.get_ref().type_str()),
                 format.regenerate
             ));
             continue;
@@ -150,8 +150,8 @@ pub(crate) fn package_tables<'t, 'i>(
             }
             Some((value, _)) if !value.get_ref().is_str() => {
                 problem(format!(
-                    "`[[package]]` `name` must be a string, found a {}; {}",
-                    value.get_ref().type_str(),
+                    "`[[package]]` `name` must be a string, found {}; {}",
+                    a(value.get_ref().type_str()),
                     format.regenerate
                 ));
                 continue;
@@ -168,8 +168,8 @@ pub(crate) fn package_tables<'t, 'i>(
             Some((_, Some((version, span)))) if !version.trim().is_empty() => (version, span),
             Some((value, _)) if !value.get_ref().is_str() => {
                 problem(format!(
-                    "`{name}` has a `version` that is a {}, not a string like \"1.2.3\"; {}",
-                    value.get_ref().type_str(),
+                    "`{name}` has a `version` that is {}, not a string like \"1.2.3\"; {}",
+                    a(value.get_ref().type_str()),
                     format.regenerate
                 ));
                 continue;
@@ -188,4 +188,14 @@ pub(crate) fn package_tables<'t, 'i>(
         });
     }
     tables
+}
+
+/// "an integer", "a string": TOML type names with their article, for messages.
+fn a(type_name: &str) -> String {
+    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {type_name}")
 }
