@@ -341,12 +341,11 @@ impl<'a> Lock<'a> {
             }
         }
 
-        // Walked in file order (depth first, children after their parent's fields) so the line
-        // index moves forward.
+        // Collected, then reported in file order, so the line index only moves forward.
         let mut stack = vec![(tree, true)];
-        let mut pending: Vec<(usize, &str, String, String, bool, Span, Vec<Span>)> = Vec::new();
+        let mut pending: Vec<(Span, &str, TreeVersion, bool)> = Vec::new();
         while let Some((level, top)) = stack.pop() {
-            for prop in level.properties.iter().rev() {
+            for prop in &level.properties {
                 let key = prop.name.as_str();
                 let Some(entry) = prop.value.as_object() else {
                     self.error(
@@ -366,26 +365,18 @@ impl<'a> Lock<'a> {
                 };
                 let direct = top && !required.contains(key);
                 let key_span = string_span_any(prop_name_lit(&prop.name));
-                pending.push((
-                    prop.range.start,
-                    key,
-                    found.name,
-                    found.version,
-                    direct,
-                    key_span,
-                    found.span.into_iter().collect(),
-                ));
+                pending.push((key_span, key, found, direct));
             }
         }
-        pending.sort_by_key(|p| p.0);
-        for (_, key, name, version, direct, at, spans) in pending {
+        pending.sort_by_key(|p| p.0.start);
+        for (at, key, found, direct) in pending {
             self.push(Found {
-                name: &name,
+                name: &found.name,
                 installed_as: key,
-                version: &version,
+                version: &found.version,
                 direct,
                 at,
-                spans,
+                spans: found.span.into_iter().collect(),
             });
         }
     }
