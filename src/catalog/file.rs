@@ -653,7 +653,7 @@ fn read_package(
     span: Range<usize>,
 ) -> Option<(PackageRule, Range<usize>)> {
     let section = "[[package]]";
-    reader.check_keys(table, section, &PACKAGE_KEYS);
+    let unknown_keys = reader.check_keys(table, section, &PACKAGE_KEYS);
     let ecosystem = reader
         .require(table, "ecosystem", section, span.clone(), "\"npm\"")
         .and_then(|v| {
@@ -703,7 +703,8 @@ fn read_package(
     let says_something = ["minimum", "banned", "replacement"]
         .iter()
         .any(|k| table.contains_key(*k));
-    if !says_something {
+    // A misspelt `minimun` is already reported; saying "nothing given" as well is noise.
+    if !says_something && unknown_keys == 0 {
         reader.error(
             span.clone(),
             "[[package]] says nothing about the package; give `minimum`, `banned` or `replacement`",

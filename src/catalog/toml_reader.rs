@@ -65,7 +65,9 @@ impl<'a> Reader<'a> {
     }
 
     /// Reports every key of `table` that is not in `known`, suggesting the nearest known key.
-    pub fn check_keys(&mut self, table: &DeTable<'_>, section: &str, known: &[&str]) {
+    /// Returns how many there were.
+    pub fn check_keys(&mut self, table: &DeTable<'_>, section: &str, known: &[&str]) -> usize {
+        let mut unknown = 0;
         for (key, _) in table.iter() {
             let name: &str = key.get_ref();
             if known.contains(&name) {
@@ -77,7 +79,9 @@ impl<'a> Reader<'a> {
                 None => message.push_str(&format!("; expected one of: {}", known.join(", "))),
             }
             self.error(key.span(), message);
+            unknown += 1;
         }
+        unknown
     }
 
     /// A required key: reports it missing at `at` (the table's header).

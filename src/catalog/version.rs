@@ -282,7 +282,7 @@ pub struct Clause {
 ///
 /// Deliberately no `^`, `~` or wildcards: their meaning differs between ecosystems, and a
 /// security catalog should say exactly which versions it means.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Constraint {
     ecosystem: Ecosystem,
     text: String,
@@ -309,10 +309,18 @@ impl Constraint {
                 "it is empty; write e.g. `<1.2.0` or `>=1.0, <1.2`".to_string(),
             ));
         }
+        let several = trimmed.contains(',');
         let mut clauses = Vec::new();
         if trimmed != "*" {
             for part in trimmed.split(',') {
                 let part = part.trim();
+                let within = |what: String| {
+                    if several {
+                        error(format!("in `{part}`: {what}"))
+                    } else {
+                        error(what)
+                    }
+                };
                 if part.is_empty() {
                     return Err(error(
                         "a `,` must separate two clauses, e.g. `>=1.0, <1.2`".to_string(),
@@ -321,15 +329,16 @@ impl Constraint {
                 let (op, rest) = split_op(part);
                 let rest = rest.trim_start();
                 if rest.is_empty() {
-                    return Err(error(format!("`{part}` has no version after its operator")));
+                    return Err(within("there is no version after the operator".to_string()));
                 }
                 if rest.starts_with(['<', '>', '=', '!', '^', '~']) || rest.contains('*') {
-                    return Err(error(format!(
-                        "`{part}`: use one of `=`, `!=`, `<`, `<=`, `>`, `>=` followed by a \
-                         full version (`^`, `~` and `*` are not supported)"
-                    )));
+                    return Err(within(
+                        "use one of `=`, `!=`, `<`, `<=`, `>`, `>=` followed by a full version \
+                         (`^`, `~` and `*` are not supported)"
+                            .to_string(),
+                    ));
                 }
-                let version = parse_version(eco, rest).map_err(|e| error(e.to_string()))?;
+                let version = parse_version(eco, rest).map_err(|e| within(e.to_string()))?;
                 clauses.push(Clause { op, version });
             }
         }
@@ -361,6 +370,22 @@ impl Constraint {
     /// The text as written (trimmed).
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+}
+
+/// Two constraints are equal when they say the same thing: `4.17.20` equals `=4.17.20`.
+impl PartialEq for Constraint {
+    fn eq(&self, other: &Self) -> bool {
+        self.ecosystem == other.ecosystem && self.clauses == other.clauses
+    }
+}
+
+impl Eq for Constraint {}
+
+impl Hash for Constraint {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ecosystem.hash(state);
+        self.clauses.hash(state);
     }
 }
 
@@ -435,7 +460,7 @@ mod tests {
         let e = Constraint::parse(Ecosystem::Npm, ">=1.0.0,").unwrap_err();
         assert!(e.reason.contains("separate two clauses"), "{e}");
         let e = Constraint::parse(Ecosystem::Npm, "<").unwrap_err();
-        assert!(e.reason.contains("no version"), "{e}");
+        assert!(e.reason.contains("no version after"), "{e}");
         let e = Constraint::parse(Ecosystem::Npm, "<=>1").unwrap_err();
         assert!(e.reason.contains("not supported"), "{e}");
     }
