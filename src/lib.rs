@@ -6,9 +6,11 @@
 //! `forge`, `store`, `service`.
 
 pub mod catalog;
+pub mod cli;
 pub mod forge;
 pub mod manifest;
 pub mod model;
+pub mod pipeline;
 pub mod policy;
 pub mod remedy;
 pub mod report;

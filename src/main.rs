@@ -1,3 +1,3 @@
-fn main() {
-    println!("patchwright");
+fn main() -> std::process::ExitCode {
+    patchwright::cli::main()
 }

@@ -54,7 +54,9 @@ impl RepoSnapshot {
                 self.unreadable.push(FileError {
                     file: path,
                     line,
-                    message: "the file is not valid UTF-8 text; save it as UTF-8 so it can be scanned".to_string(),
+                    message:
+                        "the file is not valid UTF-8 text; save it as UTF-8 so it can be scanned"
+                            .to_string(),
                 });
             }
         }

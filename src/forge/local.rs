@@ -27,17 +27,23 @@ pub enum LocalError {
 /// `.github/patchwright.toml` lives in one; `.git` itself is skipped.
 pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, LocalError> {
     if !root.exists() {
-        return Err(LocalError::NotFound { path: root.to_path_buf() });
+        return Err(LocalError::NotFound {
+            path: root.to_path_buf(),
+        });
     }
     let mut overrides = OverrideBuilder::new(root);
     for glob in excludes {
         overrides
             .add(&format!("!{glob}"))
-            .map_err(|e| LocalError::BadExclude { glob: glob.clone(), reason: e.to_string() })?;
+            .map_err(|e| LocalError::BadExclude {
+                glob: glob.clone(),
+                reason: e.to_string(),
+            })?;
     }
-    let overrides = overrides
-        .build()
-        .map_err(|e| LocalError::BadExclude { glob: excludes.join(" "), reason: e.to_string() })?;
+    let overrides = overrides.build().map_err(|e| LocalError::BadExclude {
+        glob: excludes.join(" "),
+        reason: e.to_string(),
+    })?;
 
     let mut snapshot = RepoSnapshot::default();
     let walker = WalkBuilder::new(root)
@@ -51,7 +57,11 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                snapshot.unreadable.push(FileError { file: root.display().to_string(), line: 0, message: e.to_string() });
+                snapshot.unreadable.push(FileError {
+                    file: root.display().to_string(),
+                    line: 0,
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -75,7 +85,11 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
         }
         match std::fs::read(entry.path()) {
             Ok(bytes) => snapshot.insert_bytes(rel, bytes),
-            Err(e) => snapshot.unreadable.push(FileError { file: rel, line: 0, message: format!("cannot read: {e}") }),
+            Err(e) => snapshot.unreadable.push(FileError {
+                file: rel,
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }),
         }
     }
     Ok(snapshot)
@@ -100,7 +114,10 @@ fn relative(root: &Path, path: &Path) -> String {
 pub fn write_file(root: &Path, rel: &str, content: &str) -> Result<(), LocalError> {
     let path = root.join(rel);
     let tmp = path.with_extension("patchwright-tmp");
-    let io = |source| LocalError::Io { path: path.clone(), source };
+    let io = |source| LocalError::Io {
+        path: path.clone(),
+        source,
+    };
     std::fs::write(&tmp, content).map_err(io)?;
     if let Ok(meta) = std::fs::metadata(&path) {
         let _ = std::fs::set_permissions(&tmp, meta.permissions());

@@ -1,6 +1,7 @@
 //! All user-visible text: terminal text, JSON, SARIF, and the templated risk statement and PR
 //! body. Pure functions of a `Report` (and of a fix plan); nothing here does I/O.
 
+pub mod diff;
 pub mod sarif;
 pub mod templates;
 pub mod text;

@@ -70,14 +70,20 @@ fn result(finding: &Finding) -> SarifResult {
     } else if let Some(why) = &finding.no_fix_reason {
         text.push_str(&format!(" No automatic fix: {why}."));
     }
-    let mut region = Region::builder().start_line(i64::from(finding.line.max(1))).build();
+    let mut region = Region::builder()
+        .start_line(i64::from(finding.line.max(1)))
+        .build();
     if finding.location.column > 0 {
         region.start_column = Some(i64::from(finding.location.column));
     }
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(finding.file.clone()).build())
+                .artifact_location(
+                    ArtifactLocation::builder()
+                        .uri(finding.file.clone())
+                        .build(),
+                )
                 .region(region)
                 .build(),
         )
@@ -90,9 +96,15 @@ fn result(finding: &Finding) -> SarifResult {
         finding.package.as_deref().unwrap_or(&finding.subject)
     );
     let mut properties = BTreeMap::new();
-    properties.insert("level".to_string(), serde_json::json!(finding.level.as_str()));
+    properties.insert(
+        "level".to_string(),
+        serde_json::json!(finding.level.as_str()),
+    );
     if !finding.advisories.is_empty() {
-        properties.insert("advisories".to_string(), serde_json::json!(finding.advisories));
+        properties.insert(
+            "advisories".to_string(),
+            serde_json::json!(finding.advisories),
+        );
     }
     if let Some(severity) = finding.severity {
         properties.insert("severity".to_string(), serde_json::json!(severity.as_str()));
@@ -106,6 +118,10 @@ fn result(finding: &Finding) -> SarifResult {
             "patchwright/v1".to_string(),
             fingerprint,
         )]))
-        .properties(PropertyBag::builder().additional_properties(properties).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(properties)
+                .build(),
+        )
         .build()
 }

@@ -1,1 +1,229 @@
-//! templates
+//! Templated text (minijinja): the risk statement that a fix commit and a fix PR carry. The
+//! wording lives in templates/ so it can be reviewed and changed without touching code; this
+//! module only shapes the data the template reads.
+
+use crate::model::{ChangeKind, Finding, Level};
+use crate::remedy::Verification;
+use crate::report::{Provenance, Report};
+use minijinja::Environment;
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+use std::sync::OnceLock;
+
+const FIX_BODY: &str = include_str!("../../templates/fix_body.md.j2");
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // The templates are compiled into the binary; a broken one is caught by the snapshot tests.
+        env.add_template("fix_body.md", FIX_BODY)
+            .expect("templates/fix_body.md.j2 is valid");
+        env
+    })
+}
+
+#[derive(Serialize)]
+struct FixBodyView<'a> {
+    title: &'a str,
+    fixes: Vec<FixView>,
+    residual: Vec<ResidualView>,
+    verification: VerificationView,
+    provenance: &'a Provenance,
+    commands: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FixView {
+    subject: String,
+    file: String,
+    line: u32,
+    from: String,
+    to: String,
+    change: &'static str,
+    risk: String,
+    notes: Vec<String>,
+    relock: Option<String>,
+    advisories: Vec<AdvisoryView>,
+    rules: Vec<RuleView>,
+}
+
+#[derive(Serialize)]
+struct AdvisoryView {
+    id: String,
+    aliases: Vec<String>,
+    severity: String,
+    score: Option<String>,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    id: String,
+    level: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ResidualView {
+    level: String,
+    rule: String,
+    subject: String,
+    file: String,
+    line: u32,
+    why: String,
+}
+
+#[derive(Serialize)]
+struct VerificationView {
+    blockers_before: usize,
+    blockers_after: usize,
+    warnings_before: usize,
+    warnings_after: usize,
+    fixed: usize,
+    introduced: usize,
+    new_errors: usize,
+}
+
+/// What a change kind risks, in one plain sentence.
+pub fn change_risk(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Patch => "a patch release: bug and security fixes only, low risk",
+        ChangeKind::Minor => {
+            "a minor release: new features, backwards compatible by promise; run the tests"
+        }
+        ChangeKind::Major => {
+            "a major release: may break the build or behaviour; read the upgrade notes"
+        }
+        ChangeKind::Variant => "the image variant changes: OS packages and libc may differ",
+        ChangeKind::Replacement => "a different image or package: review it as new code",
+        ChangeKind::Digest => "the digest changes under the same tag: content updates only",
+        ChangeKind::Unknown => {
+            "the versions can't be compared (a floating tag): treat it as a major change"
+        }
+    }
+}
+
+/// The risk statement for the fixes in `fixed` (the findings whose fixes are applied), judged
+/// against the re-scan in `after`.
+pub fn fix_body(
+    title: &str,
+    fixed: &[&Finding],
+    before: &Report,
+    after: &Report,
+    verification: &Verification,
+    commands: &[String],
+) -> String {
+    let mut fixes: Vec<FixView> = Vec::new();
+    for f in fixed {
+        let Some(fix) = &f.fix else { continue };
+        let view = match fixes
+            .iter_mut()
+            .find(|v| v.file == f.file && v.line == f.line && v.to == fix.to)
+        {
+            Some(v) => v,
+            None => {
+                fixes.push(FixView {
+                    subject: f.package.clone().unwrap_or_else(|| f.subject.clone()),
+                    file: f.file.clone(),
+                    line: f.line,
+                    from: fix.from.clone(),
+                    to: fix.to.clone(),
+                    change: super::text::change_label(fix.change),
+                    risk: change_risk(fix.change).to_string(),
+                    notes: fix.notes.clone(),
+                    relock: fix.relock.clone(),
+                    advisories: Vec::new(),
+                    rules: Vec::new(),
+                });
+                fixes.last_mut().expect("just pushed")
+            }
+        };
+        for a in &f.advisory_details {
+            if !view.advisories.iter().any(|x| x.id == a.id) {
+                view.advisories.push(AdvisoryView {
+                    id: a.id.clone(),
+                    aliases: a.aliases.clone(),
+                    severity: a.severity.to_string(),
+                    score: a.cvss_score.map(|s| format!("{s:.1}")),
+                    summary: a.summary.clone(),
+                });
+            }
+        }
+        if f.advisory_details.is_empty() {
+            view.rules.push(RuleView {
+                id: f.rule.to_string(),
+                level: f.level.to_string(),
+                message: f.message.clone(),
+            });
+        }
+    }
+    let residual: Vec<ResidualView> = after
+        .findings
+        .iter()
+        .filter(|f| f.level >= Level::Warning || !f.is_active())
+        .map(|f| ResidualView {
+            level: if f.is_active() {
+                f.level.to_string()
+            } else {
+                "excepted".to_string()
+            },
+            rule: f.rule.to_string(),
+            subject: f.subject.clone(),
+            file: f.file.clone(),
+            line: f.line,
+            why: residual_reason(f),
+        })
+        .collect();
+    let context = FixBodyView {
+        title,
+        fixes,
+        residual,
+        verification: VerificationView {
+            blockers_before: before.summary.blockers,
+            blockers_after: after.summary.blockers,
+            warnings_before: before.summary.warnings,
+            warnings_after: after.summary.warnings,
+            fixed: verification.fixed.len(),
+            introduced: verification.introduced.len(),
+            new_errors: verification.new_errors.len(),
+        },
+        provenance: &before.provenance,
+        commands,
+    };
+    environment()
+        .get_template("fix_body.md")
+        .and_then(|t| t.render(Value::from(Serde(&context))))
+        .unwrap_or_else(|e| format!("{title}\n\n(the risk statement could not be rendered: {e})\n"))
+}
+
+/// Why a finding is still open after the fix, in words a reviewer can act on.
+pub fn residual_reason(f: &Finding) -> String {
+    if let Some(e) = &f.exception {
+        return format!("accepted until {} by {}: {}", e.expires, e.owner, e.reason);
+    }
+    if let Some(why) = &f.no_fix_reason {
+        return why.clone();
+    }
+    if let Some(fix) = &f.fix {
+        return match &fix.relock {
+            Some(cmd) => format!("needs a re-lock: {cmd}"),
+            None => format!(
+                "a fix exists ({} → {}) but is not part of this change",
+                fix.from, fix.to
+            ),
+        };
+    }
+    format!("`{}` has no automatic fix: {}", f.rule, f.message)
+}
+
+/// The commit message of `patchwright fix --branch`: a subject line, then the risk statement.
+pub fn commit_message(before: &Report, after: &Report, verification: &Verification) -> String {
+    let fixed: Vec<&Finding> = before
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+        .collect();
+    let title = format!("patchwright: fix {} finding(s)", verification.fixed.len());
+    fix_body(&title, &fixed, before, after, verification, &[])
+}

@@ -18,7 +18,11 @@ pub fn report(report: &Report) -> String {
         finding_block(&mut out, finding);
     }
     if !report.errors.is_empty() {
-        let _ = writeln!(out, "\n{} file(s) could not be read in full:", report.errors.len());
+        let _ = writeln!(
+            out,
+            "\n{} file(s) could not be read in full:",
+            report.errors.len()
+        );
         for e in &report.errors {
             let _ = writeln!(out, "  error: {e}");
         }
@@ -93,4 +97,87 @@ pub fn change_label(kind: ChangeKind) -> &'static str {
         ChangeKind::Digest => "digest only",
         ChangeKind::Unknown => "version change",
     }
+}
+
+/// `patchwright rules`: every rule id, its default level and what it means.
+pub fn rules() -> String {
+    let mut out = String::new();
+    for rule in crate::model::RuleId::ALL {
+        let _ = writeln!(
+            out,
+            "{:<26} {:<8} {}",
+            rule.as_str(),
+            rule.default_level().as_str(),
+            rule.description()
+        );
+    }
+    out
+}
+
+/// What `patchwright fix` says after applying: what it fixed, what is left and why.
+pub fn fix_summary(
+    before: &Report,
+    after: &Report,
+    verification: &crate::remedy::Verification,
+    files_changed: usize,
+    dry_run: bool,
+) -> String {
+    let mut out = String::new();
+    let verb = if dry_run { "would change" } else { "changed" };
+    let _ = writeln!(
+        out,
+        "\npatchwright fix: {verb} {files_changed} file(s); blockers {} → {}, warnings {} → {}; {} finding(s) fixed",
+        before.summary.blockers,
+        after.summary.blockers,
+        before.summary.warnings,
+        after.summary.warnings,
+        verification.fixed.len()
+    );
+    for k in &verification.fixed {
+        let _ = writeln!(out, "  fixed    {} {} ({})", k.rule, k.subject, k.file);
+    }
+    let relocks: Vec<&Finding> = before
+        .findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|x| x.relock.is_some()))
+        .collect();
+    for f in &relocks {
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(
+                out,
+                "  re-lock  {} ({}): {}",
+                f.subject,
+                f.file,
+                fix_line(fix)
+            );
+        }
+    }
+    for f in after
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.level >= Level::Warning)
+    {
+        let why = f
+            .no_fix_reason
+            .clone()
+            .or_else(|| {
+                f.fix
+                    .as_ref()
+                    .map(|x| format!("fix available: {}", fix_line(x)))
+            })
+            .unwrap_or_else(|| "no automatic fix for this rule".to_string());
+        let _ = writeln!(
+            out,
+            "  open     {} {} {} ({}:{}): {why}",
+            f.level, f.rule, f.subject, f.file, f.line
+        );
+    }
+    for k in &verification.introduced {
+        let _ = writeln!(
+            out,
+            "  NEW      {} {} ({}): introduced by the fix",
+            k.rule, k.subject, k.file
+        );
+    }
+    out
 }

@@ -1,0 +1,88 @@
+//! `patchwright fix`: apply every available fix as minimal edits, re-scan, report before/after.
+
+use super::{EXIT_BLOCKED, EXIT_OK, FixArgs, fail, knowledge};
+use crate::forge::{git_branch, local};
+use crate::pipeline::{self, RunOptions};
+use crate::remedy;
+use crate::render;
+use anyhow::bail;
+
+pub fn run(args: FixArgs) -> u8 {
+    match fix(&args) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fix(args: &FixArgs) -> anyhow::Result<u8> {
+    let knowledge = knowledge::load(&args.common)?;
+    let root = &args.common.path;
+    let snapshot = local::read_snapshot(root, &args.common.exclude)?;
+    let today = args
+        .common
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let options = RunOptions {
+        tier: args.common.tier.clone(),
+    };
+
+    let before = pipeline::run(&snapshot, &knowledge, today, &options);
+    let edits = remedy::collect_edits(&before.report.findings);
+    let after_snapshot = remedy::apply(&snapshot, &edits)?;
+    let after = pipeline::run(&after_snapshot, &knowledge, today, &options);
+    let verification = remedy::verify(&before.report, &after.report);
+    if !verification.new_errors.is_empty() {
+        let lines: Vec<String> = verification
+            .new_errors
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        bail!(
+            "the fixes would break a file, so nothing was written (please report this):\n{}",
+            lines.join("\n")
+        );
+    }
+
+    let changed: Vec<(String, String)> = edits
+        .keys()
+        .filter_map(|file| Some((file.clone(), after_snapshot.files.get(file)?.clone())))
+        .collect();
+    if args.dry_run {
+        for (file, new) in &changed {
+            let old = snapshot
+                .files
+                .get(file)
+                .map(String::as_str)
+                .unwrap_or_default();
+            print!("{}", render::diff::unified(file, old, new));
+        }
+    } else if let Some(branch) = &args.branch {
+        if changed.is_empty() {
+            println!("nothing to fix: branch `{branch}` was not created");
+        } else {
+            let message =
+                render::templates::commit_message(&before.report, &after.report, &verification);
+            let commit = git_branch::commit_on_new_branch(root, branch, &changed, &message)?;
+            println!("committed the fixes as {commit} on branch `{branch}`");
+        }
+    } else {
+        for (file, content) in &changed {
+            local::write_file(root, file, content)?;
+        }
+    }
+    print!(
+        "{}",
+        render::text::fix_summary(
+            &before.report,
+            &after.report,
+            &verification,
+            changed.len(),
+            args.dry_run
+        )
+    );
+    Ok(if after.report.has_blockers() {
+        EXIT_BLOCKED
+    } else {
+        EXIT_OK
+    })
+}

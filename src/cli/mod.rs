@@ -1,0 +1,154 @@
+//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`. The edge where the clock
+//! is read, files are loaded and exit codes are chosen; everything it calls is pure.
+
+mod fix;
+mod knowledge;
+mod scan;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes: 0 nothing blocks, 1 something blocks, 2 usage or configuration error.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_BLOCKED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "patchwright",
+    version,
+    about = "Keeps container images and dependencies inside your security policy."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan a directory: inventory, findings and their levels. Exit 1 when something blocks.
+    Scan(ScanArgs),
+    /// Apply every available fix in place as minimal edits, re-scan and report before/after.
+    Fix(FixArgs),
+    /// Work with the curated catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// List the rule ids with their descriptions and default levels.
+    Rules,
+    /// Run the GitHub App service.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// The directory (or single file) to scan.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Organisation configuration (TOML): `catalog`, `advisories` and the `[policy]` table.
+    #[arg(long, env = "PATCHWRIGHT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The curated catalog (TOML). Overrides the config's `catalog`.
+    #[arg(long, env = "PATCHWRIGHT_CATALOG")]
+    pub catalog: Option<PathBuf>,
+    /// A directory of OSV advisories (`*.json`); repeatable. Overrides the config's `advisories`.
+    #[arg(long)]
+    pub advisories: Vec<PathBuf>,
+    /// Skip paths matching this gitignore-style glob (repeatable), besides .gitignore.
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// The repository's tier, overriding `.github/patchwright.toml`.
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Evaluate the policy as of this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::render::Format,
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print a unified diff of the fixes and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commit the fixes on this new branch (git repositories only); the work tree and the current
+    /// branch stay untouched.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub branch: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Validate a catalog file; errors are printed as file:line:column: message.
+    Check { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Service configuration (see config.example.toml).
+    #[arg(long, env = "PATCHWRIGHT_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2026-11-23"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Fix(args) => fix::run(args),
+        Command::Catalog(CatalogCommand::Check { file }) => catalog_check(&file),
+        Command::Rules => {
+            print!("{}", crate::render::text::rules());
+            EXIT_OK
+        }
+        Command::Serve(args) => serve(args),
+    };
+    ExitCode::from(code)
+}
+
+fn catalog_check(file: &std::path::Path) -> u8 {
+    match crate::catalog::load_catalog(file) {
+        Ok(catalog) => {
+            println!(
+                "{}: ok ({} images, {} packages, revision {})",
+                file.display(),
+                catalog.images.len(),
+                catalog.packages.len(),
+                catalog.revision
+            );
+            EXIT_OK
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: {} error(s)", file.display(), errors.len());
+            EXIT_USAGE
+        }
+    }
+}
+
+fn serve(_args: ServeArgs) -> u8 {
+    eprintln!("patchwright serve: the GitHub App service is not wired into this build yet");
+    EXIT_USAGE
+}
+
+/// Prints an error that stops the command, with its causes, and gives the usage exit code.
+fn fail(error: &anyhow::Error) -> u8 {
+    eprintln!("patchwright: {error:#}");
+    EXIT_USAGE
+}

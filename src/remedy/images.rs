@@ -1,0 +1,278 @@
+//! Images: the nearest approved tag of the same variant, or the catalog's replacement when the
+//! tag is past its end of life; the digest stays pinned when the catalog knows the new one.
+
+use super::Planned;
+use super::edits::reference_edit;
+use crate::catalog::tag::{TagParts, parse_tag, variant_family};
+use crate::catalog::{Catalog, EolStatus};
+use crate::model::{ChangeKind, Dependency, Finding, Fix, ImageRef, SegmentSource};
+use chrono::NaiveDate;
+
+pub(super) fn plan(
+    dependency: &Dependency,
+    group: &[&Finding],
+    catalog: &Catalog,
+    source: Option<&str>,
+    today: NaiveDate,
+) -> Planned {
+    let site = dependency.image.as_ref().ok_or("not an image")?;
+    let image = &site.reference;
+    let rule = catalog.image(&image.canonical_name()).ok_or_else(|| {
+        format!(
+            "the catalog lists no approved tags for `{}`: ask the platform team to add it, or move to an approved image",
+            image.name()
+        )
+    })?;
+    let current_tag = image.tag.clone().unwrap_or_else(|| "latest".to_string());
+    let current = parse_tag(&current_tag);
+    let mut notes = Vec::new();
+
+    let eol_replacement = rule
+        .eol_for(&current_tag)
+        .filter(|e| e.status_on(today) != EolStatus::Supported)
+        .and_then(|e| e.replacement.clone());
+    let (target_name, target_tag) = match eol_replacement {
+        Some(replacement) => replacement_target(image, &replacement, &current, rule),
+        None => (
+            image.name(),
+            nearest_tag(&current, rule, today)
+                .ok_or_else(|| no_candidate_reason(image, &current, rule))?,
+        ),
+    };
+
+    let digest = match &image.digest {
+        None => None,
+        Some(_) => match rule.digests.get(&target_tag) {
+            Some(d) => {
+                notes.push(format!("the digest stays pinned: {d}"));
+                Some(d.clone())
+            }
+            None => {
+                return Err(format!(
+                    "`{}` is pinned by digest, and the catalog does not know the digest of `{target_name}:{target_tag}`: add it under `digests` in the catalog so the pin can be kept",
+                    image.name()
+                ));
+            }
+        },
+    };
+    let target = ImageRef::parse(&format!("{target_name}:{target_tag}")).ok_or_else(|| {
+        format!("the catalog's target `{target_name}:{target_tag}` is not a valid image reference")
+    })?;
+    let new_reference = match &digest {
+        Some(d) => format!("{target_name}:{target_tag}@{d}"),
+        None => format!("{target_name}:{target_tag}"),
+    };
+    let edit = reference_edit(&dependency.location.file, &site.segments, &new_reference)?;
+    if let (Some(source), Some(arg)) = (source, arg_edited(&site.segments, &edit)) {
+        let line = crate::model::line_column(source, edit.span.start).0;
+        notes.push(format!(
+            "the tag comes from `ARG {arg}`: its default (line {line}) is what changes"
+        ));
+    }
+
+    let target_parts = parse_tag(&target_tag);
+    let change = if target.canonical_name() != image.canonical_name() {
+        ChangeKind::Replacement
+    } else if target_parts.variant != current.variant && current.version.is_some() {
+        notes.push(format!(
+            "the variant changes from `{}` to `{}`: check OS packages and libc",
+            display_variant(&current.variant),
+            display_variant(&target_parts.variant)
+        ));
+        ChangeKind::Variant
+    } else {
+        numbers_change(current.version.as_deref(), target_parts.version.as_deref())
+    };
+    let mut clears: Vec<String> = group
+        .iter()
+        .flat_map(|f| f.advisories.iter().cloned())
+        .collect();
+    clears.extend(group.iter().map(|f| f.rule.as_str().to_string()));
+    clears.dedup();
+    Ok(Fix {
+        from: image.to_string(),
+        to: new_reference,
+        change,
+        edits: vec![edit],
+        relock: None,
+        clears,
+        notes,
+    })
+}
+
+fn display_variant(v: &str) -> &str {
+    if v.is_empty() { "(none)" } else { v }
+}
+
+/// Where the catalog points an end-of-life tag: a tag of the same image (kept in the current
+/// variant when the catalog has that tag), or a whole other reference.
+fn replacement_target(
+    image: &ImageRef,
+    replacement: &str,
+    current: &TagParts,
+    rule: &crate::catalog::ImageRule,
+) -> (String, String) {
+    let (name, tag) = match ImageRef::parse(replacement) {
+        Some(r) if replacement.contains(':') || replacement.contains('/') => {
+            (r.name(), r.tag.unwrap_or_else(|| "latest".to_string()))
+        }
+        _ => (image.name(), replacement.to_string()),
+    };
+    let same_image =
+        ImageRef::parse(&name).is_some_and(|r| r.canonical_name() == image.canonical_name());
+    let parts = parse_tag(&tag);
+    if same_image
+        && parts.variant.is_empty()
+        && !current.variant.is_empty()
+        && current.version.is_some()
+    {
+        let with_variant = format!("{tag}-{}", current.variant);
+        if rule.tags.contains(&with_variant) || rule.matches_approved(&with_variant) {
+            return (name, with_variant);
+        }
+    }
+    (name, tag)
+}
+
+/// The approved, supported, not-vulnerable tag nearest to `current`: same variant (else same
+/// variant family), same major line when it has one (else the next), newest within that line,
+/// and the same number of version parts when the catalog has such a tag (`18-alpine` stays a
+/// floating major tag, `18.17.0-alpine` stays exact).
+fn nearest_tag(
+    current: &TagParts,
+    rule: &crate::catalog::ImageRule,
+    today: NaiveDate,
+) -> Option<String> {
+    let usable: Vec<(String, TagParts)> = rule
+        .candidates(today)
+        .into_iter()
+        .map(|t| (t.to_string(), parse_tag(t)))
+        .filter(|(_, p)| p.version.is_some())
+        .collect();
+
+    let wanted_family = match &current.version {
+        Some(_) => variant_family(&current.variant),
+        // An unversioned tag (`latest`, `lts-buster`, `alpine`): keep any OS codename or variant
+        // after the channel word, else take the catalog's preferred variant.
+        None => {
+            let after_channel = current
+                .variant
+                .split_once('-')
+                .map(|(_, rest)| rest)
+                .unwrap_or("");
+            if !after_channel.is_empty() {
+                variant_family(after_channel)
+            } else if matches!(
+                current.variant.as_str(),
+                "latest" | "lts" | "stable" | "current" | ""
+            ) {
+                rule.preferred_variant
+                    .as_deref()
+                    .map(variant_family)
+                    .unwrap_or_default()
+            } else {
+                variant_family(&current.variant)
+            }
+        }
+    };
+    let exact: Vec<&(String, TagParts)> = usable
+        .iter()
+        .filter(|(_, p)| current.version.is_some() && p.variant == current.variant)
+        .collect();
+    let pool: Vec<&(String, TagParts)> = if !exact.is_empty() {
+        exact
+    } else {
+        usable
+            .iter()
+            .filter(|(_, p)| variant_family(&p.variant) == wanted_family)
+            .collect()
+    };
+    let newer: Vec<&(String, TagParts)> = match &current.version {
+        Some(cur) => pool
+            .into_iter()
+            .filter(|(_, p)| p.version.as_ref().is_some_and(|v| v >= cur))
+            .collect(),
+        None => pool,
+    };
+    let major = match &current.version {
+        Some(cur) => newer
+            .iter()
+            .filter_map(|(_, p)| p.version.as_ref()?.first().copied())
+            .filter(|m| *m >= cur[0])
+            .min()?,
+        None => newer
+            .iter()
+            .filter_map(|(_, p)| p.version.as_ref()?.first().copied())
+            .max()?,
+    };
+    let line: Vec<&&(String, TagParts)> = newer
+        .iter()
+        .filter(|(_, p)| p.version.as_ref().and_then(|v| v.first()) == Some(&major))
+        .collect();
+    let precision = current.version.as_ref().map(Vec::len);
+    let same_precision: Vec<&&&(String, TagParts)> = line
+        .iter()
+        .filter(|(_, p)| {
+            precision.is_some_and(|n| p.version.as_ref().is_some_and(|v| v.len() == n))
+        })
+        .collect();
+    let best = |items: Vec<&(String, TagParts)>| {
+        items
+            .into_iter()
+            .max_by(|a, b| {
+                a.1.version
+                    .cmp(&b.1.version)
+                    .then_with(|| b.0.len().cmp(&a.0.len()))
+            })
+            .map(|(t, _)| t.clone())
+    };
+    if !same_precision.is_empty() {
+        best(same_precision.into_iter().map(|x| **x).collect())
+    } else {
+        best(line.into_iter().copied().collect())
+    }
+}
+
+fn no_candidate_reason(
+    image: &ImageRef,
+    current: &TagParts,
+    rule: &crate::catalog::ImageRule,
+) -> String {
+    let variants: std::collections::BTreeSet<String> = rule
+        .tags
+        .iter()
+        .filter(|t| rule.matches_approved(t))
+        .map(|t| display_variant(&parse_tag(t).variant).to_string())
+        .collect();
+    format!(
+        "the catalog has no approved, supported tag of `{}` in the `{}` variant at or above the current version (approved variants: {}); changing variant is a decision for a person",
+        image.name(),
+        display_variant(&current.variant),
+        variants.into_iter().collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn numbers_change(from: Option<&[u64]>, to: Option<&[u64]>) -> ChangeKind {
+    let (Some(a), Some(b)) = (from, to) else {
+        return ChangeKind::Unknown;
+    };
+    let part = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    if part(a, 0) != part(b, 0) {
+        ChangeKind::Major
+    } else if part(a, 1) != part(b, 1) {
+        ChangeKind::Minor
+    } else {
+        ChangeKind::Patch
+    }
+}
+
+/// The ARG whose default `edit` changes, if it changes one.
+fn arg_edited(segments: &[crate::model::Segment], edit: &crate::model::Edit) -> Option<String> {
+    segments.iter().find_map(|s| match &s.source {
+        SegmentSource::Arg {
+            name,
+            default_span: Some(span),
+        } if *span == edit.span => Some(name.clone()),
+        _ => None,
+    })
+}
