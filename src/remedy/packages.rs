@@ -3,7 +3,7 @@
 use super::Planned;
 use crate::catalog::{AdvisoryDb, Catalog, Version, parse_version};
 use crate::model::{
-    ChangeKind, Dependency, DependencyKind, Ecosystem, Edit, EditMode, Finding, Fix,
+    ChangeKind, Dependency, DependencyKind, Ecosystem, Edit, EditMode, Finding, Fix, RuleId,
 };
 
 pub(super) fn plan(
@@ -19,8 +19,24 @@ pub(super) fn plan(
         .as_deref()
         .ok_or_else(|| "no version is written, so there is nothing to raise".to_string())?;
     let current = parse_version(eco, current_text).map_err(|e| e.to_string())?;
-    let known = advisories.for_package(eco, name);
+    let all = advisories.for_package(eco, name);
+    // An advisory that names no fixed version affects every release from where it starts: no
+    // upgrade escapes it, so it must not veto the upgrade that clears the others. It stays open
+    // and the fix says so.
+    let (known, unfixable): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|a| !a.fixed_versions(eco, name).is_empty());
     let rule = catalog.package(eco, name);
+    let catalog_finding = group
+        .iter()
+        .any(|f| matches!(f.rule, RuleId::DependencyBelowMinimum | RuleId::DependencyBanned));
+    let fixable_match = group
+        .iter()
+        .flat_map(|f| &f.advisories)
+        .any(|id| known.iter().any(|a| a.is_named(id)));
+    if !catalog_finding && !fixable_match {
+        return Err(no_fix_reason(dependency, group, &[], rule.and_then(|r| r.replacement.as_deref())));
+    }
 
     // Versions that are known to exist and to matter: every fixed version any advisory for the
     // package names, and the catalog's minimum. Without a registry these are the only versions
@@ -52,6 +68,9 @@ pub(super) fn plan(
 
     let to = spell_like(current_text, target);
     let mut notes = Vec::new();
+    for a in unfixable.iter().filter(|a| a.affects(eco, name, target)) {
+        notes.push(format!("{} stays open: no fixed version of {name} is published for it", a.id));
+    }
     let (edits, relock) = match &dependency.edit_mode {
         EditMode::InPlace => {
             let edits = dependency
