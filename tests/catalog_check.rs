@@ -357,3 +357,24 @@ fn tags_from_the_corpus_split_into_version_and_variant() {
     }
     assert_eq!(parse_tag("25.0.3_9-jre-alpine").qualifier, "_9");
 }
+
+proptest::proptest! {
+    /// Arbitrary text never panics the catalog parser or the tag helpers.
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,60}") {
+        let _ = parse_catalog("fuzz.toml", &text);
+        let parts = parse_tag(&text);
+        let _ = variant_family(&parts.variant);
+    }
+
+    /// A tag is its parts put back together: prefix, numbers, qualifier, `-`, variant.
+    #[test]
+    fn tags_reassemble(numbers in proptest::collection::vec(0u64..1000, 1..4), variant in "[a-z]{1,8}(-[a-z0-9.]{1,6})?") {
+        let dotted: Vec<String> = numbers.iter().map(u64::to_string).collect();
+        let tag = format!("{}-{variant}", dotted.join("."));
+        let parts = parse_tag(&tag);
+        proptest::prop_assert_eq!(parts.version, Some(numbers));
+        proptest::prop_assert_eq!(parts.qualifier, "");
+        proptest::prop_assert_eq!(parts.variant, variant);
+    }
+}
