@@ -566,3 +566,96 @@ fn apk_pins_and_options() {
         ]
     );
 }
+
+mod random_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces real Dockerfiles are made of, so random files reach deep into the parser.
+    const PIECES: &[&str] = &[
+        "FROM ",
+        "from ",
+        "RUN ",
+        "ARG ",
+        "COPY ",
+        "USER ",
+        "AS ",
+        "--from=",
+        "--platform=",
+        "--mount=type=bind,from=",
+        "node:20",
+        "a",
+        "b",
+        "0",
+        "1",
+        "localhost:5000/x",
+        "@sha256:",
+        "0123456789abcdef0123456789abcdef",
+        "$A",
+        "${A}",
+        "${A:-x}",
+        "${B-",
+        "${A:+",
+        "}",
+        "A=1",
+        "B=\"q\"",
+        "'",
+        "\"",
+        "\\",
+        "`",
+        "# escape=`\n",
+        "# syntax=x\n",
+        "#",
+        "<<EOF",
+        "<<-EOF",
+        "EOF",
+        "\tEOF",
+        "<<<",
+        "apk add ",
+        "apt-get install -y ",
+        "git=1",
+        "&&",
+        ";",
+        "|",
+        "(",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\u{feff}",
+        "é",
+        "[\"x\", ",
+        "]",
+    ];
+
+    fn dockerfile() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..80)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn never_panics_and_every_span_is_exact(source in dockerfile()) {
+            let parsed = parse(&source);
+            let lines = u32::try_from(source.lines().count()).unwrap() + 1;
+            for dependency in &parsed.dependencies {
+                assert_exact(&source, dependency);
+                let span = dependency.location.span.expect("span");
+                prop_assert!(span.slice(&source).is_some());
+            }
+            for fact in &parsed.facts {
+                let location = match fact {
+                    Fact::FinalStageUser { location, .. }
+                    | Fact::UnpinnedOsPackages { location, .. } => location,
+                };
+                prop_assert!(location.span.and_then(|s| s.slice(&source)).is_some());
+                prop_assert!(location.line >= 1 && location.line <= lines);
+            }
+            for error in &parsed.errors {
+                prop_assert!(error.line <= lines, "{error}");
+            }
+        }
+    }
+}

@@ -26,7 +26,7 @@ use crate::model::ParsedManifest;
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
     let lines = logical::LineIndex::new(source);
     let lexed = lexer::lex(source, &lines);
-    let walked = stages::walk(file, source, &lexed);
+    let walked = stages::walk(file, source, &lines, &lexed);
     let mut problems = lexed.problems;
     problems.extend(walked.problems);
     problems.sort_by_key(|p| p.line);

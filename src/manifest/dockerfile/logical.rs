@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use crate::model::Span;
+use crate::model::{Location, Span};
 
 /// Joined text with the source offset of each of its bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,6 +84,28 @@ impl LineIndex {
         let line = self.starts.partition_point(|&start| start <= offset);
         u32::try_from(line.max(1)).unwrap_or(u32::MAX)
     }
+
+    /// The same as [`Location::from_span`], without rescanning the file for every location.
+    pub(crate) fn location(&self, file: &str, source: &str, span: Span) -> Location {
+        let offset = span.start.min(source.len());
+        let line = self.line(offset);
+        let line_start = self
+            .starts
+            .get((line as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let before = source
+            .as_bytes()
+            .get(line_start..offset)
+            .unwrap_or_default();
+        let column = String::from_utf8_lossy(before).chars().count() + 1;
+        Location {
+            file: file.to_string(),
+            line,
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            span: Some(span),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +125,19 @@ mod tests {
         let tail = logical.slice(6..9);
         assert_eq!(tail.text(), "  b");
         assert_eq!(tail.offset(3), source.len());
+    }
+
+    #[test]
+    fn locations_match_the_model() {
+        let source = "\u{feff}FROM a\r\nRUN é \\\n  b\n";
+        let index = LineIndex::new(source);
+        for (offset, _) in source.char_indices().chain([(source.len(), ' ')]) {
+            let span = Span::new(offset, offset);
+            assert_eq!(
+                index.location("f", source, span),
+                Location::from_span("f", source, span)
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::model::{
 
 use super::error::{Located, Problem};
 use super::lexer::{Instruction, Lexed};
-use super::logical::Logical;
+use super::logical::{LineIndex, Logical};
 use super::packages::{Install, is_shell, scan_exec, scan_shell};
 use super::reference::parse_reference;
 use super::subst::{ArgScope, Expansion, default_value, expand};
@@ -101,7 +101,7 @@ fn from_parts(text: &str) -> FromParts {
     }
 }
 
-pub(crate) fn walk(file: &str, source: &str, lexed: &Lexed) -> Walked {
+pub(crate) fn walk(file: &str, source: &str, lines: &LineIndex, lexed: &Lexed) -> Walked {
     let all_names = lexed
         .instructions
         .iter()
@@ -117,6 +117,7 @@ pub(crate) fn walk(file: &str, source: &str, lexed: &Lexed) -> Walked {
     let mut walker = Walker {
         file,
         source,
+        lines,
         escape: lexed.escape,
         global: ArgScope::default(),
         stage_args: ArgScope::default(),
@@ -133,6 +134,7 @@ pub(crate) fn walk(file: &str, source: &str, lexed: &Lexed) -> Walked {
 struct Walker<'a> {
     file: &'a str,
     source: &'a str,
+    lines: &'a LineIndex,
     escape: char,
     /// `ARG`s before the first `FROM`: the only ones `FROM` lines see.
     global: ArgScope,
@@ -243,7 +245,8 @@ impl Walker<'_> {
     }
 
     fn image(&mut self, line: u32, expansion: Expansion, word: Span, kind: DependencyKind) {
-        match image_dependency(self.file, self.source, expansion, word, kind) {
+        let location = |span| self.lines.location(self.file, self.source, span);
+        match image_dependency(location, expansion, word, kind) {
             Ok(dependency) => self.out.dependencies.push(dependency),
             Err(problem) => self.problem(line, problem),
         }
@@ -353,7 +356,7 @@ impl Walker<'_> {
             self.out.facts.push(Fact::UnpinnedOsPackages {
                 manager: install.manager,
                 packages: install.packages,
-                location: Location::from_span(self.file, self.source, install.span),
+                location: self.lines.location(self.file, self.source, install.span),
             });
         }
     }
@@ -399,7 +402,7 @@ impl Walker<'_> {
         };
         self.out.facts.push(Fact::FinalStageUser {
             user,
-            location: Location::from_span(self.file, self.source, span),
+            location: self.lines.location(self.file, self.source, span),
         });
         self.out
     }
@@ -447,8 +450,7 @@ fn resolve(
 }
 
 fn image_dependency(
-    file: &str,
-    source: &str,
+    location: impl Fn(Span) -> Location,
     expansion: Expansion,
     word: Span,
     kind: DependencyKind,
@@ -481,7 +483,7 @@ fn image_dependency(
         version: reference.tag.clone(),
         digest: reference.digest.clone(),
         kind,
-        location: Location::from_span(file, source, at),
+        location: location(at),
         version_spans,
         image: Some(ImageSite {
             reference,

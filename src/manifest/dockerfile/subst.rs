@@ -13,6 +13,16 @@ use crate::model::{Segment, SegmentSource, Span};
 
 use super::logical::Logical;
 
+/// Nesting of `${…}` inside `${…}` allowed: real files use one or two levels; the bound keeps a
+/// hostile file from exhausting the stack.
+const MAX_DEPTH: usize = 16;
+
+/// Pieces one word may expand to: ARG defaults that use other ARGs twice over could otherwise
+/// double at every level.
+const MAX_SEGMENTS: usize = 1_000;
+/// Bytes one word may expand to, for the same reason.
+const MAX_TEXT: usize = 64 * 1024;
+
 /// The value of a declared `ARG` with a default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Value {
@@ -114,9 +124,16 @@ impl Expansion {
         });
     }
 
-    fn extend(&mut self, other: Expansion) {
+    fn extend(&mut self, other: Expansion) -> Result<(), SubstError> {
+        let text_len = |e: &Expansion| e.segments.iter().map(|s| s.text.len()).sum::<usize>();
+        if self.segments.len() + other.segments.len() > MAX_SEGMENTS
+            || text_len(self) + text_len(&other) > MAX_TEXT
+        {
+            return Err(SubstError::TooLarge);
+        }
         self.segments.extend(other.segments);
         self.missing.extend(other.missing);
+        Ok(())
     }
 }
 
@@ -131,6 +148,12 @@ pub(crate) enum SubstError {
         "`{0}` is a substitution patchwright does not evaluate; use `${{NAME}}`, `${{NAME:-default}}` or `${{NAME:+alternative}}`"
     )]
     Unsupported(String),
+    #[error("substitutions are nested more than {MAX_DEPTH} deep")]
+    TooDeep,
+    #[error(
+        "the value grows past {MAX_SEGMENTS} pieces or {MAX_TEXT} bytes through ARGs that use other ARGs"
+    )]
+    TooLarge,
 }
 
 /// Substitutes the word at `range` of `logical` with the arguments of `scope`.
@@ -147,6 +170,7 @@ pub(crate) fn expand(
         end: range.end.min(logical.text().len()),
         escape,
         scope,
+        depth: 0,
     };
     expander.word(None)
 }
@@ -176,6 +200,7 @@ struct Expander<'a> {
     end: usize,
     escape: char,
     scope: &'a ArgScope,
+    depth: usize,
 }
 
 impl Expander<'_> {
@@ -275,8 +300,7 @@ impl Expander<'_> {
             }
             Some(c) if c == '_' || c.is_ascii_alphabetic() => {
                 let name = self.name();
-                out.extend(self.value(&name));
-                Ok(())
+                out.extend(self.value(&name))
             }
             // Docker keeps a `$` that starts no name as it is.
             _ => {
@@ -293,10 +317,7 @@ impl Expander<'_> {
             return Err(SubstError::BadName);
         }
         let (colon, op) = match self.bump() {
-            Some((_, '}')) => {
-                out.extend(self.value(&name));
-                return Ok(());
-            }
+            Some((_, '}')) => return out.extend(self.value(&name)),
             Some((_, ':')) => match self.bump() {
                 Some((_, op @ ('-' | '+' | '?'))) => (true, op),
                 Some((_, other)) => {
@@ -310,7 +331,13 @@ impl Expander<'_> {
             }
             None => return Err(SubstError::Unclosed('{')),
         };
-        let alternative = self.word(Some('}'))?;
+        if self.depth >= MAX_DEPTH {
+            return Err(SubstError::TooDeep);
+        }
+        self.depth += 1;
+        let alternative = self.word(Some('}'));
+        self.depth -= 1;
+        let alternative = alternative?;
         self.bump();
         let value = self.scope.get(&name);
         let is_set = matches!(value, Some(Some(_)));
@@ -322,8 +349,7 @@ impl Expander<'_> {
             ('+', false) => Expansion::default(),
             _ => self.unknown(&name),
         };
-        out.extend(result);
-        Ok(())
+        out.extend(result)
     }
 
     fn value(&self, name: &str) -> Expansion {
@@ -417,6 +443,32 @@ mod tests {
             };
             assert_eq!(span.slice(source), Some(segment.text.as_str()));
         }
+    }
+
+    #[test]
+    fn hostile_nesting_and_growth_are_bounded() {
+        let scope = ArgScope::default();
+        let deep = format!("{}x{}", "${A:-".repeat(100), "}".repeat(100));
+        assert_eq!(
+            expand(&logical(&deep), 0..deep.len(), '\\', &scope),
+            Err(SubstError::TooDeep)
+        );
+        let mut scope = ArgScope::default();
+        let mut source = String::from("a\"b\"");
+        let first = default_value(&logical(&source), 0..source.len(), '\\', &scope).unwrap();
+        scope.declare("V0", Some(first));
+        let mut result = Ok(());
+        for level in 1..20 {
+            source = format!("$V{0}$V{0}", level - 1);
+            match default_value(&logical(&source), 0..source.len(), '\\', &scope) {
+                Ok(value) => scope.declare(&format!("V{level}"), Some(value)),
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
+            }
+        }
+        assert_eq!(result, Err(SubstError::TooLarge));
     }
 
     #[test]
