@@ -121,13 +121,26 @@ fn replacement_target(
     let same_image =
         ImageRef::parse(&name).is_some_and(|r| r.canonical_name() == image.canonical_name());
     let parts = parse_tag(&tag);
+    // The catalog names a version line; the variant is the user's choice. Keep it when the same
+    // line is approved in the current variant (`3.9-alpine` → `3.14-alpine`, not `3.14-slim`).
     if same_image
-        && parts.variant.is_empty()
-        && !current.variant.is_empty()
         && current.version.is_some()
+        && parts.variant != current.variant
+        && let Some(numbers) = &parts.version
     {
-        let with_variant = format!("{tag}-{}", current.variant);
-        if rule.tags.contains(&with_variant) || rule.matches_approved(&with_variant) {
+        let version: Vec<String> = numbers.iter().map(u64::to_string).collect();
+        let suffix = if current.variant.is_empty() {
+            String::new()
+        } else {
+            format!("-{}", current.variant)
+        };
+        let with_variant = format!(
+            "{}{}{}{suffix}",
+            parts.prefix,
+            version.join("."),
+            parts.qualifier
+        );
+        if rule.matches_approved(&with_variant) && rule.eol_for(&with_variant).is_none() {
             return (name, with_variant);
         }
     }

@@ -136,21 +136,21 @@ pub fn fix_summary(
     for k in &verification.fixed {
         let _ = writeln!(out, "  fixed    {} {} ({})", k.rule, k.subject, k.file);
     }
-    let relocks: Vec<&Finding> = before
+    // Several findings can share one fix (a package both vulnerable and below the minimum):
+    // say each re-lock once.
+    let mut relocks: Vec<(&str, &str, String)> = before
         .findings
         .iter()
-        .filter(|f| f.fix.as_ref().is_some_and(|x| x.relock.is_some()))
+        .filter(|f| f.is_active())
+        .filter_map(|f| {
+            let fix = f.fix.as_ref().filter(|x| x.relock.is_some())?;
+            Some((f.file.as_str(), f.subject.as_str(), fix_line(fix)))
+        })
         .collect();
-    for f in &relocks {
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(
-                out,
-                "  re-lock  {} ({}): {}",
-                f.subject,
-                f.file,
-                fix_line(fix)
-            );
-        }
+    relocks.sort();
+    relocks.dedup();
+    for (file, subject, line) in &relocks {
+        let _ = writeln!(out, "  re-lock  {subject} ({file}): {line}");
     }
     for f in after
         .findings
