@@ -659,3 +659,21 @@ mod random_input {
         }
     }
 }
+
+#[test]
+fn an_arg_can_name_a_stage_or_scratch() {
+    let source = "ARG PARENT=build\nARG EMPTY=scratch\nFROM golang:1.22 AS build\nUSER builder\nFROM ${PARENT}\nFROM $EMPTY AS out\n";
+    let parsed = parse(source);
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(images(&parsed), vec!["golang:1.22"]);
+    assert_eq!(kinds(&parsed), vec![base(0, Some("build"), false)]);
+    assert_eq!(
+        final_user(source, &parsed),
+        (None, 6, "FROM $EMPTY AS out".into())
+    );
+    let linked = source.replace("FROM $EMPTY AS out\n", "");
+    assert_eq!(
+        final_user(&linked, &parse(&linked)),
+        (Some("builder".into()), 4, "builder".into())
+    );
+}
