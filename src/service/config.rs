@@ -31,7 +31,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log-format", "PATCHWRIGHT_LOG_FORMAT"),
     ("job-lease-seconds", "PATCHWRIGHT_JOB_LEASE_SECONDS"),
     ("job-max-attempts", "PATCHWRIGHT_JOB_MAX_ATTEMPTS"),
-    ("shutdown-grace-seconds", "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS"),
+    (
+        "shutdown-grace-seconds",
+        "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS",
+    ),
 ];
 
 /// The table that is not a plain key: the organisation's policy (tiers, SLAs).
@@ -109,8 +112,12 @@ pub enum Origin {
         column: u32,
     },
     /// The whole file (unreadable, or a key it lacks).
-    WholeFile { file: String },
-    Env { var: String },
+    WholeFile {
+        file: String,
+    },
+    Env {
+        var: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -459,10 +466,14 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                 },
             });
         }
-        self.file.keys.iter().find(|(k, _)| k == key).map(|(_, f)| Found {
-            raw: f.raw.clone(),
-            origin: f.origin.clone(),
-        })
+        self.file
+            .keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| Found {
+                raw: f.raw.clone(),
+                origin: f.origin.clone(),
+            })
     }
 
     fn problem(&mut self, origin: Origin, key: &str, message: String) {

@@ -104,7 +104,10 @@ impl Metrics {
 
     pub fn webhook(&self, event: &str, outcome: &'static str) {
         self.webhooks
-            .get_or_create(&[("event", event.to_string()), ("outcome", outcome.to_string())])
+            .get_or_create(&[
+                ("event", event.to_string()),
+                ("outcome", outcome.to_string()),
+            ])
             .inc();
     }
 
@@ -184,7 +187,10 @@ mod tests {
             "patchwright_fix_prs_total{action=\"opened\"} 1",
             "# EOF",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
     }
 }

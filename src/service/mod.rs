@@ -102,7 +102,9 @@ pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyho
         app_id = config.app_id,
         "starting patchwright serve"
     );
-    let connections = u32::try_from(config.workers).unwrap_or(64).saturating_add(4);
+    let connections = u32::try_from(config.workers)
+        .unwrap_or(64)
+        .saturating_add(4);
     let store = Store::connect_with(config.database_url.expose(), connections).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Arc::new(Metrics::new());

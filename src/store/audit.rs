@@ -53,7 +53,9 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// The whole trail in the order it was written (for tests and small installations).
-pub async fn all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<AuditEntry>, StoreError> {
+pub async fn all<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+) -> Result<Vec<AuditEntry>, StoreError> {
     let rows = sqlx::query(
         "SELECT at, installation_id, repository_id, job_id, delivery_id, action, reason
          FROM audit ORDER BY id",

@@ -222,6 +222,9 @@ pub async fn active_repositories<'e, E: Executor<'e, Database = Any>>(
         "SELECT {REPOSITORY_COLUMNS} FROM repositories
          WHERE installation_id = $1 AND removed_at IS NULL ORDER BY full_name"
     );
-    let rows = sqlx::query(&sql).bind(installation_id).fetch_all(ex).await?;
+    let rows = sqlx::query(&sql)
+        .bind(installation_id)
+        .fetch_all(ex)
+        .await?;
     rows.iter().map(repository_from_row).collect()
 }

@@ -222,10 +222,7 @@ mod tests {
             redact_url("postgres://bot:s3cret@db.internal:5432/pw?sslmode=require"),
             "postgres://bot:[redacted]@db.internal:5432/pw?sslmode=require"
         );
-        assert_eq!(
-            redact_url("postgres://bot@db/pw"),
-            "postgres://bot@db/pw"
-        );
+        assert_eq!(redact_url("postgres://bot@db/pw"), "postgres://bot@db/pw");
         assert_eq!(
             redact_url("sqlite://patchwright.db?mode=rwc"),
             "sqlite://patchwright.db?mode=rwc"

@@ -51,7 +51,10 @@ fn the_environment_overrides_the_file_key_by_key() {
     assert_eq!(c.database_url.expose(), "postgres://bot:pw@db/patchwright");
     assert_eq!(c.log_format, LogFormat::Json);
     assert_eq!(c.github_api_url, "https://ghe.example.com/api/v3");
-    assert_eq!(c.app_slug, "patchwright", "keys the environment lacks keep the file's value");
+    assert_eq!(
+        c.app_slug, "patchwright",
+        "keys the environment lacks keep the file's value"
+    );
 }
 
 #[test]
@@ -137,7 +140,9 @@ fn the_policy_table_becomes_the_org_policy_and_is_validated() {
     let found = problems(&bad, no_env);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].starts_with(&format!("config.toml:{line}:2: policy: policy.default-tier: `nowhere`")),
+        found[0].starts_with(&format!(
+            "config.toml:{line}:2: policy: policy.default-tier: `nowhere`"
+        )),
         "{found:?}"
     );
 }
@@ -150,7 +155,10 @@ fn the_example_file_documents_every_key_and_loads() {
             example.contains(&format!("\n{key} = ")) || example.contains(&format!("\n# {key} = ")),
             "config.example.toml does not show `{key}`"
         );
-        assert!(example.contains(var), "config.example.toml does not name {var}");
+        assert!(
+            example.contains(var),
+            "config.example.toml does not name {var}"
+        );
     }
     assert!(example.contains("[policy]"));
     // The example leaves the secret to the environment, as it recommends.

@@ -39,12 +39,22 @@ impl RetryPolicy {
 /// How a job's row is settled after a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
-    Succeeded { summary: String },
+    Succeeded {
+        summary: String,
+    },
     /// Queued again for `at`, counting this attempt.
-    RetryAt { at: DateTime<Utc>, error: String },
+    RetryAt {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Queued again for `at` without counting this attempt: the job did nothing wrong.
-    WaitUntil { at: DateTime<Utc>, reason: String },
-    Failed { reason: String },
+    WaitUntil {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 /// Decides what becomes of a job that ran for the `attempts`-th time and returned `result`.
@@ -120,8 +130,7 @@ pub fn classify_http_failure(
         if status == 429 || body.to_ascii_lowercase().contains("rate limit") {
             return JobError::RateLimited {
                 until: now + SECONDARY_LIMIT_DEFAULT_WAIT,
-                reason: "secondary rate limit without retry-after: waiting one minute"
-                    .to_string(),
+                reason: "secondary rate limit without retry-after: waiting one minute".to_string(),
             };
         }
     }
@@ -236,8 +245,15 @@ mod tests {
             JobError::Permanent("GitHub answered 404: Not Found".into())
         );
         assert_eq!(
-            classify_http_failure(403, &HeaderMap::new(), "Resource not accessible by integration", now),
-            JobError::Permanent("GitHub answered 403: Resource not accessible by integration".into())
+            classify_http_failure(
+                403,
+                &HeaderMap::new(),
+                "Resource not accessible by integration",
+                now
+            ),
+            JobError::Permanent(
+                "GitHub answered 403: Resource not accessible by integration".into()
+            )
         );
     }
 }

@@ -44,10 +44,16 @@ impl Default for RunnerConfig {
 pub enum Settled {
     Succeeded,
     /// Queued again after a retryable failure.
-    Retrying { at: DateTime<Utc> },
+    Retrying {
+        at: DateTime<Utc>,
+    },
     /// Queued again until a rate limit resets.
-    Waiting { at: DateTime<Utc> },
-    Failed { reason: String },
+    Waiting {
+        at: DateTime<Utc>,
+    },
+    Failed {
+        reason: String,
+    },
     /// Another worker took the job over (this one's lease ran out); nothing was written.
     LeaseLost,
     /// Shutdown came first: the job went back to the queue, this start not counted.
@@ -141,7 +147,8 @@ impl JobRunner {
         let handler = Arc::clone(&self.handler);
         let job_for_task = job.clone();
         let mut work = tokio::spawn(async move { handler.run(&job_for_task).await });
-        let mut heartbeat = tokio::time::interval((self.config.lease / 3).max(Duration::from_millis(10)));
+        let mut heartbeat =
+            tokio::time::interval((self.config.lease / 3).max(Duration::from_millis(10)));
         heartbeat.tick().await;
         let cancelled = async move {
             if cancel.wait_for(|c| *c).await.is_err() {
@@ -192,7 +199,8 @@ impl JobRunner {
                 }
             }
             Settlement::RetryAt { at, error } => {
-                if jobs::requeue(self.store.pool(), row.id, &token, at, Some(&error), false).await? {
+                if jobs::requeue(self.store.pool(), row.id, &token, at, Some(&error), false).await?
+                {
                     tracing::warn!(job = row.id, kind, attempts = job.attempts, %at, error, "job failed; will retry");
                     Settled::Retrying { at }
                 } else {
@@ -200,7 +208,8 @@ impl JobRunner {
                 }
             }
             Settlement::WaitUntil { at, reason } => {
-                if jobs::requeue(self.store.pool(), row.id, &token, at, Some(&reason), true).await? {
+                if jobs::requeue(self.store.pool(), row.id, &token, at, Some(&reason), true).await?
+                {
                     tracing::info!(job = row.id, kind, %at, reason, "job waits for a rate limit");
                     Settled::Waiting { at }
                 } else {
@@ -313,7 +322,10 @@ impl JobRunner {
                 log_joined(joined);
             }
         };
-        if tokio::time::timeout(self.config.shutdown_grace, drain).await.is_err() {
+        if tokio::time::timeout(self.config.shutdown_grace, drain)
+            .await
+            .is_err()
+        {
             let _ = cancel_tx.send(true);
             while let Some(joined) = tasks.join_next().await {
                 log_joined(joined);

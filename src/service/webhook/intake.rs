@@ -171,13 +171,19 @@ pub fn plan(event: &Event, bot_login: &str) -> Plan {
                     ops.push(audit(
                         id,
                         "installation.deleted",
-                        format!("the app was uninstalled from {account}; its queued jobs are cancelled"),
+                        format!(
+                            "the app was uninstalled from {account}; its queued jobs are cancelled"
+                        ),
                     ));
                 }
                 InstallationAction::Suspend | InstallationAction::Unsuspend => {
                     let suspended = *action == InstallationAction::Suspend;
                     ops.push(Op::SetSuspended { id, suspended });
-                    let what = if suspended { "suspended" } else { "unsuspended" };
+                    let what = if suspended {
+                        "suspended"
+                    } else {
+                        "unsuspended"
+                    };
                     ops.push(audit(
                         id,
                         &format!("installation.{what}"),
@@ -348,12 +354,10 @@ pub async fn apply(
     for op in &plan.ops {
         match op {
             Op::UpsertInstallation(i) => {
-                installations::upsert_installation(&mut *conn, i.id, &i.account_login, now)
-                    .await?;
+                installations::upsert_installation(&mut *conn, i.id, &i.account_login, now).await?;
             }
             Op::EnsureInstallation(i) => {
-                installations::ensure_installation(&mut *conn, i.id, &i.account_login, now)
-                    .await?;
+                installations::ensure_installation(&mut *conn, i.id, &i.account_login, now).await?;
             }
             Op::DeleteInstallation { id } => {
                 installations::delete_installation(&mut *conn, *id, now).await?;

@@ -31,8 +31,7 @@ fn answer(status: StatusCode, text: impl Into<String>) -> Response {
 
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-    if let Err(e) = signature::verify(state.webhook_secret.expose().as_bytes(), &body, signature)
-    {
+    if let Err(e) = signature::verify(state.webhook_secret.expose().as_bytes(), &body, signature) {
         // The event header is unauthenticated: it must not become a metric label.
         state.metrics.webhook("unverified", "unauthorized");
         tracing::warn!(error = %e, "webhook rejected");
@@ -59,7 +58,11 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     match store(&state, event_name, delivery_id, &event).await {
         Ok(Stored::Duplicate) => {
             state.metrics.webhook(event_name, "duplicate");
-            tracing::info!(delivery = delivery_id, event = event_name, "duplicate delivery");
+            tracing::info!(
+                delivery = delivery_id,
+                event = event_name,
+                "duplicate delivery"
+            );
             answer(StatusCode::OK, "duplicate")
         }
         Ok(Stored::Done { outcome, job_ids }) => {
@@ -76,14 +79,20 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             } else {
                 state.wake.notify_one();
                 let ids: Vec<String> = job_ids.iter().map(i64::to_string).collect();
-                answer(StatusCode::ACCEPTED, format!("queued job {}", ids.join(", ")))
+                answer(
+                    StatusCode::ACCEPTED,
+                    format!("queued job {}", ids.join(", ")),
+                )
             }
         }
         Err(e) => {
             state.metrics.webhook(event_name, "error");
             tracing::error!(delivery = delivery_id, error = %e, "cannot store webhook");
             // GitHub shows the failure and the delivery can be redelivered once we recover.
-            answer(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the delivery")
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot store the delivery",
+            )
         }
     }
 }

@@ -50,7 +50,11 @@ mod tests {
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
         assert_eq!(
-            verify(b"It's a Secret to Everybody", b"Hello, World!", Some(sig.as_bytes())),
+            verify(
+                b"It's a Secret to Everybody",
+                b"Hello, World!",
+                Some(sig.as_bytes())
+            ),
             Ok(())
         );
     }

@@ -1,0 +1,738 @@
+//! `POST /webhook` end to end through the real router, on real databases, with GitHub's own
+//! example payloads (`@octokit/webhooks-examples`, installed by `scripts/test-deps.sh`).
+
+mod support;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use patchwright::service::jobs::{JobKind, ScanReason};
+use patchwright::service::router;
+use patchwright::service::webhook::event::{self, Event, InstallationAction, PullRequestAction};
+use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
+use patchwright::store::installations::{self, RepositoryUpsert};
+use patchwright::store::jobs::{self, JobState};
+use patchwright::store::{Store, audit, deliveries};
+use serde_json::{Value, json};
+use support::{BOT, ManualClock, TestDbRef, each_backend, example, examples, signed_request};
+use tower::ServiceExt;
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn app(db: &TestDbRef) -> Router {
+    router(support::app_state(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+    ))
+}
+
+fn body(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+/// Counts of what intake can write.
+async fn written(store: &Store) -> (usize, i64, usize) {
+    let jobs = jobs::all(store.pool()).await.unwrap().len();
+    let deliveries = deliveries::count(store.pool()).await.unwrap();
+    let audit = audit::all(store.pool()).await.unwrap().len();
+    (jobs, deliveries, audit)
+}
+
+/// GitHub's example of a push to the default branch through an app installation.
+fn default_branch_push() -> Value {
+    example("push", |e| {
+        e["ref"] == "refs/heads/master" && e["installation"].is_object()
+    })
+}
+
+#[tokio::test]
+async fn a_signed_push_to_the_default_branch_stores_one_scan_job_then_answers_202() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let push = default_branch_push();
+        let (status, text) = send(&app, signed_request("push", "d-1", body(&push))).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+
+        let all = jobs::all(db.store.pool()).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(text, format!("queued job {}", all[0].id));
+        let row = &all[0];
+        assert_eq!(row.state, JobState::Queued);
+        assert_eq!(row.delivery_id.as_deref(), Some("d-1"));
+        assert_eq!(row.repository_id, push["repository"]["id"].as_i64());
+        assert_eq!(
+            row.concurrency_key,
+            Some(format!("repo:{}", push["repository"]["id"]))
+        );
+        let JobKind::Scan(scan) = JobKind::from_stored(&row.kind, &row.payload).unwrap() else {
+            panic!("not a scan: {}", row.kind)
+        };
+        assert_eq!(scan.head_sha.as_deref(), push["after"].as_str());
+        assert_eq!(
+            scan.repository.full_name,
+            push["repository"]["full_name"].as_str().unwrap()
+        );
+        assert_eq!(
+            scan.installation_id,
+            push["installation"]["id"].as_i64().unwrap()
+        );
+        assert_eq!(
+            scan.reason,
+            ScanReason::Push {
+                git_ref: "refs/heads/master".into()
+            }
+        );
+
+        let repo = installations::repository(db.store.pool(), row.repository_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(repo.default_branch.as_deref(), Some("master"));
+        let d = deliveries::get(db.store.pool(), "d-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((d.event.as_str(), d.outcome.as_str()), ("push", "queued"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_signature_is_401_and_writes_nothing() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let payload = body(&default_branch_push());
+
+        let mut forged = signed_request("push", "d-1", payload.clone());
+        forged.headers_mut().insert(
+            "x-hub-signature-256",
+            patchwright::service::webhook::signature::sign(b"not the secret", &payload)
+                .parse()
+                .unwrap(),
+        );
+        let (status, text) = send(&app, forged).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(text, "X-Hub-Signature-256 does not match the body");
+
+        let mut unsigned = signed_request("push", "d-2", payload.clone());
+        unsigned.headers_mut().remove("x-hub-signature-256");
+        let (status, text) = send(&app, unsigned).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(text, "missing X-Hub-Signature-256 header");
+
+        // A body changed after signing.
+        let mut tampered = payload.clone();
+        tampered.extend_from_slice(b" ");
+        let mut req = signed_request("push", "d-3", payload);
+        *req.body_mut() = Body::from(tampered);
+        assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+
+        assert_eq!(written(&db.store).await, (0, 0, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_redelivery_answers_duplicate_and_stores_nothing_new() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let payload = body(&default_branch_push());
+        let (status, _) = send(&app, signed_request("push", "same-id", payload.clone())).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let (status, text) = send(&app, signed_request("push", "same-id", payload)).await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "duplicate"));
+        assert_eq!(written(&db.store).await, (1, 1, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_over_25_mib_is_413_and_writes_nothing() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let mut big = body(&default_branch_push());
+        big.resize(patchwright::service::webhook::MAX_BODY_BYTES + 1, b' ');
+        let (status, _) = send(&app, signed_request("push", "big", big)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(written(&db.store).await, (0, 0, 0));
+
+        // Exactly at the cap is accepted (JSON allows trailing whitespace).
+        let mut at_cap = body(&default_branch_push());
+        at_cap.resize(patchwright::service::webhook::MAX_BODY_BYTES, b' ');
+        let (status, text) = send(&app, signed_request("push", "at-cap", at_cap)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pushes_elsewhere_are_ignored_with_a_reason_and_no_job() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let tag = example("push", |e| {
+            e["ref"] == "refs/tags/simple-tag" && e["deleted"] == false
+        });
+        let mut tag = tag;
+        tag["installation"] = json!({ "id": 1 });
+        let (status, text) = send(&app, signed_request("push", "tag", body(&tag))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            text,
+            "ignored: push to refs/tags/simple-tag is not to the default branch `master`"
+        );
+
+        let mut branch = default_branch_push();
+        branch["ref"] = json!("refs/heads/feature");
+        let (_, text) = send(&app, signed_request("push", "branch", body(&branch))).await;
+        assert_eq!(
+            text,
+            "ignored: push to refs/heads/feature is not to the default branch `master`"
+        );
+
+        let no_app = example("push", |e| e["installation"].is_null());
+        let (_, text) = send(&app, signed_request("push", "repo-hook", body(&no_app))).await;
+        assert_eq!(
+            text,
+            "ignored: push not delivered through an app installation"
+        );
+
+        let (jobs, deliveries, _) = written(&db.store).await;
+        assert_eq!((jobs, deliveries), (0, 3));
+        let d = deliveries::get(db.store.pool(), "branch")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            d.outcome.starts_with("ignored: push to refs/heads/feature"),
+            "{}",
+            d.outcome
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn installing_tracks_repositories_and_scans_each_uninstalling_cancels() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let created = example("installation", |e| e["action"] == "created");
+        let installation_id = created["installation"]["id"].as_i64().unwrap();
+        let repos = created["repositories"].as_array().unwrap().clone();
+        let (status, _) = send(&app, signed_request("installation", "i-1", body(&created))).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+
+        let pool = db.store.pool();
+        let tracked = installations::active_repositories(pool, installation_id)
+            .await
+            .unwrap();
+        let mut expected: Vec<&str> = repos
+            .iter()
+            .map(|r| r["full_name"].as_str().unwrap())
+            .collect();
+        expected.sort();
+        assert_eq!(
+            tracked
+                .iter()
+                .map(|r| r.full_name.as_str())
+                .collect::<Vec<_>>(),
+            expected
+        );
+        let queued = jobs::all(pool).await.unwrap();
+        assert_eq!(queued.len(), repos.len());
+        for row in &queued {
+            let JobKind::Scan(scan) = JobKind::from_stored(&row.kind, &row.payload).unwrap() else {
+                panic!("{}", row.kind)
+            };
+            assert_eq!(scan.reason, ScanReason::Installed);
+            assert_eq!(scan.head_sha, None);
+        }
+        let trail = audit::all(pool).await.unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].action, "installation.created");
+        assert_eq!(trail[0].delivery_id.as_deref(), Some("i-1"));
+
+        // Uninstalling: repositories removed, the scans nobody can run any more cancelled.
+        let mut deleted = example("installation", |e| e["action"] == "deleted");
+        deleted["installation"]["id"] = json!(installation_id);
+        let (status, text) =
+            send(&app, signed_request("installation", "i-2", body(&deleted))).await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "recorded"));
+        assert!(
+            installations::active_repositories(pool, installation_id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            jobs::all(pool)
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.state == JobState::Cancelled)
+        );
+        let i = installations::installation(pool, installation_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(i.deleted_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repositories_added_are_scanned_and_removed_ones_untracked() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let added = example("installation_repositories", |e| e["action"] == "added");
+        let (status, _) = send(
+            &app,
+            signed_request("installation_repositories", "r-1", body(&added)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let pool = db.store.pool();
+        let id = added["repositories_added"][0]["id"].as_i64().unwrap();
+        assert!(installations::repository(pool, id).await.unwrap().is_some());
+        assert_eq!(jobs::all(pool).await.unwrap().len(), 1);
+
+        let mut removed = example("installation_repositories", |e| e["action"] == "removed");
+        removed["installation"] = added["installation"].clone();
+        removed["repositories_removed"] = added["repositories_added"].clone();
+        let (status, text) = send(
+            &app,
+            signed_request("installation_repositories", "r-2", body(&removed)),
+        )
+        .await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "recorded"));
+        let repo = installations::repository(pool, id).await.unwrap().unwrap();
+        assert!(repo.removed_at.is_some());
+        let actions: Vec<String> = audit::all(pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        assert_eq!(actions, vec!["repositories.added", "repositories.removed"]);
+    })
+    .await;
+}
+
+/// GitHub's example of a closed pull request, turned into one the app opened.
+fn closed_bot_pr(merged: bool, sender: (&str, &str)) -> Value {
+    let mut pr = example("pull_request", |e| {
+        e["action"] == "closed" && e["installation"].is_object()
+    });
+    pr["pull_request"]["user"]["login"] = json!(BOT);
+    pr["pull_request"]["user"]["type"] = json!("Bot");
+    pr["pull_request"]["merged"] = json!(merged);
+    pr["sender"]["login"] = json!(sender.0);
+    pr["sender"]["type"] = json!(sender.1);
+    pr
+}
+
+async fn seed_fix_pr(store: &Store, pr: &Value) -> (i64, i64) {
+    let pool = store.pool();
+    let repo_id = pr["repository"]["id"].as_i64().unwrap();
+    let number = pr["number"].as_i64().unwrap();
+    let now = "2026-01-31T09:00:00Z".parse().unwrap();
+    installations::upsert_installation(pool, 1, "Codertocat", now)
+        .await
+        .unwrap();
+    installations::upsert_repository(
+        pool,
+        &RepositoryUpsert {
+            id: repo_id,
+            installation_id: 1,
+            full_name: pr["repository"]["full_name"].as_str().unwrap(),
+            default_branch: Some("master"),
+            private: false,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    fix_prs::insert(
+        pool,
+        &OpenedFixPr {
+            repository_id: repo_id,
+            number,
+            branch: pr["pull_request"]["head"]["ref"].as_str().unwrap(),
+            fix_key: "npm:jsonwebtoken@9.0.0",
+            head_sha: pr["pull_request"]["head"]["sha"].as_str().unwrap(),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    (repo_id, number)
+}
+
+#[tokio::test]
+async fn a_fix_pr_closed_by_a_person_is_remembered_as_declined() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let pr = closed_bot_pr(false, ("Codertocat", "User"));
+        let (repo, number) = seed_fix_pr(&db.store, &pr).await;
+        let (status, text) = send(&app, signed_request("pull_request", "p-1", body(&pr))).await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "recorded"));
+        let pool = db.store.pool();
+        let row = fix_prs::get(pool, repo, number).await.unwrap().unwrap();
+        assert_eq!((row.state, row.closed_by_human), (FixPrState::Closed, true));
+        assert!(
+            fix_prs::declined(pool, repo, "npm:jsonwebtoken@9.0.0")
+                .await
+                .unwrap()
+        );
+        let trail = audit::all(pool).await.unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].action, "fix_pr.closed_by_human");
+        assert!(
+            trail[0].reason.contains("closed unmerged by Codertocat"),
+            "{}",
+            trail[0].reason
+        );
+        assert_eq!(written(&db.store).await.0, 0, "closing a PR queues no job");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_merged_fix_pr_records_the_remediation_and_a_bot_close_is_not_a_no() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let merged = closed_bot_pr(true, ("Codertocat", "User"));
+        let (repo, number) = seed_fix_pr(&db.store, &merged).await;
+        let (_, text) = send(&app, signed_request("pull_request", "p-1", body(&merged))).await;
+        assert_eq!(text, "recorded");
+        let pool = db.store.pool();
+        let row = fix_prs::get(pool, repo, number).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.closed_by_human),
+            (FixPrState::Merged, false)
+        );
+        assert_eq!(audit::all(pool).await.unwrap()[0].action, "fix_pr.merged");
+
+        // The bot closing its own (superseded) PR does not block the fix.
+        let by_bot = closed_bot_pr(false, (BOT, "Bot"));
+        let (_, text) = send(&app, signed_request("pull_request", "p-2", body(&by_bot))).await;
+        assert_eq!(text, "recorded");
+        let row = fix_prs::get(pool, repo, number).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.closed_by_human),
+            (FixPrState::Closed, false)
+        );
+        assert!(
+            !fix_prs::declined(pool, repo, "npm:jsonwebtoken@9.0.0")
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pull_requests_the_bot_did_not_open_or_does_not_know_are_ignored() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let human = example("pull_request", |e| {
+            e["action"] == "closed" && e["installation"].is_object()
+        });
+        let (status, text) = send(&app, signed_request("pull_request", "p-1", body(&human))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            text,
+            "ignored: pull request #2 was opened by Codertocat, not patchwright[bot]"
+        );
+
+        let unknown = closed_bot_pr(false, ("Codertocat", "User"));
+        let (_, text) = send(&app, signed_request("pull_request", "p-2", body(&unknown))).await;
+        assert_eq!(
+            text,
+            "ignored: pull request #2 in Codertocat/Hello-World is not a fix PR this app recorded"
+        );
+        let d = deliveries::get(db.store.pool(), "p-2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            d.outcome, text,
+            "the stored outcome follows what the store showed"
+        );
+
+        let opened = example("pull_request", |e| e["action"] == "opened");
+        let (_, text) = send(&app, signed_request("pull_request", "p-3", body(&opened))).await;
+        assert_eq!(text, "ignored: pull_request action `opened`");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn comments_become_jobs_unless_a_bot_wrote_them() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let comment = example("issue_comment", |e| {
+            e["action"] == "created" && e["installation"].is_object()
+        });
+        let (status, _) = send(&app, signed_request("issue_comment", "c-1", body(&comment))).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let all = jobs::all(db.store.pool()).await.unwrap();
+        assert_eq!(all.len(), 1);
+        let JobKind::Comment(c) = JobKind::from_stored(&all[0].kind, &all[0].payload).unwrap()
+        else {
+            panic!("{}", all[0].kind)
+        };
+        assert_eq!(c.body, comment["comment"]["body"].as_str().unwrap());
+        assert_eq!(
+            c.author,
+            comment["comment"]["user"]["login"].as_str().unwrap()
+        );
+        assert_eq!(c.issue_number, comment["issue"]["number"].as_i64().unwrap());
+
+        let mut by_bot = comment.clone();
+        by_bot["comment"]["user"]["login"] = json!(BOT);
+        by_bot["comment"]["user"]["type"] = json!("Bot");
+        let (status, text) =
+            send(&app, signed_request("issue_comment", "c-2", body(&by_bot))).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (
+                StatusCode::OK,
+                "ignored: comment by the bot patchwright[bot]"
+            )
+        );
+
+        let mut edited = comment.clone();
+        edited["action"] = json!("edited");
+        let (_, text) = send(&app, signed_request("issue_comment", "c-3", body(&edited))).await;
+        assert_eq!(text, "ignored: issue_comment action `edited`");
+        assert_eq!(jobs::all(db.store.pool()).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ping_other_events_and_unparseable_bodies() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let ping = &examples("ping")[0];
+        let (status, text) = send(&app, signed_request("ping", "x-1", body(ping))).await;
+        assert_eq!((status, text.as_str()), (StatusCode::OK, "pong"));
+
+        let star = &examples("star")[0];
+        let (status, text) = send(&app, signed_request("star", "x-2", body(star))).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::OK, "ignored: event `star` is not handled")
+        );
+
+        // Signed but not the shape GitHub sends: 400, nothing stored.
+        let (status, text) = send(
+            &app,
+            signed_request("push", "x-3", b"{\"ref\": 1}".to_vec()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(text.starts_with("`push` payload does not parse"), "{text}");
+
+        let mut no_delivery = signed_request("push", "x-4", body(ping));
+        no_delivery.headers_mut().remove("x-github-delivery");
+        assert_eq!(send(&app, no_delivery).await.0, StatusCode::BAD_REQUEST);
+
+        assert_eq!(written(&db.store).await, (0, 2, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_example_payload_of_the_handled_events_parses_to_its_facts() {
+    let mut seen = 0;
+    for e in examples("ping") {
+        let Event::Ping { zen, hook_id } = event::parse("ping", &body(&e)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(zen, e["zen"].as_str().unwrap());
+        assert_eq!(hook_id, e["hook_id"].as_i64());
+        seen += 1;
+    }
+    for e in examples("installation") {
+        let Event::Installation {
+            action,
+            installation,
+            repositories,
+        } = event::parse("installation", &body(&e)).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(installation.id, e["installation"]["id"].as_i64().unwrap());
+        assert_eq!(
+            installation.account_login,
+            e["installation"]["account"]["login"].as_str().unwrap()
+        );
+        assert_eq!(
+            repositories.len(),
+            e["repositories"].as_array().map_or(0, Vec::len)
+        );
+        if e["action"] == "created" {
+            assert_eq!(action, InstallationAction::Created);
+        }
+        seen += 1;
+    }
+    for e in examples("installation_repositories") {
+        let Event::InstallationRepositories { added, removed, .. } =
+            event::parse("installation_repositories", &body(&e)).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            added.len(),
+            e["repositories_added"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            removed.len(),
+            e["repositories_removed"].as_array().unwrap().len()
+        );
+        seen += 1;
+    }
+    for e in examples("push") {
+        let Event::Push(p) = event::parse("push", &body(&e)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p.git_ref, e["ref"].as_str().unwrap());
+        assert_eq!(p.after, e["after"].as_str().unwrap());
+        assert_eq!(p.deleted, e["deleted"].as_bool().unwrap());
+        assert_eq!(
+            p.default_branch,
+            e["repository"]["default_branch"].as_str().unwrap()
+        );
+        assert_eq!(p.installation_id, e["installation"]["id"].as_i64());
+        assert_eq!(
+            p.is_to_default_branch(),
+            e["ref"] == "refs/heads/master" && e["deleted"] == false
+        );
+        seen += 1;
+    }
+    for e in examples("pull_request") {
+        let Event::PullRequest(p) = event::parse("pull_request", &body(&e)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p.number, e["number"].as_i64().unwrap());
+        assert_eq!(
+            p.merged,
+            e["pull_request"]["merged"].as_bool().unwrap_or(false)
+        );
+        assert_eq!(
+            p.head_ref,
+            e["pull_request"]["head"]["ref"].as_str().unwrap()
+        );
+        assert_eq!(
+            p.author.login,
+            e["pull_request"]["user"]["login"].as_str().unwrap()
+        );
+        assert_eq!(
+            p.action == PullRequestAction::Closed,
+            e["action"] == "closed"
+        );
+        seen += 1;
+    }
+    for e in examples("issue_comment") {
+        let Event::IssueComment(c) = event::parse("issue_comment", &body(&e)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.comment_id, e["comment"]["id"].as_i64().unwrap());
+        assert_eq!(c.is_pull_request, e["issue"]["pull_request"].is_object());
+        assert_eq!(c.author.is_bot, e["comment"]["user"]["type"] == "Bot");
+        seen += 1;
+    }
+    // 4 ping + 7 installation + 3 installation_repositories + 7 push + 29 pull_request + 9 issue_comment
+    assert_eq!(seen, 59);
+}
+
+#[tokio::test]
+async fn every_example_of_the_handled_events_goes_through_the_router() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let mut n = 0;
+        for name in [
+            "ping",
+            "installation",
+            "installation_repositories",
+            "push",
+            "pull_request",
+            "issue_comment",
+        ] {
+            for e in examples(name) {
+                n += 1;
+                let (status, text) =
+                    send(&app, signed_request(name, &format!("ex-{n}"), body(&e))).await;
+                assert!(
+                    status == StatusCode::OK || status == StatusCode::ACCEPTED,
+                    "{name} example {n}: {status} {text}"
+                );
+            }
+        }
+        assert_eq!(deliveries::count(db.store.pool()).await.unwrap(), n);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn healthz_and_metrics() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        assert_eq!(
+            send(&app, get("/healthz")).await,
+            (StatusCode::OK, "ok".to_string())
+        );
+
+        send(
+            &app,
+            signed_request("push", "m-1", body(&default_branch_push())),
+        )
+        .await;
+        send(
+            &app,
+            signed_request("push", "m-1", body(&default_branch_push())),
+        )
+        .await;
+        let mut forged = signed_request("push", "m-2", b"{}".to_vec());
+        forged.headers_mut().remove("x-hub-signature-256");
+        send(&app, forged).await;
+
+        let res = app.clone().oneshot(get("/metrics")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text")
+        );
+        let text = String::from_utf8(
+            axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        for line in [
+            "patchwright_webhooks_total{event=\"push\",outcome=\"queued\"} 1",
+            "patchwright_webhooks_total{event=\"push\",outcome=\"duplicate\"} 1",
+            "patchwright_webhooks_total{event=\"unverified\",outcome=\"unauthorized\"} 1",
+            "patchwright_job_queue{state=\"queued\"} 1",
+            "patchwright_job_queue{state=\"running\"} 0",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    })
+    .await;
+}

@@ -1,0 +1,812 @@
+//! The store on real databases: SQLite always, PostgreSQL when `DATABASE_URL` names one.
+//! Every test body runs once per backend (see `support::each_backend`).
+
+mod support;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use patchwright::model::{Finding, Location, RuleId};
+use patchwright::store::audit::{self, AuditEntry};
+use patchwright::store::deliveries::{self, Delivery};
+use patchwright::store::findings::{self, SeenFinding};
+use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
+use patchwright::store::installations::{self, RepositoryUpsert};
+use patchwright::store::jobs::{self, JobState, NewJob};
+use patchwright::store::{Backend, Store};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use support::{TestDb, each_backend, postgres_url};
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+const MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+
+/// A table as the database describes it: columns (name, type family, not null) and indexes.
+#[derive(Debug, PartialEq, Eq)]
+struct TableShape {
+    columns: Vec<(String, &'static str, bool)>,
+    primary_key: Vec<String>,
+    indexes: Vec<(String, bool)>,
+}
+
+/// Types differ by spelling between the backends (INTEGER vs BIGINT); compare families.
+fn family(declared: &str) -> &'static str {
+    let d = declared.to_ascii_lowercase();
+    if d.contains("int") {
+        "integer"
+    } else if d.contains("text") || d.contains("char") {
+        "text"
+    } else {
+        "other"
+    }
+}
+
+async fn shape(store: &Store) -> BTreeMap<String, TableShape> {
+    let pool = store.pool();
+    let mut tables = BTreeMap::new();
+    match store.backend() {
+        Backend::Sqlite => {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            for name in names {
+                let cols = sqlx::query(&format!(
+                    "SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info('{name}') ORDER BY cid"
+                ))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                let mut columns = Vec::new();
+                let mut primary_key = Vec::new();
+                for c in cols {
+                    let col: String = c.get("name");
+                    let ty: String = c.get("type");
+                    let pk: i64 = c.get("pk");
+                    // SQLite lets a primary key column be NULL unless it is a rowid alias;
+                    // INTEGER PRIMARY KEY is one, TEXT PRIMARY KEY is declared NOT NULL by
+                    // being a key: report both as not null, as PostgreSQL does.
+                    let nn: i64 = c.get("nn");
+                    if pk > 0 {
+                        primary_key.push(col.clone());
+                    }
+                    columns.push((col, family(&ty), nn != 0 || pk > 0));
+                }
+                let idx = sqlx::query(&format!(
+                    "SELECT name, \"unique\" AS u, origin FROM pragma_index_list('{name}') ORDER BY name"
+                ))
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                let indexes = idx
+                    .iter()
+                    .filter(|r| r.get::<String, _>("origin") == "c")
+                    .map(|r| (r.get::<String, _>("name"), r.get::<i64, _>("u") != 0))
+                    .collect();
+                tables.insert(
+                    name,
+                    TableShape {
+                        columns,
+                        primary_key,
+                        indexes,
+                    },
+                );
+            }
+        }
+        Backend::Postgres => {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'
+                 ORDER BY table_name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            for name in names {
+                let cols = sqlx::query(
+                    "SELECT column_name::text AS name, data_type::text AS ty,
+                            is_nullable::text AS nullable
+                     FROM information_schema.columns
+                     WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                )
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                let columns = cols
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.get::<String, _>("name"),
+                            family(&c.get::<String, _>("ty")),
+                            c.get::<String, _>("nullable") == "NO",
+                        )
+                    })
+                    .collect();
+                let primary_key: Vec<String> = sqlx::query_scalar(
+                    "SELECT a.attname::text FROM pg_index i
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                     WHERE i.indrelid = $1::regclass AND i.indisprimary",
+                )
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                let indexes = sqlx::query(
+                    "SELECT c.relname::text AS name, CASE WHEN i.indisunique THEN 1 ELSE 0 END AS u
+                     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                     WHERE i.indrelid = $1::regclass AND NOT i.indisprimary
+                     ORDER BY c.relname",
+                )
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<String, _>("name"), r.get::<i32, _>("u") != 0))
+                .collect();
+                tables.insert(
+                    name,
+                    TableShape {
+                        columns,
+                        primary_key,
+                        indexes,
+                    },
+                );
+            }
+        }
+    }
+    tables
+}
+
+#[tokio::test]
+async fn every_table_has_a_primary_key_and_the_expected_columns() {
+    each_backend(|db| async move {
+        let tables = shape(&db.store).await;
+        let names: Vec<&str> = tables.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            vec![
+                "audit",
+                "deliveries",
+                "findings",
+                "fix_prs",
+                "installations",
+                "jobs",
+                "repositories"
+            ]
+        );
+        for (name, table) in &tables {
+            assert!(!table.primary_key.is_empty(), "{name} has no primary key");
+            for (col, fam, _) in &table.columns {
+                if col.ends_with("_at") || col == "at" || col == "run_at" || col == "lease_until" {
+                    assert_eq!(*fam, "integer", "{name}.{col}: times are unix milliseconds");
+                }
+            }
+        }
+        let fix_prs: Vec<&str> = tables["fix_prs"]
+            .columns
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect();
+        for col in [
+            "repository_id",
+            "branch",
+            "fix_key",
+            "number",
+            "state",
+            "head_sha",
+            "closed_by_human",
+        ] {
+            assert!(fix_prs.contains(&col), "fix_prs lacks {col}");
+        }
+        let findings: Vec<&str> = tables["findings"]
+            .columns
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect();
+        for col in ["first_seen_at", "last_seen_at", "fixed_at"] {
+            assert!(findings.contains(&col), "findings lacks {col}");
+        }
+        assert!(
+            tables["jobs"]
+                .indexes
+                .contains(&("jobs_one_running_per_key".to_string(), true)),
+            "{:?}",
+            tables["jobs"].indexes
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn both_backends_produce_the_same_schema() {
+    // The migration files come in pairs with the same version and name.
+    let list = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(format!("{MIGRATIONS}/{backend}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(list("sqlite"), list("postgres"));
+    assert!(!list("sqlite").is_empty());
+
+    let Some(_) = postgres_url() else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: comparing the migration files only");
+        return;
+    };
+    let sqlite = TestDb::sqlite().await;
+    let pg = TestDb::postgres().await.unwrap();
+    let (a, b) = (shape(&sqlite.store).await, shape(&pg.store).await);
+    sqlite.cleanup().await;
+    pg.cleanup().await;
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (table, sqlite_shape) in &a {
+        assert_eq!(
+            sqlite_shape, &b[table],
+            "table `{table}`: SQLite (left) vs PostgreSQL (right)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_twice_and_their_sql_is_idempotent() {
+    each_backend(|db| async move {
+        // Connecting migrated once; the migrator run again is a no-op.
+        db.store.migrate().await.unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        let files = std::fs::read_dir(format!(
+            "{MIGRATIONS}/{}",
+            match db.backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            }
+        ))
+        .unwrap()
+        .count();
+        assert_eq!(applied, files as i64);
+
+        // Each file's SQL itself survives a second application (IF NOT EXISTS throughout),
+        // so a half-applied migration can be finished by hand.
+        for m in db.backend.migrator().iter() {
+            sqlx::raw_sql(&m.sql)
+                .execute(db.store.pool())
+                .await
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "migration {} is not idempotent on {:?}: {e}",
+                        m.version, db.backend
+                    )
+                });
+        }
+        // And a second client on the same database finds nothing to do.
+        let again = Store::connect(&db.url).await.unwrap();
+        again.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn installations_and_repositories_track_add_rename_remove_and_uninstall() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        installations::upsert_installation(pool, 957387, "Codertocat", now)
+            .await
+            .unwrap();
+        let repo = |name, branch| RepositoryUpsert {
+            id: 186853002,
+            installation_id: 957387,
+            full_name: name,
+            default_branch: branch,
+            private: false,
+        };
+        installations::upsert_repository(pool, &repo("Codertocat/Hello-World", None), now)
+            .await
+            .unwrap();
+        let later = now + TimeDelta::hours(1);
+        installations::upsert_repository(pool, &repo("Codertocat/Renamed", Some("main")), later)
+            .await
+            .unwrap();
+        // An installation event (no branch) must not forget the branch a push taught us.
+        installations::upsert_repository(pool, &repo("Codertocat/Renamed", None), later)
+            .await
+            .unwrap();
+        let r = installations::repository(pool, 186853002)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.full_name, "Codertocat/Renamed");
+        assert_eq!(r.default_branch.as_deref(), Some("main"));
+        assert_eq!(r.added_at, now);
+        assert_eq!(r.updated_at, later);
+
+        installations::remove_repository(pool, 186853002, later)
+            .await
+            .unwrap();
+        assert!(
+            installations::active_repositories(pool, 957387)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        installations::upsert_repository(pool, &repo("Codertocat/Renamed", None), later)
+            .await
+            .unwrap();
+        assert_eq!(
+            installations::active_repositories(pool, 957387)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let mut conn = pool.acquire().await.unwrap();
+        installations::delete_installation(&mut conn, 957387, later)
+            .await
+            .unwrap();
+        drop(conn);
+        let i = installations::installation(pool, 957387)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.deleted_at, Some(later));
+        assert!(
+            installations::active_repositories(pool, 957387)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Reinstalling brings the installation back.
+        installations::upsert_installation(pool, 957387, "Codertocat", later)
+            .await
+            .unwrap();
+        let i = installations::installation(pool, 957387)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.deleted_at, None);
+        assert_eq!(i.created_at, now);
+        // ensure_installation leaves a known row alone.
+        installations::ensure_installation(pool, 957387, "someone-else", later)
+            .await
+            .unwrap();
+        let i = installations::installation(pool, 957387)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.account_login, "Codertocat");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_delivery_id_is_stored_once() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let d = Delivery {
+            id: "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+            event: "push".into(),
+            action: None,
+            installation_id: Some(1),
+            repository_id: Some(2),
+            received_at: t("2026-02-01T10:00:00Z"),
+            outcome: "queued".into(),
+        };
+        assert!(deliveries::insert(pool, &d).await.unwrap());
+        let again = Delivery {
+            outcome: "ignored: something else".into(),
+            ..d.clone()
+        };
+        assert!(!deliveries::insert(pool, &again).await.unwrap());
+        assert_eq!(deliveries::get(pool, &d.id).await.unwrap(), Some(d));
+        assert_eq!(deliveries::count(pool).await.unwrap(), 1);
+    })
+    .await;
+}
+
+fn new_job(repo: i64, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        kind: "scan".into(),
+        payload: "{}".into(),
+        installation_id: Some(1),
+        repository_id: Some(repo),
+        concurrency_key: Some(format!("repo:{repo}")),
+        delivery_id: None,
+        run_at,
+    }
+}
+
+#[tokio::test]
+async fn claims_follow_due_time_lease_and_token() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        let later = jobs::insert(pool, &new_job(1, now + TimeDelta::minutes(5)), now)
+            .await
+            .unwrap();
+        let first = jobs::insert(pool, &new_job(2, now), now).await.unwrap();
+        let lease = now + TimeDelta::minutes(1);
+
+        let claimed = jobs::claim(pool, now, "token-a", lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(claimed.id, first);
+        assert_eq!(claimed.state, JobState::Running);
+        assert_eq!(claimed.attempts, 1);
+        assert_eq!(claimed.lock_token.as_deref(), Some("token-a"));
+        assert_eq!(claimed.lease_until, Some(lease));
+        // The other job is not due yet.
+        assert_eq!(
+            jobs::claim(pool, now, "token-b", lease).await.unwrap(),
+            None
+        );
+
+        // A wrong token writes nothing.
+        assert!(
+            !jobs::succeed(pool, first, "token-x", "done", now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !jobs::extend_lease(pool, first, "token-x", lease)
+                .await
+                .unwrap()
+        );
+
+        // Past the lease, another worker takes the job over; the first token is dead.
+        let after = lease + TimeDelta::seconds(1);
+        let taken = jobs::claim(pool, after, "token-b", after + TimeDelta::minutes(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.id, first);
+        assert_eq!(taken.attempts, 2);
+        assert!(
+            !jobs::succeed(pool, first, "token-a", "late", after)
+                .await
+                .unwrap()
+        );
+        assert!(
+            jobs::succeed(pool, first, "token-b", "scanned", after)
+                .await
+                .unwrap()
+        );
+        let row = jobs::get(pool, first).await.unwrap().unwrap();
+        assert_eq!(row.state, JobState::Succeeded);
+        assert_eq!(row.outcome.as_deref(), Some("scanned"));
+        assert_eq!(row.lock_token, None);
+        assert_eq!(row.finished_at, Some(after));
+
+        // Requeue with a refund leaves attempts as they were before the start.
+        let due = now + TimeDelta::minutes(5);
+        let c = jobs::claim(pool, due, "token-c", due + TimeDelta::minutes(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id, later);
+        assert!(
+            jobs::requeue(
+                pool,
+                later,
+                "token-c",
+                due + TimeDelta::hours(1),
+                Some("rate limited"),
+                true
+            )
+            .await
+            .unwrap()
+        );
+        let row = jobs::get(pool, later).await.unwrap().unwrap();
+        assert_eq!((row.state, row.attempts), (JobState::Queued, 0));
+        assert_eq!(row.last_error.as_deref(), Some("rate limited"));
+        assert_eq!(row.run_at, due + TimeDelta::hours(1));
+
+        let counts = jobs::count_by_state(pool).await.unwrap();
+        assert!(counts.contains(&(JobState::Queued, 1)), "{counts:?}");
+        assert!(counts.contains(&(JobState::Succeeded, 1)), "{counts:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_database_allows_one_running_job_per_repository() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        let a = jobs::insert(pool, &new_job(7, now), now).await.unwrap();
+        let b = jobs::insert(pool, &new_job(7, now), now).await.unwrap();
+        let c = jobs::insert(pool, &new_job(8, now), now).await.unwrap();
+        let lease = now + TimeDelta::minutes(1);
+        let first = jobs::claim(pool, now, "t1", lease).await.unwrap().unwrap();
+        let second = jobs::claim(pool, now, "t2", lease).await.unwrap().unwrap();
+        assert_eq!(
+            (first.id, second.id),
+            (a, c),
+            "job {b} waits for job {a} of the same repository"
+        );
+        assert_eq!(jobs::claim(pool, now, "t3", lease).await.unwrap(), None);
+
+        // Even a write that bypasses the claim query cannot start a second one.
+        let forced = sqlx::query("UPDATE jobs SET state = 'running' WHERE id = $1")
+            .bind(b)
+            .execute(pool)
+            .await;
+        assert!(
+            forced.is_err(),
+            "the unique index must refuse a second running job"
+        );
+
+        assert!(
+            jobs::fail(pool, a, "t1", "repository archived", now)
+                .await
+                .unwrap()
+        );
+        let next = jobs::claim(pool, now, "t4", lease).await.unwrap().unwrap();
+        assert_eq!(next.id, b);
+        let failed = jobs::get(pool, a).await.unwrap().unwrap();
+        assert_eq!(failed.state, JobState::Failed);
+        assert_eq!(failed.last_error.as_deref(), Some("repository archived"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn queued_jobs_of_an_uninstalled_installation_are_cancelled() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        let id = jobs::insert(pool, &new_job(3, now), now).await.unwrap();
+        let n = jobs::cancel_queued_for_installation(pool, 1, "the app was uninstalled", now)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let row = jobs::get(pool, id).await.unwrap().unwrap();
+        assert_eq!(row.state, JobState::Cancelled);
+        assert_eq!(jobs::claim(pool, now, "t", now).await.unwrap(), None);
+    })
+    .await;
+}
+
+/// A finding about a real advisory from `../shared/advisories`.
+fn finding_from_advisory(file: &str, line: u32) -> Finding {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/advisories/npm/GHSA-27h2-hvpr-p74q.json"
+    );
+    let osv: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let id = osv["id"].as_str().unwrap().to_string();
+    let package = osv["affected"][0]["package"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut f = Finding::new(
+        RuleId::ALL[0],
+        Location::new(file, line, 1),
+        format!("{package}@8.5.1"),
+        osv["summary"].as_str().unwrap(),
+    );
+    f.package = Some(package);
+    f.version = Some("8.5.1".into());
+    f.advisories = vec![id];
+    f
+}
+
+#[tokio::test]
+async fn findings_keep_first_seen_and_get_fixed_when_a_scan_no_longer_sees_them() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-02-01T10:00:00Z");
+        installations::upsert_installation(pool, 1, "acme", t0)
+            .await
+            .unwrap();
+        installations::upsert_repository(
+            pool,
+            &RepositoryUpsert {
+                id: 42,
+                installation_id: 1,
+                full_name: "acme/api",
+                default_branch: Some("main"),
+                private: true,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+        let jwt = finding_from_advisory("package-lock.json", 120);
+        assert_eq!(
+            findings::finding_key(&jwt),
+            format!(
+                "{}|package-lock.json|jsonwebtoken|GHSA-27h2-hvpr-p74q",
+                RuleId::ALL[0].as_str()
+            )
+        );
+        let other = {
+            let mut f = jwt.clone();
+            f.package = Some("lodash".into());
+            f.subject = "lodash@4.17.20".into();
+            f.advisories = vec!["GHSA-35jh-r3h4-6jhm".into()];
+            f
+        };
+        let record = |seen: Vec<SeenFinding>, at: DateTime<Utc>| {
+            let store = db.store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let delta = findings::record_scan(&mut tx, 42, &seen, at).await.unwrap();
+                tx.commit().await.unwrap();
+                delta
+            }
+        };
+
+        let d = record(vec![(&jwt).into(), (&other).into()], t0).await;
+        assert_eq!((d.new, d.still_open, d.fixed), (2, 0, 0));
+
+        // The line moved: the same finding, first seen unchanged.
+        let t1 = t0 + TimeDelta::days(1);
+        let moved = finding_from_advisory("package-lock.json", 131);
+        let d = record(vec![(&moved).into()], t1).await;
+        assert_eq!((d.new, d.still_open, d.fixed), (0, 1, 1));
+        let stored = findings::for_repository(pool, 42).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0].key, findings::finding_key(&jwt));
+        assert_eq!(
+            (
+                stored[0].first_seen_at,
+                stored[0].last_seen_at,
+                stored[0].line
+            ),
+            (t0, t1, 131)
+        );
+        assert_eq!(
+            stored[0].advisories,
+            vec!["GHSA-27h2-hvpr-p74q".to_string()]
+        );
+        assert_eq!(stored[0].fixed_at, None);
+        assert_eq!(stored[1].subject, "lodash@4.17.20");
+        assert_eq!(stored[1].fixed_at, Some(t1));
+
+        // Back again after the fix: a new exposure, a new first-seen date.
+        let t2 = t1 + TimeDelta::days(1);
+        let d = record(vec![(&moved).into(), (&other).into()], t2).await;
+        assert_eq!((d.new, d.still_open, d.fixed), (1, 1, 0));
+        let stored = findings::for_repository(pool, 42).await.unwrap();
+        let lodash = stored
+            .iter()
+            .find(|f| f.subject.starts_with("lodash"))
+            .unwrap();
+        assert_eq!((lodash.first_seen_at, lodash.fixed_at), (t2, None));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_prs_remember_a_human_no_and_a_merge() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-02-01T10:00:00Z");
+        installations::upsert_installation(pool, 1, "acme", t0)
+            .await
+            .unwrap();
+        installations::upsert_repository(
+            pool,
+            &RepositoryUpsert {
+                id: 42,
+                installation_id: 1,
+                full_name: "acme/api",
+                default_branch: Some("main"),
+                private: false,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+        let open = |number, fix_key| OpenedFixPr {
+            repository_id: 42,
+            number,
+            branch: "patchwright/npm-jsonwebtoken-9.0.0",
+            fix_key,
+            head_sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+        };
+        fix_prs::insert(pool, &open(7, "npm:jsonwebtoken@9.0.0"), t0)
+            .await
+            .unwrap();
+        fix_prs::insert(pool, &open(8, "docker:node:20-alpine"), t0)
+            .await
+            .unwrap();
+        assert_eq!(fix_prs::count_open(pool, 42).await.unwrap(), 2);
+        let t1 = t0 + TimeDelta::hours(2);
+        assert!(
+            fix_prs::set_head(pool, 42, 7, "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", t1)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            fix_prs::open_for_fix(pool, 42, "npm:jsonwebtoken@9.0.0")
+                .await
+                .unwrap()
+                .unwrap()
+                .head_sha,
+            "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+        );
+
+        assert!(
+            fix_prs::record_closed(pool, 42, 7, false, true, t1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            fix_prs::record_closed(pool, 42, 8, true, true, t1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !fix_prs::record_closed(pool, 42, 99, false, true, t1)
+                .await
+                .unwrap()
+        );
+
+        let closed = fix_prs::get(pool, 42, 7).await.unwrap().unwrap();
+        assert_eq!(
+            (closed.state, closed.closed_by_human, closed.closed_at),
+            (FixPrState::Closed, true, Some(t1))
+        );
+        let merged = fix_prs::get(pool, 42, 8).await.unwrap().unwrap();
+        assert_eq!(
+            (merged.state, merged.closed_by_human),
+            (FixPrState::Merged, false)
+        );
+        assert!(
+            fix_prs::declined(pool, 42, "npm:jsonwebtoken@9.0.0")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !fix_prs::declined(pool, 42, "docker:node:20-alpine")
+                .await
+                .unwrap()
+        );
+        assert_eq!(fix_prs::count_open(pool, 42).await.unwrap(), 0);
+        assert_eq!(
+            fix_prs::open_for_fix(pool, 42, "npm:jsonwebtoken@9.0.0")
+                .await
+                .unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_trail_reads_back_in_order() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-02-01T10:00:00Z");
+        let mut first = AuditEntry::new(
+            t0,
+            "fix_pr.opened",
+            "lodash 4.17.20 → 4.17.21 fixes GHSA-35jh-r3h4-6jhm",
+        );
+        first.repository_id = Some(42);
+        first.job_id = Some(3);
+        let second = AuditEntry::new(
+            t0 + TimeDelta::seconds(1),
+            "job.failed",
+            "gave up after 8 attempts",
+        );
+        audit::record(pool, &first).await.unwrap();
+        audit::record(pool, &second).await.unwrap();
+        assert_eq!(audit::all(pool).await.unwrap(), vec![first, second]);
+    })
+    .await;
+}

@@ -1,0 +1,312 @@
+//! Helpers shared by the service and store tests: real databases (a temp SQLite file always,
+//! a fresh PostgreSQL database when `DATABASE_URL` names one), a clock the test moves, a job
+//! handler that records its calls, signed webhook requests, and GitHub's example payloads.
+#![allow(dead_code)] // Each test crate uses a different part of this module.
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::Request;
+use chrono::{DateTime, TimeDelta, Utc};
+use patchwright::service::AppState;
+use patchwright::service::clock::Clock;
+use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome};
+use patchwright::service::metrics::Metrics;
+use patchwright::service::secret::Secret;
+use patchwright::service::webhook::signature;
+use patchwright::store::{Backend, Store};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, Semaphore};
+
+pub const SECRET: &str = "It's a Secret to Everybody";
+pub const BOT: &str = "patchwright[bot]";
+
+// ---------------------------------------------------------------- databases
+
+/// A store on a real database, removed when the test is done.
+pub struct TestDb {
+    pub backend: Backend,
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>, // (admin URL, database name)
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("patchwright.db").display()
+        );
+        let store = Store::connect(&url).await.expect("sqlite store");
+        TestDb {
+            backend: Backend::Sqlite,
+            store,
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh database on the server `DATABASE_URL` names, or `None` when it names none.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = postgres_url()?;
+        let name = format!("pw_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .expect("connect to DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let url = replace_database(&admin, &name);
+        let store = Store::connect(&url).await.expect("postgres store");
+        Some(TestDb {
+            backend: Backend::Postgres,
+            store,
+            url,
+            _dir: None,
+            pg: Some((admin, name)),
+        })
+    }
+
+    /// Closes the pool and drops a PostgreSQL test database.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.pg {
+            if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
+
+/// `DATABASE_URL` when it names a PostgreSQL server.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// Runs `test` once per available backend, each on a fresh database, and cleans up even
+/// when the test panics (the panic is then resumed, naming the backend).
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDbRef) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut dbs = vec![TestDb::sqlite().await];
+    if let Some(pg) = TestDb::postgres().await {
+        dbs.push(pg);
+    }
+    for db in dbs {
+        let backend = db.backend;
+        let handle = TestDbRef {
+            backend,
+            store: db.store.clone(),
+            url: db.url.clone(),
+        };
+        let outcome = tokio::spawn(test(handle)).await;
+        db.cleanup().await;
+        if let Err(e) = outcome {
+            if e.is_panic() {
+                eprintln!("failed on {backend:?}");
+                std::panic::resume_unwind(e.into_panic());
+            }
+            panic!("test task on {backend:?} ended abnormally: {e}");
+        }
+    }
+}
+
+/// What a test body gets from [`each_backend`].
+#[derive(Clone)]
+pub struct TestDbRef {
+    pub backend: Backend,
+    pub store: Store,
+    pub url: String,
+}
+
+// ---------------------------------------------------------------- time
+
+/// A clock that moves only when the test says so.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn at(rfc3339: &str) -> Arc<ManualClock> {
+        Arc::new(ManualClock(Mutex::new(
+            rfc3339.parse().expect("an RFC 3339 time"),
+        )))
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        let mut now = self.0.lock().expect("clock lock");
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+// ---------------------------------------------------------------- job handler
+
+/// A handler that records every job it is given and answers from a script (success when
+/// the script is empty). With a gate, each run first waits for a permit the test hands out.
+#[derive(Default)]
+pub struct RecordingHandler {
+    pub calls: Mutex<Vec<Job>>,
+    script: Mutex<VecDeque<Result<JobOutcome, JobError>>>,
+    gate: Option<Arc<Semaphore>>,
+    /// Notified each time a run starts (before the gate).
+    pub started: Arc<Notify>,
+    running: Mutex<Vec<i64>>,
+    /// The most jobs of one repository seen running at once.
+    pub max_same_repo: Mutex<usize>,
+    pub max_running: Mutex<usize>,
+}
+
+impl RecordingHandler {
+    pub fn new() -> Arc<RecordingHandler> {
+        Arc::new(RecordingHandler::default())
+    }
+
+    /// A handler whose runs block until the test adds permits to `gate`.
+    pub fn gated(gate: Arc<Semaphore>) -> Arc<RecordingHandler> {
+        Arc::new(RecordingHandler {
+            gate: Some(gate),
+            ..RecordingHandler::default()
+        })
+    }
+
+    pub fn script(&self, results: Vec<Result<JobOutcome, JobError>>) {
+        self.script.lock().expect("lock").extend(results);
+    }
+
+    pub fn call_ids(&self) -> Vec<i64> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|j| j.id)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl JobHandler for RecordingHandler {
+    async fn run(&self, job: &Job) -> Result<JobOutcome, JobError> {
+        let repo = job.kind.repository().id;
+        {
+            self.calls.lock().expect("lock").push(job.clone());
+            let mut running = self.running.lock().expect("lock");
+            running.push(repo);
+            let same = running.iter().filter(|&&r| r == repo).count();
+            let mut max_same = self.max_same_repo.lock().expect("lock");
+            *max_same = (*max_same).max(same);
+            let mut max_running = self.max_running.lock().expect("lock");
+            *max_running = (*max_running).max(running.len());
+        }
+        self.started.notify_one();
+        if let Some(gate) = &self.gate {
+            gate.acquire().await.expect("gate open").forget();
+        }
+        {
+            let mut running = self.running.lock().expect("lock");
+            if let Some(i) = running.iter().position(|&r| r == repo) {
+                running.remove(i);
+            }
+        }
+        self.script
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or_else(|| Ok(JobOutcome::new(format!("handled job {}", job.id))))
+    }
+}
+
+// ---------------------------------------------------------------- webhooks
+
+pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
+    AppState {
+        store,
+        webhook_secret: Secret::new(SECRET),
+        bot_login: BOT.into(),
+        clock,
+        metrics: Arc::new(Metrics::new()),
+        wake: Arc::new(Notify::new()),
+    }
+}
+
+/// A `POST /webhook` request as GitHub sends it, signed with [`SECRET`].
+pub fn signed_request(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
+    let sig = signature::sign(SECRET.as_bytes(), &body);
+    Request::post("/webhook")
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", sig)
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// Where `scripts/test-deps.sh` installed the npm packages the tests read.
+pub fn test_deps_dir() -> PathBuf {
+    let dir = std::env::var_os("PATCHWRIGHT_TEST_DEPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps")));
+    let examples = dir.join("node_modules/@octokit/webhooks-examples/api.github.com/index.json");
+    assert!(
+        examples.is_file(),
+        "{} is missing: run `scripts/test-deps.sh` (it runs `npm install --prefix .test-deps @octokit/webhooks-examples`), or point PATCHWRIGHT_TEST_DEPS at where it installed them",
+        examples.display()
+    );
+    dir
+}
+
+/// GitHub's example payloads for `event`, from `@octokit/webhooks-examples`.
+pub fn examples(event: &str) -> Vec<serde_json::Value> {
+    let path =
+        test_deps_dir().join("node_modules/@octokit/webhooks-examples/api.github.com/index.json");
+    let text = std::fs::read_to_string(&path).expect("read webhooks-examples");
+    let all: Vec<serde_json::Value> = serde_json::from_str(&text).expect("examples JSON");
+    let found: Vec<serde_json::Value> = all
+        .into_iter()
+        .find(|e| e["name"] == event)
+        .and_then(|e| e["examples"].as_array().cloned())
+        .unwrap_or_default();
+    assert!(
+        !found.is_empty(),
+        "no `{event}` examples in {}",
+        path.display()
+    );
+    found
+}
+
+/// The first example of `event` whose fields satisfy `pick`.
+pub fn example(event: &str, pick: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    examples(event)
+        .into_iter()
+        .find(|e| pick(e))
+        .unwrap_or_else(|| panic!("no `{event}` example matches"))
+}
