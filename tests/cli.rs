@@ -1,0 +1,589 @@
+//! The command line end to end: the real binary on the example project, the real corpus and
+//! temporary copies, checking output, exit codes and the bytes written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TODAY: &str = "2026-11-23";
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn patchwright(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchwright"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PATCHWRIGHT_CONFIG")
+        .env_remove("PATCHWRIGHT_CATALOG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary copy of examples/demo plus the org config pointing at the crate's fixtures.
+fn demo_copy() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = tmp.path().join("demo");
+    copy_dir(&crate_dir().join("examples/demo"), &demo);
+    let config = tmp.path().join("org.toml");
+    let fixtures = crate_dir().join("fixtures");
+    std::fs::write(
+        &config,
+        format!(
+            "catalog = \"{}\"\nadvisories = \"{}\"\n",
+            fixtures.join("catalog.example.toml").display(),
+            fixtures.join("advisories").display()
+        ),
+    )
+    .unwrap();
+    (tmp, demo, config.display().to_string())
+}
+
+fn demo_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--config", "examples/patchwright.toml", "--today", TODAY];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn scan_text_on_the_example_blocks_and_explains() {
+    let mut args = vec!["scan", "examples/demo"];
+    args.extend(demo_args(&[]));
+    let out = patchwright(&args, &crate_dir());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("patchwright: 5 files, 11 dependencies · 7 blocker(s) · 6 warning(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BLOCKER  vulnerable-dependency  api/requirements.txt:4  urllib3@1.26.5"),
+        "{text}"
+    );
+    // The smallest version that clears both urllib3 advisories, not the first fix of one.
+    assert!(text.contains("fix: 1.26.5 → 1.26.18 (patch)"), "{text}");
+    assert!(
+        text.contains("fix: node:16.20.2-alpine → node:22-alpine (major)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the tag comes from `ARG NODE_VERSION`: its default (line 3) is what changes"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("EXCEPTED unpinned-os-packages  api/Dockerfile:4"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("evil"),
+        "a heredoc body is not an instruction: {text}"
+    );
+}
+
+#[test]
+fn scan_json_keeps_the_contract() {
+    let mut args = vec!["scan", "examples/demo", "--format", "json"];
+    args.extend(demo_args(&[]));
+    let out = patchwright(&args, &crate_dir());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let inventory = json["inventory"].as_array().unwrap();
+    let node = inventory
+        .iter()
+        .find(|d| d["name"] == "node")
+        .expect("node image");
+    assert_eq!(node["file"], "web/Dockerfile");
+    assert_eq!(node["line"], 5);
+    assert_eq!(node["ecosystem"], "docker");
+    assert_eq!(node["version"], "16.20.2-alpine");
+    assert_eq!(node["digest"], serde_json::Value::Null);
+    for item in inventory {
+        for key in ["file", "line", "ecosystem", "name", "version", "digest"] {
+            assert!(
+                item.get(key).is_some(),
+                "inventory item lacks {key}: {item}"
+            );
+        }
+    }
+    let urllib3 = inventory.iter().find(|d| d["name"] == "urllib3").unwrap();
+    assert_eq!(
+        (urllib3["ecosystem"].as_str(), urllib3["version"].as_str()),
+        (Some("PyPI"), Some("1.26.5"))
+    );
+
+    let findings = json["findings"].as_array().unwrap();
+    for f in findings {
+        for key in [
+            "rule",
+            "level",
+            "file",
+            "line",
+            "subject",
+            "message",
+            "advisories",
+            "fix",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+    }
+    let lodash = findings
+        .iter()
+        .find(|f| f["rule"] == "vulnerable-dependency" && f["subject"] == "lodash@4.17.19")
+        .unwrap();
+    assert_eq!(lodash["level"], "blocker");
+    assert_eq!(lodash["line"], 15);
+    assert_eq!(
+        lodash["advisories"],
+        serde_json::json!(["GHSA-35jh-r3h4-6jhm", "GHSA-p6mc-m468-83gw"])
+    );
+    assert_eq!(lodash["fix"]["to"], "4.17.21");
+    assert_eq!(lodash["fix"]["relock"], "npm install lodash@4.17.21");
+    let root = findings
+        .iter()
+        .find(|f| f["rule"] == "runs-as-root")
+        .unwrap();
+    assert_eq!(
+        (root["file"].as_str(), root["fix"].is_null()),
+        (Some("api/Dockerfile"), true)
+    );
+    assert_eq!(json["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn scan_sarif_is_valid_sarif_with_every_rule() {
+    let mut args = vec!["scan", "examples/demo", "--format", "sarif"];
+    args.extend(demo_args(&[]));
+    let out = patchwright(&args, &crate_dir());
+    let sarif: serde_sarif::sarif::Sarif =
+        serde_json::from_slice(&out.stdout).expect("SARIF parses with the schema's types");
+    assert_eq!(sarif.version, serde_json::json!("2.1.0"));
+    let run = &sarif.runs[0];
+    let rules = run.tool.driver.rules.as_ref().unwrap();
+    for rule in patchwright::model::RuleId::ALL {
+        assert!(rules.iter().any(|r| r.id == rule.as_str()), "{rule}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = json["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 17);
+    let urllib3 = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "vulnerable-dependency"
+                && r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("urllib3")
+        })
+        .unwrap();
+    assert_eq!(urllib3["level"], "error");
+    assert_eq!(
+        urllib3["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "api/requirements.txt"
+    );
+    assert_eq!(
+        urllib3["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
+}
+
+#[test]
+fn exit_codes_zero_one_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "flask==3.0.3\n").unwrap();
+    let clean = patchwright(
+        &[
+            "scan",
+            ".",
+            "--advisories",
+            &crate_dir()
+                .join("fixtures/advisories")
+                .display()
+                .to_string(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&clean),
+        stderr(&clean)
+    );
+
+    let missing_config = patchwright(&["scan", ".", "--config", "nope.toml"], tmp.path());
+    assert_eq!(missing_config.status.code(), Some(2));
+    assert!(
+        stderr(&missing_config).contains("nope.toml"),
+        "{}",
+        stderr(&missing_config)
+    );
+
+    let bad_flag = patchwright(&["scan", "--format", "yaml"], tmp.path());
+    assert_eq!(bad_flag.status.code(), Some(2));
+
+    std::fs::write(
+        tmp.path().join("bad.toml"),
+        "[policy]\ndefault-tier = \"nope\"\n",
+    )
+    .unwrap();
+    let bad_policy = patchwright(&["scan", ".", "--config", "bad.toml"], tmp.path());
+    assert_eq!(bad_policy.status.code(), Some(2));
+    assert!(
+        stderr(&bad_policy).contains("policy.default-tier"),
+        "{}",
+        stderr(&bad_policy)
+    );
+}
+
+#[test]
+fn bad_files_become_errors_and_the_rest_is_still_scanned() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("package-lock.json"),
+        "{ \"lockfileVersion\": 3, \"packages\": {\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("Dockerfile"), "FROM node:16\nFORM x\n").unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        b"urllib3==1.26.5\n\xff\n",
+    )
+    .unwrap();
+    std::fs::create_dir(tmp.path().join("ok")).unwrap();
+    std::fs::write(tmp.path().join("ok/requirements.txt"), "urllib3==1.26.5\n").unwrap();
+    let out = patchwright(
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--advisories",
+            &crate_dir()
+                .join("fixtures/advisories")
+                .display()
+                .to_string(),
+        ],
+        tmp.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = json["errors"].as_array().unwrap();
+    let files: Vec<&str> = errors.iter().map(|e| e["file"].as_str().unwrap()).collect();
+    assert!(files.contains(&"package-lock.json"), "{errors:?}");
+    assert!(files.contains(&"requirements.txt"), "{errors:?}");
+    let dockerfile = errors
+        .iter()
+        .find(|e| e["file"] == "Dockerfile")
+        .expect("unknown instruction reported");
+    assert_eq!(dockerfile["line"], 2);
+    let utf8 = errors
+        .iter()
+        .find(|e| e["file"] == "requirements.txt")
+        .unwrap();
+    assert_eq!(utf8["line"], 2, "{utf8}");
+    assert!(utf8["message"].as_str().unwrap().contains("UTF-8"));
+    // The good file and the good line of the Dockerfile still count.
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["file"] == "ok/requirements.txt" && f["rule"] == "vulnerable-dependency")
+    );
+    assert!(
+        json["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "node" && d["version"] == "16")
+    );
+}
+
+#[test]
+fn exclude_and_gitignore_are_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    for dir in ["app", "vendor", "build"] {
+        std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        std::fs::write(
+            tmp.path().join(dir).join("Dockerfile"),
+            "FROM alpine:3.24.1\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(tmp.path().join(".gitignore"), "build/\n").unwrap();
+    let out = patchwright(
+        &["scan", ".", "--format", "json", "--exclude", "vendor/**"],
+        tmp.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = json["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["app/Dockerfile"]);
+}
+
+#[test]
+fn fix_in_place_changes_only_version_bytes_and_verifies() {
+    let (_tmp, demo, config) = demo_copy();
+    let before_req = std::fs::read_to_string(demo.join("api/requirements.txt")).unwrap();
+    let out = patchwright(&["fix", ".", "--config", &config, "--today", TODAY], &demo);
+    let text = stdout(&out);
+    assert!(
+        text.contains("changed 4 file(s); blockers 7 → 2"),
+        "{text}{}",
+        stderr(&out)
+    );
+    let after_req = std::fs::read_to_string(demo.join("api/requirements.txt")).unwrap();
+    assert_eq!(
+        after_req,
+        before_req
+            .replace("Django==4.2.1", "Django==4.2.3")
+            .replace("requests==2.30.0", "requests==2.31.0")
+            .replace("urllib3==1.26.5", "urllib3==1.26.18")
+    );
+    let dockerfile = std::fs::read_to_string(demo.join("web/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("ARG NODE_VERSION=22\n"));
+    assert!(dockerfile.contains("FROM node:${NODE_VERSION}-alpine AS build"));
+    assert_eq!(
+        std::fs::read_to_string(demo.join("api/Dockerfile"))
+            .unwrap()
+            .lines()
+            .next(),
+        Some("FROM python:3.14-alpine")
+    );
+    assert!(
+        std::fs::read_to_string(demo.join("worker/go.mod"))
+            .unwrap()
+            .contains("\tgolang.org/x/text v0.3.8\n")
+    );
+    // Lockfiles needing a re-lock are left alone and said so.
+    assert!(
+        text.contains("re-lock  lodash@4.17.19 (web/package-lock.json)"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(demo.join("web/package-lock.json")).unwrap(),
+        std::fs::read_to_string(crate_dir().join("examples/demo/web/package-lock.json")).unwrap()
+    );
+    // A second run finds nothing more to edit.
+    let again = patchwright(&["fix", ".", "--config", &config, "--today", TODAY], &demo);
+    assert!(
+        stdout(&again).contains("changed 0 file(s)"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn fix_dry_run_prints_a_diff_and_writes_nothing() {
+    let (_tmp, demo, config) = demo_copy();
+    let out = patchwright(
+        &[
+            "fix",
+            ".",
+            "--dry-run",
+            "--config",
+            &config,
+            "--today",
+            TODAY,
+        ],
+        &demo,
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("--- a/api/requirements.txt\n+++ b/api/requirements.txt\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n-urllib3==1.26.5\n") && text.contains("\n+urllib3==1.26.18\n"),
+        "{text}"
+    );
+    assert!(text.contains("would change 4 file(s)"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(demo.join("api/requirements.txt")).unwrap(),
+        std::fs::read_to_string(crate_dir().join("examples/demo/api/requirements.txt")).unwrap()
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn fix_branch_commits_with_gix_and_leaves_the_work_tree_alone() {
+    let (_tmp, demo, config) = demo_copy();
+    git(&demo, &["init", "-q"]);
+    git(&demo, &["add", "-A"]);
+    git(&demo, &["commit", "-qm", "initial"]);
+    let out = patchwright(
+        &[
+            "fix",
+            ".",
+            "--branch",
+            "patchwright/security",
+            "--config",
+            &config,
+            "--today",
+            TODAY,
+        ],
+        &demo,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "blockers that need a re-lock remain: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("on branch `patchwright/security`"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        git(&demo, &["status", "--porcelain"]),
+        "",
+        "work tree untouched"
+    );
+    assert_eq!(
+        git(&demo, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "main"
+    );
+    let fixed = git(
+        &demo,
+        &["show", "patchwright/security:api/requirements.txt"],
+    );
+    assert!(fixed.contains("urllib3==1.26.18"), "{fixed}");
+    let message = git(&demo, &["log", "-1", "--format=%B", "patchwright/security"]);
+    assert!(
+        message.starts_with("patchwright: fix 8 finding(s)"),
+        "{message}"
+    );
+    assert!(message.contains("## What this fixes"), "{message}");
+    assert!(message.contains("## What stays open"), "{message}");
+    git(&demo, &["fsck", "--no-progress"]);
+    let again = patchwright(
+        &[
+            "fix",
+            ".",
+            "--branch",
+            "patchwright/security",
+            "--config",
+            &config,
+            "--today",
+            TODAY,
+        ],
+        &demo,
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn catalog_check_reports_file_line_column() {
+    let good = patchwright(
+        &["catalog", "check", "fixtures/catalog.example.toml"],
+        &crate_dir(),
+    );
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    assert!(
+        stdout(&good).contains("revision 2026-11-01"),
+        "{}",
+        stdout(&good)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("catalog.toml");
+    std::fs::write(
+        &bad,
+        "revision = \"x\"\n[[image]]\nname = \"node\"\napproved = [\"20*\"]\ntags = [\"18.0.0\"]\n",
+    )
+    .unwrap();
+    let out = patchwright(&["catalog", "check", bad.to_str().unwrap()], &crate_dir());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("catalog.toml:5:"), "{err}");
+}
+
+#[test]
+fn every_corpus_file_scans_without_errors() {
+    let corpus = crate_dir().join("../shared/corpus");
+    let advisories = crate_dir().join("../shared/advisories");
+    let out = patchwright(
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--advisories",
+            advisories.to_str().unwrap(),
+            "--catalog",
+            crate_dir()
+                .join("fixtures/catalog.example.toml")
+                .to_str()
+                .unwrap(),
+            "--today",
+            TODAY,
+        ],
+        &corpus,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["errors"], serde_json::json!([]));
+    assert_eq!(json["summary"]["files"], 85);
+    let dockerfiles = json["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["ecosystem"] == "docker")
+        .map(|d| d["file"].as_str().unwrap())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(
+        dockerfiles.len(),
+        48,
+        "every Dockerfile names at least one image"
+    );
+}
