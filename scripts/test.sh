@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: installs the npm packages the service tests read (scripts/test-deps.sh),
+# starts PostgreSQL if it is installed but stopped (scripts/services.sh), then `cargo test`.
+# Extra arguments go to cargo test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/test-deps.sh
+url="$(scripts/services.sh)"
+if [ -n "$url" ]; then export DATABASE_URL="$url"; fi
+cargo test --locked "$@"
