@@ -211,8 +211,10 @@ fn sla_due_counts_from_first_seen() {
 
 #[test]
 fn org_policy_validation_names_the_key() {
-    let mut org = OrgPolicy::default();
-    org.default_tier = "nope".into();
+    let org = OrgPolicy {
+        default_tier: "nope".into(),
+        ..OrgPolicy::default()
+    };
     let err = org.validate().unwrap_err();
     assert!(err.starts_with("policy.default-tier"), "{err}");
 }
