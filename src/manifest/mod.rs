@@ -91,7 +91,10 @@ mod tests {
     fn detects_by_file_name() {
         let cases = [
             ("Dockerfile", Some(ManifestKind::Dockerfile)),
-            ("src/cartservice/src/Dockerfile.debug", Some(ManifestKind::Dockerfile)),
+            (
+                "src/cartservice/src/Dockerfile.debug",
+                Some(ManifestKind::Dockerfile),
+            ),
             ("deploy/api.Dockerfile", Some(ManifestKind::Dockerfile)),
             ("Containerfile", Some(ManifestKind::Dockerfile)),
             ("a/Cargo.lock", Some(ManifestKind::CargoLock)),

@@ -27,15 +27,23 @@ pub(super) fn plan(
         .into_iter()
         .partition(|a| !a.fixed_versions(eco, name).is_empty());
     let rule = catalog.package(eco, name);
-    let catalog_finding = group
-        .iter()
-        .any(|f| matches!(f.rule, RuleId::DependencyBelowMinimum | RuleId::DependencyBanned));
+    let catalog_finding = group.iter().any(|f| {
+        matches!(
+            f.rule,
+            RuleId::DependencyBelowMinimum | RuleId::DependencyBanned
+        )
+    });
     let fixable_match = group
         .iter()
         .flat_map(|f| &f.advisories)
         .any(|id| known.iter().any(|a| a.is_named(id)));
     if !catalog_finding && !fixable_match {
-        return Err(no_fix_reason(dependency, group, &[], rule.and_then(|r| r.replacement.as_deref())));
+        return Err(no_fix_reason(
+            dependency,
+            group,
+            &[],
+            rule.and_then(|r| r.replacement.as_deref()),
+        ));
     }
 
     // Versions that are known to exist and to matter: every fixed version any advisory for the
@@ -69,7 +77,10 @@ pub(super) fn plan(
     let to = spell_like(current_text, target);
     let mut notes = Vec::new();
     for a in unfixable.iter().filter(|a| a.affects(eco, name, target)) {
-        notes.push(format!("{} stays open: no fixed version of {name} is published for it", a.id));
+        notes.push(format!(
+            "{} stays open: no fixed version of {name} is published for it",
+            a.id
+        ));
     }
     let (edits, relock) = match &dependency.edit_mode {
         EditMode::InPlace => {

@@ -5,7 +5,9 @@ use crate::model::{Segment, SegmentSource};
 fn literal(text: &str, start: usize) -> Segment {
     Segment {
         text: text.to_string(),
-        source: SegmentSource::Literal { span: Span::new(start, start + text.len()) },
+        source: SegmentSource::Literal {
+            span: Span::new(start, start + text.len()),
+        },
     }
 }
 
@@ -60,7 +62,10 @@ fn growing_a_tag_at_an_arg_boundary_edits_the_arg() {
     ];
     let edit = reference_edit("Dockerfile", &segments, "node:18.20-alpine").unwrap();
     assert_eq!(edit.replacement, "18.20");
-    assert_eq!(apply_edits(source, &[edit]).unwrap(), "ARG V=18.20\nFROM node:$V-alpine\n");
+    assert_eq!(
+        apply_edits(source, &[edit]).unwrap(),
+        "ARG V=18.20\nFROM node:$V-alpine\n"
+    );
 }
 
 #[test]
@@ -73,7 +78,11 @@ fn arg_without_default_cannot_be_edited_and_says_where_to_look() {
 
 #[test]
 fn change_across_segments_is_refused() {
-    let segments = [literal("node:", 5), arg("A", "18", Some(30)), literal("-alpine", 12)];
+    let segments = [
+        literal("node:", 5),
+        arg("A", "18", Some(30)),
+        literal("-alpine", 12),
+    ];
     let err = reference_edit("Dockerfile", &segments, "node:20-slim").unwrap_err();
     assert!(err.contains("several"), "{err}");
 }
@@ -82,20 +91,40 @@ fn change_across_segments_is_refused() {
 fn apply_keeps_crlf_comments_and_refuses_overlaps_and_bad_spans() {
     let source = "# base\r\nFROM python:3.9.2-alpine # pinned\r\n";
     let at = source.find("3.9.2").unwrap();
-    let edit = Edit { file: "Dockerfile".into(), span: Span::new(at, at + 5), replacement: "3.9.19".into() };
+    let edit = Edit {
+        file: "Dockerfile".into(),
+        span: Span::new(at, at + 5),
+        replacement: "3.9.19".into(),
+    };
     assert_eq!(
         apply_edits(source, std::slice::from_ref(&edit)).unwrap(),
         "# base\r\nFROM python:3.9.19-alpine # pinned\r\n"
     );
-    let overlapping = Edit { span: Span::new(at + 2, at + 6), ..edit.clone() };
-    assert!(matches!(apply_edits(source, &[edit.clone(), overlapping]), Err(ApplyError::Overlap { .. })));
-    let outside = Edit { span: Span::new(source.len(), source.len() + 3), ..edit };
-    assert!(matches!(apply_edits(source, &[outside]), Err(ApplyError::OutOfBounds { .. })));
+    let overlapping = Edit {
+        span: Span::new(at + 2, at + 6),
+        ..edit.clone()
+    };
+    assert!(matches!(
+        apply_edits(source, &[edit.clone(), overlapping]),
+        Err(ApplyError::Overlap { .. })
+    ));
+    let outside = Edit {
+        span: Span::new(source.len(), source.len() + 3),
+        ..edit
+    };
+    assert!(matches!(
+        apply_edits(source, &[outside]),
+        Err(ApplyError::OutOfBounds { .. })
+    ));
 }
 
 #[test]
 fn identical_edits_of_one_dependency_are_applied_once() {
-    let edit = Edit { file: "f".into(), span: Span::new(1, 2), replacement: "x".into() };
+    let edit = Edit {
+        file: "f".into(),
+        span: Span::new(1, 2),
+        replacement: "x".into(),
+    };
     let fix = Fix {
         from: "a".into(),
         to: "b".into(),
@@ -105,9 +134,17 @@ fn identical_edits_of_one_dependency_are_applied_once() {
         clears: vec![],
         notes: vec![],
     };
-    let mut a = Finding::new(RuleId::EolBaseImage, crate::model::Location::new("f", 1, 1), "s", "m");
+    let mut a = Finding::new(
+        RuleId::EolBaseImage,
+        crate::model::Location::new("f", 1, 1),
+        "s",
+        "m",
+    );
     a.fix = Some(fix);
-    let b = Finding { rule: RuleId::UnapprovedBaseImage, ..a.clone() };
+    let b = Finding {
+        rule: RuleId::UnapprovedBaseImage,
+        ..a.clone()
+    };
     let edits = collect_edits(&[a, b]);
     assert_eq!(edits["f"], vec![edit]);
 }
