@@ -352,7 +352,7 @@ async fn seed_fix_pr(store: &Store, pr: &Value) -> (i64, i64) {
             installation_id: 1,
             full_name: pr["repository"]["full_name"].as_str().unwrap(),
             default_branch: Some("master"),
-            private: false,
+            private: Some(false),
         },
         now,
     )
@@ -735,4 +735,77 @@ async fn healthz_and_metrics() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
+    use patchwright::service::config::ServiceConfig;
+    use support::{RecordingHandler, SECRET, http};
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    let toml = format!(
+        "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = 2\n"
+    );
+    let env = |var: &str| match var {
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(SECRET.to_string()),
+        "DATABASE_URL" => Some(db_url.clone()),
+        _ => None,
+    };
+    let config = ServiceConfig::from_sources("config.toml", Some(&toml), env).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = RecordingHandler::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(patchwright::service::serve_on(
+        listener,
+        config,
+        handler.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let payload = body(&default_branch_push());
+    let headers = [
+        ("X-GitHub-Event", "push".to_string()),
+        ("X-GitHub-Delivery", "live-1".to_string()),
+        (
+            "X-Hub-Signature-256",
+            patchwright::service::webhook::signature::sign(SECRET.as_bytes(), &payload),
+        ),
+    ];
+    let (status, text) = http(addr, "POST", "/webhook", &headers, &payload).await;
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(
+        http(addr, "GET", "/healthz", &[], b"").await,
+        (200, "ok".to_string())
+    );
+
+    // The intake's wake starts the job; no poll interval passes in this test.
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while handler.calls.lock().unwrap().is_empty() {
+            handler.started.notified().await;
+        }
+    })
+    .await
+    .expect("the job never ran");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), server)
+        .await
+        .expect("serve did not stop")
+        .unwrap()
+        .unwrap();
+    let store = Store::connect(&db_url).await.unwrap();
+    let all = jobs::all(store.pool()).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, JobState::Succeeded);
+    store.close().await;
 }

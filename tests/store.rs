@@ -308,7 +308,7 @@ async fn installations_and_repositories_track_add_rename_remove_and_uninstall() 
             installation_id: 957387,
             full_name: name,
             default_branch: branch,
-            private: false,
+            private: Some(false),
         };
         installations::upsert_repository(pool, &repo("Codertocat/Hello-World", None), now)
             .await
@@ -329,6 +329,30 @@ async fn installations_and_repositories_track_add_rename_remove_and_uninstall() 
         assert_eq!(r.default_branch.as_deref(), Some("main"));
         assert_eq!(r.added_at, now);
         assert_eq!(r.updated_at, later);
+        assert!(!r.private);
+        // A push says the repository is private; an installation event, which does not say,
+        // keeps it so.
+        let private = RepositoryUpsert {
+            private: Some(true),
+            ..repo("Codertocat/Renamed", None)
+        };
+        installations::upsert_repository(pool, &private, later)
+            .await
+            .unwrap();
+        let unsaid = RepositoryUpsert {
+            private: None,
+            ..repo("Codertocat/Renamed", None)
+        };
+        installations::upsert_repository(pool, &unsaid, later)
+            .await
+            .unwrap();
+        assert!(
+            installations::repository(pool, 186853002)
+                .await
+                .unwrap()
+                .unwrap()
+                .private
+        );
 
         installations::remove_repository(pool, 186853002, later)
             .await
@@ -618,7 +642,7 @@ async fn findings_keep_first_seen_and_get_fixed_when_a_scan_no_longer_sees_them(
                 installation_id: 1,
                 full_name: "acme/api",
                 default_branch: Some("main"),
-                private: true,
+                private: Some(true),
             },
             t0,
         )
@@ -705,7 +729,7 @@ async fn fix_prs_remember_a_human_no_and_a_merge() {
                 installation_id: 1,
                 full_name: "acme/api",
                 default_branch: Some("main"),
-                private: false,
+                private: Some(false),
             },
             t0,
         )

@@ -94,9 +94,24 @@ pub fn runner_config(config: &ServiceConfig) -> RunnerConfig {
 /// for `shutdown-grace-seconds`, releases the rest to the queue, and returns.
 pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+    serve_on(listener, config, handler, shutdown_signal()).await
+}
+
+/// [`serve`] on a listener already bound (so `config.listen` is not used), until `shutdown`
+/// completes: what tests run on `127.0.0.1:0` with a channel for the signal.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: ServiceConfig,
+    handler: Arc<dyn JobHandler>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     config.check_files()?;
+    let address = listener.local_addr()?;
     tracing::info!(
-        listen = %config.listen,
+        %address,
         database = ?config.database_url,
         workers = config.workers,
         app_id = config.app_id,
@@ -118,7 +133,7 @@ pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyho
         runner_config(&config),
         Arc::clone(&metrics),
     ));
-    let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx.clone()));
+    let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx));
 
     let state = AppState {
         store: store.clone(),
@@ -128,28 +143,19 @@ pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyho
         metrics,
         wake,
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
-    tracing::info!(address = %config.listen, "listening");
-    let mut http_stop = stop_rx.clone();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        let _ = http_stop.wait_for(|s| *s).await;
-    });
-
-    let signal = tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutdown requested");
-        let _ = stop_tx.send(true);
-    });
-    let served = server.await;
-    // Whatever ended the server, stop the pool too (aborting the signal task drops the
-    // sender, which the pool takes as the stop); then wait for it to release its jobs.
-    signal.abort();
-    drop(stop_rx);
+    // The stop sender lives in the shutdown future: however the server ends, dropping that
+    // future drops the sender, which the pool takes as the stop too.
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: no new webhooks; finishing running jobs");
+            let _ = stop_tx.send(true);
+        })
+        .await;
     pool.await?;
     store.close().await;
     served?;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -81,58 +81,39 @@ pub async fn record_scan(
 ) -> Result<ScanDelta, StoreError> {
     let now_ms = to_ms(now);
     let mut delta = ScanDelta::default();
+    // One write per finding, no read first: SQLite cannot upgrade a read transaction to a
+    // write one while another connection writes, so the transaction must begin with a write.
+    // A reappearance after a fix restarts the first-seen clock: it is a new exposure.
     for f in seen {
-        // A reappearance after a fix restarts the clock: it is a new exposure.
-        let previous: Option<Option<i64>> = sqlx::query_scalar(
-            "SELECT fixed_at FROM findings WHERE repository_id = $1 AND finding_key = $2",
+        let is_new: i64 = sqlx::query_scalar(
+            "INSERT INTO findings (repository_id, finding_key, rule, subject, file, line,
+                                   level, advisories, first_seen_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+             ON CONFLICT (repository_id, finding_key) DO UPDATE SET
+                 rule = excluded.rule, subject = excluded.subject, file = excluded.file,
+                 line = excluded.line, level = excluded.level, advisories = excluded.advisories,
+                 first_seen_at = CASE WHEN findings.fixed_at IS NULL
+                                      THEN findings.first_seen_at
+                                      ELSE excluded.first_seen_at END,
+                 last_seen_at = excluded.last_seen_at,
+                 fixed_at = NULL
+             RETURNING CASE WHEN first_seen_at = last_seen_at THEN 1 ELSE 0 END",
         )
         .bind(repository_id)
         .bind(&f.key)
-        .fetch_optional(&mut *conn)
+        .bind(&f.rule)
+        .bind(&f.subject)
+        .bind(&f.file)
+        .bind(i64::from(f.line))
+        .bind(&f.level)
+        .bind(f.advisories.join(" "))
+        .bind(now_ms)
+        .fetch_one(&mut *conn)
         .await?;
-        let advisories = f.advisories.join(" ");
-        match previous {
-            Some(None) => {
-                delta.still_open += 1;
-                sqlx::query(
-                    "UPDATE findings SET rule = $1, subject = $2, file = $3, line = $4,
-                         level = $5, advisories = $6, last_seen_at = $7
-                     WHERE repository_id = $8 AND finding_key = $9",
-                )
-                .bind(&f.rule)
-                .bind(&f.subject)
-                .bind(&f.file)
-                .bind(i64::from(f.line))
-                .bind(&f.level)
-                .bind(&advisories)
-                .bind(now_ms)
-                .bind(repository_id)
-                .bind(&f.key)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Some(Some(_)) | None => {
-                delta.new += 1;
-                sqlx::query(
-                    "INSERT INTO findings (repository_id, finding_key, rule, subject, file, line,
-                                           level, advisories, first_seen_at, last_seen_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-                     ON CONFLICT (repository_id, finding_key) DO UPDATE SET
-                         rule = $3, subject = $4, file = $5, line = $6, level = $7,
-                         advisories = $8, first_seen_at = $9, last_seen_at = $9, fixed_at = NULL",
-                )
-                .bind(repository_id)
-                .bind(&f.key)
-                .bind(&f.rule)
-                .bind(&f.subject)
-                .bind(&f.file)
-                .bind(i64::from(f.line))
-                .bind(&f.level)
-                .bind(&advisories)
-                .bind(now_ms)
-                .execute(&mut *conn)
-                .await?;
-            }
+        if is_new == 1 {
+            delta.new += 1;
+        } else {
+            delta.still_open += 1;
         }
     }
     // Everything open that this scan did not touch is gone from the repository.

@@ -36,7 +36,8 @@ pub struct RepositoryUpsert<'a> {
     pub full_name: &'a str,
     /// `None` keeps what is stored: installation events do not carry it.
     pub default_branch: Option<&'a str>,
-    pub private: bool,
+    /// `None` keeps what is stored (false for a new row).
+    pub private: Option<bool>,
 }
 
 /// Records an installation (again): a re-install clears `deleted_at` and `suspended_at`.
@@ -154,16 +155,17 @@ pub async fn upsert_repository<'e, E: Executor<'e, Database = Any>>(
     sqlx::query(
         "INSERT INTO repositories
              (id, installation_id, full_name, default_branch, private, added_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         VALUES ($1, $2, $3, $4, COALESCE($5, 0), $6, $6)
          ON CONFLICT (id) DO UPDATE SET installation_id = $2, full_name = $3,
-             default_branch = COALESCE($4, repositories.default_branch), private = $5,
+             default_branch = COALESCE($4, repositories.default_branch),
+             private = COALESCE($5, repositories.private),
              updated_at = $6, removed_at = NULL",
     )
     .bind(repo.id)
     .bind(repo.installation_id)
     .bind(repo.full_name)
     .bind(repo.default_branch)
-    .bind(i64::from(repo.private))
+    .bind(repo.private.map(i64::from))
     .bind(to_ms(now))
     .execute(ex)
     .await?;

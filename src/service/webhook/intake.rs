@@ -65,7 +65,8 @@ pub enum Op {
         installation_id: i64,
         repository: RepoRef,
         default_branch: Option<String>,
-        private: bool,
+        /// `None` when the event does not say.
+        private: Option<bool>,
     },
     RemoveRepository {
         id: i64,
@@ -127,7 +128,7 @@ fn onboard(installation: &InstallationRef, repos: &[RepoRef], ops: &mut Vec<Op>)
             installation_id: installation.id,
             repository: repo.clone(),
             default_branch: None,
-            private: false,
+            private: None,
         });
         ops.push(Op::Enqueue(JobKind::Scan(ScanJob {
             installation_id: installation.id,
@@ -267,7 +268,7 @@ pub fn plan(event: &Event, bot_login: &str) -> Plan {
                         installation_id,
                         repository: push.repository.clone(),
                         default_branch: Some(push.default_branch.clone()),
-                        private: push.private,
+                        private: Some(push.private),
                     },
                     Op::Enqueue(JobKind::Scan(ScanJob {
                         installation_id,
