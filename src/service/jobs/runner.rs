@@ -129,9 +129,10 @@ impl JobRunner {
         let Some(token) = row.lock_token.clone() else {
             return Ok(Settled::LeaseLost);
         };
+        let started = Instant::now();
         let job = match Job::from_row(&row) {
             Ok(job) => job,
-            Err(reason) => return self.fail(&row, &token, reason, "unknown").await,
+            Err(reason) => return self.fail(&row, &token, reason, "unknown", started).await,
         };
         let kind = job.kind.name();
         if job.attempts > self.config.retry.max_attempts {
@@ -140,10 +141,9 @@ impl JobRunner {
                 "gave up after {} starts without finishing; the worker running it died or stalled each time",
                 job.attempts - 1
             );
-            return self.fail(&row, &token, reason, kind).await;
+            return self.fail(&row, &token, reason, kind, started).await;
         }
 
-        let started = Instant::now();
         let handler = Arc::clone(&self.handler);
         let job_for_task = job.clone();
         let mut work = tokio::spawn(async move { handler.run(&job_for_task).await });
@@ -216,7 +216,9 @@ impl JobRunner {
                     Settled::LeaseLost
                 }
             }
-            Settlement::Failed { reason } => return self.fail(&row, &token, reason, kind).await,
+            Settlement::Failed { reason } => {
+                return self.fail(&row, &token, reason, kind, started).await;
+            }
         };
         Ok(self.finish(kind, settled, started))
     }
@@ -228,8 +230,8 @@ impl JobRunner {
         token: &str,
         reason: String,
         kind: &'static str,
+        started: Instant,
     ) -> Result<Settled, StoreError> {
-        let started = Instant::now();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if !jobs::fail(&mut *tx, row.id, token, &reason, now).await? {
@@ -284,12 +286,13 @@ impl JobRunner {
             match tasks.join_next().await {
                 None => return Ok(done),
                 Some(Ok((id, settled))) => done.push((id, settled?)),
-                Some(Err(e)) => {
-                    return Err(StoreError::Corrupt {
-                        table: "jobs",
-                        message: format!("a worker task ended abnormally: {e}"),
-                    });
-                }
+                // Handler panics are caught inside `execute`; one escaping it is a bug here,
+                // and must fail as loudly as it would have in place. Nothing aborts these
+                // tasks, so a join error is always a panic.
+                Some(Err(e)) => match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => tracing::error!(error = %e, "worker task cancelled"),
+                },
             }
         }
     }
