@@ -32,7 +32,16 @@ pub(super) fn plan(
         .filter(|e| e.status_on(today) != EolStatus::Supported)
         .and_then(|e| e.replacement.clone());
     let (target_name, target_tag) = match eol_replacement {
-        Some(replacement) => replacement_target(image, &replacement, &current, rule),
+        Some(replacement) => {
+            let (name, tag) = replacement_target(image, &replacement, &current, rule);
+            if !replacement.ends_with(&tag) {
+                notes.push(format!(
+                    "the catalog names `{replacement}`; the `{}` variant in use is kept, as the catalog approves `{tag}`",
+                    display_variant(&current.variant)
+                ));
+            }
+            (name, tag)
+        }
         None => (
             image.name(),
             nearest_tag(&current, rule, today)

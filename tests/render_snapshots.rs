@@ -1,0 +1,71 @@
+//! Rendered output of the example project, reviewed by eye: the terminal report and the risk
+//! statement a fix carries.
+
+use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
+use patchwright::forge::local::read_snapshot;
+use patchwright::model::Finding;
+use patchwright::pipeline::{Knowledge, RunOptions, run};
+use patchwright::policy::OrgPolicy;
+use patchwright::{remedy, render};
+use std::path::Path;
+
+fn knowledge() -> Knowledge {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap();
+    let (records, errors) = read_json_records(&root.join("fixtures/advisories"));
+    assert!(errors.is_empty());
+    let (advisories, errors) = AdvisoryDb::from_json_records(&records);
+    assert!(errors.is_empty());
+    Knowledge {
+        catalog,
+        advisories,
+        policy: OrgPolicy::default(),
+    }
+}
+
+#[test]
+fn example_text_report() {
+    let snapshot = read_snapshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
+        &[],
+    )
+    .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let outcome = run(&snapshot, &knowledge(), today, &RunOptions::default());
+    insta::assert_snapshot!(render::text::report(&outcome.report));
+}
+
+#[test]
+fn example_risk_statement() {
+    let snapshot = read_snapshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
+        &[],
+    )
+    .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let knowledge = knowledge();
+    let before = run(&snapshot, &knowledge, today, &RunOptions::default());
+    let edits = remedy::collect_edits(&before.report.findings);
+    let after_snapshot = remedy::apply(&snapshot, &edits).unwrap();
+    let after = run(&after_snapshot, &knowledge, today, &RunOptions::default());
+    let verification = remedy::verify(&before.report, &after.report);
+    assert!(verification.is_clean(), "{verification:?}");
+    let fixed: Vec<&Finding> = before
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+        .collect();
+    let body = render::templates::fix_body(
+        "Fix 8 findings in examples/demo",
+        &fixed,
+        &before.report,
+        &after.report,
+        &verification,
+        &[
+            "@patchwright rescan".to_string(),
+            "@patchwright explain <id>".to_string(),
+        ],
+    );
+    insta::assert_snapshot!(body);
+}
