@@ -88,12 +88,13 @@ pub(crate) fn string_value<'t>(
     } else {
         1
     };
-    let inner = Span::new(
+    // Recovery after a syntax error can leave a string whose span is shorter than its quotes.
+    let (start, end) = (
         raw.start.saturating_add(quote),
-        raw.end.saturating_sub(quote).max(raw.start),
+        raw.end.saturating_sub(quote),
     );
-    let inner = (inner.start <= inner.end)
-        .then(|| exact_span(source, inner, text))
+    let inner = (start <= end)
+        .then(|| exact_span(source, Span::new(start, end), text))
         .flatten();
     Some((text.as_ref(), inner))
 }
