@@ -2,52 +2,37 @@
 //! signature verification, parsing, and the whole `POST /webhook` through the router down to
 //! a committed SQLite transaction (delivery row + job row).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use patchwright::service::clock::SystemClock;
-use patchwright::service::metrics::Metrics;
-use patchwright::service::secret::Secret;
+use patchwright::service::router;
 use patchwright::service::webhook::{event, signature};
-use patchwright::service::{AppState, router};
 use patchwright::store::Store;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
-const SECRET: &[u8] = b"It's a Secret to Everybody";
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+use test_support::{SECRET, app_state, example, signed_request};
 
-fn example(name: &str, pick: impl Fn(&serde_json::Value) -> bool) -> Vec<u8> {
-    let dir = std::env::var_os("PATCHWRIGHT_TEST_DEPS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps")));
-    let path = dir.join("node_modules/@octokit/webhooks-examples/api.github.com/index.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/test-deps.sh first", path.display()));
-    let all: Vec<serde_json::Value> = serde_json::from_str(&text).expect("examples JSON");
-    let chosen = all
-        .iter()
-        .find(|e| e["name"] == name)
-        .and_then(|e| e["examples"].as_array())
-        .and_then(|list| list.iter().find(|e| pick(e)))
-        .unwrap_or_else(|| panic!("no matching `{name}` example"));
-    serde_json::to_vec(chosen).expect("serialise")
+fn payload(name: &str, pick: impl Fn(&serde_json::Value) -> bool) -> Vec<u8> {
+    serde_json::to_vec(&example(name, pick)).expect("serialise")
 }
 
 fn bench(c: &mut Criterion) {
-    let push = example("push", |e| {
+    let secret = SECRET.as_bytes();
+    let push = payload("push", |e| {
         e["ref"] == "refs/heads/master" && e["installation"].is_object()
     });
-    let pull_request = example("pull_request", |e| e["action"] == "closed");
-    let push_sig = signature::sign(SECRET, &push);
+    let pull_request = payload("pull_request", |e| e["action"] == "closed");
+    let push_sig = signature::sign(secret, &push);
 
     let mut g = c.benchmark_group("webhook");
     g.throughput(Throughput::Bytes(push.len() as u64));
     g.bench_function("verify_signature/push", |b| {
-        b.iter(|| signature::verify(SECRET, black_box(&push), Some(push_sig.as_bytes())))
+        b.iter(|| signature::verify(secret, black_box(&push), Some(push_sig.as_bytes())))
     });
     g.bench_function("parse/push", |b| {
         b.iter(|| event::parse("push", black_box(&push)).expect("parses"))
@@ -68,25 +53,13 @@ fn bench(c: &mut Criterion) {
         dir.path().join("bench.db").display()
     );
     let store = rt.block_on(Store::connect(&url)).expect("store");
-    let app = router(AppState {
-        store,
-        webhook_secret: Secret::new(String::from_utf8_lossy(SECRET)),
-        bot_login: "patchwright[bot]".into(),
-        clock: Arc::new(SystemClock),
-        metrics: Arc::new(Metrics::new()),
-        wake: Arc::new(Notify::new()),
-    });
+    let app = router(app_state(store, Arc::new(SystemClock)));
     let n = AtomicU64::new(0);
     g.throughput(Throughput::Elements(1));
     g.bench_function("post_webhook_to_202/sqlite/push", |b| {
         b.iter(|| {
             let delivery = format!("bench-{}", n.fetch_add(1, Ordering::Relaxed));
-            let req = Request::post("/webhook")
-                .header("x-github-event", "push")
-                .header("x-github-delivery", delivery)
-                .header("x-hub-signature-256", push_sig.as_str())
-                .body(Body::from(push.clone()))
-                .expect("request");
+            let req = signed_request("push", &delivery, push.clone());
             let res = rt.block_on(app.clone().oneshot(req)).expect("response");
             assert_eq!(res.status(), StatusCode::ACCEPTED);
         })

@@ -279,59 +279,29 @@ impl ServiceConfig {
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
-        match (
-            listen,
-            app_id,
-            app_slug,
-            private_key_path,
-            webhook_secret,
-            github_api_url,
-            database_url,
-            catalog_path,
-            advisories_path,
-            workers,
-            max_open_fix_prs,
-            log_format,
-            job_lease,
-            job_max_attempts,
-            shutdown_grace,
-            policy,
-        ) {
-            (
-                Some(listen),
-                Some(app_id),
-                Some(app_slug),
-                Some(private_key_path),
-                Some(webhook_secret),
-                Some(github_api_url),
-                Some(database_url),
-                Some(catalog_path),
-                Some(advisories_path),
-                Some(workers),
-                Some(max_open_fix_prs),
-                Some(log_format),
-                Some(job_lease),
-                Some(job_max_attempts),
-                Some(shutdown_grace),
-                Some(policy),
-            ) if problems.is_empty() => Ok(ServiceConfig {
-                listen,
-                app_id: app_id.unsigned_abs(),
-                app_slug,
-                private_key_path,
-                webhook_secret,
-                github_api_url,
-                database_url,
-                catalog_path,
-                advisories_path,
-                workers: usize::try_from(workers).unwrap_or(1),
-                max_open_fix_prs: u32::try_from(max_open_fix_prs).unwrap_or(u32::MAX),
-                log_format,
-                job_lease: Duration::from_secs(job_lease.unsigned_abs()),
-                job_max_attempts: u32::try_from(job_max_attempts).unwrap_or(1),
-                shutdown_grace: Duration::from_secs(shutdown_grace.unsigned_abs()),
-                policy,
-            }),
+        // Every `None` above has recorded its problem; this only assembles the rest.
+        let config = (|| {
+            Some(ServiceConfig {
+                listen: listen?,
+                app_id: app_id?.unsigned_abs(),
+                app_slug: app_slug?,
+                private_key_path: private_key_path?,
+                webhook_secret: webhook_secret?,
+                github_api_url: github_api_url?,
+                database_url: database_url?,
+                catalog_path: catalog_path?,
+                advisories_path: advisories_path?,
+                workers: usize::try_from(workers?).ok()?,
+                max_open_fix_prs: u32::try_from(max_open_fix_prs?).ok()?,
+                log_format: log_format?,
+                job_lease: Duration::from_secs(job_lease?.unsigned_abs()),
+                job_max_attempts: u32::try_from(job_max_attempts?).ok()?,
+                shutdown_grace: Duration::from_secs(shutdown_grace?.unsigned_abs()),
+                policy: policy?,
+            })
+        })();
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -443,6 +413,14 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
     values
 }
 
+/// The environment variable that overrides `key`.
+fn env_var(key: &str) -> &'static str {
+    KEYS.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, var)| *var)
+        .unwrap_or("")
+}
+
 struct Values<'a, F: Fn(&str) -> Option<String>> {
     file_name: &'a str,
     file: FileValues,
@@ -453,11 +431,7 @@ struct Values<'a, F: Fn(&str) -> Option<String>> {
 impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
     /// The value of `key`: the environment wins over the file; `None` when neither has it.
     fn find(&self, key: &str) -> Option<Found> {
-        let var = KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, var)| *var)
-            .unwrap_or("");
+        let var = env_var(key);
         if let Some(value) = (self.env)(var).filter(|v| !v.is_empty()) {
             return Some(Found {
                 raw: Raw::Str(value),
@@ -485,11 +459,7 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
     }
 
     fn missing(&mut self, key: &str) {
-        let var = KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, var)| *var)
-            .unwrap_or("");
+        let var = env_var(key);
         let origin = Origin::WholeFile {
             file: self.file_name.to_string(),
         };
