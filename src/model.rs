@@ -351,6 +351,10 @@ pub enum Fact {
     FinalStageUser {
         user: Option<String>,
         location: Location,
+        /// The stage whose image the final stage is built on, following `FROM <stage>` chains
+        /// to their root (the image that ships).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image_stage: Option<usize>,
     },
     /// An OS package install without pinned versions (`apt-get install curl`, `apk add git`).
     UnpinnedOsPackages {

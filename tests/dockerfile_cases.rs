@@ -46,7 +46,7 @@ fn final_user(source: &str, parsed: &ParsedManifest) -> (Option<String>, u32, St
         .facts
         .iter()
         .find_map(|f| match f {
-            Fact::FinalStageUser { user, location } => Some((
+            Fact::FinalStageUser { user, location, .. } => Some((
                 user.clone(),
                 location.line,
                 location

@@ -132,7 +132,7 @@ fn final_user<'a>(source: &'a str, parsed: &ParsedManifest) -> (Option<String>, 
         .facts
         .iter()
         .find_map(|f| match f {
-            Fact::FinalStageUser { user, location } => Some((user.clone(), location.clone())),
+            Fact::FinalStageUser { user, location, .. } => Some((user.clone(), location.clone())),
             _ => None,
         })
         .expect("a final-stage user fact");

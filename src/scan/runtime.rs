@@ -6,11 +6,15 @@ use crate::model::{DependencyKind, Fact, Finding, ParsedManifest, RuleId};
 pub(super) fn check(manifest: &ParsedManifest, catalog: &Catalog, findings: &mut Vec<Finding>) {
     for fact in &manifest.facts {
         match fact {
-            Fact::FinalStageUser { user, location } => {
+            Fact::FinalStageUser {
+                user,
+                location,
+                image_stage,
+            } => {
                 let verdict = match user {
                     Some(user) if is_root(user) => Some(format!("the final stage sets `USER {user}`, which is root")),
                     Some(_) => None,
-                    None => match final_image_default_user(manifest, catalog) {
+                    None => match final_image_default_user(manifest, *image_stage, catalog) {
                         Some(default) if !is_root(&default) => None,
                         Some(default) => Some(format!("the final stage sets no `USER`, and its image runs as `{default}`")),
                         None => Some("the final stage sets no `USER`, so the container runs as the image's default user, root unless the image says otherwise".to_string()),
@@ -51,11 +55,16 @@ pub fn is_root(user: &str) -> bool {
 }
 
 /// The catalog's `default-user` of the image the final stage is built from, when it knows it.
-fn final_image_default_user(manifest: &ParsedManifest, catalog: &Catalog) -> Option<String> {
+fn final_image_default_user(
+    manifest: &ParsedManifest,
+    image_stage: Option<usize>,
+    catalog: &Catalog,
+) -> Option<String> {
     let image = manifest.dependencies.iter().find_map(|d| match d.kind {
+        DependencyKind::BaseImage { stage, .. } if Some(stage) == image_stage => d.image.as_ref(),
         DependencyKind::BaseImage {
             final_stage: true, ..
-        } => d.image.as_ref(),
+        } if image_stage.is_none() => d.image.as_ref(),
         _ => None,
     })?;
     catalog

@@ -183,6 +183,12 @@ fn final_stage_user() {
             false,
         ),
         ("FROM node:22.11.0-alpine\nUSER node\nFROM scratch\n", true),
+        // The shipped image is at the root of the `FROM <stage>` chain: its default user counts.
+        (
+            "FROM distroless/app:1 AS base\nRUN true\nFROM base\n",
+            false,
+        ),
+        ("FROM node:22.11.0-alpine AS base\nFROM base\n", true),
     ];
     for (dockerfile, root) in cases {
         let findings = scan_files(&[("Dockerfile", dockerfile)], "2025-01-01");

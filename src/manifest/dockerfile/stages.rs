@@ -403,6 +403,9 @@ impl Walker<'_> {
         self.out.facts.push(Fact::FinalStageUser {
             user,
             location: self.lines.location(self.file, self.source, span),
+            // The stage at the root of the final stage's `FROM <stage>` chain: its image is
+            // the one that ships, and its default user is the one that runs.
+            image_stage: Some(index),
         });
         self.out
     }
