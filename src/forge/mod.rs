@@ -3,3 +3,4 @@
 
 pub mod git_branch;
 pub mod local;
+pub mod hosted;

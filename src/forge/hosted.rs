@@ -1,0 +1,190 @@
+//! The operations the service needs from a hosting platform, as one trait, so the job handler
+//! is written once and the GitHub implementation (octocrab) is the only place that knows
+//! GitHub's routes. Repositories are named `owner/name`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a forge call failed, in the terms the job runner acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForgeError {
+    /// 5xx, timeouts, connection resets: worth another try after a backoff.
+    #[error("{0}")]
+    Retryable(String),
+    /// Primary (`x-ratelimit-remaining: 0`, wait for `x-ratelimit-reset`) or secondary
+    /// (`retry-after`) rate limit: try again at `until`, not before.
+    #[error("rate limited until {until}: {reason}")]
+    RateLimited {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    /// 404: the repository, ref, PR or object is gone (or the App lost access).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 409/422 and similar: the request conflicts with the current state (a ref moved, a PR
+    /// for that head already exists). The caller decides.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else (401/403 without a rate limit, malformed answers): no retry will help.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeEntry {
+    pub path: String,
+    /// The blob id (git object id).
+    pub sha: String,
+    /// Git file mode, e.g. `100644`, `100755`.
+    pub mode: String,
+    pub size: Option<u64>,
+}
+
+/// One new file content in a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub content: String,
+    /// Git file mode to keep (`100644` unless the file was executable).
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub base_ref: String,
+    pub title: String,
+    pub body: String,
+    pub state: String,
+    pub merged: bool,
+    pub user_login: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub tree_sha: String,
+    pub parents: Vec<String>,
+    pub author_login: Option<String>,
+    pub author_name: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckConclusion {
+    Success,
+    Neutral,
+    Failure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnotationLevel {
+    Notice,
+    Warning,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub level: AnnotationLevel,
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRun {
+    pub name: String,
+    pub head_sha: String,
+    pub conclusion: CheckConclusion,
+    pub title: String,
+    pub summary: String,
+    /// Any number: the implementation sends them 50 per request, as the API requires.
+    pub annotations: Vec<Annotation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    pub body: String,
+    pub user_login: String,
+}
+
+/// The hosting side, for one installation. Every method is one logical operation; the
+/// implementation maps it to the API and classifies failures as [`ForgeError`].
+#[async_trait::async_trait]
+pub trait Forge: Send + Sync {
+    /// The repository's default branch and the commit it points at.
+    async fn default_branch(&self, repo: &str) -> Result<(String, String), ForgeError>;
+    /// The full recursive tree of a commit (blobs only).
+    async fn tree(&self, repo: &str, commit_sha: &str) -> Result<Vec<TreeEntry>, ForgeError>;
+    async fn blob(&self, repo: &str, blob_sha: &str) -> Result<Vec<u8>, ForgeError>;
+    async fn commit(&self, repo: &str, sha: &str) -> Result<CommitInfo, ForgeError>;
+    /// The commit a branch points at, or `None` when the branch does not exist.
+    async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError>;
+    /// Writes blobs, a tree on top of `base_commit`'s tree, and a commit with `base_commit` as
+    /// its parent; returns the new commit's sha. No ref moves.
+    async fn create_commit(
+        &self,
+        repo: &str,
+        base_commit: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, ForgeError>;
+    async fn create_branch(&self, repo: &str, branch: &str, sha: &str) -> Result<(), ForgeError>;
+    /// Moves a branch; `force` allows a non-fast-forward (only ever over the bot's own commits).
+    async fn update_branch(
+        &self,
+        repo: &str,
+        branch: &str,
+        sha: &str,
+        force: bool,
+    ) -> Result<(), ForgeError>;
+    async fn delete_branch(&self, repo: &str, branch: &str) -> Result<(), ForgeError>;
+    async fn open_pulls(&self, repo: &str) -> Result<Vec<PullRequest>, ForgeError>;
+    async fn pull(&self, repo: &str, number: u64) -> Result<PullRequest, ForgeError>;
+    async fn create_pull(
+        &self,
+        repo: &str,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, ForgeError>;
+    async fn update_pull(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<(), ForgeError>;
+    async fn close_pull(&self, repo: &str, number: u64) -> Result<(), ForgeError>;
+    async fn add_labels(
+        &self,
+        repo: &str,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), ForgeError>;
+    async fn comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>, ForgeError>;
+    async fn create_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<Comment, ForgeError>;
+    async fn update_comment(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<(), ForgeError>;
+    async fn create_check_run(&self, repo: &str, check: &CheckRun) -> Result<u64, ForgeError>;
+    /// `admin`, `write`, `read` or `none`.
+    async fn permission(&self, repo: &str, user: &str) -> Result<String, ForgeError>;
+}
