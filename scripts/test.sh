@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-deps.sh
+if [ -x scripts/test-deps-github.sh ]; then scripts/test-deps-github.sh; fi
 url="$(scripts/services.sh)"
 if [ -n "$url" ]; then export DATABASE_URL="$url"; fi
 cargo test --locked "$@"
