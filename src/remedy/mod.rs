@@ -7,6 +7,7 @@
 mod edits;
 mod images;
 mod packages;
+pub mod groups;
 pub mod verify;
 
 pub use edits::{ApplyError, apply_edits};

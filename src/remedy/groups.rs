@@ -1,0 +1,156 @@
+//! Fix groups: the unit a fix pull request carries. One group per package or image in one
+//! ecosystem (`patchwright/pypi/urllib3`), holding every finding that one target version clears,
+//! in every file that names it. Pure.
+
+use super::{apply, collect_edits};
+use crate::model::{Ecosystem, Finding, Level, Severity};
+use crate::report::Report;
+use crate::snapshot::RepoSnapshot;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixGroup {
+    /// The branch, and the group's identity across scans: `patchwright/<ecosystem>/<subject>`.
+    pub branch: String,
+    /// What the fix is: the same key means the same change (`pypi/urllib3@1.26.18`). A person
+    /// who closes a fix PR declines this key; a different target is a new fix.
+    pub fix_key: String,
+    pub ecosystem: Ecosystem,
+    /// The package or image name.
+    pub subject: String,
+    pub title: String,
+    /// The most severe level among the group's findings, and the highest severity.
+    pub level: Level,
+    pub severity: Option<Severity>,
+    /// The findings the group fixes (copies from the report).
+    pub findings: Vec<Finding>,
+    /// The files after the fix: (path, new content).
+    pub files: Vec<(String, String)>,
+}
+
+/// Every group whose fix can be written as file edits, most urgent first: blockers before
+/// warnings, then by severity, so a security fix never waits behind a routine one.
+pub fn plan_groups(report: &Report, snapshot: &RepoSnapshot) -> Vec<FixGroup> {
+    let mut by_subject: BTreeMap<(Ecosystem, String), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let (Some(eco), Some(package), Some(fix)) = (f.ecosystem, &f.package, &f.fix) else {
+            continue;
+        };
+        if f.is_active() && f.level >= Level::Warning && !fix.edits.is_empty() {
+            by_subject
+                .entry((eco, package.clone()))
+                .or_default()
+                .push(f);
+        }
+    }
+    let mut groups: Vec<FixGroup> = by_subject
+        .into_iter()
+        .filter_map(|((eco, subject), findings)| group(eco, subject, &findings, snapshot))
+        .collect();
+    groups.sort_by(|a, b| {
+        (b.level, b.severity)
+            .cmp(&(a.level, a.severity))
+            .then_with(|| a.branch.cmp(&b.branch))
+    });
+    groups
+}
+
+fn group(
+    eco: Ecosystem,
+    subject: String,
+    findings: &[&Finding],
+    snapshot: &RepoSnapshot,
+) -> Option<FixGroup> {
+    let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
+    let edits = collect_edits(&owned);
+    let after = apply(snapshot, &edits).ok()?;
+    let files: Vec<(String, String)> = edits
+        .keys()
+        .filter_map(|path| Some((path.clone(), after.files.get(path)?.clone())))
+        .collect();
+    let mut targets: Vec<&str> = owned
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .map(|x| x.to.as_str())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let level = owned.iter().map(|f| f.level).max()?;
+    let severity = owned.iter().filter_map(|f| f.severity).max();
+    let title = title(eco, &subject, &owned);
+    Some(FixGroup {
+        branch: format!("patchwright/{}/{}", eco.slug(), slug(&subject)),
+        fix_key: format!("{}/{}@{}", eco.slug(), subject, targets.join("+")),
+        ecosystem: eco,
+        subject,
+        title,
+        level,
+        severity,
+        findings: owned,
+        files,
+    })
+}
+
+/// `Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)`.
+fn title(eco: Ecosystem, subject: &str, findings: &[Finding]) -> String {
+    let Some(fix) = findings.iter().find_map(|f| f.fix.as_ref()) else {
+        return format!("Update {subject}");
+    };
+    let what = if eco == Ecosystem::Docker {
+        format!(
+            "Update {} base image to {}",
+            subject,
+            fix.to.rsplit_once(':').map_or(fix.to.as_str(), |(_, t)| t)
+        )
+    } else {
+        format!("Update {subject} {} → {}", fix.from, fix.to)
+    };
+    let mut ids: Vec<&str> = findings
+        .iter()
+        .flat_map(|f| f.advisories.iter().map(String::as_str))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let why = if !ids.is_empty() {
+        let shown: Vec<&str> = ids.iter().take(3).copied().collect();
+        let more = if ids.len() > 3 {
+            format!(" and {} more", ids.len() - 3)
+        } else {
+            String::new()
+        };
+        format!(" (fixes {}{more})", shown.join(", "))
+    } else {
+        let mut rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        rules.dedup();
+        format!(" ({})", rules.join(", "))
+    };
+    format!("{what}{why}")
+}
+
+/// A branch-name-safe form of a package or image name.
+fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches(['-', '.']).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_branch_safe() {
+        assert_eq!(slug("golang.org/x/text"), "golang.org-x-text");
+        assert_eq!(slug("@babel/core"), "babel-core");
+        assert_eq!(
+            slug("registry.example.com:5000/team/app"),
+            "registry.example.com-5000-team-app"
+        );
+    }
+}
