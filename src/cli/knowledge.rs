@@ -8,13 +8,15 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The keys of the organisation configuration the CLI reads. The service's configuration file
-/// has the same keys, so one file serves both.
+/// The keys of the organisation configuration the CLI reads: `catalog-path` (or `catalog`),
+/// `advisories-path` (or `advisories`) and `[policy]`, as in the service's configuration, so one
+/// file serves both; the service's other keys are ignored here.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct OrgConfig {
+    #[serde(alias = "catalog-path")]
     catalog: Option<PathBuf>,
-    #[serde(default)]
+    #[serde(default, alias = "advisories-path")]
     advisories: Advisories,
     #[serde(default)]
     policy: OrgPolicy,
