@@ -4,3 +4,4 @@
 pub mod git_branch;
 pub mod local;
 pub mod hosted;
+pub mod github;

@@ -1,0 +1,644 @@
+//! [`Forge`] over GitHub's REST API for one installation. Writes use the Git Data API
+//! (blobs, a tree on a base tree, a commit, refs), so no clone or push is ever needed.
+
+use super::app::GitHubApp;
+use super::http::{Answer, Method};
+use super::route::{branch_path, encode, repo_path};
+use super::wire;
+use crate::forge::hosted::{
+    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, PullRequest, TreeEntry,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use octocrab::Octocrab;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::sync::Arc;
+
+/// GitHub takes at most this many annotations per check-run request.
+pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// Page size for lists (GitHub's maximum).
+const PER_PAGE: usize = 100;
+/// A bound on pages per list, so a misbehaving server cannot keep a job paging forever.
+const MAX_PAGES: usize = 100;
+/// A bound on directory depth when a truncated tree is walked one level at a time.
+const MAX_TREE_DEPTH: usize = 64;
+
+/// One installation's view of GitHub. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct GitHubForge {
+    app: GitHubApp,
+    installation: u64,
+}
+
+impl GitHubForge {
+    pub(crate) fn new(app: GitHubApp, installation: u64) -> GitHubForge {
+        GitHubForge { app, installation }
+    }
+
+    pub fn installation_id(&self) -> u64 {
+        self.installation
+    }
+
+    async fn client(&self) -> Result<Octocrab, ForgeError> {
+        self.app.client_for(self.installation).await
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        crab: &Octocrab,
+        method: Method,
+        route: &'static str,
+        path: String,
+        body: Option<&B>,
+    ) -> Result<Answer, ForgeError> {
+        self.app
+            .recorder()
+            .send(crab, method, route, path, body)
+            .await
+    }
+
+    async fn get<R: DeserializeOwned>(
+        &self,
+        crab: &Octocrab,
+        route: &'static str,
+        path: String,
+    ) -> Result<R, ForgeError> {
+        self.send(crab, Method::Get, route, path, None::<&()>)
+            .await?
+            .json(route)
+    }
+
+    async fn write<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        crab: &Octocrab,
+        method: Method,
+        route: &'static str,
+        path: String,
+        body: &B,
+    ) -> Result<R, ForgeError> {
+        self.send(crab, method, route, path, Some(body))
+            .await?
+            .json(route)
+    }
+
+    /// Every page of a list route (`path` has no query yet).
+    async fn list<R: DeserializeOwned>(
+        &self,
+        crab: &Octocrab,
+        route: &'static str,
+        path: String,
+        query: &str,
+    ) -> Result<Vec<R>, ForgeError> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let items: Vec<R> = self
+                .get(
+                    crab,
+                    route,
+                    format!("{path}?{query}per_page={PER_PAGE}&page={page}"),
+                )
+                .await?;
+            let last = items.len() < PER_PAGE;
+            all.extend(items);
+            if last {
+                return Ok(all);
+            }
+        }
+        Err(ForgeError::Permanent(format!(
+            "GET {route}: more than {} items; refusing to page further",
+            PER_PAGE * MAX_PAGES
+        )))
+    }
+
+    /// A truncated recursive tree, walked one directory per request instead.
+    async fn walk_tree(
+        &self,
+        crab: &Octocrab,
+        repo: &str,
+        root: String,
+    ) -> Result<Vec<TreeEntry>, ForgeError> {
+        let mut out = Vec::new();
+        let mut pending = vec![(String::new(), root, 0usize)];
+        while let Some((prefix, sha, depth)) = pending.pop() {
+            let tree: wire::Tree = self
+                .get(
+                    crab,
+                    "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+                    format!("{repo}/git/trees/{}", encode(&sha, false)),
+                )
+                .await?;
+            if tree.truncated {
+                return Err(ForgeError::Permanent(format!(
+                    "directory `{prefix}` of {repo} has more entries than GitHub lists in one answer"
+                )));
+            }
+            for item in tree.tree {
+                let path = format!("{prefix}{}", item.path);
+                match item.kind.as_str() {
+                    "blob" => out.push(entry(path, item)),
+                    "tree" if depth < MAX_TREE_DEPTH => {
+                        pending.push((format!("{path}/"), item.sha, depth + 1))
+                    }
+                    "tree" => {
+                        return Err(ForgeError::Permanent(format!(
+                            "{repo}: directories nest deeper than {MAX_TREE_DEPTH} levels at `{path}`"
+                        )));
+                    }
+                    // Submodules (`commit`) belong to other repositories.
+                    _ => {}
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+}
+
+fn entry(path: String, item: wire::TreeItem) -> TreeEntry {
+    TreeEntry {
+        path,
+        sha: item.sha,
+        mode: item.mode,
+        size: item.size,
+    }
+}
+
+fn decode_blob(sha: &str, blob: wire::Blob) -> Result<Vec<u8>, ForgeError> {
+    match blob.encoding.as_str() {
+        "base64" => {
+            // GitHub wraps base64 at 60 columns.
+            let compact: String = blob
+                .content
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            STANDARD.decode(compact).map_err(|e| {
+                ForgeError::Permanent(format!("blob {sha}: GitHub sent invalid base64 ({e})"))
+            })
+        }
+        "utf-8" => Ok(blob.content.into_bytes()),
+        other => Err(ForgeError::Permanent(format!(
+            "blob {sha}: unknown encoding `{other}`"
+        ))),
+    }
+}
+
+#[async_trait::async_trait]
+impl Forge for GitHubForge {
+    async fn default_branch(&self, repo: &str) -> Result<(String, String), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let info: wire::Repository = self.get(&crab, "/repos/{owner}/{repo}", r.clone()).await?;
+        let head: wire::GitRef = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/git/ref/{ref}",
+                format!("{r}/git/ref/heads/{}", branch_path(&info.default_branch)?),
+            )
+            .await?;
+        Ok((info.default_branch, head.object.sha))
+    }
+
+    async fn tree(&self, repo: &str, commit_sha: &str) -> Result<Vec<TreeEntry>, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let tree: wire::Tree = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+                format!("{r}/git/trees/{}?recursive=1", encode(commit_sha, false)),
+            )
+            .await?;
+        if tree.truncated {
+            return self.walk_tree(&crab, &r, tree.sha).await;
+        }
+        Ok(tree
+            .tree
+            .into_iter()
+            .filter(|i| i.kind == "blob")
+            .map(|i| entry(i.path.clone(), i))
+            .collect())
+    }
+
+    async fn blob(&self, repo: &str, blob_sha: &str) -> Result<Vec<u8>, ForgeError> {
+        let r = repo_path(repo)?;
+        if let Some(hit) = self.app.blob_cache().get(blob_sha) {
+            return Ok(hit.to_vec());
+        }
+        let crab = self.client().await?;
+        let blob: wire::Blob = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+                format!("{r}/git/blobs/{}", encode(blob_sha, false)),
+            )
+            .await?;
+        let bytes = decode_blob(blob_sha, blob)?;
+        self.app
+            .blob_cache()
+            .insert(blob_sha, Arc::from(bytes.as_slice()));
+        Ok(bytes)
+    }
+
+    async fn commit(&self, repo: &str, sha: &str) -> Result<CommitInfo, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let c: wire::RestCommit = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/commits/{ref}",
+                format!("{r}/commits/{}", encode(sha, false)),
+            )
+            .await?;
+        Ok(CommitInfo {
+            sha: c.sha,
+            tree_sha: c.commit.tree.sha,
+            parents: c.parents.into_iter().map(|p| p.sha).collect(),
+            author_login: c.author.map(|a| a.login),
+            author_name: c.commit.author.and_then(|a| a.name).unwrap_or_default(),
+            message: c.commit.message,
+        })
+    }
+
+    async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let found: Result<wire::GitRef, _> = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/git/ref/{ref}",
+                format!("{r}/git/ref/heads/{}", branch_path(branch)?),
+            )
+            .await;
+        match found {
+            Ok(head) => Ok(Some(head.object.sha)),
+            Err(ForgeError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_commit(
+        &self,
+        repo: &str,
+        base_commit: &str,
+        changes: &[FileChange],
+        message: &str,
+    ) -> Result<String, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let base: wire::GitCommit = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/git/commits/{commit_sha}",
+                format!("{r}/git/commits/{}", encode(base_commit, false)),
+            )
+            .await?;
+        let mut entries = Vec::with_capacity(changes.len());
+        for change in changes {
+            let blob: wire::Sha = self
+                .write(
+                    &crab,
+                    Method::Post,
+                    "/repos/{owner}/{repo}/git/blobs",
+                    format!("{r}/git/blobs"),
+                    &json!({ "content": STANDARD.encode(&change.content), "encoding": "base64" }),
+                )
+                .await?;
+            // The id is the content's hash, so the re-scan after a fix reads it from here.
+            self.app
+                .blob_cache()
+                .insert(&blob.sha, Arc::from(change.content.as_bytes()));
+            entries.push(json!({
+                "path": change.path,
+                "mode": change.mode,
+                "type": "blob",
+                "sha": blob.sha,
+            }));
+        }
+        let tree: wire::Sha = self
+            .write(
+                &crab,
+                Method::Post,
+                "/repos/{owner}/{repo}/git/trees",
+                format!("{r}/git/trees"),
+                &json!({ "base_tree": base.tree.sha, "tree": entries }),
+            )
+            .await?;
+        let commit: wire::Sha = self
+            .write(
+                &crab,
+                Method::Post,
+                "/repos/{owner}/{repo}/git/commits",
+                format!("{r}/git/commits"),
+                &json!({ "message": message, "tree": tree.sha, "parents": [base_commit] }),
+            )
+            .await?;
+        Ok(commit.sha)
+    }
+
+    async fn create_branch(&self, repo: &str, branch: &str, sha: &str) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        branch_path(branch)?;
+        let name = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Post,
+            "/repos/{owner}/{repo}/git/refs",
+            format!("{r}/git/refs"),
+            Some(&json!({ "ref": format!("refs/heads/{name}"), "sha": sha })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_branch(
+        &self,
+        repo: &str,
+        branch: &str,
+        sha: &str,
+        force: bool,
+    ) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Patch,
+            "/repos/{owner}/{repo}/git/refs/{ref}",
+            format!("{r}/git/refs/heads/{}", branch_path(branch)?),
+            Some(&json!({ "sha": sha, "force": force })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_branch(&self, repo: &str, branch: &str) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Delete,
+            "/repos/{owner}/{repo}/git/refs/{ref}",
+            format!("{r}/git/refs/heads/{}", branch_path(branch)?),
+            None::<&()>,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn open_pulls(&self, repo: &str) -> Result<Vec<PullRequest>, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let pulls: Vec<wire::Pull> = self
+            .list(
+                &crab,
+                "/repos/{owner}/{repo}/pulls",
+                format!("{r}/pulls"),
+                "state=open&",
+            )
+            .await?;
+        Ok(pulls.into_iter().map(PullRequest::from).collect())
+    }
+
+    async fn pull(&self, repo: &str, number: u64) -> Result<PullRequest, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let pull: wire::Pull = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/pulls/{pull_number}",
+                format!("{r}/pulls/{number}"),
+            )
+            .await?;
+        Ok(pull.into())
+    }
+
+    async fn create_pull(
+        &self,
+        repo: &str,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let pull: wire::Pull = self
+            .write(
+                &crab,
+                Method::Post,
+                "/repos/{owner}/{repo}/pulls",
+                format!("{r}/pulls"),
+                &json!({ "title": title, "head": head, "base": base, "body": body }),
+            )
+            .await?;
+        if let Some(m) = &self.app.recorder().metrics {
+            m.fix_pr("opened");
+        }
+        Ok(pull.into())
+    }
+
+    async fn update_pull(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Patch,
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            format!("{r}/pulls/{number}"),
+            Some(&json!({ "title": title, "body": body })),
+        )
+        .await?;
+        if let Some(m) = &self.app.recorder().metrics {
+            m.fix_pr("updated");
+        }
+        Ok(())
+    }
+
+    async fn close_pull(&self, repo: &str, number: u64) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Patch,
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            format!("{r}/pulls/{number}"),
+            Some(&json!({ "state": "closed" })),
+        )
+        .await?;
+        if let Some(m) = &self.app.recorder().metrics {
+            m.fix_pr("closed");
+        }
+        Ok(())
+    }
+
+    async fn add_labels(
+        &self,
+        repo: &str,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), ForgeError> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Post,
+            "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+            format!("{r}/issues/{number}/labels"),
+            Some(&json!({ "labels": labels })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let comments: Vec<wire::IssueComment> = self
+            .list(
+                &crab,
+                "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                format!("{r}/issues/{number}/comments"),
+                "",
+            )
+            .await?;
+        Ok(comments.into_iter().map(Comment::from).collect())
+    }
+
+    async fn create_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<Comment, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let c: wire::IssueComment = self
+            .write(
+                &crab,
+                Method::Post,
+                "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+                format!("{r}/issues/{number}/comments"),
+                &json!({ "body": body }),
+            )
+            .await?;
+        Ok(c.into())
+    }
+
+    async fn update_comment(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        self.send(
+            &crab,
+            Method::Patch,
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+            format!("{r}/issues/comments/{comment_id}"),
+            Some(&json!({ "body": body })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn create_check_run(&self, repo: &str, check: &CheckRun) -> Result<u64, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let mut batches = check.annotations.chunks(ANNOTATIONS_PER_REQUEST);
+        let output = |batch: &[crate::forge::hosted::Annotation]| {
+            json!({
+                "title": check.title,
+                "summary": check.summary,
+                "annotations": batch.iter().map(|a| json!({
+                    "path": a.path,
+                    "start_line": a.start_line,
+                    "end_line": a.end_line,
+                    "annotation_level": a.level,
+                    "title": a.title,
+                    "message": a.message,
+                })).collect::<Vec<_>>(),
+            })
+        };
+        let created: wire::Id = self
+            .write(
+                &crab,
+                Method::Post,
+                "/repos/{owner}/{repo}/check-runs",
+                format!("{r}/check-runs"),
+                &json!({
+                    "name": check.name,
+                    "head_sha": check.head_sha,
+                    "status": "completed",
+                    "conclusion": check.conclusion,
+                    "output": output(batches.next().unwrap_or(&[])),
+                }),
+            )
+            .await?;
+        // GitHub appends the annotations of each update to the run's list.
+        for batch in batches {
+            self.send(
+                &crab,
+                Method::Patch,
+                "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+                format!("{r}/check-runs/{}", created.id),
+                Some(&json!({ "output": output(batch) })),
+            )
+            .await?;
+        }
+        Ok(created.id)
+    }
+
+    async fn permission(&self, repo: &str, user: &str) -> Result<String, ForgeError> {
+        let r = repo_path(repo)?;
+        let crab = self.client().await?;
+        let found: Result<wire::Permission, _> = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/collaborators/{username}/permission",
+                format!("{r}/collaborators/{}/permission", encode(user, false)),
+            )
+            .await;
+        match found {
+            Ok(p) => Ok(p.permission),
+            // GitHub answers 404 for a login that is not a user: no permission at all.
+            Err(ForgeError::NotFound(_)) => Ok("none".to_string()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_decode_from_wrapped_base64() {
+        let blob = wire::Blob {
+            content: "RlJPTSBub2Rl\nOjIwCg==\n".into(),
+            encoding: "base64".into(),
+        };
+        assert_eq!(decode_blob("x", blob).unwrap(), b"FROM node:20\n");
+        let bad = wire::Blob {
+            content: "!!".into(),
+            encoding: "base64".into(),
+        };
+        assert!(matches!(
+            decode_blob("x", bad),
+            Err(ForgeError::Permanent(_))
+        ));
+    }
+}

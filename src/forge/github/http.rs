@@ -1,0 +1,267 @@
+//! One GitHub request: sent through octocrab, counted in the metrics, and a failure turned
+//! into a [`ForgeError`].
+//!
+//! Requests go through octocrab's raw methods (`_get`, `_post`, …) rather than its typed
+//! handlers because every answer's status and rate-limit headers must be seen, successes
+//! included; octocrab's typed handlers drop them on success.
+
+use crate::forge::hosted::ForgeError;
+use crate::service::clock::Clock;
+use crate::service::jobs::{JobError, classify_http_failure};
+use crate::service::metrics::Metrics;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use octocrab::Octocrab;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// What every request needs besides its client: where to record it and what time it is
+/// (for `retry-after`).
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    pub metrics: Option<Arc<Metrics>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// An answer with a 2xx status.
+pub(crate) struct Answer {
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json<R: DeserializeOwned>(&self, route: &str) -> Result<R, ForgeError> {
+        serde_json::from_str(&self.body).map_err(|e| {
+            ForgeError::Permanent(format!(
+                "{route}: GitHub's answer is not what the API documents: {e}"
+            ))
+        })
+    }
+}
+
+impl Recorder {
+    /// Sends `method path` (a path relative to the API base, with its query), naming it
+    /// `route` (the route template, e.g. `GET /repos/{owner}/{repo}/pulls`) in metrics and
+    /// errors.
+    pub async fn send<B: Serialize + ?Sized>(
+        &self,
+        crab: &Octocrab,
+        method: Method,
+        route: &'static str,
+        path: String,
+        body: Option<&B>,
+    ) -> Result<Answer, ForgeError> {
+        let sent = match method {
+            Method::Get => crab._get(path).await,
+            Method::Post => crab._post(path, body).await,
+            Method::Patch => crab._patch(path, body).await,
+            Method::Delete => crab._delete(path, body).await,
+        };
+        let metric_route = format!("{} {route}", method.as_str());
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                // No answer at all (connection refused, reset, timeout): status 0 in metrics.
+                if let Some(m) = &self.metrics {
+                    m.github_api_call(&metric_route, 0);
+                }
+                return Err(ForgeError::Retryable(format!(
+                    "{metric_route}: no answer from GitHub: {}",
+                    first_line(&e.to_string())
+                )));
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if let Some(m) = &self.metrics {
+            m.github_api_call(&metric_route, status);
+            if let Some(remaining) =
+                header(&headers, "x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok())
+            {
+                let resource = header(&headers, "x-ratelimit-resource").unwrap_or("core");
+                m.github_rate_limit_remaining(resource, remaining);
+            }
+        }
+        // A body that is not UTF-8 is not JSON either; an empty string keeps the status.
+        let body = crab.body_to_string(response).await.unwrap_or_default();
+        if (200..300).contains(&status) {
+            Ok(Answer { body })
+        } else {
+            Err(classify(
+                &metric_route,
+                status,
+                &headers,
+                &body,
+                self.clock.now(),
+            ))
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim()
+}
+
+/// GitHub's error text: the JSON `message` (and the first validation error, which says which
+/// field was wrong), else the first line of whatever came back.
+fn github_message(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+        #[serde(default)]
+        errors: Vec<serde_json::Value>,
+    }
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(e) => {
+            let mut msg = e.message.unwrap_or_default();
+            if let Some(first) = e.errors.first() {
+                let detail = first
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| first.to_string());
+                msg = format!("{msg} ({detail})");
+            }
+            msg
+        }
+        Err(_) => first_line(body).to_string(),
+    }
+}
+
+/// Turns a non-2xx answer into a [`ForgeError`]. Rate limits and 5xx follow the job runner's
+/// own rules ([`classify_http_failure`]) so the two can never disagree; on top of those, 404
+/// is `NotFound` and 409/422 are `Conflict`, which the handler acts on.
+pub fn classify(
+    route: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ForgeError {
+    let message = github_message(body);
+    let text = format!("{route}: GitHub answered {status}: {message}");
+    match classify_http_failure(status, headers, &message, now) {
+        JobError::RateLimited { until, reason } => ForgeError::RateLimited {
+            until,
+            reason: format!("{route}: {reason}"),
+        },
+        JobError::Retryable(_) => ForgeError::Retryable(text),
+        JobError::Permanent(_) => match status {
+            404 => ForgeError::NotFound(text),
+            409 | 422 => ForgeError::Conflict(text),
+            _ => ForgeError::Permanent(text),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_what_the_handler_acts_on() {
+        let none = HeaderMap::new();
+        let r = "GET /repos/{owner}/{repo}";
+        assert_eq!(
+            classify(r, 404, &none, r#"{"message":"Not Found"}"#, now()),
+            ForgeError::NotFound(
+                "GET /repos/{owner}/{repo}: GitHub answered 404: Not Found".into()
+            )
+        );
+        assert!(matches!(
+            classify(r, 422, &none, r#"{"message":"Validation Failed","errors":[{"message":"A pull request already exists for o:b."}]}"#, now()),
+            ForgeError::Conflict(m) if m.ends_with("Validation Failed (A pull request already exists for o:b.)")
+        ));
+        assert!(matches!(
+            classify(r, 409, &none, "", now()),
+            ForgeError::Conflict(_)
+        ));
+        assert!(matches!(
+            classify(r, 502, &none, "<html>Bad Gateway", now()),
+            ForgeError::Retryable(m) if m.ends_with("502: <html>Bad Gateway")
+        ));
+        assert!(matches!(
+            classify(
+                r,
+                403,
+                &none,
+                r#"{"message":"Resource not accessible by integration"}"#,
+                now()
+            ),
+            ForgeError::Permanent(_)
+        ));
+        assert!(matches!(
+            classify(r, 401, &none, "", now()),
+            ForgeError::Permanent(_)
+        ));
+    }
+
+    #[test]
+    fn rate_limits_say_until_when() {
+        let r = "GET /repos/{owner}/{repo}";
+        let primary = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1772370000"),
+        ]);
+        match classify(
+            r,
+            403,
+            &primary,
+            r#"{"message":"API rate limit exceeded"}"#,
+            now(),
+        ) {
+            ForgeError::RateLimited { until, .. } => {
+                assert_eq!(until, DateTime::from_timestamp(1_772_370_000, 0).unwrap())
+            }
+            other => panic!("{other:?}"),
+        }
+        match classify(r, 429, &headers(&[("retry-after", "30")]), "", now()) {
+            ForgeError::RateLimited { until, .. } => {
+                assert_eq!(
+                    until,
+                    "2026-03-01T12:00:30Z".parse::<DateTime<Utc>>().unwrap()
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

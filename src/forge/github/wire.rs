@@ -1,0 +1,142 @@
+//! The parts of GitHub's JSON answers the client reads. Only the fields used are declared,
+//! so an answer with more (GitHub adds fields freely) still parses.
+
+use crate::forge::hosted::{Comment, PullRequest};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub(crate) struct Repository {
+    pub default_branch: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Sha {
+    pub sha: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct GitRef {
+    pub object: Sha,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Tree {
+    pub sha: String,
+    pub tree: Vec<TreeItem>,
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TreeItem {
+    pub path: String,
+    pub mode: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sha: String,
+    pub size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Blob {
+    pub content: String,
+    pub encoding: String,
+}
+
+/// `GET /repos/{owner}/{repo}/git/commits/{sha}`.
+#[derive(Deserialize)]
+pub(crate) struct GitCommit {
+    pub tree: Sha,
+}
+
+/// `GET /repos/{owner}/{repo}/commits/{ref}`: the one commit route that names the GitHub
+/// account behind the author, not only the git author name.
+#[derive(Deserialize)]
+pub(crate) struct RestCommit {
+    pub sha: String,
+    pub commit: RestCommitDetail,
+    pub author: Option<Account>,
+    #[serde(default)]
+    pub parents: Vec<Sha>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RestCommitDetail {
+    pub message: String,
+    pub tree: Sha,
+    pub author: Option<GitPerson>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct GitPerson {
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Account {
+    pub login: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Pull {
+    pub number: u64,
+    pub head: PullEnd,
+    pub base: PullEnd,
+    pub title: String,
+    pub body: Option<String>,
+    pub state: String,
+    /// Only in single-PR answers; lists carry `merged_at` alone.
+    pub merged: Option<bool>,
+    pub merged_at: Option<String>,
+    pub user: Option<Account>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PullEnd {
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub sha: String,
+}
+
+impl From<Pull> for PullRequest {
+    fn from(p: Pull) -> PullRequest {
+        PullRequest {
+            number: p.number,
+            head_ref: p.head.name,
+            head_sha: p.head.sha,
+            base_ref: p.base.name,
+            title: p.title,
+            body: p.body.unwrap_or_default(),
+            state: p.state,
+            merged: p.merged.unwrap_or(p.merged_at.is_some()),
+            user_login: p.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct IssueComment {
+    pub id: u64,
+    pub body: Option<String>,
+    pub user: Option<Account>,
+}
+
+impl From<IssueComment> for Comment {
+    fn from(c: IssueComment) -> Comment {
+        Comment {
+            id: c.id,
+            body: c.body.unwrap_or_default(),
+            user_login: c.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Id {
+    pub id: u64,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Permission {
+    pub permission: String,
+}
