@@ -38,7 +38,6 @@ pub fn run(
     now: NaiveDate,
     options: &RunOptions,
 ) -> Outcome {
-    let mut errors: Vec<FileError> = snapshot.unreadable.clone();
     let manifests: Vec<ParsedManifest> = snapshot
         .files
         .iter()
@@ -46,6 +45,19 @@ pub fn run(
             manifest::detect(path).map(|kind| manifest::parse(kind, path, content))
         })
         .collect();
+    run_parsed(snapshot, manifests, knowledge, now, options)
+}
+
+/// [`run`] with the manifests already parsed (the service caches them by blob id). `manifests`
+/// must be what parsing `snapshot`'s files gives.
+pub fn run_parsed(
+    snapshot: &RepoSnapshot,
+    manifests: Vec<ParsedManifest>,
+    knowledge: &Knowledge,
+    now: NaiveDate,
+    options: &RunOptions,
+) -> Outcome {
+    let mut errors: Vec<FileError> = snapshot.unreadable.clone();
     for m in &manifests {
         errors.extend(m.errors.iter().cloned());
     }

@@ -188,3 +188,12 @@ pub trait Forge: Send + Sync {
     /// `admin`, `write`, `read` or `none`.
     async fn permission(&self, repo: &str, user: &str) -> Result<String, ForgeError>;
 }
+
+/// Hands out a [`Forge`] per installation (each acts with its own installation token).
+#[async_trait::async_trait]
+pub trait Forges: Send + Sync {
+    async fn installation(
+        &self,
+        installation_id: i64,
+    ) -> Result<std::sync::Arc<dyn Forge>, ForgeError>;
+}

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::sync::OnceLock;
 
 const FIX_BODY: &str = include_str!("../../templates/fix_body.md.j2");
+const CHECK_SUMMARY: &str = include_str!("../../templates/check_summary.md.j2");
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -19,6 +20,8 @@ fn environment() -> &'static Environment<'static> {
         // The templates are compiled into the binary; a broken one is caught by the snapshot tests.
         env.add_template("fix_body.md", FIX_BODY)
             .expect("templates/fix_body.md.j2 is valid");
+        env.add_template("check_summary.md", CHECK_SUMMARY)
+            .expect("templates/check_summary.md.j2 is valid");
         env
     })
 }
@@ -226,4 +229,72 @@ pub fn commit_message(before: &Report, after: &Report, verification: &Verificati
         .collect();
     let title = format!("patchwright: fix {} finding(s)", verification.fixed.len());
     fix_body(&title, &fixed, before, after, verification, &[])
+}
+
+#[derive(Serialize)]
+struct CheckRow {
+    level: String,
+    rule: String,
+    file: String,
+    line: u32,
+    subject: String,
+    fix: String,
+}
+
+#[derive(Serialize)]
+struct CheckSummaryView<'a, P: Serialize> {
+    blockers: usize,
+    warnings: usize,
+    info: usize,
+    excepted: usize,
+    files: usize,
+    dependencies: usize,
+    top: Vec<CheckRow>,
+    more: usize,
+    pulls: &'a [P],
+    held_back: &'a [String],
+    errors: Vec<String>,
+    provenance: &'a Provenance,
+}
+
+/// How many findings the check summary lists; the rest are counted (annotations carry them all).
+pub const CHECK_SUMMARY_TOP: usize = 5;
+
+/// The summary of a check run: counts, the top findings by level and severity, the fix PRs.
+pub fn check_summary<P: Serialize>(report: &Report, pulls: &[P], held_back: &[String]) -> String {
+    let active: Vec<&Finding> = report.findings.iter().filter(|f| f.is_active()).collect();
+    let top = active
+        .iter()
+        .take(CHECK_SUMMARY_TOP)
+        .map(|f| CheckRow {
+            level: f.level.to_string(),
+            rule: f.rule.to_string(),
+            file: f.file.clone(),
+            line: f.line,
+            subject: f.subject.clone(),
+            fix: match (&f.fix, &f.no_fix_reason) {
+                (Some(fix), _) => super::text::fix_line(fix),
+                (None, Some(_)) => "no automatic fix (see annotation)".to_string(),
+                (None, None) => "—".to_string(),
+            },
+        })
+        .collect();
+    let view = CheckSummaryView {
+        blockers: report.summary.blockers,
+        warnings: report.summary.warnings,
+        info: report.summary.info,
+        excepted: report.summary.excepted,
+        files: report.summary.files,
+        dependencies: report.summary.dependencies,
+        top,
+        more: active.len().saturating_sub(CHECK_SUMMARY_TOP),
+        pulls,
+        held_back,
+        errors: report.errors.iter().map(ToString::to_string).collect(),
+        provenance: &report.provenance,
+    };
+    environment()
+        .get_template("check_summary.md")
+        .and_then(|t| t.render(Value::from(Serde(&view))))
+        .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
 }

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod handler;
 pub mod jobs;
 pub mod metrics;
 pub mod secret;
