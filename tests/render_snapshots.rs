@@ -69,3 +69,37 @@ fn example_risk_statement() {
     );
     insta::assert_snapshot!(body);
 }
+
+#[test]
+fn example_check_run() {
+    use patchwright::forge::hosted::{AnnotationLevel, CheckConclusion};
+    use patchwright::service::handler::check::{PullNote, check_run};
+    let snapshot = read_snapshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
+        &[],
+    )
+    .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let report = run(&snapshot, &knowledge(), today, &RunOptions::default()).report;
+    let pulls = [PullNote {
+        number: 7,
+        title: "Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)".into(),
+        action: "opened".into(),
+    }];
+    let check = check_run(
+        &report,
+        "0123456789abcdef0123456789abcdef01234567",
+        &pulls,
+        &["Update requests 2.30.0 → 2.31.0 (fixes PYSEC-2023-74)".to_string()],
+    );
+    assert_eq!(check.conclusion, CheckConclusion::Failure);
+    assert_eq!(check.title, "7 blocker(s), 6 warning(s)");
+    // Every active finding is annotated at its line; the excepted one is not.
+    assert_eq!(check.annotations.len(), report.findings.len() - 1);
+    let first = &check.annotations[0];
+    assert_eq!(
+        (first.level, first.path.as_str(), first.start_line),
+        (AnnotationLevel::Failure, "web/package-lock.json", 20)
+    );
+    insta::assert_snapshot!(check.summary);
+}
