@@ -1,0 +1,1091 @@
+//! A stateful fake of the GitHub REST API routes patchwright uses, served over HTTP on
+//! 127.0.0.1 from one in-memory model (bors' `src/tests/mock` habit), so tests run the real
+//! octocrab client. Every request is recorded; a test can queue a failure for the next
+//! request; leftovers (a queued failure never used, a route the fake does not know) fail the
+//! test when the fake is dropped.
+
+#![allow(dead_code)]
+
+pub mod git;
+pub mod keys;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, TimeDelta, Utc};
+use git::{Commit, Object, Odb};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+pub const APP_ID: u64 = 4242;
+pub const BOT_LOGIN: &str = "patchwright[bot]";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query, as sent.
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pull {
+    pub number: u64,
+    pub head: String,
+    pub base: String,
+    pub title: String,
+    pub body: String,
+    pub state: String,
+    pub user: String,
+    /// The head commit when the branch is gone (a closed PR keeps its last head).
+    pub head_sha: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRunState {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    pub conclusion: String,
+    pub title: String,
+    pub annotations: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommentState {
+    pub id: u64,
+    pub issue: u64,
+    pub body: String,
+    pub user: String,
+}
+
+#[derive(Default)]
+struct Repo {
+    id: u64,
+    default_branch: String,
+    refs: BTreeMap<String, String>,
+    pulls: BTreeMap<u64, Pull>,
+    labels: BTreeMap<u64, Vec<String>>,
+    comments: Vec<CommentState>,
+    check_runs: Vec<CheckRunState>,
+    permissions: HashMap<String, String>,
+    next_number: u64,
+}
+
+struct Failure {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+struct Model {
+    public_pem: String,
+    installations: HashMap<u64, String>,
+    tokens: HashMap<String, (u64, DateTime<Utc>)>,
+    token_ttl: TimeDelta,
+    odb: Odb,
+    repos: BTreeMap<String, Repo>,
+    requests: Vec<Recorded>,
+    failures: VecDeque<Failure>,
+    unknown_routes: Vec<String>,
+    truncate_trees: bool,
+    next_id: u64,
+    rate_remaining: i64,
+}
+
+type Shared = Arc<Mutex<Model>>;
+
+pub struct FakeGitHub {
+    pub url: String,
+    model: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        self.server.abort();
+        if std::thread::panicking() {
+            return;
+        }
+        let m = self.lock();
+        assert!(
+            m.failures.is_empty(),
+            "leftover: {} queued failure(s) no request consumed",
+            m.failures.len()
+        );
+        assert!(
+            m.unknown_routes.is_empty(),
+            "leftover: requests to routes the fake does not serve: {:?}",
+            m.unknown_routes
+        );
+    }
+}
+
+impl FakeGitHub {
+    pub async fn start() -> FakeGitHub {
+        let model = Arc::new(Mutex::new(Model {
+            public_pem: keys::test_key().public_pem.clone(),
+            installations: HashMap::new(),
+            tokens: HashMap::new(),
+            token_ttl: TimeDelta::hours(1),
+            odb: Odb::default(),
+            repos: BTreeMap::new(),
+            requests: Vec::new(),
+            failures: VecDeque::new(),
+            unknown_routes: Vec::new(),
+            truncate_trees: false,
+            next_id: 1000,
+            rate_remaining: 5000,
+        }));
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(model.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake GitHub");
+        let addr = listener.local_addr().expect("local addr");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGitHub {
+            url: format!("http://{addr}"),
+            model,
+            server,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Model> {
+        self.model.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn private_key_pem(&self) -> String {
+        keys::test_key().private_pem.clone()
+    }
+
+    pub fn add_installation(&self, id: u64, account: &str) {
+        self.lock().installations.insert(id, account.to_string());
+    }
+
+    /// A repository whose default branch holds `files` in one commit; returns that commit.
+    pub fn seed_repo(
+        &self,
+        full_name: &str,
+        default_branch: &str,
+        files: &[(&str, &str)],
+    ) -> String {
+        let mut m = self.lock();
+        m.next_id += 1;
+        let id = m.next_id;
+        m.repos.insert(
+            full_name.to_string(),
+            Repo {
+                id,
+                default_branch: default_branch.to_string(),
+                next_number: 1,
+                ..Repo::default()
+            },
+        );
+        let mut flat = BTreeMap::new();
+        for (path, content) in files {
+            let sha = m.odb.put_blob(content.as_bytes());
+            flat.insert(path.to_string(), ("100644".to_string(), sha));
+        }
+        let tree = m.odb.build_tree(&flat);
+        let commit = m.odb.put_commit(Commit {
+            tree,
+            parents: vec![],
+            message: "Initial commit".into(),
+            author_name: "Octo Cat".into(),
+            author_login: Some("octocat".into()),
+        });
+        if let Some(repo) = m.repos.get_mut(full_name) {
+            repo.refs.insert(default_branch.to_string(), commit.clone());
+        }
+        commit
+    }
+
+    /// A person pushes a commit onto `branch`: `Some(content)` writes a file, `None` deletes it.
+    pub fn push(
+        &self,
+        repo: &str,
+        branch: &str,
+        files: &[(&str, Option<&str>)],
+        login: &str,
+    ) -> String {
+        let mut m = self.lock();
+        let head = m.repos[repo].refs[branch].clone();
+        let base_tree = m
+            .odb
+            .commit(&head)
+            .map(|c| c.tree.clone())
+            .unwrap_or_default();
+        let mut flat = m.odb.flatten(&base_tree);
+        for (path, content) in files {
+            match content {
+                Some(c) => {
+                    let sha = m.odb.put_blob(c.as_bytes());
+                    flat.insert(path.to_string(), ("100644".to_string(), sha));
+                }
+                None => {
+                    flat.remove(*path);
+                }
+            }
+        }
+        let tree = m.odb.build_tree(&flat);
+        let commit = m.odb.put_commit(Commit {
+            tree,
+            parents: vec![head],
+            message: format!("Update by {login}"),
+            author_name: login.to_string(),
+            author_login: Some(login.to_string()),
+        });
+        if let Some(r) = m.repos.get_mut(repo) {
+            r.refs.insert(branch.to_string(), commit.clone());
+        }
+        commit
+    }
+
+    pub fn set_permission(&self, repo: &str, user: &str, permission: &str) {
+        if let Some(r) = self.lock().repos.get_mut(repo) {
+            r.permissions
+                .insert(user.to_string(), permission.to_string());
+        }
+    }
+
+    /// The next request (other than token minting) gets this answer instead.
+    pub fn fail_next(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.lock().failures.push_back(Failure {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_string(),
+        });
+    }
+
+    /// Recursive tree answers say `truncated` and list only the top level.
+    pub fn truncate_recursive_trees(&self, on: bool) {
+        self.lock().truncate_trees = on;
+    }
+
+    /// Every token minted so far stops working, as after an hour.
+    pub fn expire_tokens(&self) {
+        let past = Utc::now() - TimeDelta::minutes(1);
+        for (_, exp) in self.lock().tokens.values_mut() {
+            *exp = past;
+        }
+    }
+
+    /// New tokens live this long.
+    pub fn set_token_ttl(&self, ttl: TimeDelta) {
+        self.lock().token_ttl = ttl;
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+
+    /// Requests with this method whose path starts with `prefix`.
+    pub fn count(&self, method: &str, prefix: &str) -> usize {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .count()
+    }
+
+    pub fn branch(&self, repo: &str, name: &str) -> Option<String> {
+        self.lock().repos.get(repo)?.refs.get(name).cloned()
+    }
+
+    pub fn pulls(&self, repo: &str) -> Vec<Pull> {
+        self.lock()
+            .repos
+            .get(repo)
+            .map(|r| r.pulls.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn labels(&self, repo: &str, number: u64) -> Vec<String> {
+        self.lock()
+            .repos
+            .get(repo)
+            .and_then(|r| r.labels.get(&number).cloned())
+            .unwrap_or_default()
+    }
+
+    pub fn comments(&self, repo: &str) -> Vec<CommentState> {
+        self.lock()
+            .repos
+            .get(repo)
+            .map(|r| r.comments.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn check_runs(&self, repo: &str) -> Vec<CheckRunState> {
+        self.lock()
+            .repos
+            .get(repo)
+            .map(|r| r.check_runs.clone())
+            .unwrap_or_default()
+    }
+
+    /// The content of `path` in `commit`, read from the model (not over HTTP).
+    pub fn file_at(&self, commit: &str, path: &str) -> Option<String> {
+        let m = self.lock();
+        let tree = m.odb.commit(commit)?.tree.clone();
+        let (_, sha) = m.odb.flatten(&tree).get(path)?.clone();
+        match m.odb.objects.get(&sha)? {
+            Object::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        }
+    }
+
+    pub fn commit_parents(&self, commit: &str) -> Vec<String> {
+        self.lock()
+            .odb
+            .commit(commit)
+            .map(|c| c.parents.clone())
+            .unwrap_or_default()
+    }
+}
+
+// ---- HTTP side ----------------------------------------------------------------------------
+
+struct Reply {
+    status: u16,
+    body: Value,
+    headers: Vec<(String, String)>,
+}
+
+fn reply(status: u16, body: Value) -> Reply {
+    Reply {
+        status,
+        body,
+        headers: vec![],
+    }
+}
+
+fn error(status: u16, message: &str) -> Reply {
+    reply(
+        status,
+        json!({ "message": message, "documentation_url": "https://docs.github.com/rest" }),
+    )
+}
+
+async fn handle(State(model): State<Shared>, req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let headers = req.headers().clone();
+    let bytes = to_bytes(req.into_body(), 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let body: Value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+    m.requests.push(Recorded {
+        method: method.to_string(),
+        path: path.clone(),
+        body: body.clone(),
+    });
+    let r = if !path.starts_with("/app/") && !m.failures.is_empty() {
+        let f = m.failures.pop_front().expect("checked non-empty");
+        Reply {
+            status: f.status,
+            body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
+            headers: f.headers,
+        }
+    } else {
+        route(&mut m, &method, &path, &headers, body)
+    };
+    m.rate_remaining = (m.rate_remaining - 1).max(0);
+    let mut resp = Response::builder()
+        .status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("x-ratelimit-limit", "5000")
+        .header("x-ratelimit-resource", "core");
+    let has = |name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    if !has("x-ratelimit-remaining") {
+        resp = resp.header("x-ratelimit-remaining", m.rate_remaining.to_string());
+    }
+    for (k, v) in &r.headers {
+        resp = resp.header(k.as_str(), v.as_str());
+    }
+    let text = match &r.body {
+        Value::Null => String::new(),
+        Value::String(s) if r.status >= 400 => s.clone(),
+        other => other.to_string(),
+    };
+    if !text.is_empty() {
+        resp = resp.header("content-type", "application/json; charset=utf-8");
+    }
+    resp.body(Body::from(text)).expect("a valid response")
+}
+
+fn query(path: &str) -> (String, HashMap<String, String>) {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let params = q
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect();
+    (p.to_string(), params)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn page<T: Clone>(items: &[T], q: &HashMap<String, String>) -> Vec<T> {
+    let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
+    let page: usize = q
+        .get("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    items
+        .iter()
+        .skip((page - 1) * per)
+        .take(per)
+        .cloned()
+        .collect()
+}
+
+fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: Value) -> Reply {
+    let (path, q) = query(full);
+    let seg: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let s: Vec<&str> = seg.iter().map(String::as_str).collect();
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    match (method.as_str(), s.as_slice()) {
+        ("POST", ["app", "installations", id, "access_tokens"]) => {
+            if let Err(e) = keys::verify_app_jwt(auth, &m.public_pem, APP_ID) {
+                return error(401, &e);
+            }
+            let Some(id) = id
+                .parse::<u64>()
+                .ok()
+                .filter(|i| m.installations.contains_key(i))
+            else {
+                return error(404, "Not Found");
+            };
+            m.next_id += 1;
+            let token = format!("ghs_fake{}", m.next_id);
+            let expires_at = Utc::now() + m.token_ttl;
+            m.tokens.insert(token.clone(), (id, expires_at));
+            reply(
+                201,
+                json!({
+                    "token": token,
+                    "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "issues": "write" },
+                    "repository_selection": "all"
+                }),
+            )
+        }
+        (_, ["repos", owner, name, rest @ ..]) => {
+            let full_name = format!("{owner}/{name}");
+            let token = auth
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("token "))
+                })
+                .unwrap_or("");
+            let account = match m.tokens.get(token) {
+                Some((inst, exp)) if *exp > Utc::now() => m.installations.get(inst).cloned(),
+                _ => return error(401, "Bad credentials"),
+            };
+            if account.as_deref() != Some(*owner) || !m.repos.contains_key(&full_name) {
+                return error(404, "Not Found");
+            }
+            repo_route(m, method.as_str(), &full_name, rest, &q, body)
+        }
+        _ => {
+            m.unknown_routes.push(format!("{method} {full}"));
+            error(404, "Not Found")
+        }
+    }
+}
+
+fn str_field<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+fn repo_route(
+    m: &mut Model,
+    method: &str,
+    full: &str,
+    rest: &[&str],
+    q: &HashMap<String, String>,
+    body: Value,
+) -> Reply {
+    let Model {
+        odb,
+        repos,
+        next_id,
+        unknown_routes,
+        truncate_trees,
+        ..
+    } = m;
+    let repo = repos.get_mut(full).expect("checked by the caller");
+    let base = format!("https://api.github.com/repos/{full}");
+    match (method, rest) {
+        ("GET", []) => reply(
+            200,
+            json!({
+                "id": repo.id, "node_id": "R_fake", "name": full.split('/').nth(1), "full_name": full,
+                "private": false, "default_branch": repo.default_branch,
+                "owner": user_json(full.split('/').next().unwrap_or("")),
+                "html_url": format!("https://github.com/{full}"), "url": base,
+            }),
+        ),
+        ("GET", ["git", "ref", "heads", branch @ ..]) => {
+            let name = branch.join("/");
+            match repo.refs.get(&name) {
+                Some(sha) => reply(200, ref_json(&base, &name, sha)),
+                None => error(404, "Not Found"),
+            }
+        }
+        ("POST", ["git", "refs"]) => {
+            let (Some(r), Some(sha)) = (str_field(&body, "ref"), str_field(&body, "sha")) else {
+                return error(422, "Invalid request: ref and sha are required");
+            };
+            let Some(name) = r.strip_prefix("refs/heads/") else {
+                return error(422, "Reference name must start with refs/");
+            };
+            if odb.commit(sha).is_none() {
+                return error(422, "Object does not exist");
+            }
+            if repo.refs.contains_key(name) {
+                return error(422, "Reference already exists");
+            }
+            repo.refs.insert(name.to_string(), sha.to_string());
+            reply(201, ref_json(&base, name, sha))
+        }
+        ("PATCH", ["git", "refs", "heads", branch @ ..]) => {
+            let name = branch.join("/");
+            let Some(sha) = str_field(&body, "sha") else {
+                return error(422, "Invalid request: sha is required");
+            };
+            let force = body.get("force").and_then(Value::as_bool).unwrap_or(false);
+            let Some(old) = repo.refs.get(&name).cloned() else {
+                return error(422, "Reference does not exist");
+            };
+            if odb.commit(sha).is_none() {
+                return error(422, "Object does not exist");
+            }
+            if !force && !descends(odb, sha, &old) {
+                return error(422, "Update is not a fast forward");
+            }
+            repo.refs.insert(name.clone(), sha.to_string());
+            reply(200, ref_json(&base, &name, sha))
+        }
+        ("DELETE", ["git", "refs", "heads", branch @ ..]) => {
+            if repo.refs.remove(&branch.join("/")).is_some() {
+                reply(204, Value::Null)
+            } else {
+                error(422, "Reference does not exist")
+            }
+        }
+        ("GET", ["git", "trees", sha]) => {
+            let Some(tree) = odb.resolve_tree(sha) else {
+                return error(404, "Not Found");
+            };
+            let recursive = q.contains_key("recursive");
+            let mut items = Vec::new();
+            let mut truncated = false;
+            if recursive && !*truncate_trees {
+                list_recursive(odb, &tree, "", &mut items);
+            } else {
+                truncated = recursive;
+                for e in odb.tree(&tree).cloned().unwrap_or_default() {
+                    items.push(tree_item_json(odb, &e, &e.name));
+                }
+            }
+            reply(
+                200,
+                json!({ "sha": tree, "url": format!("{base}/git/trees/{tree}"), "tree": items, "truncated": truncated }),
+            )
+        }
+        ("GET", ["git", "blobs", sha]) => match odb.objects.get(*sha) {
+            Some(Object::Blob(b)) => {
+                let encoded = STANDARD.encode(b);
+                let wrapped: Vec<String> = encoded
+                    .as_bytes()
+                    .chunks(60)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                reply(
+                    200,
+                    json!({
+                        "sha": sha, "node_id": "B_fake", "size": b.len(), "url": format!("{base}/git/blobs/{sha}"),
+                        "content": wrapped.join("\n") + "\n", "encoding": "base64",
+                    }),
+                )
+            }
+            _ => error(404, "Not Found"),
+        },
+        ("POST", ["git", "blobs"]) => {
+            let Some(content) = str_field(&body, "content") else {
+                return error(422, "Invalid request: content is required");
+            };
+            let bytes = match str_field(&body, "encoding").unwrap_or("utf-8") {
+                "base64" => match STANDARD.decode(content) {
+                    Ok(b) => b,
+                    Err(_) => return error(422, "Invalid base64 content"),
+                },
+                _ => content.as_bytes().to_vec(),
+            };
+            let sha = odb.put_blob(&bytes);
+            reply(
+                201,
+                json!({ "sha": sha, "url": format!("{base}/git/blobs/{sha}") }),
+            )
+        }
+        ("GET", ["git", "commits", sha]) => match odb.commit(sha).cloned() {
+            Some(c) => reply(200, git_commit_json(&base, sha, &c)),
+            None => error(404, "Not Found"),
+        },
+        ("POST", ["git", "trees"]) => {
+            let mut flat = match str_field(&body, "base_tree") {
+                Some(bt) => match odb.tree(bt) {
+                    Some(_) => odb.flatten(bt),
+                    None => return error(422, "base_tree is not a tree"),
+                },
+                None => BTreeMap::new(),
+            };
+            let Some(entries) = body.get("tree").and_then(Value::as_array) else {
+                return error(422, "Invalid request: tree is required");
+            };
+            for e in entries {
+                let (Some(path), Some(mode)) = (str_field(e, "path"), str_field(e, "mode")) else {
+                    return error(422, "Invalid tree entry: path and mode are required");
+                };
+                match e.get("sha") {
+                    Some(Value::Null) => {
+                        flat.remove(path);
+                    }
+                    Some(Value::String(sha)) => {
+                        if !matches!(odb.objects.get(sha), Some(Object::Blob(_))) {
+                            return error(422, "Invalid tree entry: sha is not a blob");
+                        }
+                        flat.insert(path.to_string(), (mode.to_string(), sha.clone()));
+                    }
+                    _ => match str_field(e, "content") {
+                        Some(c) => {
+                            let sha = odb.put_blob(c.as_bytes());
+                            flat.insert(path.to_string(), (mode.to_string(), sha));
+                        }
+                        None => {
+                            return error(422, "Invalid tree entry: sha or content is required");
+                        }
+                    },
+                }
+            }
+            let sha = odb.build_tree(&flat);
+            reply(
+                201,
+                json!({ "sha": sha, "url": format!("{base}/git/trees/{sha}"), "tree": [], "truncated": false }),
+            )
+        }
+        ("POST", ["git", "commits"]) => {
+            let (Some(message), Some(tree)) =
+                (str_field(&body, "message"), str_field(&body, "tree"))
+            else {
+                return error(422, "Invalid request: message and tree are required");
+            };
+            if odb.tree(tree).is_none() {
+                return error(422, "Tree does not exist");
+            }
+            let parents: Vec<String> = body
+                .get("parents")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if parents.iter().any(|p| odb.commit(p).is_none()) {
+                return error(422, "Parent does not exist");
+            }
+            let c = Commit {
+                tree: tree.to_string(),
+                parents,
+                message: message.to_string(),
+                author_name: BOT_LOGIN.into(),
+                author_login: None,
+            };
+            let sha = odb.put_commit(c.clone());
+            reply(201, git_commit_json(&base, &sha, &c))
+        }
+        ("GET", ["commits", sha]) => {
+            let sha = repo
+                .refs
+                .get(*sha)
+                .cloned()
+                .unwrap_or_else(|| sha.to_string());
+            match odb.commit(&sha).cloned() {
+                Some(c) => reply(
+                    200,
+                    json!({
+                        "sha": sha, "node_id": "C_fake", "url": format!("{base}/commits/{sha}"),
+                        "html_url": format!("https://github.com/{full}/commit/{sha}"),
+                        "comments_url": format!("{base}/commits/{sha}/comments"),
+                        "commit": {
+                            "message": c.message, "url": format!("{base}/git/commits/{sha}"), "comment_count": 0,
+                            "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
+                            "author": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
+                            "committer": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
+                        },
+                        "author": c.author_login.as_deref().map(user_json),
+                        "committer": c.author_login.as_deref().map(user_json),
+                        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/commits/{p}") })).collect::<Vec<_>>(),
+                    }),
+                ),
+                None => error(404, "Not Found"),
+            }
+        }
+        ("GET", ["pulls"]) => {
+            let state = q.get("state").map(String::as_str).unwrap_or("open");
+            let head = q
+                .get("head")
+                .map(|h| h.rsplit(':').next().unwrap_or(h).to_string());
+            let all: Vec<Value> = repo
+                .pulls
+                .values()
+                .filter(|p| state == "all" || p.state == state)
+                .filter(|p| head.as_ref().is_none_or(|h| *h == p.head))
+                .map(|p| pull_json(&base, full, repo, p))
+                .collect();
+            reply(200, Value::Array(page(&all, q)))
+        }
+        ("GET", ["pulls", n]) => match n.parse::<u64>().ok().and_then(|n| repo.pulls.get(&n)) {
+            Some(p) => reply(200, pull_json(&base, full, repo, p)),
+            None => error(404, "Not Found"),
+        },
+        ("POST", ["pulls"]) => {
+            let (Some(title), Some(head), Some(base_ref)) = (
+                str_field(&body, "title"),
+                str_field(&body, "head"),
+                str_field(&body, "base"),
+            ) else {
+                return error(422, "Invalid request: title, head and base are required");
+            };
+            let head = head.rsplit(':').next().unwrap_or(head).to_string();
+            let Some(head_sha) = repo.refs.get(&head).cloned() else {
+                return error(422, "Validation Failed: head does not exist");
+            };
+            if !repo.refs.contains_key(base_ref) {
+                return error(422, "Validation Failed: base does not exist");
+            }
+            if repo
+                .pulls
+                .values()
+                .any(|p| p.state == "open" && p.head == head)
+            {
+                return reply(
+                    422,
+                    json!({ "message": "Validation Failed", "errors": [{ "resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for {}:{head}.", full.split('/').next().unwrap_or("")) }] }),
+                );
+            }
+            let number = repo.next_number;
+            repo.next_number += 1;
+            let p = Pull {
+                number,
+                head,
+                base: base_ref.to_string(),
+                title: title.to_string(),
+                body: str_field(&body, "body").unwrap_or("").to_string(),
+                state: "open".into(),
+                user: BOT_LOGIN.into(),
+                head_sha,
+            };
+            repo.pulls.insert(number, p.clone());
+            reply(201, pull_json(&base, full, repo, &p))
+        }
+        ("PATCH", ["pulls", n]) => {
+            let Some(p) = n.parse::<u64>().ok().and_then(|n| repo.pulls.get_mut(&n)) else {
+                return error(404, "Not Found");
+            };
+            if let Some(t) = str_field(&body, "title") {
+                p.title = t.to_string();
+            }
+            if let Some(b) = str_field(&body, "body") {
+                p.body = b.to_string();
+            }
+            if let Some(s) = str_field(&body, "state") {
+                if s != "open" && s != "closed" {
+                    return error(422, "state must be open or closed");
+                }
+                p.state = s.to_string();
+            }
+            let p = p.clone();
+            reply(200, pull_json(&base, full, repo, &p))
+        }
+        ("POST", ["issues", n, "labels"]) => {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+                return error(404, "Not Found");
+            };
+            let Some(new) = body.get("labels").and_then(Value::as_array) else {
+                return error(422, "Invalid request: labels is required");
+            };
+            let list = repo.labels.entry(n).or_default();
+            for l in new.iter().filter_map(Value::as_str) {
+                if !list.iter().any(|x| x == l) {
+                    list.push(l.to_string());
+                }
+            }
+            let out: Vec<Value> = list.iter().enumerate().map(|(i, l)| json!({ "id": i + 1, "node_id": "L_fake", "url": format!("{base}/labels/{l}"), "name": l, "color": "ededed", "default": false, "description": null })).collect();
+            reply(200, Value::Array(out))
+        }
+        ("GET", ["issues", n, "comments"]) => {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+                return error(404, "Not Found");
+            };
+            let all: Vec<Value> = repo
+                .comments
+                .iter()
+                .filter(|c| c.issue == n)
+                .map(|c| comment_json(&base, c))
+                .collect();
+            reply(200, Value::Array(page(&all, q)))
+        }
+        ("POST", ["issues", n, "comments"]) => {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+                return error(404, "Not Found");
+            };
+            let Some(text) = str_field(&body, "body") else {
+                return error(422, "Invalid request: body is required");
+            };
+            *next_id += 1;
+            let c = CommentState {
+                id: *next_id,
+                issue: n,
+                body: text.to_string(),
+                user: BOT_LOGIN.into(),
+            };
+            repo.comments.push(c.clone());
+            reply(201, comment_json(&base, &c))
+        }
+        ("PATCH", ["issues", "comments", id]) => {
+            let Some(c) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| repo.comments.iter_mut().find(|c| c.id == id))
+            else {
+                return error(404, "Not Found");
+            };
+            let Some(text) = str_field(&body, "body") else {
+                return error(422, "Invalid request: body is required");
+            };
+            c.body = text.to_string();
+            let c = c.clone();
+            reply(200, comment_json(&base, &c))
+        }
+        ("POST", ["check-runs"]) => {
+            let (Some(name), Some(head_sha)) =
+                (str_field(&body, "name"), str_field(&body, "head_sha"))
+            else {
+                return error(422, "Invalid request: name and head_sha are required");
+            };
+            let annotations = body
+                .pointer("/output/annotations")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if annotations.len() > 50 {
+                return error(422, "Invalid request: at most 50 annotations per request");
+            }
+            *next_id += 1;
+            let run = CheckRunState {
+                id: *next_id,
+                name: name.to_string(),
+                head_sha: head_sha.to_string(),
+                conclusion: str_field(&body, "conclusion").unwrap_or("").to_string(),
+                title: body
+                    .pointer("/output/title")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                annotations,
+            };
+            repo.check_runs.push(run.clone());
+            reply(201, check_run_json(&base, &run))
+        }
+        ("PATCH", ["check-runs", id]) => {
+            let Some(run) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| repo.check_runs.iter_mut().find(|r| r.id == id))
+            else {
+                return error(404, "Not Found");
+            };
+            let annotations = body
+                .pointer("/output/annotations")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if annotations.len() > 50 {
+                return error(422, "Invalid request: at most 50 annotations per request");
+            }
+            run.annotations.extend(annotations);
+            let run = run.clone();
+            reply(200, check_run_json(&base, &run))
+        }
+        ("GET", ["collaborators", user, "permission"]) => match repo.permissions.get(*user) {
+            Some(p) => reply(
+                200,
+                json!({ "permission": p, "role_name": p, "user": user_json(user) }),
+            ),
+            None => error(404, "Not Found"),
+        },
+        _ => {
+            unknown_routes.push(format!("{method} /repos/{full}/{}", rest.join("/")));
+            error(404, "Not Found")
+        }
+    }
+}
+
+/// Whether `sha` has `ancestor` in its history (a fast-forward from `ancestor`).
+fn descends(odb: &Odb, sha: &str, ancestor: &str) -> bool {
+    let mut pending = vec![sha.to_string()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(c) = pending.pop() {
+        if c == ancestor {
+            return true;
+        }
+        if seen.insert(c.clone()) {
+            if let Some(commit) = odb.commit(&c) {
+                pending.extend(commit.parents.iter().cloned());
+            }
+        }
+    }
+    false
+}
+
+fn list_recursive(odb: &Odb, tree: &str, prefix: &str, out: &mut Vec<Value>) {
+    for e in odb.tree(tree).cloned().unwrap_or_default() {
+        let path = format!("{prefix}{}", e.name);
+        out.push(tree_item_json(odb, &e, &path));
+        if e.mode == "40000" {
+            list_recursive(odb, &e.sha, &format!("{path}/"), out);
+        }
+    }
+}
+
+fn tree_item_json(odb: &Odb, e: &git::TreeEntry, path: &str) -> Value {
+    match odb.objects.get(&e.sha) {
+        Some(Object::Blob(b)) => {
+            json!({ "path": path, "mode": e.mode, "type": "blob", "sha": e.sha, "size": b.len() })
+        }
+        _ => json!({ "path": path, "mode": "040000", "type": "tree", "sha": e.sha }),
+    }
+}
+
+fn user_json(login: &str) -> Value {
+    json!({
+        "login": login, "id": 1, "node_id": "U_fake", "avatar_url": "https://avatars.githubusercontent.com/u/1",
+        "gravatar_id": "", "url": format!("https://api.github.com/users/{login}"), "html_url": format!("https://github.com/{login}"),
+        "followers_url": "", "following_url": "", "gists_url": "", "starred_url": "", "subscriptions_url": "",
+        "organizations_url": "", "repos_url": "", "events_url": "", "received_events_url": "",
+        "type": if login.ends_with("[bot]") { "Bot" } else { "User" }, "site_admin": false,
+    })
+}
+
+fn ref_json(base: &str, name: &str, sha: &str) -> Value {
+    json!({
+        "ref": format!("refs/heads/{name}"), "node_id": "REF_fake", "url": format!("{base}/git/refs/heads/{name}"),
+        "object": { "type": "commit", "sha": sha, "url": format!("{base}/git/commits/{sha}") },
+    })
+}
+
+fn git_commit_json(base: &str, sha: &str, c: &Commit) -> Value {
+    let person = json!({ "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" });
+    json!({
+        "sha": sha, "node_id": "C_fake", "url": format!("{base}/git/commits/{sha}"), "html_url": "",
+        "author": person, "committer": person, "message": c.message,
+        "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
+        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/git/commits/{p}"), "html_url": "" })).collect::<Vec<_>>(),
+        "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null },
+    })
+}
+
+fn pull_json(base: &str, full: &str, repo: &Repo, p: &Pull) -> Value {
+    let head_sha = if p.state == "open" {
+        repo.refs
+            .get(&p.head)
+            .cloned()
+            .unwrap_or_else(|| p.head_sha.clone())
+    } else {
+        p.head_sha.clone()
+    };
+    let base_sha = repo.refs.get(&p.base).cloned().unwrap_or_default();
+    let owner = full.split('/').next().unwrap_or("");
+    json!({
+        "id": p.number * 10, "node_id": "PR_fake", "number": p.number, "state": p.state, "locked": false,
+        "title": p.title, "body": p.body, "user": user_json(&p.user),
+        "url": format!("{base}/pulls/{}", p.number), "html_url": format!("https://github.com/{full}/pull/{}", p.number),
+        "head": { "ref": p.head, "sha": head_sha, "label": format!("{owner}:{}", p.head), "user": user_json(owner), "repo": null },
+        "base": { "ref": p.base, "sha": base_sha, "label": format!("{owner}:{}", p.base), "user": user_json(owner), "repo": null },
+        "merged": false, "merged_at": null, "closed_at": null, "draft": false,
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "labels": repo.labels.get(&p.number).cloned().unwrap_or_default().iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
+    })
+}
+
+fn comment_json(base: &str, c: &CommentState) -> Value {
+    json!({
+        "id": c.id, "node_id": "IC_fake", "url": format!("{base}/issues/comments/{}", c.id),
+        "html_url": "", "issue_url": format!("{base}/issues/{}", c.issue), "body": c.body, "user": user_json(&c.user),
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "author_association": "NONE",
+    })
+}
+
+fn check_run_json(base: &str, r: &CheckRunState) -> Value {
+    json!({
+        "id": r.id, "node_id": "CR_fake", "head_sha": r.head_sha, "external_id": "", "name": r.name,
+        "url": format!("{base}/check-runs/{}", r.id), "html_url": "", "details_url": "",
+        "status": "completed", "conclusion": r.conclusion, "started_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:00:00Z",
+        "output": { "title": r.title, "summary": "", "text": null, "annotations_count": r.annotations.len(), "annotations_url": format!("{base}/check-runs/{}/annotations", r.id) },
+        "check_suite": null, "app": null, "pull_requests": [],
+    })
+}

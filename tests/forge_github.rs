@@ -1,0 +1,528 @@
+//! The GitHub client (`forge::github`) against a stateful fake GitHub over HTTP, and once
+//! through Prism validating every request against GitHub's official OpenAPI description.
+
+#[path = "fake_github/mod.rs"]
+mod fake_github;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use fake_github::{APP_ID, FakeGitHub};
+use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge};
+use patchwright::forge::hosted::{
+    Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError,
+};
+use patchwright::service::clock::Clock;
+use patchwright::service::metrics::Metrics;
+use patchwright::service::secret::Secret;
+use std::sync::{Arc, Mutex};
+
+const REPO: &str = "octo-org/api";
+const INSTALLATION: u64 = 77;
+const DOCKERFILE: &str = "FROM node:18-alpine\nUSER node\nCMD [\"node\", \"server.js\"]\n";
+
+/// A clock the test moves.
+struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    fn new() -> Arc<ManualClock> {
+        Arc::new(ManualClock(Mutex::new(Utc::now())))
+    }
+    fn advance(&self, by: TimeDelta) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Setup {
+    fake: FakeGitHub,
+    app: GitHubApp,
+    forge: GitHubForge,
+    clock: Arc<ManualClock>,
+    metrics: Arc<Metrics>,
+    base: String,
+}
+
+async fn setup_at(url: Option<&str>) -> Setup {
+    let fake = FakeGitHub::start().await;
+    fake.add_installation(INSTALLATION, "octo-org");
+    let base = fake.seed_repo(
+        REPO,
+        "main",
+        &[
+            ("Dockerfile", DOCKERFILE),
+            ("services/web/Dockerfile", "FROM python:3.9-slim\n"),
+            ("services/web/requirements.txt", "flask==2.0.0\n"),
+            ("README.md", "# api\n"),
+        ],
+    );
+    let clock = ManualClock::new();
+    let metrics = Arc::new(Metrics::new());
+    let app = GitHubApp::new(
+        APP_ID,
+        &Secret::new(fake.private_key_pem()),
+        url.unwrap_or(&fake.url),
+        Some(metrics.clone()),
+    )
+    .expect("the App client builds")
+    .with_clock(clock.clone());
+    let forge = app.installation(INSTALLATION);
+    Setup {
+        fake,
+        app,
+        forge,
+        clock,
+        metrics,
+        base,
+    }
+}
+
+async fn setup() -> Setup {
+    setup_at(None).await
+}
+
+const TOKENS: &str = "/app/installations/77/access_tokens";
+
+#[tokio::test]
+async fn one_installation_token_serves_many_calls_until_it_nears_expiry() {
+    let s = setup().await;
+    for _ in 0..4 {
+        s.forge.default_branch(REPO).await.unwrap();
+    }
+    s.forge.open_pulls(REPO).await.unwrap();
+    assert_eq!(s.fake.count("POST", TOKENS), 1);
+    assert_eq!(s.fake.count("GET", "/repos/octo-org/api"), 9);
+
+    // 54 minutes into an hour-long token: still more than the 5-minute margin.
+    s.clock.advance(TimeDelta::minutes(54));
+    s.forge.default_branch(REPO).await.unwrap();
+    assert_eq!(s.fake.count("POST", TOKENS), 1);
+    // 56 minutes: renewed before GitHub would refuse it.
+    s.clock.advance(TimeDelta::minutes(2));
+    s.forge.default_branch(REPO).await.unwrap();
+    assert_eq!(s.fake.count("POST", TOKENS), 2);
+}
+
+#[tokio::test]
+async fn a_jwt_signed_by_another_key_is_refused() {
+    let fake = FakeGitHub::start().await;
+    fake.add_installation(INSTALLATION, "octo-org");
+    fake.seed_repo(REPO, "main", &[("README.md", "x\n")]);
+    let mut rng = rsa::rand_core::OsRng;
+    let other = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+    let pem = rsa::pkcs1::EncodeRsaPrivateKey::to_pkcs1_pem(&other, rsa::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, None).unwrap();
+    let err = app
+        .installation(INSTALLATION)
+        .default_branch(REPO)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ForgeError::Permanent(m) if m.contains("401") && m.contains("access_tokens")),
+        "{err:?}"
+    );
+    assert_eq!(fake.count("GET", "/repos/"), 0);
+}
+
+#[tokio::test]
+async fn neither_debug_output_nor_errors_show_the_key_or_tokens() {
+    let s = setup().await;
+    s.forge.default_branch(REPO).await.unwrap();
+    let token = s.app.installation_token(INSTALLATION).await.unwrap();
+    let shown = format!("{:?} {:?}", s.app, s.forge);
+    assert!(shown.contains("4242"), "{shown}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(!shown.contains(token.expose()), "{shown}");
+    let key = s.fake.private_key_pem();
+    let key_line = key.lines().nth(1).unwrap();
+    assert!(!shown.contains(key_line), "{shown}");
+}
+
+#[tokio::test]
+async fn tree_and_blob_reads_fetch_each_blob_once() {
+    let s = setup().await;
+    let (branch, head) = s.forge.default_branch(REPO).await.unwrap();
+    assert_eq!((branch.as_str(), head.as_str()), ("main", s.base.as_str()));
+    let tree = s.forge.tree(REPO, &head).await.unwrap();
+    let paths: Vec<&str> = tree.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "Dockerfile",
+            "README.md",
+            "services/web/Dockerfile",
+            "services/web/requirements.txt"
+        ]
+    );
+    assert!(tree.iter().all(|e| e.mode == "100644"));
+    assert_eq!(tree[0].size, Some(DOCKERFILE.len() as u64));
+
+    let blob = s.forge.blob(REPO, &tree[0].sha).await.unwrap();
+    assert_eq!(blob, DOCKERFILE.as_bytes());
+    let again = s.forge.blob(REPO, &tree[0].sha).await.unwrap();
+    assert_eq!(again, blob);
+    assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/blobs/"), 1);
+    let stats = s.app.blob_cache().stats();
+    assert_eq!((stats.hits, stats.misses), (1, 1));
+
+    // Another installation of the same App shares the cache: same id, same bytes.
+    s.fake.add_installation(88, "octo-org");
+    let other = s.app.installation(88);
+    assert_eq!(other.blob(REPO, &tree[0].sha).await.unwrap(), blob);
+    assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/blobs/"), 1);
+
+    let commit = s.forge.commit(REPO, &head).await.unwrap();
+    assert_eq!(commit.sha, head);
+    assert!(commit.parents.is_empty());
+    assert_eq!(commit.author_login.as_deref(), Some("octocat"));
+    assert_eq!(commit.message, "Initial commit");
+}
+
+#[tokio::test]
+async fn a_truncated_tree_is_walked_one_directory_at_a_time() {
+    let s = setup().await;
+    let whole = s.forge.tree(REPO, &s.base).await.unwrap();
+    s.fake.truncate_recursive_trees(true);
+    s.fake.clear_requests();
+    let walked = s.forge.tree(REPO, &s.base).await.unwrap();
+    assert_eq!(walked, whole);
+    // The truncated answer, then the root, `services`, `services/web`.
+    assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/trees/"), 4);
+}
+
+fn dockerfile_fix() -> Vec<FileChange> {
+    vec![FileChange {
+        path: "Dockerfile".into(),
+        content: DOCKERFILE.replace("node:18-alpine", "node:20-alpine"),
+        mode: "100644".into(),
+    }]
+}
+
+#[tokio::test]
+async fn a_fix_becomes_a_commit_a_branch_and_one_pull_request() {
+    let s = setup().await;
+    let sha = s
+        .forge
+        .create_commit(REPO, &s.base, &dockerfile_fix(), "Bump node to 20")
+        .await
+        .unwrap();
+    assert_eq!(s.fake.commit_parents(&sha), vec![s.base.clone()]);
+    assert_eq!(
+        s.fake.file_at(&sha, "Dockerfile").unwrap(),
+        DOCKERFILE.replace("node:18-alpine", "node:20-alpine")
+    );
+    // Untouched files come from the base tree.
+    assert_eq!(
+        s.fake
+            .file_at(&sha, "services/web/requirements.txt")
+            .unwrap(),
+        "flask==2.0.0\n"
+    );
+    let info = s.forge.commit(REPO, &sha).await.unwrap();
+    assert_eq!(info.message, "Bump node to 20");
+    assert_eq!(info.parents, vec![s.base.clone()]);
+
+    assert_eq!(
+        s.forge
+            .branch_head(REPO, "patchwright/node-20")
+            .await
+            .unwrap(),
+        None
+    );
+    s.forge
+        .create_branch(REPO, "patchwright/node-20", &sha)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.forge
+            .branch_head(REPO, "patchwright/node-20")
+            .await
+            .unwrap(),
+        Some(sha.clone())
+    );
+    let pr = s
+        .forge
+        .create_pull(
+            REPO,
+            "patchwright/node-20",
+            "main",
+            "Bump node to 20",
+            "risk: low",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (pr.number, pr.head_sha.as_str(), pr.base_ref.as_str()),
+        (1, sha.as_str(), "main")
+    );
+    assert_eq!(pr.user_login, "patchwright[bot]");
+    assert!(!pr.merged);
+
+    let second = s
+        .forge
+        .create_pull(REPO, "patchwright/node-20", "main", "again", "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&second, ForgeError::Conflict(m) if m.contains("already exists")),
+        "{second:?}"
+    );
+    assert_eq!(s.fake.pulls(REPO).len(), 1, "no second PR");
+    let open = s.forge.open_pulls(REPO).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].head_ref, "patchwright/node-20");
+
+    s.forge
+        .add_labels(REPO, 1, &["patchwright".into(), "security".into()])
+        .await
+        .unwrap();
+    assert_eq!(s.fake.labels(REPO, 1), ["patchwright", "security"]);
+
+    // The blob the fix wrote is cached: a re-scan of the new tree fetches nothing.
+    let tree = s.forge.tree(REPO, &sha).await.unwrap();
+    let dockerfile = tree.iter().find(|e| e.path == "Dockerfile").unwrap();
+    s.forge.blob(REPO, &dockerfile.sha).await.unwrap();
+    assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/blobs/"), 0);
+
+    // Nothing was force-pushed, nothing was deleted.
+    assert!(
+        s.fake
+            .requests()
+            .iter()
+            .all(|r| r.method != "DELETE" && r.body.get("force") != Some(&serde_json::json!(true)))
+    );
+    let metrics = s.metrics.render();
+    assert!(
+        metrics.contains(r#"patchwright_fix_prs_total{action="opened"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_pull_request_is_updated_commented_and_closed_in_place() {
+    let s = setup().await;
+    let sha = s
+        .forge
+        .create_commit(REPO, &s.base, &dockerfile_fix(), "Bump")
+        .await
+        .unwrap();
+    s.forge
+        .create_branch(REPO, "patchwright/node", &sha)
+        .await
+        .unwrap();
+    let pr = s
+        .forge
+        .create_pull(REPO, "patchwright/node", "main", "Bump", "v1")
+        .await
+        .unwrap();
+
+    s.forge
+        .update_pull(REPO, pr.number, "Bump node to 20.11", "v2")
+        .await
+        .unwrap();
+    let fresh = s.forge.pull(REPO, pr.number).await.unwrap();
+    assert_eq!(
+        (fresh.title.as_str(), fresh.body.as_str()),
+        ("Bump node to 20.11", "v2")
+    );
+
+    let c = s
+        .forge
+        .create_comment(REPO, pr.number, "status: 1 fixed")
+        .await
+        .unwrap();
+    s.forge
+        .update_comment(REPO, c.id, "status: 2 fixed")
+        .await
+        .unwrap();
+    let comments = s.forge.comments(REPO, pr.number).await.unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        (comments[0].id, comments[0].body.as_str()),
+        (c.id, "status: 2 fixed")
+    );
+
+    // A human pushes to the base; the bot rebuilds its commit and must force its own branch.
+    let moved = s
+        .fake
+        .push(REPO, "main", &[("README.md", Some("# api v2\n"))], "alice");
+    let rebuilt = s
+        .forge
+        .create_commit(REPO, &moved, &dockerfile_fix(), "Bump")
+        .await
+        .unwrap();
+    let refused = s
+        .forge
+        .update_branch(REPO, "patchwright/node", &rebuilt, false)
+        .await;
+    assert!(
+        matches!(refused, Err(ForgeError::Conflict(_))),
+        "{refused:?}"
+    );
+    s.forge
+        .update_branch(REPO, "patchwright/node", &rebuilt, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.forge.pull(REPO, pr.number).await.unwrap().head_sha,
+        rebuilt
+    );
+
+    s.forge.close_pull(REPO, pr.number).await.unwrap();
+    assert!(s.forge.open_pulls(REPO).await.unwrap().is_empty());
+    assert_eq!(s.fake.pulls(REPO)[0].state, "closed");
+    s.forge
+        .delete_branch(REPO, "patchwright/node")
+        .await
+        .unwrap();
+    assert_eq!(s.fake.branch(REPO, "patchwright/node"), None);
+
+    s.fake.set_permission(REPO, "alice", "write");
+    assert_eq!(s.forge.permission(REPO, "alice").await.unwrap(), "write");
+    assert_eq!(s.forge.permission(REPO, "mallory").await.unwrap(), "none");
+}
+
+fn annotations(n: usize) -> Vec<Annotation> {
+    (0..n)
+        .map(|i| Annotation {
+            path: "Dockerfile".into(),
+            start_line: 1,
+            end_line: 1,
+            level: AnnotationLevel::Warning,
+            title: format!("finding {i}"),
+            message: "node:18 is past its end of life".into(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_check_run_with_120_annotations_takes_three_requests() {
+    let s = setup().await;
+    s.fake.clear_requests();
+    let check = CheckRun {
+        name: "patchwright".into(),
+        head_sha: s.base.clone(),
+        conclusion: CheckConclusion::Failure,
+        title: "2 blockers".into(),
+        summary: "see annotations".into(),
+        annotations: annotations(120),
+    };
+    let id = s.forge.create_check_run(REPO, &check).await.unwrap();
+    let calls: Vec<(String, usize)> = s
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/check-runs"))
+        .map(|r| {
+            let n = r
+                .body
+                .pointer("/output/annotations")
+                .and_then(|a| a.as_array())
+                .map_or(0, Vec::len);
+            (r.method, n)
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("POST".to_string(), 50),
+            ("PATCH".to_string(), 50),
+            ("PATCH".to_string(), 20)
+        ]
+    );
+    assert_eq!(ANNOTATIONS_PER_REQUEST, 50);
+    let runs = s.fake.check_runs(REPO);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].id, id);
+    assert_eq!(runs[0].annotations.len(), 120);
+    assert_eq!(runs[0].conclusion, "failure");
+    assert_eq!(runs[0].annotations[119]["title"], "finding 119");
+}
+
+#[tokio::test]
+async fn failures_are_classified_for_the_job_runner() {
+    let s = setup().await;
+    s.forge.default_branch(REPO).await.unwrap(); // mint the token first
+
+    s.fake.fail_next(502, &[], "<html><h1>502 Bad Gateway</h1>");
+    let e = s.forge.pull(REPO, 1).await.unwrap_err();
+    assert!(
+        matches!(&e, ForgeError::Retryable(m) if m.contains("502")),
+        "{e:?}"
+    );
+
+    s.fake.fail_next(
+        403,
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1772370000"),
+        ],
+        r#"{"message":"API rate limit exceeded for installation ID 77."}"#,
+    );
+    match s.forge.open_pulls(REPO).await.unwrap_err() {
+        ForgeError::RateLimited { until, .. } => {
+            assert_eq!(until, DateTime::from_timestamp(1_772_370_000, 0).unwrap())
+        }
+        other => panic!("{other:?}"),
+    }
+
+    s.fake.fail_next(
+        429,
+        &[("retry-after", "30")],
+        r#"{"message":"You have exceeded a secondary rate limit."}"#,
+    );
+    match s.forge.tree(REPO, &s.base).await.unwrap_err() {
+        ForgeError::RateLimited { until, .. } => {
+            assert_eq!(until, s.clock.now() + TimeDelta::seconds(30))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Real 404 and 422 answers of the fake, not injected ones.
+    let e = s.forge.pull(REPO, 999).await.unwrap_err();
+    assert!(matches!(&e, ForgeError::NotFound(_)), "{e:?}");
+    let e = s
+        .forge
+        .create_branch(REPO, "main", &s.base)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ForgeError::Conflict(m) if m.contains("Reference already exists")),
+        "{e:?}"
+    );
+    let e = s.forge.default_branch("octo-org/../x").await.unwrap_err();
+    assert!(matches!(&e, ForgeError::Permanent(_)), "{e:?}");
+
+    let m = s.metrics.render();
+    for line in [
+        r#"patchwright_github_api_calls_total{route="GET /repos/{owner}/{repo}/pulls/{pull_number}",status="5xx"} 1"#,
+        r#"patchwright_github_api_calls_total{route="GET /repos/{owner}/{repo}/pulls/{pull_number}",status="4xx"} 1"#,
+        r#"patchwright_github_api_calls_total{route="POST /app/installations/{installation_id}/access_tokens",status="2xx"} 1"#,
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing {line} in\n{m}");
+    }
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with(r#"patchwright_github_rate_limit_remaining{resource="core"} "#)),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_is_worth_a_retry() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let fake = FakeGitHub::start().await;
+    let app = GitHubApp::new(APP_ID, &Secret::new(fake.private_key_pem()), &url, None).unwrap();
+    let e = app.installation(1).default_branch(REPO).await.unwrap_err();
+    assert!(
+        matches!(&e, ForgeError::Retryable(m) if m.contains("no answer")),
+        "{e:?}"
+    );
+}
