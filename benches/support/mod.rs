@@ -1,0 +1,4 @@
+//! Inputs for the scan benchmark.
+
+pub mod monorepo;
+pub mod rng;
