@@ -142,9 +142,25 @@ fn catalog_check(file: &std::path::Path) -> u8 {
     }
 }
 
-fn serve(_args: ServeArgs) -> u8 {
-    eprintln!("patchwright serve: the GitHub App service is not wired into this build yet");
-    EXIT_USAGE
+fn serve(args: ServeArgs) -> u8 {
+    let config = match crate::service::config::ServiceConfig::load(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(crate::service::app::run(config)) {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail(&e),
+    }
 }
 
 /// Prints an error that stops the command, with its causes, and gives the usage exit code.

@@ -3,6 +3,7 @@
 //! `serve` wires it together: the store (migrated at start), the HTTP router, and the job
 //! pool running the [`jobs::JobHandler`] it is given. The scan-and-fix handler plugs in there.
 
+pub mod app;
 pub mod clock;
 pub mod config;
 pub mod handler;
@@ -109,6 +110,26 @@ pub async fn serve_on(
     handler: Arc<dyn JobHandler>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_built(
+        listener,
+        config,
+        Box::new(move |_, _| Ok(handler)),
+        shutdown,
+    )
+    .await
+}
+
+/// Builds the job handler once the store and metrics exist (the scan handler needs both).
+pub type MakeHandler =
+    Box<dyn FnOnce(&Store, &Arc<Metrics>) -> anyhow::Result<Arc<dyn JobHandler>> + Send>;
+
+/// [`serve_on`] with a handler built from the service's own store and metrics.
+pub async fn serve_built(
+    listener: tokio::net::TcpListener,
+    config: ServiceConfig,
+    make_handler: MakeHandler,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     config.check_files()?;
     let address = listener.local_addr()?;
     tracing::info!(
@@ -127,6 +148,7 @@ pub async fn serve_on(
     let wake = Arc::new(Notify::new());
     let (stop_tx, stop_rx) = watch::channel(false);
 
+    let handler = make_handler(&store, &metrics)?;
     let runner = Arc::new(JobRunner::new(
         store.clone(),
         handler,
@@ -160,7 +182,7 @@ pub async fn serve_on(
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");
