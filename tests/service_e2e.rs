@@ -1,0 +1,366 @@
+//! The GitHub App end to end: signed webhooks through the real router, jobs through the real
+//! runner, the scan handler talking to a stateful fake GitHub over HTTP with the real octocrab
+//! client. Nothing in between is mocked.
+
+#[path = "fake_github/mod.rs"]
+mod fake_github;
+mod support;
+
+use fake_github::FakeGitHub;
+use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
+use patchwright::forge::github::GitHubApp;
+use patchwright::forge::hosted::Forge;
+use patchwright::pipeline::Knowledge;
+use patchwright::policy::OrgPolicy;
+use patchwright::service::clock::Clock;
+use patchwright::service::handler::ScanHandler;
+use patchwright::service::handler::read::ParseCache;
+use patchwright::service::jobs::{JobHandler, JobRunner, RunnerConfig};
+use patchwright::service::metrics::Metrics;
+use patchwright::service::secret::Secret;
+use patchwright::service::{AppState, router};
+use patchwright::store::audit;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use support::{ManualClock, TestDb, signed_request};
+use tower::ServiceExt;
+
+const APP_ID: u64 = 4242;
+const INSTALLATION: u64 = 77;
+const REPO: &str = "acme/shop";
+const REPO_ID: i64 = 9001;
+
+fn knowledge() -> Knowledge {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (records, _) = read_json_records(&root.join("fixtures/advisories"));
+    Knowledge {
+        catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&records).0,
+        policy: OrgPolicy::default(),
+    }
+}
+
+/// The example project's files, as the repository's first commit.
+fn demo_files() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    let snapshot = patchwright::forge::local::read_snapshot(&root, &[]).unwrap();
+    snapshot.files.into_iter().collect()
+}
+
+struct World {
+    github: FakeGitHub,
+    db: TestDb,
+    clock: Arc<ManualClock>,
+    state: AppState,
+    runner: Arc<JobRunner>,
+    cache: Arc<ParseCache>,
+    app: GitHubApp,
+}
+
+async fn world(max_open: usize) -> World {
+    let github = FakeGitHub::start().await;
+    github.add_installation(INSTALLATION, "acme");
+    let files = demo_files();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    github.seed_repo(REPO, "main", &borrowed);
+    let db = TestDb::sqlite().await;
+    let clock = ManualClock::at("2026-11-23T09:00:00Z");
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let app = GitHubApp::new(
+        APP_ID,
+        &Secret::new(github.private_key_pem()),
+        &github.url,
+        None,
+    )
+    .unwrap()
+    .with_clock(Arc::clone(&dyn_clock));
+    let cache = Arc::new(ParseCache::new(1000));
+    let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
+        forges: Arc::new(app.clone()),
+        store: db.store.clone(),
+        knowledge: Arc::new(knowledge()),
+        clock: Arc::clone(&dyn_clock),
+        cache: Arc::clone(&cache),
+        bot_login: fake_github::BOT_LOGIN.to_string(),
+        app_slug: "patchwright".to_string(),
+        max_open_fix_prs: max_open,
+    });
+    let runner = Arc::new(JobRunner::new(
+        db.store.clone(),
+        handler,
+        Arc::clone(&dyn_clock),
+        RunnerConfig::default(),
+        Arc::new(Metrics::new()),
+    ));
+    let state = support::app_state(db.store.clone(), dyn_clock);
+    World {
+        github,
+        db,
+        clock,
+        state,
+        runner,
+        cache,
+        app,
+    }
+}
+
+fn push_payload(after: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "ref": "refs/heads/main",
+        "before": "0000000000000000000000000000000000000001",
+        "after": after,
+        "deleted": false,
+        "repository": {
+            "id": REPO_ID,
+            "full_name": REPO,
+            "owner": { "login": "acme" },
+            "private": true,
+            "default_branch": "main"
+        },
+        "pusher": { "name": "octocat" },
+        "installation": { "id": INSTALLATION }
+    }))
+    .unwrap()
+}
+
+fn pull_closed_payload(number: u64, branch: &str, merged: bool, sender: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "action": "closed",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "state": "closed",
+            "merged": merged,
+            "title": "fix",
+            "user": { "login": fake_github::BOT_LOGIN },
+            "head": { "ref": branch, "sha": "0000000000000000000000000000000000000002" },
+            "base": { "ref": "main", "sha": "0000000000000000000000000000000000000003" }
+        },
+        "repository": {
+            "id": REPO_ID,
+            "full_name": REPO,
+            "owner": { "login": "acme" },
+            "private": true,
+            "default_branch": "main"
+        },
+        "sender": { "login": sender },
+        "installation": { "id": INSTALLATION }
+    }))
+    .unwrap()
+}
+
+impl World {
+    async fn deliver(&self, event: &str, delivery: &str, body: Vec<u8>) -> u16 {
+        let response = router(self.state.clone())
+            .oneshot(signed_request(event, delivery, body))
+            .await
+            .unwrap();
+        response.status().as_u16()
+    }
+
+    async fn work(&self) {
+        let settled = self.runner.run_until_idle().await.unwrap();
+        for (id, s) in &settled {
+            assert_eq!(
+                *s,
+                patchwright::service::jobs::Settled::Succeeded,
+                "job {id}"
+            );
+        }
+    }
+
+    fn open_pulls(&self) -> Vec<fake_github::Pull> {
+        self.github
+            .pulls(REPO)
+            .into_iter()
+            .filter(|p| p.state == "open")
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn push_opens_fix_prs_with_risk_statements_and_a_failing_check() {
+    let w = world(4).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 202);
+    w.work().await;
+
+    let pulls = w.open_pulls();
+    let heads: Vec<&str> = pulls.iter().map(|p| p.head.as_str()).collect();
+    // At most four open PRs, the most urgent first: blockers before warnings.
+    assert_eq!(
+        heads,
+        [
+            "patchwright/go/golang.org-x-text",
+            "patchwright/pypi/urllib3",
+            "patchwright/docker/node",
+            "patchwright/docker/python"
+        ]
+    );
+    let urllib3 = &pulls[1];
+    assert_eq!(urllib3.user, fake_github::BOT_LOGIN);
+    assert_eq!(urllib3.base, "main");
+    assert_eq!(
+        urllib3.title,
+        "Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)"
+    );
+    assert!(
+        urllib3.body.contains("## What this fixes") && urllib3.body.contains("## Verification"),
+        "{}",
+        urllib3.body
+    );
+    assert!(
+        urllib3
+            .body
+            .contains("<!-- patchwright:fix-key=pypi/urllib3@1.26.18 -->")
+    );
+    assert_eq!(
+        w.github.labels(REPO, urllib3.number),
+        ["security", "blocker"]
+    );
+    let head = w.github.branch(REPO, &urllib3.head).unwrap();
+    let requirements = w.github.file_at(&head, "api/requirements.txt").unwrap();
+    assert!(
+        requirements.contains("urllib3==1.26.18\n") && requirements.contains("Django==4.2.1\n"),
+        "{requirements}"
+    );
+    // The fix commit sits directly on the scanned commit.
+    assert_eq!(w.github.commit_parents(&head), [main.clone()]);
+
+    let checks = w.github.check_runs(REPO);
+    assert_eq!(checks.len(), 1);
+    assert_eq!(
+        (checks[0].head_sha.as_str(), checks[0].conclusion.as_str()),
+        (main.as_str(), "failure")
+    );
+    assert_eq!(checks[0].annotations.len(), 16);
+
+    let entries = audit::all(w.db.store.pool()).await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "fix-pr-opened")
+            .count(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn redelivery_and_rescans_never_open_a_second_pr() {
+    let w = world(10).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 202);
+    w.work().await;
+    assert_eq!(w.open_pulls().len(), 6);
+    let created = w.github.count("POST", "/repos/acme/shop/pulls");
+    assert_eq!(created, 6);
+
+    // GitHub redelivers the same delivery: acknowledged, nothing queued.
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 200);
+    w.work().await;
+    // A new push that changes nothing the scanner reads: scanned again, nothing re-fetched,
+    // no PR opened or updated.
+    let after = w
+        .github
+        .push(REPO, "main", &[("README.md", Some("hello\n"))], "octocat");
+    w.github.clear_requests();
+    let (hits_before, _) = w.cache.stats();
+    assert_eq!(w.deliver("push", "d-2", push_payload(&after)).await, 202);
+    w.work().await;
+    assert_eq!(w.github.count("POST", "/repos/acme/shop/pulls"), 0);
+    assert_eq!(w.github.count("PATCH", "/repos/acme/shop/pulls"), 0);
+    assert_eq!(
+        w.github.count("GET", "/repos/acme/shop/git/blobs"),
+        0,
+        "unchanged blobs are never fetched again"
+    );
+    let (hits_after, _) = w.cache.stats();
+    assert_eq!(
+        hits_after - hits_before,
+        6,
+        "every manifest and the config came from the parse cache"
+    );
+    assert_eq!(w.open_pulls().len(), 6);
+}
+
+#[tokio::test]
+async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
+    let w = world(10).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.deliver("push", "d-1", push_payload(&main)).await;
+    w.work().await;
+    let requests = w
+        .open_pulls()
+        .into_iter()
+        .find(|p| p.head == "patchwright/pypi/requests")
+        .unwrap();
+
+    // A person closes the requests PR without merging.
+    let forge = w.app.installation(INSTALLATION);
+    forge.close_pull(REPO, requests.number).await.unwrap();
+    let status = w
+        .deliver(
+            "pull_request",
+            "d-2",
+            pull_closed_payload(requests.number, &requests.head, false, "octocat"),
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "closing is bookkeeping in the webhook's own transaction: no job"
+    );
+
+    // Someone fixes Django by hand on main.
+    let files = demo_files();
+    let req = files
+        .iter()
+        .find(|(p, _)| p == "api/requirements.txt")
+        .unwrap()
+        .1
+        .replace("Django==4.2.1", "Django==4.2.3");
+    let after = w.github.push(
+        REPO,
+        "main",
+        &[("api/requirements.txt", Some(&req))],
+        "octocat",
+    );
+    w.clock.advance(chrono::TimeDelta::minutes(5));
+    w.deliver("push", "d-3", push_payload(&after)).await;
+    w.work().await;
+
+    let open: Vec<String> = w.open_pulls().into_iter().map(|p| p.head).collect();
+    assert!(
+        !open.contains(&"patchwright/pypi/requests".to_string()),
+        "declined fix reopened: {open:?}"
+    );
+    assert!(
+        !open.contains(&"patchwright/pypi/django".to_string()),
+        "the Django PR is no longer needed: {open:?}"
+    );
+    assert_eq!(open.len(), 4);
+    let django = w
+        .github
+        .pulls(REPO)
+        .into_iter()
+        .find(|p| p.head == "patchwright/pypi/django")
+        .unwrap();
+    assert_eq!(django.state, "closed");
+    assert!(
+        w.github
+            .comments(REPO)
+            .iter()
+            .any(|c| c.issue == django.number && c.body.starts_with("Closing:"))
+    );
+    let entries = audit::all(w.db.store.pool()).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "fix-skipped" && e.reason.contains("pypi/requests@2.31.0")),
+        "{entries:?}"
+    );
+    assert!(entries.iter().any(|e| e.action == "fix-pr-closed"));
+}
