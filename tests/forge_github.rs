@@ -526,3 +526,237 @@ async fn a_server_that_does_not_answer_is_worth_a_retry() {
         "{e:?}"
     );
 }
+
+// ---- Prism: every request checked against GitHub's official OpenAPI description --------
+
+/// Where scripts/test-deps-github.sh installed Prism and `@octokit/openapi`.
+fn test_deps() -> std::path::PathBuf {
+    std::env::var_os("PATCHWRIGHT_TEST_DEPS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps").into())
+}
+
+/// A running `prism proxy`, killed (by its own process id) when dropped.
+struct Prism {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prism {
+    /// Starts Prism in front of `upstream` and waits until it listens (loading GitHub's
+    /// description takes half a minute or more).
+    fn start(upstream: &str) -> Prism {
+        let deps = test_deps();
+        let bin = deps.join("node_modules/.bin/prism");
+        let spec = deps.join("node_modules/@octokit/openapi/generated/api.github.com.json");
+        assert!(
+            bin.exists() && spec.exists(),
+            "Prism or GitHub's OpenAPI description is missing under {} (looked for {} and {}): \
+             run scripts/test-deps-github.sh (or set PATCHWRIGHT_TEST_DEPS)",
+            deps.display(),
+            bin.display(),
+            spec.display()
+        );
+        // GitHub's paths sit at the server root: a path prefix in `servers` would make Prism
+        // and the client disagree on every route.
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+        assert_eq!(doc["servers"][0]["url"], "https://api.github.com");
+
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("prism.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(&bin)
+            .arg("proxy")
+            .arg(&spec)
+            .arg(upstream)
+            .args([
+                "--errors",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start prism");
+        let mut prism = Prism {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        };
+        let started = std::time::Instant::now();
+        loop {
+            if std::fs::read_to_string(&prism.log)
+                .unwrap_or_default()
+                .contains("Prism is listening")
+            {
+                break;
+            }
+            if let Ok(Some(status)) = prism.child.try_wait() {
+                panic!("prism exited with {status}:\n{}", prism.log_tail(40));
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(300),
+                "prism did not listen within 300 s:\n{}",
+                prism.log_tail(40)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        eprintln!("prism listening after {:?}", started.elapsed());
+        prism
+    }
+
+    fn log_tail(&self, n: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// What Prism said after it started listening (its start-up lists every route).
+    fn traffic(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .skip_while(|l| !l.contains("Prism is listening"))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_forge_call_passes_githubs_openapi_description() {
+    let fake = FakeGitHub::start().await;
+    fake.add_installation(INSTALLATION, "octo-org");
+    let base = fake.seed_repo(
+        REPO,
+        "main",
+        &[
+            ("Dockerfile", DOCKERFILE),
+            ("services/web/Dockerfile", "FROM python:3.9-slim\n"),
+        ],
+    );
+    fake.set_permission(REPO, "alice", "admin");
+    let upstream = fake.url.clone();
+    let started = std::time::Instant::now();
+    let prism = tokio::task::spawn_blocking(move || Prism::start(&upstream))
+        .await
+        .unwrap();
+    let load = started.elapsed();
+
+    let app = GitHubApp::new(
+        APP_ID,
+        &Secret::new(fake.private_key_pem()),
+        &prism.url,
+        None,
+    )
+    .unwrap();
+    let f = app.installation(INSTALLATION);
+    let mut failures: Vec<String> = Vec::new();
+    macro_rules! call {
+        ($what:expr, $e:expr) => {
+            match $e.await {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    failures.push(format!("{}: {err}", $what));
+                    None
+                }
+            }
+        };
+    }
+    call!("default_branch", f.default_branch(REPO));
+    let tree = call!("tree", f.tree(REPO, &base)).unwrap_or_default();
+    if let Some(first) = tree.first() {
+        call!("blob", f.blob(REPO, &first.sha));
+    }
+    call!("commit", f.commit(REPO, &base));
+    call!(
+        "branch_head (missing)",
+        f.branch_head(REPO, "patchwright/node-20")
+    );
+    let sha = call!(
+        "create_commit",
+        f.create_commit(REPO, &base, &dockerfile_fix(), "Bump node")
+    )
+    .unwrap_or_default();
+    call!(
+        "create_branch",
+        f.create_branch(REPO, "patchwright/node-20", &sha)
+    );
+    call!("branch_head", f.branch_head(REPO, "patchwright/node-20"));
+    let next = call!(
+        "create_commit (on top)",
+        f.create_commit(REPO, &sha, &dockerfile_fix(), "Again")
+    )
+    .unwrap_or_default();
+    call!(
+        "update_branch",
+        f.update_branch(REPO, "patchwright/node-20", &next, false)
+    );
+    let pr = call!(
+        "create_pull",
+        f.create_pull(REPO, "patchwright/node-20", "main", "Bump node", "body")
+    );
+    let number = pr.map_or(1, |p| p.number);
+    call!("open_pulls", f.open_pulls(REPO));
+    call!("pull", f.pull(REPO, number));
+    call!(
+        "update_pull",
+        f.update_pull(REPO, number, "Bump node to 20", "body v2")
+    );
+    call!(
+        "add_labels",
+        f.add_labels(REPO, number, &["security".to_string()])
+    );
+    let comment = call!("create_comment", f.create_comment(REPO, number, "status"));
+    if let Some(c) = comment {
+        call!("update_comment", f.update_comment(REPO, c.id, "status v2"));
+    }
+    call!("comments", f.comments(REPO, number));
+    let check = CheckRun {
+        name: "patchwright".into(),
+        head_sha: next.clone(),
+        conclusion: CheckConclusion::Neutral,
+        title: "1 warning".into(),
+        summary: "summary".into(),
+        annotations: annotations(60),
+    };
+    call!("create_check_run", f.create_check_run(REPO, &check));
+    call!("permission", f.permission(REPO, "alice"));
+    call!("close_pull", f.close_pull(REPO, number));
+    call!(
+        "delete_branch",
+        f.delete_branch(REPO, "patchwright/node-20")
+    );
+
+    let traffic = prism.traffic();
+    let violations: Vec<&String> = traffic
+        .iter()
+        .filter(|l| l.contains("Violation") || l.contains("✖"))
+        .collect();
+    let forwarded = traffic.iter().filter(|l| l.contains("Forwarding")).count();
+    eprintln!("prism: loaded in {load:?}, {forwarded} requests forwarded");
+    assert!(
+        failures.is_empty() && violations.is_empty(),
+        "through Prism:\nfailed calls: {failures:#?}\nviolations: {violations:#?}"
+    );
+    // Every call went through Prism to the fake (token minting included).
+    assert_eq!(forwarded, fake.requests().len());
+    assert!(forwarded >= 25, "{forwarded}");
+    assert_eq!(fake.check_runs(REPO)[0].annotations.len(), 60);
+}

@@ -52,6 +52,7 @@ pub struct CheckRunState {
     pub head_sha: String,
     pub conclusion: String,
     pub title: String,
+    pub summary: String,
     pub annotations: Vec<Value>,
 }
 
@@ -567,17 +568,11 @@ fn repo_route(
     let repo = repos.get_mut(full).expect("checked by the caller");
     let base = format!("https://api.github.com/repos/{full}");
     match (method, rest) {
-        ("GET", []) => reply(
-            200,
-            json!({
-                "id": repo.id, "node_id": "R_fake", "name": full.split('/').nth(1), "full_name": full,
-                "private": false, "default_branch": repo.default_branch,
-                "owner": user_json(full.split('/').next().unwrap_or("")),
-                "html_url": format!("https://github.com/{full}"), "url": base,
-            }),
-        ),
-        ("GET", ["git", "ref", "heads", branch @ ..]) => {
-            let name = branch.join("/");
+        ("GET", []) => reply(200, repo_json(full, repo.id, &repo.default_branch)),
+        ("GET", ["git", "ref", rest @ ..]) => {
+            let Some(name) = branch_name(rest) else {
+                return error(404, "Not Found");
+            };
             match repo.refs.get(&name) {
                 Some(sha) => reply(200, ref_json(&base, &name, sha)),
                 None => error(404, "Not Found"),
@@ -599,8 +594,10 @@ fn repo_route(
             repo.refs.insert(name.to_string(), sha.to_string());
             reply(201, ref_json(&base, name, sha))
         }
-        ("PATCH", ["git", "refs", "heads", branch @ ..]) => {
-            let name = branch.join("/");
+        ("PATCH", ["git", "refs", rest @ ..]) => {
+            let Some(name) = branch_name(rest) else {
+                return error(422, "Reference does not exist");
+            };
             let Some(sha) = str_field(&body, "sha") else {
                 return error(422, "Invalid request: sha is required");
             };
@@ -617,8 +614,8 @@ fn repo_route(
             repo.refs.insert(name.clone(), sha.to_string());
             reply(200, ref_json(&base, &name, sha))
         }
-        ("DELETE", ["git", "refs", "heads", branch @ ..]) => {
-            if repo.refs.remove(&branch.join("/")).is_some() {
+        ("DELETE", ["git", "refs", rest @ ..]) => {
+            if branch_name(rest).is_some_and(|name| repo.refs.remove(&name).is_some()) {
                 reply(204, Value::Null)
             } else {
                 error(422, "Reference does not exist")
@@ -874,7 +871,7 @@ fn repo_route(
                     list.push(l.to_string());
                 }
             }
-            let out: Vec<Value> = list.iter().enumerate().map(|(i, l)| json!({ "id": i + 1, "node_id": "L_fake", "url": format!("{base}/labels/{l}"), "name": l, "color": "ededed", "default": false, "description": null })).collect();
+            let out: Vec<Value> = list.iter().map(|l| label_json(&base, l)).collect();
             reply(200, Value::Array(out))
         }
         ("GET", ["issues", n, "comments"]) => {
@@ -946,6 +943,11 @@ fn repo_route(
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
+                summary: body
+                    .pointer("/output/summary")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 annotations,
             };
             repo.check_runs.push(run.clone());
@@ -972,10 +974,11 @@ fn repo_route(
             reply(200, check_run_json(&base, &run))
         }
         ("GET", ["collaborators", user, "permission"]) => match repo.permissions.get(*user) {
-            Some(p) => reply(
-                200,
-                json!({ "permission": p, "role_name": p, "user": user_json(user) }),
-            ),
+            Some(p) => {
+                let mut u = user_json(user);
+                u["role_name"] = json!(p);
+                reply(200, json!({ "permission": p, "role_name": p, "user": u }))
+            }
             None => error(404, "Not Found"),
         },
         _ => {
@@ -983,6 +986,12 @@ fn repo_route(
             error(404, "Not Found")
         }
     }
+}
+
+/// `heads/<name>` from the `{ref}` part of a route, sent encoded (`heads%2Fmain`, as GitHub's
+/// clients do) or not.
+fn branch_name(rest: &[&str]) -> Option<String> {
+    rest.join("/").strip_prefix("heads/").map(str::to_string)
 }
 
 /// Whether `sha` has `ancestor` in its history (a fast-forward from `ancestor`).
@@ -1021,14 +1030,103 @@ fn tree_item_json(odb: &Odb, e: &git::TreeEntry, path: &str) -> Value {
     }
 }
 
+/// A `simple-user`, with every field GitHub's description requires.
 fn user_json(login: &str) -> Value {
+    let api = format!(
+        "https://api.github.com/users/{}",
+        login.replace('[', "%5B").replace(']', "%5D")
+    );
     json!({
         "login": login, "id": 1, "node_id": "U_fake", "avatar_url": "https://avatars.githubusercontent.com/u/1",
-        "gravatar_id": "", "url": format!("https://api.github.com/users/{login}"), "html_url": format!("https://github.com/{login}"),
-        "followers_url": "", "following_url": "", "gists_url": "", "starred_url": "", "subscriptions_url": "",
-        "organizations_url": "", "repos_url": "", "events_url": "", "received_events_url": "",
+        "gravatar_id": "", "url": api, "html_url": format!("https://github.com/{}", login.replace('[', "%5B").replace(']', "%5D")),
+        "followers_url": format!("{api}/followers"), "following_url": format!("{api}/following{{/other_user}}"),
+        "gists_url": format!("{api}/gists{{/gist_id}}"), "starred_url": format!("{api}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{api}/subscriptions"), "organizations_url": format!("{api}/orgs"),
+        "repos_url": format!("{api}/repos"), "events_url": format!("{api}/events{{/privacy}}"),
+        "received_events_url": format!("{api}/received_events"),
         "type": if login.ends_with("[bot]") { "Bot" } else { "User" }, "site_admin": false,
     })
+}
+
+/// A `full-repository` (also a valid `repository`).
+fn repo_json(full: &str, id: u64, default_branch: &str) -> Value {
+    let api = format!("https://api.github.com/repos/{full}");
+    let (owner, name) = full.split_once('/').unwrap_or((full, full));
+    let mut v = json!({
+        "id": id, "node_id": "R_fake", "name": name, "full_name": full, "owner": user_json(owner),
+        "private": false, "html_url": format!("https://github.com/{full}"), "description": null, "fork": false,
+        "url": api, "git_url": format!("git://github.com/{full}.git"), "ssh_url": format!("git@github.com:{full}.git"),
+        "clone_url": format!("https://github.com/{full}.git"), "svn_url": format!("https://github.com/{full}"),
+        "mirror_url": null, "homepage": null, "language": null, "license": null, "default_branch": default_branch,
+        "pushed_at": "2026-01-01T00:00:00Z", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+    });
+    for key in [
+        "forks",
+        "forks_count",
+        "stargazers_count",
+        "watchers_count",
+        "watchers",
+        "size",
+        "open_issues",
+        "open_issues_count",
+        "network_count",
+        "subscribers_count",
+    ] {
+        v[key] = json!(0);
+    }
+    for key in [
+        "has_issues",
+        "has_projects",
+        "has_wiki",
+        "has_pages",
+        "has_downloads",
+        "has_discussions",
+        "archived",
+        "disabled",
+    ] {
+        v[key] = json!(false);
+    }
+    for key in [
+        "archive",
+        "assignees",
+        "blobs",
+        "branches",
+        "collaborators",
+        "comments",
+        "commits",
+        "compare",
+        "contents",
+        "contributors",
+        "deployments",
+        "downloads",
+        "events",
+        "forks",
+        "git_commits",
+        "git_refs",
+        "git_tags",
+        "hooks",
+        "issue_comment",
+        "issue_events",
+        "issues",
+        "keys",
+        "labels",
+        "languages",
+        "merges",
+        "milestones",
+        "notifications",
+        "pulls",
+        "releases",
+        "stargazers",
+        "statuses",
+        "subscribers",
+        "subscription",
+        "tags",
+        "teams",
+        "trees",
+    ] {
+        v[format!("{key}_url")] = json!(format!("{api}/{key}"));
+    }
+    v
 }
 
 fn ref_json(base: &str, name: &str, sha: &str) -> Value {
@@ -1040,11 +1138,12 @@ fn ref_json(base: &str, name: &str, sha: &str) -> Value {
 
 fn git_commit_json(base: &str, sha: &str, c: &Commit) -> Value {
     let person = json!({ "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" });
+    let html = base.replace("https://api.github.com/repos/", "https://github.com/");
     json!({
-        "sha": sha, "node_id": "C_fake", "url": format!("{base}/git/commits/{sha}"), "html_url": "",
+        "sha": sha, "node_id": "C_fake", "url": format!("{base}/git/commits/{sha}"), "html_url": format!("{html}/commit/{sha}"),
         "author": person, "committer": person, "message": c.message,
         "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
-        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/git/commits/{p}"), "html_url": "" })).collect::<Vec<_>>(),
+        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/git/commits/{p}"), "html_url": format!("{html}/commit/{p}") })).collect::<Vec<_>>(),
         "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null },
     })
 }
@@ -1060,22 +1159,80 @@ fn pull_json(base: &str, full: &str, repo: &Repo, p: &Pull) -> Value {
     };
     let base_sha = repo.refs.get(&p.base).cloned().unwrap_or_default();
     let owner = full.split('/').next().unwrap_or("");
-    json!({
+    let url = format!("{base}/pulls/{}", p.number);
+    let html = format!("https://github.com/{full}/pull/{}", p.number);
+    let issue = format!("{base}/issues/{}", p.number);
+    let end = |name: &str, sha: &str| {
+        json!({ "label": format!("{owner}:{name}"), "ref": name, "sha": sha, "user": user_json(owner),
+                "repo": repo_json(full, repo.id, &repo.default_branch) })
+    };
+    let link = |href: &str| json!({ "href": href });
+    let mut v = json!({
         "id": p.number * 10, "node_id": "PR_fake", "number": p.number, "state": p.state, "locked": false,
         "title": p.title, "body": p.body, "user": user_json(&p.user),
-        "url": format!("{base}/pulls/{}", p.number), "html_url": format!("https://github.com/{full}/pull/{}", p.number),
-        "head": { "ref": p.head, "sha": head_sha, "label": format!("{owner}:{}", p.head), "user": user_json(owner), "repo": null },
-        "base": { "ref": p.base, "sha": base_sha, "label": format!("{owner}:{}", p.base), "user": user_json(owner), "repo": null },
-        "merged": false, "merged_at": null, "closed_at": null, "draft": false,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-        "labels": repo.labels.get(&p.number).cloned().unwrap_or_default().iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
-    })
+        "url": url, "html_url": html, "diff_url": format!("{html}.diff"), "patch_url": format!("{html}.patch"),
+        "issue_url": issue, "commits_url": format!("{url}/commits"), "review_comments_url": format!("{url}/comments"),
+        "review_comment_url": format!("{base}/pulls/comments{{/number}}"), "comments_url": format!("{issue}/comments"),
+        "statuses_url": format!("{base}/statuses/{head_sha}"),
+        "head": end(&p.head, &head_sha), "base": end(&p.base, &base_sha),
+        "_links": {
+            "self": link(&url), "html": link(&html), "issue": link(&issue), "comments": link(&format!("{issue}/comments")),
+            "review_comments": link(&format!("{url}/comments")), "review_comment": link(&format!("{base}/pulls/comments{{/number}}")),
+            "commits": link(&format!("{url}/commits")), "statuses": link(&format!("{base}/statuses/{head_sha}")),
+        },
+        "labels": repo.labels.get(&p.number).cloned().unwrap_or_default().iter().map(|l| label_json(base, l)).collect::<Vec<_>>(),
+    });
+    for (key, value) in [
+        ("merged", json!(false)),
+        ("mergeable_state", json!("unknown")),
+        ("maintainer_can_modify", json!(false)),
+        ("draft", json!(false)),
+        ("author_association", json!("NONE")),
+        ("comments", json!(0)),
+        ("review_comments", json!(0)),
+        ("commits", json!(1)),
+        ("additions", json!(1)),
+        ("deletions", json!(1)),
+        ("changed_files", json!(1)),
+        ("created_at", json!("2026-01-01T00:00:00Z")),
+        ("updated_at", json!("2026-01-01T00:00:00Z")),
+    ] {
+        v[key] = value;
+    }
+    for key in [
+        "merged_at",
+        "closed_at",
+        "merge_commit_sha",
+        "merged_by",
+        "mergeable",
+        "assignee",
+        "milestone",
+        "auto_merge",
+    ] {
+        v[key] = Value::Null;
+    }
+    v
+}
+
+fn label_json(base: &str, name: &str) -> Value {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    json!({ "id": 1, "node_id": "L_fake", "url": format!("{base}/labels/{encoded}"), "name": name, "color": "ededed", "default": false, "description": null })
 }
 
 fn comment_json(base: &str, c: &CommentState) -> Value {
     json!({
         "id": c.id, "node_id": "IC_fake", "url": format!("{base}/issues/comments/{}", c.id),
-        "html_url": "", "issue_url": format!("{base}/issues/{}", c.issue), "body": c.body, "user": user_json(&c.user),
+        "html_url": format!("{}#issuecomment-{}", base.replace("https://api.github.com/repos/", "https://github.com/"), c.id),
+        "issue_url": format!("{base}/issues/{}", c.issue), "body": c.body, "user": user_json(&c.user),
         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "author_association": "NONE",
     })
 }
@@ -1083,9 +1240,11 @@ fn comment_json(base: &str, c: &CommentState) -> Value {
 fn check_run_json(base: &str, r: &CheckRunState) -> Value {
     json!({
         "id": r.id, "node_id": "CR_fake", "head_sha": r.head_sha, "external_id": "", "name": r.name,
-        "url": format!("{base}/check-runs/{}", r.id), "html_url": "", "details_url": "",
+        "url": format!("{base}/check-runs/{}", r.id),
+        "html_url": format!("{}/runs/{}", base.replace("https://api.github.com/repos/", "https://github.com/"), r.id),
+        "details_url": null,
         "status": "completed", "conclusion": r.conclusion, "started_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:00:00Z",
-        "output": { "title": r.title, "summary": "", "text": null, "annotations_count": r.annotations.len(), "annotations_url": format!("{base}/check-runs/{}/annotations", r.id) },
-        "check_suite": null, "app": null, "pull_requests": [],
+        "output": { "title": r.title, "summary": r.summary, "text": null, "annotations_count": r.annotations.len(), "annotations_url": format!("{base}/check-runs/{}/annotations", r.id) },
+        "check_suite": { "id": 1 }, "app": null, "pull_requests": [],
     })
 }

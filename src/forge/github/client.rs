@@ -3,7 +3,7 @@
 
 use super::app::GitHubApp;
 use super::http::{Answer, Method};
-use super::route::{branch_path, encode, repo_path};
+use super::route::{branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
     CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, PullRequest, TreeEntry,
@@ -126,7 +126,7 @@ impl GitHubForge {
                 .get(
                     crab,
                     "/repos/{owner}/{repo}/git/trees/{tree_sha}",
-                    format!("{repo}/git/trees/{}", encode(&sha, false)),
+                    format!("{repo}/git/trees/{}", encode(&sha)),
                 )
                 .await?;
             if tree.truncated {
@@ -195,7 +195,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/git/ref/{ref}",
-                format!("{r}/git/ref/heads/{}", branch_path(&info.default_branch)?),
+                format!("{r}/git/ref/{}", branch_ref(&info.default_branch)?),
             )
             .await?;
         Ok((info.default_branch, head.object.sha))
@@ -208,7 +208,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/git/trees/{tree_sha}",
-                format!("{r}/git/trees/{}?recursive=1", encode(commit_sha, false)),
+                format!("{r}/git/trees/{}?recursive=1", encode(commit_sha)),
             )
             .await?;
         if tree.truncated {
@@ -232,7 +232,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/git/blobs/{file_sha}",
-                format!("{r}/git/blobs/{}", encode(blob_sha, false)),
+                format!("{r}/git/blobs/{}", encode(blob_sha)),
             )
             .await?;
         let bytes = decode_blob(blob_sha, blob)?;
@@ -249,7 +249,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/commits/{ref}",
-                format!("{r}/commits/{}", encode(sha, false)),
+                format!("{r}/commits/{}", encode(sha)),
             )
             .await?;
         Ok(CommitInfo {
@@ -269,7 +269,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/git/ref/{ref}",
-                format!("{r}/git/ref/heads/{}", branch_path(branch)?),
+                format!("{r}/git/ref/{}", branch_ref(branch)?),
             )
             .await;
         match found {
@@ -292,7 +292,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/git/commits/{commit_sha}",
-                format!("{r}/git/commits/{}", encode(base_commit, false)),
+                format!("{r}/git/commits/{}", encode(base_commit)),
             )
             .await?;
         let mut entries = Vec::with_capacity(changes.len());
@@ -340,7 +340,7 @@ impl Forge for GitHubForge {
 
     async fn create_branch(&self, repo: &str, branch: &str, sha: &str) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        branch_path(branch)?;
+        branch_ref(branch)?;
         let name = branch.strip_prefix("refs/heads/").unwrap_or(branch);
         let crab = self.client().await?;
         self.send(
@@ -367,7 +367,7 @@ impl Forge for GitHubForge {
             &crab,
             Method::Patch,
             "/repos/{owner}/{repo}/git/refs/{ref}",
-            format!("{r}/git/refs/heads/{}", branch_path(branch)?),
+            format!("{r}/git/refs/{}", branch_ref(branch)?),
             Some(&json!({ "sha": sha, "force": force })),
         )
         .await?;
@@ -381,7 +381,7 @@ impl Forge for GitHubForge {
             &crab,
             Method::Delete,
             "/repos/{owner}/{repo}/git/refs/{ref}",
-            format!("{r}/git/refs/heads/{}", branch_path(branch)?),
+            format!("{r}/git/refs/{}", branch_ref(branch)?),
             None::<&()>,
         )
         .await?;
@@ -609,7 +609,7 @@ impl Forge for GitHubForge {
             .get(
                 &crab,
                 "/repos/{owner}/{repo}/collaborators/{username}/permission",
-                format!("{r}/collaborators/{}/permission", encode(user, false)),
+                format!("{r}/collaborators/{}/permission", encode(user)),
             )
             .await;
         match found {

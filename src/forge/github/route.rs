@@ -25,15 +25,11 @@ pub(crate) fn repo_path(repo: &str) -> Result<String, ForgeError> {
     }
 }
 
-/// Percent-encodes one path segment (a login, a sha). `keep_slash` leaves `/` alone for
-/// branch names, which GitHub's ref routes take with their slashes.
-pub(crate) fn encode(segment: &str, keep_slash: bool) -> String {
+/// Percent-encodes one path segment (a login, a sha, a ref).
+pub(crate) fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for b in segment.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && b == b'/')
-        {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -42,9 +38,11 @@ pub(crate) fn encode(segment: &str, keep_slash: bool) -> String {
     out
 }
 
-/// A branch name as the ref routes take it, refusing names git itself refuses in the ways
-/// that would change the route (`..`, an empty part).
-pub(crate) fn branch_path(branch: &str) -> Result<String, ForgeError> {
+/// The `{ref}` segment for a branch: `heads/<name>` as one encoded segment (`heads%2F…`), as
+/// GitHub's own clients send it; an unencoded `/` would not match the documented route
+/// `/repos/{owner}/{repo}/git/ref/{ref}`. Names git itself refuses in ways that could change
+/// the route (`..`, an empty part) are refused here.
+pub(crate) fn branch_ref(branch: &str) -> Result<String, ForgeError> {
     let name = branch.strip_prefix("refs/heads/").unwrap_or(branch);
     if name.is_empty()
         || name
@@ -55,7 +53,7 @@ pub(crate) fn branch_path(branch: &str) -> Result<String, ForgeError> {
             "`{branch}` is not a branch name git accepts"
         )));
     }
-    Ok(encode(name, true))
+    Ok(encode(&format!("heads/{name}")))
 }
 
 #[cfg(test)]
@@ -74,14 +72,14 @@ mod tests {
     }
 
     #[test]
-    fn branches_keep_slashes_and_lose_route_characters() {
+    fn branches_become_one_encoded_ref_segment() {
         assert_eq!(
-            branch_path("patchwright/node-20#1").unwrap(),
-            "patchwright/node-20%231"
+            branch_ref("patchwright/node-20#1").unwrap(),
+            "heads%2Fpatchwright%2Fnode-20%231"
         );
-        assert_eq!(branch_path("refs/heads/main").unwrap(), "main");
-        assert!(branch_path("a/../b").is_err());
-        assert!(branch_path("").is_err());
-        assert_eq!(encode("user name", false), "user%20name");
+        assert_eq!(branch_ref("refs/heads/main").unwrap(), "heads%2Fmain");
+        assert!(branch_ref("a/../b").is_err());
+        assert!(branch_ref("").is_err());
+        assert_eq!(encode("user name"), "user%20name");
     }
 }
