@@ -13,6 +13,7 @@
 //! Every dependency is InPlace: go.mod holds no checksums (go.sum then needs `go mod tidy`).
 
 mod lexer;
+mod problem;
 mod sum;
 
 pub use sum::parse_go_sum;
@@ -20,14 +21,12 @@ pub use sum::parse_go_sum;
 use std::collections::HashMap;
 
 use lexer::{Token, lex_line};
+use problem::Problem;
 
 use super::cargo_lock::LineIndex;
 use crate::model::{
     Dependency, DependencyKind, Ecosystem, EditMode, FileError, ParsedManifest, Span,
 };
-
-const DIRECTIVES: &str =
-    "module, go, toolchain, godebug, require, replace, exclude, retract, tool, ignore";
 
 pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
     let mut out = ParsedManifest {
@@ -45,17 +44,17 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
             text: raw.strip_suffix('\r').unwrap_or(raw),
         };
         offset += raw.len() + 1;
-        let mut error = |message: String| {
+        let mut error = |problem: Problem| {
             out.errors.push(FileError {
                 file: file.to_string(),
                 line: line.number,
-                message,
+                message: problem.to_string(),
             });
         };
         let (tokens, comment) = match lex_line(line.text, line.start) {
             Ok(lexed) => lexed,
-            Err(message) => {
-                error(message);
+            Err(problem) => {
+                error(problem);
                 continue;
             }
         };
@@ -75,15 +74,13 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
                 verb.as_str(),
                 "require" | "replace" | "exclude" | "retract" | "godebug" | "tool" | "ignore"
             ) {
-                error(format!("`{verb}` cannot open a block with `(`"));
+                error(Problem::NotABlock { verb });
                 continue;
             }
             match args {
                 [_] => block = Some((verb, line.number)),
                 [_, close] if close.text == ")" => {}
-                _ => error(format!(
-                    "`{verb} (` must end its line; put each entry on its own line and close the block with `)` on a line of its own"
-                )),
+                _ => error(Problem::BlockOpening { verb }),
             }
             continue;
         }
@@ -102,20 +99,20 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
                 .count(2, "a module path and a version")
                 .and_then(|()| directive.version(1).map(drop)),
             "godebug" | "retract" => directive.at_least_one(),
-            ")" => Err("`)` closes no block".to_string()),
-            other => Err(format!(
-                "unknown directive `{other}`; go.mod understands {DIRECTIVES}"
-            )),
+            ")" => Err(Problem::StrayClose),
+            other => Err(Problem::UnknownDirective {
+                verb: other.to_string(),
+            }),
         };
-        if let Err(message) = result {
-            error(message);
+        if let Err(problem) = result {
+            error(problem);
         }
     }
     if let Some((verb, line)) = block {
         out.errors.push(FileError {
             file: file.to_string(),
             line,
-            message: format!("the `{verb} (` block is never closed: add a line with `)`"),
+            message: Problem::UnclosedBlock { verb }.to_string(),
         });
     }
     out.errors.sort_by_key(|e| e.line);
@@ -153,38 +150,34 @@ struct Directive<'d> {
 }
 
 impl Directive<'_> {
-    fn count(&self, wanted: usize, what: &str) -> Result<(), String> {
+    fn count(&self, wanted: usize, what: &'static str) -> Result<(), Problem> {
         if self.args.len() == wanted {
             Ok(())
         } else {
-            Err(format!(
-                "`{}` takes {what}, e.g. {}",
-                self.verb,
-                example(self.verb)
-            ))
+            Err(Problem::Arguments {
+                verb: self.verb.to_string(),
+                what,
+                example: example(self.verb),
+            })
         }
     }
 
-    fn at_least_one(&self) -> Result<(), String> {
+    fn at_least_one(&self) -> Result<(), Problem> {
         if self.args.is_empty() {
-            Err(format!(
-                "`{}` needs an argument, e.g. {}",
-                self.verb,
-                example(self.verb)
-            ))
+            Err(Problem::NoArgument {
+                verb: self.verb.to_string(),
+                example: example(self.verb),
+            })
         } else {
             Ok(())
         }
     }
 
     /// The argument at `index`, checked to be a module version (`v1.2.3`, a pseudo-version).
-    fn version(&self, index: usize) -> Result<&Token, String> {
-        let token = self.args.get(index).ok_or_else(|| {
-            format!(
-                "`{}` needs a version, e.g. {}",
-                self.verb,
-                example(self.verb)
-            )
+    fn version(&self, index: usize) -> Result<&Token, Problem> {
+        let token = self.args.get(index).ok_or_else(|| Problem::NoVersion {
+            verb: self.verb.to_string(),
+            example: example(self.verb),
         })?;
         let valid = token.text.starts_with('v')
             && token.text[1..].starts_with(|c: char| c.is_ascii_digit())
@@ -192,14 +185,13 @@ impl Directive<'_> {
         if valid {
             Ok(token)
         } else {
-            Err(format!(
-                "`{}` is not a module version: versions start with `v`, e.g. `v1.2.3`",
-                token.text
-            ))
+            Err(Problem::NotAVersion {
+                text: token.text.clone(),
+            })
         }
     }
 
-    fn require(&self) -> Result<Require, String> {
+    fn require(&self) -> Result<Require, Problem> {
         self.count(2, "a module path and a version")?;
         let version = self.version(1)?.clone();
         let indirect = self.comment.is_some_and(|c| {
@@ -219,29 +211,27 @@ impl Directive<'_> {
         })
     }
 
-    fn replace(&self) -> Result<Option<Replace>, String> {
-        let usage = "`replace` takes `old [version] => new [version]`, e.g. `replace example.com/a v1.0.0 => example.com/b v1.0.1` or `replace example.com/a => ../a`";
+    fn replace(&self) -> Result<Option<Replace>, Problem> {
         let arrow = self
             .args
             .iter()
             .position(|t| t.text == "=>")
-            .ok_or_else(|| usage.to_string())?;
+            .ok_or(Problem::ReplaceShape)?;
         let (old, new) = (&self.args[..arrow], &self.args[arrow + 1..]);
         let old_version = match old {
             [_] => None,
             [_, _] => Some(self.version(1)?.text.clone()),
-            _ => return Err(usage.to_string()),
+            _ => return Err(Problem::ReplaceShape),
         };
         let new = match new {
             [path] if is_local_path(&path.text) => None,
             [path] => {
-                return Err(format!(
-                    "the replacement `{}` needs a version, or must be a local directory starting with `./` or `../`",
-                    path.text
-                ));
+                return Err(Problem::ReplacementWithoutVersion {
+                    path: path.text.clone(),
+                });
             }
             [path, _] => Some((path.text.clone(), self.version(arrow + 2)?.clone())),
-            _ => return Err(usage.to_string()),
+            _ => return Err(Problem::ReplaceShape),
         };
         Ok(old.first().map(|old_path| Replace {
             old_path: old_path.text.clone(),
@@ -251,19 +241,19 @@ impl Directive<'_> {
         }))
     }
 
-    fn go(&self) -> Result<(), String> {
+    fn go(&self) -> Result<(), Problem> {
         self.count(1, "a Go version")?;
         let version = &self.args[0].text;
         if is_go_version(version) {
             Ok(())
         } else {
-            Err(format!(
-                "`{version}` is not a Go version: write e.g. `go 1.22` or `go 1.22.3`"
-            ))
+            Err(Problem::NotAGoVersion {
+                version: version.clone(),
+            })
         }
     }
 
-    fn toolchain(&self) -> Result<Option<Require>, String> {
+    fn toolchain(&self) -> Result<Option<Require>, Problem> {
         self.count(1, "a toolchain name")?;
         let token = &self.args[0];
         if token.text == "default" {
@@ -273,11 +263,8 @@ impl Directive<'_> {
             .text
             .strip_prefix("go")
             .filter(|v| is_go_version(v.split(['+', '-']).next().unwrap_or(v)))
-            .ok_or_else(|| {
-                format!(
-                    "`{}` is not a toolchain name: write `go` and a version, e.g. `toolchain go1.22.3`",
-                    token.text
-                )
+            .ok_or_else(|| Problem::NotAToolchain {
+                name: token.text.clone(),
             })?;
         let span = token.span.map(|s| Span::new(s.start + 2, s.end));
         Ok(Some(Require {

@@ -32,10 +32,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             Ok(Some(found)) => out
                 .dependencies
                 .push(found.into_dependency(file, source, &logical)),
-            Err(message) => out.errors.push(FileError {
+            Err(problem) => out.errors.push(FileError {
                 file: file.to_string(),
                 line: logical.line,
-                message,
+                message: problem.to_string(),
             }),
         }
     }
@@ -176,10 +176,49 @@ impl Found {
     }
 }
 
+/// Why a line is not a requirement pip would accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Problem {
+    #[error(
+        "`{line}` is not a requirement: expected a package name, e.g. `requests==2.32.3`, an option such as `-r other.txt`, or a comment starting with `#`"
+    )]
+    NotARequirement { line: String },
+    #[error("the extras of `{name}` are missing their closing `]`, e.g. `{name}[security]==1.0`")]
+    UnclosedExtras { name: String },
+    #[error(
+        "the extras of `{name}` must be names separated by commas, e.g. `{name}[security,socks]`"
+    )]
+    BadExtras { name: String },
+    #[error("the version of `{name}` opens `(` without closing it, e.g. `{name} (>=1.0)`")]
+    UnclosedParenthesis { name: String },
+    #[error(
+        "the version of `{name}` has an empty clause between commas; write e.g. `{name}>=1.0,<2`"
+    )]
+    EmptyClause { name: String },
+    #[error(
+        "`{clause}` is not a version specifier for `{name}`: expected an operator and a version, e.g. `{name}==1.2.3` or `{name}>=1.2`"
+    )]
+    NoOperator { clause: String, name: String },
+    #[error("`{clause}` needs a single version after `{operator}`, e.g. `{name}{operator}1.2.3`")]
+    NoVersion {
+        clause: String,
+        operator: &'static str,
+        name: String,
+    },
+    #[error(
+        "`{clause}` is not a valid version specifier for `{name}` ({detail}); versions look like `1.2.3`, `2.0rc1`, `1.0.post1`"
+    )]
+    InvalidVersion {
+        clause: String,
+        name: String,
+        detail: String,
+    },
+}
+
 const OPERATORS: [&str; 8] = ["===", "==", "!=", "<=", ">=", "~=", "<", ">"];
 
 /// `Ok(None)` for lines that hold no requirement to report (blank, comment, option, URL).
-fn requirement(line: &str) -> Result<Option<Found>, String> {
+fn requirement(line: &str) -> Result<Option<Found>, Problem> {
     let text = match comment_start(line) {
         Some(at) => &line[..at],
         None => line,
@@ -222,17 +261,14 @@ fn requirement(line: &str) -> Result<Option<Found>, String> {
         .zip(name.bytes().last())
         .is_some_and(|(first, last)| first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric());
     if !well_formed_name {
-        return Err(format!(
-            "`{}` is not a requirement: expected a package name, e.g. `requests==2.32.3`, an option such as `-r other.txt`, or a comment starting with `#`",
-            line.trim()
-        ));
+        return Err(Problem::NotARequirement {
+            line: line.trim().to_string(),
+        });
     }
     at = skip_spaces(spec, at);
     if bytes.get(at) == Some(&b'[') {
         let Some(close) = spec[at..].find(']').map(|c| at + c) else {
-            return Err(format!(
-                "the extras of `{name}` are missing their closing `]`, e.g. `{name}[security]==1.0`"
-            ));
+            return Err(Problem::UnclosedExtras { name: name.into() });
         };
         let extras_ok = spec[at + 1..close].split(',').all(|extra| {
             let extra = extra.trim();
@@ -242,9 +278,7 @@ fn requirement(line: &str) -> Result<Option<Found>, String> {
                     .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         });
         if !extras_ok {
-            return Err(format!(
-                "the extras of `{name}` must be names separated by commas, e.g. `{name}[security,socks]`"
-            ));
+            return Err(Problem::BadExtras { name: name.into() });
         }
         at = skip_spaces(spec, close + 1);
     }
@@ -252,9 +286,7 @@ fn requirement(line: &str) -> Result<Option<Found>, String> {
     let (mut clauses_start, mut clauses_end) = (at, spec.trim_end().len().max(at));
     if bytes.get(at) == Some(&b'(') {
         if !spec[..clauses_end].ends_with(')') {
-            return Err(format!(
-                "the version of `{name}` opens `(` without closing it, e.g. `{name} (>=1.0)`"
-            ));
+            return Err(Problem::UnclosedParenthesis { name: name.into() });
         }
         clauses_start += 1;
         clauses_end -= 1;
@@ -270,9 +302,7 @@ fn requirement(line: &str) -> Result<Option<Found>, String> {
             if body[clauses_start..].trim().is_empty() {
                 break;
             }
-            return Err(format!(
-                "the version of `{name}` has an empty clause between commas; write e.g. `{name}>=1.0,<2`"
-            ));
+            return Err(Problem::EmptyClause { name: name.into() });
         }
         clauses.push(clause(name, spec, start, start + piece.len())?);
     }
@@ -297,24 +327,26 @@ fn clause(
     spec: &str,
     start: usize,
     end: usize,
-) -> Result<(&'static str, (usize, usize)), String> {
+) -> Result<(&'static str, (usize, usize)), Problem> {
     let piece = &spec[start..end];
     let leading = piece.len() - piece.trim_start().len();
     let trimmed = piece.trim();
     let Some(operator) = OPERATORS.iter().find(|op| trimmed.starts_with(**op)) else {
-        return Err(format!(
-            "`{}` is not a version specifier for `{name}`: expected an operator and a version, e.g. `{name}==1.2.3` or `{name}>=1.2`",
-            trimmed
-        ));
+        return Err(Problem::NoOperator {
+            clause: trimmed.into(),
+            name: name.into(),
+        });
     };
     let after_operator = &trimmed[operator.len()..];
     let version = after_operator.trim_start();
     let version_start = start + leading + operator.len() + (after_operator.len() - version.len());
     let version_range = (version_start, version_start + version.len());
     if version.is_empty() || version.chars().any(char::is_whitespace) {
-        return Err(format!(
-            "`{trimmed}` needs a single version after `{operator}`, e.g. `{name}{operator}1.2.3`"
-        ));
+        return Err(Problem::NoVersion {
+            clause: trimmed.into(),
+            operator,
+            name: name.into(),
+        });
     }
     let valid = match *operator {
         // Arbitrary equality compares strings: any text is allowed.
@@ -326,8 +358,10 @@ fn clause(
             .map(drop)
             .map_err(|e| e.to_string()),
     };
-    valid.map_err(|error| {
-        format!("`{trimmed}` is not a valid version specifier for `{name}` ({error}); versions look like `1.2.3`, `2.0rc1`, `1.0.post1`")
+    valid.map_err(|detail| Problem::InvalidVersion {
+        clause: trimmed.into(),
+        name: name.into(),
+        detail,
     })?;
     Ok((operator, version_range))
 }

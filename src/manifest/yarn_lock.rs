@@ -61,10 +61,13 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             out.errors.push(FileError {
                 file: file.to_string(),
                 line: entry.location.line,
-                message: format!(
-                    "the entry for `{}` has no `version`; regenerate yarn.lock with `yarn install`",
-                    entry.specs.first().map_or("", |s| s.text.as_str())
-                ),
+                message: Problem::NoVersion {
+                    spec: entry
+                        .specs
+                        .first()
+                        .map_or_else(String::new, |s| s.text.clone()),
+                }
+                .to_string(),
             });
             continue;
         };
@@ -122,6 +125,27 @@ fn relock_reason(berry: bool, direct: bool, name: &str, target: &str) -> String 
             "yarn.lock records a `checksum` for each package: run `yarn up -R {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
         ),
     }
+}
+
+/// What can be wrong in a yarn.lock, worded so the author knows what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Problem {
+    #[error(
+        "`{text}` is not an entry header: headers name the package specs and end with `:`, e.g. `\"lodash@^4.17.0\":`"
+    )]
+    NotAHeader { text: String },
+    #[error("an entry header must name at least one spec, e.g. `\"lodash@^4.17.0\":`")]
+    EmptyHeader,
+    #[error(
+        "this indented line belongs to no entry: the file must start with an unindented entry header such as `\"lodash@^4.17.0\":`"
+    )]
+    OutsideEntry,
+    #[error("`{text}` opens a `\"` that is never closed; regenerate yarn.lock with `yarn install`")]
+    UnclosedQuote { text: String },
+    #[error("`{text}` has text after its quoted value; regenerate yarn.lock with `yarn install`")]
+    TextAfterValue { text: String },
+    #[error("the entry for `{spec}` has no `version`; regenerate yarn.lock with `yarn install`")]
+    NoVersion { spec: String },
 }
 
 /// A string as written: its value and, when the raw text equals it, its span.
@@ -190,11 +214,11 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             continue;
         }
         let indent = line.len() - content.len();
-        let mut error = |message: String| {
+        let mut error = |problem: Problem| {
             errors.push(FileError {
                 file: file.to_string(),
                 line: number,
-                message,
+                message: problem.to_string(),
             });
         };
         if indent == 0 {
@@ -202,10 +226,9 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             block = None;
             current = Current::Skipping;
             let Some(header) = content.trim_end().strip_suffix(':') else {
-                error(format!(
-                    "`{}` is not an entry header: headers name the package specs and end with `:`, e.g. `\"lodash@^4.17.0\":`",
-                    content.trim_end()
-                ));
+                error(Problem::NotAHeader {
+                    text: content.trim_end().to_string(),
+                });
                 continue;
             };
             match split_specs(header, start) {
@@ -231,11 +254,8 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
                         requires: Vec::new(),
                     });
                 }
-                Ok(_) => error(
-                    "an entry header must name at least one spec, e.g. `\"lodash@^4.17.0\":`"
-                        .to_string(),
-                ),
-                Err(message) => error(message),
+                Ok(_) => error(Problem::EmptyHeader),
+                Err(problem) => error(problem),
             }
             continue;
         }
@@ -246,10 +266,7 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             },
             Current::Skipping => continue,
             Current::Start => {
-                error(
-                    "this indented line belongs to no entry: the file must start with an unindented entry header such as `\"lodash@^4.17.0\":`"
-                        .to_string(),
-                );
+                error(Problem::OutsideEntry);
                 current = Current::Skipping;
                 continue;
             }
@@ -257,8 +274,8 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
         let content_start = start + indent;
         let (key, value) = match field(content, content_start) {
             Ok(field) => field,
-            Err(message) => {
-                error(message);
+            Err(problem) => {
+                error(problem);
                 continue;
             }
         };
@@ -291,7 +308,7 @@ enum Current {
 
 /// Splits a header (`"a@^1", a@^1.2` or Berry's `"a@npm:^1, a@npm:^1.2"`) into its specs;
 /// `base` is the header's byte offset in the file.
-fn split_specs(header: &str, base: usize) -> Result<Vec<Text>, String> {
+fn split_specs(header: &str, base: usize) -> Result<Vec<Text>, Problem> {
     let mut specs = Vec::new();
     let mut at = 0;
     while at < header.len() {
@@ -338,7 +355,7 @@ fn split_specs(header: &str, base: usize) -> Result<Vec<Text>, String> {
 }
 
 /// A double-quoted string at the start of `text`: its value, and how many bytes it took.
-fn quoted(text: &str, base: usize) -> Result<(Text, usize), String> {
+fn quoted(text: &str, base: usize) -> Result<(Text, usize), Problem> {
     let mut value = String::new();
     let mut escaped = false;
     let mut chars = text.char_indices().skip(1);
@@ -367,13 +384,13 @@ fn quoted(text: &str, base: usize) -> Result<(Text, usize), String> {
             c => value.push(c),
         }
     }
-    Err(format!(
-        "`{text}` opens a `\"` that is never closed; regenerate yarn.lock with `yarn install`"
-    ))
+    Err(Problem::UnclosedQuote {
+        text: text.to_string(),
+    })
 }
 
 /// A field line: `key value`, `key "value"` (v1), `key: value` (Berry), or `key:` opening a block.
-fn field(content: &str, base: usize) -> Result<(Text, Option<Text>), String> {
+fn field(content: &str, base: usize) -> Result<(Text, Option<Text>), Problem> {
     let content = content.trim_end();
     let (key, mut at) = if content.starts_with('"') {
         quoted(content, base)?
@@ -410,9 +427,9 @@ fn field(content: &str, base: usize) -> Result<(Text, Option<Text>), String> {
     if value.starts_with('"') {
         let (text, len) = quoted(value, base + at)?;
         if !value[len..].trim().is_empty() {
-            return Err(format!(
-                "`{content}` has text after its quoted value; regenerate yarn.lock with `yarn install`"
-            ));
+            return Err(Problem::TextAfterValue {
+                text: content.to_string(),
+            });
         }
         return Ok((key, Some(text)));
     }

@@ -2,6 +2,7 @@
 //! white space and the punctuation `( ) [ ] { } ,`, double-quoted and back-quoted strings, and
 //! `//` comments to the end of the line.
 
+use super::problem::Problem;
 use crate::model::Span;
 
 #[derive(Debug, Clone)]
@@ -15,7 +16,7 @@ pub(super) struct Token {
 }
 
 /// The tokens of `line` (which starts at byte `base` of the file) and its comment, without `//`.
-pub(super) fn lex_line(line: &str, base: usize) -> Result<(Vec<Token>, Option<&str>), String> {
+pub(super) fn lex_line(line: &str, base: usize) -> Result<(Vec<Token>, Option<&str>), Problem> {
     let mut tokens = Vec::new();
     let mut chars = line.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
@@ -52,10 +53,10 @@ pub(super) fn lex_line(line: &str, base: usize) -> Result<(Vec<Token>, Option<&s
                 text.push(d);
             }
             let Some(end) = end else {
-                return Err(format!(
-                    "the string starting `{}` is never closed: add the closing {c}",
-                    line[start..].chars().take(30).collect::<String>()
-                ));
+                return Err(Problem::UnclosedString {
+                    start: line[start..].chars().take(30).collect(),
+                    quote: c,
+                });
             };
             let inner = Span::new(base + start + 1, base + end);
             tokens.push(Token {

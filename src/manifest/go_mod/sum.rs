@@ -19,12 +19,12 @@ pub fn parse_go_sum(file: &str, source: &str) -> ParsedManifest {
         if line.trim().is_empty() {
             continue;
         }
-        if let Err(message) = check_line(line) {
+        if let Err(problem) = check_line(line) {
             out.errors.push(FileError {
                 file: file.to_string(),
                 line: u32::try_from(index + 1).unwrap_or(u32::MAX),
                 message: format!(
-                    "{message}; go.sum lines read `module version[/go.mod] h1:hash=`: restore the file from version control or run `go mod tidy`"
+                    "{problem}; go.sum lines read `module version[/go.mod] h1:hash=`: restore the file from version control or run `go mod tidy`"
                 ),
             });
         }
@@ -32,30 +32,44 @@ pub fn parse_go_sum(file: &str, source: &str) -> ParsedManifest {
     out
 }
 
-fn check_line(line: &str) -> Result<(), String> {
+/// What can be wrong with one go.sum line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum SumProblem {
+    #[error("expected 3 fields separated by spaces, found {found}")]
+    FieldCount { found: usize },
+    #[error("`{module}` is a version where the module path belongs")]
+    VersionForPath { module: String },
+    #[error("`{version}` is not a module version such as `v1.2.3` or `v1.2.3/go.mod`")]
+    NotAVersion { version: String },
+    #[error("`{hash}` is not a hash such as `h1:` followed by 44 characters of base64")]
+    NotAHash { hash: String },
+}
+
+fn check_line(line: &str) -> Result<(), SumProblem> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     let [module, version, hash] = fields[..] else {
-        return Err(format!(
-            "expected 3 fields separated by spaces, found {}",
-            fields.len()
-        ));
+        return Err(SumProblem::FieldCount {
+            found: fields.len(),
+        });
     };
     if module.starts_with('v') && module[1..].starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!(
-            "`{module}` is a version where the module path belongs"
-        ));
+        return Err(SumProblem::VersionForPath {
+            module: module.to_string(),
+        });
     }
     let release = version.strip_suffix("/go.mod").unwrap_or(version);
     let version_ok = release.starts_with('v')
         && release[1..].starts_with(|c: char| c.is_ascii_digit())
         && !release.contains('/');
     if !version_ok {
-        return Err(format!(
-            "`{version}` is not a module version such as `v1.2.3` or `v1.2.3/go.mod`"
-        ));
+        return Err(SumProblem::NotAVersion {
+            version: version.to_string(),
+        });
     }
     let Some((algorithm, digest)) = hash.split_once(':') else {
-        return Err(format!("`{hash}` is not a hash such as `h1:…=`"));
+        return Err(SumProblem::NotAHash {
+            hash: hash.to_string(),
+        });
     };
     let base64 = digest
         .bytes()
@@ -67,9 +81,9 @@ fn check_line(line: &str) -> Result<(), String> {
         && algorithm.starts_with('h')
         && algorithm[1..].bytes().all(|b| b.is_ascii_digit());
     if !(algorithm_ok && base64 && length_ok && !digest.is_empty()) {
-        return Err(format!(
-            "`{hash}` is not a hash such as `h1:` followed by 44 characters of base64"
-        ));
+        return Err(SumProblem::NotAHash {
+            hash: hash.to_string(),
+        });
     }
     Ok(())
 }
