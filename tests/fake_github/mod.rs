@@ -78,6 +78,8 @@ struct Repo {
 }
 
 struct Failure {
+    /// Requests still to answer normally before this failure.
+    after: usize,
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
@@ -259,7 +261,14 @@ impl FakeGitHub {
 
     /// The next request (other than token minting) gets this answer instead.
     pub fn fail_next(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.fail_after(0, status, headers, body);
+    }
+
+    /// `after` more requests (other than token minting) are answered normally, then the next
+    /// one gets this answer: a failure in the middle of a job's work.
+    pub fn fail_after(&self, after: usize, status: u16, headers: &[(&str, &str)], body: &str) {
         self.lock().failures.push_back(Failure {
+            after,
             status,
             headers: headers
                 .iter()
@@ -406,15 +415,25 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         path: path.clone(),
         body: body.clone(),
     });
-    let r = if !path.starts_with("/app/") && !m.failures.is_empty() {
-        let f = m.failures.pop_front().expect("checked non-empty");
-        Reply {
+    let due = match m.failures.front_mut() {
+        Some(f) if !path.starts_with("/app/") => {
+            if f.after == 0 {
+                true
+            } else {
+                f.after -= 1;
+                false
+            }
+        }
+        _ => false,
+    };
+    let failure = if due { m.failures.pop_front() } else { None };
+    let r = match failure {
+        Some(f) => Reply {
             status: f.status,
             body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
             headers: f.headers,
-        }
-    } else {
-        route(&mut m, &method, &path, &headers, body)
+        },
+        None => route(&mut m, &method, &path, &headers, body),
     };
     m.rate_remaining = (m.rate_remaining - 1).max(0);
     let mut resp = Response::builder()
