@@ -126,7 +126,7 @@ impl GitHubApp {
         // Held across the request: two jobs of one installation starting together mint once.
         let mut tokens = self.tokens.by_installation.lock().await;
         if let Some(t) = tokens.get(&id) {
-            if usable(t.expires_at, now, TOKEN_REFRESH_MARGIN) {
+            if token_is_fresh(t.expires_at, now, TOKEN_REFRESH_MARGIN) {
                 return Ok(t.token.clone());
             }
         }
@@ -172,7 +172,7 @@ impl GitHubApp {
 }
 
 /// Whether a token that expires at `expires_at` may still be handed out at `now`.
-pub fn usable(expires_at: DateTime<Utc>, now: DateTime<Utc>, margin: TimeDelta) -> bool {
+pub fn token_is_fresh(expires_at: DateTime<Utc>, now: DateTime<Utc>, margin: TimeDelta) -> bool {
     expires_at - now > margin
 }
 
@@ -209,22 +209,22 @@ mod tests {
     fn a_token_is_renewed_five_minutes_before_it_expires() {
         let exp: DateTime<Utc> = "2026-01-01T13:00:00Z".parse().unwrap();
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert!(usable(
+        assert!(token_is_fresh(
             exp,
             at("2026-01-01T12:00:00Z"),
             TOKEN_REFRESH_MARGIN
         ));
-        assert!(usable(
+        assert!(token_is_fresh(
             exp,
             at("2026-01-01T12:54:59Z"),
             TOKEN_REFRESH_MARGIN
         ));
-        assert!(!usable(
+        assert!(!token_is_fresh(
             exp,
             at("2026-01-01T12:55:00Z"),
             TOKEN_REFRESH_MARGIN
         ));
-        assert!(!usable(
+        assert!(!token_is_fresh(
             exp,
             at("2026-01-01T13:30:00Z"),
             TOKEN_REFRESH_MARGIN

@@ -9,7 +9,7 @@ mod http;
 mod route;
 mod wire;
 
-pub use app::{DEFAULT_API_BASE, GitHubApp, TOKEN_REFRESH_MARGIN, usable};
+pub use app::{DEFAULT_API_BASE, GitHubApp, TOKEN_REFRESH_MARGIN, token_is_fresh};
 pub use blob_cache::{BlobCache, CacheStats, DEFAULT_BLOB_CACHE_BYTES};
 pub use client::{ANNOTATIONS_PER_REQUEST, GitHubForge};
 pub use http::classify;
