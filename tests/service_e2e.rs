@@ -56,6 +56,7 @@ struct World {
     runner: Arc<JobRunner>,
     cache: Arc<ParseCache>,
     app: GitHubApp,
+    metrics: Arc<Metrics>,
 }
 
 async fn world(max_open: usize) -> World {
@@ -79,6 +80,7 @@ async fn world(max_open: usize) -> World {
     .unwrap()
     .with_clock(Arc::clone(&dyn_clock));
     let cache = Arc::new(ParseCache::new(1000));
+    let metrics = Arc::new(Metrics::new());
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
@@ -88,13 +90,14 @@ async fn world(max_open: usize) -> World {
         bot_login: fake_github::BOT_LOGIN.to_string(),
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
+        metrics: Some(Arc::clone(&metrics)),
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),
         handler,
         Arc::clone(&dyn_clock),
         RunnerConfig::default(),
-        Arc::new(Metrics::new()),
+        Arc::clone(&metrics),
     ));
     let state = support::app_state(db.store.clone(), dyn_clock);
     World {
@@ -105,6 +108,7 @@ async fn world(max_open: usize) -> World {
         runner,
         cache,
         app,
+        metrics,
     }
 }
 
@@ -363,4 +367,90 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
         "{entries:?}"
     );
     assert!(entries.iter().any(|e| e.action == "fix-pr-closed"));
+}
+
+#[tokio::test]
+async fn a_changed_fix_never_force_pushes_over_a_persons_commit() {
+    let w = world(10).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.deliver("push", "d-1", push_payload(&main)).await;
+    w.work().await;
+    let urllib3 = w
+        .open_pulls()
+        .into_iter()
+        .find(|p| p.head == "patchwright/pypi/urllib3")
+        .unwrap();
+    // A person adds a commit to the bot's branch...
+    let theirs = w.github.push(
+        REPO,
+        &urllib3.head,
+        &[("NOTES.md", Some("testing the upgrade\n"))],
+        "octocat",
+    );
+    // ...and main moves to urllib3 2.0.5, which needs a different fix (2.0.7).
+    let files = demo_files();
+    let req = files
+        .iter()
+        .find(|(p, _)| p == "api/requirements.txt")
+        .unwrap()
+        .1
+        .replace("urllib3==1.26.5", "urllib3==2.0.5");
+    let after = w.github.push(
+        REPO,
+        "main",
+        &[("api/requirements.txt", Some(&req))],
+        "octocat",
+    );
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
+    assert_eq!(
+        w.github.branch(REPO, &urllib3.head).as_deref(),
+        Some(theirs.as_str()),
+        "the person's commit stays"
+    );
+    let comment = w
+        .github
+        .comments(REPO)
+        .into_iter()
+        .find(|c| c.issue == urllib3.number)
+        .expect("a comment instead");
+    assert!(
+        comment.body.contains("pypi/urllib3@2.0.7")
+            && comment.body.contains("@patchwright recreate"),
+        "{}",
+        comment.body
+    );
+    assert_eq!(comment.user, fake_github::BOT_LOGIN);
+}
+
+#[tokio::test]
+async fn a_failed_job_is_retried_without_a_second_pr_and_counted() {
+    let w = world(10).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.deliver("push", "d-1", push_payload(&main)).await;
+    // GitHub fails once in the middle of the work (after the tree is read).
+    w.github
+        .fail_after(3, 502, &[], "{\"message\":\"Server Error\"}");
+    let settled = w.runner.run_until_idle().await.unwrap();
+    assert!(
+        matches!(
+            settled.as_slice(),
+            [(_, patchwright::service::jobs::Settled::Retrying { .. })]
+        ),
+        "{settled:?}"
+    );
+    w.clock.advance(chrono::TimeDelta::hours(1));
+    w.work().await;
+    let heads: Vec<String> = w.github.pulls(REPO).into_iter().map(|p| p.head).collect();
+    let mut unique = heads.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        heads.len(),
+        unique.len(),
+        "one PR per fix, even across a retry: {heads:?}"
+    );
+    assert_eq!(heads.len(), 6);
+    let metrics = w.metrics.render();
+    assert!(metrics.contains("action=\"opened\""), "{metrics}");
 }
