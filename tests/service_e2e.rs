@@ -71,16 +71,16 @@ async fn world(max_open: usize) -> World {
     let db = TestDb::sqlite().await;
     let clock = ManualClock::at("2026-11-23T09:00:00Z");
     let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let metrics = Arc::new(Metrics::new());
     let app = GitHubApp::new(
         APP_ID,
         &Secret::new(github.private_key_pem()),
         &github.url,
-        None,
+        Some(Arc::clone(&metrics)),
     )
     .unwrap()
     .with_clock(Arc::clone(&dyn_clock));
     let cache = Arc::new(ParseCache::new(1000));
-    let metrics = Arc::new(Metrics::new());
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
@@ -90,7 +90,6 @@ async fn world(max_open: usize) -> World {
         bot_login: fake_github::BOT_LOGIN.to_string(),
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
-        metrics: Some(Arc::clone(&metrics)),
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),
@@ -233,7 +232,7 @@ async fn push_opens_fix_prs_with_risk_statements_and_a_failing_check() {
         "{requirements}"
     );
     // The fix commit sits directly on the scanned commit.
-    assert_eq!(w.github.commit_parents(&head), [main.clone()]);
+    assert_eq!(w.github.commit_parents(&head), std::slice::from_ref(&main));
 
     let checks = w.github.check_runs(REPO);
     assert_eq!(checks.len(), 1);
@@ -453,4 +452,44 @@ async fn a_failed_job_is_retried_without_a_second_pr_and_counted() {
     assert_eq!(heads.len(), 6);
     let metrics = w.metrics.render();
     assert!(metrics.contains("action=\"opened\""), "{metrics}");
+}
+
+/// GitHub API calls per scanned repository, kept near the minimum (the figures are in README).
+#[tokio::test]
+async fn api_calls_per_scan() {
+    let w = world(1).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.github.clear_requests();
+    w.deliver("push", "d-1", push_payload(&main)).await;
+    w.work().await;
+    let first = w.github.requests();
+    assert_eq!(w.open_pulls().len(), 1);
+
+    let after = w
+        .github
+        .push(REPO, "main", &[("README.md", Some("hello\n"))], "octocat");
+    w.github.clear_requests();
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
+    let unchanged = w.github.requests();
+    let list = |r: &[fake_github::Recorded]| {
+        r.iter()
+            .map(|x| format!("{} {}", x.method, x.path))
+            .collect::<Vec<_>>()
+    };
+    eprintln!(
+        "first scan with one fix PR: {} calls: {:#?}",
+        first.len(),
+        list(&first)
+    );
+    eprintln!(
+        "rescan, nothing changed: {} calls: {:#?}",
+        unchanged.len(),
+        list(&unchanged)
+    );
+    // token, repository, branch, tree, 6 blobs, open PRs; base commit, blob, tree, commit, branch
+    // check, ref, PR, labels; check run.
+    assert_eq!(first.len(), 20);
+    // The token is cached and every blob too: repository, branch, tree, open PRs, check run.
+    assert_eq!(unchanged.len(), 5);
 }

@@ -83,7 +83,6 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
                 bot_login: handler_config.bot_login(),
                 app_slug: handler_config.app_slug.clone(),
                 max_open_fix_prs: handler_config.max_open_fix_prs as usize,
-                metrics: Some(Arc::clone(metrics)),
             });
             Ok(handler)
         },

@@ -25,8 +25,6 @@ pub struct ScanHandler {
     pub bot_login: String,
     pub app_slug: String,
     pub max_open_fix_prs: usize,
-    /// PRs opened / updated / closed are counted here when given.
-    pub metrics: Option<Arc<crate::service::metrics::Metrics>>,
 }
 
 /// Forge failures in the job runner's terms.
@@ -103,7 +101,6 @@ impl ScanHandler {
             default_branch: &default_branch,
             head: &head,
             max_open: self.max_open_fix_prs,
-            metrics: self.metrics.as_deref(),
             now,
             today,
         };

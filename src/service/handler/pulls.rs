@@ -38,7 +38,6 @@ pub struct Sync<'a> {
     pub default_branch: &'a str,
     pub head: &'a str,
     pub max_open: usize,
-    pub metrics: Option<&'a crate::service::metrics::Metrics>,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
 }
@@ -59,12 +58,6 @@ fn forge_failure(e: crate::forge::hosted::ForgeError) -> Failure {
 }
 
 impl Sync<'_> {
-    fn count(&self, action: &'static str) {
-        if let Some(m) = self.metrics {
-            m.fix_pr(action);
-        }
-    }
-
     async fn audit(&self, action: &str, reason: String) -> Result<(), Failure> {
         let mut entry = AuditEntry::new(self.now, action, reason);
         entry.installation_id = Some(self.installation_id);
@@ -191,7 +184,6 @@ impl Sync<'_> {
                         self.now,
                     )
                     .await?;
-                    self.count("updated");
                     self.audit(
                         "fix-pr-updated",
                         format!("#{} now carries {}", pr.number, group.fix_key),
@@ -260,7 +252,6 @@ impl Sync<'_> {
                     )
                     .await?;
                     open_count += 1;
-                    self.count("opened");
                     self.audit(
                         "fix-pr-opened",
                         format!("#{} for {} ({})", pr.number, group.fix_key, group.level),
@@ -310,7 +301,6 @@ impl Sync<'_> {
                 self.now,
             )
             .await?;
-            self.count("closed");
             self.audit("fix-pr-closed", format!("#{}: no longer needed", pr.number))
                 .await?;
             result.pulls.push(PullNote {
