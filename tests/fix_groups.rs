@@ -30,23 +30,56 @@ fn example_project_groups() {
     assert_eq!(
         summary,
         [
-            ("patchwright/go/golang.org-x-text", "go/golang.org/x/text@v0.3.8", Level::Blocker),
-            ("patchwright/pypi/urllib3", "pypi/urllib3@1.26.18", Level::Blocker),
-            ("patchwright/docker/node", "docker/node@node:22-alpine", Level::Blocker),
-            ("patchwright/docker/python", "docker/python@python:3.14-alpine", Level::Blocker),
-            ("patchwright/pypi/django", "pypi/Django@4.2.3", Level::Warning),
-            ("patchwright/pypi/requests", "pypi/requests@2.31.0", Level::Warning),
+            (
+                "patchwright/go/golang.org-x-text",
+                "go/golang.org/x/text@v0.3.8",
+                Level::Blocker
+            ),
+            (
+                "patchwright/pypi/urllib3",
+                "pypi/urllib3@1.26.18",
+                Level::Blocker
+            ),
+            (
+                "patchwright/docker/node",
+                "docker/node@node:22-alpine",
+                Level::Blocker
+            ),
+            (
+                "patchwright/docker/python",
+                "docker/python@python:3.14-alpine",
+                Level::Blocker
+            ),
+            (
+                "patchwright/pypi/django",
+                "pypi/Django@4.2.3",
+                Level::Warning
+            ),
+            (
+                "patchwright/pypi/requests",
+                "pypi/requests@2.31.0",
+                Level::Warning
+            ),
         ]
     );
     let urllib3 = &groups[1];
-    assert_eq!(urllib3.title, "Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)");
+    assert_eq!(
+        urllib3.title,
+        "Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)"
+    );
     assert_eq!(urllib3.files.len(), 1);
     let (path, content) = &urllib3.files[0];
     assert_eq!(path, "api/requirements.txt");
     // Only this group's change: the other pins in the same file stay for their own PRs.
-    assert!(content.contains("urllib3==1.26.18") && content.contains("Django==4.2.1"), "{content}");
+    assert!(
+        content.contains("urllib3==1.26.18") && content.contains("Django==4.2.1"),
+        "{content}"
+    );
     let node = &groups[2];
-    assert_eq!(node.title, "Update node base image to 22-alpine (eol-base-image)");
+    assert_eq!(
+        node.title,
+        "Update node base image to 22-alpine (eol-base-image)"
+    );
     assert_eq!(node.files[0].0, "web/Dockerfile");
     assert!(node.files[0].1.starts_with("# syntax=docker/dockerfile:1.7\n# The web front end: built with Node, served by nginx.\nARG NODE_VERSION=22\n"));
 }

@@ -2,6 +2,6 @@
 //! service, GitHub.
 
 pub mod git_branch;
-pub mod local;
-pub mod hosted;
 pub mod github;
+pub mod hosted;
+pub mod local;

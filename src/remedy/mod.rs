@@ -5,9 +5,9 @@
 //! advisories), so a second PR never follows the first.
 
 mod edits;
+pub mod groups;
 mod images;
 mod packages;
-pub mod groups;
 pub mod verify;
 
 pub use edits::{ApplyError, apply_edits};
