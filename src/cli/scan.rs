@@ -23,7 +23,14 @@ fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         tier: args.common.tier.clone(),
     };
     let outcome = pipeline::run(&snapshot, &knowledge, today, &options);
-    print!("{}", render::render(&outcome.report, args.format));
+    // JSON is streamed: on a large monorepo the report text alone is tens of megabytes.
+    if args.format == render::Format::Json {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        render::write_json(&outcome.report, &mut out)?;
+    } else {
+        print!("{}", render::render(&outcome.report, args.format));
+    }
     Ok(if outcome.report.has_blockers() {
         EXIT_BLOCKED
     } else {

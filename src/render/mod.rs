@@ -25,6 +25,13 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
+/// [`json`] written straight to `out`, without building the text in memory first.
+pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// The JSON contract: `inventory`, `findings`, `errors` (plus `summary` and `provenance`).
 pub fn json(report: &Report) -> String {
     // Serialising plain data structures with string keys cannot fail.
