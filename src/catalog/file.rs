@@ -93,6 +93,9 @@ pub struct VulnerableRule {
 pub struct PackageRule {
     pub ecosystem: Ecosystem,
     pub name: String,
+    /// `name` as [`normalize_name`] gives it, computed once at load: every dependency of every
+    /// scan is looked up against it.
+    pub normalized_name: String,
     /// Versions below this are findings.
     pub minimum: Option<Version>,
     /// Versions matching any of these are findings.
@@ -139,10 +142,13 @@ impl Catalog {
 
     /// The rule for a package (PyPI names compared per PEP 503).
     pub fn package(&self, eco: Ecosystem, name: &str) -> Option<&PackageRule> {
+        if self.packages.is_empty() {
+            return None;
+        }
         let wanted = normalize_name(eco, name);
         self.packages
             .iter()
-            .find(|p| p.ecosystem == eco && normalize_name(eco, &p.name) == wanted)
+            .find(|p| p.ecosystem == eco && p.normalized_name == wanted)
     }
 }
 
@@ -710,9 +716,11 @@ fn read_package(
             "[[package]] says nothing about the package; give `minimum`, `banned` or `replacement`",
         );
     }
+    let (ecosystem, name) = (ecosystem?, name?);
     let rule = PackageRule {
-        ecosystem: ecosystem?,
-        name: name?,
+        normalized_name: normalize_name(ecosystem, &name),
+        ecosystem,
+        name,
         minimum,
         banned,
         replacement,
