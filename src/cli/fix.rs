@@ -1,30 +1,24 @@
 //! `patchwright fix`: apply every available fix as minimal edits, re-scan, report before/after.
 
-use super::{EXIT_BLOCKED, EXIT_OK, FixArgs, fail, knowledge};
+use super::{EXIT_BLOCKED, EXIT_OK, FixArgs, Prepared, exit_code, prepare};
 use crate::forge::{git_branch, local};
-use crate::pipeline::{self, RunOptions};
+use crate::pipeline;
 use crate::remedy;
 use crate::render;
 use anyhow::bail;
 
 pub fn run(args: FixArgs) -> u8 {
-    match fix(&args) {
-        Ok(code) => code,
-        Err(e) => fail(&e),
-    }
+    exit_code(fix(&args))
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<u8> {
-    let knowledge = knowledge::load(&args.common)?;
     let root = &args.common.path;
-    let snapshot = local::read_snapshot(root, &args.common.exclude)?;
-    let today = args
-        .common
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let options = RunOptions {
-        tier: args.common.tier.clone(),
-    };
+    let Prepared {
+        knowledge,
+        snapshot,
+        today,
+        options,
+    } = prepare(&args.common)?;
 
     let before = pipeline::run(&snapshot, &knowledge, today, &options);
     let edits = remedy::collect_edits(&before.report.findings);

@@ -163,6 +163,33 @@ fn serve(args: ServeArgs) -> u8 {
     }
 }
 
+/// What `scan` and `fix` both start from: the knowledge, the files, the day and the options.
+struct Prepared {
+    knowledge: crate::pipeline::Knowledge,
+    snapshot: crate::snapshot::RepoSnapshot,
+    today: chrono::NaiveDate,
+    options: crate::pipeline::RunOptions,
+}
+
+/// Loads everything a run needs; the only place the CLI reads the clock.
+fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
+    Ok(Prepared {
+        knowledge: knowledge::load(common)?,
+        snapshot: crate::forge::local::read_snapshot(&common.path, &common.exclude)?,
+        today: common
+            .today
+            .unwrap_or_else(|| chrono::Local::now().date_naive()),
+        options: crate::pipeline::RunOptions {
+            tier: common.tier.clone(),
+        },
+    })
+}
+
+/// The exit code of a command's result: its own code, or the usage code after printing the error.
+fn exit_code(result: anyhow::Result<u8>) -> u8 {
+    result.unwrap_or_else(|e| fail(&e))
+}
+
 /// Prints an error that stops the command, with its causes, and gives the usage exit code.
 fn fail(error: &anyhow::Error) -> u8 {
     eprintln!("patchwright: {error:#}");

@@ -1,27 +1,20 @@
 //! `patchwright scan`.
 
-use super::{EXIT_BLOCKED, EXIT_OK, ScanArgs, fail, knowledge};
-use crate::forge::local;
-use crate::pipeline::{self, RunOptions};
+use super::{EXIT_BLOCKED, EXIT_OK, Prepared, ScanArgs, exit_code, prepare};
+use crate::pipeline;
 use crate::render;
 
 pub fn run(args: ScanArgs) -> u8 {
-    match scan(&args) {
-        Ok(code) => code,
-        Err(e) => fail(&e),
-    }
+    exit_code(scan(&args))
 }
 
 fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
-    let knowledge = knowledge::load(&args.common)?;
-    let snapshot = local::read_snapshot(&args.common.path, &args.common.exclude)?;
-    let today = args
-        .common
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let options = RunOptions {
-        tier: args.common.tier.clone(),
-    };
+    let Prepared {
+        knowledge,
+        snapshot,
+        today,
+        options,
+    } = prepare(&args.common)?;
     let outcome = pipeline::run(&snapshot, &knowledge, today, &options);
     // JSON is streamed: on a large monorepo the report text alone is tens of megabytes.
     if args.format == render::Format::Json {

@@ -92,12 +92,7 @@ pub(super) fn plan(
     } else {
         numbers_change(current.version.as_deref(), target_parts.version.as_deref())
     };
-    let mut clears: Vec<String> = group
-        .iter()
-        .flat_map(|f| f.advisories.iter().cloned())
-        .collect();
-    clears.extend(group.iter().map(|f| f.rule.as_str().to_string()));
-    clears.dedup();
+    let clears = super::clears(group);
     Ok(Fix {
         from: image.to_string(),
         to: new_reference,

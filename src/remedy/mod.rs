@@ -70,6 +70,21 @@ pub fn plan(
     }
 }
 
+/// What a fix for `group` clears: its advisory ids, then its rule ids, each once.
+fn clears(group: &[&Finding]) -> Vec<String> {
+    let ids = group
+        .iter()
+        .flat_map(|f| f.advisories.iter().map(String::as_str));
+    let rules = group.iter().map(|f| f.rule.as_str());
+    let mut out: Vec<String> = Vec::new();
+    for id in ids.chain(rules) {
+        if !out.iter().any(|seen| seen == id) {
+            out.push(id.to_string());
+        }
+    }
+    out
+}
+
 /// Rules a version or tag change can clear. Digest pinning is left to the registry-aware
 /// remedy: without a registry the bot cannot know a digest, and guessing one would be worse than
 /// none.

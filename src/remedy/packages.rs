@@ -107,12 +107,7 @@ pub(super) fn plan(
             "{name} is a transitive dependency: the package that requires it must allow {to}"
         ));
     }
-    let mut clears: Vec<String> = group
-        .iter()
-        .flat_map(|f| f.advisories.iter().cloned())
-        .collect();
-    clears.extend(group.iter().map(|f| f.rule.as_str().to_string()));
-    clears.dedup();
+    let clears = super::clears(group);
     Ok(Fix {
         from: current_text.to_string(),
         to,
