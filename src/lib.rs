@@ -10,6 +10,7 @@ pub mod cli;
 pub mod forge;
 pub mod manifest;
 pub mod model;
+pub mod owners;
 pub mod pipeline;
 pub mod policy;
 pub mod remedy;
