@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod commands;
 pub mod forge;
 pub mod manifest;
 pub mod model;
