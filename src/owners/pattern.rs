@@ -132,11 +132,8 @@ impl Pattern {
                     continue;
                 }
                 match seg {
-                    Seg::Globstar => {
-                        for k in j..=m {
-                            reach[i + 1][k] = true;
-                        }
-                    }
+                    // Zero or more components: every later position is reachable.
+                    Seg::Globstar => reach[i + 1][j..].fill(true),
                     Seg::Glob(toks) => {
                         if j < m && glob_matches(toks, comps[j]) {
                             reach[i + 1][j + 1] = true;
