@@ -172,6 +172,31 @@ fn accept_risk_quoted_reason_escapes() {
 }
 
 #[test]
+fn accept_risk_survives_phone_typography() {
+    // Phones turn `--` into an em dash and `"` into curly quotes as people type.
+    let expected = Command::AcceptRisk {
+        target: advisory("CVE-2024-3094"),
+        until: date("2026-12-31"),
+        reason: "vendor \"patch\" pending".to_string(),
+    };
+    for body in [
+        "@patchwright accept-risk CVE-2024-3094 —until 2026-12-31 —reason “vendor \\\"patch\\\" pending”",
+        "@patchwright accept-risk CVE-2024-3094 –until=2026-12-31 --reason= \"vendor \\\"patch\\\" pending\"",
+    ] {
+        assert_eq!(ok(body), expected, "{body}");
+    }
+    let body = "@patchwright accept-risk CVE-2024-3094 —until=2026-13-01 —reason x";
+    assert_eq!(
+        err(body).at.unwrap().offset,
+        body.find("2026-13-01").unwrap()
+    );
+    assert_eq!(
+        err("@patchwright ignore node —major").kind,
+        ErrorKind::UnknownFlag
+    );
+}
+
+#[test]
 fn accept_risk_refusals() {
     let usage_line = usage(CommandName::AcceptRisk);
     let cases = [
@@ -438,6 +463,11 @@ To rescan, write:
 
 `@patchwright rescan` is how, or see `the docs
 @patchwright help` there.
+
+<!--
+@patchwright rescan
+-->
+<!-- @patchwright recreate -->
 
 > @patchwright rescan
 > earlier reply

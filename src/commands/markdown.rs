@@ -2,7 +2,8 @@
 //!
 //! GitHub renders comments as Markdown; a command that shows up inside a code block, an inline
 //! code span or a quote is being shown or quoted, not issued (people paste the help text, or
-//! quote an earlier command when replying), so those lines are skipped.
+//! quote an earlier command when replying), so those lines are skipped. So are HTML comments:
+//! they do not render, and a command nobody can see should not run.
 
 /// A line of the comment, without its line ending, and the byte offset where it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +12,7 @@ pub(crate) struct Line<'a> {
     pub offset: usize,
 }
 
-/// The lines outside fenced code blocks, quotes and multi-line inline code spans.
+/// The lines outside fenced code blocks, quotes, HTML comments and multi-line inline code spans.
 pub(crate) fn prose_lines(body: &str) -> Vec<Line<'_>> {
     let mut out = Vec::new();
     let mut paragraph: Vec<Line<'_>> = Vec::new();
@@ -21,9 +22,22 @@ pub(crate) fn prose_lines(body: &str) -> Vec<Line<'_>> {
     // A line right after a quote, without a blank line between, is a lazy continuation of the
     // quote and renders inside it.
     let mut in_quote = false;
+    // Inside an HTML comment that started at the beginning of a line (an HTML block), which ends
+    // on the line holding `-->`.
+    let mut in_html_comment = false;
 
     for line in lines(body) {
         let trimmed = line.text.trim_start();
+        if in_html_comment {
+            in_html_comment = !line.text.contains("-->");
+            continue;
+        }
+        if fence.is_none() && trimmed.starts_with("<!--") {
+            flush(body, &mut paragraph, &mut out);
+            in_html_comment = !trimmed[4..].contains("-->");
+            in_quote = false;
+            continue;
+        }
         if let Some((ch, len)) = fence {
             if fence_run(trimmed)
                 .is_some_and(|(c, n, rest)| c == ch && n >= len && rest.trim().is_empty())
@@ -142,6 +156,12 @@ mod tests {
     fn fences_need_a_matching_closer() {
         let body = "a\n````\n```\nb\n```\nc\n````\nd\n~~~ sh\ne\n~~~\nf";
         assert_eq!(texts(body), ["a", "d", "f"]);
+    }
+
+    #[test]
+    fn html_comments_are_skipped() {
+        let body = "a\n<!-- hidden\nb\n-->\nc\n<!-- one line -->\nd";
+        assert_eq!(texts(body), ["a", "c", "d"]);
     }
 
     #[test]

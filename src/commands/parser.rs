@@ -91,19 +91,20 @@ impl<'a> Cursor<'a> {
         (at, rest)
     }
 
-    /// A double-quoted string starting at the cursor, `\"` and `\\` unescaped.
+    /// A double-quoted string starting at the cursor, `\"` and `\\` unescaped. Typographic
+    /// quotes count too: phones and word processors turn `"` into `“…”`.
     fn quoted(&mut self) -> Result<(usize, String), CommandError> {
         let at = self.base + self.pos;
         let mut out = String::new();
         let mut chars = self.text[self.pos..].char_indices().skip(1);
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => {
-                    self.pos += i + 1;
+                '"' | '”' => {
+                    self.pos += i + c.len_utf8();
                     return Ok((at, out));
                 }
                 '\\' => match chars.next() {
-                    Some((_, e @ ('"' | '\\'))) => out.push(e),
+                    Some((_, e @ ('"' | '”' | '\\'))) => out.push(e),
                     // Other backslashes are literal: Windows paths in a reason should survive.
                     Some((_, other)) => {
                         out.push('\\');
@@ -221,7 +222,7 @@ fn parse_accept_risk(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
     let mut reason_has_until = false;
 
     while let Some((at, word)) = cursor.word() {
-        let Some(flag) = word.strip_prefix("--") else {
+        let Some(flag) = flag_name(word) else {
             if target.is_some() {
                 return Err(error_at(
                     ErrorKind::UnexpectedArgument,
@@ -241,7 +242,7 @@ fn parse_accept_risk(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
                 return Err(duplicate(at, "--until"));
             }
             let (value_at, value) = match inline {
-                Some(value) => (at + "--until=".len(), value),
+                Some(value) => (at + word.len() - value.len(), value),
                 None => cursor.word().ok_or_else(|| {
                     error_at(
                         ErrorKind::MissingDate,
@@ -255,19 +256,19 @@ fn parse_accept_risk(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
             if reason.is_some() {
                 return Err(duplicate(at, "--reason"));
             }
-            if let Some(value) = inline {
-                // `--reason=` then the value starts right after the `=`.
-                cursor.pos -= value.len();
-            } else {
-                cursor.skip_ws();
+            match inline {
+                // `--reason=value`: the value starts right after the `=`.
+                Some(value) if !value.is_empty() => cursor.pos -= value.len(),
+                _ => cursor.skip_ws(),
             }
-            let (value_at, value) = if cursor.text[cursor.pos..].starts_with('"') {
+            let (value_at, value) = if cursor.text[cursor.pos..].starts_with(['"', '“']) {
                 cursor.quoted()?
             } else {
                 let (value_at, value) = cursor.rest();
                 reason_has_until = value
                     .split_whitespace()
-                    .any(|w| w.len() >= 7 && w[..7].eq_ignore_ascii_case("--until"));
+                    .filter_map(flag_name)
+                    .any(|f| f.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("until")));
                 (value_at, value.to_string())
             };
             if value.trim().is_empty() {
@@ -321,6 +322,14 @@ fn parse_accept_risk(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
     })
 }
 
+/// The name of a flag without its dashes. An em or en dash counts as `--`: phones replace the
+/// two hyphens as they are typed, and refusing `—until` would puzzle people.
+fn flag_name(word: &str) -> Option<&str> {
+    ["--", "—", "–"]
+        .into_iter()
+        .find_map(|dashes| word.strip_prefix(dashes))
+}
+
 fn duplicate(at: usize, flag: &str) -> CommandError {
     error_at(
         ErrorKind::DuplicateFlag,
@@ -357,7 +366,7 @@ fn parse_ignore(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
             "`ignore` needs a package or image name",
         ));
     };
-    if name.starts_with('-') {
+    if name.starts_with(['-', '—', '–']) {
         return Err(error_at(
             ErrorKind::UnknownFlag,
             at,
@@ -368,7 +377,7 @@ fn parse_ignore(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
         None => IgnoreScope::All,
         Some((_, w)) if w.eq_ignore_ascii_case("major") => IgnoreScope::Major,
         Some((_, w)) if w.eq_ignore_ascii_case("minor") => IgnoreScope::Minor,
-        Some((at, w)) if w.starts_with('-') => {
+        Some((at, w)) if w.starts_with(['-', '—', '–']) => {
             return Err(error_at(
                 ErrorKind::UnknownFlag,
                 at,
