@@ -509,6 +509,11 @@ fn other_mentions_and_mid_sentence_mentions_are_ignored() {
         [Ok(Command::Rescan)]
     );
     assert_eq!(parse_comment("@ rescan", ""), []);
+    assert_eq!(parse_comment("@ rescan", "@"), []);
+    assert_eq!(
+        parse_comment("@patchwright rescan", "@patchwright"),
+        [Ok(Command::Rescan)]
+    );
 }
 
 #[test]

@@ -10,6 +10,8 @@ use crate::model::RuleId;
 /// Every `@slug …` mention at the start of a prose line yields one result, in comment order.
 /// Other text, and mentions of anyone else, yield nothing.
 pub fn parse_comment(body: &str, slug: &str) -> Vec<Result<Command, CommandError>> {
+    // Callers may pass the slug as it is written in a mention.
+    let slug = slug.strip_prefix('@').unwrap_or(slug);
     if slug.is_empty() {
         return Vec::new();
     }
@@ -18,8 +20,8 @@ pub fn parse_comment(body: &str, slug: &str) -> Vec<Result<Command, CommandError
         .filter_map(|line| mention(line, slug))
         .map(|mut cursor| {
             parse_command(&mut cursor).map_err(|mut err| {
-                // Errors carry a line-relative offset until here; the body is needed to turn it
-                // into a line and column.
+                // Errors carry only an offset until here; the whole body is needed to turn it
+                // into a line and a column.
                 let offset = err.at.map_or(cursor.end(), |at| at.offset);
                 err.at = Some(Position::locate(body, offset));
                 err
