@@ -176,6 +176,23 @@ impl World {
         }
     }
 
+    /// A person changes one pin of the example's `api/requirements.txt` on main; returns the commit.
+    fn edit_requirements_on_main(&self, from: &str, to: &str) -> String {
+        let files = demo_files();
+        let (_, text) = files
+            .iter()
+            .find(|(p, _)| p == "api/requirements.txt")
+            .expect("the example has api/requirements.txt");
+        assert!(text.contains(from), "{from} is not in the example");
+        let edited = text.replace(from, to);
+        self.github.push(
+            REPO,
+            "main",
+            &[("api/requirements.txt", Some(&edited))],
+            "octocat",
+        )
+    }
+
     fn open_pulls(&self) -> Vec<fake_github::Pull> {
         self.github
             .pulls(REPO)
@@ -318,19 +335,7 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
     );
 
     // Someone fixes Django by hand on main.
-    let files = demo_files();
-    let req = files
-        .iter()
-        .find(|(p, _)| p == "api/requirements.txt")
-        .unwrap()
-        .1
-        .replace("Django==4.2.1", "Django==4.2.3");
-    let after = w.github.push(
-        REPO,
-        "main",
-        &[("api/requirements.txt", Some(&req))],
-        "octocat",
-    );
+    let after = w.edit_requirements_on_main("Django==4.2.1", "Django==4.2.3");
     w.clock.advance(chrono::TimeDelta::minutes(5));
     w.deliver("push", "d-3", push_payload(&after)).await;
     w.work().await;
@@ -387,19 +392,7 @@ async fn a_changed_fix_never_force_pushes_over_a_persons_commit() {
         "octocat",
     );
     // ...and main moves to urllib3 2.0.5, which needs a different fix (2.0.7).
-    let files = demo_files();
-    let req = files
-        .iter()
-        .find(|(p, _)| p == "api/requirements.txt")
-        .unwrap()
-        .1
-        .replace("urllib3==1.26.5", "urllib3==2.0.5");
-    let after = w.github.push(
-        REPO,
-        "main",
-        &[("api/requirements.txt", Some(&req))],
-        "octocat",
-    );
+    let after = w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==2.0.5");
     w.deliver("push", "d-2", push_payload(&after)).await;
     w.work().await;
     assert_eq!(

@@ -96,7 +96,10 @@ pub async fn read_repository(
             snapshot
                 .files
                 .insert(entry.path.clone(), content.as_ref().clone());
-            manifests.push(parsed.as_ref().clone());
+            // The repository config is cached with an empty manifest: it is read, not parsed.
+            if !parsed.file.is_empty() {
+                manifests.push(parsed.as_ref().clone());
+            }
             continue;
         }
         let bytes = forge.blob(repo, &entry.sha).await?;
@@ -118,6 +121,5 @@ pub async fn read_repository(
             );
         }
     }
-    manifests.retain(|m| !m.file.is_empty());
     Ok((snapshot, manifests))
 }
