@@ -16,9 +16,12 @@ pub struct RepoSnapshot {
     pub commit: Option<String>,
 }
 
-/// Whether a file at `path` is one the scanner reads.
+/// Whether a file at `path` is one the scanner reads: manifests, the repository config, and
+/// CODEOWNERS (who to assign and ask for review).
 pub fn wants(path: &str) -> bool {
-    path == REPO_CONFIG_PATH || manifest::detect(path).is_some()
+    path == REPO_CONFIG_PATH
+        || crate::owners::LOCATIONS.contains(&path)
+        || manifest::detect(path).is_some()
 }
 
 /// Files larger than this are reported, not read: no real manifest comes near it, and a

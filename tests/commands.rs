@@ -391,6 +391,41 @@ fn ignore_refusals() {
 }
 
 #[test]
+fn unignore_and_revoke_undo_what_ignore_and_accept_risk_did() {
+    assert_eq!(
+        ok("@patchwright unignore @types/node"),
+        Command::Unignore {
+            name: "@types/node".into()
+        }
+    );
+    assert_eq!(
+        ok("@patchwright revoke cve-2024-3094"),
+        Command::Revoke {
+            target: advisory("CVE-2024-3094")
+        }
+    );
+    assert_eq!(
+        ok("@patchwright Revoke runs-as-root"),
+        Command::Revoke {
+            target: Target::Rule(RuleId::RunsAsRoot)
+        }
+    );
+    let e = err("@patchwright unignore");
+    assert_eq!(e.kind, ErrorKind::MissingArgument);
+    assert_eq!(e.usage, Some("unignore <package-or-image>"));
+    assert_eq!(
+        err("@patchwright unignore lodash major").kind,
+        ErrorKind::UnexpectedArgument
+    );
+    assert_eq!(err("@patchwright revoke").kind, ErrorKind::MissingArgument);
+    assert_eq!(
+        err("@patchwright revoke not-an-id").kind,
+        ErrorKind::InvalidId
+    );
+    assert!(Command::Unignore { name: "x".into() }.changes_state());
+}
+
+#[test]
 fn unknown_command_suggests_the_nearest() {
     let e = err("@patchwright rescna");
     assert_eq!(e.kind, ErrorKind::UnknownCommand);
@@ -543,7 +578,9 @@ fn help_text_snapshot() {
     - `@patchwright recreate` — rebuild the fix pull request from the current default branch.
     - `@patchwright explain <advisory-or-rule-id>` — explain an advisory (CVE-…, GHSA-…, RUSTSEC-…, PYSEC-…, GO-…) or a rule id.
     - `@patchwright accept-risk <advisory-or-rule-id> --until YYYY-MM-DD --reason "why this is acceptable"` — accept a finding until a date, with a reason; the date may not exceed the policy's maximum.
+    - `@patchwright revoke <advisory-or-rule-id>` — end a risk accepted with accept-risk before its date; the findings count again.
     - `@patchwright ignore <package-or-image> [<version>|major|minor]` — stop proposing updates for a package or image: all of them, one version, or major/minor updates.
+    - `@patchwright unignore <package-or-image>` — propose updates for a package or image again (undoes every ignore of it).
 
     Only people with write access may run commands other than `help` and `explain`.
     "#);

@@ -466,9 +466,59 @@ async fn pull_requests_the_bot_did_not_open_or_does_not_know_are_ignored() {
             "the stored outcome follows what the store showed"
         );
 
-        let opened = example("pull_request", |e| e["action"] == "opened");
-        let (_, text) = send(&app, signed_request("pull_request", "p-3", body(&opened))).await;
-        assert_eq!(text, "ignored: pull_request action `opened`");
+        let labeled = example("pull_request", |e| e["action"] == "labeled");
+        let (_, text) = send(&app, signed_request("pull_request", "p-3", body(&labeled))).await;
+        assert_eq!(text, "ignored: pull_request action `labeled`");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn opened_synchronized_and_reopened_pull_requests_become_reviews() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let mut delivered = 0;
+        for action in ["opened", "synchronize", "reopened"] {
+            let mut payload = example("pull_request", |e| e["action"] == "opened");
+            payload["action"] = json!(action);
+            payload["installation"] = json!({ "id": 77 });
+            payload["pull_request"]["head"]["sha"] = json!(format!("{:0>40}", delivered + 1));
+            let delivery = format!("r-{action}");
+            let (status, _) = send(
+                &app,
+                signed_request("pull_request", &delivery, body(&payload)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{action}");
+            delivered += 1;
+            let all = jobs::all(db.store.pool()).await.unwrap();
+            assert_eq!(all.len(), delivered);
+            let last = all.iter().max_by_key(|j| j.id).unwrap();
+            let JobKind::Review(r) = JobKind::from_stored(&last.kind, &last.payload).unwrap()
+            else {
+                panic!("{action} stored a {} job", last.kind)
+            };
+            assert_eq!(r.number, payload["number"].as_i64().unwrap());
+            assert_eq!(r.head_sha, format!("{:0>40}", delivered));
+            assert_eq!(
+                r.base_ref,
+                payload["pull_request"]["base"]["ref"].as_str().unwrap()
+            );
+            assert_eq!(
+                r.author,
+                payload["pull_request"]["user"]["login"].as_str().unwrap()
+            );
+        }
+
+        let mut outside = example("pull_request", |e| e["action"] == "opened");
+        outside.as_object_mut().unwrap().remove("installation");
+        let (status, text) =
+            send(&app, signed_request("pull_request", "r-x", body(&outside))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            text,
+            "ignored: pull request not delivered through an app installation"
+        );
     })
     .await;
 }

@@ -11,18 +11,22 @@ pub enum CommandName {
     Recreate,
     Explain,
     AcceptRisk,
+    Revoke,
     Ignore,
+    Unignore,
 }
 
 impl CommandName {
     /// In the order the help text lists them.
-    pub const ALL: [CommandName; 6] = [
+    pub const ALL: [CommandName; 8] = [
         CommandName::Help,
         CommandName::Rescan,
         CommandName::Recreate,
         CommandName::Explain,
         CommandName::AcceptRisk,
+        CommandName::Revoke,
         CommandName::Ignore,
+        CommandName::Unignore,
     ];
 
     /// The word users type, in lower case.
@@ -33,7 +37,9 @@ impl CommandName {
             CommandName::Recreate => "recreate",
             CommandName::Explain => "explain",
             CommandName::AcceptRisk => "accept-risk",
+            CommandName::Revoke => "revoke",
             CommandName::Ignore => "ignore",
+            CommandName::Unignore => "unignore",
         }
     }
 
@@ -58,8 +64,14 @@ impl CommandName {
             CommandName::AcceptRisk => {
                 "accept a finding until a date, with a reason; the date may not exceed the policy's maximum."
             }
+            CommandName::Revoke => {
+                "end a risk accepted with accept-risk before its date; the findings count again."
+            }
             CommandName::Ignore => {
                 "stop proposing updates for a package or image: all of them, one version, or major/minor updates."
+            }
+            CommandName::Unignore => {
+                "propose updates for a package or image again (undoes every ignore of it)."
             }
         }
     }
@@ -87,7 +99,9 @@ pub fn usage(name: CommandName) -> &'static str {
         CommandName::AcceptRisk => {
             "accept-risk <advisory-or-rule-id> --until YYYY-MM-DD --reason \"why this is acceptable\""
         }
+        CommandName::Revoke => "revoke <advisory-or-rule-id>",
         CommandName::Ignore => "ignore <package-or-image> [<version>|major|minor]",
+        CommandName::Unignore => "unignore <package-or-image>",
     }
 }
 
@@ -159,7 +173,9 @@ mod tests {
             CommandName::Recreate => 2,
             CommandName::Explain => 3,
             CommandName::AcceptRisk => 4,
-            CommandName::Ignore => 5,
+            CommandName::Revoke => 5,
+            CommandName::Ignore => 6,
+            CommandName::Unignore => 7,
         }
     }
 

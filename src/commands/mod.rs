@@ -7,9 +7,11 @@
 //! code blocks, inline code and quotes are skipped (see `markdown`), and so is a mention
 //! mid-sentence: "thanks @bot" is talk about the bot, not an order.
 
+pub mod explain;
 mod help;
 mod markdown;
 mod parser;
+mod reply;
 
 use chrono::NaiveDate;
 
@@ -17,6 +19,7 @@ use crate::model::RuleId;
 
 pub use help::{CommandName, help, usage};
 pub use parser::parse_comment;
+pub use reply::{Answer, reply};
 
 /// A command, with its arguments checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,9 +37,17 @@ pub enum Command {
         until: NaiveDate,
         reason: String,
     },
+    /// Ends a risk accepted by command before its date.
+    Revoke {
+        target: Target,
+    },
     Ignore {
         name: String,
         scope: IgnoreScope,
+    },
+    /// Removes every ignore of a package or image.
+    Unignore {
+        name: String,
     },
 }
 
@@ -48,7 +59,9 @@ impl Command {
             Command::Recreate => CommandName::Recreate,
             Command::Explain { .. } => CommandName::Explain,
             Command::AcceptRisk { .. } => CommandName::AcceptRisk,
+            Command::Revoke { .. } => CommandName::Revoke,
             Command::Ignore { .. } => CommandName::Ignore,
+            Command::Unignore { .. } => CommandName::Unignore,
         }
     }
 
@@ -60,7 +73,9 @@ impl Command {
             Command::Rescan
             | Command::Recreate
             | Command::AcceptRisk { .. }
-            | Command::Ignore { .. } => true,
+            | Command::Revoke { .. }
+            | Command::Ignore { .. }
+            | Command::Unignore { .. } => true,
         }
     }
 }

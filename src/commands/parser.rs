@@ -170,7 +170,9 @@ fn parse_command(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
         CommandName::Recreate => no_arguments(cursor, Command::Recreate),
         CommandName::Explain => parse_explain(cursor),
         CommandName::AcceptRisk => parse_accept_risk(cursor),
+        CommandName::Revoke => parse_revoke(cursor),
         CommandName::Ignore => parse_ignore(cursor),
+        CommandName::Unignore => parse_unignore(cursor),
     };
     command.map_err(|err| err.for_command(name))
 }
@@ -214,6 +216,19 @@ fn parse_explain(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
     let target = parse_target(at, word)?;
     nothing_more(cursor, CommandName::Explain)?;
     Ok(Command::Explain { target })
+}
+
+fn parse_revoke(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
+    let Some((at, word)) = cursor.word() else {
+        return Err(error_at(
+            ErrorKind::MissingArgument,
+            cursor.end(),
+            "`revoke` needs the advisory id or rule id of the accepted risk",
+        ));
+    };
+    let target = parse_target(at, word)?;
+    nothing_more(cursor, CommandName::Revoke)?;
+    Ok(Command::Revoke { target })
 }
 
 fn parse_accept_risk(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
@@ -392,6 +407,27 @@ fn parse_ignore(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
     Ok(Command::Ignore {
         name: name.to_string(),
         scope,
+    })
+}
+
+fn parse_unignore(cursor: &mut Cursor<'_>) -> Result<Command, CommandError> {
+    let Some((at, name)) = cursor.word() else {
+        return Err(error_at(
+            ErrorKind::MissingArgument,
+            cursor.end(),
+            "`unignore` needs the package or image name given to `ignore`",
+        ));
+    };
+    if name.starts_with(['-', '—', '–']) {
+        return Err(error_at(
+            ErrorKind::UnknownFlag,
+            at,
+            format!("`unignore` takes no flags, found `{name}`"),
+        ));
+    }
+    nothing_more(cursor, CommandName::Unignore)?;
+    Ok(Command::Unignore {
+        name: name.to_string(),
     })
 }
 

@@ -49,6 +49,10 @@ impl JobHandler for ScanHandler {
                 "comment {} on #{}: commands are not handled by this version",
                 c.comment_id, c.issue_number
             ))),
+            JobKind::Review(r) => Err(JobError::Permanent(format!(
+                "review of #{}: not wired yet",
+                r.number
+            ))),
         }
     }
 }

@@ -56,11 +56,24 @@ pub struct CommentJob {
     pub body: String,
 }
 
+/// Review what a pull request changes: scan its base and head, report only what is new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewJob {
+    pub installation_id: i64,
+    pub repository: RepoRef,
+    pub number: i64,
+    /// The head the event saw. The job reviews the PR's head when it runs, which may be newer.
+    pub head_sha: String,
+    pub base_ref: String,
+    pub author: String,
+}
+
 /// The work a job stands for. Stored as `kind` + JSON `payload`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
     Scan(ScanJob),
     Comment(CommentJob),
+    Review(ReviewJob),
 }
 
 impl JobKind {
@@ -69,6 +82,7 @@ impl JobKind {
         match self {
             JobKind::Scan(_) => "scan",
             JobKind::Comment(_) => "comment",
+            JobKind::Review(_) => "review",
         }
     }
 
@@ -76,6 +90,7 @@ impl JobKind {
         match self {
             JobKind::Scan(j) => j.installation_id,
             JobKind::Comment(j) => j.installation_id,
+            JobKind::Review(j) => j.installation_id,
         }
     }
 
@@ -83,6 +98,7 @@ impl JobKind {
         match self {
             JobKind::Scan(j) => &j.repository,
             JobKind::Comment(j) => &j.repository,
+            JobKind::Review(j) => &j.repository,
         }
     }
 
@@ -92,6 +108,7 @@ impl JobKind {
         let payload = match self {
             JobKind::Scan(j) => serde_json::to_string(j),
             JobKind::Comment(j) => serde_json::to_string(j),
+            JobKind::Review(j) => serde_json::to_string(j),
         };
         let repository = self.repository();
         NewJob {
@@ -111,6 +128,7 @@ impl JobKind {
         let parsed = match kind {
             "scan" => serde_json::from_str(payload).map(JobKind::Scan),
             "comment" => serde_json::from_str(payload).map(JobKind::Comment),
+            "review" => serde_json::from_str(payload).map(JobKind::Review),
             other => return Err(format!("unknown job kind `{other}`")),
         };
         parsed.map_err(|e| format!("{kind} job payload does not parse: {e}"))

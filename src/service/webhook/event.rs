@@ -35,8 +35,25 @@ pub enum RepositoriesAction {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PullRequestAction {
+    Opened,
+    /// New commits were pushed to the head branch.
+    Synchronize,
+    Reopened,
     Closed,
     Other(String),
+}
+
+impl PullRequestAction {
+    /// Whether the head may hold a change nobody has reviewed yet: the actions that start a
+    /// change-set review.
+    pub fn changes_head(&self) -> bool {
+        matches!(
+            self,
+            PullRequestAction::Opened
+                | PullRequestAction::Synchronize
+                | PullRequestAction::Reopened
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +96,8 @@ pub struct PullRequestEvent {
     pub merged: bool,
     pub head_ref: String,
     pub head_sha: String,
+    pub base_ref: String,
+    pub base_sha: String,
     /// Who opened the pull request.
     pub author: Actor,
     /// Who did what this event reports (closed it, merged it).
@@ -144,6 +163,9 @@ impl Event {
                 RepositoriesAction::Other(a) => s(a),
             },
             Event::PullRequest(e) => match &e.action {
+                PullRequestAction::Opened => s("opened"),
+                PullRequestAction::Synchronize => s("synchronize"),
+                PullRequestAction::Reopened => s("reopened"),
                 PullRequestAction::Closed => s("closed"),
                 PullRequestAction::Other(a) => s(a),
             },
@@ -250,6 +272,9 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
             let p: raw::PullRequest = serde_json::from_slice(body).map_err(err)?;
             Event::PullRequest(PullRequestEvent {
                 action: match p.action.as_str() {
+                    "opened" => PullRequestAction::Opened,
+                    "synchronize" => PullRequestAction::Synchronize,
+                    "reopened" => PullRequestAction::Reopened,
                     "closed" => PullRequestAction::Closed,
                     _ => PullRequestAction::Other(p.action),
                 },
@@ -260,6 +285,8 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
                     || p.pull_request.merged_at.is_some(),
                 head_ref: p.pull_request.head.git_ref,
                 head_sha: p.pull_request.head.sha,
+                base_ref: p.pull_request.base.git_ref,
+                base_sha: p.pull_request.base.sha,
                 author: p.pull_request.user.into(),
                 sender: p.sender.into(),
             })
@@ -421,6 +448,7 @@ mod raw {
         pub merged: Option<bool>,
         pub merged_at: Option<String>,
         pub head: Head,
+        pub base: Head,
         pub user: User,
     }
 

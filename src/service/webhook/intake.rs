@@ -9,7 +9,7 @@ use super::event::{
     CommentAction, Event, InstallationAction, InstallationRef, PullRequestAction,
     RepositoriesAction,
 };
-use crate::service::jobs::{CommentJob, JobKind, RepoRef, ScanJob, ScanReason};
+use crate::service::jobs::{CommentJob, JobKind, RepoRef, ReviewJob, ScanJob, ScanReason};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::{StoreError, fix_prs, installations, jobs};
 use chrono::{DateTime, Utc};
@@ -279,6 +279,24 @@ pub fn plan(event: &Event, bot_login: &str) -> Plan {
                         },
                     })),
                 ],
+            }
+        }
+        Event::PullRequest(pr) if pr.action.changes_head() => {
+            let Some(installation_id) = pr.installation_id else {
+                return Plan::ignored("pull request not delivered through an app installation");
+            };
+            // The bot's own fix PRs are reviewed too: their check run is what a required
+            // `patchwright` status waits for.
+            Plan {
+                outcome: Outcome::Queued,
+                ops: vec![Op::Enqueue(JobKind::Review(ReviewJob {
+                    installation_id,
+                    repository: pr.repository.clone(),
+                    number: pr.number,
+                    head_sha: pr.head_sha.clone(),
+                    base_ref: pr.base_ref.clone(),
+                    author: pr.author.login.clone(),
+                }))],
             }
         }
         Event::PullRequest(pr) => {
