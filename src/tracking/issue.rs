@@ -139,6 +139,9 @@ struct ItemView {
     line: u32,
     advisories: Vec<AdvisoryView>,
     first_seen: String,
+    /// The severity the SLA is counted for, and its days, so the date can be checked by hand.
+    severity: String,
+    sla_days: u32,
     due: Option<String>,
     overdue_days: Option<i64>,
     due_today: bool,
@@ -173,6 +176,8 @@ fn item(
     slug: &str,
 ) -> Item {
     let owners = owners_for_file(codeowners, &f.file, fallback);
+    // As `policy::sla_due` counts it: an unrated finding gets the unknown-severity days.
+    let severity = f.severity.unwrap_or(Severity::Unknown);
     let owned_by = match &owners.source {
         OwnerSource::CodeOwners { line, pattern } => {
             format!("CODEOWNERS line {line}, {}", code_span(pattern))
@@ -184,7 +189,7 @@ fn item(
     };
     let gap = fix_gap(f);
     let (gap_name, target, relock) = match gap {
-        Some(FixGap::Major(fix)) => ("major", Some(fix.to.clone()), None),
+        Some(FixGap::Major(fix)) => ("major", Some(fix.to.clone()), fix.relock.clone()),
         Some(FixGap::Relock(fix)) => ("relock", Some(fix.to.clone()), fix.relock.clone()),
         _ => ("none", None, None),
     };
@@ -212,6 +217,8 @@ fn item(
             line: f.line,
             advisories,
             first_seen: first_seen.to_string(),
+            severity: severity.to_string(),
+            sla_days: org.sla_days.for_severity(severity),
             due: None,
             overdue_days: None,
             due_today: false,

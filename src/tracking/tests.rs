@@ -191,11 +191,11 @@ fn the_list_is_ordered_by_due_date_with_overdue_first() {
     assert!(body.contains("2026-11-23, **due today**"), "{body}");
     // Unknown first-seen dates start the clock today: critical is 7 days, high 30.
     assert!(
-        body.contains("2026-11-30 (first seen 2026-11-23)"),
+        body.contains("2026-11-30 (first seen 2026-11-23; critical severity: 7 days)"),
         "{body}"
     );
     assert!(
-        body.contains("2026-12-23 (first seen 2026-11-23)"),
+        body.contains("2026-12-23 (first seen 2026-11-23; high severity: 30 days)"),
         "{body}"
     );
     assert!(body.contains("**4 security blockers**"), "{body}");
@@ -312,5 +312,51 @@ fn file_text_cannot_break_out_of_its_code_span() {
         !issue.body.contains("osv.dev/vulnerability/not"),
         "{}",
         issue.body
+    );
+}
+
+#[test]
+fn a_file_nobody_owns_says_how_to_give_it_owners() {
+    let f = blocker("tools/requirements.txt", 1, "orphan", "1.0", "GHSA-o");
+    let issue = tracking_issue(
+        &report(vec![f]),
+        &|_| None,
+        &OrgPolicy::default(),
+        None,
+        &[],
+        day("2026-11-23"),
+        "patchwright",
+    )
+    .expect("something to track");
+    assert!(
+        issue.body.contains(
+            "**Owners:** nobody: add a CODEOWNERS line for `tools/requirements.txt`, or `fallback-owners` to the org config"
+        ),
+        "{}",
+        issue.body
+    );
+    assert!(issue.assignment.is_empty());
+}
+
+#[test]
+fn a_major_upgrade_that_needs_a_relock_names_the_command() {
+    let mut major = fix("0.0.8", "1.2.6", ChangeKind::Major, false);
+    major.relock = Some("npm install minimist@1.2.6".to_string());
+    let f = with_fix(
+        blocker("web/package-lock.json", 3, "minimist", "0.0.8", "GHSA-m"),
+        major,
+    );
+    let issue = issue_for(vec![f], &|_| None);
+    assert!(
+        issue.body.contains(
+            "upgrade to `1.2.6` by hand (`npm install minimist@1.2.6`) and run the tests"
+        ),
+        "{}",
+        issue.body
+    );
+    assert!(
+        issue
+            .body
+            .contains("(first seen 2026-11-23; high severity: 30 days)")
     );
 }
