@@ -21,3 +21,4 @@ pub mod scan;
 pub mod service;
 pub mod snapshot;
 pub mod store;
+pub mod tracking;
