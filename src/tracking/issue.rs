@@ -189,6 +189,9 @@ fn item(
     };
     let gap = fix_gap(f);
     let (gap_name, target, relock) = match gap {
+        Some(FixGap::Major(fix)) if !fix.edits.is_empty() => {
+            ("major-proposed", Some(fix.to.clone()), None)
+        }
         Some(FixGap::Major(fix)) => ("major", Some(fix.to.clone()), fix.relock.clone()),
         Some(FixGap::Relock(fix)) => ("relock", Some(fix.to.clone()), fix.relock.clone()),
         _ => ("none", None, None),
@@ -239,6 +242,13 @@ fn item(
 /// Why no fix PR will clear `f`, in words the owner can act on.
 fn why(f: &Finding, gap: Option<FixGap<'_>>) -> String {
     match gap {
+        // A major fix that is file edits still gets a fix PR (remedy::groups opens it); it is
+        // tracked because it waits for a person, and the SLA runs meanwhile.
+        Some(FixGap::Major(fix)) if !fix.edits.is_empty() => format!(
+            "needs a major upgrade to {} (from {}); a fix PR proposes it, but a major release may break the build or behaviour, so it waits for a person to test and merge it",
+            code_span(&fix.to),
+            code_span(&fix.from)
+        ),
         Some(FixGap::Major(fix)) => format!(
             "needs a major upgrade to {} (from {}), not done automatically: a major release may break the build or behaviour",
             code_span(&fix.to),

@@ -19,7 +19,8 @@ use crate::report::Report;
 
 /// Whether patchwright makes this fix itself, in a fix PR: it must be file edits (a fix that
 /// needs the package manager to re-lock has none, and `remedy::groups` skips it), and not a
-/// major upgrade, which may break the build and is left to a person.
+/// major upgrade, which may break the build: its fix PR (if it is edits) waits for a person, so
+/// it is tracked too.
 pub fn is_automatic(fix: &Fix) -> bool {
     !fix.edits.is_empty() && fix.change != ChangeKind::Major
 }

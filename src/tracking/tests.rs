@@ -231,10 +231,11 @@ fn each_item_names_its_advisories_owners_reason_and_way_out() {
         "[GHSA-aaaa-bbbb-cccc](https://osv.dev/vulnerability/GHSA-aaaa-bbbb-cccc) (high)"
     ));
     assert!(body.contains("no version of nofix is known to fix GHSA-aaaa-bbbb-cccc"));
-    assert!(
-        body.contains("needs a major upgrade to `2.0.0` (from `1.0.0`), not done automatically")
-    );
-    assert!(body.contains("upgrade to `2.0.0` by hand"));
+    // The major fix is edits, so a fix PR proposes it; the issue sends people there.
+    assert!(body.contains(
+        "needs a major upgrade to `2.0.0` (from `1.0.0`); a fix PR proposes it, but a major release"
+    ));
+    assert!(body.contains("test and merge the fix PR that upgrades to `2.0.0`"));
     assert!(body.contains("run `npm install pkg@1.0.1` and commit the result"));
     assert!(body.contains("`@patchwright accept-risk PYSEC-2023-1 --until YYYY-MM-DD --reason \"…\"` (at most 90 days ahead)"));
     assert!(body.contains(
