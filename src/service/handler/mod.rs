@@ -1,17 +1,25 @@
 //! The work a job does: scan a repository through the forge, record what was found, keep the
-//! fix pull requests in step, and leave a check run on the commit.
+//! fix pull requests and the tracking issue in step, review pull requests, and answer
+//! commands in comments.
 
 pub mod check;
+pub mod commands;
+pub mod decisions;
 pub mod pulls;
 pub mod read;
+pub mod review;
+pub mod tracking;
 
-use crate::forge::hosted::{ForgeError, Forges};
-use crate::pipeline::{Knowledge, RunOptions, run_parsed};
+use crate::forge::hosted::{Forge, ForgeError, Forges};
+use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
 use crate::remedy::groups::plan_groups;
 use crate::service::clock::Clock;
-use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, ScanJob};
+use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob};
+use crate::snapshot::RepoSnapshot;
 use crate::store::Store;
+use crate::store::audit::{self, AuditEntry};
 use crate::store::findings::{self, SeenFinding};
+use chrono::{DateTime, NaiveDate, Utc};
 use read::{ParseCache, read_repository};
 use std::sync::Arc;
 
@@ -38,49 +46,117 @@ pub fn job_error(e: ForgeError) -> JobError {
     }
 }
 
+pub(crate) fn forge_failure(e: ForgeError) -> JobError {
+    job_error(e)
+}
+
+/// What every part of a job on one repository needs: where to act, as whom, and when.
+pub struct Ctx<'a> {
+    pub forge: &'a dyn Forge,
+    pub store: &'a Store,
+    pub repo: &'a str,
+    pub repository_id: i64,
+    pub installation_id: i64,
+    pub job_id: i64,
+    pub bot_login: &'a str,
+    pub app_slug: &'a str,
+    /// The commit the job works on (the default branch's head for scans, the PR's head for
+    /// reviews).
+    pub head: &'a str,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+impl Ctx<'_> {
+    /// Writes one audit entry for this job and repository.
+    pub async fn audit(&self, action: &str, reason: String) -> Result<(), JobError> {
+        let mut entry = AuditEntry::new(self.now, action, reason);
+        entry.installation_id = Some(self.installation_id);
+        entry.repository_id = Some(self.repository_id);
+        entry.job_id = Some(self.job_id);
+        audit::record(self.store.pool(), &entry).await?;
+        Ok(())
+    }
+}
+
+/// What a default-branch pass did.
+pub struct Scanned {
+    /// One line: counts, PR actions, the tracking issue.
+    pub summary: String,
+    pub pulls: Vec<check::PullNote>,
+    pub head: String,
+    pub default_branch: String,
+}
+
+/// A repository read and judged at one commit.
+pub struct Analysis {
+    pub snapshot: RepoSnapshot,
+    pub outcome: pipeline::Outcome,
+}
+
 #[async_trait::async_trait]
 impl JobHandler for ScanHandler {
     async fn run(&self, job: &Job) -> Result<JobOutcome, JobError> {
         match &job.kind {
             JobKind::Scan(scan) => self.scan(job.id, scan).await,
-            // Comment commands are parsed and answered by the command handler (a later part of
-            // the service); until then a comment job is recorded and ends here.
-            JobKind::Comment(c) => Ok(JobOutcome::new(format!(
-                "comment {} on #{}: commands are not handled by this version",
-                c.comment_id, c.issue_number
-            ))),
-            JobKind::Review(r) => Err(JobError::Permanent(format!(
-                "review of #{}: not wired yet",
-                r.number
-            ))),
+            JobKind::Comment(comment) => self.comment(job.id, comment).await,
+            JobKind::Review(review) => self.review(job.id, review).await,
         }
     }
 }
 
 impl ScanHandler {
-    async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
-        let repo = job.repository.full_name.as_str();
-        let forge = self
-            .forges
-            .installation(job.installation_id)
+    async fn forge(&self, installation_id: i64) -> Result<Arc<dyn Forge>, JobError> {
+        self.forges
+            .installation(installation_id)
+            .await
+            .map_err(job_error)
+    }
+
+    /// Reads `commit` of `repo` (through the blob and parse caches) and runs the pipeline on it
+    /// with the repository's stored decisions.
+    async fn analyse(
+        &self,
+        forge: &dyn Forge,
+        repo: &str,
+        commit: &str,
+        options: &RunOptions,
+        today: NaiveDate,
+    ) -> Result<Analysis, JobError> {
+        let (snapshot, manifests) = read_repository(forge, repo, commit, &self.cache)
             .await
             .map_err(job_error)?;
+        let outcome = run_parsed(&snapshot, manifests, &self.knowledge, today, options);
+        Ok(Analysis { snapshot, outcome })
+    }
+
+    async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
+        let forge = self.forge(job.installation_id).await?;
+        let scanned = self
+            .scan_default_branch(forge.as_ref(), job.installation_id, &job.repository, job_id, None)
+            .await?;
+        Ok(JobOutcome::new(scanned.summary))
+    }
+
+    /// The whole default-branch pass: scan, record, fix PRs, tracking issue, check run. Also
+    /// what `rescan`, `accept-risk` and `ignore` run, so their effect shows at once.
+    pub(crate) async fn scan_default_branch(
+        &self,
+        forge: &dyn Forge,
+        installation_id: i64,
+        repository: &RepoRef,
+        job_id: i64,
+        rebuild: Option<u64>,
+    ) -> Result<Scanned, JobError> {
+        let repo = repository.full_name.as_str();
         // Scan the default branch as it is now: a queued push may be older than the branch, and
         // fix PRs must be based on what is there.
         let (default_branch, head) = forge.default_branch(repo).await.map_err(job_error)?;
-        let (snapshot, manifests) = read_repository(forge.as_ref(), repo, &head, &self.cache)
-            .await
-            .map_err(job_error)?;
         let now = self.clock.now();
         let today = now.date_naive();
-        let outcome = run_parsed(
-            &snapshot,
-            manifests,
-            &self.knowledge,
-            today,
-            &RunOptions::default(),
-        );
-        let report = &outcome.report;
+        let options = decisions::run_options(&self.store, repository.id, today).await?;
+        let analysis = self.analyse(forge, repo, &head, &options, today).await?;
+        let report = &analysis.outcome.report;
 
         let seen: Vec<SeenFinding> = report.findings.iter().map(SeenFinding::from).collect();
         let mut conn = self
@@ -89,42 +165,60 @@ impl ScanHandler {
             .acquire()
             .await
             .map_err(crate::store::StoreError::from)?;
-        let delta = findings::record_scan(&mut conn, job.repository.id, &seen, now).await?;
+        let delta = findings::record_scan(&mut conn, repository.id, &seen, now).await?;
         drop(conn);
 
-        let groups = plan_groups(report, &snapshot);
-        let sync = pulls::Sync {
-            forge: forge.as_ref(),
+        let ctx = Ctx {
+            forge,
             store: &self.store,
             repo,
-            repository_id: job.repository.id,
-            installation_id: job.installation_id,
+            repository_id: repository.id,
+            installation_id,
             job_id,
             bot_login: &self.bot_login,
             app_slug: &self.app_slug,
-            default_branch: &default_branch,
             head: &head,
-            max_open: self.max_open_fix_prs,
             now,
             today,
         };
+        let codeowners = tracking::codeowners(&analysis.snapshot);
+        let groups = plan_groups(report, &analysis.snapshot);
+        let sync = pulls::Sync {
+            ctx: &ctx,
+            default_branch: &default_branch,
+            max_open: self.max_open_fix_prs,
+            options: &options,
+            codeowners: codeowners.as_ref(),
+            rebuild,
+        };
         let synced = sync
-            .run(&groups, &snapshot, report, &self.knowledge)
+            .run(&groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
+        let tracked = tracking::sync(&ctx, report, &analysis.snapshot, &self.knowledge).await?;
         let check = check::check_run(report, &head, &synced.pulls, &synced.held_back);
         forge
             .create_check_run(repo, &check)
             .await
             .map_err(job_error)?;
-        Ok(JobOutcome::new(format!(
-            "{repo}@{}: {} blocker(s), {} warning(s); {} new, {} fixed finding(s); {} PR action(s), {} held back",
-            &head[..head.len().min(7)],
+        let summary = format!(
+            "{repo}@{}: {} blocker(s), {} warning(s); {} new, {} fixed finding(s); {} PR action(s), {} held back; tracking issue: {tracked}",
+            short(&head),
             report.summary.blockers,
             report.summary.warnings,
             delta.new,
             delta.fixed,
             synced.pulls.len(),
-            synced.held_back.len()
-        )))
+            synced.held_back.len(),
+        );
+        Ok(Scanned {
+            summary,
+            pulls: synced.pulls,
+            head,
+            default_branch,
+        })
     }
+}
+
+pub(crate) fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
 }

@@ -2,17 +2,23 @@
 //! first, up to the repository's limit), update it when its fix changes, close it when it is no
 //! longer needed, and never reopen a fix a person closed.
 
+use super::{Ctx, short};
 use super::check::PullNote;
-use crate::forge::hosted::{FileChange, Forge, PullRequest};
+use crate::forge::hosted::{FileChange, ForgeError, PullRequest};
+use crate::owners::CodeOwners;
 use crate::pipeline::{self, Knowledge, RunOptions};
 use crate::remedy::groups::FixGroup;
 use crate::remedy::verify;
 use crate::render::templates;
 use crate::report::Report;
 use crate::snapshot::RepoSnapshot;
-use crate::store::audit::{self, AuditEntry};
-use crate::store::{Store, fix_prs};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::store::fix_prs;
+use crate::tracking;
+
+/// Whether `pr` is one of the bot's fix PRs (its branch and its author).
+pub fn is_fix_pr(pr: &PullRequest, bot_login: &str) -> bool {
+    pr.head_ref.starts_with("patchwright/") && pr.user_login == bot_login
+}
 
 /// A hidden tag in every fix PR body, so the bot can tell what fix a PR carries.
 pub fn fix_key_tag(fix_key: &str) -> String {
@@ -27,19 +33,16 @@ pub fn fix_key_in(body: &str) -> Option<&str> {
 }
 
 pub struct Sync<'a> {
-    pub forge: &'a dyn Forge,
-    pub store: &'a Store,
-    pub repo: &'a str,
-    pub repository_id: i64,
-    pub installation_id: i64,
-    pub job_id: i64,
-    pub bot_login: &'a str,
-    pub app_slug: &'a str,
+    pub ctx: &'a Ctx<'a>,
     pub default_branch: &'a str,
-    pub head: &'a str,
     pub max_open: usize,
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
+    /// The repository's accepted risks and ignores, so a fix's verification scan judges as
+    /// the scan did.
+    pub options: &'a RunOptions,
+    pub codeowners: Option<&'a CodeOwners>,
+    /// A fix PR to rebuild from the default branch even when its fix is unchanged or a person
+    /// pushed to it (the `recreate` command: someone asked for exactly that).
+    pub rebuild: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -59,16 +62,11 @@ fn forge_failure(e: crate::forge::hosted::ForgeError) -> Failure {
 
 impl Sync<'_> {
     async fn audit(&self, action: &str, reason: String) -> Result<(), Failure> {
-        let mut entry = AuditEntry::new(self.now, action, reason);
-        entry.installation_id = Some(self.installation_id);
-        entry.repository_id = Some(self.repository_id);
-        entry.job_id = Some(self.job_id);
-        audit::record(self.store.pool(), &entry).await?;
-        Ok(())
+        self.ctx.audit(action, reason).await
     }
 
     fn is_bots(&self, pr: &PullRequest) -> bool {
-        pr.head_ref.starts_with("patchwright/") && pr.user_login == self.bot_login
+        is_fix_pr(pr, self.ctx.bot_login)
     }
 
     pub async fn run(
@@ -80,8 +78,9 @@ impl Sync<'_> {
     ) -> Result<SyncResult, Failure> {
         let mut result = SyncResult::default();
         let open: Vec<PullRequest> = self
+            .ctx
             .forge
-            .open_pulls(self.repo)
+            .open_pulls(self.ctx.repo)
             .await
             .map_err(forge_failure)?
             .into_iter()
@@ -90,7 +89,7 @@ impl Sync<'_> {
         let mut open_count = open.len();
 
         for group in groups {
-            if fix_prs::declined(self.store.pool(), self.repository_id, &group.fix_key).await? {
+            if fix_prs::declined(self.ctx.store.pool(), self.ctx.repository_id, &group.fix_key).await? {
                 self.audit(
                     "fix-skipped",
                     format!(
@@ -103,8 +102,10 @@ impl Sync<'_> {
                 continue;
             }
             let existing = open.iter().find(|pr| pr.head_ref == group.branch);
+            let rebuild = existing.is_some_and(|pr| self.rebuild == Some(pr.number));
             if let Some(pr) = existing
                 && fix_key_in(&pr.body) == Some(group.fix_key.as_str())
+                && !rebuild
             {
                 result.pulls.push(PullNote {
                     number: pr.number,
@@ -135,18 +136,19 @@ impl Sync<'_> {
                 Some(pr) => {
                     // Only ever replace the bot's own work: a person may have pushed to the branch.
                     let head = self
+                        .ctx
                         .forge
-                        .commit(self.repo, &pr.head_sha)
+                        .commit(self.ctx.repo, &pr.head_sha)
                         .await
                         .map_err(forge_failure)?;
-                    if head.author_login.as_deref() != Some(self.bot_login) {
-                        self.forge
+                    if head.author_login.as_deref() != Some(self.ctx.bot_login) && !rebuild {
+                        self.ctx.forge
                             .create_comment(
-                                self.repo,
+                                self.ctx.repo,
                                 pr.number,
                                 &format!(
                                     "The fix for this PR changed (now `{}`), but the branch has commits that are not mine, so I did not force-push over them. Comment `@{} recreate` to rebuild it from `{}`.",
-                                    group.fix_key, self.app_slug, self.default_branch
+                                    group.fix_key, self.ctx.app_slug, self.default_branch
                                 ),
                             )
                             .await
@@ -164,66 +166,75 @@ impl Sync<'_> {
                         continue;
                     }
                     let commit = self
+                        .ctx
                         .forge
-                        .create_commit(self.repo, self.head, &changes, &message)
+                        .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
                         .await
                         .map_err(forge_failure)?;
-                    self.forge
-                        .update_branch(self.repo, &group.branch, &commit, true)
+                    self.ctx.forge
+                        .update_branch(self.ctx.repo, &group.branch, &commit, true)
                         .await
                         .map_err(forge_failure)?;
-                    self.forge
-                        .update_pull(self.repo, pr.number, &group.title, &body)
+                    self.ctx.forge
+                        .update_pull(self.ctx.repo, pr.number, &group.title, &body)
                         .await
                         .map_err(forge_failure)?;
                     fix_prs::set_head(
-                        self.store.pool(),
-                        self.repository_id,
+                        self.ctx.store.pool(),
+                        self.ctx.repository_id,
                         pr.number as i64,
                         &commit,
-                        self.now,
+                        self.ctx.now,
                     )
                     .await?;
+                    let (action, what) = if rebuild {
+                        ("fix-pr-recreated", "rebuilt from the default branch")
+                    } else {
+                        ("fix-pr-updated", "updated")
+                    };
                     self.audit(
-                        "fix-pr-updated",
-                        format!("#{} now carries {}", pr.number, group.fix_key),
+                        action,
+                        format!("#{} {what}: {}", pr.number, group.fix_key),
                     )
                     .await?;
                     result.pulls.push(PullNote {
                         number: pr.number,
                         title: group.title.clone(),
-                        action: "updated".into(),
+                        action: what.into(),
                     });
                 }
                 None => {
                     let commit = self
+                        .ctx
                         .forge
-                        .create_commit(self.repo, self.head, &changes, &message)
+                        .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
                         .await
                         .map_err(forge_failure)?;
                     // A branch left over from an earlier, closed PR of the bot is reused.
                     match self
+                        .ctx
                         .forge
-                        .branch_head(self.repo, &group.branch)
+                        .branch_head(self.ctx.repo, &group.branch)
                         .await
                         .map_err(forge_failure)?
                     {
                         Some(_) => {
-                            self.forge
-                                .update_branch(self.repo, &group.branch, &commit, true)
+                            self.ctx.forge
+                                .update_branch(self.ctx.repo, &group.branch, &commit, true)
                                 .await
                         }
                         None => {
-                            self.forge
-                                .create_branch(self.repo, &group.branch, &commit)
+                            self.ctx.forge
+                                .create_branch(self.ctx.repo, &group.branch, &commit)
                                 .await
                         }
                     }
                     .map_err(forge_failure)?;
                     let pr = self
+                        .ctx
                         .forge
                         .create_pull(
-                            self.repo,
+                            self.ctx.repo,
                             &group.branch,
                             self.default_branch,
                             &group.title,
@@ -235,20 +246,22 @@ impl Sync<'_> {
                     if group.findings.iter().any(|f| !f.advisories.is_empty()) {
                         labels.insert(0, "security".to_string());
                     }
-                    self.forge
-                        .add_labels(self.repo, pr.number, &labels)
+                    self.ctx.forge
+                        .add_labels(self.ctx.repo, pr.number, &labels)
                         .await
                         .map_err(forge_failure)?;
+                    self.request_reviews(pr.number, group, &knowledge.policy.fallback_owners)
+                        .await?;
                     fix_prs::insert(
-                        self.store.pool(),
+                        self.ctx.store.pool(),
                         &fix_prs::OpenedFixPr {
-                            repository_id: self.repository_id,
+                            repository_id: self.ctx.repository_id,
                             number: pr.number as i64,
                             branch: &group.branch,
                             fix_key: &group.fix_key,
                             head_sha: &commit,
                         },
-                        self.now,
+                        self.ctx.now,
                     )
                     .await?;
                     open_count += 1;
@@ -271,34 +284,34 @@ impl Sync<'_> {
             .iter()
             .filter(|pr| !groups.iter().any(|g| g.branch == pr.head_ref))
         {
-            self.forge
+            self.ctx.forge
                 .create_comment(
-                    self.repo,
+                    self.ctx.repo,
                     pr.number,
                     &format!(
                         "Closing: `{}` no longer needs this fix on `{}` at {}.",
                         pr.head_ref,
                         self.default_branch,
-                        short(self.head)
+                        short(self.ctx.head)
                     ),
                 )
                 .await
                 .map_err(forge_failure)?;
-            self.forge
-                .close_pull(self.repo, pr.number)
+            self.ctx.forge
+                .close_pull(self.ctx.repo, pr.number)
                 .await
                 .map_err(forge_failure)?;
-            self.forge
-                .delete_branch(self.repo, &pr.head_ref)
+            self.ctx.forge
+                .delete_branch(self.ctx.repo, &pr.head_ref)
                 .await
                 .map_err(forge_failure)?;
             fix_prs::record_closed(
-                self.store.pool(),
-                self.repository_id,
+                self.ctx.store.pool(),
+                self.ctx.repository_id,
                 pr.number as i64,
                 false,
                 false,
-                self.now,
+                self.ctx.now,
             )
             .await?;
             self.audit("fix-pr-closed", format!("#{}: no longer needed", pr.number))
@@ -310,6 +323,48 @@ impl Sync<'_> {
             });
         }
         Ok(result)
+    }
+
+    /// Asks the owners of the files a fix touches (CODEOWNERS, else the org's fallback owners)
+    /// to review it. GitHub refuses some (not collaborators, the author): the PR stands
+    /// anyway, and the audit trail says who was refused and why.
+    async fn request_reviews(
+        &self,
+        number: u64,
+        group: &FixGroup,
+        fallback: &[String],
+    ) -> Result<(), Failure> {
+        let files: Vec<&str> = group.files.iter().map(|(path, _)| path.as_str()).collect();
+        let who = tracking::reviewers_for_files(self.codeowners, &files, fallback, self.ctx.bot_login);
+        if who.users.is_empty() && who.teams.is_empty() {
+            return Ok(());
+        }
+        let named = who
+            .users
+            .iter()
+            .map(|u| format!("@{u}"))
+            .chain(who.teams.iter().map(|t| format!("team {t}")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self
+            .ctx
+            .forge
+            .request_reviewers(self.ctx.repo, number, &who.users, &who.teams)
+            .await
+        {
+            Ok(()) => {
+                self.audit("review-requested", format!("#{number}: {named}"))
+                    .await
+            }
+            Err(ForgeError::Conflict(why)) => {
+                self.audit(
+                    "review-request-refused",
+                    format!("#{number}: GitHub refused {named}: {why}"),
+                )
+                .await
+            }
+            Err(e) => Err(forge_failure(e)),
+        }
     }
 
     /// The PR body: the risk statement for this group alone, verified by re-scanning with only
@@ -325,20 +380,14 @@ impl Sync<'_> {
         for (path, content) in &group.files {
             after_snapshot.files.insert(path.clone(), content.clone());
         }
-        let after = pipeline::run(
-            &after_snapshot,
-            knowledge,
-            self.today,
-            &RunOptions::default(),
-        )
-        .report;
+        let after = pipeline::run(&after_snapshot, knowledge, self.ctx.today, self.options).report;
         let verification = verify(before, &after);
         let fixed: Vec<&crate::model::Finding> = group.findings.iter().collect();
         let commands = [
-            format!("@{} rescan", self.app_slug),
-            format!("@{} recreate", self.app_slug),
-            format!("@{} explain <id>", self.app_slug),
-            format!("@{} ignore {}", self.app_slug, group.subject),
+            format!("@{} rescan", self.ctx.app_slug),
+            format!("@{} recreate", self.ctx.app_slug),
+            format!("@{} explain <id>", self.ctx.app_slug),
+            format!("@{} ignore {}", self.ctx.app_slug, group.subject),
         ];
         let mut body = templates::fix_body(
             &group.title,
@@ -352,8 +401,4 @@ impl Sync<'_> {
         body.push_str(&fix_key_tag(&group.fix_key));
         body
     }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }

@@ -1,0 +1,350 @@
+//! Commands in PR and issue comments: parse, check who may, act, and always answer: a reaction
+//! at once, then one reply with every command's result, and an audit entry for each change.
+
+use super::{ScanHandler, decisions, forge_failure, pulls, short};
+use crate::commands::{
+    self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
+};
+use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
+use crate::service::jobs::{CommentJob, JobError, JobOutcome};
+use crate::store::audit::{self, AuditEntry};
+
+/// Permissions GitHub reports that allow changing what the bot does.
+fn may_change(permission: &str) -> bool {
+    matches!(permission, "admin" | "maintain" | "write")
+}
+
+/// What a command left to do after the commands of a comment are recorded: one scan serves
+/// them all, so three commands in one comment do not scan three times.
+enum Pending {
+    Rescan,
+    Recreate(u64),
+    /// accept-risk / revoke / ignore / unignore: say what the scan made of it.
+    Decision,
+}
+
+impl ScanHandler {
+    pub(super) async fn comment(
+        &self,
+        job_id: i64,
+        job: &CommentJob,
+    ) -> Result<JobOutcome, JobError> {
+        let repo = job.repository.full_name.as_str();
+        let place = format!("{repo}#{} comment {}", job.issue_number, job.comment_id);
+        // Intake drops bot comments already; a comment queued before that rule, or an app whose
+        // login does not end in [bot], must still never start a conversation between bots.
+        if job.author == self.bot_login || job.author.ends_with("[bot]") {
+            return Ok(JobOutcome::new(format!("{place}: by a bot; ignored")));
+        }
+        let parsed = parse_comment(&job.body, &self.app_slug);
+        if parsed.is_empty() {
+            return Ok(JobOutcome::new(format!(
+                "{place}: no command for @{}",
+                self.app_slug
+            )));
+        }
+        let forge = self.forge(job.installation_id).await?;
+        let forge = forge.as_ref();
+        let number = job.issue_number as u64;
+        let comment_id = job.comment_id as u64;
+        match forge.react(repo, comment_id, Reaction::Eyes).await {
+            Ok(()) => {}
+            Err(ForgeError::NotFound(_)) => {
+                return Ok(JobOutcome::new(format!(
+                    "{place}: the comment was deleted before it was read"
+                )));
+            }
+            Err(e) => return Err(forge_failure(e)),
+        }
+
+        let needs_write = parsed
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(Command::changes_state));
+        let permission = if needs_write {
+            Some(
+                forge
+                    .permission(repo, &job.author)
+                    .await
+                    .map_err(forge_failure)?,
+            )
+        } else {
+            None
+        };
+        let pull = if job.is_pull_request {
+            Some(forge.pull(repo, number).await.map_err(forge_failure)?)
+        } else {
+            None
+        };
+
+        let now = self.clock.now();
+        let today = now.date_naive();
+        let source = format!("{repo}#{} (comment {})", job.issue_number, job.comment_id);
+        let mut answers: Vec<Answer> = Vec::new();
+        let mut pending: Vec<(usize, Pending)> = Vec::new();
+        for result in parsed {
+            let command = match result {
+                Err(error) => {
+                    answers.push(Answer::Invalid(error));
+                    continue;
+                }
+                Ok(command) => command,
+            };
+            let name = command.name();
+            if command.changes_state()
+                && let Some(permission) = &permission
+                && !may_change(permission)
+            {
+                self.audit(
+                    job,
+                    job_id,
+                    "command-refused",
+                    format!(
+                        "@{} ({permission}) may not run `{}` in {source}",
+                        job.author,
+                        name.as_str()
+                    ),
+                )
+                .await?;
+                answers.push(Answer::Refused {
+                    command: name,
+                    permission: permission.clone(),
+                });
+                continue;
+            }
+            let answer = match command {
+                Command::Help => Answer::Done {
+                    command: name,
+                    text: commands::help(&self.app_slug),
+                },
+                Command::Explain { target } => Answer::Done {
+                    command: name,
+                    text: self
+                        .explain(forge, job, pull.as_ref(), &target, today)
+                        .await?,
+                },
+                Command::Rescan => {
+                    pending.push((answers.len(), Pending::Rescan));
+                    Answer::Done {
+                        command: name,
+                        text: String::new(),
+                    }
+                }
+                Command::Recreate => match pull.as_ref() {
+                    Some(pr) if pulls::is_fix_pr(pr, &self.bot_login) && pr.state == "open" => {
+                        pending.push((answers.len(), Pending::Recreate(pr.number)));
+                        Answer::Done {
+                            command: name,
+                            text: String::new(),
+                        }
+                    }
+                    Some(_) => Answer::Declined {
+                        command: name,
+                        why: format!(
+                            "this is not an open fix pull request of mine; `recreate` rebuilds one of those from the default branch. On any other pull request, `@{} rescan` reviews it again.",
+                            self.app_slug
+                        ),
+                    },
+                    None => Answer::Declined {
+                        command: name,
+                        why: "it works in a comment on one of my fix pull requests, not on an issue."
+                            .to_string(),
+                    },
+                },
+                decision @ (Command::AcceptRisk { .. }
+                | Command::Revoke { .. }
+                | Command::Ignore { .. }
+                | Command::Unignore { .. }) => {
+                    if let Err(error) = validate_accept_risk(
+                        &decision,
+                        today,
+                        self.knowledge.policy.max_exception_days,
+                    ) {
+                        answers.push(Answer::Invalid(error));
+                        continue;
+                    }
+                    let recorded = decisions::record(
+                        &self.store,
+                        &self.knowledge,
+                        job.repository.id,
+                        &decision,
+                        &job.author,
+                        &source,
+                        now,
+                    )
+                    .await?;
+                    match recorded {
+                        decisions::Recorded::Done { audit_action, text } => {
+                            self.audit(job, job_id, audit_action, format!("{text} ({source})"))
+                                .await?;
+                            pending.push((answers.len(), Pending::Decision));
+                            Answer::Done {
+                                command: name,
+                                text,
+                            }
+                        }
+                        decisions::Recorded::Declined(why) => Answer::Declined {
+                            command: name,
+                            why,
+                        },
+                    }
+                }
+            };
+            // Decisions write their own, more telling entry.
+            if let Answer::Done { command, .. } = &answer
+                && matches!(command, CommandName::Rescan | CommandName::Recreate)
+            {
+                self.audit(
+                    job,
+                    job_id,
+                    "command",
+                    format!("@{} ran `{}` in {source}", job.author, command.as_str()),
+                )
+                .await?;
+            }
+            answers.push(answer);
+        }
+
+        if !pending.is_empty() {
+            self.finish_pending(forge, job, job_id, pull.as_ref(), &pending, &mut answers)
+                .await?;
+        }
+
+        let body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        forge
+            .create_comment(repo, number, &body)
+            .await
+            .map_err(forge_failure)?;
+        let all_ok = answers.iter().all(Answer::succeeded);
+        let reaction = if all_ok {
+            Reaction::PlusOne
+        } else {
+            Reaction::Confused
+        };
+        forge
+            .react(repo, comment_id, reaction)
+            .await
+            .map_err(forge_failure)?;
+        let done = answers.iter().filter(|a| a.succeeded()).count();
+        Ok(JobOutcome::new(format!(
+            "{place}: {done} of {} command(s) run for @{}",
+            answers.len(),
+            job.author
+        )))
+    }
+
+    /// Runs the one scan the comment's commands need and completes their answers with what it
+    /// found.
+    async fn finish_pending(
+        &self,
+        forge: &dyn Forge,
+        job: &CommentJob,
+        job_id: i64,
+        pull: Option<&PullRequest>,
+        pending: &[(usize, Pending)],
+        answers: &mut [Answer],
+    ) -> Result<(), JobError> {
+        let rebuild = pending.iter().find_map(|(_, p)| match p {
+            Pending::Recreate(n) => Some(*n),
+            _ => None,
+        });
+        let scanned = self
+            .scan_default_branch(forge, job.installation_id, &job.repository, job_id, rebuild)
+            .await?;
+        // `rescan` on a person's pull request means: review this change again.
+        let reviewed = match pull {
+            Some(pr)
+                if pr.state == "open"
+                    && !pulls::is_fix_pr(pr, &self.bot_login)
+                    && pending.iter().any(|(_, p)| matches!(p, Pending::Rescan)) =>
+            {
+                Some(
+                    self.review_pull(forge, job.installation_id, &job.repository, job_id, pr)
+                        .await?,
+                )
+            }
+            _ => None,
+        };
+        for (index, what) in pending {
+            let Some(Answer::Done { text, .. }) = answers.get_mut(*index) else {
+                continue;
+            };
+            let addition = match what {
+                Pending::Rescan => match &reviewed {
+                    Some(review) => format!(
+                        "reviewed this pull request again: {review}. The default branch: {}.",
+                        scanned.summary
+                    ),
+                    None => format!("scanned again: {}.", scanned.summary),
+                },
+                Pending::Recreate(number) => {
+                    match scanned.pulls.iter().find(|p| p.number == *number) {
+                        Some(note) => format!(
+                            "#{number}: {} at {} ({}).",
+                            note.action,
+                            short(&scanned.head),
+                            scanned.default_branch
+                        ),
+                        None => format!(
+                            "#{number} was not rebuilt: the default branch no longer needs its fix, or it is held back; {}.",
+                            scanned.summary
+                        ),
+                    }
+                }
+                Pending::Decision => format!("\n\nScanned again: {}.", scanned.summary),
+            };
+            text.push_str(&addition);
+        }
+        Ok(())
+    }
+
+    async fn explain(
+        &self,
+        forge: &dyn Forge,
+        job: &CommentJob,
+        pull: Option<&PullRequest>,
+        target: &Target,
+        today: chrono::NaiveDate,
+    ) -> Result<String, JobError> {
+        let repo = job.repository.full_name.as_str();
+        let (commit, scanned) = match pull {
+            Some(pr) if pr.state == "open" => (
+                pr.head_sha.clone(),
+                format!("this pull request's head ({})", short(&pr.head_sha)),
+            ),
+            _ => {
+                let (branch, head) = forge.default_branch(repo).await.map_err(forge_failure)?;
+                let scanned = format!("`{branch}` at {}", short(&head));
+                (head, scanned)
+            }
+        };
+        let options = decisions::run_options(&self.store, job.repository.id, today).await?;
+        let analysis = self.analyse(forge, repo, &commit, &options, today).await?;
+        let findings = &analysis.outcome.report.findings;
+        Ok(match target {
+            Target::Rule(rule) => explain::explain_rule(*rule, findings, &scanned),
+            Target::Advisory(id) => match self.knowledge.advisories.get(id) {
+                Some(advisory) => explain::explain_advisory(advisory, findings, &scanned),
+                None => format!(
+                    "`{id}` is not in the advisory database I use ({} advisories, revision {}). Check the id; if it was published in the last hours, it arrives with the next database update.",
+                    self.knowledge.advisories.len(),
+                    self.knowledge.advisories.revision()
+                ),
+            },
+        })
+    }
+
+    async fn audit(
+        &self,
+        job: &CommentJob,
+        job_id: i64,
+        action: &str,
+        reason: String,
+    ) -> Result<(), JobError> {
+        let mut entry = AuditEntry::new(self.clock.now(), action, reason);
+        entry.installation_id = Some(job.installation_id);
+        entry.repository_id = Some(job.repository.id);
+        entry.job_id = Some(job_id);
+        audit::record(self.store.pool(), &entry).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! Change-set review of a pull request: scan its base and head, report only what the change
+//! introduces or worsens, as a check run on the head and one review comment per new finding
+//! (with a one-click suggestion when the fix is an edit), replacing the bot's earlier comments.
+
+use super::{Ctx, ScanHandler, decisions, forge_failure, short};
+use crate::forge::hosted::{Forge, NewReviewComment, PullRequest};
+use crate::review::{self, ExistingComment};
+use crate::service::jobs::{JobError, JobOutcome, ReviewJob};
+
+/// What one review pass did, for the job summary and the `rescan` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewSummary {
+    pub number: u64,
+    pub head: String,
+    pub introduced: usize,
+    pub fixed: usize,
+    pub posted: usize,
+    pub deleted: usize,
+    pub conclusion: String,
+}
+
+impl std::fmt::Display for ReviewSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{} at {}: {} new or worse finding(s), {} fixed; check {}; {} comment(s) posted, {} earlier one(s) removed",
+            self.number,
+            short(&self.head),
+            self.introduced,
+            self.fixed,
+            self.conclusion,
+            self.posted,
+            self.deleted
+        )
+    }
+}
+
+impl ScanHandler {
+    pub(super) async fn review(
+        &self,
+        job_id: i64,
+        job: &ReviewJob,
+    ) -> Result<JobOutcome, JobError> {
+        let forge = self.forge(job.installation_id).await?;
+        let repo = job.repository.full_name.as_str();
+        let pull = forge
+            .pull(repo, job.number as u64)
+            .await
+            .map_err(forge_failure)?;
+        if pull.state != "open" {
+            return Ok(JobOutcome::new(format!(
+                "{repo}#{}: {} since the event; nothing to review",
+                job.number, pull.state
+            )));
+        }
+        let summary = self
+            .review_pull(forge.as_ref(), job.installation_id, &job.repository, job_id, &pull)
+            .await?;
+        Ok(JobOutcome::new(format!("{repo}{summary}")))
+    }
+
+    /// Reviews `pull` at its current head. Shared by review jobs and the `rescan` command.
+    pub(super) async fn review_pull(
+        &self,
+        forge: &dyn Forge,
+        installation_id: i64,
+        repository: &crate::service::jobs::RepoRef,
+        job_id: i64,
+        pull: &PullRequest,
+    ) -> Result<ReviewSummary, JobError> {
+        let repo = repository.full_name.as_str();
+        let now = self.clock.now();
+        let today = now.date_naive();
+        // The base as the branch is now: a PR is judged against what it would merge into.
+        let base = forge
+            .branch_head(repo, &pull.base_ref)
+            .await
+            .map_err(forge_failure)?
+            .ok_or_else(|| {
+                JobError::Permanent(format!(
+                    "{repo}#{}: base branch `{}` does not exist",
+                    pull.number, pull.base_ref
+                ))
+            })?;
+        let options = decisions::run_options(&self.store, repository.id, today).await?;
+        let before = self.analyse(forge, repo, &base, &options, today).await?;
+        let after = self
+            .analyse(forge, repo, &pull.head_sha, &options, today)
+            .await?;
+        let changes = review::compare(
+            &before.outcome.report.findings,
+            &after.outcome.report.findings,
+        );
+        let plan = review::plan_review(
+            &changes,
+            &before.snapshot.files,
+            &after.snapshot.files,
+            &self.app_slug,
+        );
+
+        let ctx = Ctx {
+            forge,
+            store: &self.store,
+            repo,
+            repository_id: repository.id,
+            installation_id,
+            job_id,
+            bot_login: &self.bot_login,
+            app_slug: &self.app_slug,
+            head: &pull.head_sha,
+            now,
+            today,
+        };
+        let existing: Vec<ExistingComment> = forge
+            .review_comments(repo, pull.number)
+            .await
+            .map_err(forge_failure)?
+            .into_iter()
+            .map(|c| ExistingComment {
+                by_bot: c.user_login == self.bot_login,
+                is_reply: c.in_reply_to.is_some(),
+                id: c.id,
+                path: c.path,
+                line: c.line,
+                body: c.body,
+            })
+            .collect();
+        let reconciled = review::reconcile(&existing, plan.comments);
+        for id in &reconciled.to_delete {
+            match forge.delete_review_comment(repo, *id).await {
+                // Already gone (a person deleted it): that is what was wanted.
+                Ok(()) | Err(crate::forge::hosted::ForgeError::NotFound(_)) => {}
+                Err(e) => return Err(forge_failure(e)),
+            }
+        }
+        let posted = reconciled.to_post.len();
+        if posted > 0 {
+            let comments: Vec<NewReviewComment> = reconciled
+                .to_post
+                .into_iter()
+                .map(|c| NewReviewComment {
+                    path: c.path,
+                    line: c.line,
+                    start_line: c.start_line,
+                    body: c.body,
+                })
+                .collect();
+            forge
+                .create_review(repo, pull.number, &pull.head_sha, &plan.body, &comments)
+                .await
+                .map_err(forge_failure)?;
+        }
+        let check = review::pr_check_run(&changes, &pull.head_sha, &self.app_slug);
+        let conclusion = format!("{:?}", check.conclusion).to_lowercase();
+        forge
+            .create_check_run(repo, &check)
+            .await
+            .map_err(forge_failure)?;
+        let summary = ReviewSummary {
+            number: pull.number,
+            head: pull.head_sha.clone(),
+            introduced: changes.introduced.len(),
+            fixed: changes.fixed.len(),
+            posted,
+            deleted: reconciled.to_delete.len(),
+            conclusion,
+        };
+        if posted > 0 || !reconciled.to_delete.is_empty() {
+            ctx.audit("pr-reviewed", summary.to_string()).await?;
+        }
+        Ok(summary)
+    }
+}
