@@ -1193,6 +1193,130 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     };
     call!("create_check_run", f.create_check_run(REPO, &check));
     call!("permission", f.permission(REPO, "alice"));
+
+    // Reviews: the fix changed line 1 of a 3-line Dockerfile, so lines 1 to 3 are in the diff.
+    call!(
+        "create_review",
+        f.create_review(
+            REPO,
+            number,
+            &next,
+            "patchwright: 2 notes",
+            &[
+                NewReviewComment {
+                    path: "Dockerfile".into(),
+                    line: 1,
+                    start_line: None,
+                    body: "pin a digest".into(),
+                },
+                NewReviewComment {
+                    path: "Dockerfile".into(),
+                    line: 3,
+                    start_line: Some(2),
+                    body: "```suggestion\nUSER node\n```".into(),
+                },
+            ],
+        )
+    );
+    call!(
+        "create_review (no body)",
+        f.create_review(
+            REPO,
+            number,
+            &next,
+            "",
+            &[NewReviewComment {
+                path: "Dockerfile".into(),
+                line: 2,
+                start_line: None,
+                body: "note".into(),
+            }],
+        )
+    );
+    // GitHub's error answer for a line off the diff must match its description too.
+    let off_diff = f
+        .create_review(
+            REPO,
+            number,
+            &next,
+            "",
+            &[NewReviewComment {
+                path: "Dockerfile".into(),
+                line: 9,
+                start_line: None,
+                body: "x".into(),
+            }],
+        )
+        .await;
+    if !matches!(&off_diff, Err(ForgeError::Conflict(m)) if m.contains("must be part of the diff"))
+    {
+        failures.push(format!("create_review off the diff: {off_diff:?}"));
+    }
+    let review_comments =
+        call!("review_comments", f.review_comments(REPO, number)).unwrap_or_default();
+    if review_comments.len() != 3 {
+        failures.push(format!("review_comments: {review_comments:?}"));
+    }
+    if let Some(first) = review_comments.first() {
+        call!(
+            "delete_review_comment",
+            f.delete_review_comment(REPO, first.id)
+        );
+    }
+    call!(
+        "request_reviewers",
+        f.request_reviewers(REPO, number, &["alice".into()], &["security".into()])
+    );
+    let person = fake.comment_by(REPO, number, "alice", "@patchwright explain");
+    call!("react (201)", f.react(REPO, person, Reaction::Eyes));
+    call!("react (200)", f.react(REPO, person, Reaction::Eyes));
+    call!("react (+1)", f.react(REPO, person, Reaction::PlusOne));
+
+    // Issues.
+    let issue = call!(
+        "create_issue",
+        f.create_issue(
+            REPO,
+            "patchwright: 1 open finding",
+            "- node:18",
+            &["security".into()],
+            &["alice".into()],
+        )
+    );
+    let issue_number = issue.map_or(2, |i| i.number);
+    call!("issue", f.issue(REPO, issue_number));
+    call!(
+        "update_issue",
+        f.update_issue(
+            REPO,
+            issue_number,
+            &IssueUpdate {
+                title: Some("patchwright: no open findings".into()),
+                body: Some("all fixed".into()),
+                assignees: Some(vec![]),
+                ..IssueUpdate::default()
+            }
+        )
+    );
+    let closing = IssueUpdate {
+        open: Some(false),
+        ..IssueUpdate::default()
+    };
+    call!(
+        "update_issue (close)",
+        f.update_issue(REPO, issue_number, &closing)
+    );
+    let reopening = IssueUpdate {
+        open: Some(true),
+        assignees: Some(vec!["alice".into()]),
+        ..IssueUpdate::default()
+    };
+    call!(
+        "update_issue (reopen)",
+        f.update_issue(REPO, issue_number, &reopening)
+    );
+    call!("issue (a pull request's number)", f.issue(REPO, number));
+
     call!("close_pull", f.close_pull(REPO, number));
     call!(
         "delete_branch",
@@ -1212,6 +1336,68 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     );
     // Every call went through Prism to the fake (token minting included).
     assert_eq!(forwarded, fake.requests().len());
-    assert!(forwarded >= 25, "{forwarded}");
+    assert!(forwarded >= 40, "{forwarded}");
     assert_eq!(fake.check_runs(REPO)[0].annotations.len(), 60);
+    // The calls did what they say, so Prism saw real answers, not errors.
+    assert_eq!(fake.reviews(REPO, number).len(), 2);
+    assert_eq!(fake.review_comments(REPO, number).len(), 2);
+    assert_eq!(fake.reactions(REPO, person), ["eyes", "+1"]);
+    assert_eq!(
+        fake.issues(REPO)[0].state_reason.as_deref(),
+        Some("reopened")
+    );
+    assert_eq!(
+        fake.requested_reviewers(REPO, number),
+        (vec!["alice".to_string()], vec!["security".to_string()])
+    );
+
+    // And Prism does check the new routes' requests: a review comment whose line is text
+    // is refused before it reaches the fake.
+    let token = app.installation_token(INSTALLATION).await.unwrap();
+    let raw = octocrab::Octocrab::builder()
+        .base_uri(prism.url.as_str())
+        .unwrap()
+        .personal_token(token.expose().to_string())
+        .build()
+        .unwrap();
+    let before = fake.requests().len();
+    let sent = raw
+        ._post(
+            format!("/repos/{REPO}/pulls/{number}/reviews"),
+            Some(&serde_json::json!({
+                "commit_id": next, "event": "COMMENT",
+                "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
+            })),
+        )
+        .await
+        .unwrap();
+    let status = sent.status();
+    let answer = raw.body_to_string(sent).await.unwrap_or_default();
+    assert!(status.is_client_error(), "{status}: {answer}");
+    assert!(
+        answer.contains("comments.0.line"),
+        "Prism's answer names the field: {answer}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        before,
+        "Prism forwarded a malformed review"
+    );
+    // Prism writes its log after answering: give it a moment.
+    let reported = || {
+        prism
+            .traffic()
+            .iter()
+            .filter(|l| l.contains("Violation") || l.contains("✖"))
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while reported() == violations.len() && waited.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        reported() > violations.len(),
+        "Prism did not report the malformed review:\n{}",
+        prism.log_tail(10)
+    );
 }

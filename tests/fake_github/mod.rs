@@ -1378,7 +1378,9 @@ fn label_json(base: &str, name: &str) -> Value {
             }
         })
         .collect();
-    json!({ "id": 1, "node_id": "L_fake", "url": format!("{base}/labels/{encoded}"), "name": name, "color": "ededed", "default": false, "description": null })
+    // An empty description, not `null`: `pull-request-simple` (the reviewer-request answer)
+    // documents it as a string.
+    json!({ "id": 1, "node_id": "L_fake", "url": format!("{base}/labels/{encoded}"), "name": name, "color": "ededed", "default": false, "description": "" })
 }
 
 fn comment_json(base: &str, c: &CommentState) -> Value {
