@@ -8,7 +8,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{APP_ID, FakeGitHub};
 use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge};
 use patchwright::forge::hosted::{
-    Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError,
+    Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
+    IssueUpdate, NewReviewComment, Reaction, ReviewComment,
 };
 use patchwright::service::clock::Clock;
 use patchwright::service::metrics::Metrics;
@@ -527,6 +528,460 @@ async fn a_server_that_does_not_answer_is_worth_a_retry() {
     );
 }
 
+// ---- reviews, review comments, reactions, issues, reviewer requests ---------------------
+
+/// A 20-line Dockerfile on main; alice's branch changes line 10, so the pull request's one
+/// hunk shows lines 7 to 13 (3 lines of context each side).
+fn long_dockerfile() -> String {
+    let mut text = String::from("FROM node:18-alpine\n");
+    for i in 2..=20 {
+        text.push_str(&format!("RUN step {i}\n"));
+    }
+    text
+}
+
+/// alice's pull request `alice/fix` → main; returns its number and head commit.
+fn alice_pull(s: &Setup) -> (u64, String) {
+    s.fake.push(
+        REPO,
+        "main",
+        &[("Dockerfile", Some(&long_dockerfile()))],
+        "octocat",
+    );
+    let fixed = long_dockerfile().replace("RUN step 10\n", "RUN step 10 --fixed\n");
+    let head = s
+        .fake
+        .push(REPO, "alice/fix", &[("Dockerfile", Some(&fixed))], "alice");
+    let number = s
+        .fake
+        .open_pull_by(REPO, "alice/fix", "main", "Fix step 10", "alice");
+    (number, head)
+}
+
+fn on(line: u32, start_line: Option<u32>, body: &str) -> NewReviewComment {
+    NewReviewComment {
+        path: "Dockerfile".into(),
+        line,
+        start_line,
+        body: body.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_person_can_branch_from_main_and_open_a_pull_request() {
+    let s = setup().await;
+    let (number, head) = alice_pull(&s);
+    // The new branch starts at main's head: its parent is main's latest commit.
+    let main = s.fake.branch(REPO, "main").unwrap();
+    assert_eq!(s.fake.commit_parents(&head), vec![main]);
+    let pr = s.forge.pull(REPO, number).await.unwrap();
+    assert_eq!(
+        (
+            pr.user_login.as_str(),
+            pr.head_ref.as_str(),
+            pr.head_sha.as_str()
+        ),
+        ("alice", "alice/fix", head.as_str())
+    );
+    assert_eq!(
+        s.fake.pull_diff_lines(REPO, number, "Dockerfile"),
+        (7..=13).collect::<Vec<u32>>()
+    );
+    assert!(s.fake.pull_diff_lines(REPO, number, "README.md").is_empty());
+}
+
+#[tokio::test]
+async fn a_review_with_two_comments_reads_back_and_one_is_deleted() {
+    let s = setup().await;
+    let (number, head) = alice_pull(&s);
+    let review = s
+        .forge
+        .create_review(
+            REPO,
+            number,
+            &head,
+            "patchwright: 2 notes",
+            &[
+                on(10, None, "pin a digest"),
+                on(12, Some(11), "```suggestion\nRUN steps 11 and 12\n```"),
+            ],
+        )
+        .await
+        .unwrap();
+    let reviews = s.fake.reviews(REPO, number);
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        (
+            reviews[0].id,
+            reviews[0].body.as_str(),
+            reviews[0].commit_id.as_str(),
+            reviews[0].user.as_str(),
+            reviews[0].state.as_str()
+        ),
+        (
+            review,
+            "patchwright: 2 notes",
+            head.as_str(),
+            fake_github::BOT_LOGIN,
+            "COMMENTED"
+        )
+    );
+    let stored = s.fake.review_comments(REPO, number);
+    assert_eq!(
+        stored
+            .iter()
+            .map(|c| (c.start_line, c.line))
+            .collect::<Vec<_>>(),
+        [(None, 10), (Some(11), 12)]
+    );
+    assert_eq!(
+        reviews[0].comment_ids,
+        stored.iter().map(|c| c.id).collect::<Vec<_>>()
+    );
+
+    let read = s.forge.review_comments(REPO, number).await.unwrap();
+    assert_eq!(
+        read,
+        vec![
+            ReviewComment {
+                id: stored[0].id,
+                path: "Dockerfile".into(),
+                line: Some(10),
+                body: "pin a digest".into(),
+                user_login: fake_github::BOT_LOGIN.into(),
+                in_reply_to: None,
+            },
+            ReviewComment {
+                id: stored[1].id,
+                path: "Dockerfile".into(),
+                line: Some(12),
+                body: "```suggestion\nRUN steps 11 and 12\n```".into(),
+                user_login: fake_github::BOT_LOGIN.into(),
+                in_reply_to: None,
+            },
+        ]
+    );
+
+    // alice answers the first; then the bot deletes it. Her reply stays, as on GitHub.
+    let reply = s
+        .fake
+        .reply_to_review_comment(REPO, number, stored[0].id, "alice", "done");
+    s.forge
+        .delete_review_comment(REPO, stored[0].id)
+        .await
+        .unwrap();
+    let read = s.forge.review_comments(REPO, number).await.unwrap();
+    assert_eq!(
+        read.iter()
+            .map(|c| (c.id, c.user_login.as_str(), c.in_reply_to))
+            .collect::<Vec<_>>(),
+        [
+            (stored[1].id, fake_github::BOT_LOGIN, None),
+            (reply, "alice", Some(stored[0].id))
+        ]
+    );
+    let gone = s.forge.delete_review_comment(REPO, stored[0].id).await;
+    assert!(matches!(gone, Err(ForgeError::NotFound(_))), "{gone:?}");
+}
+
+#[tokio::test]
+async fn review_comments_off_the_diff_are_refused_and_nothing_is_stored() {
+    let s = setup().await;
+    let (number, head) = alice_pull(&s);
+    let cases: [(NewReviewComment, &str); 4] = [
+        (on(2, None, "x"), "must be part of the diff"),
+        (on(14, None, "x"), "must be part of the diff"),
+        (on(8, Some(5), "x"), "same hunk"),
+        (
+            NewReviewComment {
+                path: "README.md".into(),
+                ..on(1, None, "x")
+            },
+            "Path could not be resolved",
+        ),
+    ];
+    for (bad, said) in cases {
+        let what = format!("{}:{:?}..{}", bad.path, bad.start_line, bad.line);
+        // A good comment first: the whole review is refused, not just the bad comment.
+        let e = s
+            .forge
+            .create_review(REPO, number, &head, "", &[on(10, None, "ok"), bad])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, ForgeError::Conflict(m) if m.contains("422") && m.contains(said)),
+            "{what}: {e:?}"
+        );
+    }
+    assert!(s.fake.reviews(REPO, number).is_empty());
+    assert!(
+        s.forge
+            .review_comments(REPO, number)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Refused before any request: a range that ends before it starts.
+    s.fake.clear_requests();
+    let e = s
+        .forge
+        .create_review(REPO, number, &head, "", &[on(9, Some(12), "x")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ForgeError::Permanent(m) if m.contains("start_line 12")),
+        "{e:?}"
+    );
+    assert_eq!(s.fake.count("POST", "/repos/"), 0);
+}
+
+#[tokio::test]
+async fn comments_follow_their_line_until_it_changes_then_read_as_outdated() {
+    let s = setup().await;
+    let (number, first_head) = alice_pull(&s);
+    s.forge
+        .create_review(
+            REPO,
+            number,
+            &first_head,
+            "",
+            &[on(10, None, "the fix"), on(12, Some(11), "context")],
+        )
+        .await
+        .unwrap();
+    let lines = |c: Vec<ReviewComment>| c.into_iter().map(|c| c.line).collect::<Vec<_>>();
+
+    // alice adds a line at the top: both comments move down one line.
+    let moved = format!(
+        "# syntax=docker/dockerfile:1\n{}",
+        long_dockerfile().replace("RUN step 10\n", "RUN step 10 --fixed\n")
+    );
+    let second_head = s
+        .fake
+        .push(REPO, "alice/fix", &[("Dockerfile", Some(&moved))], "alice");
+    assert_eq!(
+        lines(s.forge.review_comments(REPO, number).await.unwrap()),
+        [Some(11), Some(13)]
+    );
+
+    // Then she rewrites the fixed line: that comment is outdated, the other still holds.
+    let rewritten = moved.replace("RUN step 10 --fixed\n", "RUN step 10 --fixed --again\n");
+    s.fake.push(
+        REPO,
+        "alice/fix",
+        &[("Dockerfile", Some(&rewritten))],
+        "alice",
+    );
+    assert_eq!(
+        lines(s.forge.review_comments(REPO, number).await.unwrap()),
+        [None, Some(13)]
+    );
+
+    // A review on a commit that is no longer the head is accepted, as on GitHub; its lines
+    // count in that commit.
+    s.forge
+        .create_review(REPO, number, &second_head, "", &[on(11, None, "late")])
+        .await
+        .unwrap();
+    assert_eq!(s.fake.reviews(REPO, number)[1].commit_id, second_head);
+    assert_eq!(
+        lines(s.forge.review_comments(REPO, number).await.unwrap()),
+        [None, Some(13), None]
+    );
+}
+
+#[tokio::test]
+async fn reactions_on_a_persons_comment_are_kept_once_each() {
+    let s = setup().await;
+    let (number, _) = alice_pull(&s);
+    let id = s
+        .fake
+        .comment_by(REPO, number, "alice", "@patchwright explain");
+    let seen = s.forge.comments(REPO, number).await.unwrap();
+    assert_eq!(
+        seen.iter()
+            .map(|c| (c.id, c.user_login.as_str()))
+            .collect::<Vec<_>>(),
+        [(id, "alice")]
+    );
+    s.forge.react(REPO, id, Reaction::Eyes).await.unwrap();
+    // The same reaction again: GitHub answers 200 with the existing one; still success.
+    s.forge.react(REPO, id, Reaction::Eyes).await.unwrap();
+    s.forge.react(REPO, id, Reaction::PlusOne).await.unwrap();
+    assert_eq!(s.fake.reactions(REPO, id), ["eyes", "+1"]);
+    assert_eq!(
+        s.fake.count(
+            "POST",
+            &format!("/repos/octo-org/api/issues/comments/{id}/reactions")
+        ),
+        3
+    );
+    let e = s
+        .forge
+        .react(REPO, 999_999, Reaction::Rocket)
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, ForgeError::NotFound(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn an_issue_is_created_read_updated_closed_and_reopened() {
+    let s = setup().await;
+    let (pr, _) = alice_pull(&s);
+    assert_eq!(pr, 1);
+    let created = s
+        .forge
+        .create_issue(
+            REPO,
+            "patchwright: 2 open findings",
+            "- node:18 is past its end of life",
+            &["security".into(), "patchwright".into()],
+            &["alice".into()],
+        )
+        .await
+        .unwrap();
+    // Issues and pull requests share one number sequence.
+    let expected = Issue {
+        number: 2,
+        title: "patchwright: 2 open findings".into(),
+        body: "- node:18 is past its end of life".into(),
+        state: "open".into(),
+        assignees: vec!["alice".into()],
+        labels: vec!["security".into(), "patchwright".into()],
+        user_login: fake_github::BOT_LOGIN.into(),
+    };
+    assert_eq!(created, expected);
+    assert_eq!(s.forge.issue(REPO, 2).await.unwrap(), expected);
+    let bot_pr = s
+        .forge
+        .create_pull(REPO, "alice/fix", "main", "t", "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(bot_pr, ForgeError::Conflict(_)),
+        "one open PR per head"
+    );
+    s.fake.push(
+        REPO,
+        "patchwright/x",
+        &[("README.md", Some("x\n"))],
+        "octocat",
+    );
+    let next = s
+        .forge
+        .create_pull(REPO, "patchwright/x", "main", "t", "")
+        .await
+        .unwrap();
+    assert_eq!(next.number, 3);
+
+    s.forge
+        .update_issue(
+            REPO,
+            2,
+            &IssueUpdate {
+                title: Some("patchwright: 1 open finding".into()),
+                assignees: Some(vec!["bob".into(), "carol".into()]),
+                ..IssueUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let read = s.forge.issue(REPO, 2).await.unwrap();
+    assert_eq!(read.title, "patchwright: 1 open finding");
+    assert_eq!(read.body, expected.body, "the body is left as it was");
+    assert_eq!(read.assignees, ["bob", "carol"]);
+
+    // Conversation comments and labels work on an issue's number as on a pull request's.
+    s.forge.create_comment(REPO, 2, "progress").await.unwrap();
+    assert_eq!(s.forge.comments(REPO, 2).await.unwrap()[0].body, "progress");
+    s.forge.add_labels(REPO, 2, &["sla".into()]).await.unwrap();
+    assert_eq!(
+        s.forge.issue(REPO, 2).await.unwrap().labels,
+        ["security", "patchwright", "sla"]
+    );
+
+    let close = IssueUpdate {
+        open: Some(false),
+        ..IssueUpdate::default()
+    };
+    s.forge.update_issue(REPO, 2, &close).await.unwrap();
+    let state = &s.fake.issues(REPO)[0];
+    assert_eq!(
+        (state.state.as_str(), state.state_reason.as_deref()),
+        ("closed", Some("completed"))
+    );
+    assert_eq!(s.forge.issue(REPO, 2).await.unwrap().state, "closed");
+    let reopen = IssueUpdate {
+        open: Some(true),
+        ..IssueUpdate::default()
+    };
+    s.forge.update_issue(REPO, 2, &reopen).await.unwrap();
+    let state = &s.fake.issues(REPO)[0];
+    assert_eq!(
+        (state.state.as_str(), state.state_reason.as_deref()),
+        ("open", Some("reopened"))
+    );
+
+    // Nothing to change: no request at all.
+    let before = s.fake.count("PATCH", "/repos/octo-org/api/issues/2");
+    s.forge
+        .update_issue(REPO, 2, &IssueUpdate::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.fake.count("PATCH", "/repos/octo-org/api/issues/2"),
+        before
+    );
+
+    // Only issues are listed as issues; a pull request's number still reads as one.
+    assert_eq!(s.fake.issues(REPO).len(), 1);
+    assert_eq!(s.forge.issue(REPO, 1).await.unwrap().title, "Fix step 10");
+    let e = s.forge.issue(REPO, 99).await.unwrap_err();
+    assert!(matches!(&e, ForgeError::NotFound(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn reviews_are_requested_from_people_and_teams_but_never_the_author() {
+    let s = setup().await;
+    let (number, _) = alice_pull(&s);
+    s.forge
+        .request_reviewers(REPO, number, &["bob".into()], &["security".into()])
+        .await
+        .unwrap();
+    s.forge
+        .request_reviewers(REPO, number, &["bob".into(), "carol".into()], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.fake.requested_reviewers(REPO, number),
+        (
+            vec!["bob".to_string(), "carol".to_string()],
+            vec!["security".to_string()]
+        )
+    );
+    let e = s
+        .forge
+        .request_reviewers(REPO, number, &["alice".into(), "dave".into()], &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ForgeError::Conflict(m) if m.contains("Review cannot be requested from pull request author")),
+        "{e:?}"
+    );
+    assert_eq!(
+        s.fake.requested_reviewers(REPO, number).0,
+        ["bob", "carol"],
+        "all or nothing"
+    );
+    // No one to ask: no request.
+    s.fake.clear_requests();
+    s.forge
+        .request_reviewers(REPO, number, &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(s.fake.requests().len(), 0);
+}
+
 // ---- Prism: every request checked against GitHub's official OpenAPI description --------
 
 /// Where scripts/test-deps-github.sh installed Prism and `@octokit/openapi`.
@@ -738,6 +1193,130 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     };
     call!("create_check_run", f.create_check_run(REPO, &check));
     call!("permission", f.permission(REPO, "alice"));
+
+    // Reviews: the fix changed line 1 of a 3-line Dockerfile, so lines 1 to 3 are in the diff.
+    call!(
+        "create_review",
+        f.create_review(
+            REPO,
+            number,
+            &next,
+            "patchwright: 2 notes",
+            &[
+                NewReviewComment {
+                    path: "Dockerfile".into(),
+                    line: 1,
+                    start_line: None,
+                    body: "pin a digest".into(),
+                },
+                NewReviewComment {
+                    path: "Dockerfile".into(),
+                    line: 3,
+                    start_line: Some(2),
+                    body: "```suggestion\nUSER node\n```".into(),
+                },
+            ],
+        )
+    );
+    call!(
+        "create_review (no body)",
+        f.create_review(
+            REPO,
+            number,
+            &next,
+            "",
+            &[NewReviewComment {
+                path: "Dockerfile".into(),
+                line: 2,
+                start_line: None,
+                body: "note".into(),
+            }],
+        )
+    );
+    // GitHub's error answer for a line off the diff must match its description too.
+    let off_diff = f
+        .create_review(
+            REPO,
+            number,
+            &next,
+            "",
+            &[NewReviewComment {
+                path: "Dockerfile".into(),
+                line: 9,
+                start_line: None,
+                body: "x".into(),
+            }],
+        )
+        .await;
+    if !matches!(&off_diff, Err(ForgeError::Conflict(m)) if m.contains("must be part of the diff"))
+    {
+        failures.push(format!("create_review off the diff: {off_diff:?}"));
+    }
+    let review_comments =
+        call!("review_comments", f.review_comments(REPO, number)).unwrap_or_default();
+    if review_comments.len() != 3 {
+        failures.push(format!("review_comments: {review_comments:?}"));
+    }
+    if let Some(first) = review_comments.first() {
+        call!(
+            "delete_review_comment",
+            f.delete_review_comment(REPO, first.id)
+        );
+    }
+    call!(
+        "request_reviewers",
+        f.request_reviewers(REPO, number, &["alice".into()], &["security".into()])
+    );
+    let person = fake.comment_by(REPO, number, "alice", "@patchwright explain");
+    call!("react (201)", f.react(REPO, person, Reaction::Eyes));
+    call!("react (200)", f.react(REPO, person, Reaction::Eyes));
+    call!("react (+1)", f.react(REPO, person, Reaction::PlusOne));
+
+    // Issues.
+    let issue = call!(
+        "create_issue",
+        f.create_issue(
+            REPO,
+            "patchwright: 1 open finding",
+            "- node:18",
+            &["security".into()],
+            &["alice".into()],
+        )
+    );
+    let issue_number = issue.map_or(2, |i| i.number);
+    call!("issue", f.issue(REPO, issue_number));
+    call!(
+        "update_issue",
+        f.update_issue(
+            REPO,
+            issue_number,
+            &IssueUpdate {
+                title: Some("patchwright: no open findings".into()),
+                body: Some("all fixed".into()),
+                assignees: Some(vec![]),
+                ..IssueUpdate::default()
+            }
+        )
+    );
+    let closing = IssueUpdate {
+        open: Some(false),
+        ..IssueUpdate::default()
+    };
+    call!(
+        "update_issue (close)",
+        f.update_issue(REPO, issue_number, &closing)
+    );
+    let reopening = IssueUpdate {
+        open: Some(true),
+        assignees: Some(vec!["alice".into()]),
+        ..IssueUpdate::default()
+    };
+    call!(
+        "update_issue (reopen)",
+        f.update_issue(REPO, issue_number, &reopening)
+    );
+    call!("issue (a pull request's number)", f.issue(REPO, number));
+
     call!("close_pull", f.close_pull(REPO, number));
     call!(
         "delete_branch",
@@ -757,6 +1336,68 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     );
     // Every call went through Prism to the fake (token minting included).
     assert_eq!(forwarded, fake.requests().len());
-    assert!(forwarded >= 25, "{forwarded}");
+    assert!(forwarded >= 40, "{forwarded}");
     assert_eq!(fake.check_runs(REPO)[0].annotations.len(), 60);
+    // The calls did what they say, so Prism saw real answers, not errors.
+    assert_eq!(fake.reviews(REPO, number).len(), 2);
+    assert_eq!(fake.review_comments(REPO, number).len(), 2);
+    assert_eq!(fake.reactions(REPO, person), ["eyes", "+1"]);
+    assert_eq!(
+        fake.issues(REPO)[0].state_reason.as_deref(),
+        Some("reopened")
+    );
+    assert_eq!(
+        fake.requested_reviewers(REPO, number),
+        (vec!["alice".to_string()], vec!["security".to_string()])
+    );
+
+    // And Prism does check the new routes' requests: a review comment whose line is text
+    // is refused before it reaches the fake.
+    let token = app.installation_token(INSTALLATION).await.unwrap();
+    let raw = octocrab::Octocrab::builder()
+        .base_uri(prism.url.as_str())
+        .unwrap()
+        .personal_token(token.expose().to_string())
+        .build()
+        .unwrap();
+    let before = fake.requests().len();
+    let sent = raw
+        ._post(
+            format!("/repos/{REPO}/pulls/{number}/reviews"),
+            Some(&serde_json::json!({
+                "commit_id": next, "event": "COMMENT",
+                "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
+            })),
+        )
+        .await
+        .unwrap();
+    let status = sent.status();
+    let answer = raw.body_to_string(sent).await.unwrap_or_default();
+    assert!(status.is_client_error(), "{status}: {answer}");
+    assert!(
+        answer.contains("comments.0.line"),
+        "Prism's answer names the field: {answer}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        before,
+        "Prism forwarded a malformed review"
+    );
+    // Prism writes its log after answering: give it a moment.
+    let reported = || {
+        prism
+            .traffic()
+            .iter()
+            .filter(|l| l.contains("Violation") || l.contains("✖"))
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while reported() == violations.len() && waited.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        reported() > violations.len(),
+        "Prism did not report the malformed review:\n{}",
+        prism.log_tail(10)
+    );
 }

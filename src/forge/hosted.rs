@@ -116,6 +116,81 @@ pub struct Comment {
     pub user_login: String,
 }
 
+/// A comment on a line of a pull request's diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewComment {
+    pub id: u64,
+    pub path: String,
+    /// The line in the head version; `None` when GitHub marks the comment outdated.
+    pub line: Option<u32>,
+    pub body: String,
+    pub user_login: String,
+    /// Set on replies (a person answering the bot's comment).
+    pub in_reply_to: Option<u64>,
+}
+
+/// A comment to place in a new review, on the head (RIGHT) side of the diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReviewComment {
+    pub path: String,
+    /// Last line of the range (1-based, head version).
+    pub line: u32,
+    /// First line when the comment spans several lines (a multi-line suggestion).
+    pub start_line: Option<u32>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub assignees: Vec<String>,
+    pub labels: Vec<String>,
+    pub user_login: String,
+}
+
+/// What to change on an issue; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssueUpdate {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// `Some(true)` opens (reopens), `Some(false)` closes (as completed).
+    pub open: Option<bool>,
+    pub assignees: Option<Vec<String>>,
+}
+
+/// A reaction on a comment (GitHub's `content` values `eyes`, `+1`, `-1`, `confused`, `rocket`).
+/// Serialized as those values, so the same text reads back from GitHub's payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reaction {
+    #[serde(rename = "eyes")]
+    Eyes,
+    #[serde(rename = "+1")]
+    PlusOne,
+    #[serde(rename = "-1")]
+    MinusOne,
+    #[serde(rename = "confused")]
+    Confused,
+    #[serde(rename = "rocket")]
+    Rocket,
+}
+
+impl Reaction {
+    /// GitHub's `content` value.
+    pub fn content(self) -> &'static str {
+        match self {
+            Reaction::Eyes => "eyes",
+            Reaction::PlusOne => "+1",
+            Reaction::MinusOne => "-1",
+            Reaction::Confused => "confused",
+            Reaction::Rocket => "rocket",
+        }
+    }
+}
+
 /// The hosting side, for one installation. Every method is one logical operation; the
 /// implementation maps it to the API and classifies failures as [`ForgeError`].
 #[async_trait::async_trait]
@@ -187,6 +262,53 @@ pub trait Forge: Send + Sync {
     async fn create_check_run(&self, repo: &str, check: &CheckRun) -> Result<u64, ForgeError>;
     /// `admin`, `write`, `read` or `none`.
     async fn permission(&self, repo: &str, user: &str) -> Result<String, ForgeError>;
+    /// Submits a review (event `COMMENT`) on `commit_sha` with line comments; returns the review id.
+    /// An empty `body` is omitted from the request.
+    async fn create_review(
+        &self,
+        repo: &str,
+        number: u64,
+        commit_sha: &str,
+        body: &str,
+        comments: &[NewReviewComment],
+    ) -> Result<u64, ForgeError>;
+    /// Every review comment on the pull request (all pages).
+    async fn review_comments(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<ReviewComment>, ForgeError>;
+    async fn delete_review_comment(&self, repo: &str, comment_id: u64) -> Result<(), ForgeError>;
+    /// Reacts to an issue or pull-request conversation comment.
+    async fn react(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        reaction: Reaction,
+    ) -> Result<(), ForgeError>;
+    async fn create_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        labels: &[String],
+        assignees: &[String],
+    ) -> Result<Issue, ForgeError>;
+    async fn issue(&self, repo: &str, number: u64) -> Result<Issue, ForgeError>;
+    async fn update_issue(
+        &self,
+        repo: &str,
+        number: u64,
+        update: &IssueUpdate,
+    ) -> Result<(), ForgeError>;
+    /// Requests reviews from users (logins) and teams (team slugs, without the org).
+    async fn request_reviewers(
+        &self,
+        repo: &str,
+        number: u64,
+        users: &[String],
+        teams: &[String],
+    ) -> Result<(), ForgeError>;
 }
 
 /// Hands out a [`Forge`] per installation (each acts with its own installation token).

@@ -6,8 +6,17 @@
 
 #![allow(dead_code)]
 
+mod diff;
 pub mod git;
+mod issues;
 pub mod keys;
+mod reviews;
+
+// Each test binary reads a different part of the fake.
+#[allow(unused_imports)]
+pub use issues::IssueState;
+#[allow(unused_imports)]
+pub use reviews::{ReviewCommentState, ReviewState};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -74,7 +83,16 @@ struct Repo {
     comments: Vec<CommentState>,
     check_runs: Vec<CheckRunState>,
     permissions: HashMap<String, String>,
+    /// Shared by pull requests and issues, as on GitHub.
     next_number: u64,
+    issues: BTreeMap<u64, issues::IssueRecord>,
+    /// By issue or pull-request number, like `labels`.
+    assignees: BTreeMap<u64, Vec<String>>,
+    reviews: Vec<ReviewState>,
+    review_comments: Vec<ReviewCommentState>,
+    reactions: Vec<issues::ReactionState>,
+    /// Requested reviewers by pull-request number: (users, teams).
+    requested: BTreeMap<u64, (Vec<String>, Vec<String>)>,
 }
 
 struct Failure {
@@ -212,6 +230,7 @@ impl FakeGitHub {
     }
 
     /// A person pushes a commit onto `branch`: `Some(content)` writes a file, `None` deletes it.
+    /// A branch that does not exist yet starts from the default branch's head.
     pub fn push(
         &self,
         repo: &str,
@@ -220,7 +239,16 @@ impl FakeGitHub {
         login: &str,
     ) -> String {
         let mut m = self.lock();
-        let head = m.repos[repo].refs[branch].clone();
+        let r = m
+            .repos
+            .get(repo)
+            .unwrap_or_else(|| panic!("no repository {repo} in the fake"));
+        let head = r
+            .refs
+            .get(branch)
+            .or_else(|| r.refs.get(&r.default_branch))
+            .cloned()
+            .unwrap_or_else(|| panic!("{repo} has no default branch to start `{branch}` from"));
         let base_tree = m
             .odb
             .commit(&head)
@@ -250,6 +278,48 @@ impl FakeGitHub {
             r.refs.insert(branch.to_string(), commit.clone());
         }
         commit
+    }
+
+    /// A person opens a pull request from a branch they pushed (see [`FakeGitHub::push`]);
+    /// returns its number.
+    pub fn open_pull_by(
+        &self,
+        repo: &str,
+        head_branch: &str,
+        base_branch: &str,
+        title: &str,
+        author: &str,
+    ) -> u64 {
+        let mut m = self.lock();
+        let r = m
+            .repos
+            .get_mut(repo)
+            .unwrap_or_else(|| panic!("no repository {repo} in the fake"));
+        let head_sha = r
+            .refs
+            .get(head_branch)
+            .cloned()
+            .unwrap_or_else(|| panic!("push to `{head_branch}` before opening a pull request"));
+        assert!(
+            r.refs.contains_key(base_branch),
+            "{repo} has no base branch `{base_branch}`"
+        );
+        let number = r.next_number;
+        r.next_number += 1;
+        r.pulls.insert(
+            number,
+            Pull {
+                number,
+                head: head_branch.to_string(),
+                base: base_branch.to_string(),
+                title: title.to_string(),
+                body: String::new(),
+                state: "open".into(),
+                user: author.to_string(),
+                head_sha,
+            },
+        );
+        number
     }
 
     pub fn set_permission(&self, repo: &str, user: &str, permission: &str) {
@@ -351,13 +421,7 @@ impl FakeGitHub {
 
     /// The content of `path` in `commit`, read from the model (not over HTTP).
     pub fn file_at(&self, commit: &str, path: &str) -> Option<String> {
-        let m = self.lock();
-        let tree = m.odb.commit(commit)?.tree.clone();
-        let (_, sha) = m.odb.flatten(&tree).get(path)?.clone();
-        match m.odb.objects.get(&sha)? {
-            Object::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
-            _ => None,
-        }
+        read_file(&self.lock().odb, commit, path)
     }
 
     pub fn commit_parents(&self, commit: &str) -> Vec<String> {
@@ -877,8 +941,20 @@ fn repo_route(
             let p = p.clone();
             reply(200, pull_json(&base, full, repo, &p))
         }
+        ("POST", ["pulls", n, "reviews"]) => reviews::create(odb, repo, next_id, full, n, &body),
+        ("GET", ["pulls", n, "comments"]) => reviews::list_comments(odb, repo, full, n, q),
+        ("DELETE", ["pulls", "comments", id]) => reviews::delete_comment(repo, id),
+        ("POST", ["pulls", n, "requested_reviewers"]) => {
+            reviews::request_reviewers(repo, &base, full, n, &body)
+        }
+        ("POST", ["issues"]) => issues::create(repo, &base, full, &body),
+        ("GET", ["issues", n]) => issues::get(repo, &base, full, n),
+        ("PATCH", ["issues", n]) => issues::update(repo, &base, full, n, &body),
+        ("POST", ["issues", "comments", id, "reactions"]) => {
+            issues::react(repo, next_id, id, &body)
+        }
         ("POST", ["issues", n, "labels"]) => {
-            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.has_number(*n)) else {
                 return error(404, "Not Found");
             };
             let Some(new) = body.get("labels").and_then(Value::as_array) else {
@@ -894,7 +970,7 @@ fn repo_route(
             reply(200, Value::Array(out))
         }
         ("GET", ["issues", n, "comments"]) => {
-            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.has_number(*n)) else {
                 return error(404, "Not Found");
             };
             let all: Vec<Value> = repo
@@ -906,7 +982,7 @@ fn repo_route(
             reply(200, Value::Array(page(&all, q)))
         }
         ("POST", ["issues", n, "comments"]) => {
-            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.pulls.contains_key(n)) else {
+            let Some(n) = n.parse::<u64>().ok().filter(|n| repo.has_number(*n)) else {
                 return error(404, "Not Found");
             };
             let Some(text) = str_field(&body, "body") else {
@@ -1011,6 +1087,66 @@ fn repo_route(
 /// clients do) or not.
 fn branch_name(rest: &[&str]) -> Option<String> {
     rest.join("/").strip_prefix("heads/").map(str::to_string)
+}
+
+/// The content of `path` in `commit`, if both exist.
+fn read_file(odb: &Odb, commit: &str, path: &str) -> Option<String> {
+    let tree = odb.commit(commit)?.tree.clone();
+    let (_, sha) = odb.flatten(&tree).get(path)?.clone();
+    match odb.objects.get(&sha)? {
+        Object::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    }
+}
+
+/// The newest commit both `a` and `b` descend from: where a pull request's diff starts.
+fn merge_base(odb: &Odb, a: &str, b: &str) -> Option<String> {
+    let mut of_a = std::collections::HashSet::new();
+    let mut pending = vec![a.to_string()];
+    while let Some(c) = pending.pop() {
+        if of_a.insert(c.clone()) {
+            if let Some(commit) = odb.commit(&c) {
+                pending.extend(commit.parents.iter().cloned());
+            }
+        }
+    }
+    // Breadth first from `b`, so the nearest shared commit wins.
+    let mut queue = VecDeque::from([b.to_string()]);
+    let mut seen = std::collections::HashSet::new();
+    while let Some(c) = queue.pop_front() {
+        if of_a.contains(&c) {
+            return Some(c);
+        }
+        if seen.insert(c.clone()) {
+            if let Some(commit) = odb.commit(&c) {
+                queue.extend(commit.parents.iter().cloned());
+            }
+        }
+    }
+    None
+}
+
+/// The commit a pull request shows: its branch's head while open, the last head once closed.
+fn pull_head(repo: &Repo, p: &Pull) -> String {
+    if p.state == "open" {
+        repo.refs
+            .get(&p.head)
+            .cloned()
+            .unwrap_or_else(|| p.head_sha.clone())
+    } else {
+        p.head_sha.clone()
+    }
+}
+
+/// A `team-simple` for a team slug of the repository's owner.
+fn team_json(org: &str, slug: &str) -> Value {
+    let url = format!("https://api.github.com/orgs/{org}/teams/{slug}");
+    json!({
+        "id": 1, "node_id": "T_fake", "url": url, "members_url": format!("{url}/members{{/member}}"),
+        "name": slug, "slug": slug, "description": null, "permission": "pull", "privacy": "closed",
+        "notification_setting": "notifications_enabled", "html_url": format!("https://github.com/orgs/{org}/teams/{slug}"),
+        "repositories_url": format!("{url}/repos"), "type": "organization", "parent": null,
+    })
 }
 
 /// Whether `sha` has `ancestor` in its history (a fast-forward from `ancestor`).
@@ -1168,14 +1304,7 @@ fn git_commit_json(base: &str, sha: &str, c: &Commit) -> Value {
 }
 
 fn pull_json(base: &str, full: &str, repo: &Repo, p: &Pull) -> Value {
-    let head_sha = if p.state == "open" {
-        repo.refs
-            .get(&p.head)
-            .cloned()
-            .unwrap_or_else(|| p.head_sha.clone())
-    } else {
-        p.head_sha.clone()
-    };
+    let head_sha = pull_head(repo, p);
     let base_sha = repo.refs.get(&p.base).cloned().unwrap_or_default();
     let owner = full.split('/').next().unwrap_or("");
     let url = format!("{base}/pulls/{}", p.number);
@@ -1201,6 +1330,11 @@ fn pull_json(base: &str, full: &str, repo: &Repo, p: &Pull) -> Value {
         },
         "labels": repo.labels.get(&p.number).cloned().unwrap_or_default().iter().map(|l| label_json(base, l)).collect::<Vec<_>>(),
     });
+    let (users, teams) = repo.requested.get(&p.number).cloned().unwrap_or_default();
+    v["requested_reviewers"] = users.iter().map(|u| user_json(u)).collect();
+    v["requested_teams"] = teams.iter().map(|t| team_json(owner, t)).collect();
+    let assignees = repo.assignees.get(&p.number).cloned().unwrap_or_default();
+    v["assignees"] = assignees.iter().map(|a| user_json(a)).collect();
     for (key, value) in [
         ("merged", json!(false)),
         ("mergeable_state", json!("unknown")),
@@ -1224,12 +1358,12 @@ fn pull_json(base: &str, full: &str, repo: &Repo, p: &Pull) -> Value {
         "merge_commit_sha",
         "merged_by",
         "mergeable",
-        "assignee",
         "milestone",
         "auto_merge",
     ] {
         v[key] = Value::Null;
     }
+    v["assignee"] = assignees.first().map_or(Value::Null, |a| user_json(a));
     v
 }
 
@@ -1244,7 +1378,9 @@ fn label_json(base: &str, name: &str) -> Value {
             }
         })
         .collect();
-    json!({ "id": 1, "node_id": "L_fake", "url": format!("{base}/labels/{encoded}"), "name": name, "color": "ededed", "default": false, "description": null })
+    // An empty description, not `null`: `pull-request-simple` (the reviewer-request answer)
+    // documents it as a string.
+    json!({ "id": 1, "node_id": "L_fake", "url": format!("{base}/labels/{encoded}"), "name": name, "color": "ededed", "default": false, "description": "" })
 }
 
 fn comment_json(base: &str, c: &CommentState) -> Value {

@@ -1,12 +1,18 @@
 //! [`Forge`] over GitHub's REST API for one installation. Writes use the Git Data API
 //! (blobs, a tree on a base tree, a commit, refs), so no clone or push is ever needed.
+//! Reviews ([`reviews`]) and issues ([`issues`]) live in their own modules; the trait impl
+//! here only hands them over.
+
+mod issues;
+mod reviews;
 
 use super::app::GitHubApp;
 use super::http::{Answer, Method};
 use super::route::{branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
-    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, PullRequest, TreeEntry,
+    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Issue, IssueUpdate,
+    NewReviewComment, PullRequest, Reaction, ReviewComment, TreeEntry,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -618,6 +624,72 @@ impl Forge for GitHubForge {
             Err(ForgeError::NotFound(_)) => Ok("none".to_string()),
             Err(e) => Err(e),
         }
+    }
+
+    async fn create_review(
+        &self,
+        repo: &str,
+        number: u64,
+        commit_sha: &str,
+        body: &str,
+        comments: &[NewReviewComment],
+    ) -> Result<u64, ForgeError> {
+        reviews::create_review(self, repo, number, commit_sha, body, comments).await
+    }
+
+    async fn review_comments(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<ReviewComment>, ForgeError> {
+        reviews::review_comments(self, repo, number).await
+    }
+
+    async fn delete_review_comment(&self, repo: &str, comment_id: u64) -> Result<(), ForgeError> {
+        reviews::delete_review_comment(self, repo, comment_id).await
+    }
+
+    async fn react(
+        &self,
+        repo: &str,
+        comment_id: u64,
+        reaction: Reaction,
+    ) -> Result<(), ForgeError> {
+        issues::react(self, repo, comment_id, reaction).await
+    }
+
+    async fn create_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        labels: &[String],
+        assignees: &[String],
+    ) -> Result<Issue, ForgeError> {
+        issues::create_issue(self, repo, title, body, labels, assignees).await
+    }
+
+    async fn issue(&self, repo: &str, number: u64) -> Result<Issue, ForgeError> {
+        issues::issue(self, repo, number).await
+    }
+
+    async fn update_issue(
+        &self,
+        repo: &str,
+        number: u64,
+        update: &IssueUpdate,
+    ) -> Result<(), ForgeError> {
+        issues::update_issue(self, repo, number, update).await
+    }
+
+    async fn request_reviewers(
+        &self,
+        repo: &str,
+        number: u64,
+        users: &[String],
+        teams: &[String],
+    ) -> Result<(), ForgeError> {
+        reviews::request_reviewers(self, repo, number, users, teams).await
     }
 }
 

@@ -141,9 +141,12 @@ fn github_message(body: &str) -> String {
         Ok(e) => {
             let mut msg = e.message.unwrap_or_default();
             if let Some(first) = e.errors.first() {
+                // Objects (`{"message": …}`) on most routes; plain strings on the review
+                // routes (`"pull_request_review_thread.line must be part of the diff"`).
                 let detail = first
                     .get("message")
                     .and_then(|m| m.as_str())
+                    .or_else(|| first.as_str())
                     .map(str::to_string)
                     .unwrap_or_else(|| first.to_string());
                 msg = format!("{msg} ({detail})");
@@ -211,6 +214,20 @@ mod tests {
             classify(r, 422, &none, r#"{"message":"Validation Failed","errors":[{"message":"A pull request already exists for o:b."}]}"#, now()),
             ForgeError::Conflict(m) if m.ends_with("Validation Failed (A pull request already exists for o:b.)")
         ));
+        assert_eq!(
+            classify(
+                r,
+                422,
+                &none,
+                r#"{"message":"Unprocessable Entity","errors":["Review cannot be requested from pull request author."]}"#,
+                now()
+            ),
+            ForgeError::Conflict(
+                "GET /repos/{owner}/{repo}: GitHub answered 422: Unprocessable Entity \
+                 (Review cannot be requested from pull request author.)"
+                    .into()
+            )
+        );
         assert!(matches!(
             classify(r, 409, &none, "", now()),
             ForgeError::Conflict(_)

@@ -1,7 +1,7 @@
 //! The parts of GitHub's JSON answers the client reads. Only the fields used are declared,
 //! so an answer with more (GitHub adds fields freely) still parses.
 
-use crate::forge::hosted::{Comment, PullRequest};
+use crate::forge::hosted::{Comment, Issue, PullRequest, ReviewComment};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -139,4 +139,76 @@ pub(crate) struct Id {
 #[derive(Deserialize)]
 pub(crate) struct Permission {
     pub permission: String,
+}
+
+/// `pull-request-review-comment`.
+#[derive(Deserialize)]
+pub(crate) struct PullReviewComment {
+    pub id: u64,
+    pub path: String,
+    /// `null` once the line changed under the comment (GitHub calls it outdated).
+    pub line: Option<u32>,
+    pub body: Option<String>,
+    pub user: Option<Account>,
+    pub in_reply_to_id: Option<u64>,
+}
+
+impl From<PullReviewComment> for ReviewComment {
+    fn from(c: PullReviewComment) -> ReviewComment {
+        ReviewComment {
+            id: c.id,
+            path: c.path,
+            line: c.line,
+            body: c.body.unwrap_or_default(),
+            user_login: c.user.map(|u| u.login).unwrap_or_default(),
+            in_reply_to: c.in_reply_to_id,
+        }
+    }
+}
+
+/// `issue` (also what the issue routes answer for a pull request's number).
+#[derive(Deserialize)]
+pub(crate) struct IssueBody {
+    pub number: u64,
+    pub title: String,
+    pub body: Option<String>,
+    pub state: String,
+    pub assignees: Option<Vec<Account>>,
+    pub labels: Option<Vec<Label>>,
+    pub user: Option<Account>,
+}
+
+/// GitHub documents an issue's labels as names or label objects.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Label {
+    Name(String),
+    Object { name: Option<String> },
+}
+
+impl From<IssueBody> for Issue {
+    fn from(i: IssueBody) -> Issue {
+        Issue {
+            number: i.number,
+            title: i.title,
+            body: i.body.unwrap_or_default(),
+            state: i.state,
+            assignees: i
+                .assignees
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.login)
+                .collect(),
+            labels: i
+                .labels
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|l| match l {
+                    Label::Name(n) => Some(n),
+                    Label::Object { name } => name,
+                })
+                .collect(),
+            user_login: i.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
 }
