@@ -197,3 +197,113 @@ impl World {
             .collect()
     }
 }
+
+/// A `pull_request` delivery as GitHub sends it for `action` (`opened`, `synchronize`, …).
+pub fn pull_payload(action: &str, pull: &fake_github::Pull) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "action": action,
+        "number": pull.number,
+        "pull_request": {
+            "number": pull.number,
+            "state": pull.state,
+            "merged": false,
+            "title": pull.title,
+            "user": { "login": pull.user, "type": if pull.user.ends_with("[bot]") { "Bot" } else { "User" } },
+            "head": { "ref": pull.head, "sha": pull.head_sha },
+            "base": { "ref": pull.base, "sha": "0000000000000000000000000000000000000003" }
+        },
+        "repository": {
+            "id": REPO_ID,
+            "full_name": REPO,
+            "owner": { "login": "acme" },
+            "private": true,
+            "default_branch": "main"
+        },
+        "sender": { "login": pull.user },
+        "installation": { "id": INSTALLATION }
+    }))
+    .unwrap()
+}
+
+/// An `issue_comment` delivery for a comment the fake holds.
+pub fn comment_payload(
+    number: u64,
+    is_pull: bool,
+    comment_id: u64,
+    author: &str,
+    body: &str,
+) -> Vec<u8> {
+    let mut issue = json!({ "number": number, "title": "t", "state": "open" });
+    if is_pull {
+        issue["pull_request"] =
+            json!({ "url": format!("https://api.github.com/repos/{REPO}/pulls/{number}") });
+    }
+    serde_json::to_vec(&json!({
+        "action": "created",
+        "issue": issue,
+        "comment": {
+            "id": comment_id,
+            "body": body,
+            "user": { "login": author, "type": "User" }
+        },
+        "repository": {
+            "id": REPO_ID,
+            "full_name": REPO,
+            "owner": { "login": "acme" },
+            "private": true,
+            "default_branch": "main"
+        },
+        "sender": { "login": author },
+        "installation": { "id": INSTALLATION }
+    }))
+    .unwrap()
+}
+
+impl World {
+    /// The fake's view of pull request `number`.
+    pub fn pull(&self, number: u64) -> fake_github::Pull {
+        self.github
+            .pulls(REPO)
+            .into_iter()
+            .find(|p| p.number == number)
+            .unwrap_or_else(|| panic!("no pull request #{number}"))
+    }
+
+    /// `author` writes `body` on issue or PR `number`; the webhook is delivered and the jobs
+    /// run. Returns the comment id.
+    pub async fn say(&self, number: u64, author: &str, body: &str) -> u64 {
+        let is_pull = self.github.pulls(REPO).iter().any(|p| p.number == number);
+        let id = self.github.comment_by(REPO, number, author, body);
+        let status = self
+            .deliver(
+                "issue_comment",
+                &format!("c-{id}"),
+                comment_payload(number, is_pull, id, author, body),
+            )
+            .await;
+        assert_eq!(status, 202, "a comment with a command is queued");
+        self.work().await;
+        id
+    }
+
+    /// The bot's reply to comment `comment_id`: the first bot comment on `number` after it.
+    pub fn reply_to(&self, number: u64, comment_id: u64) -> String {
+        self.github
+            .comments(REPO)
+            .into_iter()
+            .filter(|c| c.issue == number && c.id > comment_id && c.user == fake_github::BOT_LOGIN)
+            .map(|c| c.body)
+            .next()
+            .unwrap_or_else(|| panic!("no reply to comment {comment_id} on #{number}"))
+    }
+
+    /// Delivers a push of main's head and runs the scan.
+    pub async fn scan_main(&self, delivery: &str) {
+        let main = self.github.branch(REPO, "main").unwrap();
+        assert_eq!(
+            self.deliver("push", delivery, push_payload(&main)).await,
+            202
+        );
+        self.work().await;
+    }
+}
