@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(run.conclusion, CheckConclusion::Neutral);
         assert_eq!(run.title, "1 new warning, 1 new info finding");
 
-        let run = pr_check_run(&compare(&[], &[info.clone()]), "abc", "pw");
+        let run = pr_check_run(&compare(&[], std::slice::from_ref(&info)), "abc", "pw");
         assert_eq!(run.conclusion, CheckConclusion::Success);
         assert_eq!(run.annotations[0].level, AnnotationLevel::Notice);
     }
