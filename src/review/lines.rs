@@ -223,8 +223,11 @@ impl<'a> LineIndex<'a> {
             .copied()
             .unwrap_or(self.text.len());
         let content = &self.text[self.start(line).min(next)..next];
-        let content = content.strip_suffix('\n').unwrap_or(content);
-        let content = content.strip_suffix('\r').unwrap_or(content);
+        // A `\r` ends the line only as part of `\r\n`; alone it is content.
+        let content = match content.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => content,
+        };
         self.start(line).min(next) + content.len()
     }
 }
@@ -381,6 +384,39 @@ mod tests {
         );
         // Emptying the line.
         assert_eq!(suggestion(text, &fix(&[(0, 12, "")]), "Dockerfile"), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, its line endings and the edits: a suggestion, when there is one,
+        /// gives exactly what the edits give, and stays within the file's lines.
+        #[test]
+        fn suggestions_are_exact(
+            text in "([a-z:.${}=\\\\ `-]{0,12}(\r?\n|\r)){0,8}[a-z:. -]{0,6}",
+            raw in proptest::collection::vec((0usize..120, 0usize..6, "[a-z0-9\n]{0,4}"), 1..4),
+        ) {
+            // Non-overlapping spans on character boundaries (the text is ASCII), in order.
+            let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+            let mut cursor = 0;
+            for (gap, len, replacement) in &raw {
+                let start = cursor + gap % (text.len() + 1 - cursor).max(1);
+                let start = start.min(text.len());
+                let end = (start + len).min(text.len());
+                edits.push((start, end, replacement.as_str()));
+                cursor = end + 1;
+                if cursor > text.len() {
+                    break;
+                }
+            }
+            let f = fix(&edits);
+            let via_edits = apply_edits(&text, &f.edits);
+            if let Some(s) = suggestion(&text, &f, "Dockerfile") {
+                let lines = text.split_inclusive('\n').count() as u32;
+                proptest::prop_assert!(1 <= s.start_line && s.start_line <= s.end_line);
+                proptest::prop_assert!(s.end_line <= lines);
+                proptest::prop_assert!(s.end_line - s.start_line < MAX_SUGGESTION_LINES);
+                proptest::prop_assert_eq!(apply_suggestion(&text, &s), via_edits.ok());
+            }
+        }
     }
 
     #[test]
