@@ -404,11 +404,15 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         risk: change_risk(fix.change),
         notes: fix.notes.clone(),
         clears: fix.clears.clone(),
-        stays_open: std::iter::once(f.rule.as_str())
-            .chain(f.advisories.iter().map(String::as_str))
-            .filter(|id| !fix.clears.iter().any(|c| c == id))
-            .map(str::to_string)
-            .collect(),
+        // An advisory finding is gone when its advisories are; a rule finding when its rule is.
+        stays_open: if f.advisories.is_empty() {
+            vec![f.rule.to_string()]
+        } else {
+            f.advisories.clone()
+        }
+        .into_iter()
+        .filter(|id| !fix.clears.contains(id))
+        .collect(),
     });
     let proposal = match proposal {
         Proposal::Suggestion(s) => {

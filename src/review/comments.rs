@@ -92,12 +92,12 @@ pub fn plan_review(
             }
             Some(Ok(s)) => Some(if s.start_line == s.end_line {
                 format!(
-                    "line {} is not part of this pull request's diff, so it can't take a suggestion",
+                    "line {} is not part of this pull request's diff",
                     s.end_line
                 )
             } else {
                 format!(
-                    "lines {}-{} are not all part of this pull request's diff, so they can't take a suggestion",
+                    "lines {}-{} are not all part of this pull request's diff",
                     s.start_line, s.end_line
                 )
             }),
@@ -397,6 +397,33 @@ mod tests {
                 .contains("```suggestion\nFROM node:22.12.0 \\\n  AS builder\n```"),
             "{}",
             c.body
+        );
+    }
+
+    #[test]
+    fn a_worsened_finding_says_how_it_got_worse() {
+        let mut base = eol(BASE, 2, "22");
+        base.level = crate::model::Level::Warning;
+        base.advisories = vec!["CVE-1".to_string()];
+        let mut head = eol(HEAD, 2, "16");
+        head.advisories = vec!["CVE-1".to_string(), "CVE-2".to_string()];
+        let changes = compare(&[base], &[head]);
+        let plan = plan_review(&changes, &files(BASE), &files(HEAD), "pw");
+        let body = &plan.comments[0].body;
+        assert!(
+            body.contains(
+                "This change makes it worse than on the base branch (`node:22-alpine`): it was warning there, and it is newly affected by CVE-2."
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("\n\n- [CVE-1](https://osv.dev/vulnerability/CVE-1)\n- [CVE-2]"),
+            "{body}"
+        );
+        // The fix clears only the rule here, so both advisories stay open after it.
+        assert!(
+            body.contains("still open after it: CVE-1, CVE-2."),
+            "{body}"
         );
     }
 
