@@ -17,6 +17,7 @@ pub mod policy;
 pub mod remedy;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod scan;
 pub mod service;
 pub mod snapshot;

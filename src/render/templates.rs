@@ -5,6 +5,9 @@
 use crate::model::{ChangeKind, Finding, Level};
 use crate::remedy::Verification;
 use crate::report::{Provenance, Report};
+use crate::review::comments::{Proposal, marker};
+use crate::review::compare::{Change, ChangeSet};
+use crate::review::lines::suggestion_fence;
 use minijinja::Environment;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
@@ -12,6 +15,9 @@ use std::sync::OnceLock;
 
 const FIX_BODY: &str = include_str!("../../templates/fix_body.md.j2");
 const CHECK_SUMMARY: &str = include_str!("../../templates/check_summary.md.j2");
+const REVIEW_COMMENT: &str = include_str!("../../templates/review_comment.md.j2");
+const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
+const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -22,6 +28,12 @@ fn environment() -> &'static Environment<'static> {
             .expect("templates/fix_body.md.j2 is valid");
         env.add_template("check_summary.md", CHECK_SUMMARY)
             .expect("templates/check_summary.md.j2 is valid");
+        env.add_template("review_comment.md", REVIEW_COMMENT)
+            .expect("templates/review_comment.md.j2 is valid");
+        env.add_template("review_body.md", REVIEW_BODY)
+            .expect("templates/review_body.md.j2 is valid");
+        env.add_template("pr_check_summary.md", PR_CHECK_SUMMARY)
+            .expect("templates/pr_check_summary.md.j2 is valid");
         env
     })
 }
@@ -295,6 +307,284 @@ pub fn check_summary<P: Serialize>(report: &Report, pulls: &[P], held_back: &[St
     };
     environment()
         .get_template("check_summary.md")
+        .and_then(|t| t.render(Value::from(Serde(&view))))
+        .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
+}
+
+#[derive(Serialize)]
+struct ReviewFindingView {
+    marker: String,
+    level: String,
+    rule: String,
+    subject: String,
+    file: String,
+    line: u32,
+    message: String,
+    level_reason: String,
+    worsened: Option<WorsenedView>,
+    advisories: Vec<AdvisoryLinkView>,
+    fix: Option<CommentFixView>,
+    proposal: ProposalView,
+    /// The id `accept-risk` takes: the first advisory, else the rule.
+    accept_id: String,
+}
+
+#[derive(Serialize)]
+struct WorsenedView {
+    was_level: String,
+    level_rose: bool,
+    was_subject: String,
+    new_advisories: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct AdvisoryLinkView {
+    id: String,
+    url: Option<String>,
+    aliases: Vec<String>,
+    severity: Option<String>,
+    score: Option<String>,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct CommentFixView {
+    from: String,
+    to: String,
+    change: &'static str,
+    risk: &'static str,
+    notes: Vec<String>,
+    clears: Vec<String>,
+    stays_open: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct ProposalView {
+    /// `suggestion`, `edit`, `relock` or `nothing`.
+    kind: &'static str,
+    fence: String,
+    lines: String,
+    places: Vec<String>,
+    why: String,
+    command: String,
+    no_fix_reason: Option<String>,
+}
+
+/// The OSV page of an advisory id; `None` for an id that is not plain enough to be one (catalog
+/// entries are written by hand).
+fn osv_url(id: &str) -> Option<String> {
+    let plain = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    plain.then(|| format!("https://osv.dev/vulnerability/{id}"))
+}
+
+fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingView {
+    let f = &change.finding;
+    let advisories = f
+        .advisories
+        .iter()
+        .map(|id| {
+            let detail = f.advisory_details.iter().find(|a| &a.id == id);
+            AdvisoryLinkView {
+                id: id.clone(),
+                url: osv_url(id),
+                aliases: detail.map(|a| a.aliases.clone()).unwrap_or_default(),
+                severity: detail.map(|a| a.severity.to_string()),
+                score: detail.and_then(|a| a.cvss_score).map(|s| format!("{s:.1}")),
+                summary: detail.map(|a| a.summary.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let fix = f.fix.as_ref().map(|fix| CommentFixView {
+        from: fix.from.clone(),
+        to: fix.to.clone(),
+        change: super::text::change_label(fix.change),
+        risk: change_risk(fix.change),
+        notes: fix.notes.clone(),
+        clears: fix.clears.clone(),
+        // An advisory finding is gone when its advisories are; a rule finding when its rule is.
+        stays_open: if f.advisories.is_empty() {
+            vec![f.rule.to_string()]
+        } else {
+            f.advisories.clone()
+        }
+        .into_iter()
+        .filter(|id| !fix.clears.contains(id))
+        .collect(),
+    });
+    let proposal = match proposal {
+        Proposal::Suggestion(s) => {
+            // The comment is markdown: its lines end in `\n` whatever the file uses.
+            let lines = s.lines.replace("\r\n", "\n");
+            ProposalView {
+                kind: "suggestion",
+                fence: suggestion_fence(&lines),
+                lines,
+                ..ProposalView::default()
+            }
+        }
+        Proposal::Edit { places, why } => ProposalView {
+            kind: "edit",
+            places: places.clone(),
+            why: why.clone(),
+            ..ProposalView::default()
+        },
+        Proposal::Relock(command) => ProposalView {
+            kind: "relock",
+            fence: suggestion_fence(command),
+            command: command.clone(),
+            ..ProposalView::default()
+        },
+        Proposal::Nothing => ProposalView {
+            kind: "nothing",
+            no_fix_reason: f.no_fix_reason.clone(),
+            ..ProposalView::default()
+        },
+    };
+    ReviewFindingView {
+        marker: marker(&change.identity),
+        level: f.level.to_string(),
+        rule: f.rule.to_string(),
+        subject: f.subject.clone(),
+        file: f.file.clone(),
+        line: f.line,
+        message: f.message.clone(),
+        level_reason: f.level_reason.clone(),
+        worsened: change.worsened.as_ref().map(|w| WorsenedView {
+            was_level: w.was_level.to_string(),
+            level_rose: f.level > w.was_level,
+            was_subject: w.was_subject.clone(),
+            new_advisories: w.new_advisories.clone(),
+        }),
+        advisories,
+        fix,
+        proposal,
+        accept_id: f
+            .advisories
+            .first()
+            .cloned()
+            .unwrap_or_else(|| f.rule.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct ReviewCommentView {
+    f: ReviewFindingView,
+    slug: String,
+}
+
+/// A review comment on one finding a pull request introduces or worsens: the hidden marker,
+/// what and why, the advisories, the fix (as a suggestion when `proposal` is one), and how to
+/// accept the risk instead (`@slug accept-risk`).
+pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> String {
+    let view = ReviewCommentView {
+        f: review_finding_view(change, proposal),
+        slug: slug.to_string(),
+    };
+    environment()
+        .get_template("review_comment.md")
+        .and_then(|t| t.render(Value::from(Serde(&view))))
+        .unwrap_or_else(|e| {
+            format!(
+                "{}\n{} `{}`: {}\n\n(the comment could not be rendered: {e})\n",
+                view.f.marker, view.f.level, view.f.rule, view.f.message
+            )
+        })
+}
+
+#[derive(Serialize)]
+struct ReviewBodyView {
+    findings: Vec<ReviewFindingView>,
+    slug: String,
+}
+
+/// The review's own text: the new findings that no line of the diff could carry.
+pub fn review_body(unplaced: &[(&Change, Proposal)], slug: &str) -> String {
+    let view = ReviewBodyView {
+        findings: unplaced
+            .iter()
+            .map(|(change, proposal)| review_finding_view(change, proposal))
+            .collect(),
+        slug: slug.to_string(),
+    };
+    environment()
+        .get_template("review_body.md")
+        .and_then(|t| t.render(Value::from(Serde(&view))))
+        .unwrap_or_else(|e| format!("(the review could not be rendered: {e})"))
+}
+
+#[derive(Serialize)]
+struct PrRow {
+    level: String,
+    rule: String,
+    file: String,
+    line: u32,
+    subject: String,
+    fix: String,
+    worsened: bool,
+}
+
+#[derive(Serialize)]
+struct PrCheckView {
+    blockers: usize,
+    warnings: usize,
+    info: usize,
+    top: Vec<PrRow>,
+    more: usize,
+    fixed: usize,
+    fixed_top: Vec<PrRow>,
+    fixed_more: usize,
+    unchanged: usize,
+    accepted: usize,
+    slug: String,
+}
+
+fn pr_row(f: &Finding, worsened: bool) -> PrRow {
+    PrRow {
+        level: f.level.to_string(),
+        rule: f.rule.to_string(),
+        file: f.file.clone(),
+        line: f.line,
+        subject: f.subject.clone(),
+        fix: match (&f.fix, &f.no_fix_reason) {
+            (Some(fix), _) => super::text::fix_line(fix),
+            (None, Some(_)) => "no automatic fix (see annotation)".to_string(),
+            (None, None) => "—".to_string(),
+        },
+        worsened,
+    }
+}
+
+/// The summary of a pull request's check run: the top new findings, what the change fixes,
+/// and how many findings the base branch already had.
+pub fn pr_check_summary(changes: &ChangeSet, slug: &str) -> String {
+    let view = PrCheckView {
+        blockers: changes.count(Level::Blocker),
+        warnings: changes.count(Level::Warning),
+        info: changes.count(Level::Info),
+        top: changes
+            .introduced
+            .iter()
+            .take(CHECK_SUMMARY_TOP)
+            .map(|c| pr_row(&c.finding, c.worsened.is_some()))
+            .collect(),
+        more: changes.introduced.len().saturating_sub(CHECK_SUMMARY_TOP),
+        fixed: changes.fixed.len(),
+        fixed_top: changes
+            .fixed
+            .iter()
+            .take(CHECK_SUMMARY_TOP)
+            .map(|f| pr_row(f, false))
+            .collect(),
+        fixed_more: changes.fixed.len().saturating_sub(CHECK_SUMMARY_TOP),
+        unchanged: changes.unchanged,
+        accepted: changes.accepted,
+        slug: slug.to_string(),
+    };
+    environment()
+        .get_template("pr_check_summary.md")
         .and_then(|t| t.render(Value::from(Serde(&view))))
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
 }

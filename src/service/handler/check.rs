@@ -66,7 +66,7 @@ pub fn check_run(
     }
 }
 
-fn annotation_message(f: &crate::model::Finding) -> String {
+pub(crate) fn annotation_message(f: &crate::model::Finding) -> String {
     let mut message = f.message.clone();
     if let Some(fix) = &f.fix {
         message.push_str(&format!("\nFix: {}", crate::render::text::fix_line(fix)));

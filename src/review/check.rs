@@ -1,0 +1,126 @@
+//! The pull request's check run: judged on what the change introduces, not on what the base
+//! branch already had, so a pull request is not blocked by problems it did not cause.
+
+use super::compare::ChangeSet;
+use crate::forge::hosted::{Annotation, AnnotationLevel, CheckConclusion, CheckRun};
+use crate::model::Level;
+use crate::render::templates;
+use crate::service::handler::check::{CHECK_NAME, annotation_message};
+
+/// Failure on a new (or worsened) blocker, neutral on new warnings, success otherwise. The name
+/// is the default-branch check's, so one required status check covers both.
+pub fn pr_check_run(changes: &ChangeSet, head_sha: &str, slug: &str) -> CheckRun {
+    let conclusion = if changes.count(Level::Blocker) > 0 {
+        CheckConclusion::Failure
+    } else if changes.count(Level::Warning) > 0 {
+        CheckConclusion::Neutral
+    } else {
+        CheckConclusion::Success
+    };
+    let annotations = changes
+        .introduced
+        .iter()
+        .map(|c| &c.finding)
+        .filter(|f| f.line > 0)
+        .map(|f| Annotation {
+            path: f.file.clone(),
+            start_line: f.line,
+            end_line: f.line,
+            level: match f.level {
+                Level::Blocker => AnnotationLevel::Failure,
+                Level::Warning => AnnotationLevel::Warning,
+                Level::Info => AnnotationLevel::Notice,
+            },
+            title: format!("new {} {}: {}", f.level, f.rule, f.subject),
+            message: annotation_message(f),
+        })
+        .collect();
+    CheckRun {
+        name: CHECK_NAME.to_string(),
+        head_sha: head_sha.to_string(),
+        conclusion,
+        title: title(changes),
+        summary: templates::pr_check_summary(changes, slug),
+        annotations,
+    }
+}
+
+/// `2 new blockers, 1 new warning; fixes 3`, or `no new findings`.
+fn title(changes: &ChangeSet) -> String {
+    let counted = [
+        (changes.count(Level::Blocker), "blocker", "blockers"),
+        (changes.count(Level::Warning), "warning", "warnings"),
+        (changes.count(Level::Info), "info finding", "info findings"),
+    ];
+    let parts: Vec<String> = counted
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|&(n, one, many)| format!("{n} new {}", if n == 1 { one } else { many }))
+        .collect();
+    let mut title = if parts.is_empty() {
+        "no new findings".to_string()
+    } else {
+        parts.join(", ")
+    };
+    if !changes.fixed.is_empty() {
+        title.push_str(&format!("; fixes {}", changes.fixed.len()));
+    }
+    title
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Finding, Location, RuleId};
+    use crate::review::compare::compare;
+
+    fn at(rule: RuleId, level: Level, line: u32, subject: &str) -> Finding {
+        let mut f = Finding::new(rule, Location::new("Dockerfile", line, 1), subject, "why");
+        f.level = level;
+        f.package = Some(subject.to_string());
+        f
+    }
+
+    #[test]
+    fn the_conclusion_follows_the_most_severe_new_finding() {
+        let blocker = at(RuleId::EolBaseImage, Level::Blocker, 1, "node");
+        let warning = at(RuleId::RunsAsRoot, Level::Warning, 4, "user");
+        let warning2 = at(RuleId::UnapprovedBaseImage, Level::Warning, 1, "python");
+        let info = at(RuleId::ImageDigestNotPinned, Level::Info, 1, "node");
+
+        let run = pr_check_run(
+            &compare(&[], &[blocker.clone(), warning.clone(), warning2.clone()]),
+            "abc",
+            "pw",
+        );
+        assert_eq!(run.conclusion, CheckConclusion::Failure);
+        assert_eq!(run.title, "1 new blocker, 2 new warnings");
+        assert_eq!(
+            (run.name.as_str(), run.head_sha.as_str()),
+            ("patchwright", "abc")
+        );
+        assert_eq!(run.annotations.len(), 3);
+        assert_eq!(run.annotations[0].level, AnnotationLevel::Failure);
+        assert_eq!(run.annotations[0].title, "new blocker eol-base-image: node");
+
+        let run = pr_check_run(&compare(&[], &[warning.clone(), info.clone()]), "abc", "pw");
+        assert_eq!(run.conclusion, CheckConclusion::Neutral);
+        assert_eq!(run.title, "1 new warning, 1 new info finding");
+
+        let run = pr_check_run(&compare(&[], std::slice::from_ref(&info)), "abc", "pw");
+        assert_eq!(run.conclusion, CheckConclusion::Success);
+        assert_eq!(run.annotations[0].level, AnnotationLevel::Notice);
+    }
+
+    #[test]
+    fn old_findings_do_not_count_and_fixed_ones_are_told() {
+        let blocker = at(RuleId::EolBaseImage, Level::Blocker, 1, "node");
+        let other = at(RuleId::EolBaseImage, Level::Blocker, 8, "python");
+        let run = pr_check_run(&compare(&[blocker.clone(), other], &[blocker]), "abc", "pw");
+        assert_eq!(run.conclusion, CheckConclusion::Success);
+        assert_eq!(run.title, "no new findings; fixes 1");
+        assert!(run.annotations.is_empty());
+        let run = pr_check_run(&ChangeSet::default(), "abc", "pw");
+        assert_eq!(run.title, "no new findings");
+    }
+}
