@@ -35,9 +35,13 @@ pub(super) fn plan(
         Some(replacement) => {
             let (name, tag) = replacement_target(image, &replacement, &current, rule);
             if !replacement.ends_with(&tag) {
+                let kept = if current.variant.is_empty() {
+                    "the plain tag in use (no variant) is kept".to_string()
+                } else {
+                    format!("the `{}` variant in use is kept", current.variant)
+                };
                 notes.push(format!(
-                    "the catalog names `{replacement}`; the `{}` variant in use is kept, as the catalog approves `{tag}`",
-                    display_variant(&current.variant)
+                    "the catalog names `{replacement}`; {kept}, as the catalog approves `{tag}`"
                 ));
             }
             (name, tag)

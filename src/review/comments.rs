@@ -4,6 +4,7 @@
 
 use super::compare::{Change, ChangeSet};
 use super::lines::{Suggestion, commentable_lines, edit_lines, try_suggestion};
+use crate::model::Level;
 use crate::render::templates;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,7 +67,13 @@ pub fn plan_review(
     let mut commentable: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
     let mut comments = Vec::new();
     let mut unplaced: Vec<(&Change, Proposal)> = Vec::new();
-    for change in &changes.introduced {
+    // Info findings stay in the check run: a line comment asks for attention, and info does
+    // not deserve it.
+    for change in changes
+        .introduced
+        .iter()
+        .filter(|c| c.finding.level != Level::Info)
+    {
         let f = &change.finding;
         let Some(head) = head_files.get(&f.file) else {
             unplaced.push((change, fallback_proposal(change, None, None)));
