@@ -314,6 +314,30 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// A person opens an issue; returns its number.
+    pub fn open_issue_by(&self, repo: &str, title: &str, author: &str) -> u64 {
+        let mut m = self.lock();
+        let r = m
+            .repos
+            .get_mut(repo)
+            .unwrap_or_else(|| panic!("no repository {repo} in the fake"));
+        let number = r.next_number;
+        r.next_number += 1;
+        r.issues.insert(
+            number,
+            IssueRecord {
+                title: title.to_string(),
+                body: String::new(),
+                state: "open".into(),
+                state_reason: None,
+                user: author.to_string(),
+            },
+        );
+        r.labels.insert(number, Vec::new());
+        r.assignees.insert(number, Vec::new());
+        number
+    }
+
     /// A person writes a conversation comment on an issue or pull request; returns its id
     /// (for the `issue_comment` webhook a test then sends).
     pub fn comment_by(&self, repo: &str, number: u64, author: &str, body: &str) -> u64 {
