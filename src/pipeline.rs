@@ -4,7 +4,7 @@
 use crate::catalog::{AdvisoryDb, Catalog};
 use crate::manifest;
 use crate::model::{FileError, Finding, Level, ParsedManifest};
-use crate::policy::{self, OrgPolicy, REPO_CONFIG_PATH, RepoConfig};
+use crate::policy::{self, Exception, IgnoreRule, OrgPolicy, REPO_CONFIG_PATH, RepoConfig};
 use crate::remedy;
 use crate::report::{InventoryItem, Provenance, Report, Summary};
 use crate::scan;
@@ -23,6 +23,12 @@ pub struct Knowledge {
 pub struct RunOptions {
     /// Overrides the repository config's tier (the CLI's `--tier`).
     pub tier: Option<String>,
+    /// Exceptions granted with `accept-risk` (see [`Exception::granted`]), judged together
+    /// with the repository config's own. Revoked ones left out, expired ones kept: an expired
+    /// exception is reported as such.
+    pub accepted_risks: Vec<Exception>,
+    /// Updates the repository asked not to be offered: their fixes are withheld.
+    pub ignores: Vec<IgnoreRule>,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -85,9 +91,22 @@ pub fn run_parsed(
         &knowledge.advisories,
         now,
     );
+    let ignored_updates = policy::apply_ignores(&mut findings, &options.ignores);
+    // The config's exceptions first: when both cover a finding, the one written in the
+    // repository is the one it cites.
+    let judged = RepoConfig {
+        exceptions: repo_config
+            .exceptions
+            .iter()
+            .chain(&options.accepted_risks)
+            .cloned()
+            .collect(),
+        ..repo_config.clone()
+    };
     let is_known = |id: &str| knowledge.advisories.get(id).is_some();
-    let mut findings = policy::evaluate(findings, &knowledge.policy, &repo_config, now, &is_known);
+    let mut findings = policy::evaluate(findings, &knowledge.policy, &judged, now, &is_known);
     sort_findings(&mut findings);
+    let exceptions = policy::exception_statuses(&judged.exceptions, &findings, now);
 
     let inventory: Vec<InventoryItem> = manifests
         .iter()
@@ -100,6 +119,8 @@ pub fn run_parsed(
         findings,
         errors,
         summary,
+        exceptions,
+        ignored_updates,
         provenance: Provenance {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             catalog_revision: knowledge.catalog.revision.clone(),
