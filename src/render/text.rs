@@ -61,11 +61,8 @@ pub fn exception_coverage(e: &ExceptionStatus) -> String {
         (None, None) => String::new(),
     };
     match (e.state, e.covers) {
-        (ExceptionState::Expired, 0) => format!("expired; matches nothing{scope}"),
-        (ExceptionState::Expired, n) => {
-            format!("expired; no longer suppresses {n} finding(s){scope}")
-        }
         (_, 0) => format!("matches nothing{scope}"),
+        (ExceptionState::Expired, n) => format!("no longer suppresses {n} finding(s){scope}"),
         (_, n) => format!("covers {n} finding(s){scope}"),
     }
 }
