@@ -400,3 +400,29 @@ fn when_config_and_grant_both_cover_a_finding_the_config_one_is_cited() {
     );
     assert_eq!(statuses[0].origin_text, ".github/patchwright.toml:4");
 }
+
+#[test]
+fn fallback_owners_are_read_and_checked_by_shape() {
+    let org: OrgPolicy = toml::from_str(
+        "fallback-owners = [\"@acme/security\", \"@alice\", \"sec@acme.example\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        org.fallback_owners,
+        ["@acme/security", "@alice", "sec@acme.example"]
+    );
+    assert_eq!(org.validate(), Ok(()));
+    assert!(OrgPolicy::default().fallback_owners.is_empty());
+
+    let org = OrgPolicy {
+        fallback_owners: vec!["@acme/security".into(), "alice".into()],
+        ..OrgPolicy::default()
+    };
+    assert_eq!(
+        org.validate(),
+        Err(
+            "policy.fallback-owners[1]: `alice` is not `@user`, `@org/team` or an email address"
+                .to_string()
+        )
+    );
+}
