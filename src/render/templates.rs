@@ -2,7 +2,7 @@
 //! wording lives in templates/ so it can be reviewed and changed without touching code; this
 //! module only shapes the data the template reads.
 
-use crate::model::{ChangeKind, Finding, Level};
+use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
 use crate::remedy::Verification;
 use crate::report::{ExceptionState, ExceptionStatus, Provenance, Report};
 use minijinja::Environment;
@@ -203,7 +203,15 @@ pub fn fix_body(
 /// Why a finding is still open after the fix, in words a reviewer can act on.
 pub fn residual_reason(f: &Finding) -> String {
     if let Some(e) = &f.exception {
-        return format!("accepted until {} by {}: {}", e.expires, e.owner, e.reason);
+        return match &e.origin {
+            ExceptionOrigin::Command { source, .. } => format!(
+                "accepted until {} by {} in {source}: {}",
+                e.expires, e.owner, e.reason
+            ),
+            ExceptionOrigin::Config { .. } => {
+                format!("accepted until {} by {}: {}", e.expires, e.owner, e.reason)
+            }
+        };
     }
     if let Some(why) = &f.no_fix_reason {
         return why.clone();
@@ -361,4 +369,36 @@ pub fn check_summary_for<P: Serialize>(
         .get_template("check_summary.md")
         .and_then(|t| t.render(Value::from(Serde(&view))))
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppliedException, Location, RuleId};
+
+    #[test]
+    fn a_residual_finding_under_a_grant_says_who_accepted_it_and_where() {
+        let mut f = Finding::new(
+            RuleId::RunsAsRoot,
+            Location::new("Dockerfile", 1, 1),
+            "final stage",
+            "runs as root",
+        );
+        let expires = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        f.exception = Some(AppliedException {
+            id: "runs-as-root".into(),
+            reason: "the entrypoint drops privileges".into(),
+            owner: "@alice".into(),
+            expires,
+            origin: ExceptionOrigin::Command {
+                granted_by: "alice".into(),
+                granted_at: expires,
+                source: "acme/shop#12 comment 345".into(),
+            },
+        });
+        assert_eq!(
+            residual_reason(&f),
+            "accepted until 2026-12-31 by @alice in acme/shop#12 comment 345: the entrypoint drops privileges"
+        );
+    }
 }
