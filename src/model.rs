@@ -569,7 +569,7 @@ impl RuleId {
             }
             RuleId::DependencyBanned => "A dependency version is banned by the catalog.",
             RuleId::ExceptionExpired => {
-                "An exception in the repository config has expired and no longer suppresses."
+                "An exception (in the repository config, or granted with `accept-risk`) has expired and no longer suppresses."
             }
             RuleId::ExceptionUnused => {
                 "An exception in the repository config matched no finding; remove it or fix its id."

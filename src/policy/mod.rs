@@ -17,9 +17,10 @@ pub use status::{ExceptionState, ExceptionStatus, exception_statuses};
 use crate::model::{AppliedException, Finding, Level, RuleId, Severity};
 use chrono::NaiveDate;
 
-/// Gives every finding its level and applies the repository's exceptions. Adds findings for
-/// exceptions that expired (they no longer suppress) or matched nothing. `is_known_id` tells
-/// whether an id names a known advisory, so an exception with a typo says so.
+/// Gives every finding its level and applies the repository's exceptions, from its config and
+/// granted in comments alike. Adds findings for exceptions that expired (they no longer
+/// suppress) or, for config ones, matched nothing; [`exception_statuses`] lists every one.
+/// `is_known_id` tells whether an id names a known advisory, so an exception with a typo says so.
 pub fn evaluate(
     mut findings: Vec<Finding>,
     org: &OrgPolicy,
