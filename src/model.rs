@@ -569,7 +569,7 @@ impl RuleId {
             }
             RuleId::DependencyBanned => "A dependency version is banned by the catalog.",
             RuleId::ExceptionExpired => {
-                "An exception in the repository config has expired and no longer suppresses."
+                "An exception (in the repository config, or granted with `accept-risk`) has expired and no longer suppresses."
             }
             RuleId::ExceptionUnused => {
                 "An exception in the repository config matched no finding; remove it or fix its id."
@@ -661,6 +661,47 @@ pub struct Fix {
     pub notes: Vec<String>,
 }
 
+/// Where an exception comes from. Flattened into the JSON of whatever carries it, so an
+/// exception from the repository config keeps its `location` key exactly as before, and one
+/// granted with `accept-risk` carries `granted_by`, `granted_at` and `source` instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ExceptionOrigin {
+    /// Written in the repository config, at this place.
+    Config { location: Location },
+    /// Granted with an `accept-risk` comment.
+    Command {
+        /// The login of who granted it, without `@`.
+        granted_by: String,
+        granted_at: chrono::NaiveDate,
+        /// Where it was granted: `acme/shop#12 comment 345`, or a URL.
+        source: String,
+    },
+}
+
+impl ExceptionOrigin {
+    /// Where the exception is written, when it is written in a file.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            ExceptionOrigin::Config { location } => Some(location),
+            ExceptionOrigin::Command { .. } => None,
+        }
+    }
+
+    /// Who granted it and where, or where it is written, in words:
+    /// `.github/patchwright.toml:4`, `granted by @alice on 2026-11-02 in acme/shop#12 comment 345`.
+    pub fn describe(&self) -> String {
+        match self {
+            ExceptionOrigin::Config { location } => location.to_string(),
+            ExceptionOrigin::Command {
+                granted_by,
+                granted_at,
+                source,
+            } => format!("granted by @{granted_by} on {granted_at} in {source}"),
+        }
+    }
+}
+
 /// An exception that suppresses a finding, as the finding reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedException {
@@ -668,8 +709,9 @@ pub struct AppliedException {
     pub reason: String,
     pub owner: String,
     pub expires: chrono::NaiveDate,
-    /// Where the exception is written (the repository config).
-    pub location: Location,
+    /// Where the exception is written, or who granted it and where.
+    #[serde(flatten)]
+    pub origin: ExceptionOrigin,
 }
 
 /// One thing that violates, or is worth noting under, the policy.

@@ -4,7 +4,7 @@
 use crate::catalog::{AdvisoryDb, Catalog};
 use crate::manifest;
 use crate::model::{FileError, Finding, Level, ParsedManifest};
-use crate::policy::{self, OrgPolicy, REPO_CONFIG_PATH, RepoConfig};
+use crate::policy::{self, Exception, IgnoreRule, OrgPolicy, REPO_CONFIG_PATH, RepoConfig};
 use crate::remedy;
 use crate::report::{InventoryItem, Provenance, Report, Summary};
 use crate::scan;
@@ -23,6 +23,12 @@ pub struct Knowledge {
 pub struct RunOptions {
     /// Overrides the repository config's tier (the CLI's `--tier`).
     pub tier: Option<String>,
+    /// Exceptions granted with `accept-risk` (see [`Exception::granted`]), judged together
+    /// with the repository config's own. Revoked ones left out, expired ones kept: an expired
+    /// exception is reported as such.
+    pub accepted_risks: Vec<Exception>,
+    /// Updates the repository asked not to be offered: their fixes are withheld.
+    pub ignores: Vec<IgnoreRule>,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -85,9 +91,22 @@ pub fn run_parsed(
         &knowledge.advisories,
         now,
     );
+    let ignored_updates = policy::apply_ignores(&mut findings, &options.ignores);
+    // The config's exceptions first: when both cover a finding, the one written in the
+    // repository is the one it cites.
+    let judged = RepoConfig {
+        exceptions: repo_config
+            .exceptions
+            .iter()
+            .chain(&options.accepted_risks)
+            .cloned()
+            .collect(),
+        ..repo_config.clone()
+    };
     let is_known = |id: &str| knowledge.advisories.get(id).is_some();
-    let mut findings = policy::evaluate(findings, &knowledge.policy, &repo_config, now, &is_known);
+    let mut findings = policy::evaluate(findings, &knowledge.policy, &judged, now, &is_known);
     sort_findings(&mut findings);
+    let exceptions = policy::exception_statuses(&judged.exceptions, &findings, now);
 
     let inventory: Vec<InventoryItem> = manifests
         .iter()
@@ -100,6 +119,8 @@ pub fn run_parsed(
         findings,
         errors,
         summary,
+        exceptions,
+        ignored_updates,
         provenance: Provenance {
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             catalog_revision: knowledge.catalog.revision.clone(),
@@ -133,4 +154,160 @@ pub fn blocks(findings: &[Finding]) -> bool {
     findings
         .iter()
         .any(|f| f.is_active() && f.level == Level::Blocker)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{load_catalog, read_json_records};
+    use crate::model::{ExceptionOrigin, RuleId};
+    use crate::policy::{ExceptionState, IgnoreScope};
+    use std::path::Path;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn demo() -> (RepoSnapshot, Knowledge) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let snapshot =
+            crate::forge::local::read_snapshot(&root.join("examples/demo"), &[]).unwrap();
+        let (records, errors) = read_json_records(&root.join("fixtures/advisories"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let (advisories, errors) = AdvisoryDb::from_json_records(&records);
+        assert!(errors.is_empty(), "{errors:?}");
+        let knowledge = Knowledge {
+            catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
+            advisories,
+            policy: OrgPolicy::default(),
+        };
+        (snapshot, knowledge)
+    }
+
+    fn grant(id: &str, until: &str) -> Exception {
+        Exception::granted(
+            id,
+            "only reachable from the admin network",
+            date(until),
+            "alice",
+            date("2026-11-02"),
+            "acme/shop#12 comment 345",
+        )
+    }
+
+    fn ignore(name: &str, scope: IgnoreScope) -> IgnoreRule {
+        IgnoreRule {
+            name: name.to_string(),
+            scope,
+            created_by: "bob".to_string(),
+            created_at: date("2026-11-03"),
+            source: "https://github.com/acme/shop/pull/12#issuecomment-346".to_string(),
+        }
+    }
+
+    fn find<'a>(report: &'a Report, rule: RuleId, subject: &str) -> &'a Finding {
+        report
+            .findings
+            .iter()
+            .find(|f| f.rule == rule && f.subject == subject)
+            .unwrap_or_else(|| panic!("no {rule} finding about {subject}"))
+    }
+
+    #[test]
+    fn grants_and_ignores_reach_the_report() {
+        let (snapshot, knowledge) = demo();
+        let today = date("2026-11-23");
+        let plain = run(&snapshot, &knowledge, today, &RunOptions::default()).report;
+        let options = RunOptions {
+            accepted_risks: vec![
+                grant("CVE-2021-44906", "2026-12-31"), // minimist, by an alias
+                grant("PYSEC-2023-74", "2026-11-22"),  // requests, expired yesterday
+            ],
+            ignores: vec![
+                ignore("node", IgnoreScope::Major),
+                ignore("urllib3", IgnoreScope::Minor),
+                ignore("Django", IgnoreScope::All),
+            ],
+            ..RunOptions::default()
+        };
+        let report = run(&snapshot, &knowledge, today, &options).report;
+
+        // The active grant suppresses the minimist advisory and says who granted it.
+        let minimist = find(&report, RuleId::VulnerableDependency, "minimist@1.2.5");
+        let applied = minimist
+            .exception
+            .as_ref()
+            .expect("suppressed by the grant");
+        assert!(
+            matches!(&applied.origin, ExceptionOrigin::Command { granted_by, .. } if granted_by == "alice"),
+            "{applied:?}"
+        );
+        // The expired one suppresses nothing and is reported where requests is.
+        let requests = find(&report, RuleId::VulnerableDependency, "requests@2.30.0");
+        assert!(requests.is_active());
+        let expired = find(&report, RuleId::ExceptionExpired, "PYSEC-2023-74");
+        assert_eq!(
+            (expired.file.as_str(), expired.line),
+            (requests.file.as_str(), requests.line)
+        );
+        assert!(
+            expired.message.contains("granted by @alice"),
+            "{}",
+            expired.message
+        );
+
+        // node 16 → 22 is a major update: withheld. Django's fix too; urllib3's is a patch.
+        let node = find(&report, RuleId::EolBaseImage, "node:16.20.2-alpine");
+        assert_eq!(node.fix, None);
+        assert!(
+            node.no_fix_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("updates to node (major) are ignored by @bob")),
+            "{:?}",
+            node.no_fix_reason
+        );
+        assert!(
+            node.is_active(),
+            "an ignored update never hides the finding"
+        );
+        assert!(
+            find(&report, RuleId::VulnerableDependency, "Django@4.2.1")
+                .fix
+                .is_none()
+        );
+        assert!(
+            find(&report, RuleId::VulnerableDependency, "urllib3@1.26.5")
+                .fix
+                .is_some()
+        );
+
+        // Counts follow: the expired-exception finding, one more excepted, two fewer fixable.
+        assert_eq!(report.findings.len(), plain.findings.len() + 1);
+        assert_eq!(report.summary.excepted, plain.summary.excepted + 1);
+        assert_eq!(report.summary.fixable, plain.summary.fixable - 2);
+
+        let states: Vec<(&str, ExceptionState, usize)> = report
+            .exceptions
+            .iter()
+            .map(|e| (e.id.as_str(), e.state, e.covers))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("unpinned-os-packages", ExceptionState::Active, 1),
+                ("CVE-2021-44906", ExceptionState::Active, 1),
+                ("PYSEC-2023-74", ExceptionState::Expired, 1),
+            ]
+        );
+        let withheld: Vec<(&str, usize)> = report
+            .ignored_updates
+            .iter()
+            .map(|i| (i.name.as_str(), i.withheld))
+            .collect();
+        assert_eq!(withheld, [("node", 1), ("urllib3", 0), ("Django", 1)]);
+
+        // Without options the report lists only the config's exception.
+        assert_eq!(plain.exceptions.len(), 1);
+        assert!(plain.ignored_updates.is_empty());
+    }
 }

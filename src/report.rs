@@ -4,6 +4,7 @@
 //! read: add keys, never rename or remove them.
 
 use crate::model::{Dependency, DependencyKind, Ecosystem, FileError, Finding, Level};
+pub use crate::policy::{ExceptionState, ExceptionStatus, IgnoreStatus};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +14,12 @@ pub struct Report {
     pub errors: Vec<FileError>,
     pub summary: Summary,
     pub provenance: Provenance,
+    /// Every exception, from the repository config and granted in comments, with its state.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionStatus>,
+    /// Every ignored update, with how many fixes it withheld.
+    #[serde(default)]
+    pub ignored_updates: Vec<IgnoreStatus>,
 }
 
 /// One dependency as the inventory lists it.

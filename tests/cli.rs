@@ -169,6 +169,34 @@ fn scan_json_keeps_the_contract() {
         (Some("api/Dockerfile"), true)
     );
     assert_eq!(json["errors"], serde_json::json!([]));
+
+    // Additions: every exception with its state, and the ignored updates (none from the CLI).
+    // The excepted finding's exception keeps its `location` key.
+    let curl = findings
+        .iter()
+        .find(|f| f["rule"] == "unpinned-os-packages")
+        .unwrap();
+    assert_eq!(
+        curl["exception"]["location"]["file"],
+        ".github/patchwright.toml"
+    );
+    assert_eq!(
+        json["exceptions"],
+        serde_json::json!([{
+            "id": "unpinned-os-packages",
+            "reason": "curl comes from the base image's pinned Alpine release; tracked in OPS-142",
+            "owner": "@acme/platform",
+            "expires": "2027-03-31",
+            "location": {
+                "file": ".github/patchwright.toml", "line": 5, "column": 1,
+                "span": {"start": 111, "end": 124}
+            },
+            "origin_text": ".github/patchwright.toml:5",
+            "state": "active",
+            "covers": 1
+        }])
+    );
+    assert_eq!(json["ignored_updates"], serde_json::json!([]));
 }
 
 #[test]

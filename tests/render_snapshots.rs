@@ -103,3 +103,48 @@ fn example_check_run() {
     );
     insta::assert_snapshot!(check.summary);
 }
+
+/// The example with exceptions granted in comments (one active, one expired, one matching
+/// nothing) and ignored updates: every one is listed with who, when, where and its state.
+#[test]
+fn example_with_grants_and_ignores() {
+    use patchwright::policy::{Exception, IgnoreRule, IgnoreScope};
+    let snapshot = read_snapshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
+        &[],
+    )
+    .unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let grant = |id: &str, until: &str| {
+        Exception::granted(
+            id,
+            "only reachable from the admin network",
+            day(until),
+            "alice",
+            day("2026-11-02"),
+            "acme/shop#12 comment 345",
+        )
+    };
+    let options = RunOptions {
+        accepted_risks: vec![
+            grant("GHSA-xvch-5gv4-984h", "2026-12-31"),
+            grant("PYSEC-2023-74", "2026-11-22"),
+            grant("CVE-2099-0001", "2026-12-01"),
+        ],
+        ignores: vec![IgnoreRule {
+            name: "node".into(),
+            scope: IgnoreScope::Major,
+            created_by: "bob".into(),
+            created_at: day("2026-11-03"),
+            source: "acme/shop#14 comment 401".into(),
+        }],
+        ..RunOptions::default()
+    };
+    let report = run(&snapshot, &knowledge(), day("2026-11-23"), &options).report;
+    insta::assert_snapshot!("grants_and_ignores_text", render::text::report(&report));
+    let no_pulls: [patchwright::service::handler::check::PullNote; 0] = [];
+    insta::assert_snapshot!(
+        "grants_and_ignores_check_summary",
+        render::templates::check_summary_for(&report, &no_pulls, &[], Some("patchwright"))
+    );
+}

@@ -4,14 +4,19 @@
 mod support;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use patchwright::commands::{IgnoreScope, Target};
+use patchwright::model::ExceptionOrigin;
 use patchwright::model::{Finding, Location, RuleId};
+use patchwright::store::accepted_risks::{self, NewAcceptedRisk};
 use patchwright::store::audit::{self, AuditEntry};
 use patchwright::store::deliveries::{self, Delivery};
 use patchwright::store::findings::{self, SeenFinding};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
+use patchwright::store::ignores::{self, NewIgnore};
 use patchwright::store::installations::{self, RepositoryUpsert};
 use patchwright::store::jobs::{self, JobState, NewJob};
-use patchwright::store::{Backend, Store};
+use patchwright::store::tracking::{self, TrackingState};
+use patchwright::store::{Backend, Store, StoreError};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use support::{TestDb, each_backend, postgres_url};
@@ -171,13 +176,16 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
         assert_eq!(
             names,
             vec![
+                "accepted_risks",
                 "audit",
                 "deliveries",
                 "findings",
                 "fix_prs",
                 "installations",
                 "jobs",
-                "repositories"
+                "repositories",
+                "tracking_issues",
+                "update_ignores",
             ]
         );
         for (name, table) in &tables {
@@ -219,6 +227,21 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
             "{:?}",
             tables["jobs"].indexes
         );
+        assert!(
+            tables["accepted_risks"]
+                .indexes
+                .contains(&("accepted_risks_live".to_string(), true)),
+            "{:?}",
+            tables["accepted_risks"].indexes
+        );
+        assert!(
+            tables["update_ignores"]
+                .indexes
+                .contains(&("update_ignores_live".to_string(), true)),
+            "{:?}",
+            tables["update_ignores"].indexes
+        );
+        assert_eq!(tables["tracking_issues"].primary_key, ["repository_id"]);
     })
     .await;
 }
@@ -831,6 +854,422 @@ async fn the_audit_trail_reads_back_in_order() {
         audit::record(pool, &first).await.unwrap();
         audit::record(pool, &second).await.unwrap();
         assert_eq!(audit::all(pool).await.unwrap(), vec![first, second]);
+    })
+    .await;
+}
+
+/// Installation 1 with repository 42, `acme/shop`.
+async fn shop(store: &Store, at: DateTime<Utc>) {
+    installations::upsert_installation(store.pool(), 1, "acme", at)
+        .await
+        .unwrap();
+    installations::upsert_repository(
+        store.pool(),
+        &RepositoryUpsert {
+            id: 42,
+            installation_id: 1,
+            full_name: "acme/shop",
+            default_branch: Some("main"),
+            private: Some(true),
+        },
+        at,
+    )
+    .await
+    .unwrap();
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn accepted_risks_are_granted_replaced_revoked_and_kept_in_history() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-11-02T09:00:00Z");
+        shop(&db.store, t0).await;
+        let ghsa = Target::Advisory("GHSA-35jh-r3h4-6jhm".into());
+        let root = Target::Rule(RuleId::RunsAsRoot);
+        let grant = |target, until, by, at| {
+            let store = db.store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let risk = NewAcceptedRisk {
+                    repository_id: 42,
+                    target,
+                    reason: "template() is never called with user input",
+                    until: day(until),
+                    granted_by: by,
+                    source: "acme/shop#12 comment 345",
+                };
+                let granted = accepted_risks::grant(&mut tx, &risk, at).await.unwrap();
+                tx.commit().await.unwrap();
+                granted
+            }
+        };
+
+        let first = grant(&ghsa, "2026-12-31", "@alice", t0).await;
+        assert_eq!(first.replaced, None);
+        let t1 = t0 + TimeDelta::days(3);
+        let second = grant(&ghsa, "2027-01-15", "bob", t1).await;
+        let replaced = second.replaced.expect("the earlier grant is replaced");
+        assert_eq!(replaced.id, first.id);
+        assert_eq!(replaced.granted_by, "alice", "stored without the @");
+        assert_eq!(
+            (replaced.revoked_at, replaced.revoked_by.as_deref()),
+            (Some(t1), Some("bob"))
+        );
+        grant(&root, "2026-11-30", "carol", t1).await;
+
+        let live = accepted_risks::live(pool, 42).await.unwrap();
+        let live_view: Vec<(&str, &str, chrono::NaiveDate)> = live
+            .iter()
+            .map(|r| (r.target.as_str(), r.granted_by.as_str(), r.until))
+            .collect();
+        assert_eq!(
+            live_view,
+            [
+                ("GHSA-35jh-r3h4-6jhm", "bob", day("2027-01-15")),
+                ("runs-as-root", "carol", day("2026-11-30")),
+            ]
+        );
+        assert!(live[1].in_force(day("2026-11-30")));
+        assert!(!live[1].in_force(day("2026-12-01")));
+
+        // What the policy gets: the grant as an exception owned by who granted it.
+        let exception = live[0].to_exception();
+        assert_eq!(
+            (
+                exception.id.as_str(),
+                exception.owner.as_str(),
+                exception.expires
+            ),
+            ("GHSA-35jh-r3h4-6jhm", "@bob", day("2027-01-15"))
+        );
+        assert_eq!(
+            exception.origin,
+            ExceptionOrigin::Command {
+                granted_by: "bob".into(),
+                granted_at: day("2026-11-05"),
+                source: "acme/shop#12 comment 345".into(),
+            }
+        );
+
+        let t2 = t1 + TimeDelta::days(1);
+        let revoked = accepted_risks::revoke(pool, 42, &root, "dave", t2)
+            .await
+            .unwrap()
+            .expect("a live grant to revoke");
+        assert_eq!(
+            (revoked.revoked_at, revoked.revoked_by.as_deref()),
+            (Some(t2), Some("dave"))
+        );
+        assert_eq!(
+            accepted_risks::revoke(pool, 42, &root, "dave", t2)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(accepted_risks::live(pool, 42).await.unwrap().len(), 1);
+        let history = accepted_risks::all(pool, 42).await.unwrap();
+        assert_eq!(history.len(), 3);
+        assert_eq!(history.iter().filter(|r| r.revoked_at.is_some()).count(), 2);
+        assert!(accepted_risks::live(pool, 7).await.unwrap().is_empty());
+
+        // The database, not only `grant`, keeps one live grant per target.
+        let duplicate = sqlx::query(
+            "INSERT INTO accepted_risks (repository_id, target, reason, until, granted_by,
+                                         granted_at, source)
+             VALUES (42, 'GHSA-35jh-r3h4-6jhm', 'r', '2026-12-01', 'eve', 0, 's')",
+        )
+        .execute(pool)
+        .await;
+        assert!(duplicate.is_err(), "a second live grant of one target");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stored_date_that_does_not_parse_is_reported_not_panicked_on() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        shop(&db.store, t("2026-11-02T09:00:00Z")).await;
+        sqlx::query(
+            "INSERT INTO accepted_risks (repository_id, target, reason, until, granted_by,
+                                         granted_at, source)
+             VALUES (42, 'CVE-2021-23337', 'r', '31/12/2026', 'eve', 0, 's')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let err = accepted_risks::live(pool, 42).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Corrupt {
+                    table: "accepted_risks",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("31/12/2026"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn update_ignores_are_unique_while_live_and_removed_with_who_and_when() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-11-03T12:00:00Z");
+        shop(&db.store, t0).await;
+        let add = |name: &'static str, scope: IgnoreScope, at| {
+            let store = db.store.clone();
+            async move {
+                ignores::add(
+                    store.pool(),
+                    &NewIgnore {
+                        repository_id: 42,
+                        name,
+                        scope: &scope,
+                        created_by: "@bob",
+                        source: "https://github.com/acme/shop/pull/14#issuecomment-401",
+                    },
+                    at,
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let lodash_all = add("lodash", IgnoreScope::All, t0).await;
+        assert!(lodash_all.is_some());
+        let t1 = t0 + TimeDelta::hours(1);
+        assert_eq!(
+            add("lodash", IgnoreScope::All, t1).await,
+            None,
+            "already ignored"
+        );
+        assert!(add("lodash", IgnoreScope::Major, t1).await.is_some());
+        assert!(
+            add("node", IgnoreScope::Version("22-alpine".into()), t1)
+                .await
+                .is_some()
+        );
+
+        let live = ignores::live(pool, 42).await.unwrap();
+        let view: Vec<(&str, String, DateTime<Utc>)> = live
+            .iter()
+            .map(|i| (i.name.as_str(), i.scope.as_stored(), i.created_at))
+            .collect();
+        assert_eq!(
+            view,
+            [
+                ("lodash", "all".to_string(), t0),
+                ("lodash", "major".to_string(), t1),
+                ("node", "version:22-alpine".to_string(), t1),
+            ]
+        );
+        let rule = live[2].to_rule();
+        assert_eq!(
+            (rule.created_by.as_str(), rule.created_at, &rule.scope),
+            (
+                "bob",
+                day("2026-11-03"),
+                &IgnoreScope::Version("22-alpine".into())
+            )
+        );
+
+        let t2 = t1 + TimeDelta::days(1);
+        let removed = ignores::remove(pool, 42, "lodash", Some(&IgnoreScope::Major), "carol", t2)
+            .await
+            .unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(
+            (
+                &removed[0].scope,
+                removed[0].removed_at,
+                removed[0].removed_by.as_deref()
+            ),
+            (&IgnoreScope::Major, Some(t2), Some("carol"))
+        );
+        let removed = ignores::remove(pool, 42, "lodash", None, "carol", t2)
+            .await
+            .unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(Some(removed[0].id), lodash_all);
+        assert!(
+            ignores::remove(pool, 42, "lodash", None, "carol", t2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Removed, it can be asked for again.
+        assert!(add("lodash", IgnoreScope::All, t2).await.is_some());
+
+        assert_eq!(ignores::live(pool, 42).await.unwrap().len(), 2);
+        let history = ignores::all(pool, 42).await.unwrap();
+        assert_eq!(history.len(), 4);
+        assert_eq!(history.iter().filter(|i| i.removed_by.is_some()).count(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_repository_has_one_tracking_issue() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-11-03T12:00:00Z");
+        shop(&db.store, t0).await;
+        assert_eq!(tracking::get(pool, 42).await.unwrap(), None);
+        tracking::set(pool, 42, 17, TrackingState::Open, t0)
+            .await
+            .unwrap();
+        let t1 = t0 + TimeDelta::days(2);
+        tracking::set(pool, 42, 17, TrackingState::Closed, t1)
+            .await
+            .unwrap();
+        let issue = tracking::get(pool, 42).await.unwrap().unwrap();
+        assert_eq!(
+            (issue.number, issue.state, issue.updated_at),
+            (17, TrackingState::Closed, t1)
+        );
+        // Deleted on GitHub and opened again: the new number replaces the old.
+        tracking::set(pool, 42, 23, TrackingState::Open, t1)
+            .await
+            .unwrap();
+        let issue = tracking::get(pool, 42).await.unwrap().unwrap();
+        assert_eq!((issue.number, issue.state), (23, TrackingState::Open));
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tracking_issues")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+    })
+    .await;
+}
+
+/// From the comment to the report: a grant and an ignore stored, read back, applied to the
+/// example project the day before the grant expires and the day after.
+#[tokio::test]
+async fn a_stored_grant_suppresses_until_its_date_then_is_reported_expired() {
+    use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
+    use patchwright::pipeline::{Knowledge, RunOptions, run};
+    use patchwright::policy::{ExceptionState, OrgPolicy};
+    use std::path::Path;
+
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let t0 = t("2026-11-02T09:00:00Z");
+        shop(&db.store, t0).await;
+        let target = Target::Advisory("PYSEC-2023-74".into());
+        let mut tx = db.store.begin().await.unwrap();
+        accepted_risks::grant(
+            &mut tx,
+            &NewAcceptedRisk {
+                repository_id: 42,
+                target: &target,
+                reason: "proxies are not used",
+                until: day("2026-11-22"),
+                granted_by: "alice",
+                source: "acme/shop#12 comment 345",
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        ignores::add(
+            pool,
+            &NewIgnore {
+                repository_id: 42,
+                name: "node",
+                scope: &IgnoreScope::Major,
+                created_by: "bob",
+                source: "acme/shop#14 comment 401",
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let snapshot =
+            patchwright::forge::local::read_snapshot(&root.join("examples/demo"), &[]).unwrap();
+        let (records, _) = read_json_records(&root.join("fixtures/advisories"));
+        let (advisories, _) = AdvisoryDb::from_json_records(&records);
+        let knowledge = Knowledge {
+            catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
+            advisories,
+            policy: OrgPolicy::default(),
+        };
+        let options = RunOptions {
+            accepted_risks: accepted_risks::live(pool, 42)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.to_exception())
+                .collect(),
+            ignores: ignores::live(pool, 42)
+                .await
+                .unwrap()
+                .iter()
+                .map(|i| i.to_rule())
+                .collect(),
+            ..RunOptions::default()
+        };
+        let requests = |report: &patchwright::report::Report| {
+            report
+                .findings
+                .iter()
+                .find(|f| f.subject == "requests@2.30.0")
+                .cloned()
+                .unwrap()
+        };
+
+        let last_day = run(&snapshot, &knowledge, day("2026-11-22"), &options).report;
+        let covered = requests(&last_day);
+        assert!(!covered.is_active());
+        assert_eq!(covered.exception.unwrap().owner, "@alice");
+        assert_eq!(last_day.exceptions[1].state, ExceptionState::Active);
+        assert!(
+            !last_day
+                .findings
+                .iter()
+                .any(|f| f.rule == RuleId::ExceptionExpired)
+        );
+
+        let after = run(&snapshot, &knowledge, day("2026-11-23"), &options).report;
+        let open = requests(&after);
+        assert!(open.is_active(), "an expired grant suppresses nothing");
+        let expired = after
+            .findings
+            .iter()
+            .find(|f| f.rule == RuleId::ExceptionExpired)
+            .expect("the expiry is reported");
+        assert_eq!((&expired.file, expired.line), (&open.file, open.line));
+        assert!(
+            expired
+                .message
+                .contains("granted by @alice on 2026-11-02 in acme/shop#12 comment 345"),
+            "{}",
+            expired.message
+        );
+        assert_eq!(after.exceptions[1].state, ExceptionState::Expired);
+        // The ignore withholds node's major update in both runs, and says who asked.
+        let node = after
+            .findings
+            .iter()
+            .find(|f| f.rule == RuleId::EolBaseImage && f.subject.starts_with("node:"))
+            .unwrap();
+        assert_eq!(node.fix, None);
+        assert_eq!(
+            node.no_fix_reason.as_deref(),
+            Some(
+                "updates to node (major) are ignored by @bob since 2026-11-02 (acme/shop#14 comment 401)"
+            )
+        );
+        assert_eq!(after.ignored_updates[0].withheld, 1);
     })
     .await;
 }

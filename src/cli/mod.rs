@@ -181,6 +181,7 @@ fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
             .unwrap_or_else(|| chrono::Local::now().date_naive()),
         options: crate::pipeline::RunOptions {
             tier: common.tier.clone(),
+            ..Default::default()
         },
     })
 }

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 
 use crate::model::RuleId;
 
+pub use crate::policy::IgnoreScope;
 pub use help::{CommandName, help, usage};
 pub use parser::parse_comment;
 pub use reply::{Answer, reply};
@@ -96,20 +97,6 @@ impl Target {
             Target::Rule(rule) => rule.as_str(),
         }
     }
-}
-
-/// Which updates `ignore` stops proposing for a package or image.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum IgnoreScope {
-    /// Every update.
-    All,
-    /// Updates to this exact version (as written; the ecosystem's version syntax is checked when
-    /// the rule is applied, where the ecosystem is known).
-    Version(String),
-    /// Updates that change the major version.
-    Major,
-    /// Updates that change the minor version (major updates included: they change it too).
-    Minor,
 }
 
 /// Where in the comment a problem is: byte offset, and 1-based line and column (in characters)

@@ -174,7 +174,7 @@ fn tokens(line: &str) -> Vec<&str> {
 
 /// `@user`, `@org/team` or `user@example.com`. Checked by shape only: whether the account
 /// exists and has write access is for GitHub to say, not a pure parser.
-fn is_owner(owner: &str) -> bool {
+pub fn is_owner(owner: &str) -> bool {
     // Usernames: alphanumerics and single inner hyphens; team slugs also allow `_` and `.`.
     let name = |s: &str, extra: &[char]| {
         !s.is_empty()

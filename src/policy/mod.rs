@@ -3,18 +3,24 @@
 //! Pure: the date is passed in, and so is the question "is this id known?", so the same inputs
 //! always give the same levels.
 
+pub mod ignores;
 pub mod org;
 pub mod repo_config;
+pub mod status;
 
+pub use crate::model::ExceptionOrigin;
+pub use ignores::{IgnoreRule, IgnoreScope, IgnoreStatus, apply_ignores};
 pub use org::{OrgPolicy, SlaDays, Tier};
 pub use repo_config::{Exception, REPO_CONFIG_PATH, RepoConfig, parse_repo_config};
+pub use status::{ExceptionState, ExceptionStatus, exception_statuses};
 
 use crate::model::{AppliedException, Finding, Level, RuleId, Severity};
 use chrono::NaiveDate;
 
-/// Gives every finding its level and applies the repository's exceptions. Adds findings for
-/// exceptions that expired (they no longer suppress) or matched nothing. `is_known_id` tells
-/// whether an id names a known advisory, so an exception with a typo says so.
+/// Gives every finding its level and applies the repository's exceptions, from its config and
+/// granted in comments alike. Adds findings for exceptions that expired (they no longer
+/// suppress) or, for config ones, matched nothing; [`exception_statuses`] lists every one.
+/// `is_known_id` tells whether an id names a known advisory, so an exception with a typo says so.
 pub fn evaluate(
     mut findings: Vec<Finding>,
     org: &OrgPolicy,
@@ -42,46 +48,15 @@ pub fn evaluate(
             .map(|(i, _)| i)
             .collect();
         if exception.expires < now {
-            let mut f = Finding::new(
-                RuleId::ExceptionExpired,
-                exception.location.clone(),
-                exception.id.clone(),
-                format!(
-                    "the exception for `{}` (owner {}) expired on {}; it no longer suppresses {} finding(s). Fix them, or renew it with a new date and reason.",
-                    exception.id,
-                    exception.owner,
-                    exception.expires,
-                    matching.len()
-                ),
-            );
-            let (level, reason) = level_for(&f, tier_name, tier, now);
-            f.level = level;
-            f.level_reason = reason;
-            extra.push(f);
+            if let Some(f) = expired_finding(exception, &findings, &matching) {
+                extra.push(f);
+            }
             continue;
         }
         if matching.is_empty() {
-            let why = if RuleId::parse(&exception.id).is_some() || is_known_id(&exception.id) {
-                "nothing in the repository matches it any more: remove it".to_string()
-            } else {
-                format!(
-                    "`{}` is neither a known advisory id nor a rule id: check the spelling",
-                    exception.id
-                )
-            };
-            let mut f = Finding::new(
-                RuleId::ExceptionUnused,
-                exception.location.clone(),
-                exception.id.clone(),
-                format!(
-                    "the exception for `{}` matched no finding; {why}",
-                    exception.id
-                ),
-            );
-            let (level, reason) = level_for(&f, tier_name, tier, now);
-            f.level = level;
-            f.level_reason = reason;
-            extra.push(f);
+            if let Some(f) = unused_finding(exception, is_known_id) {
+                extra.push(f);
+            }
             continue;
         }
         for i in matching {
@@ -92,17 +67,94 @@ pub fn evaluate(
                     reason: exception.reason.clone(),
                     owner: exception.owner.clone(),
                     expires: exception.expires,
-                    location: exception.location.clone(),
+                    origin: exception.origin.clone(),
                 });
                 f.level_reason = format!(
-                    "{}; suppressed by an exception until {} (owner {}): {}",
-                    f.level_reason, exception.expires, exception.owner, exception.reason
+                    "{}; suppressed by an exception until {} ({}): {}",
+                    f.level_reason,
+                    exception.expires,
+                    answerable(exception),
+                    exception.reason
                 );
             }
         }
     }
+    for f in &mut extra {
+        let (level, reason) = level_for(f, tier_name, tier, now);
+        f.level = level;
+        f.level_reason = reason;
+    }
     findings.extend(extra);
     findings
+}
+
+/// Who answers for an exception: its owner, or who granted it and where.
+fn answerable(exception: &Exception) -> String {
+    match &exception.origin {
+        ExceptionOrigin::Config { .. } => format!("owner {}", exception.owner),
+        origin @ ExceptionOrigin::Command { .. } => origin.describe(),
+    }
+}
+
+/// The finding that says an exception expired. A config exception is reported at its own line;
+/// one granted in a comment has no line of its own, so it is reported at the first finding it
+/// covered (in file and line order), which is where a reviewer looks. An expired grant that
+/// covers nothing has nowhere to be reported and suppresses nothing: the report's list of
+/// exceptions still shows it as expired.
+fn expired_finding(
+    exception: &Exception,
+    findings: &[Finding],
+    matching: &[usize],
+) -> Option<Finding> {
+    let (location, renew) = match &exception.origin {
+        ExceptionOrigin::Config { location } => {
+            (location.clone(), "renew it with a new date and reason")
+        }
+        ExceptionOrigin::Command { .. } => (
+            matching
+                .iter()
+                .map(|&i| &findings[i])
+                .min_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)))?
+                .location
+                .clone(),
+            "grant it again with `accept-risk`, a new date and a reason",
+        ),
+    };
+    Some(Finding::new(
+        RuleId::ExceptionExpired,
+        location,
+        exception.id.clone(),
+        format!(
+            "the exception for `{}` ({}) expired on {}; it no longer suppresses {} finding(s). Fix them, or {renew}.",
+            exception.id,
+            answerable(exception),
+            exception.expires,
+            matching.len()
+        ),
+    ))
+}
+
+/// The finding that says a config exception matches nothing, at its line. One granted in a
+/// comment has no line to point at; the report lists it as matching nothing instead.
+fn unused_finding(exception: &Exception, is_known_id: &dyn Fn(&str) -> bool) -> Option<Finding> {
+    let location = exception.location()?;
+    let why = if RuleId::parse(&exception.id).is_some() || is_known_id(&exception.id) {
+        "nothing in the repository matches it any more: remove it".to_string()
+    } else {
+        format!(
+            "`{}` is neither a known advisory id nor a rule id: check the spelling",
+            exception.id
+        )
+    };
+    Some(Finding::new(
+        RuleId::ExceptionUnused,
+        location.clone(),
+        exception.id.clone(),
+        format!(
+            "the exception for `{}` matched no finding; {why}",
+            exception.id
+        ),
+    ))
 }
 
 /// Used only when the org policy has no usable tier at all.

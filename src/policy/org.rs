@@ -15,6 +15,9 @@ pub struct OrgPolicy {
     pub tiers: BTreeMap<String, Tier>,
     /// Days to fix a blocker, per severity, counted from when it was first seen.
     pub sla_days: SlaDays,
+    /// Who is assigned the tracking issue and asked to review fix PRs when CODEOWNERS names
+    /// nobody for a file: `@user`, `@org/team` or an email address.
+    pub fallback_owners: Vec<String>,
 }
 
 /// How strict one class of repository is.
@@ -101,6 +104,7 @@ impl Default for OrgPolicy {
             max_exception_days: 90,
             tiers,
             sla_days: SlaDays::default(),
+            fallback_owners: Vec::new(),
         }
     }
 }
@@ -120,6 +124,15 @@ impl OrgPolicy {
                 return Err(format!(
                     "policy.tiers.{name}.warn-severity: `{}` is above block-severity `{}`",
                     tier.warn_severity, tier.block_severity
+                ));
+            }
+        }
+        // Checked here rather than when first needed: a typo would otherwise surface only
+        // when a file with no code owner gets a fix, as a review request GitHub refuses.
+        for (i, owner) in self.fallback_owners.iter().enumerate() {
+            if !crate::owners::is_owner(owner) {
+                return Err(format!(
+                    "policy.fallback-owners[{i}]: `{owner}` is not `@user`, `@org/team` or an email address"
                 ));
             }
         }

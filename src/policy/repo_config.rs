@@ -3,7 +3,7 @@
 //! Parsed in two stages (cargo-deny's habit): deserialise keeping spans, then validate into types
 //! the policy can trust, collecting every error with its line rather than stopping at the first.
 
-use crate::model::{FileError, Location, Span};
+use crate::model::{ExceptionOrigin, FileError, Location, Span};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
@@ -31,8 +31,44 @@ pub struct Exception {
     pub path: Option<String>,
     pub reason: String,
     pub owner: String,
+    /// The last day it suppresses.
     pub expires: NaiveDate,
-    pub location: Location,
+    /// Written in the repository config, or granted with `accept-risk`.
+    pub origin: ExceptionOrigin,
+}
+
+impl Exception {
+    /// An exception granted with `accept-risk <target> --until <expires> --reason <reason>`:
+    /// it covers the target wherever it is found, and the person who granted it owns it.
+    /// `granted_by` is a login, with or without its `@`.
+    pub fn granted(
+        target: &str,
+        reason: &str,
+        expires: NaiveDate,
+        granted_by: &str,
+        granted_at: NaiveDate,
+        source: &str,
+    ) -> Exception {
+        let login = granted_by.trim().trim_start_matches('@');
+        Exception {
+            id: target.trim().to_string(),
+            package: None,
+            path: None,
+            reason: reason.to_string(),
+            owner: format!("@{login}"),
+            expires,
+            origin: ExceptionOrigin::Command {
+                granted_by: login.to_string(),
+                granted_at,
+                source: source.to_string(),
+            },
+        }
+    }
+
+    /// Where it is written in the repository config; `None` for one granted in a comment.
+    pub fn location(&self) -> Option<&Location> {
+        self.origin.location()
+    }
 }
 
 #[derive(Deserialize)]
@@ -163,7 +199,7 @@ pub fn parse_repo_config(
             reason,
             owner,
             expires,
-            location,
+            origin: ExceptionOrigin::Config { location },
         });
     }
 
@@ -203,7 +239,7 @@ mod tests {
         assert_eq!(e.id, "CVE-2021-23337");
         assert_eq!(e.package.as_deref(), Some("lodash"));
         assert_eq!(e.expires, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
-        assert_eq!(e.location.line, 3);
+        assert_eq!(e.location().map(|l| l.line), Some(3));
     }
 
     #[test]

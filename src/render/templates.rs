@@ -2,9 +2,9 @@
 //! wording lives in templates/ so it can be reviewed and changed without touching code; this
 //! module only shapes the data the template reads.
 
-use crate::model::{ChangeKind, Finding, Level};
+use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
 use crate::remedy::Verification;
-use crate::report::{Provenance, Report};
+use crate::report::{ExceptionState, ExceptionStatus, Provenance, Report};
 use crate::review::comments::{Proposal, marker};
 use crate::review::compare::{Change, ChangeSet};
 use crate::review::lines::suggestion_fence;
@@ -215,7 +215,15 @@ pub fn fix_body(
 /// Why a finding is still open after the fix, in words a reviewer can act on.
 pub fn residual_reason(f: &Finding) -> String {
     if let Some(e) = &f.exception {
-        return format!("accepted until {} by {}: {}", e.expires, e.owner, e.reason);
+        return match &e.origin {
+            ExceptionOrigin::Command { source, .. } => format!(
+                "accepted until {} by {} in {source}: {}",
+                e.expires, e.owner, e.reason
+            ),
+            ExceptionOrigin::Config { .. } => {
+                format!("accepted until {} by {}: {}", e.expires, e.owner, e.reason)
+            }
+        };
     }
     if let Some(why) = &f.no_fix_reason {
         return why.clone();
@@ -267,13 +275,74 @@ struct CheckSummaryView<'a, P: Serialize> {
     held_back: &'a [String],
     errors: Vec<String>,
     provenance: &'a Provenance,
+    in_force: Vec<ExceptionRow>,
+    expired: Vec<ExceptionRow>,
+    ignored: Vec<IgnoreRow>,
+}
+
+#[derive(Serialize)]
+struct ExceptionRow {
+    id: String,
+    expires: String,
+    /// Who answers for it and where it is written or was granted.
+    owner: String,
+    coverage: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct IgnoreRow {
+    name: String,
+    scope: String,
+    by: String,
+    since: String,
+    source: String,
+    withheld: usize,
+    /// The comment that undoes it, when the app's name is known.
+    undo: Option<String>,
 }
 
 /// How many findings the check summary lists; the rest are counted (annotations carry them all).
 pub const CHECK_SUMMARY_TOP: usize = 5;
 
-/// The summary of a check run: counts, the top findings by level and severity, the fix PRs.
+/// The summary of a check run: counts, the top findings by level and severity, the fix PRs,
+/// the exceptions and the ignored updates.
 pub fn check_summary<P: Serialize>(report: &Report, pulls: &[P], held_back: &[String]) -> String {
+    check_summary_for(report, pulls, held_back, None)
+}
+
+/// [`check_summary`], spelling the comment that undoes an ignore for the app `app_slug`.
+pub fn check_summary_for<P: Serialize>(
+    report: &Report,
+    pulls: &[P],
+    held_back: &[String],
+    app_slug: Option<&str>,
+) -> String {
+    let exception_row = |e: &ExceptionStatus| ExceptionRow {
+        id: e.id.clone(),
+        expires: e.expires.to_string(),
+        owner: super::text::exception_owner(e),
+        coverage: super::text::exception_coverage(e),
+        reason: e.reason.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    let (expired, in_force): (Vec<&ExceptionStatus>, Vec<&ExceptionStatus>) = report
+        .exceptions
+        .iter()
+        .partition(|e| e.state == ExceptionState::Expired);
+    let ignored = report
+        .ignored_updates
+        .iter()
+        .map(|i| IgnoreRow {
+            name: i.name.clone(),
+            scope: i.scope.to_string(),
+            by: i.created_by.clone(),
+            since: i.created_at.to_string(),
+            source: i.source.clone(),
+            withheld: i.withheld,
+            undo: app_slug
+                .map(|slug| format!("@{} unignore {}", slug.trim_start_matches('@'), i.name)),
+        })
+        .collect();
     let active: Vec<&Finding> = report.findings.iter().filter(|f| f.is_active()).collect();
     let top = active
         .iter()
@@ -304,6 +373,9 @@ pub fn check_summary<P: Serialize>(report: &Report, pulls: &[P], held_back: &[St
         held_back,
         errors: report.errors.iter().map(ToString::to_string).collect(),
         provenance: &report.provenance,
+        in_force: in_force.into_iter().map(exception_row).collect(),
+        expired: expired.into_iter().map(exception_row).collect(),
+        ignored,
     };
     environment()
         .get_template("check_summary.md")
@@ -587,4 +659,36 @@ pub fn pr_check_summary(changes: &ChangeSet, slug: &str) -> String {
         .get_template("pr_check_summary.md")
         .and_then(|t| t.render(Value::from(Serde(&view))))
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppliedException, Location, RuleId};
+
+    #[test]
+    fn a_residual_finding_under_a_grant_says_who_accepted_it_and_where() {
+        let mut f = Finding::new(
+            RuleId::RunsAsRoot,
+            Location::new("Dockerfile", 1, 1),
+            "final stage",
+            "runs as root",
+        );
+        let expires = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        f.exception = Some(AppliedException {
+            id: "runs-as-root".into(),
+            reason: "the entrypoint drops privileges".into(),
+            owner: "@alice".into(),
+            expires,
+            origin: ExceptionOrigin::Command {
+                granted_by: "alice".into(),
+                granted_at: expires,
+                source: "acme/shop#12 comment 345".into(),
+            },
+        });
+        assert_eq!(
+            residual_reason(&f),
+            "accepted until 2026-12-31 by @alice in acme/shop#12 comment 345: the entrypoint drops privileges"
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! Terminal output: one block per finding, most severe first, with the fix and the reason for
 //! the level, so a reader never has to ask "why" or "what now".
 
-use crate::model::{ChangeKind, Finding, Level};
-use crate::report::Report;
+use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
+use crate::report::{ExceptionState, ExceptionStatus, Report};
 use std::fmt::Write;
 
 pub fn report(report: &Report) -> String {
@@ -17,6 +17,8 @@ pub fn report(report: &Report) -> String {
         out.push('\n');
         finding_block(&mut out, finding);
     }
+    exceptions(&mut out, report);
+    ignored_updates(&mut out, report);
     if !report.errors.is_empty() {
         let _ = writeln!(
             out,
@@ -28,6 +30,72 @@ pub fn report(report: &Report) -> String {
         }
     }
     out
+}
+
+/// Every exception, whatever its state, so none suppresses anything unseen.
+fn exceptions(out: &mut String, report: &Report) {
+    if report.exceptions.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nexceptions ({}):", report.exceptions.len());
+    for e in &report.exceptions {
+        let _ = writeln!(
+            out,
+            "  {:<8} {}  until {}  {}",
+            e.state.as_str().to_uppercase(),
+            e.id,
+            e.expires,
+            exception_coverage(e)
+        );
+        let _ = writeln!(out, "    {}", exception_owner(e));
+        let _ = writeln!(out, "    reason: {}", one_line(&e.reason));
+    }
+}
+
+/// What an exception covers, in words: `covers 2 finding(s)`, `matches nothing`.
+pub fn exception_coverage(e: &ExceptionStatus) -> String {
+    let scope = match (&e.package, &e.path) {
+        (Some(p), Some(g)) => format!(" (only {p} in {g})"),
+        (Some(p), None) => format!(" (only {p})"),
+        (None, Some(g)) => format!(" (only in {g})"),
+        (None, None) => String::new(),
+    };
+    match (e.state, e.covers) {
+        (_, 0) => format!("matches nothing{scope}"),
+        (ExceptionState::Expired, n) => format!("no longer suppresses {n} finding(s){scope}"),
+        (_, n) => format!("covers {n} finding(s){scope}"),
+    }
+}
+
+/// Who answers for an exception and where it is written or was granted.
+pub fn exception_owner(e: &ExceptionStatus) -> String {
+    match &e.origin {
+        ExceptionOrigin::Config { location } => format!("owner {}, written at {location}", e.owner),
+        ExceptionOrigin::Command { .. } => e.origin_text.clone(),
+    }
+}
+
+fn ignored_updates(out: &mut String, report: &Report) {
+    if report.ignored_updates.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nignored updates ({}): their fixes are not proposed, the findings stay:",
+        report.ignored_updates.len()
+    );
+    for i in &report.ignored_updates {
+        let _ = writeln!(
+            out,
+            "  {} ({})  ignored by @{} since {} in {}; withheld {} fix(es)",
+            i.name, i.scope, i.created_by, i.created_at, i.source, i.withheld
+        );
+    }
+}
+
+/// Reasons come from people and config files: keep each on one line of output.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn level_label(finding: &Finding) -> &'static str {

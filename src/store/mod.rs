@@ -8,12 +8,15 @@
 //! SQL lives in plain functions over an executor, one module per table family, so a caller can
 //! run several of them in one transaction; [`Store`] is the thin client that owns the pool.
 
+pub mod accepted_risks;
 pub mod audit;
 pub mod deliveries;
 pub mod findings;
 pub mod fix_prs;
+pub mod ignores;
 pub mod installations;
 pub mod jobs;
+pub mod tracking;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
