@@ -91,6 +91,7 @@ fn example_check_run() {
         "0123456789abcdef0123456789abcdef01234567",
         &pulls,
         &["Update requests 2.30.0 → 2.31.0 (fixes PYSEC-2023-74)".to_string()],
+        "patchwright",
     );
     assert_eq!(check.conclusion, CheckConclusion::Failure);
     assert_eq!(check.title, "7 blocker(s), 6 warning(s)");

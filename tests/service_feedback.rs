@@ -37,8 +37,7 @@ fn check_on(w: &World, sha: &str) -> fake_github::CheckRunState {
     w.github
         .check_runs(REPO)
         .into_iter()
-        .filter(|c| c.head_sha == sha)
-        .last()
+        .rfind(|c| c.head_sha == sha)
         .unwrap_or_else(|| panic!("no check run on {sha}"))
 }
 
@@ -318,7 +317,7 @@ async fn rescan_and_recreate_answer_with_what_they_did() {
         "{reply}"
     );
     let main = w.github.branch(REPO, "main").unwrap();
-    assert_eq!(w.github.commit_parents(&head), [main.clone()]);
+    assert_eq!(w.github.commit_parents(&head), std::slice::from_ref(&main));
 
     let id = w.say(pr.number, "alice", "@patchwright rescan").await;
     let reply = w.reply_to(pr.number, id);

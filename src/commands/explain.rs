@@ -34,6 +34,8 @@ pub fn explain_advisory(advisory: &Advisory, findings: &[Finding], scanned: &str
         );
     }
     let _ = writeln!(out, "\n**Affected and fixed versions**");
+    // Records merged under one id (PYSEC + GHSA) often repeat the same ranges.
+    let mut shown: Vec<String> = Vec::new();
     for affected in &advisory.affected {
         let ranges: Vec<String> = affected
             .ranges
@@ -52,7 +54,10 @@ pub fn explain_advisory(advisory: &Advisory, findings: &[Finding], scanned: &str
             let listed: Vec<String> = affected.versions.iter().map(|v| v.to_string()).collect();
             let _ = write!(line, "exactly {}", shorten(&listed, 8));
         }
-        let _ = writeln!(out, "{line}");
+        if !shown.contains(&line) {
+            let _ = writeln!(out, "{line}");
+            shown.push(line);
+        }
     }
     let matching: Vec<&Finding> = findings
         .iter()

@@ -223,7 +223,9 @@ mod tests {
             reason: "accepted".to_string(),
             owner: "alice".to_string(),
             expires: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
-            location: Location::new(".patchwright.toml", 3, 1),
+            origin: crate::model::ExceptionOrigin::Config {
+                location: Location::new(".patchwright.toml", 3, 1),
+            },
         });
         f
     }

@@ -70,6 +70,8 @@ fn report(findings: Vec<Finding>) -> Report {
         errors: Vec::new(),
         summary: Summary::default(),
         provenance: Provenance::default(),
+        exceptions: Vec::new(),
+        ignored_updates: Vec::new(),
     }
 }
 
@@ -100,7 +102,9 @@ fn blockers_without_an_automatic_fix_are_tracked_and_the_rest_are_not() {
         reason: "not reachable".to_string(),
         owner: "@alice".to_string(),
         expires: day("2027-01-01"),
-        location: Location::new(".github/patchwright.toml", 3, 1),
+        origin: crate::model::ExceptionOrigin::Config {
+            location: Location::new(".github/patchwright.toml", 3, 1),
+        },
     });
     let r = report(vec![none, patch, major, relock, warning, excepted]);
     assert_eq!(

@@ -21,6 +21,7 @@ pub fn check_run(
     head_sha: &str,
     pulls: &[PullNote],
     held_back: &[String],
+    app_slug: &str,
 ) -> CheckRun {
     let conclusion = if report.summary.blockers > 0 {
         CheckConclusion::Failure
@@ -61,7 +62,7 @@ pub fn check_run(
         head_sha: head_sha.to_string(),
         conclusion,
         title,
-        summary: templates::check_summary(report, pulls, held_back),
+        summary: templates::check_summary_for(report, pulls, held_back, Some(app_slug)),
         annotations,
     }
 }

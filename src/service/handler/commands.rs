@@ -146,8 +146,9 @@ impl ScanHandler {
                     },
                     None => Answer::Declined {
                         command: name,
-                        why: "it works in a comment on one of my fix pull requests, not on an issue."
-                            .to_string(),
+                        why:
+                            "it works in a comment on one of my fix pull requests, not on an issue."
+                                .to_string(),
                     },
                 },
                 decision @ (Command::AcceptRisk { .. }
@@ -182,10 +183,9 @@ impl ScanHandler {
                                 text,
                             }
                         }
-                        decisions::Recorded::Declined(why) => Answer::Declined {
-                            command: name,
-                            why,
-                        },
+                        decisions::Recorded::Declined(why) => {
+                            Answer::Declined { command: name, why }
+                        }
                     }
                 }
             };
@@ -306,8 +306,10 @@ impl ScanHandler {
         today: chrono::NaiveDate,
     ) -> Result<String, JobError> {
         let repo = job.repository.full_name.as_str();
+        // On a person's pull request, the change is what matters; on a fix PR or an issue, the
+        // default branch (what a fix PR fixes).
         let (commit, scanned) = match pull {
-            Some(pr) if pr.state == "open" => (
+            Some(pr) if pr.state == "open" && !pulls::is_fix_pr(pr, &self.bot_login) => (
                 pr.head_sha.clone(),
                 format!("this pull request's head ({})", short(&pr.head_sha)),
             ),
@@ -317,7 +319,7 @@ impl ScanHandler {
                 (head, scanned)
             }
         };
-        let options = decisions::run_options(&self.store, job.repository.id, today).await?;
+        let options = decisions::run_options(&self.store, job.repository.id).await?;
         let analysis = self.analyse(forge, repo, &commit, &options, today).await?;
         let findings = &analysis.outcome.report.findings;
         Ok(match target {

@@ -133,7 +133,13 @@ impl ScanHandler {
     async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
         let forge = self.forge(job.installation_id).await?;
         let scanned = self
-            .scan_default_branch(forge.as_ref(), job.installation_id, &job.repository, job_id, None)
+            .scan_default_branch(
+                forge.as_ref(),
+                job.installation_id,
+                &job.repository,
+                job_id,
+                None,
+            )
             .await?;
         Ok(JobOutcome::new(scanned.summary))
     }
@@ -154,7 +160,7 @@ impl ScanHandler {
         let (default_branch, head) = forge.default_branch(repo).await.map_err(job_error)?;
         let now = self.clock.now();
         let today = now.date_naive();
-        let options = decisions::run_options(&self.store, repository.id, today).await?;
+        let options = decisions::run_options(&self.store, repository.id).await?;
         let analysis = self.analyse(forge, repo, &head, &options, today).await?;
         let report = &analysis.outcome.report;
 
@@ -195,7 +201,13 @@ impl ScanHandler {
             .run(&groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
         let tracked = tracking::sync(&ctx, report, &analysis.snapshot, &self.knowledge).await?;
-        let check = check::check_run(report, &head, &synced.pulls, &synced.held_back);
+        let check = check::check_run(
+            report,
+            &head,
+            &synced.pulls,
+            &synced.held_back,
+            &self.app_slug,
+        );
         forge
             .create_check_run(repo, &check)
             .await

@@ -2,8 +2,8 @@
 //! first, up to the repository's limit), update it when its fix changes, close it when it is no
 //! longer needed, and never reopen a fix a person closed.
 
-use super::{Ctx, short};
 use super::check::PullNote;
+use super::{Ctx, short};
 use crate::forge::hosted::{FileChange, ForgeError, PullRequest};
 use crate::owners::CodeOwners;
 use crate::pipeline::{self, Knowledge, RunOptions};
@@ -89,7 +89,13 @@ impl Sync<'_> {
         let mut open_count = open.len();
 
         for group in groups {
-            if fix_prs::declined(self.ctx.store.pool(), self.ctx.repository_id, &group.fix_key).await? {
+            if fix_prs::declined(
+                self.ctx.store.pool(),
+                self.ctx.repository_id,
+                &group.fix_key,
+            )
+            .await?
+            {
                 self.audit(
                     "fix-skipped",
                     format!(
@@ -171,11 +177,13 @@ impl Sync<'_> {
                         .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
                         .await
                         .map_err(forge_failure)?;
-                    self.ctx.forge
+                    self.ctx
+                        .forge
                         .update_branch(self.ctx.repo, &group.branch, &commit, true)
                         .await
                         .map_err(forge_failure)?;
-                    self.ctx.forge
+                    self.ctx
+                        .forge
                         .update_pull(self.ctx.repo, pr.number, &group.title, &body)
                         .await
                         .map_err(forge_failure)?;
@@ -192,11 +200,8 @@ impl Sync<'_> {
                     } else {
                         ("fix-pr-updated", "updated")
                     };
-                    self.audit(
-                        action,
-                        format!("#{} {what}: {}", pr.number, group.fix_key),
-                    )
-                    .await?;
+                    self.audit(action, format!("#{} {what}: {}", pr.number, group.fix_key))
+                        .await?;
                     result.pulls.push(PullNote {
                         number: pr.number,
                         title: group.title.clone(),
@@ -219,12 +224,14 @@ impl Sync<'_> {
                         .map_err(forge_failure)?
                     {
                         Some(_) => {
-                            self.ctx.forge
+                            self.ctx
+                                .forge
                                 .update_branch(self.ctx.repo, &group.branch, &commit, true)
                                 .await
                         }
                         None => {
-                            self.ctx.forge
+                            self.ctx
+                                .forge
                                 .create_branch(self.ctx.repo, &group.branch, &commit)
                                 .await
                         }
@@ -246,7 +253,8 @@ impl Sync<'_> {
                     if group.findings.iter().any(|f| !f.advisories.is_empty()) {
                         labels.insert(0, "security".to_string());
                     }
-                    self.ctx.forge
+                    self.ctx
+                        .forge
                         .add_labels(self.ctx.repo, pr.number, &labels)
                         .await
                         .map_err(forge_failure)?;
@@ -284,7 +292,8 @@ impl Sync<'_> {
             .iter()
             .filter(|pr| !groups.iter().any(|g| g.branch == pr.head_ref))
         {
-            self.ctx.forge
+            self.ctx
+                .forge
                 .create_comment(
                     self.ctx.repo,
                     pr.number,
@@ -297,11 +306,13 @@ impl Sync<'_> {
                 )
                 .await
                 .map_err(forge_failure)?;
-            self.ctx.forge
+            self.ctx
+                .forge
                 .close_pull(self.ctx.repo, pr.number)
                 .await
                 .map_err(forge_failure)?;
-            self.ctx.forge
+            self.ctx
+                .forge
                 .delete_branch(self.ctx.repo, &pr.head_ref)
                 .await
                 .map_err(forge_failure)?;
@@ -335,7 +346,8 @@ impl Sync<'_> {
         fallback: &[String],
     ) -> Result<(), Failure> {
         let files: Vec<&str> = group.files.iter().map(|(path, _)| path.as_str()).collect();
-        let who = tracking::reviewers_for_files(self.codeowners, &files, fallback, self.ctx.bot_login);
+        let who =
+            tracking::reviewers_for_files(self.codeowners, &files, fallback, self.ctx.bot_login);
         if who.users.is_empty() && who.teams.is_empty() {
             return Ok(());
         }

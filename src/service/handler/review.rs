@@ -54,7 +54,13 @@ impl ScanHandler {
             )));
         }
         let summary = self
-            .review_pull(forge.as_ref(), job.installation_id, &job.repository, job_id, &pull)
+            .review_pull(
+                forge.as_ref(),
+                job.installation_id,
+                &job.repository,
+                job_id,
+                &pull,
+            )
             .await?;
         Ok(JobOutcome::new(format!("{repo}{summary}")))
     }
@@ -82,7 +88,7 @@ impl ScanHandler {
                     pull.number, pull.base_ref
                 ))
             })?;
-        let options = decisions::run_options(&self.store, repository.id, today).await?;
+        let options = decisions::run_options(&self.store, repository.id).await?;
         let before = self.analyse(forge, repo, &base, &options, today).await?;
         let after = self
             .analyse(forge, repo, &pull.head_sha, &options, today)

@@ -9,7 +9,7 @@ use crate::report::Report;
 use crate::service::jobs::JobError;
 use crate::snapshot::RepoSnapshot;
 use crate::store::findings::{self, finding_key};
-use crate::store::tracking as stored;
+use crate::store::tracking::{self as stored, TrackingState};
 use crate::tracking::{self, TrackingIssue};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -110,8 +110,14 @@ pub async fn sync(
                         .update_issue(ctx.repo, number, &update)
                         .await
                         .map_err(forge_failure)?;
-                    stored::set(ctx.store.pool(), ctx.repository_id, number as i64, "open", ctx.now)
-                        .await?;
+                    stored::set(
+                        ctx.store.pool(),
+                        ctx.repository_id,
+                        number as i64,
+                        TrackingState::Open,
+                        ctx.now,
+                    )
+                    .await?;
                     ctx.audit(
                         "tracking-issue-updated",
                         format!("#{number}: {}", first_line(&issue.body)),
@@ -123,7 +129,7 @@ pub async fn sync(
         }
         (Some(row), None) => {
             let number = row.number as u64;
-            if row.state == "closed" {
+            if row.state == TrackingState::Closed {
                 return Ok(TrackingAction::None);
             }
             let body = format!(
@@ -140,10 +146,19 @@ pub async fn sync(
                 Ok(()) | Err(ForgeError::NotFound(_)) => {}
                 Err(e) => return Err(forge_failure(e)),
             }
-            stored::set(ctx.store.pool(), ctx.repository_id, number as i64, "closed", ctx.now)
-                .await?;
-            ctx.audit("tracking-issue-closed", format!("#{number}: nothing left to track"))
-                .await?;
+            stored::set(
+                ctx.store.pool(),
+                ctx.repository_id,
+                number as i64,
+                TrackingState::Closed,
+                ctx.now,
+            )
+            .await?;
+            ctx.audit(
+                "tracking-issue-closed",
+                format!("#{number}: nothing left to track"),
+            )
+            .await?;
             Ok(TrackingAction::Closed(number))
         }
     }
@@ -161,8 +176,14 @@ async fn open(ctx: &Ctx<'_>, issue: &TrackingIssue) -> Result<TrackingAction, Jo
         )
         .await
         .map_err(forge_failure)?;
-    stored::set(ctx.store.pool(), ctx.repository_id, created.number as i64, "open", ctx.now)
-        .await?;
+    stored::set(
+        ctx.store.pool(),
+        ctx.repository_id,
+        created.number as i64,
+        TrackingState::Open,
+        ctx.now,
+    )
+    .await?;
     ctx.audit(
         "tracking-issue-opened",
         format!("#{}: {}", created.number, first_line(&issue.body)),
