@@ -233,6 +233,19 @@ async fn ignore_closes_the_fix_pr_and_unignore_brings_it_back() {
     assert_eq!(w.github.reactions(REPO, id), ["eyes", "+1"], "{reply}");
     assert_eq!(w.pull(pr.number).state, "closed", "{reply}");
     assert!(reply.contains("urllib3"), "{reply}");
+    let closing = w
+        .github
+        .comments(REPO)
+        .into_iter()
+        .find(|c| c.issue == pr.number && c.body.starts_with("Closing:"))
+        .expect("the PR says why it closed");
+    assert!(
+        closing
+            .body
+            .contains("updates to urllib3 (all) are ignored by @alice"),
+        "{}",
+        closing.body
+    );
     let entries = audit::all(w.db.store.pool()).await.unwrap();
     assert!(
         entries

@@ -67,6 +67,7 @@ pub fn plan_review(
     let mut commentable: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
     let mut comments = Vec::new();
     let mut unplaced: Vec<(&Change, Proposal)> = Vec::new();
+    let mut suggested: BTreeMap<(String, u32, u32, String), usize> = BTreeMap::new();
     // Info findings stay in the check run: a line comment asks for attention, and info does
     // not deserve it.
     for change in changes
@@ -89,6 +90,15 @@ pub fn plan_review(
             .map(|fix| try_suggestion(head, fix, &f.file));
         let why_not = match attempt {
             Some(Ok(s)) if (s.start_line..=s.end_line).all(|l| lines.contains(&l)) => {
+                // Two findings one edit clears (urllib3 vulnerable and banned) share one
+                // comment: one suggestion to apply, not two to read.
+                let place = (f.file.clone(), s.start_line, s.end_line, s.lines.clone());
+                if let Some(&i) = suggested.get(&place) {
+                    let c: &mut PlannedComment = &mut comments[i];
+                    also_cleared(&mut c.body, change);
+                    continue;
+                }
+                suggested.insert(place, comments.len());
                 comments.push(PlannedComment {
                     path: f.file.clone(),
                     line: s.end_line,
@@ -129,6 +139,25 @@ pub fn plan_review(
         templates::review_body(&unplaced, slug)
     };
     ReviewPlan { comments, body }
+}
+
+/// The line a merged comment gains for another finding its suggestion clears, placed before
+/// the closing `<sub>` note.
+fn also_cleared(body: &mut String, change: &Change) {
+    let f = &change.finding;
+    let line = format!(
+        "Also cleared by this suggestion: **{}** `{}`: {}\n\n",
+        f.level,
+        f.rule,
+        f.message.lines().next().unwrap_or("")
+    );
+    match body.rfind("<sub>") {
+        Some(at) => body.insert_str(at, &line),
+        None => {
+            body.push_str("\n\n");
+            body.push_str(line.trim_end());
+        }
+    }
 }
 
 /// The proposal when there is no suggestion: the places to edit, the re-lock, or nothing.

@@ -20,6 +20,40 @@ pub fn is_fix_pr(pr: &PullRequest, bot_login: &str) -> bool {
     pr.head_ref.starts_with("patchwright/") && pr.user_login == bot_login
 }
 
+/// Why a fix PR is no longer wanted, from the scan that dropped it: an ignored update or an
+/// accepted risk says who decided it; otherwise the findings it fixed are gone.
+pub fn closing_reason(pr_body: &str, report: &Report) -> String {
+    let subject = fix_key_in(pr_body)
+        .and_then(|key| key.split_once('/'))
+        .map(|(_, rest)| rest.rsplit_once('@').map_or(rest, |(name, _)| name));
+    let about = |f: &&crate::model::Finding| {
+        subject.is_some_and(|s| f.package.as_deref() == Some(s) || f.subject.starts_with(s))
+    };
+    if let Some(f) = report.findings.iter().filter(about).find(|f| {
+        f.fix.is_none()
+            && f.no_fix_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("ignored"))
+    }) {
+        return f.no_fix_reason.clone().unwrap_or_default();
+    }
+    if let Some(e) = report
+        .findings
+        .iter()
+        .filter(about)
+        .find_map(|f| f.exception.as_ref())
+    {
+        return format!(
+            "its findings are covered by an accepted risk until {} ({}): {}",
+            e.expires,
+            e.origin.describe(),
+            e.reason
+        );
+    }
+    "the findings this PR fixed are gone from the default branch, so it is no longer needed"
+        .to_string()
+}
+
 /// A hidden tag in every fix PR body, so the bot can tell what fix a PR carries.
 pub fn fix_key_tag(fix_key: &str) -> String {
     format!("<!-- patchwright:fix-key={fix_key} -->")
@@ -298,8 +332,8 @@ impl Sync<'_> {
                     self.ctx.repo,
                     pr.number,
                     &format!(
-                        "Closing: `{}` no longer needs this fix on `{}` at {}.",
-                        pr.head_ref,
+                        "Closing: {} (`{}` at {}).",
+                        closing_reason(&pr.body, before),
                         self.default_branch,
                         short(self.ctx.head)
                     ),
