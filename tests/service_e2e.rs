@@ -290,8 +290,9 @@ async fn api_calls_per_scan() {
         list(&unchanged)
     );
     // token, repository, branch, tree, 6 blobs, open PRs; base commit, blob, tree, commit, branch
-    // check, ref, PR, labels; check run.
-    assert_eq!(first.len(), 20);
-    // The token is cached and every blob too: repository, branch, tree, open PRs, check run.
-    assert_eq!(unchanged.len(), 5);
+    // check, ref, PR, labels; the tracking issue (lodash and minimist need a re-lock); check run.
+    assert_eq!(first.len(), 21);
+    // The token is cached and every blob too: repository, branch, tree, open PRs, the tracking
+    // issue read back (a person may have closed or edited it), check run.
+    assert_eq!(unchanged.len(), 6);
 }
