@@ -19,6 +19,14 @@ const REVIEW_COMMENT: &str = include_str!("../../templates/review_comment.md.j2"
 const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
 const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
 
+/// Renders template `name` with `view`. A failure is a bug in a template, so callers answer
+/// with a placeholder rather than fail a scan over wording.
+fn render<T: Serialize>(name: &str, view: &T) -> Result<String, minijinja::Error> {
+    environment()
+        .get_template(name)
+        .and_then(|t| t.render(Value::from(Serde(view))))
+}
+
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -206,9 +214,7 @@ pub fn fix_body(
         provenance: &before.provenance,
         commands,
     };
-    environment()
-        .get_template("fix_body.md")
-        .and_then(|t| t.render(Value::from(Serde(&context))))
+    render("fix_body.md", &context)
         .unwrap_or_else(|e| format!("{title}\n\n(the risk statement could not be rendered: {e})\n"))
 }
 
@@ -377,9 +383,7 @@ pub fn check_summary_for<P: Serialize>(
         expired: expired.into_iter().map(exception_row).collect(),
         ignored,
     };
-    environment()
-        .get_template("check_summary.md")
-        .and_then(|t| t.render(Value::from(Serde(&view))))
+    render("check_summary.md", &view)
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
 }
 
@@ -555,15 +559,12 @@ pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> Strin
         f: review_finding_view(change, proposal),
         slug: slug.to_string(),
     };
-    environment()
-        .get_template("review_comment.md")
-        .and_then(|t| t.render(Value::from(Serde(&view))))
-        .unwrap_or_else(|e| {
-            format!(
-                "{}\n{} `{}`: {}\n\n(the comment could not be rendered: {e})\n",
-                view.f.marker, view.f.level, view.f.rule, view.f.message
-            )
-        })
+    render("review_comment.md", &view).unwrap_or_else(|e| {
+        format!(
+            "{}\n{} `{}`: {}\n\n(the comment could not be rendered: {e})\n",
+            view.f.marker, view.f.level, view.f.rule, view.f.message
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -581,9 +582,7 @@ pub fn review_body(unplaced: &[(&Change, Proposal)], slug: &str) -> String {
             .collect(),
         slug: slug.to_string(),
     };
-    environment()
-        .get_template("review_body.md")
-        .and_then(|t| t.render(Value::from(Serde(&view))))
+    render("review_body.md", &view)
         .unwrap_or_else(|e| format!("(the review could not be rendered: {e})"))
 }
 
@@ -655,9 +654,7 @@ pub fn pr_check_summary(changes: &ChangeSet, slug: &str) -> String {
         accepted: changes.accepted,
         slug: slug.to_string(),
     };
-    environment()
-        .get_template("pr_check_summary.md")
-        .and_then(|t| t.render(Value::from(Serde(&view))))
+    render("pr_check_summary.md", &view)
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
 }
 

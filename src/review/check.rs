@@ -2,10 +2,10 @@
 //! branch already had, so a pull request is not blocked by problems it did not cause.
 
 use super::compare::ChangeSet;
-use crate::forge::hosted::{Annotation, AnnotationLevel, CheckConclusion, CheckRun};
+use crate::forge::hosted::{CheckConclusion, CheckRun};
 use crate::model::Level;
 use crate::render::templates;
-use crate::service::handler::check::{CHECK_NAME, annotation_message};
+use crate::service::handler::check::{CHECK_NAME, annotation};
 
 /// Failure on a new (or worsened) blocker, neutral on new warnings, success otherwise. The name
 /// is the default-branch check's, so one required status check covers both.
@@ -22,18 +22,7 @@ pub fn pr_check_run(changes: &ChangeSet, head_sha: &str, slug: &str) -> CheckRun
         .iter()
         .map(|c| &c.finding)
         .filter(|f| f.line > 0)
-        .map(|f| Annotation {
-            path: f.file.clone(),
-            start_line: f.line,
-            end_line: f.line,
-            level: match f.level {
-                Level::Blocker => AnnotationLevel::Failure,
-                Level::Warning => AnnotationLevel::Warning,
-                Level::Info => AnnotationLevel::Notice,
-            },
-            title: format!("new {} {}: {}", f.level, f.rule, f.subject),
-            message: annotation_message(f),
-        })
+        .map(|f| annotation(f, format!("new {} {}: {}", f.level, f.rule, f.subject)))
         .collect();
     CheckRun {
         name: CHECK_NAME.to_string(),
@@ -71,6 +60,7 @@ fn title(changes: &ChangeSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forge::hosted::AnnotationLevel;
     use crate::model::{Finding, Location, RuleId};
     use crate::review::compare::compare;
 

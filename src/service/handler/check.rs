@@ -44,18 +44,7 @@ pub fn check_run(
         .findings
         .iter()
         .filter(|f| f.is_active() && f.line > 0)
-        .map(|f| Annotation {
-            path: f.file.clone(),
-            start_line: f.line,
-            end_line: f.line,
-            level: match f.level {
-                Level::Blocker => AnnotationLevel::Failure,
-                Level::Warning => AnnotationLevel::Warning,
-                Level::Info => AnnotationLevel::Notice,
-            },
-            title: format!("{} {}: {}", f.level, f.rule, f.subject),
-            message: annotation_message(f),
-        })
+        .map(|f| annotation(f, format!("{} {}: {}", f.level, f.rule, f.subject)))
         .collect();
     CheckRun {
         name: CHECK_NAME.to_string(),
@@ -67,7 +56,23 @@ pub fn check_run(
     }
 }
 
-pub(crate) fn annotation_message(f: &crate::model::Finding) -> String {
+/// The annotation of a finding at its line, under `title`.
+pub(crate) fn annotation(f: &crate::model::Finding, title: String) -> Annotation {
+    Annotation {
+        path: f.file.clone(),
+        start_line: f.line,
+        end_line: f.line,
+        level: match f.level {
+            Level::Blocker => AnnotationLevel::Failure,
+            Level::Warning => AnnotationLevel::Warning,
+            Level::Info => AnnotationLevel::Notice,
+        },
+        title,
+        message: annotation_message(f),
+    }
+}
+
+fn annotation_message(f: &crate::model::Finding) -> String {
     let mut message = f.message.clone();
     if let Some(fix) = &f.fix {
         message.push_str(&format!("\nFix: {}", crate::render::text::fix_line(fix)));

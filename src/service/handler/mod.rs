@@ -106,6 +106,31 @@ impl JobHandler for ScanHandler {
 }
 
 impl ScanHandler {
+    /// The context of a job on `repository` acting at `head`.
+    fn ctx<'a>(
+        &'a self,
+        forge: &'a dyn Forge,
+        repository: &'a RepoRef,
+        installation_id: i64,
+        job_id: i64,
+        head: &'a str,
+        now: DateTime<Utc>,
+    ) -> Ctx<'a> {
+        Ctx {
+            forge,
+            store: &self.store,
+            repo: &repository.full_name,
+            repository_id: repository.id,
+            installation_id,
+            job_id,
+            bot_login: &self.bot_login,
+            app_slug: &self.app_slug,
+            head,
+            now,
+            today: now.date_naive(),
+        }
+    }
+
     async fn forge(&self, installation_id: i64) -> Result<Arc<dyn Forge>, JobError> {
         self.forges
             .installation(installation_id)
@@ -174,19 +199,7 @@ impl ScanHandler {
         let delta = findings::record_scan(&mut conn, repository.id, &seen, now).await?;
         drop(conn);
 
-        let ctx = Ctx {
-            forge,
-            store: &self.store,
-            repo,
-            repository_id: repository.id,
-            installation_id,
-            job_id,
-            bot_login: &self.bot_login,
-            app_slug: &self.app_slug,
-            head: &head,
-            now,
-            today,
-        };
+        let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
         let codeowners = tracking::codeowners(&analysis.snapshot);
         let groups = plan_groups(report, &analysis.snapshot);
         let sync = pulls::Sync {

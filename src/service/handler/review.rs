@@ -2,7 +2,7 @@
 //! introduces or worsens, as a check run on the head and one review comment per new finding
 //! (with a one-click suggestion when the fix is an edit), replacing the bot's earlier comments.
 
-use super::{Ctx, ScanHandler, decisions, forge_failure, short};
+use super::{ScanHandler, decisions, forge_failure, short};
 use crate::forge::hosted::{Forge, NewReviewComment, PullRequest};
 use crate::review::{self, ExistingComment};
 use crate::service::jobs::{JobError, JobOutcome, ReviewJob};
@@ -104,19 +104,14 @@ impl ScanHandler {
             &self.app_slug,
         );
 
-        let ctx = Ctx {
+        let ctx = self.ctx(
             forge,
-            store: &self.store,
-            repo,
-            repository_id: repository.id,
+            repository,
             installation_id,
             job_id,
-            bot_login: &self.bot_login,
-            app_slug: &self.app_slug,
-            head: &pull.head_sha,
+            &pull.head_sha,
             now,
-            today,
-        };
+        );
         let existing: Vec<ExistingComment> = forge
             .review_comments(repo, pull.number)
             .await
