@@ -34,29 +34,39 @@ pub fn explain_advisory(advisory: &Advisory, findings: &[Finding], scanned: &str
         );
     }
     let _ = writeln!(out, "\n**Affected and fixed versions**");
-    // Records merged under one id (PYSEC + GHSA) often repeat the same ranges.
-    let mut shown: Vec<String> = Vec::new();
+    // Records merged under one id (PYSEC + GHSA) repeat the same ranges in other shapes: one
+    // line per package, each interval once.
+    let mut packages: Vec<(String, Vec<String>)> = Vec::new();
     for affected in &advisory.affected {
-        let ranges: Vec<String> = affected
-            .ranges
-            .iter()
-            .map(|r| range_text(r.events()))
-            .collect();
-        let mut line = format!("- {} `{}`: ", affected.ecosystem, affected.name);
-        if ranges.is_empty() && affected.versions.is_empty() {
-            line.push_str("no versions listed");
-        }
-        line.push_str(&ranges.join("; "));
-        if !affected.versions.is_empty() {
-            if !ranges.is_empty() {
-                line.push_str("; ");
+        let key = format!("{} `{}`", affected.ecosystem, affected.name);
+        let at = match packages.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                packages.push((key, Vec::new()));
+                packages.len() - 1
             }
-            let listed: Vec<String> = affected.versions.iter().map(|v| v.to_string()).collect();
-            let _ = write!(line, "exactly {}", shorten(&listed, 8));
+        };
+        let parts = &mut packages[at].1;
+        for range in &affected.ranges {
+            for interval in intervals(range.events()) {
+                if !parts.contains(&interval) {
+                    parts.push(interval);
+                }
+            }
         }
-        if !shown.contains(&line) {
-            let _ = writeln!(out, "{line}");
-            shown.push(line);
+        if !affected.versions.is_empty() {
+            let listed: Vec<String> = affected.versions.iter().map(|v| v.to_string()).collect();
+            let exact = format!("exactly {}", shorten(&listed, 8));
+            if !parts.contains(&exact) {
+                parts.push(exact);
+            }
+        }
+    }
+    for (package, parts) in &packages {
+        if parts.is_empty() {
+            let _ = writeln!(out, "- {package}: no versions listed");
+        } else {
+            let _ = writeln!(out, "- {package}: {}", parts.join("; "));
         }
     }
     let matching: Vec<&Finding> = findings
@@ -133,26 +143,39 @@ fn places(out: &mut String, matching: &[&Finding], scanned: &str) {
     }
 }
 
-fn range_text(events: &[RangeEvent]) -> String {
-    let parts: Vec<String> = events
-        .iter()
-        .map(|e| match e {
-            RangeEvent::Introduced(None) => "introduced at the first version".to_string(),
-            RangeEvent::Introduced(Some(v)) => format!("introduced in {v}"),
-            RangeEvent::Fixed(v) => format!("fixed in **{v}**"),
-            RangeEvent::LastAffected(v) => format!("last affected {v} (no fixed version)"),
-            RangeEvent::Limit(v) => format!("below {v}"),
-        })
-        .collect();
-    if !events.iter().any(|e| {
-        matches!(
-            e,
-            RangeEvent::Fixed(_) | RangeEvent::LastAffected(_) | RangeEvent::Limit(_)
-        )
-    }) {
-        return format!("{}, no fixed version yet", parts.join(", "));
+/// A range's affected intervals in words, each with its fix.
+fn intervals(events: &[RangeEvent]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut open: Option<String> = None;
+    let mut limit: Option<String> = None;
+    for event in events {
+        match event {
+            RangeEvent::Introduced(v) => {
+                open = Some(v.as_ref().map_or_else(
+                    || "from the first version".to_string(),
+                    |v| format!("from {v}"),
+                ));
+            }
+            RangeEvent::Fixed(v) => {
+                if let Some(from) = open.take() {
+                    out.push(format!("{from}, fixed in **{v}**"));
+                }
+            }
+            RangeEvent::LastAffected(v) => {
+                if let Some(from) = open.take() {
+                    out.push(format!("{from} to {v} (no fixed version)"));
+                }
+            }
+            RangeEvent::Limit(v) => limit = Some(v.to_string()),
+        }
     }
-    parts.join(", ")
+    if let Some(from) = open {
+        out.push(match limit {
+            Some(l) => format!("{from}, below {l}"),
+            None => format!("{from}, no fixed version yet"),
+        });
+    }
+    out
 }
 
 fn shorten(items: &[String], max: usize) -> String {

@@ -332,7 +332,7 @@ impl Sync<'_> {
                     self.ctx.repo,
                     pr.number,
                     &format!(
-                        "Closing: {} (`{}` at {}).",
+                        "Closing: {}. Checked on `{}` at {}.",
                         closing_reason(&pr.body, before),
                         self.default_branch,
                         short(self.ctx.head)
