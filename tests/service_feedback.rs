@@ -434,3 +434,43 @@ async fn codeowners_are_asked_to_review_fix_prs_and_own_the_tracking_issue() {
         .unwrap();
     assert_eq!(issue.state, "closed", "{}", issue.body);
 }
+
+#[tokio::test]
+async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let pr = urllib3_pr(&w);
+    // The App lost a permission: GitHub answers the permission lookup (after the 👀 reaction)
+    // with 403, which no retry mends.
+    w.github.fail_after(
+        1,
+        403,
+        &[],
+        r#"{"message":"Resource not accessible by integration"}"#,
+    );
+    let id = w
+        .github
+        .comment_by(REPO, pr.number, "alice", "@patchwright rescan");
+    let status = w
+        .deliver(
+            "issue_comment",
+            "c-403",
+            world::comment_payload(pr.number, true, id, "alice", "@patchwright rescan"),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let settled = w.runner.run_until_idle().await.unwrap();
+    assert!(
+        settled
+            .iter()
+            .any(|(_, s)| matches!(s, patchwright::service::jobs::Settled::Failed { .. })),
+        "{settled:?}"
+    );
+    let reply = w.reply_to(pr.number, id);
+    assert!(
+        reply.starts_with("@alice I could not finish your command"),
+        "{reply}"
+    );
+    assert!(reply.contains("Resource not accessible"), "{reply}");
+    assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
+}

@@ -57,6 +57,55 @@ impl ScanHandler {
             Err(e) => return Err(forge_failure(e)),
         }
 
+        let answers = match self.answer(forge, job, job_id, parsed, number).await {
+            Ok(answers) => answers,
+            // Never leave a command with only 👀: say it failed, then let the runner record it.
+            Err(JobError::Permanent(why)) => {
+                let body = format!(
+                    "@{} I could not finish your command: {why}. This is on my side, not yours; it is recorded for the people who run me.\n",
+                    job.author
+                );
+                let _ = forge.create_comment(repo, number, &body).await;
+                let _ = forge.react(repo, comment_id, Reaction::Confused).await;
+                return Err(JobError::Permanent(why));
+            }
+            Err(other) => return Err(other),
+        };
+
+        let body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        forge
+            .create_comment(repo, number, &body)
+            .await
+            .map_err(forge_failure)?;
+        let all_ok = answers.iter().all(Answer::succeeded);
+        let reaction = if all_ok {
+            Reaction::PlusOne
+        } else {
+            Reaction::Confused
+        };
+        forge
+            .react(repo, comment_id, reaction)
+            .await
+            .map_err(forge_failure)?;
+        let done = answers.iter().filter(|a| a.succeeded()).count();
+        Ok(JobOutcome::new(format!(
+            "{place}: {done} of {} command(s) run for @{}",
+            answers.len(),
+            job.author
+        )))
+    }
+
+    /// Checks permission once, runs each command and completes the answers with the one scan
+    /// they need.
+    async fn answer(
+        &self,
+        forge: &dyn Forge,
+        job: &CommentJob,
+        job_id: i64,
+        parsed: Vec<Result<Command, commands::CommandError>>,
+        number: u64,
+    ) -> Result<Vec<Answer>, JobError> {
+        let repo = job.repository.full_name.as_str();
         let needs_write = parsed
             .iter()
             .any(|r| r.as_ref().is_ok_and(Command::changes_state));
@@ -208,28 +257,7 @@ impl ScanHandler {
             self.finish_pending(forge, job, job_id, pull.as_ref(), &pending, &mut answers)
                 .await?;
         }
-
-        let body = commands::reply(&job.author, &self.app_slug, repo, &answers);
-        forge
-            .create_comment(repo, number, &body)
-            .await
-            .map_err(forge_failure)?;
-        let all_ok = answers.iter().all(Answer::succeeded);
-        let reaction = if all_ok {
-            Reaction::PlusOne
-        } else {
-            Reaction::Confused
-        };
-        forge
-            .react(repo, comment_id, reaction)
-            .await
-            .map_err(forge_failure)?;
-        let done = answers.iter().filter(|a| a.succeeded()).count();
-        Ok(JobOutcome::new(format!(
-            "{place}: {done} of {} command(s) run for @{}",
-            answers.len(),
-            job.author
-        )))
+        Ok(answers)
     }
 
     /// Runs the one scan the comment's commands need and completes their answers with what it
