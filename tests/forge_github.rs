@@ -1166,6 +1166,48 @@ fn test_deps() -> std::path::PathBuf {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps").into())
 }
 
+/// Rewrites every schema that says `nullable: true` without a `type` (GitHub's description
+/// has ~130, e.g. a commit's `author`, an issue's `milestone`) as "null, or the schema
+/// without `nullable`"; returns how many. Prism's validator refuses to compile such a schema
+/// and then silently skips the check, so without this the responses of the compare, commit
+/// and issue routes (and the issue requests) would pass unchecked.
+fn nullable_without_type(v: &mut serde_json::Value) -> usize {
+    use serde_json::{Value, json};
+    let mut count = 0;
+    match v {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                count += nullable_without_type(child);
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+                map.remove("nullable");
+                let constrained = map.keys().any(|k| {
+                    !matches!(
+                        k.as_str(),
+                        "description" | "title" | "example" | "examples" | "readOnly"
+                    )
+                });
+                // With no constraint left the schema already admits null.
+                if constrained {
+                    let rest = std::mem::take(map);
+                    map.insert(
+                        "anyOf".into(),
+                        json!([{ "type": "null" }, Value::Object(rest)]),
+                    );
+                }
+                count += 1;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                count += nullable_without_type(item);
+            }
+        }
+        _ => {}
+    }
+    count
+}
+
 /// A running `prism proxy`, killed (by its own process id) when dropped.
 struct Prism {
     child: std::process::Child,
@@ -1198,15 +1240,22 @@ impl Prism {
         );
         // GitHub's paths sit at the server root: a path prefix in `servers` would make Prism
         // and the client disagree on every route.
-        let doc: serde_json::Value =
+        let mut doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
         assert_eq!(doc["servers"][0]["url"], "https://api.github.com");
+        let dir = tempfile::tempdir().unwrap();
+        let rewritten = nullable_without_type(&mut doc);
+        assert!(
+            rewritten > 0,
+            "GitHub's description changed: nothing to rewrite"
+        );
+        let spec = dir.path().join("api.github.com.json");
+        std::fs::write(&spec, serde_json::to_vec(&doc).unwrap()).unwrap();
 
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("prism.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = std::process::Command::new(&bin)
@@ -1587,5 +1636,18 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         reported() > violations.len(),
         "Prism did not report the malformed review:\n{}",
         prism.log_tail(10)
+    );
+
+    // And it checks answers on the routes whose schemas needed `nullable_without_type`: a
+    // comparison holding nothing but the merge base is refused, not handed to the client.
+    fake.fail_next(
+        200,
+        &[],
+        &format!(r#"{{"merge_base_commit":{{"sha":"{base}"}}}}"#),
+    );
+    let thin = f.merge_base(REPO, "main", "patchwright/node-20").await;
+    assert!(
+        matches!(&thin, Err(ForgeError::Retryable(m)) if m.contains("500")),
+        "Prism let an incomplete comparison through: {thin:?}"
     );
 }
