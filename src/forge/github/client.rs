@@ -272,8 +272,8 @@ impl Forge for GitHubForge {
         let r = repo_path(repo)?;
         let pair = basehead(base, head)?;
         let crab = self.client().await?;
-        // One commit per page keeps the answer small: the merge base comes with every page,
-        // while the commit list would otherwise run to 250 entries.
+        // The merge base is part of every answer; one commit per page keeps the commit list,
+        // 250 entries otherwise, out of it (the changed files still come, up to 300).
         let c: wire::Comparison = self
             .get(
                 &crab,
