@@ -982,6 +982,181 @@ async fn reviews_are_requested_from_people_and_teams_but_never_the_author() {
     assert_eq!(s.fake.requests().len(), 0);
 }
 
+// ---- merge bases: where a pull request's three-dot diff starts ---------------------------
+
+/// main moves on after alice cut `alice/fix` from it: returns (fork point, main's head,
+/// alice's head).
+fn main_moved_on(s: &Setup) -> (String, String, String) {
+    let fork = s.base.clone();
+    let fixed = DOCKERFILE.replace("node:18-alpine", "node:20-alpine");
+    let head = s
+        .fake
+        .push(REPO, "alice/fix", &[("Dockerfile", Some(&fixed))], "alice");
+    let main = s.fake.push(
+        REPO,
+        "main",
+        &[("README.md", Some("# api v2\n"))],
+        "octocat",
+    );
+    (fork, main, head)
+}
+
+#[tokio::test]
+async fn the_merge_base_of_a_branch_is_its_fork_point_not_mains_head() {
+    let s = setup().await;
+    let (fork, main, head) = main_moved_on(&s);
+    assert_ne!(fork, main);
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", "alice/fix").await.unwrap(),
+        fork
+    );
+    // The branch with `/` travels as one encoded segment, and one commit per page is asked.
+    assert_eq!(
+        s.fake.requests().last().map(|r| r.path.as_str()),
+        Some("/repos/octo-org/api/compare/main...alice%2Ffix?per_page=1")
+    );
+    // Shas, and a sha against a branch name, give the same answer; so does the other order.
+    assert_eq!(s.forge.merge_base(REPO, &main, &head).await.unwrap(), fork);
+    assert_eq!(s.forge.merge_base(REPO, "main", &head).await.unwrap(), fork);
+    assert_eq!(
+        s.forge.merge_base(REPO, "alice/fix", "main").await.unwrap(),
+        fork
+    );
+}
+
+#[tokio::test]
+async fn a_branch_equal_to_main_or_ahead_of_it_has_mains_head_as_merge_base() {
+    let s = setup().await;
+    let main = s
+        .fake
+        .push(REPO, "main", &[("README.md", Some("# v2\n"))], "octocat");
+    s.forge.create_branch(REPO, "same", &main).await.unwrap();
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", "same").await.unwrap(),
+        main
+    );
+    assert_eq!(s.forge.merge_base(REPO, &main, &main).await.unwrap(), main);
+    // A branch cut from main's head and not yet overtaken.
+    s.fake
+        .push(REPO, "ahead", &[("README.md", Some("# v3\n"))], "alice");
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", "ahead").await.unwrap(),
+        main
+    );
+    // Behind: main is a descendant of the older commit.
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", &s.base).await.unwrap(),
+        s.base
+    );
+}
+
+#[tokio::test]
+async fn merges_move_the_merge_base_to_the_best_common_ancestor() {
+    let s = setup().await;
+    // bob's branch from the first commit; main moves on (m1); alice cuts her branch from m1
+    // and commits three times; main moves on again (m2).
+    s.fake
+        .push(REPO, "bob/old", &[("NOTES", Some("bob\n"))], "bob");
+    let m1 = s
+        .fake
+        .push(REPO, "main", &[("README.md", Some("1\n"))], "octocat");
+    for i in 1..=3 {
+        let text = format!("{i}\n");
+        s.fake.push(
+            REPO,
+            "alice/fix",
+            &[("a.txt", Some(text.as_str()))],
+            "alice",
+        );
+    }
+    let m2 = s
+        .fake
+        .push(REPO, "main", &[("README.md", Some("2\n"))], "octocat");
+    // alice merges bob's branch: the first commit is now two steps from her head, m1 five, but
+    // m1 is the better common ancestor (the first commit is one of its ancestors).
+    s.fake.merge(REPO, "alice/fix", "bob/old", &[], "alice");
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", "alice/fix").await.unwrap(),
+        m1
+    );
+    // alice brings main in: her branch now contains main's head.
+    s.fake.merge(REPO, "alice/fix", "main", &[], "alice");
+    assert_eq!(
+        s.forge.merge_base(REPO, "main", "alice/fix").await.unwrap(),
+        m2
+    );
+}
+
+#[tokio::test]
+async fn the_compare_answer_is_kept_to_one_commit() {
+    let s = setup().await;
+    let (fork, main, head) = main_moved_on(&s);
+    s.fake
+        .push(REPO, "alice/fix", &[("b.txt", Some("b\n"))], "alice");
+    let token = s.app.installation_token(INSTALLATION).await.unwrap();
+    let raw = octocrab::Octocrab::builder()
+        .base_uri(s.fake.url.as_str())
+        .unwrap()
+        .personal_token(token.expose().to_string())
+        .build()
+        .unwrap();
+    let compare = |query: &'static str| {
+        let raw = raw.clone();
+        async move {
+            let answer = raw
+                ._get(format!("/repos/{REPO}/compare/main...alice%2Ffix{query}"))
+                .await
+                .unwrap();
+            let text = raw.body_to_string(answer).await.unwrap();
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        }
+    };
+    let paged = compare("?per_page=1").await;
+    assert_eq!(paged["merge_base_commit"]["sha"], fork.as_str());
+    assert_eq!(paged["base_commit"]["sha"], main.as_str());
+    assert_eq!(
+        (
+            &paged["status"],
+            &paged["ahead_by"],
+            &paged["behind_by"],
+            &paged["total_commits"]
+        ),
+        (
+            &serde_json::json!("diverged"),
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(2)
+        )
+    );
+    // Oldest first, one per page.
+    let listed = paged["commits"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["sha"], head.as_str());
+    assert_eq!(compare("").await["commits"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_ref_or_sha_is_not_found_and_a_bad_one_is_refused() {
+    let s = setup().await;
+    for (base, head) in [
+        ("main", "no-such-branch"),
+        ("gone/branch", "main"),
+        ("main", "0123456789abcdef0123456789abcdef01234567"),
+    ] {
+        let e = s.forge.merge_base(REPO, base, head).await.unwrap_err();
+        assert!(
+            matches!(&e, ForgeError::NotFound(m) if m.contains("/compare/{basehead}")),
+            "{base}...{head}: {e:?}"
+        );
+    }
+    let before = s.fake.requests().len();
+    for (base, head) in [("main", ""), ("main..x", "main")] {
+        let e = s.forge.merge_base(REPO, base, head).await.unwrap_err();
+        assert!(matches!(&e, ForgeError::Permanent(_)), "{e:?}");
+    }
+    assert_eq!(s.fake.requests().len(), before, "nothing was sent");
+}
+
 // ---- Prism: every request checked against GitHub's official OpenAPI description --------
 
 /// Where scripts/test-deps-github.sh installed Prism and `@octokit/openapi`.
@@ -989,6 +1164,48 @@ fn test_deps() -> std::path::PathBuf {
     std::env::var_os("PATCHWRIGHT_TEST_DEPS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps").into())
+}
+
+/// Rewrites every schema that says `nullable: true` without a `type` (GitHub's description
+/// has ~130, e.g. a commit's `author`, an issue's `milestone`) as "null, or the schema
+/// without `nullable`"; returns how many. Prism's validator refuses to compile such a schema
+/// and then silently skips the check, so without this the responses of the compare, commit
+/// and issue routes (and the issue requests) would pass unchecked.
+fn nullable_without_type(v: &mut serde_json::Value) -> usize {
+    use serde_json::{Value, json};
+    let mut count = 0;
+    match v {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                count += nullable_without_type(child);
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+                map.remove("nullable");
+                let constrained = map.keys().any(|k| {
+                    !matches!(
+                        k.as_str(),
+                        "description" | "title" | "example" | "examples" | "readOnly"
+                    )
+                });
+                // With no constraint left the schema already admits null.
+                if constrained {
+                    let rest = std::mem::take(map);
+                    map.insert(
+                        "anyOf".into(),
+                        json!([{ "type": "null" }, Value::Object(rest)]),
+                    );
+                }
+                count += 1;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                count += nullable_without_type(item);
+            }
+        }
+        _ => {}
+    }
+    count
 }
 
 /// A running `prism proxy`, killed (by its own process id) when dropped.
@@ -1023,15 +1240,22 @@ impl Prism {
         );
         // GitHub's paths sit at the server root: a path prefix in `servers` would make Prism
         // and the client disagree on every route.
-        let doc: serde_json::Value =
+        let mut doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
         assert_eq!(doc["servers"][0]["url"], "https://api.github.com");
+        let dir = tempfile::tempdir().unwrap();
+        let rewritten = nullable_without_type(&mut doc);
+        assert!(
+            rewritten > 0,
+            "GitHub's description changed: nothing to rewrite"
+        );
+        let spec = dir.path().join("api.github.com.json");
+        std::fs::write(&spec, serde_json::to_vec(&doc).unwrap()).unwrap();
 
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("prism.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = std::process::Command::new(&bin)
@@ -1163,6 +1387,19 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         "update_branch",
         f.update_branch(REPO, "patchwright/node-20", &next, false)
     );
+    // A branch with `/` two commits ahead of main: the merge base is main's head.
+    let merge_base = call!(
+        "merge_base",
+        f.merge_base(REPO, "main", "patchwright/node-20")
+    );
+    if merge_base.as_deref() != Some(base.as_str()) {
+        failures.push(format!("merge_base: {merge_base:?}, expected {base}"));
+    }
+    // GitHub's 404 for a ref it does not know must match its description too.
+    let unknown = f.merge_base(REPO, "main", "no-such-branch").await;
+    if !matches!(&unknown, Err(ForgeError::NotFound(_))) {
+        failures.push(format!("merge_base of an unknown ref: {unknown:?}"));
+    }
     let pr = call!(
         "create_pull",
         f.create_pull(REPO, "patchwright/node-20", "main", "Bump node", "body")
@@ -1399,5 +1636,18 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         reported() > violations.len(),
         "Prism did not report the malformed review:\n{}",
         prism.log_tail(10)
+    );
+
+    // And it checks answers on the routes whose schemas needed `nullable_without_type`: a
+    // comparison holding nothing but the merge base is refused, not handed to the client.
+    fake.fail_next(
+        200,
+        &[],
+        &format!(r#"{{"merge_base_commit":{{"sha":"{base}"}}}}"#),
+    );
+    let thin = f.merge_base(REPO, "main", "patchwright/node-20").await;
+    assert!(
+        matches!(&thin, Err(ForgeError::Retryable(m)) if m.contains("500")),
+        "Prism let an incomplete comparison through: {thin:?}"
     );
 }

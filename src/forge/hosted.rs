@@ -201,6 +201,9 @@ pub trait Forge: Send + Sync {
     async fn tree(&self, repo: &str, commit_sha: &str) -> Result<Vec<TreeEntry>, ForgeError>;
     async fn blob(&self, repo: &str, blob_sha: &str) -> Result<Vec<u8>, ForgeError>;
     async fn commit(&self, repo: &str, sha: &str) -> Result<CommitInfo, ForgeError>;
+    /// The best common ancestor of `base` and `head` (branch names or commit shas), as GitHub's
+    /// compare API reports it (`merge_base_commit.sha`).
+    async fn merge_base(&self, repo: &str, base: &str, head: &str) -> Result<String, ForgeError>;
     /// The commit a branch points at, or `None` when the branch does not exist.
     async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError>;
     /// Writes blobs, a tree on top of `base_commit`'s tree, and a commit with `base_commit` as

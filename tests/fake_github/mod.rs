@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+mod compare;
 mod diff;
 pub mod git;
 mod issues;
@@ -25,6 +26,7 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
+use compare::merge_base;
 use git::{Commit, Object, Odb};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -238,6 +240,31 @@ impl FakeGitHub {
         files: &[(&str, Option<&str>)],
         login: &str,
     ) -> String {
+        self.commit_onto(repo, branch, None, files, login)
+    }
+
+    /// A person merges branch `from` into `branch` (a merge commit whose second parent is
+    /// `from`'s head). The merged files are `branch`'s with `files` applied as in
+    /// [`FakeGitHub::push`]: the person writes the merge result, the fake does not merge.
+    pub fn merge(
+        &self,
+        repo: &str,
+        branch: &str,
+        from: &str,
+        files: &[(&str, Option<&str>)],
+        login: &str,
+    ) -> String {
+        self.commit_onto(repo, branch, Some(from), files, login)
+    }
+
+    fn commit_onto(
+        &self,
+        repo: &str,
+        branch: &str,
+        merged: Option<&str>,
+        files: &[(&str, Option<&str>)],
+        login: &str,
+    ) -> String {
         let mut m = self.lock();
         let r = m
             .repos
@@ -249,6 +276,15 @@ impl FakeGitHub {
             .or_else(|| r.refs.get(&r.default_branch))
             .cloned()
             .unwrap_or_else(|| panic!("{repo} has no default branch to start `{branch}` from"));
+        let mut parents = vec![head.clone()];
+        if let Some(from) = merged {
+            let other = r
+                .refs
+                .get(from)
+                .cloned()
+                .unwrap_or_else(|| panic!("{repo} has no branch `{from}` to merge"));
+            parents.push(other);
+        }
         let base_tree = m
             .odb
             .commit(&head)
@@ -267,10 +303,14 @@ impl FakeGitHub {
             }
         }
         let tree = m.odb.build_tree(&flat);
+        let message = match merged {
+            Some(from) => format!("Merge branch '{from}' into {branch}"),
+            None => format!("Update by {login}"),
+        };
         let commit = m.odb.put_commit(Commit {
             tree,
-            parents: vec![head],
-            message: format!("Update by {login}"),
+            parents,
+            message,
             author_name: login.to_string(),
             author_login: Some(login.to_string()),
         });
@@ -844,25 +884,13 @@ fn repo_route(
                 .cloned()
                 .unwrap_or_else(|| sha.to_string());
             match odb.commit(&sha).cloned() {
-                Some(c) => reply(
-                    200,
-                    json!({
-                        "sha": sha, "node_id": "C_fake", "url": format!("{base}/commits/{sha}"),
-                        "html_url": format!("https://github.com/{full}/commit/{sha}"),
-                        "comments_url": format!("{base}/commits/{sha}/comments"),
-                        "commit": {
-                            "message": c.message, "url": format!("{base}/git/commits/{sha}"), "comment_count": 0,
-                            "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
-                            "author": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
-                            "committer": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
-                        },
-                        "author": c.author_login.as_deref().map(user_json),
-                        "committer": c.author_login.as_deref().map(user_json),
-                        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/commits/{p}") })).collect::<Vec<_>>(),
-                    }),
-                ),
+                Some(c) => reply(200, rest_commit_json(&base, full, &sha, &c)),
                 None => error(404, "Not Found"),
             }
+        }
+        // The pair is one encoded segment (`main...alice%2Ffix`) or, unencoded, several.
+        ("GET", ["compare", pair @ ..]) if !pair.is_empty() => {
+            compare::compare(odb, repo, &base, full, &pair.join("/"), q)
         }
         ("GET", ["pulls"]) => {
             let state = q.get("state").map(String::as_str).unwrap_or("open");
@@ -1099,33 +1127,6 @@ fn read_file(odb: &Odb, commit: &str, path: &str) -> Option<String> {
     }
 }
 
-/// The newest commit both `a` and `b` descend from: where a pull request's diff starts.
-fn merge_base(odb: &Odb, a: &str, b: &str) -> Option<String> {
-    let mut of_a = std::collections::HashSet::new();
-    let mut pending = vec![a.to_string()];
-    while let Some(c) = pending.pop() {
-        if of_a.insert(c.clone()) {
-            if let Some(commit) = odb.commit(&c) {
-                pending.extend(commit.parents.iter().cloned());
-            }
-        }
-    }
-    // Breadth first from `b`, so the nearest shared commit wins.
-    let mut queue = VecDeque::from([b.to_string()]);
-    let mut seen = std::collections::HashSet::new();
-    while let Some(c) = queue.pop_front() {
-        if of_a.contains(&c) {
-            return Some(c);
-        }
-        if seen.insert(c.clone()) {
-            if let Some(commit) = odb.commit(&c) {
-                queue.extend(commit.parents.iter().cloned());
-            }
-        }
-    }
-    None
-}
-
 /// The commit a pull request shows: its branch's head while open, the last head once closed.
 fn pull_head(repo: &Repo, p: &Pull) -> String {
     if p.state == "open" {
@@ -1300,6 +1301,24 @@ fn git_commit_json(base: &str, sha: &str, c: &Commit) -> Value {
         "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
         "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/git/commits/{p}"), "html_url": format!("{html}/commit/{p}") })).collect::<Vec<_>>(),
         "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null },
+    })
+}
+
+/// A `commit` as the REST commit routes (and the compare route) answer it.
+fn rest_commit_json(base: &str, full: &str, sha: &str, c: &Commit) -> Value {
+    json!({
+        "sha": sha, "node_id": "C_fake", "url": format!("{base}/commits/{sha}"),
+        "html_url": format!("https://github.com/{full}/commit/{sha}"),
+        "comments_url": format!("{base}/commits/{sha}/comments"),
+        "commit": {
+            "message": c.message, "url": format!("{base}/git/commits/{sha}"), "comment_count": 0,
+            "tree": { "sha": c.tree, "url": format!("{base}/git/trees/{}", c.tree) },
+            "author": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
+            "committer": { "name": c.author_name, "email": format!("{}@example.com", c.author_name), "date": "2026-01-01T00:00:00Z" },
+        },
+        "author": c.author_login.as_deref().map(user_json),
+        "committer": c.author_login.as_deref().map(user_json),
+        "parents": c.parents.iter().map(|p| json!({ "sha": p, "url": format!("{base}/commits/{p}") })).collect::<Vec<_>>(),
     })
 }
 

@@ -8,7 +8,7 @@ mod reviews;
 
 use super::app::GitHubApp;
 use super::http::{Answer, Method};
-use super::route::{branch_ref, encode, repo_path};
+use super::route::{basehead, branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
     CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Issue, IssueUpdate,
@@ -266,6 +266,22 @@ impl Forge for GitHubForge {
             author_name: c.commit.author.and_then(|a| a.name).unwrap_or_default(),
             message: c.commit.message,
         })
+    }
+
+    async fn merge_base(&self, repo: &str, base: &str, head: &str) -> Result<String, ForgeError> {
+        let r = repo_path(repo)?;
+        let pair = basehead(base, head)?;
+        let crab = self.client().await?;
+        // The merge base is part of every answer; one commit per page keeps the commit list,
+        // 250 entries otherwise, out of it (the changed files still come, up to 300).
+        let c: wire::Comparison = self
+            .get(
+                &crab,
+                "/repos/{owner}/{repo}/compare/{basehead}",
+                format!("{r}/compare/{pair}?per_page=1"),
+            )
+            .await?;
+        Ok(c.merge_base_commit.sha)
     }
 
     async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError> {

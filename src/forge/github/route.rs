@@ -56,6 +56,22 @@ pub(crate) fn branch_ref(branch: &str) -> Result<String, ForgeError> {
     Ok(encode(&format!("heads/{name}")))
 }
 
+/// The `{basehead}` segment of the compare route: `base...head`, each side (a branch name or
+/// a commit sha) encoded as above so a `/` in a branch stays inside the segment. A side that is
+/// empty or holds `..` is refused: git allows neither in a ref name, and a `...` inside a side
+/// would make GitHub split the pair somewhere else.
+pub(crate) fn basehead(base: &str, head: &str) -> Result<String, ForgeError> {
+    for (which, side) in [("base", base), ("head", head)] {
+        if side.is_empty() || side.contains("..") {
+            return Err(ForgeError::Permanent(format!(
+                "`{side}` cannot be the {which} of a comparison: expected a branch name or a \
+                 commit sha (no `..`, not empty)"
+            )));
+        }
+    }
+    Ok(format!("{}...{}", encode(base), encode(head)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +97,21 @@ mod tests {
         assert!(branch_ref("a/../b").is_err());
         assert!(branch_ref("").is_err());
         assert_eq!(encode("user name"), "user%20name");
+    }
+
+    #[test]
+    fn a_comparison_is_one_segment_with_three_dots() {
+        assert_eq!(
+            basehead("main", "alice/fix#2").unwrap(),
+            "main...alice%2Ffix%232"
+        );
+        assert_eq!(basehead("v1.2", "abc123").unwrap(), "v1.2...abc123");
+        for (base, head) in [("", "x"), ("x", ""), ("a...b", "c"), ("main", "a..b")] {
+            let e = basehead(base, head).unwrap_err();
+            assert!(
+                matches!(&e, ForgeError::Permanent(m) if m.contains("comparison")),
+                "{base} {head}: {e:?}"
+            );
+        }
     }
 }

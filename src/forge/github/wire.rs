@@ -72,6 +72,13 @@ pub(crate) struct GitPerson {
     pub name: Option<String>,
 }
 
+/// `GET /repos/{owner}/{repo}/compare/{basehead}`: of the whole comparison (commits, files),
+/// only the merge base is read.
+#[derive(Deserialize)]
+pub(crate) struct Comparison {
+    pub merge_base_commit: Sha,
+}
+
 #[derive(Deserialize)]
 pub(crate) struct Account {
     pub login: String,
