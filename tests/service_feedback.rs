@@ -474,3 +474,34 @@ async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
     assert!(reply.contains("Resource not accessible"), "{reply}");
     assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
 }
+
+#[tokio::test]
+async fn a_base_branch_that_moved_on_is_neither_blamed_on_nor_credited_to_the_pr() {
+    let w = world(10).await;
+    // The branch is cut while urllib3 is vulnerable on main…
+    let number = open_pull(&w, "docs", &[("README.md", Some("# Shop\n"))]).await;
+    // …then main fixes urllib3 and adds a new problem, and the author pushes again.
+    w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==1.26.18");
+    w.github.push(
+        REPO,
+        "main",
+        &[("tools/Dockerfile", Some(WORKER_DOCKERFILE))],
+        "octocat",
+    );
+    let head = w
+        .github
+        .push(REPO, "docs", &[("README.md", Some("# Shop!\n"))], "octocat");
+    w.deliver(
+        "pull_request",
+        "pr-sync-moved",
+        pull_payload("synchronize", &w.pull(number)),
+    )
+    .await;
+    w.work().await;
+    let check = check_on(&w, &head);
+    // Against main's head this PR would "fix" urllib3 and "add" node:16; against the merge
+    // base it changes nothing.
+    assert_eq!(check.conclusion, "success", "{}", check.summary);
+    assert!(!check.summary.contains("urllib3"), "{}", check.summary);
+    assert!(!check.summary.contains("node:16"), "{}", check.summary);
+}

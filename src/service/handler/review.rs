@@ -77,17 +77,20 @@ impl ScanHandler {
         let repo = repository.full_name.as_str();
         let now = self.clock.now();
         let today = now.date_naive();
-        // The base as the branch is now: a PR is judged against what it would merge into.
-        let base = forge
-            .branch_head(repo, &pull.base_ref)
-            .await
-            .map_err(forge_failure)?
-            .ok_or_else(|| {
-                JobError::Permanent(format!(
-                    "{repo}#{}: base branch `{}` does not exist",
-                    pull.number, pull.base_ref
-                ))
-            })?;
+        // The merge base, as GitHub's three-dot diff: findings that reached the base branch
+        // after the branch was cut are neither blamed on this change nor credited to it.
+        let base = match forge.merge_base(repo, &pull.base_ref, &pull.head_sha).await {
+            Ok(sha) => sha,
+            Err(crate::forge::hosted::ForgeError::NotFound(why)) => {
+                return Err(JobError::Permanent(format!(
+                    "{repo}#{}: no common history between `{}` and {}: {why}",
+                    pull.number,
+                    pull.base_ref,
+                    short(&pull.head_sha)
+                )));
+            }
+            Err(e) => return Err(forge_failure(e)),
+        };
         let options = decisions::run_options(&self.store, repository.id).await?;
         let before = self.analyse(forge, repo, &base, &options, today).await?;
         let after = self
