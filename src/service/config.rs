@@ -35,6 +35,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "shutdown-grace-seconds",
         "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS",
     ),
+    ("sweep-interval-hours", "PATCHWRIGHT_SWEEP_INTERVAL_HOURS"),
 ];
 
 /// The table that is not a plain key: the organisation's policy (tiers, SLAs).
@@ -91,6 +92,8 @@ pub struct ServiceConfig {
     pub job_lease: Duration,
     pub job_max_attempts: u32,
     pub shutdown_grace: Duration,
+    /// How often every repository is scanned again; `None` turns sweeps off.
+    pub sweep_interval: Option<Duration>,
     /// The `[policy]` table: tiers and SLAs, validated at start-up.
     pub policy: OrgPolicy,
 }
@@ -275,6 +278,7 @@ impl ServiceConfig {
         let job_lease = v.int("job-lease-seconds", Some(300), 10, 86_400);
         let job_max_attempts = v.int("job-max-attempts", Some(8), 1, 100);
         let shutdown_grace = v.int("shutdown-grace-seconds", Some(30), 0, 3_600);
+        let sweep_hours = v.int("sweep-interval-hours", Some(24), 0, 720);
         let policy = v.policy();
 
         let mut problems = v.problems;
@@ -297,6 +301,10 @@ impl ServiceConfig {
                 job_lease: Duration::from_secs(job_lease?.unsigned_abs()),
                 job_max_attempts: u32::try_from(job_max_attempts?).ok()?,
                 shutdown_grace: Duration::from_secs(shutdown_grace?.unsigned_abs()),
+                sweep_interval: match sweep_hours?.unsigned_abs() {
+                    0 => None,
+                    hours => Some(Duration::from_secs(hours * 3_600)),
+                },
                 policy: policy?,
             })
         })();

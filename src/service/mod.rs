@@ -10,6 +10,7 @@ pub mod handler;
 pub mod jobs;
 pub mod metrics;
 pub mod secret;
+pub mod sweep;
 pub mod telemetry;
 pub mod webhook;
 
@@ -156,6 +157,15 @@ pub async fn serve_built(
         runner_config(&config),
         Arc::clone(&metrics),
     ));
+    let sweeps = config.sweep_interval.map(|every| {
+        tokio::spawn(sweep::run(
+            store.clone(),
+            Arc::clone(&clock),
+            every,
+            Arc::clone(&wake),
+            stop_rx.clone(),
+        ))
+    });
     let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx));
 
     let state = AppState {
@@ -176,6 +186,9 @@ pub async fn serve_built(
         })
         .await;
     pool.await?;
+    if let Some(sweeps) = sweeps {
+        sweeps.await?;
+    }
     store.close().await;
     served?;
     tracing::info!("stopped");

@@ -230,3 +230,22 @@ pub async fn active_repositories<'e, E: Executor<'e, Database = Any>>(
         .await?;
     rows.iter().map(repository_from_row).collect()
 }
+
+/// Every repository a scheduled sweep scans: granted to an installation that is neither
+/// suspended nor deleted, and not removed from it.
+pub async fn sweepable_repositories<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+) -> Result<Vec<Repository>, StoreError> {
+    let columns: Vec<String> = REPOSITORY_COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM repositories r JOIN installations i ON i.id = r.installation_id
+         WHERE r.removed_at IS NULL AND i.suspended_at IS NULL AND i.deleted_at IS NULL
+         ORDER BY r.full_name",
+        columns.join(", ")
+    );
+    let rows = sqlx::query(&sql).fetch_all(ex).await?;
+    rows.iter().map(repository_from_row).collect()
+}
