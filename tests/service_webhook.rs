@@ -53,6 +53,23 @@ fn default_branch_push() -> Value {
 }
 
 #[tokio::test]
+async fn pushes_while_a_scan_waits_join_it() {
+    each_backend(|db| async move {
+        let app = app(&db);
+        let push = default_branch_push();
+        let (status, _) = send(&app, signed_request("push", "m-1", body(&push))).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let mut later = push.clone();
+        later["after"] = json!("1111111111111111111111111111111111111111");
+        let (status, text) = send(&app, signed_request("push", "m-2", body(&later))).await;
+        // The waiting scan reads the branch when it runs, so it covers this push too.
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(jobs::all(db.store.pool()).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_signed_push_to_the_default_branch_stores_one_scan_job_then_answers_202() {
     each_backend(|db| async move {
         let app = app(&db);

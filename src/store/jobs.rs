@@ -132,6 +132,22 @@ pub async fn queued_repositories<'e, E: Executor<'e, Database = Any>>(
     Ok(ids)
 }
 
+/// Whether `repository_id` has a job of `kind` waiting to start.
+pub async fn queued_of_repository<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    kind: &str,
+    repository_id: i64,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE kind = $1 AND state = 'queued' AND repository_id = $2 LIMIT 1",
+    )
+    .bind(kind)
+    .bind(repository_id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Stores a queued job; returns its id.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     ex: E,
