@@ -505,3 +505,36 @@ async fn a_base_branch_that_moved_on_is_neither_blamed_on_nor_credited_to_the_pr
     assert!(!check.summary.contains("urllib3"), "{}", check.summary);
     assert!(!check.summary.contains("node:16"), "{}", check.summary);
 }
+
+/// GitHub API calls for reviewing a pull request, kept near the minimum (figures in README).
+#[tokio::test]
+async fn api_calls_per_review() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    w.github
+        .push(REPO, "docs", &[("README.md", Some("# Shop\n"))], "octocat");
+    let number = w
+        .github
+        .open_pull_by(REPO, "docs", "main", "Docs", "octocat");
+    w.github.clear_requests();
+    w.deliver(
+        "pull_request",
+        "pr-calls",
+        pull_payload("opened", &w.pull(number)),
+    )
+    .await;
+    w.work().await;
+    let calls: Vec<String> = w
+        .github
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    eprintln!(
+        "review of a README-only PR: {} calls: {calls:#?}",
+        calls.len()
+    );
+    // pull, merge base, base tree, head tree (blobs cached from the scan), review comments,
+    // check run.
+    assert_eq!(calls.len(), 6, "{calls:#?}");
+}
