@@ -138,15 +138,18 @@ pub fn run_parsed(
 
 /// Most severe first, then by place, so the top of any list is what matters most.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let rank = |f: &Finding| (f.is_active(), f.level, f.severity);
-        rank(b)
-            .cmp(&rank(a))
-            .then_with(|| a.file.cmp(&b.file))
-            .then_with(|| a.line.cmp(&b.line))
-            .then_with(|| a.rule.cmp(&b.rule))
-            .then_with(|| a.subject.cmp(&b.subject))
-    });
+    findings.sort_by(urgency);
+}
+
+/// The order of [`sort_findings`]: active before suppressed, then level, severity and place.
+pub fn urgency(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let rank = |f: &Finding| (f.is_active(), f.level, f.severity);
+    rank(b)
+        .cmp(&rank(a))
+        .then_with(|| a.file.cmp(&b.file))
+        .then_with(|| a.line.cmp(&b.line))
+        .then_with(|| a.rule.cmp(&b.rule))
+        .then_with(|| a.subject.cmp(&b.subject))
 }
 
 /// Whether a report would fail a check: an active blocker.

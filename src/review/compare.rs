@@ -3,7 +3,7 @@
 //! make it look new.
 
 use crate::model::{Finding, Level, RuleId};
-use std::cmp::Ordering;
+use crate::pipeline::urgency;
 use std::collections::BTreeMap;
 
 /// The difference between two scans, as a pull request review reports it.
@@ -97,17 +97,6 @@ pub fn compare(base: &[Finding], head: &[Finding]) -> ChangeSet {
         .sort_by(|a, b| urgency(&a.finding, &b.finding));
     set.fixed.sort_by(urgency);
     set
-}
-
-/// The order of `pipeline::sort_findings`: level, then severity, then place.
-pub(crate) fn urgency(a: &Finding, b: &Finding) -> Ordering {
-    let rank = |f: &Finding| (f.is_active(), f.level, f.severity);
-    rank(b)
-        .cmp(&rank(a))
-        .then_with(|| a.file.cmp(&b.file))
-        .then_with(|| a.line.cmp(&b.line))
-        .then_with(|| a.rule.cmp(&b.rule))
-        .then_with(|| a.subject.cmp(&b.subject))
 }
 
 /// Rule, file, and the package when there is one (its version may change: the finding is still

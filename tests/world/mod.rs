@@ -107,19 +107,24 @@ pub async fn world(max_open: usize) -> World {
     }
 }
 
+/// The repository as webhook payloads carry it.
+fn repository_json() -> serde_json::Value {
+    json!({
+        "id": REPO_ID,
+        "full_name": REPO,
+        "owner": { "login": "acme" },
+        "private": true,
+        "default_branch": "main"
+    })
+}
+
 pub fn push_payload(after: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "ref": "refs/heads/main",
         "before": "0000000000000000000000000000000000000001",
         "after": after,
         "deleted": false,
-        "repository": {
-            "id": REPO_ID,
-            "full_name": REPO,
-            "owner": { "login": "acme" },
-            "private": true,
-            "default_branch": "main"
-        },
+        "repository": repository_json(),
         "pusher": { "name": "octocat" },
         "installation": { "id": INSTALLATION }
     }))
@@ -139,13 +144,7 @@ pub fn pull_closed_payload(number: u64, branch: &str, merged: bool, sender: &str
             "head": { "ref": branch, "sha": "0000000000000000000000000000000000000002" },
             "base": { "ref": "main", "sha": "0000000000000000000000000000000000000003" }
         },
-        "repository": {
-            "id": REPO_ID,
-            "full_name": REPO,
-            "owner": { "login": "acme" },
-            "private": true,
-            "default_branch": "main"
-        },
+        "repository": repository_json(),
         "sender": { "login": sender },
         "installation": { "id": INSTALLATION }
     }))
@@ -212,13 +211,7 @@ pub fn pull_payload(action: &str, pull: &fake_github::Pull) -> Vec<u8> {
             "head": { "ref": pull.head, "sha": pull.head_sha },
             "base": { "ref": pull.base, "sha": "0000000000000000000000000000000000000003" }
         },
-        "repository": {
-            "id": REPO_ID,
-            "full_name": REPO,
-            "owner": { "login": "acme" },
-            "private": true,
-            "default_branch": "main"
-        },
+        "repository": repository_json(),
         "sender": { "login": pull.user },
         "installation": { "id": INSTALLATION }
     }))
@@ -246,13 +239,7 @@ pub fn comment_payload(
             "body": body,
             "user": { "login": author, "type": "User" }
         },
-        "repository": {
-            "id": REPO_ID,
-            "full_name": REPO,
-            "owner": { "login": "acme" },
-            "private": true,
-            "default_branch": "main"
-        },
+        "repository": repository_json(),
         "sender": { "login": author },
         "installation": { "id": INSTALLATION }
     }))
