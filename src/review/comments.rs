@@ -65,7 +65,7 @@ pub fn plan_review(
     slug: &str,
 ) -> ReviewPlan {
     let mut commentable: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
-    let mut comments = Vec::new();
+    let mut comments: Vec<PlannedComment> = Vec::new();
     let mut unplaced: Vec<(&Change, Proposal)> = Vec::new();
     let mut suggested: BTreeMap<(String, u32, u32, String), usize> = BTreeMap::new();
     // Info findings stay in the check run: a line comment asks for attention, and info does
@@ -133,13 +133,34 @@ pub fn plan_review(
             unplaced.push((change, proposal));
         }
     }
-    let body = if unplaced.is_empty() {
+    let mut body = if unplaced.is_empty() {
         String::new()
     } else {
         templates::review_body(&unplaced, slug)
     };
+    // A change that brings dozens of findings (a new lockfile) gets the most urgent ones at
+    // their lines and the rest in the check run, not a wall of comments.
+    if comments.len() > MAX_COMMENTS {
+        let more = comments.len() - MAX_COMMENTS;
+        comments.truncate(MAX_COMMENTS);
+        if body.is_empty() {
+            body.push_str(REVIEW_MARKER);
+            body.push('\n');
+        } else {
+            body.push_str("\n\n");
+        }
+        body.push_str(&format!(
+            "{more} more new finding(s) are not commented here, to keep this review readable; the check run lists every one."
+        ));
+    }
     ReviewPlan { comments, body }
 }
+
+/// At most this many line comments per review, the most urgent first.
+pub const MAX_COMMENTS: usize = 20;
+
+/// The hidden first line of the bot's review bodies (the template starts with it too).
+const REVIEW_MARKER: &str = "<!-- patchwright:review -->";
 
 /// The line a merged comment gains for another finding its suggestion clears, placed before
 /// the closing `<sub>` note.
@@ -353,6 +374,25 @@ mod tests {
         );
         assert!(plan.body.contains("`Dockerfile:1`"), "{}", plan.body);
         assert!(!plan.is_empty());
+    }
+
+    #[test]
+    fn a_change_with_many_findings_comments_the_most_urgent_and_counts_the_rest() {
+        let head: String = (0..25)
+            .map(|i| format!("FROM node:t{i:02}-alpine AS s{i}\n"))
+            .collect();
+        let findings: Vec<Finding> = (0..25)
+            .map(|i| eol(&head, i + 1, &format!("t{i:02}")))
+            .collect();
+        let plan = plan("", &head, &findings);
+        assert_eq!(plan.comments.len(), MAX_COMMENTS);
+        assert!(plan.body.starts_with(REVIEW_MARKER), "{}", plan.body);
+        assert!(
+            plan.body
+                .contains("5 more new finding(s) are not commented here"),
+            "{}",
+            plan.body
+        );
     }
 
     #[test]
