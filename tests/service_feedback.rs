@@ -538,3 +538,39 @@ async fn api_calls_per_review() {
     // check run.
     assert_eq!(calls.len(), 6, "{calls:#?}");
 }
+
+#[tokio::test]
+async fn a_retried_command_job_never_answers_twice() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let pr = urllib3_pr(&w);
+    // 👀, the pull request, the reply; then the closing reaction fails once.
+    w.github
+        .fail_after(3, 502, &[], "{\"message\":\"Server Error\"}");
+    let id = w
+        .github
+        .comment_by(REPO, pr.number, "mallory", "@patchwright help");
+    w.deliver(
+        "issue_comment",
+        "c-retry",
+        world::comment_payload(pr.number, true, id, "mallory", "@patchwright help"),
+    )
+    .await;
+    let settled = w.runner.run_until_idle().await.unwrap();
+    assert!(
+        matches!(
+            settled.as_slice(),
+            [(_, patchwright::service::jobs::Settled::Retrying { .. })]
+        ),
+        "{settled:?}"
+    );
+    w.clock.advance(chrono::TimeDelta::hours(1));
+    w.work().await;
+    let replies = w
+        .github
+        .comments(REPO)
+        .into_iter()
+        .filter(|c| c.issue == pr.number && c.id > id && c.user == fake_github::BOT_LOGIN)
+        .count();
+    assert_eq!(replies, 1);
+}

@@ -9,6 +9,11 @@ use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
 use crate::service::jobs::{CommentJob, JobError, JobOutcome};
 use crate::store::audit::{self, AuditEntry};
 
+/// The hidden tag a reply carries, naming the comment it answers.
+fn reply_tag(comment_id: u64) -> String {
+    format!("<!-- patchwright:reply-to={comment_id} -->")
+}
+
 /// Permissions GitHub reports that allow changing what the bot does.
 fn may_change(permission: &str) -> bool {
     matches!(permission, "admin" | "maintain" | "write")
@@ -27,6 +32,7 @@ impl ScanHandler {
     pub(super) async fn comment(
         &self,
         job_id: i64,
+        attempts: u32,
         job: &CommentJob,
     ) -> Result<JobOutcome, JobError> {
         let repo = job.repository.full_name.as_str();
@@ -47,6 +53,18 @@ impl ScanHandler {
         let forge = forge.as_ref();
         let number = job.issue_number as u64;
         let comment_id = job.comment_id as u64;
+        // A retry after the reply went out (the last reaction failed) must not answer twice.
+        let tag = reply_tag(comment_id);
+        if attempts > 1
+            && forge
+                .comments(repo, number)
+                .await
+                .map_err(forge_failure)?
+                .iter()
+                .any(|c| c.user_login == self.bot_login && c.body.contains(&tag))
+        {
+            return Ok(JobOutcome::new(format!("{place}: already answered")));
+        }
         match forge.react(repo, comment_id, Reaction::Eyes).await {
             Ok(()) => {}
             Err(ForgeError::NotFound(_)) => {
@@ -72,7 +90,9 @@ impl ScanHandler {
             Err(other) => return Err(other),
         };
 
-        let body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        let mut body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        body.push_str(&tag);
+        body.push('\n');
         forge
             .create_comment(repo, number, &body)
             .await
