@@ -1,7 +1,7 @@
 //! Commands in PR and issue comments: parse, check who may, act, and always answer: a reaction
 //! at once, then one reply with every command's result, and an audit entry for each change.
 
-use super::{ScanHandler, decisions, forge_failure, pulls, short};
+use super::{ScanHandler, decisions, job_error, pulls, short};
 use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
@@ -59,7 +59,7 @@ impl ScanHandler {
             && forge
                 .comments(repo, number)
                 .await
-                .map_err(forge_failure)?
+                .map_err(job_error)?
                 .iter()
                 .any(|c| c.user_login == self.bot_login && c.body.contains(&tag))
         {
@@ -72,7 +72,7 @@ impl ScanHandler {
                     "{place}: the comment was deleted before it was read"
                 )));
             }
-            Err(e) => return Err(forge_failure(e)),
+            Err(e) => return Err(job_error(e)),
         }
 
         let answers = match self.answer(forge, job, job_id, parsed, number).await {
@@ -96,7 +96,7 @@ impl ScanHandler {
         forge
             .create_comment(repo, number, &body)
             .await
-            .map_err(forge_failure)?;
+            .map_err(job_error)?;
         let all_ok = answers.iter().all(Answer::succeeded);
         let reaction = if all_ok {
             Reaction::PlusOne
@@ -106,7 +106,7 @@ impl ScanHandler {
         forge
             .react(repo, comment_id, reaction)
             .await
-            .map_err(forge_failure)?;
+            .map_err(job_error)?;
         let done = answers.iter().filter(|a| a.succeeded()).count();
         Ok(JobOutcome::new(format!(
             "{place}: {done} of {} command(s) run for @{}",
@@ -134,13 +134,13 @@ impl ScanHandler {
                 forge
                     .permission(repo, &job.author)
                     .await
-                    .map_err(forge_failure)?,
+                    .map_err(job_error)?,
             )
         } else {
             None
         };
         let pull = if job.is_pull_request {
-            Some(forge.pull(repo, number).await.map_err(forge_failure)?)
+            Some(forge.pull(repo, number).await.map_err(job_error)?)
         } else {
             None
         };
@@ -362,7 +362,7 @@ impl ScanHandler {
                 format!("this pull request's head ({})", short(&pr.head_sha)),
             ),
             _ => {
-                let (branch, head) = forge.default_branch(repo).await.map_err(forge_failure)?;
+                let (branch, head) = forge.default_branch(repo).await.map_err(job_error)?;
                 let scanned = format!("`{branch}` at {}", short(&head));
                 (head, scanned)
             }

@@ -46,10 +46,6 @@ pub fn job_error(e: ForgeError) -> JobError {
     }
 }
 
-pub(crate) fn forge_failure(e: ForgeError) -> JobError {
-    job_error(e)
-}
-
 /// What every part of a job on one repository needs: where to act, as whom, and when.
 pub struct Ctx<'a> {
     pub forge: &'a dyn Forge,

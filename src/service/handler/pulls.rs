@@ -3,7 +3,7 @@
 //! longer needed, and never reopen a fix a person closed.
 
 use super::check::PullNote;
-use super::{Ctx, short};
+use super::{Ctx, job_error, short};
 use crate::forge::hosted::{FileChange, ForgeError, PullRequest};
 use crate::owners::CodeOwners;
 use crate::pipeline::{self, Knowledge, RunOptions};
@@ -90,10 +90,6 @@ pub struct SyncResult {
 
 type Failure = crate::service::jobs::JobError;
 
-fn forge_failure(e: crate::forge::hosted::ForgeError) -> Failure {
-    super::job_error(e)
-}
-
 impl Sync<'_> {
     async fn audit(&self, action: &str, reason: String) -> Result<(), Failure> {
         self.ctx.audit(action, reason).await
@@ -116,7 +112,7 @@ impl Sync<'_> {
             .forge
             .open_pulls(self.ctx.repo)
             .await
-            .map_err(forge_failure)?
+            .map_err(job_error)?
             .into_iter()
             .filter(|pr| self.is_bots(pr))
             .collect();
@@ -180,7 +176,7 @@ impl Sync<'_> {
                         .forge
                         .commit(self.ctx.repo, &pr.head_sha)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     if head.author_login.as_deref() != Some(self.ctx.bot_login) && !rebuild {
                         self.ctx.forge
                             .create_comment(
@@ -192,7 +188,7 @@ impl Sync<'_> {
                                 ),
                             )
                             .await
-                            .map_err(forge_failure)?;
+                            .map_err(job_error)?;
                         self.audit(
                             "fix-pr-not-updated",
                             format!("#{}: branch has commits by others", pr.number),
@@ -210,17 +206,17 @@ impl Sync<'_> {
                         .forge
                         .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     self.ctx
                         .forge
                         .update_branch(self.ctx.repo, &group.branch, &commit, true)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     self.ctx
                         .forge
                         .update_pull(self.ctx.repo, pr.number, &group.title, &body)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     fix_prs::set_head(
                         self.ctx.store.pool(),
                         self.ctx.repository_id,
@@ -248,14 +244,14 @@ impl Sync<'_> {
                         .forge
                         .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     // A branch left over from an earlier, closed PR of the bot is reused.
                     match self
                         .ctx
                         .forge
                         .branch_head(self.ctx.repo, &group.branch)
                         .await
-                        .map_err(forge_failure)?
+                        .map_err(job_error)?
                     {
                         Some(_) => {
                             self.ctx
@@ -270,7 +266,7 @@ impl Sync<'_> {
                                 .await
                         }
                     }
-                    .map_err(forge_failure)?;
+                    .map_err(job_error)?;
                     let pr = self
                         .ctx
                         .forge
@@ -282,7 +278,7 @@ impl Sync<'_> {
                             &body,
                         )
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     let mut labels = vec![group.level.as_str().to_string()];
                     if group.findings.iter().any(|f| !f.advisories.is_empty()) {
                         labels.insert(0, "security".to_string());
@@ -291,7 +287,7 @@ impl Sync<'_> {
                         .forge
                         .add_labels(self.ctx.repo, pr.number, &labels)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     self.request_reviews(pr.number, group, &knowledge.policy.fallback_owners)
                         .await?;
                     fix_prs::insert(
@@ -339,17 +335,17 @@ impl Sync<'_> {
                     ),
                 )
                 .await
-                .map_err(forge_failure)?;
+                .map_err(job_error)?;
             self.ctx
                 .forge
                 .close_pull(self.ctx.repo, pr.number)
                 .await
-                .map_err(forge_failure)?;
+                .map_err(job_error)?;
             self.ctx
                 .forge
                 .delete_branch(self.ctx.repo, &pr.head_ref)
                 .await
-                .map_err(forge_failure)?;
+                .map_err(job_error)?;
             fix_prs::record_closed(
                 self.ctx.store.pool(),
                 self.ctx.repository_id,
@@ -409,7 +405,7 @@ impl Sync<'_> {
                 )
                 .await
             }
-            Err(e) => Err(forge_failure(e)),
+            Err(e) => Err(job_error(e)),
         }
     }
 

@@ -2,7 +2,7 @@
 //! introduces or worsens, as a check run on the head and one review comment per new finding
 //! (with a one-click suggestion when the fix is an edit), replacing the bot's earlier comments.
 
-use super::{ScanHandler, decisions, forge_failure, short};
+use super::{ScanHandler, decisions, job_error, short};
 use crate::forge::hosted::{Forge, NewReviewComment, PullRequest};
 use crate::review::{self, ExistingComment};
 use crate::service::jobs::{JobError, JobOutcome, ReviewJob};
@@ -46,7 +46,7 @@ impl ScanHandler {
         let pull = forge
             .pull(repo, job.number as u64)
             .await
-            .map_err(forge_failure)?;
+            .map_err(job_error)?;
         if pull.state != "open" {
             return Ok(JobOutcome::new(format!(
                 "{repo}#{}: {} since the event; nothing to review",
@@ -89,7 +89,7 @@ impl ScanHandler {
                     short(&pull.head_sha)
                 )));
             }
-            Err(e) => return Err(forge_failure(e)),
+            Err(e) => return Err(job_error(e)),
         };
         let options = decisions::run_options(&self.store, repository.id).await?;
         let before = self.analyse(forge, repo, &base, &options, today).await?;
@@ -118,7 +118,7 @@ impl ScanHandler {
         let existing: Vec<ExistingComment> = forge
             .review_comments(repo, pull.number)
             .await
-            .map_err(forge_failure)?
+            .map_err(job_error)?
             .into_iter()
             .map(|c| ExistingComment {
                 by_bot: c.user_login == self.bot_login,
@@ -134,7 +134,7 @@ impl ScanHandler {
             match forge.delete_review_comment(repo, *id).await {
                 // Already gone (a person deleted it): that is what was wanted.
                 Ok(()) | Err(crate::forge::hosted::ForgeError::NotFound(_)) => {}
-                Err(e) => return Err(forge_failure(e)),
+                Err(e) => return Err(job_error(e)),
             }
         }
         let posted = reconciled.to_post.len();
@@ -152,14 +152,14 @@ impl ScanHandler {
             forge
                 .create_review(repo, pull.number, &pull.head_sha, &plan.body, &comments)
                 .await
-                .map_err(forge_failure)?;
+                .map_err(job_error)?;
         }
         let check = review::pr_check_run(&changes, &pull.head_sha, &self.app_slug);
         let conclusion = format!("{:?}", check.conclusion).to_lowercase();
         forge
             .create_check_run(repo, &check)
             .await
-            .map_err(forge_failure)?;
+            .map_err(job_error)?;
         let summary = ReviewSummary {
             number: pull.number,
             head: pull.head_sha.clone(),

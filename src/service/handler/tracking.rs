@@ -1,7 +1,7 @@
 //! Keeping the repository's one tracking issue in step with the blockers no fix PR will clear:
 //! opened when the first appears, rewritten when the list changes, closed when it is empty.
 
-use super::{Ctx, forge_failure, short};
+use super::{Ctx, job_error, short};
 use crate::forge::hosted::{ForgeError, IssueUpdate};
 use crate::owners::{self, CodeOwners};
 use crate::pipeline::Knowledge;
@@ -77,7 +77,7 @@ pub async fn sync(
             match ctx.forge.issue(ctx.repo, number).await {
                 // Deleted by someone: start a new one rather than fail every scan.
                 Err(ForgeError::NotFound(_)) => open(ctx, &issue).await,
-                Err(e) => Err(forge_failure(e)),
+                Err(e) => Err(job_error(e)),
                 Ok(current) => {
                     let mut update = IssueUpdate::default();
                     if current.state != "open" {
@@ -109,7 +109,7 @@ pub async fn sync(
                     ctx.forge
                         .update_issue(ctx.repo, number, &update)
                         .await
-                        .map_err(forge_failure)?;
+                        .map_err(job_error)?;
                     stored::set(
                         ctx.store.pool(),
                         ctx.repository_id,
@@ -144,7 +144,7 @@ pub async fn sync(
             };
             match ctx.forge.update_issue(ctx.repo, number, &update).await {
                 Ok(()) | Err(ForgeError::NotFound(_)) => {}
-                Err(e) => return Err(forge_failure(e)),
+                Err(e) => return Err(job_error(e)),
             }
             stored::set(
                 ctx.store.pool(),
@@ -175,7 +175,7 @@ async fn open(ctx: &Ctx<'_>, issue: &TrackingIssue) -> Result<TrackingAction, Jo
             &issue.assignment.users,
         )
         .await
-        .map_err(forge_failure)?;
+        .map_err(job_error)?;
     stored::set(
         ctx.store.pool(),
         ctx.repository_id,
