@@ -1,13 +1,12 @@
 //! Commands in PR and issue comments: parse, check who may, act, and always answer: a reaction
 //! at once, then one reply with every command's result, and an audit entry for each change.
 
-use super::{ScanHandler, decisions, job_error, pulls, short};
+use super::{ScanHandler, decisions, job_error, pulls, record_audit, short};
 use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
 use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
 use crate::service::jobs::{CommentJob, JobError, JobOutcome};
-use crate::store::audit::{self, AuditEntry};
 
 /// The hidden tag a reply carries, naming the comment it answers.
 fn reply_tag(comment_id: u64) -> String {
@@ -390,11 +389,13 @@ impl ScanHandler {
         action: &str,
         reason: String,
     ) -> Result<(), JobError> {
-        let mut entry = AuditEntry::new(self.clock.now(), action, reason);
-        entry.installation_id = Some(job.installation_id);
-        entry.repository_id = Some(job.repository.id);
-        entry.job_id = Some(job_id);
-        audit::record(self.store.pool(), &entry).await?;
-        Ok(())
+        record_audit(
+            &self.store,
+            self.clock.now(),
+            (job.installation_id, job.repository.id, job_id),
+            action,
+            reason,
+        )
+        .await
     }
 }

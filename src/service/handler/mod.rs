@@ -66,13 +66,31 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Writes one audit entry for this job and repository.
     pub async fn audit(&self, action: &str, reason: String) -> Result<(), JobError> {
-        let mut entry = AuditEntry::new(self.now, action, reason);
-        entry.installation_id = Some(self.installation_id);
-        entry.repository_id = Some(self.repository_id);
-        entry.job_id = Some(self.job_id);
-        audit::record(self.store.pool(), &entry).await?;
-        Ok(())
+        record_audit(
+            self.store,
+            self.now,
+            (self.installation_id, self.repository_id, self.job_id),
+            action,
+            reason,
+        )
+        .await
     }
+}
+
+/// One audit entry by a job, as (installation, repository, job) it acted for.
+pub(crate) async fn record_audit(
+    store: &Store,
+    at: DateTime<Utc>,
+    (installation_id, repository_id, job_id): (i64, i64, i64),
+    action: &str,
+    reason: String,
+) -> Result<(), JobError> {
+    let mut entry = AuditEntry::new(at, action, reason);
+    entry.installation_id = Some(installation_id);
+    entry.repository_id = Some(repository_id);
+    entry.job_id = Some(job_id);
+    audit::record(store.pool(), &entry).await?;
+    Ok(())
 }
 
 /// What a default-branch pass did.
