@@ -704,6 +704,14 @@ async fn findings_keep_first_seen_and_get_fixed_when_a_scan_no_longer_sees_them(
         let moved = finding_from_advisory("package-lock.json", 131);
         let d = record(vec![(&moved).into()], t1).await;
         assert_eq!((d.new, d.still_open, d.fixed), (0, 1, 1));
+        // The scan's own write says when each finding it saw was first seen.
+        assert_eq!(
+            d.first_seen.get(&findings::finding_key(&moved)),
+            Some(&t0),
+            "{:?}",
+            d.first_seen
+        );
+        assert_eq!(d.first_seen.len(), 1);
         let stored = findings::for_repository(pool, 42).await.unwrap();
         assert_eq!(stored.len(), 2);
         assert_eq!(stored[0].key, findings::finding_key(&jwt));

@@ -8,6 +8,7 @@ use super::{StoreError, from_ms, from_ms_opt, to_ms};
 use crate::model::Finding;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, AnyConnection, Executor, Row};
+use std::collections::HashMap;
 
 /// What one scan saw, as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +61,7 @@ pub struct StoredFinding {
 }
 
 /// What recording a scan changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanDelta {
     /// Seen for the first time, or again after having been fixed.
     pub new: u64,
@@ -68,6 +69,9 @@ pub struct ScanDelta {
     pub still_open: u64,
     /// Open before and not seen by this scan.
     pub fixed: u64,
+    /// When each seen finding (by key) was first seen: the start of its SLA clock, read back
+    /// from the same write so nobody has to query the history again.
+    pub first_seen: HashMap<String, DateTime<Utc>>,
 }
 
 /// Records a complete scan of a repository at `now`: seen findings are opened or refreshed,
@@ -85,7 +89,7 @@ pub async fn record_scan(
     // write one while another connection writes, so the transaction must begin with a write.
     // A reappearance after a fix restarts the first-seen clock: it is a new exposure.
     for f in seen {
-        let is_new: i64 = sqlx::query_scalar(
+        let first_seen: i64 = sqlx::query_scalar(
             "INSERT INTO findings (repository_id, finding_key, rule, subject, file, line,
                                    level, advisories, first_seen_at, last_seen_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
@@ -97,7 +101,7 @@ pub async fn record_scan(
                                       ELSE excluded.first_seen_at END,
                  last_seen_at = excluded.last_seen_at,
                  fixed_at = NULL
-             RETURNING CASE WHEN first_seen_at = last_seen_at THEN 1 ELSE 0 END",
+             RETURNING first_seen_at",
         )
         .bind(repository_id)
         .bind(&f.key)
@@ -110,11 +114,15 @@ pub async fn record_scan(
         .bind(now_ms)
         .fetch_one(&mut *conn)
         .await?;
-        if is_new == 1 {
+        // New, or back after a fix: its clock starts now.
+        if first_seen == now_ms {
             delta.new += 1;
         } else {
             delta.still_open += 1;
         }
+        delta
+            .first_seen
+            .insert(f.key.clone(), from_ms(first_seen, "findings")?);
     }
     // Everything open that this scan did not touch is gone from the repository.
     let fixed = sqlx::query(

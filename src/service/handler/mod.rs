@@ -227,7 +227,14 @@ impl ScanHandler {
         let synced = sync
             .run(&groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
-        let tracked = tracking::sync(&ctx, report, &analysis.snapshot, &self.knowledge).await?;
+        let tracked = tracking::sync(
+            &ctx,
+            report,
+            &analysis.snapshot,
+            &self.knowledge,
+            &delta.first_seen,
+        )
+        .await?;
         let check = check::check_run(
             report,
             &head,

@@ -8,10 +8,10 @@ use crate::pipeline::Knowledge;
 use crate::report::Report;
 use crate::service::jobs::JobError;
 use crate::snapshot::RepoSnapshot;
-use crate::store::findings::{self, finding_key};
+use crate::store::findings::finding_key;
 use crate::store::tracking::{self as stored, TrackingState};
 use crate::tracking::{self, TrackingIssue};
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// What the sync did, for the job's summary line.
@@ -46,22 +46,18 @@ pub fn codeowners(snapshot: &RepoSnapshot) -> Option<CodeOwners> {
     Some(owners::parse(path, text).0)
 }
 
+/// `first_seen` is what recording this scan returned (`ScanDelta::first_seen`), by finding key.
 pub async fn sync(
     ctx: &Ctx<'_>,
     report: &Report,
     snapshot: &RepoSnapshot,
     knowledge: &Knowledge,
+    first_seen: &HashMap<String, DateTime<Utc>>,
 ) -> Result<TrackingAction, JobError> {
-    let first_seen: HashMap<String, NaiveDate> =
-        findings::for_repository(ctx.store.pool(), ctx.repository_id)
-            .await?
-            .into_iter()
-            .map(|f| (f.key, f.first_seen_at.date_naive()))
-            .collect();
     let codeowners = codeowners(snapshot);
     let wanted = tracking::tracking_issue(
         report,
-        &|f| first_seen.get(&finding_key(f)).copied(),
+        &|f| first_seen.get(&finding_key(f)).map(DateTime::date_naive),
         &knowledge.policy,
         codeowners.as_ref(),
         &knowledge.policy.fallback_owners,
