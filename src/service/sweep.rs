@@ -5,7 +5,6 @@ use super::clock::Clock;
 use super::jobs::{JobKind, RepoRef, ScanJob, ScanReason};
 use crate::store::{Store, StoreError, installations, jobs};
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -21,13 +20,10 @@ pub struct SweepSummary {
 /// Queues a scan of every sweepable repository that has none waiting.
 pub async fn enqueue_sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepSummary, StoreError> {
     let repositories = installations::sweepable_repositories(store.pool()).await?;
-    let waiting: HashSet<i64> = jobs::queued_repositories(store.pool(), "scan")
-        .await?
-        .into_iter()
-        .collect();
     let mut summary = SweepSummary::default();
     for repository in repositories {
-        if waiting.contains(&repository.id) {
+        // The same test intake applies to a push: a waiting scan covers this one.
+        if jobs::queued_of_repository(store.pool(), "scan", repository.id).await? {
             summary.already_waiting += 1;
             continue;
         }

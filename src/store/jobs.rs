@@ -116,22 +116,6 @@ fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
     })
 }
 
-/// The repositories with a job of `kind` waiting to start: a sweep leaves them alone, since
-/// that job will scan what the sweep would.
-pub async fn queued_repositories<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    kind: &str,
-) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT repository_id FROM jobs
-         WHERE kind = $1 AND state = 'queued' AND repository_id IS NOT NULL",
-    )
-    .bind(kind)
-    .fetch_all(ex)
-    .await?;
-    Ok(ids)
-}
-
 /// Whether `repository_id` has a job of `kind` waiting to start.
 pub async fn queued_of_repository<'e, E: Executor<'e, Database = Any>>(
     ex: E,
