@@ -12,6 +12,7 @@ use patchwright::service::clock::Clock;
 use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome};
 use patchwright::service::metrics::Metrics;
 use patchwright::service::secret::Secret;
+use patchwright::service::webhook::body::BodyLimits;
 use patchwright::service::webhook::signature;
 use patchwright::store::{Backend, Store};
 use std::collections::VecDeque;
@@ -248,6 +249,15 @@ impl JobHandler for RecordingHandler {
 // ---------------------------------------------------------------- webhooks
 
 pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
+    app_state_with_limits(
+        store,
+        clock,
+        BodyLimits::new(128 * 1024 * 1024, std::time::Duration::from_secs(10)),
+    )
+}
+
+/// [`app_state`] with its own webhook body budget and read timeout.
+pub fn app_state_with_limits(store: Store, clock: Arc<dyn Clock>, limits: BodyLimits) -> AppState {
     AppState {
         store,
         webhook_secret: Secret::new(SECRET),
@@ -255,6 +265,7 @@ pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
         clock,
         metrics: Arc::new(Metrics::new()),
         wake: Arc::new(Notify::new()),
+        body_limits: Arc::new(limits),
     }
 }
 
