@@ -8,13 +8,18 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use patchwright::service::jobs::{JobKind, ScanReason};
 use patchwright::service::router;
+use patchwright::service::webhook::body::BodyLimits;
 use patchwright::service::webhook::event::{self, Event, InstallationAction, PullRequestAction};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
 use patchwright::store::installations::{self, RepositoryUpsert};
 use patchwright::store::jobs::{self, JobState};
 use patchwright::store::{Store, audit, deliveries};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use support::{BOT, ManualClock, TestDbRef, each_backend, example, examples, signed_request};
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
@@ -179,6 +184,13 @@ async fn a_body_over_25_mib_is_413_and_writes_nothing() {
         let (status, _) = send(&app, signed_request("push", "big", big)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(written(&db.store).await, (0, 0, 0));
+        let text = metrics_text(&app).await;
+        assert!(
+            text.contains(
+                "patchwright_webhooks_total{event=\"unverified\",outcome=\"too_large\"} 1"
+            ),
+            "413s are counted: {text}"
+        );
 
         // Exactly at the cap is accepted (JSON allows trailing whitespace).
         let mut at_cap = body(&default_branch_push());
@@ -875,4 +887,144 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].state, JobState::Succeeded);
     store.close().await;
+}
+
+// ---------------------------------------------------------------- hostile bodies
+
+/// A body of `len` spaces made only as the server reads it, counting what it read into
+/// `pulled`. With a `gate`, it stops after its first chunk until the gate opens.
+fn lazy_body(len: usize, pulled: Arc<AtomicUsize>, gate: Option<watch::Receiver<bool>>) -> Body {
+    static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+    let stream = futures_util::stream::unfold((0usize, gate), move |(sent, mut gate)| {
+        let pulled = Arc::clone(&pulled);
+        async move {
+            if sent >= len {
+                return None;
+            }
+            if sent > 0 {
+                if let Some(g) = gate.as_mut() {
+                    let _ = g.wait_for(|open| *open).await;
+                }
+            }
+            let n = CHUNK.len().min(len - sent);
+            pulled.fetch_add(n, Ordering::SeqCst);
+            let chunk = axum::body::Bytes::from_static(&CHUNK[..n]);
+            Some((Ok::<_, std::io::Error>(chunk), (sent + n, gate)))
+        }
+    });
+    Body::from_stream(stream)
+}
+
+fn streamed_request(len: usize, signature: Option<&str>, body: Body) -> Request<Body> {
+    let mut req = Request::post("/webhook")
+        .header("x-github-event", "push")
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header("content-length", len.to_string());
+    if let Some(sig) = signature {
+        req = req.header("x-hub-signature-256", sig);
+    }
+    req.body(body).unwrap()
+}
+
+async fn metrics_text(app: &Router) -> String {
+    let get = Request::get("/metrics").body(Body::empty()).unwrap();
+    send(app, get).await.1
+}
+
+#[tokio::test]
+async fn many_large_unsigned_bodies_are_refused_without_reading_them() {
+    let db = support::TestDb::sqlite().await;
+    let state = support::app_state_with_limits(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+        BodyLimits::new(4 * 1024 * 1024, Duration::from_secs(10)),
+    );
+    let limits = Arc::clone(&state.body_limits);
+    let app = router(state);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let len = 24 * 1024 * 1024 + 900 * 1024; // 24.9 MiB, under GitHub's cap
+    let requests = (0..40).map(|_| {
+        let req = streamed_request(len, None, lazy_body(len, Arc::clone(&pulled), None));
+        let app = app.clone();
+        tokio::spawn(async move { send(&app, req).await })
+    });
+    for answer in futures_util::future::join_all(requests).await {
+        let (status, text) = answer.unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(text, "missing X-Hub-Signature-256 header");
+    }
+    assert_eq!(pulled.load(Ordering::SeqCst), 0, "no body byte was read");
+    assert_eq!(limits.budget.peak(), 0, "nothing was held");
+    assert!(
+        metrics_text(&app).await.contains(
+            "patchwright_webhooks_total{event=\"unverified\",outcome=\"unauthorized\"} 40"
+        )
+    );
+    assert_eq!(written(&db.store).await, (0, 0, 0));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn forged_bodies_are_held_only_within_the_budget_and_the_rest_get_503() {
+    let db = support::TestDb::sqlite().await;
+    let mib = 1024 * 1024;
+    let state = support::app_state_with_limits(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+        BodyLimits::new(4 * mib, Duration::from_secs(10)),
+    );
+    let limits = Arc::clone(&state.body_limits);
+    let app = router(state);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let (open, gate) = watch::channel(false);
+    // Well-formed signatures that match nothing: only the whole body can tell.
+    let forged = patchwright::service::webhook::signature::sign(b"not the secret", b"");
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let body = lazy_body(mib, Arc::clone(&pulled), Some(gate.clone()));
+            let req = streamed_request(mib, Some(&forged), body);
+            let app = app.clone();
+            tokio::spawn(async move { send(&app, req).await })
+        })
+        .collect();
+    // Six find the budget spent and are answered while the first four are still arriving.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.iter().filter(|t| t.is_finished()).count() < 6 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("six requests answered");
+    assert_eq!(limits.budget.in_flight(), 4 * mib);
+    open.send(true).unwrap();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap().0);
+    }
+    statuses.sort();
+    let mut expected = vec![StatusCode::UNAUTHORIZED; 4];
+    expected.extend([StatusCode::SERVICE_UNAVAILABLE; 6]);
+    assert_eq!(statuses, expected);
+    assert_eq!(limits.budget.peak(), 4 * mib, "never more than the budget");
+    assert_eq!(limits.budget.in_flight(), 0, "all released");
+    assert!(pulled.load(Ordering::SeqCst) <= 4 * mib + 6 * 64 * 1024);
+
+    let res = app
+        .clone()
+        .oneshot(streamed_request(
+            5 * mib,
+            Some(&forged),
+            lazy_body(5 * mib, Arc::new(AtomicUsize::new(0)), None),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let text = metrics_text(&app).await;
+    assert!(
+        text.contains("patchwright_webhooks_total{event=\"unverified\",outcome=\"busy\"} 7"),
+        "{text}"
+    );
+    assert_eq!(written(&db.store).await, (0, 0, 0));
+    db.cleanup().await;
 }
