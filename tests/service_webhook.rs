@@ -816,31 +816,35 @@ async fn healthz_and_metrics() {
     .await;
 }
 
-#[tokio::test]
-async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
-    use patchwright::service::config::ServiceConfig;
-    use support::{RecordingHandler, SECRET, http};
-
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
+/// A configuration for `serve_on` with its SQLite file and key in `dir`.
+fn serve_config(dir: &std::path::Path) -> patchwright::service::config::ServiceConfig {
+    let key = dir.join("key.pem");
     std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("serve.db").display()
-    );
+    let db_url = format!("sqlite://{}?mode=rwc", dir.join("serve.db").display());
     let toml = format!(
         "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = 2\n"
     );
     let env = |var: &str| match var {
-        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(SECRET.to_string()),
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(support::SECRET.to_string()),
         "DATABASE_URL" => Some(db_url.clone()),
         _ => None,
     };
-    let config = ServiceConfig::from_sources("config.toml", Some(&toml), env).unwrap();
+    patchwright::service::config::ServiceConfig::from_sources("config.toml", Some(&toml), env)
+        .unwrap()
+}
 
+/// A running `serve_on`: its address, the handler, the stop switch and the server task.
+struct Served {
+    addr: std::net::SocketAddr,
+    handler: Arc<support::RecordingHandler>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn serve(config: patchwright::service::config::ServiceConfig) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let handler = RecordingHandler::new();
+    let handler = support::RecordingHandler::new();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(patchwright::service::serve_on(
         listener,
@@ -850,6 +854,153 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
             let _ = stopped.await;
         },
     ));
+    Served {
+        addr,
+        handler,
+        stop,
+        server,
+    }
+}
+
+/// Reads until the server closes the connection; what it sent, and how long that took.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut got))
+        .await
+        .expect("the server never closed the connection")
+        .ok();
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn slow_clients_are_disconnected_after_the_read_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.read_timeout = Duration::from_secs(1);
+    let s = serve(config).await;
+
+    // Half a header, then nothing.
+    let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    half.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Ev")
+        .await
+        .unwrap();
+    // Connected, never a byte.
+    let mut silent = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    // Whole headers, part of the body, then nothing.
+    let mut trickle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let sig = patchwright::service::webhook::signature::sign(b"x", b"");
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-Hub-Signature-256: {sig}\r\n\r\n{{\"zen\""
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+
+    for stream in [&mut half, &mut silent] {
+        let (_, took) = read_until_closed(stream).await;
+        assert!(took < Duration::from_secs(5), "held for {took:?}");
+    }
+    let (answer, took) = read_until_closed(&mut trickle).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < Duration::from_secs(5), "held for {took:?}");
+
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_the_grace_period_whatever_a_slow_client_does() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.read_timeout = Duration::from_secs(120);
+    config.shutdown_grace = Duration::from_secs(1);
+    let s = serve(config).await;
+
+    // A request in progress whose body never finishes, and a connection mid-header.
+    let mut trickle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let sig = patchwright::service::webhook::signature::sign(b"x", b"");
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-Hub-Signature-256: {sig}\r\n\r\n{{"
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+    let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    half.write_all(b"GET /livez HTTP/1.1\r\nHo").await.unwrap();
+    // Both are being read by the server before the stop.
+    assert_eq!(
+        support::http(s.addr, "GET", "/livez", &[], b"").await,
+        (200, "alive".to_string())
+    );
+
+    let asked = std::time::Instant::now();
+    s.stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), s.server)
+        .await
+        .expect("serve kept running after the grace period")
+        .unwrap()
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(3), "stopping took {took:?}");
+    for stream in [&mut trickle, &mut half] {
+        let (_, after) = read_until_closed(stream).await;
+        assert!(after < Duration::from_secs(1), "left open");
+    }
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_for_a_free_slot() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.max_connections = 2;
+    config.read_timeout = Duration::from_secs(120);
+    let s = serve(config).await;
+
+    let first = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    third
+        .write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(500), async {
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        third.read(&mut byte).await
+    })
+    .await;
+    assert!(
+        early.is_err(),
+        "a third connection was served past the limit of 2"
+    );
+    drop(first);
+    let (answer, _) = read_until_closed(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
+    use support::{SECRET, http};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    let Served {
+        addr,
+        handler,
+        stop,
+        server,
+    } = serve(serve_config(dir.path())).await;
 
     let payload = body(&default_branch_push());
     let headers = [
