@@ -1179,3 +1179,90 @@ async fn forged_bodies_are_held_only_within_the_budget_and_the_rest_get_503() {
     assert_eq!(written(&db.store).await, (0, 0, 0));
     db.cleanup().await;
 }
+
+// ---------------------------------------------------------------- readiness and liveness
+
+async fn get(app: &Router, path: &str) -> (StatusCode, String) {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn readiness_needs_the_database_to_take_a_write_and_liveness_does_not() {
+    each_backend(|db| async move {
+        // One connection, so the session setting below holds for every query.
+        let store = Store::connect_with(&db.url, 1).await.unwrap();
+        let app = router(support::app_state(
+            store.clone(),
+            ManualClock::at("2026-02-01T10:00:00Z"),
+        ));
+        assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
+        let read_only = match db.backend {
+            patchwright::store::Backend::Sqlite => "PRAGMA query_only = ON",
+            patchwright::store::Backend::Postgres => {
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+            }
+        };
+        sqlx::query(read_only).execute(store.pool()).await.unwrap();
+        store.ping().await.expect("reads still work");
+        assert_eq!(
+            get(&app, "/healthz").await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not take writes".into()
+            )
+        );
+        assert_eq!(get(&app, "/livez").await, (StatusCode::OK, "alive".into()));
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn readiness_is_bounded_when_sqlite_is_locked_by_another_writer() {
+    let db = support::TestDb::sqlite().await;
+    let app = router(support::app_state(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+    ));
+    // Another process holding the write lock: reads go on, writes wait.
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, text) = get(&app, "/healthz").await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(get(&app, "/healthz").await.0, StatusCode::OK);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn readiness_says_503_within_two_seconds_when_postgresql_is_gone() {
+    let Some(db) = support::TestDb::postgres().await else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: skipped");
+        return;
+    };
+    let relay = support::Relay::start(support::postgres_addr(&db.url)).await;
+    let store = Store::connect(&relay.url_through(&db.url)).await.unwrap();
+    let app = router(support::app_state(
+        store,
+        ManualClock::at("2026-02-01T10:00:00Z"),
+    ));
+    assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
+
+    relay.cut();
+    let started = std::time::Instant::now();
+    let (status, text) = get(&app, "/healthz").await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(get(&app, "/livez").await, (StatusCode::OK, "alive".into()));
+    // The relayed pool hangs by design; only the test database is dropped.
+    db.cleanup().await;
+}

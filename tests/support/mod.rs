@@ -356,3 +356,74 @@ pub async fn http(
         .unwrap_or_default();
     (status, body)
 }
+
+// ---------------------------------------------------------------- a server that vanishes
+
+/// A TCP relay on loopback to `target` that a test can cut, as if the server behind it
+/// vanished without a word: after [`Relay::cut`] nothing more is relayed either way and new
+/// connections are accepted and left hanging (the slowest way to fail, and the one a bound
+/// must catch).
+pub struct Relay {
+    pub addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    pub async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay");
+        let addr = listener.local_addr().expect("relay address");
+        let (cut, is_cut) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut is_cut = is_cut.clone();
+                tokio::spawn(async move {
+                    let already_cut = *is_cut.borrow();
+                    if already_cut {
+                        std::future::pending::<()>().await;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let cut_now = async move {
+                        let _ = is_cut.wait_for(|c| *c).await;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = cut_now => {
+                            // Hold both ends open, silent.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                });
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    pub fn cut(&self) {
+        let _ = self.cut.send(true);
+    }
+
+    /// `url` with its host and port replaced by the relay's.
+    pub fn url_through(&self, url: &str) -> String {
+        let mut parsed = url::Url::parse(url).expect("a database URL");
+        parsed
+            .set_host(Some(&self.addr.ip().to_string()))
+            .expect("set host");
+        parsed.set_port(Some(self.addr.port())).expect("set port");
+        parsed.to_string()
+    }
+}
+
+/// The address a PostgreSQL URL names.
+pub fn postgres_addr(url: &str) -> std::net::SocketAddr {
+    let parsed = url::Url::parse(url).expect("a database URL");
+    let host = parsed.host_str().expect("a host");
+    let port = parsed.port().unwrap_or(5432);
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .expect("resolve the database host")
+        .next()
+        .expect("an address")
+}
