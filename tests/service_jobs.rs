@@ -53,6 +53,8 @@ fn config(workers: usize, max_attempts: u32) -> RunnerConfig {
             base: Duration::from_secs(30),
             max_delay: Duration::from_secs(3600),
             max_attempts,
+            // Exact times below; the jitter has its own tests.
+            jitter_percent: 0,
         },
         idle_poll: Duration::from_secs(3600),
         shutdown_grace: Duration::from_secs(30),
@@ -547,4 +549,46 @@ async fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
         assert_eq!(row(&db.store, waiting).await.state, JobState::Queued);
     })
     .await;
+}
+
+#[tokio::test]
+async fn jobs_that_fail_together_are_retried_at_spread_out_times() {
+    let db = support::TestDb::sqlite().await;
+    let handler = RecordingHandler::new();
+    handler.script(
+        (0..20)
+            .map(|_| Err(JobError::Retryable("GitHub answered 502".into())))
+            .collect(),
+    );
+    for repo in 1..=20 {
+        enqueue(&db.store, &scan(repo), t0()).await;
+    }
+    let mut cfg = config(4, 8);
+    cfg.retry.jitter_percent = 25;
+    let r = runner(&db.store, handler, ManualClock::at(T0), cfg);
+    let mut times: Vec<DateTime<Utc>> = r
+        .run_until_idle()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, settled)| match settled {
+            Settled::Retrying { at } => at,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(times.len(), 20);
+    let earliest = t0() + TimeDelta::milliseconds(22_500);
+    let latest = t0() + TimeDelta::seconds(30);
+    assert!(
+        times.iter().all(|t| (earliest..=latest).contains(t)),
+        "{times:?}"
+    );
+    times.sort();
+    times.dedup();
+    assert!(
+        times.len() >= 18,
+        "20 retries at only {} instants",
+        times.len()
+    );
+    db.cleanup().await;
 }

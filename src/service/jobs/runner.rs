@@ -189,7 +189,7 @@ impl JobRunner {
         };
 
         let now = self.clock.now();
-        let settled = match settle(&self.config.retry, &result, job.attempts, now) {
+        let settled = match settle(&self.config.retry, &result, row.id, job.attempts, now) {
             Settlement::Succeeded { summary } => {
                 if jobs::succeed(self.store.pool(), row.id, &token, &summary, now).await? {
                     tracing::info!(job = row.id, kind, summary, "job succeeded");
