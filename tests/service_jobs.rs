@@ -435,7 +435,7 @@ async fn a_job_whose_workers_keep_dying_is_given_up_after_max_attempts() {
             let claimed = jobs::claim(pool, now, token, now + TimeDelta::seconds(60))
                 .await
                 .unwrap();
-            assert_eq!(claimed.map(|j| j.id), Some(id));
+            assert_eq!(claimed.into_job().map(|j| j.id), Some(id));
             clock.advance(TimeDelta::seconds(61));
         }
         let handler = RecordingHandler::new();

@@ -14,7 +14,7 @@ use patchwright::store::findings::{self, SeenFinding};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
 use patchwright::store::ignores::{self, NewIgnore};
 use patchwright::store::installations::{self, RepositoryUpsert};
-use patchwright::store::jobs::{self, JobState, NewJob};
+use patchwright::store::jobs::{self, Claim, JobState, NewJob};
 use patchwright::store::tracking::{self, TrackingState};
 use patchwright::store::{Backend, Store, StoreError};
 use sqlx::Row;
@@ -487,6 +487,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let claimed = jobs::claim(pool, now, "token-a", lease)
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(claimed.id, first);
         assert_eq!(claimed.state, JobState::Running);
@@ -496,7 +497,7 @@ async fn claims_follow_due_time_lease_and_token() {
         // The other job is not due yet.
         assert_eq!(
             jobs::claim(pool, now, "token-b", lease).await.unwrap(),
-            None
+            Claim::NothingDue
         );
 
         // A wrong token writes nothing.
@@ -516,6 +517,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let taken = jobs::claim(pool, after, "token-b", after + TimeDelta::minutes(1))
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(taken.id, first);
         assert_eq!(taken.attempts, 2);
@@ -540,6 +542,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let c = jobs::claim(pool, due, "token-c", due + TimeDelta::minutes(1))
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(c.id, later);
         assert!(
@@ -575,14 +578,25 @@ async fn the_database_allows_one_running_job_per_repository() {
         let b = jobs::insert(pool, &new_job(7, now), now).await.unwrap();
         let c = jobs::insert(pool, &new_job(8, now), now).await.unwrap();
         let lease = now + TimeDelta::minutes(1);
-        let first = jobs::claim(pool, now, "t1", lease).await.unwrap().unwrap();
-        let second = jobs::claim(pool, now, "t2", lease).await.unwrap().unwrap();
+        let first = jobs::claim(pool, now, "t1", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
+        let second = jobs::claim(pool, now, "t2", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
         assert_eq!(
             (first.id, second.id),
             (a, c),
             "job {b} waits for job {a} of the same repository"
         );
-        assert_eq!(jobs::claim(pool, now, "t3", lease).await.unwrap(), None);
+        assert_eq!(
+            jobs::claim(pool, now, "t3", lease).await.unwrap(),
+            Claim::NothingDue
+        );
 
         // Even a write that bypasses the claim query cannot start a second one.
         let forced = sqlx::query("UPDATE jobs SET state = 'running' WHERE id = $1")
@@ -599,11 +613,58 @@ async fn the_database_allows_one_running_job_per_repository() {
                 .await
                 .unwrap()
         );
-        let next = jobs::claim(pool, now, "t4", lease).await.unwrap().unwrap();
+        let next = jobs::claim(pool, now, "t4", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
         assert_eq!(next.id, b);
         let failed = jobs::get(pool, a).await.unwrap().unwrap();
         assert_eq!(failed.state, JobState::Failed);
         assert_eq!(failed.last_error.as_deref(), Some("repository archived"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_claim_that_loses_the_race_says_so_instead_of_nothing_due() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        let first = jobs::insert(pool, &new_job(1, now - TimeDelta::minutes(1)), now)
+            .await
+            .unwrap();
+        let other = jobs::insert(pool, &new_job(2, now), now).await.unwrap();
+        let lease = now + TimeDelta::minutes(1);
+
+        // Another replica is taking the oldest job: its write is not committed yet.
+        let mut replica = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut replica).await.unwrap();
+        sqlx::query(
+            "UPDATE jobs SET state = 'running', lock_token = 'replica', lease_until = $1 WHERE id = $2",
+        )
+        .bind(lease.timestamp_millis())
+        .bind(first)
+        .execute(&mut replica)
+        .await
+        .unwrap();
+        let store = db.store.clone();
+        let racing = tokio::spawn(async move {
+            jobs::claim(store.pool(), now, "racer", lease).await.unwrap()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sqlx::query("COMMIT").execute(&mut replica).await.unwrap();
+
+        assert_eq!(racing.await.unwrap(), Claim::LostRace);
+        // Asked again, the claim finds the job that was due all along.
+        let next = jobs::claim(pool, now, "racer", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
+        assert_eq!(next.id, other);
     })
     .await;
 }
@@ -620,7 +681,10 @@ async fn queued_jobs_of_an_uninstalled_installation_are_cancelled() {
         assert_eq!(n, 1);
         let row = jobs::get(pool, id).await.unwrap().unwrap();
         assert_eq!(row.state, JobState::Cancelled);
-        assert_eq!(jobs::claim(pool, now, "t", now).await.unwrap(), None);
+        assert_eq!(
+            jobs::claim(pool, now, "t", now).await.unwrap(),
+            Claim::NothingDue
+        );
     })
     .await;
 }

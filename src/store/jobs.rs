@@ -156,43 +156,80 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(id)
 }
 
+/// What a [`claim`] came back with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    Claimed(Box<JobRow>),
+    /// No job can start now.
+    NothingDue,
+    /// A job was due, but another worker took it (or another job of its key) between this
+    /// claim finding it and taking it. Others may still be due: ask again.
+    LostRace,
+}
+
+impl Claim {
+    /// The claimed job, if any.
+    pub fn into_job(self) -> Option<JobRow> {
+        match self {
+            Claim::Claimed(row) => Some(*row),
+            Claim::NothingDue | Claim::LostRace => None,
+        }
+    }
+}
+
 /// Claims the job that has waited longest among those a worker may start at `now`: queued
-/// and due with no running job on its key, or running with an expired lease. Returns it with
-/// `token` as its lock token and `lease_until` as its lease, or `None` when nothing is due.
+/// and due with no running job on its key, or running with an expired lease. The claimed job
+/// comes back with `token` as its lock token and `lease_until` as its lease.
 ///
-/// Two workers racing for the same row: one gets it, the other `None` (the outer `WHERE`
-/// is re-checked against the row it waited for). Racing for two jobs of one key: the unique
-/// index refuses the second, which also comes back as `None`; the worker simply asks again.
-pub async fn claim<'e, E: Executor<'e, Database = Any>>(
+/// Finding and taking are two statements, so a claim can tell "nothing is due" from "what
+/// was due was taken first": the take re-checks that the job is still claimable (another
+/// worker may have taken it meanwhile), and the unique index on running jobs' keys refuses a
+/// second job of a key; both come back as [`Claim::LostRace`].
+pub async fn claim<'e, E>(
     ex: E,
     now: DateTime<Utc>,
     token: &str,
     lease_until: DateTime<Utc>,
-) -> Result<Option<JobRow>, StoreError> {
+) -> Result<Claim, StoreError>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let candidate: Option<i64> = sqlx::query_scalar(
+        "SELECT j.id FROM jobs j
+         WHERE (j.state = 'queued' AND j.run_at <= $1
+                AND (j.concurrency_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs r
+                    WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
+            OR (j.state = 'running' AND j.lease_until <= $1)
+         ORDER BY j.run_at, j.id
+         LIMIT 1",
+    )
+    .bind(to_ms(now))
+    .fetch_optional(ex)
+    .await?;
+    let Some(id) = candidate else {
+        return Ok(Claim::NothingDue);
+    };
     let sql = format!(
         "UPDATE jobs SET state = 'running', lock_token = $1, lease_until = $2, started_at = $3,
                          attempts = attempts + 1
-         WHERE id = (
-             SELECT j.id FROM jobs j
-             WHERE (j.state = 'queued' AND j.run_at <= $3
-                    AND (j.concurrency_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM jobs r
-                        WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
-                OR (j.state = 'running' AND j.lease_until <= $3)
-             ORDER BY j.run_at, j.id
-             LIMIT 1)
-           AND (state = 'queued' OR (state = 'running' AND lease_until <= $3))
+         WHERE id = $4
+           AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until <= $3))
          RETURNING {COLUMNS}"
     );
-    let claimed = sqlx::query(&sql)
+    let taken = sqlx::query(&sql)
         .bind(token)
         .bind(to_ms(lease_until))
         .bind(to_ms(now))
+        .bind(id)
         .fetch_optional(ex)
         .await;
-    match claimed {
-        Ok(row) => row.as_ref().map(from_row).transpose(),
-        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => Ok(None),
+    match taken {
+        Ok(Some(row)) => Ok(Claim::Claimed(Box::new(from_row(&row)?))),
+        Ok(None) => Ok(Claim::LostRace),
+        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => {
+            Ok(Claim::LostRace)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -5,13 +5,16 @@ use super::{Job, JobError, JobHandler};
 use crate::service::clock::Clock;
 use crate::service::metrics::Metrics;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::jobs::{self, JobRow};
+use crate::store::jobs::{self, Claim, JobRow};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+
+/// Claim races lost in a row before a worker waits for the next wake or poll.
+const MAX_CLAIM_RACES: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -107,16 +110,25 @@ impl JobRunner {
         now + TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX)
     }
 
-    /// Claims the next due job under a fresh lock token, or `None` when none is due.
+    /// Claims the next due job under a fresh lock token, or `None` when none is due. A lost
+    /// race (another replica took the job first) is asked again at once, a bounded number of
+    /// times: other jobs may be due, and waiting for the next poll would leave them idle.
     pub async fn claim(&self) -> Result<Option<JobRow>, StoreError> {
-        let now = self.clock.now();
-        let token = uuid::Uuid::new_v4().to_string();
-        let row = jobs::claim(self.store.pool(), now, &token, self.lease_until(now)).await?;
-        if let Some(row) = &row {
-            let waited = (now - row.run_at).to_std().unwrap_or_default();
-            self.metrics.observe_job_wait(waited);
+        for _ in 0..MAX_CLAIM_RACES {
+            let now = self.clock.now();
+            let token = uuid::Uuid::new_v4().to_string();
+            match jobs::claim(self.store.pool(), now, &token, self.lease_until(now)).await? {
+                Claim::Claimed(row) => {
+                    let waited = (now - row.run_at).to_std().unwrap_or_default();
+                    self.metrics.observe_job_wait(waited);
+                    return Ok(Some(*row));
+                }
+                Claim::NothingDue => return Ok(None),
+                Claim::LostRace => tracing::debug!("lost a claim race; claiming again"),
+            }
         }
-        Ok(row)
+        // Heavy contention: the next wake or poll tries again.
+        Ok(None)
     }
 
     /// Runs a claimed job to its settlement. `cancel` turning true releases the job back to
