@@ -1345,3 +1345,19 @@ async fn a_stored_grant_suppresses_until_its_date_then_is_reported_expired() {
     })
     .await;
 }
+
+#[test]
+fn in_ci_a_missing_postgresql_fails_instead_of_skipping() {
+    assert_eq!(support::postgres_url_from(None, None), None);
+    assert_eq!(
+        support::postgres_url_from(Some("sqlite://x.db".into()), Some("false")),
+        None
+    );
+    let pg = "postgres://postgres@127.0.0.1:5432/test".to_string();
+    assert_eq!(
+        support::postgres_url_from(Some(pg.clone()), Some("true")),
+        Some(pg)
+    );
+    let missing = std::panic::catch_unwind(|| support::postgres_url_from(None, Some("true")));
+    assert!(missing.is_err(), "CI without PostgreSQL must fail the run");
+}

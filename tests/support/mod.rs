@@ -88,11 +88,27 @@ impl TestDb {
     }
 }
 
-/// `DATABASE_URL` when it names a PostgreSQL server.
+/// `DATABASE_URL` when it names a PostgreSQL server. In CI (`CI=true`) there must be one:
+/// skipping the PostgreSQL half of the tests there would let its coverage vanish silently.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+    postgres_url_from(
+        std::env::var("DATABASE_URL").ok(),
+        std::env::var("CI").ok().as_deref(),
+    )
+}
+
+/// [`postgres_url`] from the values of `DATABASE_URL` and `CI`.
+pub fn postgres_url_from(database_url: Option<String>, ci: Option<&str>) -> Option<String> {
+    let url =
+        database_url.filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+    let in_ci = matches!(ci.map(str::trim), Some("true" | "1" | "yes"));
+    assert!(
+        url.is_some() || !in_ci,
+        "CI=true but DATABASE_URL names no PostgreSQL server: the PostgreSQL tests would be \
+         skipped. Run scripts/services.sh (it starts PostgreSQL and prints the URL) and export \
+         DATABASE_URL."
+    );
+    url
 }
 
 fn replace_database(url: &str, name: &str) -> String {
