@@ -11,12 +11,13 @@ use patchwright::service::jobs::{
     ScanJob, ScanReason, Settled, classify_http_failure,
 };
 use patchwright::service::metrics::Metrics;
-use patchwright::store::jobs::{self, JobState, NewJob};
-use patchwright::store::{Store, audit};
+use patchwright::store::Store;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use support::jobs::{self, JobState, NewJob};
 use support::{ManualClock, RecordingHandler, each_backend};
+use support::{RunUntilIdle, audit};
 use tokio::sync::{Notify, Semaphore, watch};
 
 const T0: &str = "2026-02-01T10:00:00Z";

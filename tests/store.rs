@@ -7,18 +7,18 @@ use chrono::{DateTime, TimeDelta, Utc};
 use patchwright::commands::{IgnoreScope, Target};
 use patchwright::model::ExceptionOrigin;
 use patchwright::model::{Finding, Location, RuleId};
-use patchwright::store::accepted_risks::{self, NewAcceptedRisk};
-use patchwright::store::audit::{self, AuditEntry};
 use patchwright::store::deliveries::{self, Delivery};
 use patchwright::store::findings::{self, SeenFinding};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
-use patchwright::store::ignores::{self, NewIgnore};
 use patchwright::store::installations::{self, RepositoryUpsert};
-use patchwright::store::jobs::{self, Claim, JobState, NewJob};
 use patchwright::store::tracking::{self, TrackingState};
 use patchwright::store::{Backend, Store, StoreError};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use support::accepted_risks::{self, NewAcceptedRisk};
+use support::audit::{self, AuditEntry};
+use support::ignores::{self, NewIgnore};
+use support::jobs::{self, Claim, JobState, NewJob};
 use support::{TestDb, each_backend, postgres_url};
 
 fn t(s: &str) -> DateTime<Utc> {

@@ -89,7 +89,8 @@ const COLUMNS: &str = "id, kind, payload, installation_id, repository_id, concur
     delivery_id, state, attempts, run_at, created_at, started_at, finished_at, lease_until, \
     lock_token, last_error, outcome";
 
-fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
+/// A `jobs` row read back, for any query selecting its columns.
+pub fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
     const T: &str = "jobs";
     let state: String = r.try_get("state")?;
     Ok(JobRow {
@@ -348,13 +349,6 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(ex).await?;
     row.as_ref().map(from_row).transpose()
-}
-
-/// Every job, oldest first (for tests and the dashboard's small installations).
-pub async fn all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<JobRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM jobs ORDER BY id");
-    let rows = sqlx::query(&sql).fetch_all(ex).await?;
-    rows.iter().map(from_row).collect()
 }
 
 /// How many jobs are in each state, for `/metrics`.

@@ -9,12 +9,12 @@ use axum::http::Request;
 use chrono::{DateTime, TimeDelta, Utc};
 use patchwright::service::AppState;
 use patchwright::service::clock::Clock;
-use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome};
+use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome, JobRunner, Settled};
 use patchwright::service::metrics::Metrics;
 use patchwright::service::secret::Secret;
 use patchwright::service::webhook::body::BodyLimits;
 use patchwright::service::webhook::signature;
-use patchwright::store::{Backend, Store};
+use patchwright::store::{Backend, Store, StoreError};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
@@ -442,4 +442,119 @@ pub fn postgres_addr(url: &str) -> std::net::SocketAddr {
         .expect("resolve the database host")
         .next()
         .expect("an address")
+}
+
+// ---------------------------------------------------------------- whole tables and queues
+
+// Reading a whole table back, and draining the queue in the test's own task, are what tests
+// need and the service does not: they live here, not in the library. Each module below is the
+// store's module plus its `all`, so a test imports `support::jobs` where it would import
+// `patchwright::store::jobs`.
+
+/// `patchwright::store::jobs`, and every job oldest first.
+pub mod jobs {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::jobs::*;
+
+    pub async fn all(pool: &sqlx::AnyPool) -> Result<Vec<JobRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::audit`, and the whole trail in the order it was written.
+pub mod audit {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::audit::*;
+
+    pub async fn all(pool: &sqlx::AnyPool) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::accepted_risks`, and a repository's every grant, revoked ones
+/// included, oldest first.
+pub mod accepted_risks {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::accepted_risks::*;
+
+    pub async fn all(
+        pool: &sqlx::AnyPool,
+        repository_id: i64,
+    ) -> Result<Vec<AcceptedRisk>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM accepted_risks WHERE repository_id = $1 ORDER BY granted_at, id",
+        )
+        .bind(repository_id)
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::ignores`, and a repository's every ignore, removed ones included,
+/// oldest first.
+pub mod ignores {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::ignores::*;
+
+    pub async fn all(
+        pool: &sqlx::AnyPool,
+        repository_id: i64,
+    ) -> Result<Vec<UpdateIgnore>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM update_ignores WHERE repository_id = $1 ORDER BY created_at, id",
+        )
+        .bind(repository_id)
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// Drains the queue in the test's own task: runs every job due now (by the runner's clock),
+/// with the pool's concurrency, until none is left; returns how each run settled, in
+/// completion order. Import it (`use support::RunUntilIdle;`) and call
+/// `runner.run_until_idle()`.
+pub trait RunUntilIdle {
+    fn run_until_idle(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(i64, Settled)>, StoreError>> + Send;
+}
+
+impl RunUntilIdle for Arc<JobRunner> {
+    fn run_until_idle(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(i64, Settled)>, StoreError>> + Send {
+        let runner = Arc::clone(self);
+        async move {
+            let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+            let mut tasks = tokio::task::JoinSet::new();
+            let mut done = Vec::new();
+            loop {
+                while tasks.len() < runner.config().workers.max(1) {
+                    let Some(row) = runner.claim().await? else {
+                        break;
+                    };
+                    let (worker, cancel) = (Arc::clone(&runner), cancel.clone());
+                    tasks.spawn(async move {
+                        let id = row.id;
+                        (id, worker.execute(row, cancel).await)
+                    });
+                }
+                match tasks.join_next().await {
+                    None => return Ok(done),
+                    Some(Ok((id, settled))) => done.push((id, settled?)),
+                    // Handler panics are caught inside `execute`; one escaping it is a bug
+                    // and fails the test where it happened.
+                    Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+                }
+            }
+        }
+    }
 }

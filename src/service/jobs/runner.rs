@@ -286,29 +286,6 @@ impl JobRunner {
         Ok(())
     }
 
-    /// Runs every job that is due now (by the clock), with the pool's concurrency, until
-    /// none is left; returns how each run settled, in completion order. For tests, the
-    /// one-shot `sweep`, and anything else that wants the queue drained without a server.
-    pub async fn run_until_idle(self: &Arc<Self>) -> Result<Vec<(i64, Settled)>, StoreError> {
-        let (_cancel_tx, cancel) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        let mut done = Vec::new();
-        loop {
-            self.fill(&mut tasks, &cancel).await?;
-            match tasks.join_next().await {
-                None => return Ok(done),
-                Some(Ok((id, settled))) => done.push((id, settled?)),
-                // Handler panics are caught inside `execute`; one escaping it is a bug here,
-                // and must fail as loudly as it would have in place. Nothing aborts these
-                // tasks, so a join error is always a panic.
-                Some(Err(e)) => match e.try_into_panic() {
-                    Ok(panic) => std::panic::resume_unwind(panic),
-                    Err(e) => tracing::error!(error = %e, "worker task cancelled"),
-                },
-            }
-        }
-    }
-
     /// The pool's main loop: runs until `shutdown` turns true, then lets running jobs finish
     /// for the grace period and releases the rest back to the queue. `wake` is notified by
     /// webhook intake when it stores a job, so new work starts without waiting for a poll.
