@@ -785,6 +785,11 @@ async fn healthz_and_metrics() {
         let mut forged = signed_request("push", "m-2", b"{}".to_vec());
         forged.headers_mut().remove("x-hub-signature-256");
         send(&app, forged).await;
+        // Signed events the service does not handle share one label, whatever their name.
+        let star = body(&examples("star")[0]);
+        send(&app, signed_request("star", "m-3", star.clone())).await;
+        send(&app, signed_request("made-up-event-1", "m-4", star.clone())).await;
+        send(&app, signed_request("made-up-event-2", "m-5", star)).await;
 
         let res = app.clone().oneshot(get("/metrics")).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -801,10 +806,12 @@ async fn healthz_and_metrics() {
                 .to_vec(),
         )
         .unwrap();
+        assert!(!text.contains("made-up-event"), "{text}");
         for line in [
             "patchwright_webhooks_total{event=\"push\",outcome=\"queued\"} 1",
             "patchwright_webhooks_total{event=\"push\",outcome=\"duplicate\"} 1",
             "patchwright_webhooks_total{event=\"unverified\",outcome=\"unauthorized\"} 1",
+            "patchwright_webhooks_total{event=\"other\",outcome=\"ignored\"} 3",
             "patchwright_job_queue{state=\"queued\"} 1",
             "patchwright_job_queue{state=\"running\"} 0",
         ] {
