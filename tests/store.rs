@@ -627,7 +627,7 @@ async fn the_database_allows_one_running_job_per_repository() {
 }
 
 #[tokio::test]
-async fn a_claim_that_loses_the_race_says_so_instead_of_nothing_due() {
+async fn a_claim_racing_another_replica_never_says_nothing_is_due() {
     each_backend(|db| async move {
         let pool = db.store.pool();
         let now = t("2026-02-01T10:00:00Z");
@@ -657,16 +657,63 @@ async fn a_claim_that_loses_the_race_says_so_instead_of_nothing_due() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         sqlx::query("COMMIT").execute(&mut replica).await.unwrap();
 
-        assert_eq!(racing.await.unwrap(), Claim::LostRace);
-        // Asked again, the claim finds the job that was due all along.
-        let next = jobs::claim(pool, now, "racer", lease)
-            .await
-            .unwrap()
-            .into_job()
-            .unwrap();
-        assert_eq!(next.id, other);
+        match db.backend {
+            // One writer at a time: the claim found the job, waited for the lock, and lost it.
+            Backend::Sqlite => {
+                assert_eq!(racing.await.unwrap(), Claim::LostRace);
+                let next = jobs::claim(pool, now, "racer", lease)
+                    .await
+                    .unwrap()
+                    .into_job()
+                    .unwrap();
+                assert_eq!(next.id, other);
+            }
+            // SKIP LOCKED: the claim passed over the row being taken and got the next job.
+            Backend::Postgres => {
+                let got = racing.await.unwrap().into_job().unwrap();
+                assert_eq!(got.id, other);
+            }
+        }
     })
     .await;
+}
+
+#[tokio::test]
+async fn postgres_claims_skip_rows_another_claim_has_locked() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: skipped");
+        return;
+    };
+    let pool = db.store.pool();
+    let now = t("2026-02-01T10:00:00Z");
+    let mut ids = Vec::new();
+    for repo in 1..=3 {
+        ids.push(jobs::insert(pool, &new_job(repo, now), now).await.unwrap());
+    }
+    // A claim in flight elsewhere holds the oldest row; this one must not wait for it.
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("SELECT id FROM jobs WHERE id = $1 FOR UPDATE")
+        .bind(ids[0])
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let lease = now + TimeDelta::minutes(1);
+    let got = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        jobs::claim(pool, now, "t", lease),
+    )
+    .await
+    .expect("the claim waited on a locked row")
+    .unwrap()
+    .into_job()
+    .unwrap();
+    assert_eq!(got.id, ids[1]);
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    drop(other);
+    db.cleanup().await;
 }
 
 #[tokio::test]

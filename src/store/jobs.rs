@@ -12,7 +12,7 @@ use super::{StoreError, from_ms, from_ms_opt, to_ms};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::error::ErrorKind;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,17 +185,44 @@ impl Claim {
 /// Finding and taking are two statements, so a claim can tell "nothing is due" from "what
 /// was due was taken first": the take re-checks that the job is still claimable (another
 /// worker may have taken it meanwhile), and the unique index on running jobs' keys refuses a
-/// second job of a key; both come back as [`Claim::LostRace`].
-pub async fn claim<'e, E>(
-    ex: E,
+/// second job of a key; both come back as [`Claim::LostRace`]. On PostgreSQL both run in one
+/// transaction and the find locks its row with `FOR UPDATE SKIP LOCKED`: replicas claiming at
+/// once each get a different job instead of queueing on the same row. SQLite has one writer
+/// at a time, so there is nothing to skip (and a read transaction there could not be upgraded
+/// to a write once another writer committed).
+pub async fn claim(
+    pool: &AnyPool,
     now: DateTime<Utc>,
     token: &str,
     lease_until: DateTime<Utc>,
-) -> Result<Claim, StoreError>
-where
-    E: Executor<'e, Database = Any> + Copy,
-{
-    let candidate: Option<i64> = sqlx::query_scalar(
+) -> Result<Claim, StoreError> {
+    let mut conn = pool.acquire().await?;
+    if conn.backend_name() != "PostgreSQL" {
+        let Some(id) = find_claimable(&mut conn, now, "").await? else {
+            return Ok(Claim::NothingDue);
+        };
+        return take(&mut conn, id, now, token, lease_until).await;
+    }
+    let mut tx = conn.begin().await?;
+    let Some(id) = find_claimable(&mut tx, now, " FOR UPDATE OF j SKIP LOCKED").await? else {
+        tx.rollback().await?;
+        return Ok(Claim::NothingDue);
+    };
+    let claim = take(&mut tx, id, now, token, lease_until).await?;
+    match claim {
+        Claim::Claimed(_) => tx.commit().await?,
+        Claim::NothingDue | Claim::LostRace => tx.rollback().await?,
+    }
+    Ok(claim)
+}
+
+/// The id of the job a claim at `now` should take; `lock` is appended to the query.
+async fn find_claimable(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    lock: &str,
+) -> Result<Option<i64>, StoreError> {
+    let sql = format!(
         "SELECT j.id FROM jobs j
          WHERE (j.state = 'queued' AND j.run_at <= $1
                 AND (j.concurrency_key IS NULL OR NOT EXISTS (
@@ -203,14 +230,22 @@ where
                     WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
             OR (j.state = 'running' AND j.lease_until <= $1)
          ORDER BY j.run_at, j.id
-         LIMIT 1",
-    )
-    .bind(to_ms(now))
-    .fetch_optional(ex)
-    .await?;
-    let Some(id) = candidate else {
-        return Ok(Claim::NothingDue);
-    };
+         LIMIT 1{lock}"
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(to_ms(now))
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Takes job `id` if it is still claimable at `now`.
+async fn take(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+    token: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<Claim, StoreError> {
     let sql = format!(
         "UPDATE jobs SET state = 'running', lock_token = $1, lease_until = $2, started_at = $3,
                          attempts = attempts + 1
@@ -223,7 +258,7 @@ where
         .bind(to_ms(lease_until))
         .bind(to_ms(now))
         .bind(id)
-        .fetch_optional(ex)
+        .fetch_optional(conn)
         .await;
     match taken {
         Ok(Some(row)) => Ok(Claim::Claimed(Box::new(from_row(&row)?))),
