@@ -593,3 +593,66 @@ async fn jobs_that_fail_together_are_retried_at_spread_out_times() {
     );
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn every_start_keeps_its_own_start_and_end_so_takeovers_can_be_checked_later() {
+    each_backend(|db| async move {
+        let clock = ManualClock::at(T0);
+        let id = enqueue(&db.store, &scan(42), t0()).await;
+        let pool = db.store.pool();
+        // A replica claims the job and dies: its lease of a minute runs out.
+        let claimed = jobs::claim(pool, t0(), "dead-replica", t0() + TimeDelta::seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.into_job().map(|j| j.id), Some(id));
+        clock.advance(TimeDelta::seconds(61));
+        let handler = RecordingHandler::new();
+        handler.script(vec![Err(JobError::Retryable("GitHub answered 502".into()))]);
+        let r = runner(&db.store, handler, clock.clone(), config(1, 8));
+        let taken_over = clock.now();
+        assert!(matches!(
+            r.run_until_idle().await.unwrap()[..],
+            [(_, Settled::Retrying { .. })]
+        ));
+        clock.advance(TimeDelta::minutes(5));
+        let retried = clock.now();
+        assert_eq!(
+            r.run_until_idle().await.unwrap(),
+            vec![(id, Settled::Succeeded)]
+        );
+
+        let got = support::attempts(pool, id).await;
+        let summary: Vec<(i64, Option<&str>)> = got
+            .iter()
+            .map(|a| (a.attempt, a.outcome.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, Some("abandoned")),
+                (2, Some("retrying")),
+                (3, Some("succeeded"))
+            ]
+        );
+        assert_eq!(got[0].lock_token, "dead-replica");
+        assert_eq!(
+            (got[0].started_at, got[0].finished_at),
+            (t0(), Some(taken_over))
+        );
+        assert_eq!(
+            (got[1].started_at, got[1].finished_at),
+            (taken_over, Some(taken_over))
+        );
+        assert_eq!(got[2].started_at, retried);
+        // Checked after the fact: the takeover came within a second of the lease's end, and
+        // no two starts of the job overlapped.
+        assert!(got[1].started_at - got[0].started_at <= TimeDelta::seconds(61));
+        for pair in got.windows(2) {
+            assert!(
+                pair[0].finished_at.unwrap() <= pair[1].started_at,
+                "{pair:?}"
+            );
+        }
+    })
+    .await;
+}

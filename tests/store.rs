@@ -182,6 +182,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "findings",
                 "fix_prs",
                 "installations",
+                "job_attempts",
                 "jobs",
                 "repositories",
                 "tracking_issues",

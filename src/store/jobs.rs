@@ -189,7 +189,8 @@ impl Claim {
 /// transaction and the find locks its row with `FOR UPDATE SKIP LOCKED`: replicas claiming at
 /// once each get a different job instead of queueing on the same row. SQLite has one writer
 /// at a time, so there is nothing to skip (and a read transaction there could not be upgraded
-/// to a write once another writer committed).
+/// to a write once another writer committed). On both, the take and the record of the start
+/// in `job_attempts` are one transaction.
 pub async fn claim(
     pool: &AnyPool,
     now: DateTime<Utc>,
@@ -197,23 +198,85 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
     let mut conn = pool.acquire().await?;
-    if conn.backend_name() != "PostgreSQL" {
-        let Some(id) = find_claimable(&mut conn, now, "").await? else {
-            return Ok(Claim::NothingDue);
-        };
-        return take(&mut conn, id, now, token, lease_until).await;
-    }
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let found = if postgres {
+        None
+    } else {
+        match find_claimable(&mut conn, now, "").await? {
+            Some(id) => Some(id),
+            None => return Ok(Claim::NothingDue),
+        }
+    };
+    // On SQLite the transaction starts with the take, a write: no read to upgrade.
     let mut tx = conn.begin().await?;
-    let Some(id) = find_claimable(&mut tx, now, " FOR UPDATE OF j SKIP LOCKED").await? else {
-        tx.rollback().await?;
-        return Ok(Claim::NothingDue);
+    let id = match found {
+        Some(id) => id,
+        None => match find_claimable(&mut tx, now, " FOR UPDATE OF j SKIP LOCKED").await? {
+            Some(id) => id,
+            None => {
+                tx.rollback().await?;
+                return Ok(Claim::NothingDue);
+            }
+        },
     };
     let claim = take(&mut tx, id, now, token, lease_until).await?;
+    if let Claim::Claimed(row) = &claim {
+        start_attempt(&mut tx, row, now).await?;
+    }
     match claim {
         Claim::Claimed(_) => tx.commit().await?,
         Claim::NothingDue | Claim::LostRace => tx.rollback().await?,
     }
     Ok(claim)
+}
+
+/// Records the start `row` was just claimed for. An attempt of the job still open can only be
+/// one whose worker stopped renewing its lease: it is closed as abandoned, now.
+async fn start_attempt(
+    conn: &mut AnyConnection,
+    row: &JobRow,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE job_attempts SET finished_at = $1, outcome = 'abandoned'
+         WHERE job_id = $2 AND finished_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(row.id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_attempts (job_id, attempt, lock_token, started_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(row.id)
+    .bind(row.attempts)
+    .bind(row.lock_token.as_deref())
+    .bind(to_ms(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes the attempt that ran under `token` with `outcome` (a [`Settled`] label such as
+/// `succeeded` or `lease_lost`); `false` when it was already closed (taken over meanwhile).
+///
+/// [`Settled`]: crate::service::jobs::Settled
+pub async fn finish_attempt<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    token: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE job_attempts SET finished_at = $1, outcome = $2
+         WHERE lock_token = $3 AND finished_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(outcome)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The id of the job a claim at `now` should take; `lock` is appended to the query.

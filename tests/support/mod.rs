@@ -558,3 +558,33 @@ impl RunUntilIdle for Arc<JobRunner> {
         }
     }
 }
+
+/// One row of `job_attempts`, as tests check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub attempt: i64,
+    pub lock_token: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+/// Every start of job `job_id`, first first.
+pub async fn attempts(pool: &sqlx::AnyPool, job_id: i64) -> Vec<Attempt> {
+    use sqlx::Row;
+    let time = |ms: i64| DateTime::from_timestamp_millis(ms).expect("a stored time");
+    sqlx::query("SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id")
+        .bind(job_id)
+        .fetch_all(pool)
+        .await
+        .expect("read job_attempts")
+        .iter()
+        .map(|r| Attempt {
+            attempt: r.get("attempt"),
+            lock_token: r.get("lock_token"),
+            started_at: time(r.get("started_at")),
+            finished_at: r.get::<Option<i64>, _>("finished_at").map(time),
+            outcome: r.get("outcome"),
+        })
+        .collect()
+}

@@ -132,15 +132,33 @@ impl JobRunner {
     }
 
     /// Runs a claimed job to its settlement. `cancel` turning true releases the job back to
-    /// the queue (shutdown). A panicking handler counts as a retryable failure.
+    /// the queue (shutdown). A panicking handler counts as a retryable failure. The attempt's
+    /// end and how it settled are recorded beside its start (`job_attempts`).
     pub async fn execute(
         &self,
         row: JobRow,
-        mut cancel: watch::Receiver<bool>,
+        cancel: watch::Receiver<bool>,
     ) -> Result<Settled, StoreError> {
         let Some(token) = row.lock_token.clone() else {
             return Ok(Settled::LeaseLost);
         };
+        let settled = self.run_claimed(row, token.clone(), cancel).await?;
+        let now = self.clock.now();
+        // The job's own row is settled already; a lost record of the attempt's end must not
+        // undo that, only be told.
+        if let Err(e) = jobs::finish_attempt(self.store.pool(), &token, settled.label(), now).await
+        {
+            tracing::warn!(error = %e, outcome = settled.label(), "cannot record the end of a job attempt");
+        }
+        Ok(settled)
+    }
+
+    async fn run_claimed(
+        &self,
+        row: JobRow,
+        token: String,
+        mut cancel: watch::Receiver<bool>,
+    ) -> Result<Settled, StoreError> {
         let started = Instant::now();
         let job = match Job::from_row(&row) {
             Ok(job) => job,
