@@ -1336,3 +1336,26 @@ async fn json_log_lines_keep_their_types() {
     assert_eq!(handled["jobs"], json!(1));
     assert!(handled["job_ids"].is_string(), "{handled}");
 }
+
+#[tokio::test]
+async fn over_a_real_socket_an_unsigned_body_is_refused_before_it_is_sent() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(serve_config(dir.path())).await;
+    let mut client = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    // Headers announcing 24.9 MiB, no signature, and not one byte of the body.
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: big\r\nContent-Length: {}\r\n\r\n",
+        24 * 1024 * 1024 + 900 * 1024
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    let (answer, took) = read_until_closed(&mut client).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer.ends_with("missing X-Hub-Signature-256 header"),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+}
