@@ -8,7 +8,8 @@ mod support;
 mod world;
 
 use patchwright::forge::hosted::Forge;
-use patchwright::store::audit;
+use support::RunUntilIdle;
+use support::audit;
 use world::{INSTALLATION, REPO, pull_closed_payload, push_payload, world};
 
 #[tokio::test]

@@ -7,7 +7,8 @@ mod fake_github;
 mod support;
 mod world;
 
-use patchwright::store::audit;
+use support::RunUntilIdle;
+use support::audit;
 use world::{REPO, World, pull_payload, world};
 
 const WORKER_DOCKERFILE: &str =

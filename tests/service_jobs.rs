@@ -11,12 +11,13 @@ use patchwright::service::jobs::{
     ScanJob, ScanReason, Settled, classify_http_failure,
 };
 use patchwright::service::metrics::Metrics;
-use patchwright::store::jobs::{self, JobState, NewJob};
-use patchwright::store::{Store, audit};
+use patchwright::store::Store;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use support::jobs::{self, JobState, NewJob};
 use support::{ManualClock, RecordingHandler, each_backend};
+use support::{RunUntilIdle, audit};
 use tokio::sync::{Notify, Semaphore, watch};
 
 const T0: &str = "2026-02-01T10:00:00Z";
@@ -53,6 +54,8 @@ fn config(workers: usize, max_attempts: u32) -> RunnerConfig {
             base: Duration::from_secs(30),
             max_delay: Duration::from_secs(3600),
             max_attempts,
+            // Exact times below; the jitter has its own tests.
+            jitter_percent: 0,
         },
         idle_poll: Duration::from_secs(3600),
         shutdown_grace: Duration::from_secs(30),
@@ -433,7 +436,7 @@ async fn a_job_whose_workers_keep_dying_is_given_up_after_max_attempts() {
             let claimed = jobs::claim(pool, now, token, now + TimeDelta::seconds(60))
                 .await
                 .unwrap();
-            assert_eq!(claimed.map(|j| j.id), Some(id));
+            assert_eq!(claimed.into_job().map(|j| j.id), Some(id));
             clock.advance(TimeDelta::seconds(61));
         }
         let handler = RecordingHandler::new();
@@ -545,6 +548,111 @@ async fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
         within(pool).await.unwrap();
         assert_eq!(row(&db.store, id).await.state, JobState::Succeeded);
         assert_eq!(row(&db.store, waiting).await.state, JobState::Queued);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn jobs_that_fail_together_are_retried_at_spread_out_times() {
+    let db = support::TestDb::sqlite().await;
+    let handler = RecordingHandler::new();
+    handler.script(
+        (0..20)
+            .map(|_| Err(JobError::Retryable("GitHub answered 502".into())))
+            .collect(),
+    );
+    for repo in 1..=20 {
+        enqueue(&db.store, &scan(repo), t0()).await;
+    }
+    let mut cfg = config(4, 8);
+    cfg.retry.jitter_percent = 25;
+    let r = runner(&db.store, handler, ManualClock::at(T0), cfg);
+    let mut times: Vec<DateTime<Utc>> = r
+        .run_until_idle()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, settled)| match settled {
+            Settled::Retrying { at } => at,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(times.len(), 20);
+    let earliest = t0() + TimeDelta::milliseconds(22_500);
+    let latest = t0() + TimeDelta::seconds(30);
+    assert!(
+        times.iter().all(|t| (earliest..=latest).contains(t)),
+        "{times:?}"
+    );
+    times.sort();
+    times.dedup();
+    assert!(
+        times.len() >= 18,
+        "20 retries at only {} instants",
+        times.len()
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_start_keeps_its_own_start_and_end_so_takeovers_can_be_checked_later() {
+    each_backend(|db| async move {
+        let clock = ManualClock::at(T0);
+        let id = enqueue(&db.store, &scan(42), t0()).await;
+        let pool = db.store.pool();
+        // A replica claims the job and dies: its lease of a minute runs out.
+        let claimed = jobs::claim(pool, t0(), "dead-replica", t0() + TimeDelta::seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.into_job().map(|j| j.id), Some(id));
+        clock.advance(TimeDelta::seconds(61));
+        let handler = RecordingHandler::new();
+        handler.script(vec![Err(JobError::Retryable("GitHub answered 502".into()))]);
+        let r = runner(&db.store, handler, clock.clone(), config(1, 8));
+        let taken_over = clock.now();
+        assert!(matches!(
+            r.run_until_idle().await.unwrap()[..],
+            [(_, Settled::Retrying { .. })]
+        ));
+        clock.advance(TimeDelta::minutes(5));
+        let retried = clock.now();
+        assert_eq!(
+            r.run_until_idle().await.unwrap(),
+            vec![(id, Settled::Succeeded)]
+        );
+
+        let got = support::attempts(pool, id).await;
+        let summary: Vec<(i64, Option<&str>)> = got
+            .iter()
+            .map(|a| (a.attempt, a.outcome.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, Some("abandoned")),
+                (2, Some("retrying")),
+                (3, Some("succeeded"))
+            ]
+        );
+        assert_eq!(got[0].lock_token, "dead-replica");
+        assert_eq!(
+            (got[0].started_at, got[0].finished_at),
+            (t0(), Some(taken_over))
+        );
+        assert_eq!(
+            (got[1].started_at, got[1].finished_at),
+            (taken_over, Some(taken_over))
+        );
+        assert_eq!(got[2].started_at, retried);
+        // Checked after the fact: the takeover came within a second of the lease's end, and
+        // no two starts of the job overlapped.
+        assert!(got[1].started_at - got[0].started_at <= TimeDelta::seconds(61));
+        for pair in got.windows(2) {
+            assert!(
+                pair[0].finished_at.unwrap() <= pair[1].started_at,
+                "{pair:?}"
+            );
+        }
     })
     .await;
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use patchwright::service::jobs::{JobKind, RepoRef, ScanJob, ScanReason};
 use patchwright::service::sweep::{SweepSummary, enqueue_sweep};
 use patchwright::store::installations::{self, RepositoryUpsert};
-use patchwright::store::jobs;
 use support::each_backend;
+use support::jobs;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -8,13 +8,19 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use patchwright::service::jobs::{JobKind, ScanReason};
 use patchwright::service::router;
+use patchwright::service::webhook::body::BodyLimits;
 use patchwright::service::webhook::event::{self, Event, InstallationAction, PullRequestAction};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
 use patchwright::store::installations::{self, RepositoryUpsert};
-use patchwright::store::jobs::{self, JobState};
-use patchwright::store::{Store, audit, deliveries};
+use patchwright::store::{Store, deliveries};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use support::audit;
+use support::jobs::{self, JobState};
 use support::{BOT, ManualClock, TestDbRef, each_backend, example, examples, signed_request};
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
@@ -179,6 +185,13 @@ async fn a_body_over_25_mib_is_413_and_writes_nothing() {
         let (status, _) = send(&app, signed_request("push", "big", big)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(written(&db.store).await, (0, 0, 0));
+        let text = metrics_text(&app).await;
+        assert!(
+            text.contains(
+                "patchwright_webhooks_total{event=\"unverified\",outcome=\"too_large\"} 1"
+            ),
+            "413s are counted: {text}"
+        );
 
         // Exactly at the cap is accepted (JSON allows trailing whitespace).
         let mut at_cap = body(&default_branch_push());
@@ -772,6 +785,11 @@ async fn healthz_and_metrics() {
         let mut forged = signed_request("push", "m-2", b"{}".to_vec());
         forged.headers_mut().remove("x-hub-signature-256");
         send(&app, forged).await;
+        // Signed events the service does not handle share one label, whatever their name.
+        let star = body(&examples("star")[0]);
+        send(&app, signed_request("star", "m-3", star.clone())).await;
+        send(&app, signed_request("made-up-event-1", "m-4", star.clone())).await;
+        send(&app, signed_request("made-up-event-2", "m-5", star)).await;
 
         let res = app.clone().oneshot(get("/metrics")).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -788,10 +806,12 @@ async fn healthz_and_metrics() {
                 .to_vec(),
         )
         .unwrap();
+        assert!(!text.contains("made-up-event"), "{text}");
         for line in [
             "patchwright_webhooks_total{event=\"push\",outcome=\"queued\"} 1",
             "patchwright_webhooks_total{event=\"push\",outcome=\"duplicate\"} 1",
             "patchwright_webhooks_total{event=\"unverified\",outcome=\"unauthorized\"} 1",
+            "patchwright_webhooks_total{event=\"other\",outcome=\"ignored\"} 3",
             "patchwright_job_queue{state=\"queued\"} 1",
             "patchwright_job_queue{state=\"running\"} 0",
         ] {
@@ -804,31 +824,35 @@ async fn healthz_and_metrics() {
     .await;
 }
 
-#[tokio::test]
-async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
-    use patchwright::service::config::ServiceConfig;
-    use support::{RecordingHandler, SECRET, http};
-
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
+/// A configuration for `serve_on` with its SQLite file and key in `dir`.
+fn serve_config(dir: &std::path::Path) -> patchwright::service::config::ServiceConfig {
+    let key = dir.join("key.pem");
     std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("serve.db").display()
-    );
+    let db_url = format!("sqlite://{}?mode=rwc", dir.join("serve.db").display());
     let toml = format!(
         "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = 2\n"
     );
     let env = |var: &str| match var {
-        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(SECRET.to_string()),
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(support::SECRET.to_string()),
         "DATABASE_URL" => Some(db_url.clone()),
         _ => None,
     };
-    let config = ServiceConfig::from_sources("config.toml", Some(&toml), env).unwrap();
+    patchwright::service::config::ServiceConfig::from_sources("config.toml", Some(&toml), env)
+        .unwrap()
+}
 
+/// A running `serve_on`: its address, the handler, the stop switch and the server task.
+struct Served {
+    addr: std::net::SocketAddr,
+    handler: Arc<support::RecordingHandler>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn serve(config: patchwright::service::config::ServiceConfig) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let handler = RecordingHandler::new();
+    let handler = support::RecordingHandler::new();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(patchwright::service::serve_on(
         listener,
@@ -838,6 +862,153 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
             let _ = stopped.await;
         },
     ));
+    Served {
+        addr,
+        handler,
+        stop,
+        server,
+    }
+}
+
+/// Reads until the server closes the connection; what it sent, and how long that took.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut got))
+        .await
+        .expect("the server never closed the connection")
+        .ok();
+    (
+        String::from_utf8_lossy(&got).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn slow_clients_are_disconnected_after_the_read_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.read_timeout = Duration::from_secs(1);
+    let s = serve(config).await;
+
+    // Half a header, then nothing.
+    let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    half.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Ev")
+        .await
+        .unwrap();
+    // Connected, never a byte.
+    let mut silent = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    // Whole headers, part of the body, then nothing.
+    let mut trickle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let sig = patchwright::service::webhook::signature::sign(b"x", b"");
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-Hub-Signature-256: {sig}\r\n\r\n{{\"zen\""
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+
+    for stream in [&mut half, &mut silent] {
+        let (_, took) = read_until_closed(stream).await;
+        assert!(took < Duration::from_secs(5), "held for {took:?}");
+    }
+    let (answer, took) = read_until_closed(&mut trickle).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took < Duration::from_secs(5), "held for {took:?}");
+
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_the_grace_period_whatever_a_slow_client_does() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.read_timeout = Duration::from_secs(120);
+    config.shutdown_grace = Duration::from_secs(1);
+    let s = serve(config).await;
+
+    // A request in progress whose body never finishes, and a connection mid-header.
+    let mut trickle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let sig = patchwright::service::webhook::signature::sign(b"x", b"");
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-Hub-Signature-256: {sig}\r\n\r\n{{"
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+    let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    half.write_all(b"GET /livez HTTP/1.1\r\nHo").await.unwrap();
+    // Both are being read by the server before the stop.
+    assert_eq!(
+        support::http(s.addr, "GET", "/livez", &[], b"").await,
+        (200, "alive".to_string())
+    );
+
+    let asked = std::time::Instant::now();
+    s.stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), s.server)
+        .await
+        .expect("serve kept running after the grace period")
+        .unwrap()
+        .unwrap();
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(3), "stopping took {took:?}");
+    for stream in [&mut trickle, &mut half] {
+        let (_, after) = read_until_closed(stream).await;
+        assert!(after < Duration::from_secs(1), "left open");
+    }
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_for_a_free_slot() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = serve_config(dir.path());
+    config.max_connections = 2;
+    config.read_timeout = Duration::from_secs(120);
+    let s = serve(config).await;
+
+    let first = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    third
+        .write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(500), async {
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        third.read(&mut byte).await
+    })
+    .await;
+    assert!(
+        early.is_err(),
+        "a third connection was served past the limit of 2"
+    );
+    drop(first);
+    let (answer, _) = read_until_closed(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
+    use support::{SECRET, http};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    );
+    let Served {
+        addr,
+        handler,
+        stop,
+        server,
+    } = serve(serve_config(dir.path())).await;
 
     let payload = body(&default_branch_push());
     let headers = [
@@ -875,4 +1046,316 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].state, JobState::Succeeded);
     store.close().await;
+}
+
+// ---------------------------------------------------------------- hostile bodies
+
+/// A body of `len` spaces made only as the server reads it, counting what it read into
+/// `pulled`. With a `gate`, it stops after its first chunk until the gate opens.
+fn lazy_body(len: usize, pulled: Arc<AtomicUsize>, gate: Option<watch::Receiver<bool>>) -> Body {
+    static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+    let stream = futures_util::stream::unfold((0usize, gate), move |(sent, mut gate)| {
+        let pulled = Arc::clone(&pulled);
+        async move {
+            if sent >= len {
+                return None;
+            }
+            if sent > 0 {
+                if let Some(g) = gate.as_mut() {
+                    let _ = g.wait_for(|open| *open).await;
+                }
+            }
+            let n = CHUNK.len().min(len - sent);
+            pulled.fetch_add(n, Ordering::SeqCst);
+            let chunk = axum::body::Bytes::from_static(&CHUNK[..n]);
+            Some((Ok::<_, std::io::Error>(chunk), (sent + n, gate)))
+        }
+    });
+    Body::from_stream(stream)
+}
+
+fn streamed_request(len: usize, signature: Option<&str>, body: Body) -> Request<Body> {
+    let mut req = Request::post("/webhook")
+        .header("x-github-event", "push")
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header("content-length", len.to_string());
+    if let Some(sig) = signature {
+        req = req.header("x-hub-signature-256", sig);
+    }
+    req.body(body).unwrap()
+}
+
+async fn metrics_text(app: &Router) -> String {
+    let get = Request::get("/metrics").body(Body::empty()).unwrap();
+    send(app, get).await.1
+}
+
+#[tokio::test]
+async fn many_large_unsigned_bodies_are_refused_without_reading_them() {
+    let db = support::TestDb::sqlite().await;
+    let state = support::app_state_with_limits(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+        BodyLimits::new(4 * 1024 * 1024, Duration::from_secs(10)),
+    );
+    let limits = Arc::clone(&state.body_limits);
+    let app = router(state);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let len = 24 * 1024 * 1024 + 900 * 1024; // 24.9 MiB, under GitHub's cap
+    let requests = (0..40).map(|_| {
+        let req = streamed_request(len, None, lazy_body(len, Arc::clone(&pulled), None));
+        let app = app.clone();
+        tokio::spawn(async move { send(&app, req).await })
+    });
+    for answer in futures_util::future::join_all(requests).await {
+        let (status, text) = answer.unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(text, "missing X-Hub-Signature-256 header");
+    }
+    assert_eq!(pulled.load(Ordering::SeqCst), 0, "no body byte was read");
+    assert_eq!(limits.budget.peak(), 0, "nothing was held");
+    assert!(
+        metrics_text(&app).await.contains(
+            "patchwright_webhooks_total{event=\"unverified\",outcome=\"unauthorized\"} 40"
+        )
+    );
+    assert_eq!(written(&db.store).await, (0, 0, 0));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn forged_bodies_are_held_only_within_the_budget_and_the_rest_get_503() {
+    let db = support::TestDb::sqlite().await;
+    let mib = 1024 * 1024;
+    let state = support::app_state_with_limits(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+        BodyLimits::new(4 * mib, Duration::from_secs(10)),
+    );
+    let limits = Arc::clone(&state.body_limits);
+    let app = router(state);
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let (open, gate) = watch::channel(false);
+    // Well-formed signatures that match nothing: only the whole body can tell.
+    let forged = patchwright::service::webhook::signature::sign(b"not the secret", b"");
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let body = lazy_body(mib, Arc::clone(&pulled), Some(gate.clone()));
+            let req = streamed_request(mib, Some(&forged), body);
+            let app = app.clone();
+            tokio::spawn(async move { send(&app, req).await })
+        })
+        .collect();
+    // Six find the budget spent and are answered while the first four are still arriving.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.iter().filter(|t| t.is_finished()).count() < 6 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("six requests answered");
+    assert_eq!(limits.budget.in_flight(), 4 * mib);
+    open.send(true).unwrap();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap().0);
+    }
+    statuses.sort();
+    let mut expected = vec![StatusCode::UNAUTHORIZED; 4];
+    expected.extend([StatusCode::SERVICE_UNAVAILABLE; 6]);
+    assert_eq!(statuses, expected);
+    assert_eq!(limits.budget.peak(), 4 * mib, "never more than the budget");
+    assert_eq!(limits.budget.in_flight(), 0, "all released");
+    assert!(pulled.load(Ordering::SeqCst) <= 4 * mib + 6 * 64 * 1024);
+
+    let res = app
+        .clone()
+        .oneshot(streamed_request(
+            5 * mib,
+            Some(&forged),
+            lazy_body(5 * mib, Arc::new(AtomicUsize::new(0)), None),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let text = metrics_text(&app).await;
+    assert!(
+        text.contains("patchwright_webhooks_total{event=\"unverified\",outcome=\"busy\"} 7"),
+        "{text}"
+    );
+    assert_eq!(written(&db.store).await, (0, 0, 0));
+    db.cleanup().await;
+}
+
+// ---------------------------------------------------------------- readiness and liveness
+
+async fn get(app: &Router, path: &str) -> (StatusCode, String) {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn readiness_needs_the_database_to_take_a_write_and_liveness_does_not() {
+    each_backend(|db| async move {
+        // One connection, so the session setting below holds for every query.
+        let store = Store::connect_with(&db.url, 1).await.unwrap();
+        let app = router(support::app_state(
+            store.clone(),
+            ManualClock::at("2026-02-01T10:00:00Z"),
+        ));
+        assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
+        let read_only = match db.backend {
+            patchwright::store::Backend::Sqlite => "PRAGMA query_only = ON",
+            patchwright::store::Backend::Postgres => {
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+            }
+        };
+        sqlx::query(read_only).execute(store.pool()).await.unwrap();
+        store.ping().await.expect("reads still work");
+        assert_eq!(
+            get(&app, "/healthz").await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not take writes".into()
+            )
+        );
+        assert_eq!(get(&app, "/livez").await, (StatusCode::OK, "alive".into()));
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn readiness_is_bounded_when_sqlite_is_locked_by_another_writer() {
+    let db = support::TestDb::sqlite().await;
+    let app = router(support::app_state(
+        db.store.clone(),
+        ManualClock::at("2026-02-01T10:00:00Z"),
+    ));
+    // Another process holding the write lock: reads go on, writes wait.
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, text) = get(&app, "/healthz").await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(get(&app, "/healthz").await.0, StatusCode::OK);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn readiness_says_503_within_two_seconds_when_postgresql_is_gone() {
+    let Some(db) = support::TestDb::postgres().await else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: skipped");
+        return;
+    };
+    let relay = support::Relay::start(support::postgres_addr(&db.url)).await;
+    let store = Store::connect(&relay.url_through(&db.url)).await.unwrap();
+    let app = router(support::app_state(
+        store,
+        ManualClock::at("2026-02-01T10:00:00Z"),
+    ));
+    assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()));
+
+    relay.cut();
+    let started = std::time::Instant::now();
+    let (status, text) = get(&app, "/healthz").await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(get(&app, "/livez").await, (StatusCode::OK, "alive".into()));
+    // The relayed pool hangs by design; only the test database is dropped.
+    db.cleanup().await;
+}
+
+// ---------------------------------------------------------------- logs
+
+/// Log lines written into memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn json_log_lines_keep_their_types() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = patchwright::service::telemetry::json_subscriber(move || writer.clone());
+    // This test's runtime has one thread: every task it spawns logs here.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = serve_config(dir.path());
+    let database = config.database_url.expose().to_string();
+    let s = serve(config).await;
+    let payload = body(&default_branch_push());
+    let headers = [
+        ("X-GitHub-Event", "push".to_string()),
+        ("X-GitHub-Delivery", "log-1".to_string()),
+        (
+            "X-Hub-Signature-256",
+            patchwright::service::webhook::signature::sign(support::SECRET.as_bytes(), &payload),
+        ),
+    ];
+    let (status, _) = support::http(s.addr, "POST", "/webhook", &headers, &payload).await;
+    assert_eq!(status, 202);
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let line = |message: &str| {
+        lines
+            .iter()
+            .find(|l| l["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} line in\n{text}"))
+    };
+    assert_eq!(
+        line("starting patchwright serve")["database"],
+        json!(database)
+    );
+    let handled = line("webhook handled");
+    assert_eq!(handled["jobs"], json!(1));
+    assert!(handled["job_ids"].is_string(), "{handled}");
+}
+
+#[tokio::test]
+async fn over_a_real_socket_an_unsigned_body_is_refused_before_it_is_sent() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(serve_config(dir.path())).await;
+    let mut client = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    // Headers announcing 24.9 MiB, no signature, and not one byte of the body.
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: big\r\nContent-Length: {}\r\n\r\n",
+        24 * 1024 * 1024 + 900 * 1024
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    let (answer, took) = read_until_closed(&mut client).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer.ends_with("missing X-Hub-Signature-256 header"),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    s.stop.send(()).unwrap();
+    s.server.await.unwrap().unwrap();
 }

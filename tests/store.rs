@@ -7,18 +7,18 @@ use chrono::{DateTime, TimeDelta, Utc};
 use patchwright::commands::{IgnoreScope, Target};
 use patchwright::model::ExceptionOrigin;
 use patchwright::model::{Finding, Location, RuleId};
-use patchwright::store::accepted_risks::{self, NewAcceptedRisk};
-use patchwright::store::audit::{self, AuditEntry};
 use patchwright::store::deliveries::{self, Delivery};
 use patchwright::store::findings::{self, SeenFinding};
 use patchwright::store::fix_prs::{self, FixPrState, OpenedFixPr};
-use patchwright::store::ignores::{self, NewIgnore};
 use patchwright::store::installations::{self, RepositoryUpsert};
-use patchwright::store::jobs::{self, JobState, NewJob};
 use patchwright::store::tracking::{self, TrackingState};
 use patchwright::store::{Backend, Store, StoreError};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use support::accepted_risks::{self, NewAcceptedRisk};
+use support::audit::{self, AuditEntry};
+use support::ignores::{self, NewIgnore};
+use support::jobs::{self, Claim, JobState, NewJob};
 use support::{TestDb, each_backend, postgres_url};
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -182,6 +182,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "findings",
                 "fix_prs",
                 "installations",
+                "job_attempts",
                 "jobs",
                 "repositories",
                 "tracking_issues",
@@ -487,6 +488,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let claimed = jobs::claim(pool, now, "token-a", lease)
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(claimed.id, first);
         assert_eq!(claimed.state, JobState::Running);
@@ -496,7 +498,7 @@ async fn claims_follow_due_time_lease_and_token() {
         // The other job is not due yet.
         assert_eq!(
             jobs::claim(pool, now, "token-b", lease).await.unwrap(),
-            None
+            Claim::NothingDue
         );
 
         // A wrong token writes nothing.
@@ -516,6 +518,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let taken = jobs::claim(pool, after, "token-b", after + TimeDelta::minutes(1))
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(taken.id, first);
         assert_eq!(taken.attempts, 2);
@@ -540,6 +543,7 @@ async fn claims_follow_due_time_lease_and_token() {
         let c = jobs::claim(pool, due, "token-c", due + TimeDelta::minutes(1))
             .await
             .unwrap()
+            .into_job()
             .unwrap();
         assert_eq!(c.id, later);
         assert!(
@@ -575,14 +579,25 @@ async fn the_database_allows_one_running_job_per_repository() {
         let b = jobs::insert(pool, &new_job(7, now), now).await.unwrap();
         let c = jobs::insert(pool, &new_job(8, now), now).await.unwrap();
         let lease = now + TimeDelta::minutes(1);
-        let first = jobs::claim(pool, now, "t1", lease).await.unwrap().unwrap();
-        let second = jobs::claim(pool, now, "t2", lease).await.unwrap().unwrap();
+        let first = jobs::claim(pool, now, "t1", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
+        let second = jobs::claim(pool, now, "t2", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
         assert_eq!(
             (first.id, second.id),
             (a, c),
             "job {b} waits for job {a} of the same repository"
         );
-        assert_eq!(jobs::claim(pool, now, "t3", lease).await.unwrap(), None);
+        assert_eq!(
+            jobs::claim(pool, now, "t3", lease).await.unwrap(),
+            Claim::NothingDue
+        );
 
         // Even a write that bypasses the claim query cannot start a second one.
         let forced = sqlx::query("UPDATE jobs SET state = 'running' WHERE id = $1")
@@ -599,13 +614,107 @@ async fn the_database_allows_one_running_job_per_repository() {
                 .await
                 .unwrap()
         );
-        let next = jobs::claim(pool, now, "t4", lease).await.unwrap().unwrap();
+        let next = jobs::claim(pool, now, "t4", lease)
+            .await
+            .unwrap()
+            .into_job()
+            .unwrap();
         assert_eq!(next.id, b);
         let failed = jobs::get(pool, a).await.unwrap().unwrap();
         assert_eq!(failed.state, JobState::Failed);
         assert_eq!(failed.last_error.as_deref(), Some("repository archived"));
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_claim_racing_another_replica_never_says_nothing_is_due() {
+    each_backend(|db| async move {
+        let pool = db.store.pool();
+        let now = t("2026-02-01T10:00:00Z");
+        let first = jobs::insert(pool, &new_job(1, now - TimeDelta::minutes(1)), now)
+            .await
+            .unwrap();
+        let other = jobs::insert(pool, &new_job(2, now), now).await.unwrap();
+        let lease = now + TimeDelta::minutes(1);
+
+        // Another replica is taking the oldest job: its write is not committed yet.
+        let mut replica = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut replica).await.unwrap();
+        sqlx::query(
+            "UPDATE jobs SET state = 'running', lock_token = 'replica', lease_until = $1 WHERE id = $2",
+        )
+        .bind(lease.timestamp_millis())
+        .bind(first)
+        .execute(&mut replica)
+        .await
+        .unwrap();
+        let store = db.store.clone();
+        let racing = tokio::spawn(async move {
+            jobs::claim(store.pool(), now, "racer", lease).await.unwrap()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sqlx::query("COMMIT").execute(&mut replica).await.unwrap();
+
+        match db.backend {
+            // One writer at a time: the claim found the job, waited for the lock, and lost it.
+            Backend::Sqlite => {
+                assert_eq!(racing.await.unwrap(), Claim::LostRace);
+                let next = jobs::claim(pool, now, "racer", lease)
+                    .await
+                    .unwrap()
+                    .into_job()
+                    .unwrap();
+                assert_eq!(next.id, other);
+            }
+            // SKIP LOCKED: the claim passed over the row being taken and got the next job.
+            Backend::Postgres => {
+                let got = racing.await.unwrap().into_job().unwrap();
+                assert_eq!(got.id, other);
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_claims_skip_rows_another_claim_has_locked() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("DATABASE_URL names no PostgreSQL server: skipped");
+        return;
+    };
+    let pool = db.store.pool();
+    let now = t("2026-02-01T10:00:00Z");
+    let mut ids = Vec::new();
+    for repo in 1..=3 {
+        ids.push(jobs::insert(pool, &new_job(repo, now), now).await.unwrap());
+    }
+    // A claim in flight elsewhere holds the oldest row; this one must not wait for it.
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("SELECT id FROM jobs WHERE id = $1 FOR UPDATE")
+        .bind(ids[0])
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let lease = now + TimeDelta::minutes(1);
+    let got = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        jobs::claim(pool, now, "t", lease),
+    )
+    .await
+    .expect("the claim waited on a locked row")
+    .unwrap()
+    .into_job()
+    .unwrap();
+    assert_eq!(got.id, ids[1]);
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    drop(other);
+    db.cleanup().await;
 }
 
 #[tokio::test]
@@ -620,7 +729,10 @@ async fn queued_jobs_of_an_uninstalled_installation_are_cancelled() {
         assert_eq!(n, 1);
         let row = jobs::get(pool, id).await.unwrap().unwrap();
         assert_eq!(row.state, JobState::Cancelled);
-        assert_eq!(jobs::claim(pool, now, "t", now).await.unwrap(), None);
+        assert_eq!(
+            jobs::claim(pool, now, "t", now).await.unwrap(),
+            Claim::NothingDue
+        );
     })
     .await;
 }
@@ -1280,4 +1392,20 @@ async fn a_stored_grant_suppresses_until_its_date_then_is_reported_expired() {
         assert_eq!(after.ignored_updates[0].withheld, 1);
     })
     .await;
+}
+
+#[test]
+fn in_ci_a_missing_postgresql_fails_instead_of_skipping() {
+    assert_eq!(support::postgres_url_from(None, None), None);
+    assert_eq!(
+        support::postgres_url_from(Some("sqlite://x.db".into()), Some("false")),
+        None
+    );
+    let pg = "postgres://postgres@127.0.0.1:5432/test".to_string();
+    assert_eq!(
+        support::postgres_url_from(Some(pg.clone()), Some("true")),
+        Some(pg)
+    );
+    let missing = std::panic::catch_unwind(|| support::postgres_url_from(None, Some("true")));
+    assert!(missing.is_err(), "CI without PostgreSQL must fail the run");
 }

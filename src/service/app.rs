@@ -27,7 +27,9 @@ impl Forges for GitHubApp {
 }
 
 /// Loads the catalog, the advisories and the policy the configuration names. A broken catalog
-/// stops start-up; an unreadable advisory is logged and skipped.
+/// stops start-up, and so does an advisory directory that is missing or yields no advisory
+/// (the service would call every repository clean) unless `allow-no-advisories` says to go
+/// on; a single unreadable advisory is logged and skipped.
 pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
     let catalog = load_catalog(&config.catalog_path).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -37,10 +39,42 @@ pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
             lines.join("\n")
         )
     })?;
-    let (records, read_errors) = read_json_records(&config.advisories_path);
+    let path = &config.advisories_path;
+    let (records, read_errors) = read_json_records(path);
     let (advisories, parse_errors) = AdvisoryDb::from_json_records(&records);
     for e in read_errors.iter().chain(&parse_errors) {
         tracing::warn!(error = %e, "advisory skipped");
+    }
+    if advisories.is_empty() {
+        let why = if !path.is_dir() {
+            format!("{} is not a directory", path.display())
+        } else if records.is_empty() {
+            format!("{} holds no OSV *.json record", path.display())
+        } else {
+            format!(
+                "none of the {} records in {} could be read as an advisory",
+                records.len(),
+                path.display()
+            )
+        };
+        if !config.allow_no_advisories {
+            anyhow::bail!(
+                "advisories-path: {why}. Without advisory data every repository would be reported clean. \
+                 Point advisories-path at a directory of OSV records (fixtures/advisories/ holds a \
+                 sample), or set allow-no-advisories = true to start with catalog checks only"
+            );
+        }
+        tracing::warn!(
+            advisories_path = %path.display(),
+            reason = why,
+            "starting without advisory data (allow-no-advisories = true): no vulnerability will be reported"
+        );
+    } else {
+        tracing::info!(
+            advisories = advisories.len(),
+            advisories_path = %path.display(),
+            "advisories loaded"
+        );
     }
     Ok(Knowledge {
         catalog,
@@ -88,4 +122,61 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         },
     );
     super::serve_built(listener, config, make, super::shutdown_signal()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(advisories: &std::path::Path, extra: &str) -> ServiceConfig {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let text = format!(
+            "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = \"key.pem\"\n\
+             webhook-secret = \"s\"\ncatalog-path = \"{root}/fixtures/catalog.example.toml\"\n\
+             advisories-path = {:?}\n{extra}",
+            advisories.display().to_string()
+        );
+        ServiceConfig::from_sources("config.toml", Some(&text), |_| None).unwrap()
+    }
+
+    fn refusal(config: &ServiceConfig) -> String {
+        match load_knowledge(config) {
+            Ok(_) => panic!("started without advisory data"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn serve_refuses_to_start_without_advisory_data_unless_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("advisories");
+        let error = refusal(&config(&missing, ""));
+        assert!(
+            error.starts_with(&format!(
+                "advisories-path: {} is not a directory.",
+                missing.display()
+            )),
+            "{error}"
+        );
+        assert!(error.contains("allow-no-advisories = true"), "{error}");
+
+        std::fs::create_dir(&missing).unwrap();
+        let error = refusal(&config(&missing, ""));
+        assert!(error.contains("holds no OSV *.json record"), "{error}");
+
+        std::fs::write(missing.join("broken.json"), "{ not json").unwrap();
+        let error = refusal(&config(&missing, ""));
+        assert!(error.contains("none of the 1 records"), "{error}");
+
+        let allowed = load_knowledge(&config(&missing, "allow-no-advisories = true\n")).unwrap();
+        assert!(allowed.advisories.is_empty());
+
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
+        assert!(
+            !load_knowledge(&config(&sample, ""))
+                .unwrap()
+                .advisories
+                .is_empty()
+        );
+    }
 }

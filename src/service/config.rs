@@ -36,6 +36,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS",
     ),
     ("sweep-interval-hours", "PATCHWRIGHT_SWEEP_INTERVAL_HOURS"),
+    ("max-connections", "PATCHWRIGHT_MAX_CONNECTIONS"),
+    ("read-timeout-seconds", "PATCHWRIGHT_READ_TIMEOUT_SECONDS"),
+    ("webhook-memory-mib", "PATCHWRIGHT_WEBHOOK_MEMORY_MIB"),
+    ("allow-no-advisories", "PATCHWRIGHT_ALLOW_NO_ADVISORIES"),
 ];
 
 /// The table that is not a plain key: the organisation's policy (tiers, SLAs).
@@ -72,6 +76,13 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The URL without its password: what logs show.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
 /// The validated configuration of `patchwright serve`.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -94,6 +105,15 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// How often every repository is scanned again; `None` turns sweeps off.
     pub sweep_interval: Option<Duration>,
+    /// Open HTTP connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and then its body.
+    pub read_timeout: Duration,
+    /// Bytes of webhook bodies held at once across all requests (verified or not yet).
+    pub webhook_memory_bytes: usize,
+    /// Start even when the advisory directory holds no advisory (every repository would
+    /// look clean): only when the operator says so.
+    pub allow_no_advisories: bool,
     /// The `[policy]` table: tiers and SLAs, validated at start-up.
     pub policy: OrgPolicy,
 }
@@ -175,6 +195,7 @@ impl fmt::Display for ConfigError {
 enum Raw {
     Str(String),
     Int(i64),
+    Bool(bool),
     /// Any other TOML type, named for the message.
     Other(&'static str),
 }
@@ -279,6 +300,11 @@ impl ServiceConfig {
         let job_max_attempts = v.int("job-max-attempts", Some(8), 1, 100);
         let shutdown_grace = v.int("shutdown-grace-seconds", Some(30), 0, 3_600);
         let sweep_hours = v.int("sweep-interval-hours", Some(24), 0, 720);
+        let max_connections = v.int("max-connections", Some(1024), 1, 65_536);
+        let read_timeout = v.int("read-timeout-seconds", Some(10), 1, 300);
+        // At least one body at GitHub's size limit must fit.
+        let webhook_memory_mib = v.int("webhook-memory-mib", Some(128), 25, 65_536);
+        let allow_no_advisories = v.flag("allow-no-advisories");
         let policy = v.policy();
 
         let mut problems = v.problems;
@@ -305,13 +331,16 @@ impl ServiceConfig {
                     0 => None,
                     hours => Some(Duration::from_secs(hours * 3_600)),
                 },
+                max_connections: usize::try_from(max_connections?).ok()?,
+                read_timeout: Duration::from_secs(read_timeout?.unsigned_abs()),
+                webhook_memory_bytes: usize::try_from(webhook_memory_mib?)
+                    .ok()?
+                    .saturating_mul(1024 * 1024),
+                allow_no_advisories: allow_no_advisories?,
                 policy: policy?,
             })
         })();
-        match config {
-            Some(config) if problems.is_empty() => Ok(config),
-            _ => Err(ConfigError { problems }),
-        }
+        settle(file_name, config, problems)
     }
 
     /// Checks what only the file system can tell: the private key can be read.
@@ -333,6 +362,32 @@ impl ServiceConfig {
                 message: format!("{} {what}", self.private_key_path.display()),
             }],
         }
+    }
+}
+
+/// The outcome of loading: the configuration only when nothing was wrong, and never an
+/// error that lists no problem (a start-up that fails must say why). A `None` without a
+/// problem would be a bug in this module; it is still reported, as such.
+fn settle(
+    file_name: &str,
+    config: Option<ServiceConfig>,
+    mut problems: Vec<ConfigProblem>,
+) -> Result<ServiceConfig, ConfigError> {
+    match config {
+        Some(config) if problems.is_empty() => Ok(config),
+        None if problems.is_empty() => {
+            problems.push(ConfigProblem {
+                origin: Origin::WholeFile {
+                    file: file_name.to_string(),
+                },
+                key: String::new(),
+                message: "the configuration could not be assembled, yet no key reported a \
+                          problem: this is a bug in patchwright, please report it"
+                    .to_string(),
+            });
+            Err(ConfigError { problems })
+        }
+        _ => Err(ConfigError { problems }),
     }
 }
 
@@ -411,7 +466,7 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             toml::Value::String(s) => Raw::Str(s),
             toml::Value::Integer(i) => Raw::Int(i),
             toml::Value::Float(_) => Raw::Other("a float"),
-            toml::Value::Boolean(_) => Raw::Other("a boolean"),
+            toml::Value::Boolean(b) => Raw::Bool(b),
             toml::Value::Datetime(_) => Raw::Other("a date"),
             toml::Value::Array(_) => Raw::Other("an array"),
             toml::Value::Table(_) => Raw::Other("a table"),
@@ -501,6 +556,11 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                 self.problem(found.origin, key, message);
                 return None;
             }
+            Raw::Bool(b) => {
+                let message = format!("expected a string, found the boolean {b}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
             Raw::Other(what) => {
                 let message = format!("expected a string, found {what}");
                 self.problem(found.origin, key, message);
@@ -544,6 +604,11 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                     return None;
                 }
             },
+            Raw::Bool(b) => {
+                let message = format!("expected a whole number, found the boolean {b}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
             Raw::Other(what) => {
                 let message = format!("expected a whole number, found {what}");
                 self.problem(found.origin, key, message);
@@ -557,6 +622,27 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             self.problem(found.origin, key, message);
             None
         }
+    }
+
+    /// A boolean key, `false` unless set; the environment gives it as `true` or `false`.
+    fn flag(&mut self, key: &str) -> Option<bool> {
+        let Some(found) = self.find(key) else {
+            return Some(false);
+        };
+        let value = match found.raw {
+            Raw::Bool(b) => Some(b),
+            Raw::Str(s) => match s.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            Raw::Int(_) | Raw::Other(_) => None,
+        };
+        if value.is_none() {
+            let message = "expected `true` or `false`".to_string();
+            self.problem(found.origin, key, message);
+        }
+        value
     }
 
     fn policy(&mut self) -> Option<OrgPolicy> {

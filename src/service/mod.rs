@@ -10,13 +10,14 @@ pub mod handler;
 pub mod jobs;
 pub mod metrics;
 pub mod secret;
+pub mod server;
 pub mod sweep;
 pub mod telemetry;
 pub mod webhook;
 
 use crate::store::Store;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,8 +27,10 @@ use jobs::{JobHandler, JobRunner, RetryPolicy, RunnerConfig};
 use metrics::Metrics;
 use secret::Secret;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
+use webhook::body::BodyLimits;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -40,29 +43,48 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Notified when intake stores a job, so an idle pool starts it at once.
     pub wake: Arc<Notify>,
+    /// The memory budget and read timeout of webhook bodies, shared by all requests.
+    pub body_limits: Arc<BodyLimits>,
 }
 
-/// The HTTP surface: `POST /webhook`, `GET /healthz`, `GET /metrics`.
+/// The HTTP surface: `POST /webhook`, `GET /healthz` (readiness), `GET /livez` (liveness),
+/// `GET /metrics`.
 pub fn router(state: AppState) -> Router {
+    // The webhook handler reads its body itself, bounded by `BodyLimits`.
     Router::new()
-        .route(
-            "/webhook",
-            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_BODY_BYTES)),
-        )
+        .route("/webhook", post(webhook::receive))
         .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
         .route("/metrics", get(metrics))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// How long readiness may take to decide: a load balancer's probe gives up after a second or
+/// two, and a database that takes longer to take a write cannot take webhooks either.
+pub const READINESS_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Readiness: 200 only when the store takes a write (what webhook intake needs) within
+/// [`READINESS_TIMEOUT`].
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    let unavailable = |why: &'static str| (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    match tokio::time::timeout(READINESS_TIMEOUT, state.store.check_writable()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "readiness: the database does not take writes");
+            unavailable("the database does not take writes")
+        }
+        Err(_) => {
+            tracing::error!(timeout = ?READINESS_TIMEOUT, "readiness: the database did not answer in time");
+            unavailable("the database did not answer in time")
         }
     }
+}
+
+/// Liveness: the process answers HTTP. Never touches the database, so a database outage
+/// makes the service unready, not restarted.
+async fn livez() -> Response {
+    (StatusCode::OK, "alive").into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -93,8 +115,9 @@ pub fn runner_config(config: &ServiceConfig) -> RunnerConfig {
 }
 
 /// Runs the GitHub App until SIGTERM or Ctrl-C: migrates the store, serves HTTP, runs the
-/// job pool with `handler`. On the signal it stops taking webhooks, lets running jobs finish
-/// for `shutdown-grace-seconds`, releases the rest to the queue, and returns.
+/// job pool with `handler`. On the signal it stops taking webhooks, lets running jobs and open
+/// requests finish for `shutdown-grace-seconds`, releases the jobs left to the queue, closes
+/// the connections left, and returns.
 pub async fn serve(config: ServiceConfig, handler: Arc<dyn JobHandler>) -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -135,7 +158,7 @@ pub async fn serve_built(
     let address = listener.local_addr()?;
     tracing::info!(
         %address,
-        database = ?config.database_url,
+        database = %config.database_url,
         workers = config.workers,
         app_id = config.app_id,
         "starting patchwright serve"
@@ -175,22 +198,29 @@ pub async fn serve_built(
         clock,
         metrics,
         wake,
+        body_limits: Arc::new(BodyLimits::new(
+            config.webhook_memory_bytes,
+            config.read_timeout,
+        )),
     };
-    // The stop sender lives in the shutdown future: however the server ends, dropping that
-    // future drops the sender, which the pool takes as the stop too.
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutdown requested: no new webhooks; finishing running jobs");
-            let _ = stop_tx.send(true);
-        })
-        .await;
+    let limits = server::ServerLimits {
+        max_connections: config.max_connections,
+        header_read_timeout: config.read_timeout,
+        shutdown_grace: config.shutdown_grace,
+    };
+    // The HTTP side and the pool each get the grace period, at the same time, so the whole
+    // stop takes at most that long (plus settling the jobs' rows).
+    let http = server::serve(listener, router(state), limits, async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: no new webhooks; finishing running jobs");
+        let _ = stop_tx.send(true);
+    });
+    http.await;
     pool.await?;
     if let Some(sweeps) = sweeps {
         sweeps.await?;
     }
     store.close().await;
-    served?;
     tracing::info!("stopped");
     Ok(())
 }

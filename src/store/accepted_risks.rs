@@ -77,7 +77,8 @@ const COLUMNS: &str = "id, repository_id, target, reason, until, granted_by, gra
 
 const T: &str = "accepted_risks";
 
-fn from_row(r: &AnyRow) -> Result<AcceptedRisk, StoreError> {
+/// An `accepted_risks` row read back, for any query selecting its columns.
+pub fn from_row(r: &AnyRow) -> Result<AcceptedRisk, StoreError> {
     let until: String = r.try_get("until")?;
     Ok(AcceptedRisk {
         id: r.try_get("id")?,
@@ -166,18 +167,6 @@ pub async fn live<'e, E: Executor<'e, Database = Any>>(
     let sql = format!(
         "SELECT {COLUMNS} FROM accepted_risks
          WHERE repository_id = $1 AND revoked_at IS NULL ORDER BY granted_at, id"
-    );
-    let rows = sqlx::query(&sql).bind(repository_id).fetch_all(ex).await?;
-    rows.iter().map(from_row).collect()
-}
-
-/// Every grant of a repository, revoked and replaced ones included, oldest first: the history.
-pub async fn all<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    repository_id: i64,
-) -> Result<Vec<AcceptedRisk>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM accepted_risks WHERE repository_id = $1 ORDER BY granted_at, id"
     );
     let rows = sqlx::query(&sql).bind(repository_id).fetch_all(ex).await?;
     rows.iter().map(from_row).collect()

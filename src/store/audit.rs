@@ -2,6 +2,7 @@
 
 use super::{StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
 /// One entry. `action` is a dotted name (`installation.created`, `fix_pr.closed_by_human`,
@@ -52,27 +53,15 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-/// The whole trail in the order it was written (for tests and small installations).
-pub async fn all<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT at, installation_id, repository_id, job_id, delivery_id, action, reason
-         FROM audit ORDER BY id",
-    )
-    .fetch_all(ex)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                at: from_ms(r.try_get("at")?, "audit")?,
-                installation_id: r.try_get("installation_id")?,
-                repository_id: r.try_get("repository_id")?,
-                job_id: r.try_get("job_id")?,
-                delivery_id: r.try_get("delivery_id")?,
-                action: r.try_get("action")?,
-                reason: r.try_get("reason")?,
-            })
-        })
-        .collect()
+/// An `audit` row read back, for any query selecting its columns.
+pub fn from_row(r: &AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        at: from_ms(r.try_get("at")?, "audit")?,
+        installation_id: r.try_get("installation_id")?,
+        repository_id: r.try_get("repository_id")?,
+        job_id: r.try_get("job_id")?,
+        delivery_id: r.try_get("delivery_id")?,
+        action: r.try_get("action")?,
+        reason: r.try_get("reason")?,
+    })
 }

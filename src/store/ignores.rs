@@ -57,7 +57,8 @@ const COLUMNS: &str =
 
 const T: &str = "update_ignores";
 
-fn from_row(r: &AnyRow) -> Result<UpdateIgnore, StoreError> {
+/// An `update_ignores` row read back, for any query selecting its columns.
+pub fn from_row(r: &AnyRow) -> Result<UpdateIgnore, StoreError> {
     let scope: String = r.try_get("scope")?;
     Ok(UpdateIgnore {
         id: r.try_get("id")?,
@@ -142,18 +143,6 @@ pub async fn live<'e, E: Executor<'e, Database = Any>>(
     let sql = format!(
         "SELECT {COLUMNS} FROM update_ignores
          WHERE repository_id = $1 AND removed_at IS NULL ORDER BY created_at, id"
-    );
-    let rows = sqlx::query(&sql).bind(repository_id).fetch_all(ex).await?;
-    rows.iter().map(from_row).collect()
-}
-
-/// Every ignore of a repository, removed ones included, oldest first: the history.
-pub async fn all<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    repository_id: i64,
-) -> Result<Vec<UpdateIgnore>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM update_ignores WHERE repository_id = $1 ORDER BY created_at, id"
     );
     let rows = sqlx::query(&sql).bind(repository_id).fetch_all(ex).await?;
     rows.iter().map(from_row).collect()

@@ -12,7 +12,7 @@ use super::{StoreError, from_ms, from_ms_opt, to_ms};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::error::ErrorKind;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Row};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,7 +89,8 @@ const COLUMNS: &str = "id, kind, payload, installation_id, repository_id, concur
     delivery_id, state, attempts, run_at, created_at, started_at, finished_at, lease_until, \
     lock_token, last_error, outcome";
 
-fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
+/// A `jobs` row read back, for any query selecting its columns.
+pub fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
     const T: &str = "jobs";
     let state: String = r.try_get("state")?;
     Ok(JobRow {
@@ -156,43 +157,178 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(id)
 }
 
+/// What a [`claim`] came back with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    Claimed(Box<JobRow>),
+    /// No job can start now.
+    NothingDue,
+    /// A job was due, but another worker took it (or another job of its key) between this
+    /// claim finding it and taking it. Others may still be due: ask again.
+    LostRace,
+}
+
+impl Claim {
+    /// The claimed job, if any.
+    pub fn into_job(self) -> Option<JobRow> {
+        match self {
+            Claim::Claimed(row) => Some(*row),
+            Claim::NothingDue | Claim::LostRace => None,
+        }
+    }
+}
+
 /// Claims the job that has waited longest among those a worker may start at `now`: queued
-/// and due with no running job on its key, or running with an expired lease. Returns it with
-/// `token` as its lock token and `lease_until` as its lease, or `None` when nothing is due.
+/// and due with no running job on its key, or running with an expired lease. The claimed job
+/// comes back with `token` as its lock token and `lease_until` as its lease.
 ///
-/// Two workers racing for the same row: one gets it, the other `None` (the outer `WHERE`
-/// is re-checked against the row it waited for). Racing for two jobs of one key: the unique
-/// index refuses the second, which also comes back as `None`; the worker simply asks again.
-pub async fn claim<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
+/// Finding and taking are two statements, so a claim can tell "nothing is due" from "what
+/// was due was taken first": the take re-checks that the job is still claimable (another
+/// worker may have taken it meanwhile), and the unique index on running jobs' keys refuses a
+/// second job of a key; both come back as [`Claim::LostRace`]. On PostgreSQL both run in one
+/// transaction and the find locks its row with `FOR UPDATE SKIP LOCKED`: replicas claiming at
+/// once each get a different job instead of queueing on the same row. SQLite has one writer
+/// at a time, so there is nothing to skip (and a read transaction there could not be upgraded
+/// to a write once another writer committed). On both, the take and the record of the start
+/// in `job_attempts` are one transaction.
+pub async fn claim(
+    pool: &AnyPool,
     now: DateTime<Utc>,
     token: &str,
     lease_until: DateTime<Utc>,
-) -> Result<Option<JobRow>, StoreError> {
+) -> Result<Claim, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let found = if postgres {
+        None
+    } else {
+        match find_claimable(&mut conn, now, "").await? {
+            Some(id) => Some(id),
+            None => return Ok(Claim::NothingDue),
+        }
+    };
+    // On SQLite the transaction starts with the take, a write: no read to upgrade.
+    let mut tx = conn.begin().await?;
+    let id = match found {
+        Some(id) => id,
+        None => match find_claimable(&mut tx, now, " FOR UPDATE OF j SKIP LOCKED").await? {
+            Some(id) => id,
+            None => {
+                tx.rollback().await?;
+                return Ok(Claim::NothingDue);
+            }
+        },
+    };
+    let claim = take(&mut tx, id, now, token, lease_until).await?;
+    if let Claim::Claimed(row) = &claim {
+        start_attempt(&mut tx, row, now).await?;
+    }
+    match claim {
+        Claim::Claimed(_) => tx.commit().await?,
+        Claim::NothingDue | Claim::LostRace => tx.rollback().await?,
+    }
+    Ok(claim)
+}
+
+/// Records the start `row` was just claimed for. An attempt of the job still open can only be
+/// one whose worker stopped renewing its lease: it is closed as abandoned, now.
+async fn start_attempt(
+    conn: &mut AnyConnection,
+    row: &JobRow,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE job_attempts SET finished_at = $1, outcome = 'abandoned'
+         WHERE job_id = $2 AND finished_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(row.id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_attempts (job_id, attempt, lock_token, started_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(row.id)
+    .bind(row.attempts)
+    .bind(row.lock_token.as_deref())
+    .bind(to_ms(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes the attempt that ran under `token` with `outcome` (a [`Settled`] label such as
+/// `succeeded` or `lease_lost`); `false` when it was already closed (taken over meanwhile).
+///
+/// [`Settled`]: crate::service::jobs::Settled
+pub async fn finish_attempt<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    token: &str,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE job_attempts SET finished_at = $1, outcome = $2
+         WHERE lock_token = $3 AND finished_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(outcome)
+    .bind(token)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The id of the job a claim at `now` should take; `lock` is appended to the query.
+async fn find_claimable(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    lock: &str,
+) -> Result<Option<i64>, StoreError> {
+    let sql = format!(
+        "SELECT j.id FROM jobs j
+         WHERE (j.state = 'queued' AND j.run_at <= $1
+                AND (j.concurrency_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs r
+                    WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
+            OR (j.state = 'running' AND j.lease_until <= $1)
+         ORDER BY j.run_at, j.id
+         LIMIT 1{lock}"
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(to_ms(now))
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Takes job `id` if it is still claimable at `now`.
+async fn take(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+    token: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<Claim, StoreError> {
     let sql = format!(
         "UPDATE jobs SET state = 'running', lock_token = $1, lease_until = $2, started_at = $3,
                          attempts = attempts + 1
-         WHERE id = (
-             SELECT j.id FROM jobs j
-             WHERE (j.state = 'queued' AND j.run_at <= $3
-                    AND (j.concurrency_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM jobs r
-                        WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key)))
-                OR (j.state = 'running' AND j.lease_until <= $3)
-             ORDER BY j.run_at, j.id
-             LIMIT 1)
-           AND (state = 'queued' OR (state = 'running' AND lease_until <= $3))
+         WHERE id = $4
+           AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until <= $3))
          RETURNING {COLUMNS}"
     );
-    let claimed = sqlx::query(&sql)
+    let taken = sqlx::query(&sql)
         .bind(token)
         .bind(to_ms(lease_until))
         .bind(to_ms(now))
-        .fetch_optional(ex)
+        .bind(id)
+        .fetch_optional(conn)
         .await;
-    match claimed {
-        Ok(row) => row.as_ref().map(from_row).transpose(),
-        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => Ok(None),
+    match taken {
+        Ok(Some(row)) => Ok(Claim::Claimed(Box::new(from_row(&row)?))),
+        Ok(None) => Ok(Claim::LostRace),
+        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => {
+            Ok(Claim::LostRace)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -311,13 +447,6 @@ pub async fn get<'e, E: Executor<'e, Database = Any>>(
     let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(ex).await?;
     row.as_ref().map(from_row).transpose()
-}
-
-/// Every job, oldest first (for tests and the dashboard's small installations).
-pub async fn all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<JobRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM jobs ORDER BY id");
-    let rows = sqlx::query(&sql).fetch_all(ex).await?;
-    rows.iter().map(from_row).collect()
 }
 
 /// How many jobs are in each state, for `/metrics`.

@@ -152,27 +152,64 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Answers when the database does; for `/healthz`.
+    /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    /// Succeeds when the database takes a write now, for readiness: a write transaction on
+    /// the table webhook intake writes first, touching no row, rolled back. A lost server, a
+    /// read-only database or session, and a write lock held elsewhere all fail it (the last
+    /// by not answering: callers bound the wait).
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE deliveries SET outcome = outcome WHERE id = $1")
+            .bind("readiness probe: matches no delivery")
+            .execute(&mut *tx)
+            .await?;
+        tx.rollback().await?;
+        Ok(())
+    }
 }
 
-/// `url` with any password replaced, fit for logs and error messages.
+/// Query parameters that carry a password in a database URL (libpq's `password`,
+/// `sslpassword`; any name with "password" in it, to be safe).
+fn is_secret_param(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("password")
+}
+
+/// `url` with any password (in the user info or the query string) replaced, fit for logs and
+/// error messages. A URL that does not parse is cut to its scheme, since where its secrets
+/// are cannot be told.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    const MARK: &str = "[redacted]";
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://{MARK}"),
+            None => MARK.to_string(),
+        };
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:[redacted]@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    // Written as a placeholder `Url` accepts, then spelled the usual way.
+    const PLACEHOLDER: &str = "REDACTEDPASSWORD";
+    if parsed.password().is_some() && parsed.set_password(Some(PLACEHOLDER)).is_err() {
+        return format!("{}://{MARK}", parsed.scheme());
     }
+    if parsed.query_pairs().any(|(k, _)| is_secret_param(&k)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret_param(&k) {
+                    PLACEHOLDER.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string().replace(PLACEHOLDER, MARK)
 }
 
 /// A time as stored: unix milliseconds.
@@ -232,5 +269,23 @@ mod tests {
         );
         // An `@` after the authority is not a password separator.
         assert_eq!(redact_url("sqlite://a/b@c.db"), "sqlite://a/b@c.db");
+    }
+
+    #[test]
+    fn a_password_in_the_query_string_is_redacted_too() {
+        let redacted = redact_url(
+            "postgres://db.internal/pw?user=bot&password=s3cret&sslmode=require&sslpassword=k3y",
+        );
+        assert_eq!(
+            redacted,
+            "postgres://db.internal/pw?user=bot&password=[redacted]&sslmode=require&sslpassword=[redacted]"
+        );
+        let both = redact_url("postgresql://bot:one@h/db?PASSWORD=two");
+        assert!(!both.contains("one") && !both.contains("two"), "{both}");
+        // What cannot be parsed cannot be trusted to be clean.
+        assert_eq!(
+            redact_url("postgres://bot:s3cret@[::1/db"),
+            "postgres://[redacted]"
+        );
     }
 }

@@ -9,11 +9,12 @@ use axum::http::Request;
 use chrono::{DateTime, TimeDelta, Utc};
 use patchwright::service::AppState;
 use patchwright::service::clock::Clock;
-use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome};
+use patchwright::service::jobs::{Job, JobError, JobHandler, JobOutcome, JobRunner, Settled};
 use patchwright::service::metrics::Metrics;
 use patchwright::service::secret::Secret;
+use patchwright::service::webhook::body::BodyLimits;
 use patchwright::service::webhook::signature;
-use patchwright::store::{Backend, Store};
+use patchwright::store::{Backend, Store, StoreError};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
@@ -87,11 +88,27 @@ impl TestDb {
     }
 }
 
-/// `DATABASE_URL` when it names a PostgreSQL server.
+/// `DATABASE_URL` when it names a PostgreSQL server. In CI (`CI=true`) there must be one:
+/// skipping the PostgreSQL half of the tests there would let its coverage vanish silently.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+    postgres_url_from(
+        std::env::var("DATABASE_URL").ok(),
+        std::env::var("CI").ok().as_deref(),
+    )
+}
+
+/// [`postgres_url`] from the values of `DATABASE_URL` and `CI`.
+pub fn postgres_url_from(database_url: Option<String>, ci: Option<&str>) -> Option<String> {
+    let url =
+        database_url.filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+    let in_ci = matches!(ci.map(str::trim), Some("true" | "1" | "yes"));
+    assert!(
+        url.is_some() || !in_ci,
+        "CI=true but DATABASE_URL names no PostgreSQL server: the PostgreSQL tests would be \
+         skipped. Run scripts/services.sh (it starts PostgreSQL and prints the URL) and export \
+         DATABASE_URL."
+    );
+    url
 }
 
 fn replace_database(url: &str, name: &str) -> String {
@@ -248,6 +265,15 @@ impl JobHandler for RecordingHandler {
 // ---------------------------------------------------------------- webhooks
 
 pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
+    app_state_with_limits(
+        store,
+        clock,
+        BodyLimits::new(128 * 1024 * 1024, std::time::Duration::from_secs(10)),
+    )
+}
+
+/// [`app_state`] with its own webhook body budget and read timeout.
+pub fn app_state_with_limits(store: Store, clock: Arc<dyn Clock>, limits: BodyLimits) -> AppState {
     AppState {
         store,
         webhook_secret: Secret::new(SECRET),
@@ -255,6 +281,7 @@ pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
         clock,
         metrics: Arc::new(Metrics::new()),
         wake: Arc::new(Notify::new()),
+        body_limits: Arc::new(limits),
     }
 }
 
@@ -344,4 +371,220 @@ pub async fn http(
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+// ---------------------------------------------------------------- a server that vanishes
+
+/// A TCP relay on loopback to `target` that a test can cut, as if the server behind it
+/// vanished without a word: after [`Relay::cut`] nothing more is relayed either way and new
+/// connections are accepted and left hanging (the slowest way to fail, and the one a bound
+/// must catch).
+pub struct Relay {
+    pub addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    pub async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay");
+        let addr = listener.local_addr().expect("relay address");
+        let (cut, is_cut) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut is_cut = is_cut.clone();
+                tokio::spawn(async move {
+                    let already_cut = *is_cut.borrow();
+                    if already_cut {
+                        std::future::pending::<()>().await;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let cut_now = async move {
+                        let _ = is_cut.wait_for(|c| *c).await;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = cut_now => {
+                            // Hold both ends open, silent.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                });
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    pub fn cut(&self) {
+        let _ = self.cut.send(true);
+    }
+
+    /// `url` with its host and port replaced by the relay's.
+    pub fn url_through(&self, url: &str) -> String {
+        let mut parsed = url::Url::parse(url).expect("a database URL");
+        parsed
+            .set_host(Some(&self.addr.ip().to_string()))
+            .expect("set host");
+        parsed.set_port(Some(self.addr.port())).expect("set port");
+        parsed.to_string()
+    }
+}
+
+/// The address a PostgreSQL URL names.
+pub fn postgres_addr(url: &str) -> std::net::SocketAddr {
+    let parsed = url::Url::parse(url).expect("a database URL");
+    let host = parsed.host_str().expect("a host");
+    let port = parsed.port().unwrap_or(5432);
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .expect("resolve the database host")
+        .next()
+        .expect("an address")
+}
+
+// ---------------------------------------------------------------- whole tables and queues
+
+// Reading a whole table back, and draining the queue in the test's own task, are what tests
+// need and the service does not: they live here, not in the library. Each module below is the
+// store's module plus its `all`, so a test imports `support::jobs` where it would import
+// `patchwright::store::jobs`.
+
+/// `patchwright::store::jobs`, and every job oldest first.
+pub mod jobs {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::jobs::*;
+
+    pub async fn all(pool: &sqlx::AnyPool) -> Result<Vec<JobRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::audit`, and the whole trail in the order it was written.
+pub mod audit {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::audit::*;
+
+    pub async fn all(pool: &sqlx::AnyPool) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::accepted_risks`, and a repository's every grant, revoked ones
+/// included, oldest first.
+pub mod accepted_risks {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::accepted_risks::*;
+
+    pub async fn all(
+        pool: &sqlx::AnyPool,
+        repository_id: i64,
+    ) -> Result<Vec<AcceptedRisk>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM accepted_risks WHERE repository_id = $1 ORDER BY granted_at, id",
+        )
+        .bind(repository_id)
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// `patchwright::store::ignores`, and a repository's every ignore, removed ones included,
+/// oldest first.
+pub mod ignores {
+    use patchwright::store::StoreError;
+    pub use patchwright::store::ignores::*;
+
+    pub async fn all(
+        pool: &sqlx::AnyPool,
+        repository_id: i64,
+    ) -> Result<Vec<UpdateIgnore>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM update_ignores WHERE repository_id = $1 ORDER BY created_at, id",
+        )
+        .bind(repository_id)
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// Drains the queue in the test's own task: runs every job due now (by the runner's clock),
+/// with the pool's concurrency, until none is left; returns how each run settled, in
+/// completion order. Import it (`use support::RunUntilIdle;`) and call
+/// `runner.run_until_idle()`.
+pub trait RunUntilIdle {
+    fn run_until_idle(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(i64, Settled)>, StoreError>> + Send;
+}
+
+impl RunUntilIdle for Arc<JobRunner> {
+    fn run_until_idle(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(i64, Settled)>, StoreError>> + Send {
+        let runner = Arc::clone(self);
+        async move {
+            let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+            let mut tasks = tokio::task::JoinSet::new();
+            let mut done = Vec::new();
+            loop {
+                while tasks.len() < runner.config().workers.max(1) {
+                    let Some(row) = runner.claim().await? else {
+                        break;
+                    };
+                    let (worker, cancel) = (Arc::clone(&runner), cancel.clone());
+                    tasks.spawn(async move {
+                        let id = row.id;
+                        (id, worker.execute(row, cancel).await)
+                    });
+                }
+                match tasks.join_next().await {
+                    None => return Ok(done),
+                    Some(Ok((id, settled))) => done.push((id, settled?)),
+                    // Handler panics are caught inside `execute`; one escaping it is a bug
+                    // and fails the test where it happened.
+                    Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+                }
+            }
+        }
+    }
+}
+
+/// One row of `job_attempts`, as tests check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub attempt: i64,
+    pub lock_token: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+/// Every start of job `job_id`, first first.
+pub async fn attempts(pool: &sqlx::AnyPool, job_id: i64) -> Vec<Attempt> {
+    use sqlx::Row;
+    let time = |ms: i64| DateTime::from_timestamp_millis(ms).expect("a stored time");
+    sqlx::query("SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id")
+        .bind(job_id)
+        .fetch_all(pool)
+        .await
+        .expect("read job_attempts")
+        .iter()
+        .map(|r| Attempt {
+            attempt: r.get("attempt"),
+            lock_token: r.get("lock_token"),
+            started_at: time(r.get("started_at")),
+            finished_at: r.get::<Option<i64>, _>("finished_at").map(time),
+            outcome: r.get("outcome"),
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // Each test crate uses a different part of this module.
 
 use crate::fake_github::{self, FakeGitHub};
-use crate::support::{self, ManualClock, TestDb, signed_request};
+use crate::support::{self, ManualClock, RunUntilIdle, TestDb, signed_request};
 use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use patchwright::forge::github::GitHubApp;
 use patchwright::pipeline::Knowledge;

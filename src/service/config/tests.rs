@@ -167,3 +167,36 @@ fn the_example_file_documents_every_key_and_loads() {
     assert_eq!(c.app_slug, "patchwright");
     assert!(c.policy.validate().is_ok());
 }
+
+#[test]
+fn a_configuration_that_cannot_be_assembled_always_names_a_problem() {
+    let e = settle("config.toml", None, Vec::new()).unwrap_err();
+    assert_eq!(e.problems.len(), 1, "{e}");
+    assert!(e.to_string().starts_with("config.toml: "), "{e}");
+}
+
+#[test]
+fn limits_and_the_no_advisories_switch_have_defaults_and_overrides() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert_eq!(c.max_connections, 1024);
+    assert_eq!(c.read_timeout, Duration::from_secs(10));
+    assert_eq!(c.webhook_memory_bytes, 128 * 1024 * 1024);
+    assert!(!c.allow_no_advisories);
+
+    let text = format!("{MINIMAL}allow-no-advisories = true\nmax-connections = 10\n");
+    let c = ServiceConfig::from_sources("config.toml", Some(&text), no_env).unwrap();
+    assert!(c.allow_no_advisories);
+    assert_eq!(c.max_connections, 10);
+    let env = |var: &str| (var == "PATCHWRIGHT_ALLOW_NO_ADVISORIES").then(|| "false".to_string());
+    let c = ServiceConfig::from_sources("config.toml", Some(&text), env).unwrap();
+    assert!(!c.allow_no_advisories, "the environment wins");
+
+    let text = format!("{MINIMAL}allow-no-advisories = \"yes\"\nwebhook-memory-mib = 1\n");
+    assert_eq!(
+        problems(&text, no_env),
+        vec![
+            "config.toml:7:1: webhook-memory-mib: 1 is out of range; use 25 to 65536",
+            "config.toml:6:1: allow-no-advisories: expected `true` or `false`",
+        ]
+    );
+}

@@ -5,13 +5,16 @@ use super::{Job, JobError, JobHandler};
 use crate::service::clock::Clock;
 use crate::service::metrics::Metrics;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::jobs::{self, JobRow};
+use crate::store::jobs::{self, Claim, JobRow};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+
+/// Claim races lost in a row before a worker waits for the next wake or poll.
+const MAX_CLAIM_RACES: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -107,28 +110,55 @@ impl JobRunner {
         now + TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX)
     }
 
-    /// Claims the next due job under a fresh lock token, or `None` when none is due.
+    /// Claims the next due job under a fresh lock token, or `None` when none is due. A lost
+    /// race (another replica took the job first) is asked again at once, a bounded number of
+    /// times: other jobs may be due, and waiting for the next poll would leave them idle.
     pub async fn claim(&self) -> Result<Option<JobRow>, StoreError> {
-        let now = self.clock.now();
-        let token = uuid::Uuid::new_v4().to_string();
-        let row = jobs::claim(self.store.pool(), now, &token, self.lease_until(now)).await?;
-        if let Some(row) = &row {
-            let waited = (now - row.run_at).to_std().unwrap_or_default();
-            self.metrics.observe_job_wait(waited);
+        for _ in 0..MAX_CLAIM_RACES {
+            let now = self.clock.now();
+            let token = uuid::Uuid::new_v4().to_string();
+            match jobs::claim(self.store.pool(), now, &token, self.lease_until(now)).await? {
+                Claim::Claimed(row) => {
+                    let waited = (now - row.run_at).to_std().unwrap_or_default();
+                    self.metrics.observe_job_wait(waited);
+                    return Ok(Some(*row));
+                }
+                Claim::NothingDue => return Ok(None),
+                Claim::LostRace => tracing::debug!("lost a claim race; claiming again"),
+            }
         }
-        Ok(row)
+        // Heavy contention: the next wake or poll tries again.
+        Ok(None)
     }
 
     /// Runs a claimed job to its settlement. `cancel` turning true releases the job back to
-    /// the queue (shutdown). A panicking handler counts as a retryable failure.
+    /// the queue (shutdown). A panicking handler counts as a retryable failure. The attempt's
+    /// end and how it settled are recorded beside its start (`job_attempts`).
     pub async fn execute(
         &self,
         row: JobRow,
-        mut cancel: watch::Receiver<bool>,
+        cancel: watch::Receiver<bool>,
     ) -> Result<Settled, StoreError> {
         let Some(token) = row.lock_token.clone() else {
             return Ok(Settled::LeaseLost);
         };
+        let settled = self.run_claimed(row, token.clone(), cancel).await?;
+        let now = self.clock.now();
+        // The job's own row is settled already; a lost record of the attempt's end must not
+        // undo that, only be told.
+        if let Err(e) = jobs::finish_attempt(self.store.pool(), &token, settled.label(), now).await
+        {
+            tracing::warn!(error = %e, outcome = settled.label(), "cannot record the end of a job attempt");
+        }
+        Ok(settled)
+    }
+
+    async fn run_claimed(
+        &self,
+        row: JobRow,
+        token: String,
+        mut cancel: watch::Receiver<bool>,
+    ) -> Result<Settled, StoreError> {
         let started = Instant::now();
         let job = match Job::from_row(&row) {
             Ok(job) => job,
@@ -189,7 +219,7 @@ impl JobRunner {
         };
 
         let now = self.clock.now();
-        let settled = match settle(&self.config.retry, &result, job.attempts, now) {
+        let settled = match settle(&self.config.retry, &result, row.id, job.attempts, now) {
             Settlement::Succeeded { summary } => {
                 if jobs::succeed(self.store.pool(), row.id, &token, &summary, now).await? {
                     tracing::info!(job = row.id, kind, summary, "job succeeded");
@@ -272,29 +302,6 @@ impl JobRunner {
             });
         }
         Ok(())
-    }
-
-    /// Runs every job that is due now (by the clock), with the pool's concurrency, until
-    /// none is left; returns how each run settled, in completion order. For tests, the
-    /// one-shot `sweep`, and anything else that wants the queue drained without a server.
-    pub async fn run_until_idle(self: &Arc<Self>) -> Result<Vec<(i64, Settled)>, StoreError> {
-        let (_cancel_tx, cancel) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        let mut done = Vec::new();
-        loop {
-            self.fill(&mut tasks, &cancel).await?;
-            match tasks.join_next().await {
-                None => return Ok(done),
-                Some(Ok((id, settled))) => done.push((id, settled?)),
-                // Handler panics are caught inside `execute`; one escaping it is a bug here,
-                // and must fail as loudly as it would have in place. Nothing aborts these
-                // tasks, so a join error is always a panic.
-                Some(Err(e)) => match e.try_into_panic() {
-                    Ok(panic) => std::panic::resume_unwind(panic),
-                    Err(e) => tracing::error!(error = %e, "worker task cancelled"),
-                },
-            }
-        }
     }
 
     /// The pool's main loop: runs until `shutdown` turns true, then lets running jobs finish

@@ -207,6 +207,26 @@ pub struct ParseError {
 }
 
 /// Parses the body of a delivery whose `X-GitHub-Event` header is `event`.
+/// The events [`parse`] reads; every other name is [`Event::Other`].
+pub const HANDLED: [&str; 6] = [
+    "ping",
+    "installation",
+    "installation_repositories",
+    "push",
+    "pull_request",
+    "issue_comment",
+];
+
+/// The metric label of an `X-GitHub-Event` name: a handled event's own name, else `other`.
+/// A signed request can still carry any name, and each distinct label value is a time series
+/// kept forever, so names outside a fixed set must not become labels.
+pub fn metric_label(event: &str) -> &'static str {
+    HANDLED
+        .into_iter()
+        .find(|name| *name == event)
+        .unwrap_or("other")
+}
+
 pub fn parse(event: &str, body: &[u8]) -> Result<Event, ParseError> {
     let err = |source| ParseError {
         event: event.to_string(),
