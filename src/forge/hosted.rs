@@ -129,6 +129,14 @@ pub struct ReviewComment {
     pub in_reply_to: Option<u64>,
 }
 
+/// A submitted review, as far as the bot needs to know whether it already said something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    pub body: String,
+    pub user_login: String,
+}
+
 /// A comment to place in a new review, on the head (RIGHT) side of the diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewReviewComment {
@@ -275,6 +283,8 @@ pub trait Forge: Send + Sync {
         body: &str,
         comments: &[NewReviewComment],
     ) -> Result<u64, ForgeError>;
+    /// Every review submitted on the pull request, oldest first (all pages).
+    async fn reviews(&self, repo: &str, number: u64) -> Result<Vec<Review>, ForgeError>;
     /// Every review comment on the pull request (all pages).
     async fn review_comments(
         &self,

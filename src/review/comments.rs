@@ -162,6 +162,11 @@ pub const MAX_COMMENTS: usize = 20;
 /// The hidden first line of the bot's review bodies (the template starts with it too).
 const REVIEW_MARKER: &str = "<!-- patchwright:review -->";
 
+/// Whether `body` is one of the bot's review bodies.
+pub fn is_review_body(body: &str) -> bool {
+    body.starts_with(REVIEW_MARKER)
+}
+
 /// The line a merged comment gains for another finding its suggestion clears, placed before
 /// the closing `<sub>` note.
 fn also_cleared(body: &mut String, change: &Change) {

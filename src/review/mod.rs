@@ -12,7 +12,8 @@ pub mod lines;
 
 pub use check::pr_check_run;
 pub use comments::{
-    ExistingComment, PlannedComment, Proposal, Reconciled, ReviewPlan, plan_review, reconcile,
+    ExistingComment, PlannedComment, Proposal, Reconciled, ReviewPlan, is_review_body, plan_review,
+    reconcile,
 };
 pub use compare::{Change, ChangeSet, Worsened, compare};
 pub use lines::{Suggestion, apply_suggestion, commentable_lines, suggestion};

@@ -971,6 +971,7 @@ fn repo_route(
         }
         ("POST", ["pulls", n, "reviews"]) => reviews::create(odb, repo, next_id, full, n, &body),
         ("GET", ["pulls", n, "comments"]) => reviews::list_comments(odb, repo, full, n, q),
+        ("GET", ["pulls", n, "reviews"]) => reviews::list(repo, full, n, q),
         ("DELETE", ["pulls", "comments", id]) => reviews::delete_comment(repo, id),
         ("POST", ["pulls", n, "requested_reviewers"]) => {
             reviews::request_reviewers(repo, &base, full, n, &body)

@@ -138,7 +138,20 @@ impl ScanHandler {
             }
         }
         let posted = reconciled.to_post.len();
-        if posted > 0 {
+        // The body carries the new findings no diff line could take: it must reach the pull
+        // request even when no line comment goes with it, but a review cannot be deleted, so
+        // the same body is not said twice.
+        let body = if plan.body.is_empty()
+            || self
+                .already_said(forge, repo, pull.number, &plan.body)
+                .await?
+        {
+            String::new()
+        } else {
+            plan.body
+        };
+        let submitted = posted > 0 || !body.is_empty();
+        if submitted {
             let comments: Vec<NewReviewComment> = reconciled
                 .to_post
                 .into_iter()
@@ -150,7 +163,7 @@ impl ScanHandler {
                 })
                 .collect();
             forge
-                .create_review(repo, pull.number, &pull.head_sha, &plan.body, &comments)
+                .create_review(repo, pull.number, &pull.head_sha, &body, &comments)
                 .await
                 .map_err(job_error)?;
         }
@@ -169,9 +182,27 @@ impl ScanHandler {
             deleted: reconciled.to_delete.len(),
             conclusion,
         };
-        if posted > 0 || !reconciled.to_delete.is_empty() {
+        if submitted || !reconciled.to_delete.is_empty() {
             ctx.audit("pr-reviewed", summary.to_string()).await?;
         }
         Ok(summary)
+    }
+}
+
+impl ScanHandler {
+    /// Whether the bot's latest review body on the pull request is already `body`.
+    async fn already_said(
+        &self,
+        forge: &dyn Forge,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<bool, JobError> {
+        let reviews = forge.reviews(repo, number).await.map_err(job_error)?;
+        Ok(reviews
+            .iter()
+            .rev()
+            .find(|r| r.user_login == self.bot_login && review::is_review_body(&r.body))
+            .is_some_and(|r| r.body == body))
     }
 }
