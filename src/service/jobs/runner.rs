@@ -130,7 +130,7 @@ impl JobRunner {
             return Ok(Settled::LeaseLost);
         };
         let started = Instant::now();
-        let job = match Job::from_row(&row) {
+        let mut job = match Job::from_row(&row) {
             Ok(job) => job,
             Err(reason) => return self.fail(&row, &token, reason, "unknown", started).await,
         };
@@ -143,6 +143,8 @@ impl JobRunner {
             );
             return self.fail(&row, &token, reason, kind, started).await;
         }
+
+        job.last_attempt = job.attempts >= self.config.retry.max_attempts;
 
         let handler = Arc::clone(&self.handler);
         let job_for_task = job.clone();
