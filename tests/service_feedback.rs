@@ -468,10 +468,70 @@ async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
     );
     let reply = w.reply_to(pr.number, id);
     assert!(
-        reply.starts_with("@alice I could not finish your command"),
+        reply.starts_with("@alice I could not finish your command: GitHub refused a request"),
         "{reply}"
     );
-    assert!(reply.contains("Resource not accessible"), "{reply}");
+    // What GitHub said, and which route, is for the logs: the reply names the job instead.
+    let job = settled[0].0;
+    assert!(
+        !reply.contains("Resource not accessible") && !reply.contains("/repos/"),
+        "{reply}"
+    );
+    assert!(reply.contains(&format!("(job {job})")), "{reply}");
+    assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
+}
+
+#[tokio::test]
+async fn a_command_whose_retries_run_out_still_gets_an_answer() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let pr = urllib3_pr(&w);
+    let id = w
+        .github
+        .comment_by(REPO, pr.number, "alice", "@patchwright rescan");
+    let status = w
+        .deliver(
+            "issue_comment",
+            "c-502",
+            world::comment_payload(pr.number, true, id, "alice", "@patchwright rescan"),
+        )
+        .await;
+    assert_eq!(status, 202);
+    // GitHub answers the permission lookup with 502 on every start: after 👀 on the first, after
+    // the "did I answer already" read and 👀 on the others.
+    let attempts = patchwright::service::jobs::RetryPolicy::default().max_attempts;
+    for attempt in 1..=attempts {
+        let after = if attempt == 1 { 1 } else { 2 };
+        w.github
+            .fail_after(after, 502, &[], r#"{"message":"Server Error"}"#);
+        let settled = w.runner.run_until_idle().await.unwrap();
+        assert_eq!(settled.len(), 1, "attempt {attempt}: {settled:?}");
+        let last = attempt == attempts;
+        assert_eq!(
+            matches!(
+                settled[0].1,
+                patchwright::service::jobs::Settled::Failed { .. }
+            ),
+            last,
+            "attempt {attempt}: {settled:?}"
+        );
+        let replies = w
+            .github
+            .comments(REPO)
+            .into_iter()
+            .filter(|c| c.issue == pr.number && c.id > id)
+            .count();
+        assert_eq!(replies, usize::from(last), "attempt {attempt}");
+        w.clock.advance(chrono::TimeDelta::hours(2));
+    }
+    let reply = w.reply_to(pr.number, id);
+    assert!(
+        reply.starts_with(&format!(
+            "@alice I could not finish your command: GitHub or my storage kept failing ({attempts} attempts)"
+        )),
+        "{reply}"
+    );
+    assert!(!reply.contains("Server Error"), "{reply}");
     assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
 }
 
@@ -573,4 +633,50 @@ async fn a_retried_command_job_never_answers_twice() {
         .filter(|c| c.issue == pr.number && c.id > id && c.user == fake_github::BOT_LOGIN)
         .count();
     assert_eq!(replies, 1);
+}
+
+/// A worker image that runs as `node`, on main.
+const WORKER_AS_NODE: &str = "FROM node:22.12.0-alpine\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCOPY . .\nRUN npm run build\nRUN npm prune --production\nENV NODE_ENV=production\nUSER node\nCMD [\"node\", \"index.js\"]\n";
+
+#[tokio::test]
+async fn a_new_finding_on_no_diff_line_reaches_the_pr_in_the_review_body_once() {
+    let w = world(10).await;
+    w.github.push(
+        REPO,
+        "main",
+        &[("worker/Dockerfile", Some(WORKER_AS_NODE))],
+        "octocat",
+    );
+    // The PR drops `USER node` at line 9: the container now runs as root, a finding at the
+    // final stage's `FROM` (line 1), far from the diff, with no fix to suggest.
+    let as_root = WORKER_AS_NODE.replace("USER node\n", "");
+    let number = open_pull(&w, "root", &[("worker/Dockerfile", Some(&as_root))]).await;
+    let check = check_on(&w, &w.pull(number).head_sha);
+    assert_eq!(check.conclusion, "neutral", "{}", check.summary);
+    assert!(w.github.review_comments(REPO, number).is_empty());
+    let reviews = w.github.reviews(REPO, number);
+    assert_eq!(reviews.len(), 1, "the finding must reach the pull request");
+    assert!(
+        reviews[0].body.starts_with("<!-- patchwright:review -->")
+            && reviews[0].body.contains("runs-as-root")
+            && reviews[0].body.contains("`worker/Dockerfile:1`"),
+        "{}",
+        reviews[0].body
+    );
+
+    // A push that changes nothing about it says nothing again.
+    w.github.push(
+        REPO,
+        "root",
+        &[("worker/README.md", Some("worker\n"))],
+        "octocat",
+    );
+    w.deliver(
+        "pull_request",
+        "pr-root-sync",
+        pull_payload("synchronize", &w.pull(number)),
+    )
+    .await;
+    w.work().await;
+    assert_eq!(w.github.reviews(REPO, number).len(), 1);
 }

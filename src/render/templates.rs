@@ -18,6 +18,7 @@ const CHECK_SUMMARY: &str = include_str!("../../templates/check_summary.md.j2");
 const REVIEW_COMMENT: &str = include_str!("../../templates/review_comment.md.j2");
 const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
 const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
+const COMMAND_FAILED: &str = include_str!("../../templates/command_failed.md.j2");
 
 /// Renders template `name` with `view`. A failure is a bug in a template, so callers answer
 /// with a placeholder rather than fail a scan over wording.
@@ -42,6 +43,8 @@ fn environment() -> &'static Environment<'static> {
             .expect("templates/review_body.md.j2 is valid");
         env.add_template("pr_check_summary.md", PR_CHECK_SUMMARY)
             .expect("templates/pr_check_summary.md.j2 is valid");
+        env.add_template("command_failed.md", COMMAND_FAILED)
+            .expect("templates/command_failed.md.j2 is valid");
         env
     })
 }
@@ -656,6 +659,43 @@ pub fn pr_check_summary(changes: &ChangeSet, slug: &str) -> String {
     };
     render("pr_check_summary.md", &view)
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
+}
+
+/// Why a command could not be finished, in the terms its author is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCause {
+    /// GitHub (or the store) refused, and trying again would not change that.
+    Refused,
+    /// Failures that could have passed, until the retries ran out.
+    Unavailable { attempts: u32 },
+}
+
+#[derive(Serialize)]
+struct CommandFailedView<'a> {
+    author: &'a str,
+    cause: &'static str,
+    attempts: u32,
+    job_id: i64,
+}
+
+/// The reply to a command that failed on the bot's side: no internal detail, only where the
+/// maintainers find it (the job id).
+pub fn command_failed(author: &str, cause: FailureCause, job_id: i64) -> String {
+    let (cause, attempts) = match cause {
+        FailureCause::Refused => ("refused", 0),
+        FailureCause::Unavailable { attempts } => ("unavailable", attempts),
+    };
+    let view = CommandFailedView {
+        author,
+        cause,
+        attempts,
+        job_id,
+    };
+    let mut text = render("command_failed.md", &view).unwrap_or_else(|_| {
+        format!("@{author} I could not finish your command; the maintainers have the details in the logs (job {job_id}).")
+    });
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]

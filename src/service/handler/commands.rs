@@ -6,11 +6,22 @@ use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
 use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
-use crate::service::jobs::{CommentJob, JobError, JobOutcome};
+use crate::render::templates;
+use crate::service::jobs::{CommentJob, Job, JobError, JobOutcome};
 
 /// The hidden tag a reply carries, naming the comment it answers.
 fn reply_tag(comment_id: u64) -> String {
     format!("<!-- patchwright:reply-to={comment_id} -->")
+}
+
+/// Whether `error` ends the job for good, so that nobody would otherwise answer the person. A
+/// rate limit never does: the job waits and runs again.
+fn is_final(error: &JobError, last_attempt: bool) -> bool {
+    match error {
+        JobError::Permanent(_) => true,
+        JobError::Retryable(_) => last_attempt,
+        JobError::RateLimited { .. } => false,
+    }
 }
 
 /// Permissions GitHub reports that allow changing what the bot does.
@@ -30,10 +41,10 @@ enum Pending {
 impl ScanHandler {
     pub(super) async fn comment(
         &self,
-        job_id: i64,
-        attempts: u32,
+        run: &Job,
         job: &CommentJob,
     ) -> Result<JobOutcome, JobError> {
+        let job_id = run.id;
         let repo = job.repository.full_name.as_str();
         let place = format!("{repo}#{} comment {}", job.issue_number, job.comment_id);
         // Intake drops bot comments already; a comment queued before that rule, or an app whose
@@ -54,7 +65,7 @@ impl ScanHandler {
         let comment_id = job.comment_id as u64;
         // A retry after the reply went out (the last reaction failed) must not answer twice.
         let tag = reply_tag(comment_id);
-        if attempts > 1
+        if run.attempts > 1
             && forge
                 .comments(repo, number)
                 .await
@@ -76,15 +87,11 @@ impl ScanHandler {
 
         let answers = match self.answer(forge, job, job_id, parsed, number).await {
             Ok(answers) => answers,
-            // Never leave a command with only 👀: say it failed, then let the runner record it.
-            Err(JobError::Permanent(why)) => {
-                let body = format!(
-                    "@{} I could not finish your command: {why}. This is on my side, not yours; it is recorded for the people who run me.\n",
-                    job.author
-                );
-                let _ = forge.create_comment(repo, number, &body).await;
-                let _ = forge.react(repo, comment_id, Reaction::Confused).await;
-                return Err(JobError::Permanent(why));
+            // Never leave a command with only 👀: when no retry follows, say it failed (the
+            // detail is for the logs, not for the comment), then let the runner record it.
+            Err(error) if is_final(&error, run.last_attempt) => {
+                self.answer_failure(forge, run, job, &place, &error).await;
+                return Err(error);
             }
             Err(other) => return Err(other),
         };
@@ -397,5 +404,39 @@ impl ScanHandler {
             reason,
         )
         .await
+    }
+}
+
+impl ScanHandler {
+    /// Tells the author that their command failed on our side, in words meant for them (what
+    /// went wrong is logged with the job id the reply names), and marks the comment 😕. A
+    /// failure to say so is logged: there is nobody else to tell.
+    async fn answer_failure(
+        &self,
+        forge: &dyn Forge,
+        run: &Job,
+        job: &CommentJob,
+        place: &str,
+        error: &JobError,
+    ) {
+        tracing::error!(job = run.id, place, attempts = run.attempts, error = %error, "command failed; telling its author");
+        let repo = job.repository.full_name.as_str();
+        let number = job.issue_number as u64;
+        let comment_id = job.comment_id as u64;
+        let cause = match error {
+            JobError::Permanent(_) => templates::FailureCause::Refused,
+            _ => templates::FailureCause::Unavailable {
+                attempts: run.attempts,
+            },
+        };
+        let mut body = templates::command_failed(&job.author, cause, run.id);
+        body.push_str(&reply_tag(comment_id));
+        body.push('\n');
+        if let Err(e) = forge.create_comment(repo, number, &body).await {
+            tracing::error!(job = run.id, place, error = %e, "could not post the failure reply");
+        }
+        if let Err(e) = forge.react(repo, comment_id, Reaction::Confused).await {
+            tracing::warn!(job = run.id, place, error = %e, "could not mark the comment as failed");
+        }
     }
 }

@@ -113,7 +113,7 @@ impl JobHandler for ScanHandler {
     async fn run(&self, job: &Job) -> Result<JobOutcome, JobError> {
         match &job.kind {
             JobKind::Scan(scan) => self.scan(job.id, scan).await,
-            JobKind::Comment(comment) => self.comment(job.id, job.attempts, comment).await,
+            JobKind::Comment(comment) => self.comment(job, comment).await,
             JobKind::Review(review) => self.review(job.id, review).await,
         }
     }
