@@ -5,7 +5,7 @@
 use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
 use crate::remedy::Verification;
 use crate::report::{ExceptionState, ExceptionStatus, Provenance, Report};
-use crate::review::comments::{Proposal, marker};
+use crate::review::comments::{Placement, Placements, PlannedComment, Proposal, ReviewPlan};
 use crate::review::compare::{Change, ChangeSet};
 use crate::review::lines::suggestion_fence;
 use minijinja::Environment;
@@ -19,34 +19,53 @@ const REVIEW_COMMENT: &str = include_str!("../../templates/review_comment.md.j2"
 const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
 const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
 const COMMAND_FAILED: &str = include_str!("../../templates/command_failed.md.j2");
+const FIX_PR_CLOSED: &str = include_str!("../../templates/fix_pr_closed.md.j2");
+const FIX_PR_NOT_UPDATED: &str = include_str!("../../templates/fix_pr_not_updated.md.j2");
+const FIX_COMMIT: &str = include_str!("../../templates/fix_commit.txt.j2");
+const TRACKING_ISSUE: &str = include_str!("../../templates/tracking_issue.md.j2");
 
 /// Renders template `name` with `view`. A failure is a bug in a template, so callers answer
 /// with a placeholder rather than fail a scan over wording.
-fn render<T: Serialize>(name: &str, view: &T) -> Result<String, minijinja::Error> {
+pub(crate) fn render<T: Serialize>(name: &str, view: &T) -> Result<String, minijinja::Error> {
     environment()
         .get_template(name)
         .and_then(|t| t.render(Value::from(Serde(view))))
 }
 
+/// The one template environment: every template in templates/, and the filters they share.
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        // The templates are compiled into the binary; a broken one is caught by the snapshot tests.
-        env.add_template("fix_body.md", FIX_BODY)
-            .expect("templates/fix_body.md.j2 is valid");
-        env.add_template("check_summary.md", CHECK_SUMMARY)
-            .expect("templates/check_summary.md.j2 is valid");
-        env.add_template("review_comment.md", REVIEW_COMMENT)
-            .expect("templates/review_comment.md.j2 is valid");
-        env.add_template("review_body.md", REVIEW_BODY)
-            .expect("templates/review_body.md.j2 is valid");
-        env.add_template("pr_check_summary.md", PR_CHECK_SUMMARY)
-            .expect("templates/pr_check_summary.md.j2 is valid");
-        env.add_template("command_failed.md", COMMAND_FAILED)
-            .expect("templates/command_failed.md.j2 is valid");
+        env.add_filter("code", |text: String| super::text::code_span(&text));
+        // The templates are compiled into the binary; a broken one is caught by the snapshot
+        // tests.
+        for (name, source) in [
+            ("fix_body.md", FIX_BODY),
+            ("check_summary.md", CHECK_SUMMARY),
+            ("review_comment.md", REVIEW_COMMENT),
+            ("review_body.md", REVIEW_BODY),
+            ("pr_check_summary.md", PR_CHECK_SUMMARY),
+            ("command_failed.md", COMMAND_FAILED),
+            ("fix_pr_closed.md", FIX_PR_CLOSED),
+            ("fix_pr_not_updated.md", FIX_PR_NOT_UPDATED),
+            ("fix_commit.txt", FIX_COMMIT),
+            ("tracking_issue.md", TRACKING_ISSUE),
+        ] {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("templates/{name}.j2 is invalid: {e}"));
+        }
         env
     })
+}
+
+#[cfg(test)]
+mod environment_tests {
+    #[test]
+    fn every_template_compiles() {
+        // Forces the environment, which panics on a template that does not parse.
+        assert!(super::environment().templates().count() >= 10);
+    }
 }
 
 #[derive(Serialize)]
@@ -523,7 +542,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         },
     };
     ReviewFindingView {
-        marker: marker(&change.identity),
+        marker: super::markers::finding(&change.identity),
         level: f.level.to_string(),
         rule: f.rule.to_string(),
         subject: f.subject.clone(),
@@ -549,17 +568,40 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
 }
 
 #[derive(Serialize)]
+struct AlsoView {
+    level: String,
+    rule: String,
+    /// The first line of the finding's message.
+    message: String,
+}
+
+#[derive(Serialize)]
 struct ReviewCommentView {
     f: ReviewFindingView,
+    also: Vec<AlsoView>,
     slug: String,
 }
 
 /// A review comment on one finding a pull request introduces or worsens: the hidden marker,
-/// what and why, the advisories, the fix (as a suggestion when `proposal` is one), and how to
-/// accept the risk instead (`@slug accept-risk`).
-pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> String {
+/// what and why, the advisories, the fix (as a suggestion when `proposal` is one), the other
+/// findings the same suggestion clears, and how to accept the risk instead
+/// (`@slug accept-risk`).
+pub fn review_comment(
+    change: &Change,
+    proposal: &Proposal,
+    also: &[&Change],
+    slug: &str,
+) -> String {
     let view = ReviewCommentView {
         f: review_finding_view(change, proposal),
+        also: also
+            .iter()
+            .map(|c| AlsoView {
+                level: c.finding.level.to_string(),
+                rule: c.finding.rule.to_string(),
+                message: c.finding.message.lines().next().unwrap_or("").to_string(),
+            })
+            .collect(),
         slug: slug.to_string(),
     };
     render("review_comment.md", &view).unwrap_or_else(|e| {
@@ -572,21 +614,47 @@ pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> Strin
 
 #[derive(Serialize)]
 struct ReviewBodyView {
+    marker: &'static str,
     findings: Vec<ReviewFindingView>,
+    more: usize,
     slug: String,
 }
 
-/// The review's own text: the new findings that no line of the diff could carry.
-pub fn review_body(unplaced: &[(&Change, Proposal)], slug: &str) -> String {
+/// The review's own text: the new findings that no line of the diff could carry, and how many
+/// placed ones were left out. Empty when there is nothing to say.
+pub fn review_body(unplaced: &[(&Change, Proposal)], more: usize, slug: &str) -> String {
+    if unplaced.is_empty() && more == 0 {
+        return String::new();
+    }
     let view = ReviewBodyView {
+        marker: super::markers::REVIEW,
         findings: unplaced
             .iter()
             .map(|(change, proposal)| review_finding_view(change, proposal))
             .collect(),
+        more,
         slug: slug.to_string(),
     };
-    render("review_body.md", &view)
-        .unwrap_or_else(|e| format!("(the review could not be rendered: {e})"))
+    render("review_body.md", &view).unwrap_or_else(|e| {
+        format!(
+            "{}\n(the review could not be rendered: {e})",
+            super::markers::REVIEW
+        )
+    })
+}
+
+/// The review as it is posted: one rendered comment per placement, and the body.
+pub fn review(plan: &Placements<'_>, slug: &str) -> ReviewPlan {
+    let comment = |p: &Placement<'_>| PlannedComment {
+        path: p.path.clone(),
+        line: p.line,
+        start_line: p.start_line,
+        body: review_comment(p.change, &p.proposal, &p.also, slug),
+    };
+    ReviewPlan {
+        comments: plan.placed.iter().map(comment).collect(),
+        body: review_body(&plan.unplaced, plan.more, slug),
+    }
 }
 
 #[derive(Serialize)]
@@ -659,43 +727,6 @@ pub fn pr_check_summary(changes: &ChangeSet, slug: &str) -> String {
     };
     render("pr_check_summary.md", &view)
         .unwrap_or_else(|e| format!("(the summary could not be rendered: {e})"))
-}
-
-/// Why a command could not be finished, in the terms its author is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureCause {
-    /// GitHub (or the store) refused, and trying again would not change that.
-    Refused,
-    /// Failures that could have passed, until the retries ran out.
-    Unavailable { attempts: u32 },
-}
-
-#[derive(Serialize)]
-struct CommandFailedView<'a> {
-    author: &'a str,
-    cause: &'static str,
-    attempts: u32,
-    job_id: i64,
-}
-
-/// The reply to a command that failed on the bot's side: no internal detail, only where the
-/// maintainers find it (the job id).
-pub fn command_failed(author: &str, cause: FailureCause, job_id: i64) -> String {
-    let (cause, attempts) = match cause {
-        FailureCause::Refused => ("refused", 0),
-        FailureCause::Unavailable { attempts } => ("unavailable", attempts),
-    };
-    let view = CommandFailedView {
-        author,
-        cause,
-        attempts,
-        job_id,
-    };
-    let mut text = render("command_failed.md", &view).unwrap_or_else(|_| {
-        format!("@{author} I could not finish your command; the maintainers have the details in the logs (job {job_id}).")
-    });
-    text.push('\n');
-    text
 }
 
 #[cfg(test)]

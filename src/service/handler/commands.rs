@@ -6,13 +6,8 @@ use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
 use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
-use crate::render::templates;
+use crate::render::{markers, messages};
 use crate::service::jobs::{CommentJob, Job, JobError, JobOutcome};
-
-/// The hidden tag a reply carries, naming the comment it answers.
-fn reply_tag(comment_id: u64) -> String {
-    format!("<!-- patchwright:reply-to={comment_id} -->")
-}
 
 /// Whether `error` ends the job for good, so that nobody would otherwise answer the person. A
 /// rate limit never does: the job waits and runs again.
@@ -64,7 +59,7 @@ impl ScanHandler {
         let number = job.issue_number as u64;
         let comment_id = job.comment_id as u64;
         // A retry after the reply went out (the last reaction failed) must not answer twice.
-        let tag = reply_tag(comment_id);
+        let tag = markers::reply_to(comment_id);
         if run.attempts > 1
             && forge
                 .comments(repo, number)
@@ -424,13 +419,13 @@ impl ScanHandler {
         let number = job.issue_number as u64;
         let comment_id = job.comment_id as u64;
         let cause = match error {
-            JobError::Permanent(_) => templates::FailureCause::Refused,
-            _ => templates::FailureCause::Unavailable {
+            JobError::Permanent(_) => messages::FailureCause::Refused,
+            _ => messages::FailureCause::Unavailable {
                 attempts: run.attempts,
             },
         };
-        let mut body = templates::command_failed(&job.author, cause, run.id);
-        body.push_str(&reply_tag(comment_id));
+        let mut body = messages::command_failed(&job.author, cause, run.id);
+        body.push_str(&markers::reply_to(comment_id));
         body.push('\n');
         if let Err(e) = forge.create_comment(repo, number, &body).await {
             tracing::error!(job = run.id, place, error = %e, "could not post the failure reply");
