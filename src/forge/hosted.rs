@@ -80,6 +80,17 @@ pub enum CheckConclusion {
     Failure,
 }
 
+impl CheckConclusion {
+    /// GitHub's value, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckConclusion::Success => "success",
+            CheckConclusion::Neutral => "neutral",
+            CheckConclusion::Failure => "failure",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnnotationLevel {

@@ -2,7 +2,6 @@
 //! fix pull requests and the tracking issue in step, review pull requests, and answer
 //! commands in comments.
 
-pub mod check;
 pub mod commands;
 pub mod decisions;
 pub mod pulls;
@@ -13,6 +12,7 @@ pub mod tracking;
 use crate::forge::hosted::{Forge, ForgeError, Forges};
 use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
 use crate::remedy::groups::plan_groups;
+use crate::render::check::{PullNote, check_run};
 use crate::service::clock::Clock;
 use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob};
 use crate::snapshot::RepoSnapshot;
@@ -97,7 +97,7 @@ pub(crate) async fn record_audit(
 pub struct Scanned {
     /// One line: counts, PR actions, the tracking issue.
     pub summary: String,
-    pub pulls: Vec<check::PullNote>,
+    pub pulls: Vec<PullNote>,
     pub head: String,
     pub default_branch: String,
 }
@@ -216,7 +216,7 @@ impl ScanHandler {
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
         let codeowners = tracking::codeowners(&analysis.snapshot);
         let groups = plan_groups(report, &analysis.snapshot);
-        let sync = pulls::Sync {
+        let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
             max_open: self.max_open_fix_prs,
@@ -235,7 +235,7 @@ impl ScanHandler {
             &delta.first_seen,
         )
         .await?;
-        let check = check::check_run(
+        let check = check_run(
             report,
             &head,
             &synced.pulls,

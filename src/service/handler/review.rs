@@ -3,7 +3,10 @@
 //! (with a one-click suggestion when the fix is an edit), replacing the bot's earlier comments.
 
 use super::{ScanHandler, decisions, job_error, short};
+use crate::forge::hosted::CheckConclusion;
 use crate::forge::hosted::{Forge, NewReviewComment, PullRequest};
+use crate::render::check::pr_check_run;
+use crate::render::{markers, templates};
 use crate::review::{self, ExistingComment};
 use crate::service::jobs::{JobError, JobOutcome, ReviewJob};
 
@@ -16,7 +19,7 @@ pub struct ReviewSummary {
     pub fixed: usize,
     pub posted: usize,
     pub deleted: usize,
-    pub conclusion: String,
+    pub conclusion: CheckConclusion,
 }
 
 impl std::fmt::Display for ReviewSummary {
@@ -28,7 +31,7 @@ impl std::fmt::Display for ReviewSummary {
             short(&self.head),
             self.introduced,
             self.fixed,
-            self.conclusion,
+            self.conclusion.as_str(),
             self.posted,
             self.deleted
         )
@@ -100,12 +103,9 @@ impl ScanHandler {
             &before.outcome.report.findings,
             &after.outcome.report.findings,
         );
-        let plan = review::plan_review(
-            &changes,
-            &before.snapshot.files,
-            &after.snapshot.files,
-            &self.app_slug,
-        );
+        let placements =
+            review::plan_review(&changes, &before.snapshot.files, &after.snapshot.files);
+        let plan = templates::review(&placements, &self.app_slug);
 
         let ctx = self.ctx(
             forge,
@@ -121,7 +121,7 @@ impl ScanHandler {
             .map_err(job_error)?
             .into_iter()
             .map(|c| ExistingComment {
-                by_bot: c.user_login == self.bot_login,
+                ours: c.user_login == self.bot_login && markers::is_finding_comment(&c.body),
                 is_reply: c.in_reply_to.is_some(),
                 id: c.id,
                 path: c.path,
@@ -167,8 +167,8 @@ impl ScanHandler {
                 .await
                 .map_err(job_error)?;
         }
-        let check = review::pr_check_run(&changes, &pull.head_sha, &self.app_slug);
-        let conclusion = format!("{:?}", check.conclusion).to_lowercase();
+        let check = pr_check_run(&changes, &pull.head_sha, &self.app_slug);
+        let conclusion = check.conclusion;
         forge
             .create_check_run(repo, &check)
             .await
@@ -202,7 +202,7 @@ impl ScanHandler {
         Ok(reviews
             .iter()
             .rev()
-            .find(|r| r.user_login == self.bot_login && review::is_review_body(&r.body))
+            .find(|r| r.user_login == self.bot_login && markers::is_review_body(&r.body))
             .is_some_and(|r| r.body == body))
     }
 }
