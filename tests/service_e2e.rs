@@ -43,14 +43,11 @@ async fn push_opens_fix_prs_with_risk_statements_and_a_failing_check() {
         urllib3.body
     );
     // What the PR carries is kept in the store, not written into its text to be read back.
-    let stored = patchwright::store::fix_prs::get(
-        w.db.store.pool(),
-        world::REPO_ID,
-        urllib3.number as i64,
-    )
-    .await
-    .unwrap()
-    .expect("the fix PR is recorded");
+    let stored =
+        patchwright::store::fix_prs::get(w.db.store.pool(), world::REPO_ID, urllib3.number as i64)
+            .await
+            .unwrap()
+            .expect("the fix PR is recorded");
     assert_eq!(stored.fix_key, "pypi/urllib3@1.26.18");
     assert!(!urllib3.body.contains("fix-key"), "{}", urllib3.body);
     assert_eq!(
