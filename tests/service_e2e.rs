@@ -170,10 +170,9 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
         .unwrap();
     assert_eq!(django.state, "closed");
     assert!(
-        w.github
-            .comments(REPO)
+        w.bot_comments(django.number)
             .iter()
-            .any(|c| c.issue == django.number && c.body.starts_with("Closing:"))
+            .any(|c| c.body.starts_with("Closing:"))
     );
     let entries = audit::all(w.db.store.pool()).await.unwrap();
     assert!(
@@ -213,10 +212,9 @@ async fn a_changed_fix_never_force_pushes_over_a_persons_commit() {
         "the person's commit stays"
     );
     let comment = w
-        .github
-        .comments(REPO)
+        .bot_comments(urllib3.number)
         .into_iter()
-        .find(|c| c.issue == urllib3.number)
+        .next()
         .expect("a comment instead");
     assert!(
         comment.body.contains("pypi/urllib3@2.0.7")
@@ -235,7 +233,7 @@ async fn a_failed_job_is_retried_without_a_second_pr_and_counted() {
     // GitHub fails once in the middle of the work (after the tree is read).
     w.github
         .fail_after(3, 502, &[], "{\"message\":\"Server Error\"}");
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         matches!(
             settled.as_slice(),
@@ -298,4 +296,25 @@ async fn api_calls_per_scan() {
     // The token is cached and every blob too: repository, branch, tree, open PRs, the tracking
     // issue read back (a person may have closed or edited it), check run.
     assert_eq!(unchanged.len(), 6);
+}
+
+/// The world's own leftover checks can fail: a job a delivery queued that no test ran.
+#[tokio::test]
+#[should_panic(expected = "leftover: a delivery queued a job")]
+async fn a_test_that_leaves_a_job_queued_fails() {
+    let w = world(1).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 202);
+}
+
+/// …and a comment the bot posted that the test never looked at.
+#[tokio::test]
+#[should_panic(expected = "leftover: comment(s) the bot posted")]
+async fn a_test_that_ignores_a_bot_comment_fails() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    // main drops urllib3's pin to a fixed version: the bot closes its PR with a comment.
+    let after = w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==1.26.18");
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
 }

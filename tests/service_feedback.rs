@@ -234,10 +234,9 @@ async fn ignore_closes_the_fix_pr_and_unignore_brings_it_back() {
     assert_eq!(w.pull(pr.number).state, "closed", "{reply}");
     assert!(reply.contains("urllib3"), "{reply}");
     let closing = w
-        .github
-        .comments(REPO)
+        .bot_comments(pr.number)
         .into_iter()
-        .find(|c| c.issue == pr.number && c.body.starts_with("Closing:"))
+        .find(|c| c.body.starts_with("Closing:"))
         .expect("the PR says why it closed");
     assert!(
         closing
@@ -433,6 +432,22 @@ async fn codeowners_are_asked_to_review_fix_prs_and_own_the_tracking_issue() {
         .find(|i| i.number == issue.number)
         .unwrap();
     assert_eq!(issue.state, "closed", "{}", issue.body);
+    // And the node image's fix PR, whose Dockerfile went with it, closes saying so.
+    let node = w
+        .github
+        .pulls(REPO)
+        .into_iter()
+        .find(|p| p.head == "patchwright/docker/node")
+        .expect("a fix PR for the node image");
+    assert_eq!(node.state, "closed");
+    let said = w.bot_comments(node.number);
+    assert!(
+        said.len() == 1
+            && said[0]
+                .body
+                .starts_with("Closing: the findings this PR fixed are gone"),
+        "{said:#?}"
+    );
 }
 
 #[tokio::test]
@@ -459,7 +474,7 @@ async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
         )
         .await;
     assert_eq!(status, 202);
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         settled
             .iter()
@@ -504,7 +519,7 @@ async fn a_command_whose_retries_run_out_still_gets_an_answer() {
         let after = if attempt == 1 { 1 } else { 2 };
         w.github
             .fail_after(after, 502, &[], r#"{"message":"Server Error"}"#);
-        let settled = w.runner.run_until_idle().await.unwrap();
+        let settled = w.run_jobs().await;
         assert_eq!(settled.len(), 1, "attempt {attempt}: {settled:?}");
         let last = attempt == attempts;
         assert_eq!(
@@ -516,10 +531,9 @@ async fn a_command_whose_retries_run_out_still_gets_an_answer() {
             "attempt {attempt}: {settled:?}"
         );
         let replies = w
-            .github
-            .comments(REPO)
+            .bot_comments(pr.number)
             .into_iter()
-            .filter(|c| c.issue == pr.number && c.id > id)
+            .filter(|c| c.id > id)
             .count();
         assert_eq!(replies, usize::from(last), "attempt {attempt}");
         w.clock.advance(chrono::TimeDelta::hours(2));
@@ -616,7 +630,7 @@ async fn a_retried_command_job_never_answers_twice() {
         world::comment_payload(pr.number, true, id, "mallory", "@patchwright help"),
     )
     .await;
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         matches!(
             settled.as_slice(),
@@ -627,10 +641,9 @@ async fn a_retried_command_job_never_answers_twice() {
     w.clock.advance(chrono::TimeDelta::hours(1));
     w.work().await;
     let replies = w
-        .github
-        .comments(REPO)
+        .bot_comments(pr.number)
         .into_iter()
-        .filter(|c| c.issue == pr.number && c.id > id && c.user == fake_github::BOT_LOGIN)
+        .filter(|c| c.id > id)
         .count();
     assert_eq!(replies, 1);
 }
