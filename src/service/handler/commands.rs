@@ -33,6 +33,17 @@ enum Pending {
     Decision,
 }
 
+/// What every command of one comment needs: where it was asked, by whom, and when.
+struct Asked<'a> {
+    forge: &'a dyn Forge,
+    job: &'a CommentJob,
+    job_id: i64,
+    pull: Option<&'a PullRequest>,
+    now: chrono::DateTime<chrono::Utc>,
+    /// `acme/shop#12 (comment 345)`, as audit entries and decisions cite it.
+    source: String,
+}
+
 impl ScanHandler {
     pub(super) async fn comment(
         &self,
@@ -145,140 +156,191 @@ impl ScanHandler {
         } else {
             None
         };
-
         let now = self.clock.now();
-        let today = now.date_naive();
-        let source = format!("{repo}#{} (comment {})", job.issue_number, job.comment_id);
+        let asked = Asked {
+            forge,
+            job,
+            job_id,
+            pull: pull.as_ref(),
+            now,
+            source: format!("{repo}#{} (comment {})", job.issue_number, job.comment_id),
+        };
         let mut answers: Vec<Answer> = Vec::new();
         let mut pending: Vec<(usize, Pending)> = Vec::new();
         for result in parsed {
-            let command = match result {
-                Err(error) => {
-                    answers.push(Answer::Invalid(error));
-                    continue;
-                }
-                Ok(command) => command,
+            let answer = match result {
+                Err(error) => Answer::Invalid(error),
+                Ok(command) => match &permission {
+                    Some(permission) if command.changes_state() && !may_change(permission) => {
+                        self.refuse(&asked, command.name(), permission).await?
+                    }
+                    _ => {
+                        let (answer, later) = self.run_command(&asked, command).await?;
+                        if let Some(later) = later {
+                            pending.push((answers.len(), later));
+                        }
+                        answer
+                    }
+                },
             };
-            let name = command.name();
-            if command.changes_state()
-                && let Some(permission) = &permission
-                && !may_change(permission)
-            {
-                self.audit(
-                    job,
-                    job_id,
-                    "command-refused",
-                    format!(
-                        "@{} ({permission}) may not run `{}` in {source}",
-                        job.author,
-                        name.as_str()
-                    ),
-                )
-                .await?;
-                answers.push(Answer::Refused {
-                    command: name,
-                    permission: permission.clone(),
-                });
-                continue;
-            }
-            let answer = match command {
-                Command::Help => Answer::Done {
-                    command: name,
-                    text: commands::help(&self.app_slug),
-                },
-                Command::Explain { target } => Answer::Done {
-                    command: name,
-                    text: self
-                        .explain(forge, job, pull.as_ref(), &target, today)
-                        .await?,
-                },
-                Command::Rescan => {
-                    pending.push((answers.len(), Pending::Rescan));
-                    Answer::Done {
-                        command: name,
-                        text: String::new(),
-                    }
-                }
-                Command::Recreate => match pull.as_ref() {
-                    Some(pr) if pulls::is_fix_pr(pr, &self.bot_login) && pr.state == "open" => {
-                        pending.push((answers.len(), Pending::Recreate(pr.number)));
-                        Answer::Done {
-                            command: name,
-                            text: String::new(),
-                        }
-                    }
-                    Some(_) => Answer::Declined {
-                        command: name,
-                        why: format!(
-                            "this is not an open fix pull request of mine; `recreate` rebuilds one of those from the default branch. On any other pull request, `@{} rescan` reviews it again.",
-                            self.app_slug
-                        ),
-                    },
-                    None => Answer::Declined {
-                        command: name,
-                        why:
-                            "it works in a comment on one of my fix pull requests, not on an issue."
-                                .to_string(),
-                    },
-                },
-                decision @ (Command::AcceptRisk { .. }
-                | Command::Revoke { .. }
-                | Command::Ignore { .. }
-                | Command::Unignore { .. }) => {
-                    if let Err(error) = validate_accept_risk(
-                        &decision,
-                        today,
-                        self.knowledge.policy.max_exception_days,
-                    ) {
-                        answers.push(Answer::Invalid(error));
-                        continue;
-                    }
-                    let recorded = decisions::record(
-                        &self.store,
-                        &self.knowledge,
-                        job.repository.id,
-                        &decision,
-                        &job.author,
-                        &source,
-                        now,
-                    )
-                    .await?;
-                    match recorded {
-                        decisions::Recorded::Done { audit_action, text } => {
-                            self.audit(job, job_id, audit_action, format!("{text} ({source})"))
-                                .await?;
-                            pending.push((answers.len(), Pending::Decision));
-                            Answer::Done {
-                                command: name,
-                                text,
-                            }
-                        }
-                        decisions::Recorded::Declined(why) => {
-                            Answer::Declined { command: name, why }
-                        }
-                    }
-                }
-            };
-            // Decisions write their own, more telling entry.
-            if let Answer::Done { command, .. } = &answer
-                && matches!(command, CommandName::Rescan | CommandName::Recreate)
-            {
-                self.audit(
-                    job,
-                    job_id,
-                    "command",
-                    format!("@{} ran `{}` in {source}", job.author, command.as_str()),
-                )
-                .await?;
-            }
             answers.push(answer);
         }
-
         if !pending.is_empty() {
             self.finish_pending(forge, job, job_id, pull.as_ref(), &pending, &mut answers)
                 .await?;
         }
         Ok(answers)
+    }
+
+    /// A state-changing command from someone without write access: audited and refused.
+    async fn refuse(
+        &self,
+        asked: &Asked<'_>,
+        name: CommandName,
+        permission: &str,
+    ) -> Result<Answer, JobError> {
+        self.audit(
+            asked.job,
+            asked.job_id,
+            "command-refused",
+            format!(
+                "@{} ({permission}) may not run `{}` in {}",
+                asked.job.author,
+                name.as_str(),
+                asked.source
+            ),
+        )
+        .await?;
+        Ok(Answer::Refused {
+            command: name,
+            permission: permission.to_string(),
+        })
+    }
+
+    /// Runs one command the author may run; returns its answer and what is left for the one
+    /// scan of the comment to complete.
+    async fn run_command(
+        &self,
+        asked: &Asked<'_>,
+        command: Command,
+    ) -> Result<(Answer, Option<Pending>), JobError> {
+        let name = command.name();
+        let done = |text: String| Answer::Done {
+            command: name,
+            text,
+        };
+        match command {
+            Command::Help => Ok((done(commands::help(&self.app_slug)), None)),
+            Command::Explain { target } => {
+                let text = self
+                    .explain(
+                        asked.forge,
+                        asked.job,
+                        asked.pull,
+                        &target,
+                        asked.now.date_naive(),
+                    )
+                    .await?;
+                Ok((done(text), None))
+            }
+            Command::Rescan => {
+                self.audit_ran(asked, name).await?;
+                Ok((done(String::new()), Some(Pending::Rescan)))
+            }
+            Command::Recreate => self.recreate(asked).await,
+            decision @ (Command::AcceptRisk { .. }
+            | Command::Revoke { .. }
+            | Command::Ignore { .. }
+            | Command::Unignore { .. }) => self.decide(asked, decision).await,
+        }
+    }
+
+    /// `recreate`: only on an open fix PR of the bot's, rebuilt by the comment's scan.
+    async fn recreate(&self, asked: &Asked<'_>) -> Result<(Answer, Option<Pending>), JobError> {
+        let command = CommandName::Recreate;
+        match asked.pull {
+            Some(pr) if pulls::is_fix_pr(pr, &self.bot_login) && pr.state == "open" => {
+                self.audit_ran(asked, command).await?;
+                let answer = Answer::Done {
+                    command,
+                    text: String::new(),
+                };
+                Ok((answer, Some(Pending::Recreate(pr.number))))
+            }
+            Some(_) => Ok((
+                Answer::Declined {
+                    command,
+                    why: format!(
+                        "this is not an open fix pull request of mine; `recreate` rebuilds one of those from the default branch. On any other pull request, `@{} rescan` reviews it again.",
+                        self.app_slug
+                    ),
+                },
+                None,
+            )),
+            None => Ok((
+                Answer::Declined {
+                    command,
+                    why: "it works in a comment on one of my fix pull requests, not on an issue."
+                        .to_string(),
+                },
+                None,
+            )),
+        }
+    }
+
+    /// accept-risk / revoke / ignore / unignore: checked against the policy, recorded with an
+    /// audit entry, and shown by the comment's scan.
+    async fn decide(
+        &self,
+        asked: &Asked<'_>,
+        decision: Command,
+    ) -> Result<(Answer, Option<Pending>), JobError> {
+        let command = decision.name();
+        let today = asked.now.date_naive();
+        if let Err(error) =
+            validate_accept_risk(&decision, today, self.knowledge.policy.max_exception_days)
+        {
+            return Ok((Answer::Invalid(error), None));
+        }
+        let recorded = decisions::record(
+            &self.store,
+            &self.knowledge,
+            asked.job.repository.id,
+            &decision,
+            &asked.job.author,
+            &asked.source,
+            asked.now,
+        )
+        .await?;
+        match recorded {
+            decisions::Recorded::Done { audit_action, text } => {
+                self.audit(
+                    asked.job,
+                    asked.job_id,
+                    audit_action,
+                    format!("{text} ({})", asked.source),
+                )
+                .await?;
+                Ok((Answer::Done { command, text }, Some(Pending::Decision)))
+            }
+            decisions::Recorded::Declined(why) => Ok((Answer::Declined { command, why }, None)),
+        }
+    }
+
+    /// The audit entry of a `rescan` or `recreate` (decisions write their own, more telling one).
+    async fn audit_ran(&self, asked: &Asked<'_>, command: CommandName) -> Result<(), JobError> {
+        self.audit(
+            asked.job,
+            asked.job_id,
+            "command",
+            format!(
+                "@{} ran `{}` in {}",
+                asked.job.author,
+                command.as_str(),
+                asked.source
+            ),
+        )
+        .await
     }
 
     /// Runs the one scan the comment's commands need and completes their answers with what it
