@@ -318,3 +318,43 @@ async fn a_test_that_ignores_a_bot_comment_fails() {
     w.deliver("push", "d-2", push_payload(&after)).await;
     w.work().await;
 }
+
+#[tokio::test]
+async fn closing_a_pr_whose_fix_changed_declines_the_fix_it_carries_now() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let urllib3 = w
+        .open_pulls()
+        .into_iter()
+        .find(|p| p.head == "patchwright/pypi/urllib3")
+        .unwrap();
+    // main moves to urllib3 2.0.5: the same PR now carries 2.0.7.
+    let after = w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==2.0.5");
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
+    let updated = w.pull(urllib3.number);
+    assert!(updated.title.contains("2.0.7"), "{}", updated.title);
+
+    // A person closes it: that declines 2.0.7, the fix it carries, not 1.26.18.
+    let forge = w.app.installation(INSTALLATION);
+    forge.close_pull(REPO, urllib3.number).await.unwrap();
+    let status = w
+        .deliver(
+            "pull_request",
+            "d-3",
+            pull_closed_payload(urllib3.number, &urllib3.head, false, "octocat"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.clock.advance(chrono::TimeDelta::minutes(5));
+    w.deliver("push", "d-4", push_payload(&main)).await;
+    w.work().await;
+    let reopened: Vec<u64> = w
+        .open_pulls()
+        .into_iter()
+        .filter(|p| p.head == "patchwright/pypi/urllib3")
+        .map(|p| p.number)
+        .collect();
+    assert!(reopened.is_empty(), "declined fix reopened as {reopened:?}");
+}

@@ -872,7 +872,8 @@ fn repo_route(
                 parents,
                 message: message.to_string(),
                 author_name: BOT_LOGIN.into(),
-                author_login: None,
+                // GitHub links a commit an installation token creates to the App's bot user.
+                author_login: Some(BOT_LOGIN.into()),
             };
             let sha = odb.put_commit(c.clone());
             reply(201, git_commit_json(&base, &sha, &c))
