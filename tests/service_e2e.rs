@@ -358,3 +358,23 @@ async fn closing_a_pr_whose_fix_changed_declines_the_fix_it_carries_now() {
         .collect();
     assert!(reopened.is_empty(), "declined fix reopened as {reopened:?}");
 }
+
+/// …and a write GitHub would have refused, which nobody said to expect.
+#[tokio::test]
+#[should_panic(expected = "leftover: write(s) GitHub would have refused")]
+async fn a_test_with_an_unexpected_refused_write_fails() {
+    let w = world(1).await;
+    let forge = w.app.installation(INSTALLATION);
+    assert!(forge.close_pull(REPO, 999).await.is_err());
+}
+
+#[tokio::test]
+async fn an_expected_refused_write_is_fine() {
+    let w = world(1).await;
+    let forge = w.app.installation(INSTALLATION);
+    assert!(forge.close_pull(REPO, 999).await.is_err());
+    assert_eq!(
+        w.expect_refused_writes(),
+        ["PATCH /repos/acme/shop/pulls/999 → 404"]
+    );
+}

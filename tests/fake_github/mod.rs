@@ -115,6 +115,8 @@ struct Model {
     requests: Vec<Recorded>,
     failures: VecDeque<Failure>,
     unknown_routes: Vec<String>,
+    /// Writes the model itself refused (not queued failures): `METHOD path → status`.
+    refused_writes: Vec<String>,
     truncate_trees: bool,
     next_id: u64,
     rate_remaining: i64,
@@ -160,6 +162,7 @@ impl FakeGitHub {
             requests: Vec::new(),
             failures: VecDeque::new(),
             unknown_routes: Vec::new(),
+            refused_writes: Vec::new(),
             truncate_trees: false,
             next_id: 1000,
             rate_remaining: 5000,
@@ -410,6 +413,12 @@ impl FakeGitHub {
         self.lock().requests.clone()
     }
 
+    /// Every write the fake refused as GitHub would (a 4xx or 5xx it chose, not a queued
+    /// failure), oldest first.
+    pub fn refused_writes(&self) -> Vec<String> {
+        self.lock().refused_writes.clone()
+    }
+
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
     }
@@ -537,7 +546,14 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
             body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
             headers: f.headers,
         },
-        None => route(&mut m, &method, &path, &headers, body),
+        None => {
+            let r = route(&mut m, &method, &path, &headers, body);
+            if method != Method::GET && r.status >= 400 {
+                m.refused_writes
+                    .push(format!("{method} {path} → {}", r.status));
+            }
+            r
+        }
     };
     m.rate_remaining = (m.rate_remaining - 1).max(0);
     let mut resp = Response::builder()

@@ -60,8 +60,9 @@ pub struct World {
 }
 
 /// What a test must have dealt with by its end (bors checks the same on drop): every job a
-/// delivery queued has run and none is left waiting, and every comment the bot posted was
-/// looked at by the test.
+/// delivery queued has run and none is left waiting, every comment the bot posted was looked
+/// at by the test, and no write was refused (a 4xx or 5xx the fake chose, as GitHub would)
+/// unless the test said it expected it.
 #[derive(Default)]
 struct Leftovers {
     /// A delivery was queued after the last run of the jobs.
@@ -70,6 +71,8 @@ struct Leftovers {
     queued: AtomicUsize,
     /// Bot comments the test has read (through [`World::reply_to`] or [`World::bot_comments`]).
     seen: Mutex<BTreeSet<u64>>,
+    /// How many of the fake's refused writes the test said it expected.
+    refusals_expected: AtomicUsize,
 }
 
 impl Drop for World {
@@ -86,6 +89,15 @@ impl Drop for World {
         assert_eq!(
             queued, 0,
             "leftover: {queued} job(s) still queued when the test ended"
+        );
+        let refused = self.github.refused_writes();
+        let unexpected_writes = &refused[l
+            .refusals_expected
+            .load(Ordering::SeqCst)
+            .min(refused.len())..];
+        assert!(
+            unexpected_writes.is_empty(),
+            "leftover: write(s) GitHub would have refused, which the test did not expect: {unexpected_writes:#?}"
         );
         let seen = l.seen.lock().unwrap_or_else(|p| p.into_inner());
         let unexpected: Vec<String> = self
@@ -234,6 +246,18 @@ impl World {
         for (id, s) in self.run_jobs().await {
             assert_eq!(s, Settled::Succeeded, "job {id}");
         }
+    }
+
+    /// The writes GitHub refused since the last call, as `METHOD path → status`: expected from
+    /// here on, so the end of the test does not fail on them.
+    pub fn expect_refused_writes(&self) -> Vec<String> {
+        let refused = self.github.refused_writes();
+        let from = self
+            .leftovers
+            .refusals_expected
+            .swap(refused.len(), Ordering::SeqCst)
+            .min(refused.len());
+        refused[from..].to_vec()
     }
 
     /// The bot's comments on issue or PR `number`, oldest first, marked as seen.
