@@ -35,13 +35,16 @@ pub struct ScanHandler {
     pub max_open_fix_prs: usize,
 }
 
-/// Forge failures in the job runner's terms.
+/// Forge failures in the job runner's terms. A conflict the handler did not act on where it
+/// happened (409/422: a validation error, a ref that moved) is permanent: GitHub answers the
+/// same to the same request, so retrying it for hours only delays the answer; the next push
+/// or sweep starts again from the current state.
 pub fn job_error(e: ForgeError) -> JobError {
     match e {
         ForgeError::Retryable(m) => JobError::Retryable(m),
         ForgeError::RateLimited { until, reason } => JobError::RateLimited { until, reason },
         ForgeError::NotFound(m) => JobError::Permanent(format!("not found: {m}")),
-        ForgeError::Conflict(m) => JobError::Retryable(format!("conflict: {m}")),
+        ForgeError::Conflict(m) => JobError::Permanent(format!("conflict: {m}")),
         ForgeError::Permanent(m) => JobError::Permanent(m),
     }
 }
@@ -267,4 +270,17 @@ impl ScanHandler {
 
 pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_are_not_retried() {
+        let refused = job_error(ForgeError::Conflict("422 Validation Failed".into()));
+        assert!(matches!(refused, JobError::Permanent(_)), "{refused:?}");
+        let flaky = job_error(ForgeError::Retryable("502".into()));
+        assert!(matches!(flaky, JobError::Retryable(_)), "{flaky:?}");
+    }
 }
