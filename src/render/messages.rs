@@ -3,9 +3,79 @@
 //! typed data. The hidden tags they carry come from `markers`.
 
 use super::templates::render;
+use crate::commands::{Answer, usage};
 use crate::model::{AppliedException, ExceptionOrigin};
 use crate::policy::IgnoreStatus;
 use serde::Serialize;
+
+#[derive(Serialize, Default)]
+struct AnswerView {
+    /// `done`, `refused`, `invalid` or `declined`.
+    kind: &'static str,
+    command: &'static str,
+    /// What it did, why it was declined, or what was wrong (trimmed).
+    text: String,
+    permission: String,
+    /// The usage line to show with an invalid command (the nearest command's for a typo).
+    usage: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ReplyView<'a> {
+    author: &'a str,
+    slug: &'a str,
+    repo: &'a str,
+    answers: Vec<AnswerView>,
+}
+
+/// The reply comment to `author` for `answers`, in the order the commands were written.
+pub fn command_reply(author: &str, slug: &str, repo: &str, answers: &[Answer]) -> String {
+    let answers = answers
+        .iter()
+        .map(|answer| match answer {
+            Answer::Done { command, text } => AnswerView {
+                kind: "done",
+                command: command.as_str(),
+                text: text.trim_end().to_string(),
+                ..AnswerView::default()
+            },
+            Answer::Refused {
+                command,
+                permission,
+            } => AnswerView {
+                kind: "refused",
+                command: command.as_str(),
+                permission: permission.clone(),
+                ..AnswerView::default()
+            },
+            Answer::Invalid(error) => AnswerView {
+                kind: "invalid",
+                text: error.to_string(),
+                usage: error.usage.or(error.suggestion.map(usage)),
+                ..AnswerView::default()
+            },
+            Answer::Declined { command, why } => AnswerView {
+                kind: "declined",
+                command: command.as_str(),
+                text: why.trim_end().to_string(),
+                ..AnswerView::default()
+            },
+        })
+        .collect();
+    let view = ReplyView {
+        author,
+        slug,
+        repo,
+        answers,
+    };
+    let mut text = render("command_reply.md", &view).unwrap_or_else(|e| {
+        format!("@{author} your commands ran, but the reply could not be rendered: {e}")
+    });
+    let kept = text.trim_end().len();
+    text.truncate(kept);
+    text.push('\n');
+    text
+}
 
 /// Why a command could not be finished, in the terms its author is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,5 +252,92 @@ mod tests {
             fix_pr_closed(Closing::Ignored(&ignore), "main", "0123456"),
             "Closing: updates to django (major) are ignored by @bob since 2026-11-01 (acme/shop#4 comment 10). Checked on `main` at 0123456."
         );
+    }
+}
+
+#[cfg(test)]
+mod reply_tests {
+    use crate::commands::{Answer, CommandName, parse_comment};
+    use crate::render::messages::command_reply as reply;
+
+    #[test]
+    fn a_refusal_names_the_command_the_access_needed_and_what_anyone_may_do() {
+        let text = reply(
+            "mallory",
+            "patchwright",
+            "acme/shop",
+            &[Answer::Refused {
+                command: CommandName::Ignore,
+                permission: "read".into(),
+            }],
+        );
+        assert!(text.starts_with("@mallory sorry, `ignore`"), "{text}");
+        assert!(text.contains("your access is `read`"), "{text}");
+        assert!(text.contains("`@patchwright explain <id>`"), "{text}");
+    }
+
+    #[test]
+    fn a_malformed_command_gets_the_error_and_its_usage_line() {
+        let error = parse_comment(
+            "@patchwright accept-risk CVE-2024-1234 --until 2026-12-01",
+            "patchwright",
+        )
+        .remove(0)
+        .unwrap_err();
+        let text = reply(
+            "alice",
+            "patchwright",
+            "acme/shop",
+            &[Answer::Invalid(error)],
+        );
+        assert!(text.contains("needs --reason"), "{text}");
+        assert!(
+            text.contains(
+                "Usage: `@patchwright accept-risk <advisory-or-rule-id> --until YYYY-MM-DD"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_word_gets_the_nearest_commands_usage() {
+        let error = parse_comment("@patchwright rescna", "patchwright")
+            .remove(0)
+            .unwrap_err();
+        let text = reply(
+            "alice",
+            "patchwright",
+            "acme/shop",
+            &[Answer::Invalid(error)],
+        );
+        assert!(text.contains("did you mean `rescan`?"), "{text}");
+        assert!(text.contains("Usage: `@patchwright rescan`"), "{text}");
+    }
+
+    #[test]
+    fn several_commands_are_numbered_in_one_reply() {
+        let text = reply(
+            "alice",
+            "patchwright",
+            "acme/shop",
+            &[
+                Answer::Done {
+                    command: CommandName::Rescan,
+                    text: "scanned.".into(),
+                },
+                Answer::Declined {
+                    command: CommandName::Recreate,
+                    why: "this is not one of my fix pull requests.".into(),
+                },
+            ],
+        );
+        assert!(text.contains("**1.** scanned."), "{text}");
+        assert!(
+            text.contains(
+                "**2.** `recreate` was not run: this is not one of my fix pull requests."
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with(".\n"), "{text:?}");
     }
 }

@@ -102,7 +102,7 @@ impl ScanHandler {
             Err(other) => return Err(other),
         };
 
-        let mut body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        let mut body = messages::command_reply(&job.author, &self.app_slug, repo, &answers);
         body.push_str(&tag);
         body.push('\n');
         forge
