@@ -77,6 +77,114 @@ pub fn command_reply(author: &str, slug: &str, repo: &str, answers: &[Answer]) -
     text
 }
 
+/// What a command's answer says once the comment's scan has run, or why it was declined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// `rescan` on an issue or a fix PR: the default branch's pass, in one line.
+    Rescanned { summary: &'a str },
+    /// `rescan` on a person's PR: its review again, and the default branch's pass.
+    Reviewed { review: &'a str, summary: &'a str },
+    /// `recreate`: what the pass did to the PR, at which commit of which branch.
+    Rebuilt {
+        number: u64,
+        action: &'a str,
+        head: &'a str,
+        branch: &'a str,
+    },
+    /// `recreate` of a PR the pass no longer wants (or holds back).
+    NotRebuilt { number: u64, summary: &'a str },
+    /// After an accept-risk, revoke, ignore or unignore: what the pass made of it.
+    DecisionScanned { summary: &'a str },
+    /// `recreate` on a pull request that is not an open fix PR of the bot's.
+    RecreateElsewhere { slug: &'a str },
+    /// `recreate` on an issue.
+    RecreateOnIssue,
+    /// `explain` of an advisory id the database does not have.
+    UnknownAdvisory {
+        id: &'a str,
+        count: usize,
+        revision: &'a str,
+    },
+}
+
+#[derive(Serialize, Default)]
+struct OutcomeView<'a> {
+    kind: &'static str,
+    summary: &'a str,
+    review: &'a str,
+    number: u64,
+    action: &'a str,
+    head: &'a str,
+    branch: &'a str,
+    slug: &'a str,
+    id: &'a str,
+    count: usize,
+    revision: &'a str,
+}
+
+/// The words for `outcome` (see templates/command_outcome.md.j2).
+pub fn command_outcome(outcome: Outcome<'_>) -> String {
+    let view = match outcome {
+        Outcome::Rescanned { summary } => OutcomeView {
+            kind: "rescanned",
+            summary,
+            ..OutcomeView::default()
+        },
+        Outcome::Reviewed { review, summary } => OutcomeView {
+            kind: "reviewed",
+            review,
+            summary,
+            ..OutcomeView::default()
+        },
+        Outcome::Rebuilt {
+            number,
+            action,
+            head,
+            branch,
+        } => OutcomeView {
+            kind: "rebuilt",
+            number,
+            action,
+            head: head.get(..7).unwrap_or(head),
+            branch,
+            ..OutcomeView::default()
+        },
+        Outcome::NotRebuilt { number, summary } => OutcomeView {
+            kind: "not_rebuilt",
+            number,
+            summary,
+            ..OutcomeView::default()
+        },
+        Outcome::DecisionScanned { summary } => OutcomeView {
+            kind: "decision_scanned",
+            summary,
+            ..OutcomeView::default()
+        },
+        Outcome::RecreateElsewhere { slug } => OutcomeView {
+            kind: "recreate_elsewhere",
+            slug,
+            ..OutcomeView::default()
+        },
+        Outcome::RecreateOnIssue => OutcomeView {
+            kind: "recreate_on_issue",
+            ..OutcomeView::default()
+        },
+        Outcome::UnknownAdvisory {
+            id,
+            count,
+            revision,
+        } => OutcomeView {
+            kind: "unknown_advisory",
+            id,
+            count,
+            revision,
+            ..OutcomeView::default()
+        },
+    };
+    render("command_outcome.md", &view)
+        .unwrap_or_else(|e| format!("(the answer could not be rendered: {e})"))
+}
+
 /// Why a command could not be finished, in the terms its author is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureCause {
@@ -231,6 +339,29 @@ mod tests {
                 "@bob I could not finish your command: GitHub refused a request I made for it. "
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn command_outcomes_read_as_before() {
+        assert_eq!(
+            command_outcome(Outcome::DecisionScanned {
+                summary: "a/b@0123456: 1 blocker(s)"
+            }),
+            "\n\nScanned again: a/b@0123456: 1 blocker(s)."
+        );
+        assert_eq!(
+            command_outcome(Outcome::Rebuilt {
+                number: 4,
+                action: "rebuilt from the default branch",
+                head: "0123456789",
+                branch: "main"
+            }),
+            "#4: rebuilt from the default branch at 0123456 (main)."
+        );
+        assert_eq!(
+            command_outcome(Outcome::RecreateOnIssue),
+            "it works in a comment on one of my fix pull requests, not on an issue."
         );
     }
 

@@ -20,6 +20,7 @@ const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
 const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
 const COMMAND_FAILED: &str = include_str!("../../templates/command_failed.md.j2");
 const COMMAND_REPLY: &str = include_str!("../../templates/command_reply.md.j2");
+const COMMAND_OUTCOME: &str = include_str!("../../templates/command_outcome.md.j2");
 const FIX_PR_CLOSED: &str = include_str!("../../templates/fix_pr_closed.md.j2");
 const FIX_PR_NOT_UPDATED: &str = include_str!("../../templates/fix_pr_not_updated.md.j2");
 const FIX_COMMIT: &str = include_str!("../../templates/fix_commit.txt.j2");
@@ -49,6 +50,7 @@ fn environment() -> &'static Environment<'static> {
             ("pr_check_summary.md", PR_CHECK_SUMMARY),
             ("command_failed.md", COMMAND_FAILED),
             ("command_reply.md", COMMAND_REPLY),
+            ("command_outcome.md", COMMAND_OUTCOME),
             ("fix_pr_closed.md", FIX_PR_CLOSED),
             ("fix_pr_not_updated.md", FIX_PR_NOT_UPDATED),
             ("fix_commit.txt", FIX_COMMIT),

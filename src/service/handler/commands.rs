@@ -6,7 +6,8 @@ use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
 use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
-use crate::render::{markers, messages};
+use crate::render::markers;
+use crate::render::messages::{self, Outcome};
 use crate::service::jobs::{CommentJob, Job, JobError, JobOutcome};
 
 /// Whether `error` ends the job for good, so that nobody would otherwise answer the person. A
@@ -270,18 +271,16 @@ impl ScanHandler {
             Some(_) => Ok((
                 Answer::Declined {
                     command,
-                    why: format!(
-                        "this is not an open fix pull request of mine; `recreate` rebuilds one of those from the default branch. On any other pull request, `@{} rescan` reviews it again.",
-                        self.app_slug
-                    ),
+                    why: messages::command_outcome(Outcome::RecreateElsewhere {
+                        slug: &self.app_slug,
+                    }),
                 },
                 None,
             )),
             None => Ok((
                 Answer::Declined {
                     command,
-                    why: "it works in a comment on one of my fix pull requests, not on an issue."
-                        .to_string(),
+                    why: messages::command_outcome(Outcome::RecreateOnIssue),
                 },
                 None,
             )),
@@ -379,31 +378,34 @@ impl ScanHandler {
             let Some(Answer::Done { text, .. }) = answers.get_mut(*index) else {
                 continue;
             };
-            let addition = match what {
+            let summary = scanned.summary.as_str();
+            let outcome = match what {
                 Pending::Rescan => match &reviewed {
-                    Some(review) => format!(
-                        "reviewed this pull request again: {review}. The default branch: {}.",
-                        scanned.summary
-                    ),
-                    None => format!("scanned again: {}.", scanned.summary),
+                    Some(review) => messages::command_outcome(Outcome::Reviewed {
+                        review: &review.to_string(),
+                        summary,
+                    }),
+                    None => messages::command_outcome(Outcome::Rescanned { summary }),
                 },
                 Pending::Recreate(number) => {
                     match scanned.pulls.iter().find(|p| p.number == *number) {
-                        Some(note) => format!(
-                            "#{number}: {} at {} ({}).",
-                            note.action,
-                            short(&scanned.head),
-                            scanned.default_branch
-                        ),
-                        None => format!(
-                            "#{number} was not rebuilt: the default branch no longer needs its fix, or it is held back; {}.",
-                            scanned.summary
-                        ),
+                        Some(note) => messages::command_outcome(Outcome::Rebuilt {
+                            number: *number,
+                            action: note.action.as_str(),
+                            head: &scanned.head,
+                            branch: &scanned.default_branch,
+                        }),
+                        None => messages::command_outcome(Outcome::NotRebuilt {
+                            number: *number,
+                            summary,
+                        }),
                     }
                 }
-                Pending::Decision => format!("\n\nScanned again: {}.", scanned.summary),
+                Pending::Decision => {
+                    messages::command_outcome(Outcome::DecisionScanned { summary })
+                }
             };
-            text.push_str(&addition);
+            text.push_str(&outcome);
         }
         Ok(())
     }
@@ -437,11 +439,11 @@ impl ScanHandler {
             Target::Rule(rule) => explain::explain_rule(*rule, findings, &scanned),
             Target::Advisory(id) => match self.knowledge.advisories.get(id) {
                 Some(advisory) => explain::explain_advisory(advisory, findings, &scanned),
-                None => format!(
-                    "`{id}` is not in the advisory database I use ({} advisories, revision {}). Check the id; if it was published in the last hours, it arrives with the next database update.",
-                    self.knowledge.advisories.len(),
-                    self.knowledge.advisories.revision()
-                ),
+                None => messages::command_outcome(Outcome::UnknownAdvisory {
+                    id,
+                    count: self.knowledge.advisories.len(),
+                    revision: &self.knowledge.advisories.revision(),
+                }),
             },
         })
     }
