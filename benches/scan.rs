@@ -5,6 +5,8 @@
 //!   and without the directory walk, so parse + scan is visible on its own.
 //! - `monorepo/*`: 1,000 Dockerfiles, 20 lockfiles of 5,000 packages, 20,000 advisories, all
 //!   generated in memory (seeded). Loading the advisories is measured apart from scanning.
+//! - `lockfile/package-lock-v2-minified`: one 5,000-package package-lock.json (v2, with its
+//!   `dependencies` mirror) on a single line, the shape a quadratic scanner suffers most from.
 //!
 //! `PATCHWRIGHT_WRITE_MONOREPO=DIR cargo bench --bench scan` writes the generated monorepo to
 //! `DIR/repo` and `DIR/advisories` instead of benchmarking, so the release binary can be timed
@@ -186,6 +188,53 @@ fn generated(c: &mut Criterion) {
     group.finish();
 }
 
+/// A 5,000-package lockfileVersion 2 package-lock.json, minified onto one line.
+fn minified_package_lock() -> String {
+    const N: usize = 5_000;
+    let packages: Vec<String> = (0..N)
+        .map(|i| {
+            format!(
+                "\"node_modules/pkg{i}\":{{\"version\":\"6.0.{i}\",\"resolved\":\"https://registry.npmjs.org/pkg{i}/-/pkg{i}-6.0.{i}.tgz\"}}"
+            )
+        })
+        .collect();
+    let mirror: Vec<String> = (0..N)
+        .map(|i| format!("\"pkg{i}\":{{\"version\":\"6.0.{i}\"}}"))
+        .collect();
+    format!(
+        "{{\"lockfileVersion\":2,\"packages\":{{\"\":{{}},{}}},\"dependencies\":{{{}}}}}",
+        packages.join(","),
+        mirror.join(",")
+    )
+}
+
+fn lockfiles(c: &mut Criterion) {
+    let text = minified_package_lock();
+    let parsed = manifest::parse(
+        manifest::ManifestKind::PackageLock,
+        "package-lock.json",
+        &text,
+    );
+    assert_eq!(
+        parsed.dependencies.len(),
+        5_000,
+        "{:?}",
+        parsed.errors.first()
+    );
+    let mut group = c.benchmark_group("lockfile");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("package-lock-v2-minified", |b| {
+        b.iter(|| {
+            manifest::parse(
+                manifest::ManifestKind::PackageLock,
+                "package-lock.json",
+                black_box(&text),
+            )
+        })
+    });
+    group.finish();
+}
+
 fn main() {
     if let Some(dir) = std::env::var_os("PATCHWRIGHT_WRITE_MONOREPO") {
         let dir = Path::new(&dir);
@@ -207,5 +256,6 @@ fn main() {
         .configure_from_args();
     corpus(&mut c);
     generated(&mut c);
+    lockfiles(&mut c);
     c.final_summary();
 }

@@ -3,8 +3,6 @@
 //! toolchain, yarn.lock v1 and Berry, npm workspaces and aliases), malformed inputs with the lines
 //! their errors name, edits at the reported spans, and 5,000-package inputs.
 
-use std::time::{Duration, Instant};
-
 use patchwright::manifest::{self, ManifestKind};
 use patchwright::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
 
@@ -447,10 +445,12 @@ fn empty_and_blank_files_are_not_errors() {
     );
 }
 
-/// Synthetic 5,000-package lockfiles parse in well under a second each (a quadratic parser takes
-/// minutes at this size), including a package-lock.json minified onto one line.
+/// Synthetic 5,000-package lockfiles parse whole, every entry at its exact span, including a
+/// package-lock.json minified onto one line. How fast is a benchmark's question, not a test's
+/// (a wall-clock bound flakes on a loaded machine): `monorepo/parse` and
+/// `lockfile/package-lock-v2-minified` in benches/scan.rs.
 #[test]
-fn five_thousand_packages_parse_fast() {
+fn five_thousand_packages_parse_whole() {
     const N: usize = 5_000;
     let mut cargo = String::from("version = 4\n");
     let mut poetry = String::new();
@@ -490,9 +490,7 @@ fn five_thousand_packages_parse_fast() {
         (ManifestKind::PackageLock, npm),
     ];
     for (kind, source) in cases {
-        let started = Instant::now();
         let parsed = manifest::parse(kind, "big", &source);
-        let took = started.elapsed();
         assert!(
             parsed.errors.is_empty(),
             "{kind:?}: {:?}",
@@ -509,6 +507,5 @@ fn five_thousand_packages_parse_fast() {
         for span in &last.version_spans {
             assert_eq!(span.slice(&source), last.version.as_deref());
         }
-        assert!(took < Duration::from_secs(3), "{kind:?} took {took:?}");
     }
 }

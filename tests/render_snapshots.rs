@@ -73,7 +73,7 @@ fn example_risk_statement() {
 #[test]
 fn example_check_run() {
     use patchwright::forge::hosted::{AnnotationLevel, CheckConclusion};
-    use patchwright::service::handler::check::{PullNote, check_run};
+    use patchwright::render::check::{PullAction, PullNote, check_run};
     let snapshot = read_snapshot(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
         &[],
@@ -84,7 +84,7 @@ fn example_check_run() {
     let pulls = [PullNote {
         number: 7,
         title: "Update urllib3 1.26.5 → 1.26.18 (fixes PYSEC-2023-192, PYSEC-2023-212)".into(),
-        action: "opened".into(),
+        action: PullAction::Opened,
     }];
     let check = check_run(
         &report,
@@ -143,7 +143,7 @@ fn example_with_grants_and_ignores() {
     };
     let report = run(&snapshot, &knowledge(), day("2026-11-23"), &options).report;
     insta::assert_snapshot!("grants_and_ignores_text", render::text::report(&report));
-    let no_pulls: [patchwright::service::handler::check::PullNote; 0] = [];
+    let no_pulls: [patchwright::render::check::PullNote; 0] = [];
     insta::assert_snapshot!(
         "grants_and_ignores_check_summary",
         render::templates::check_summary_for(&report, &no_pulls, &[], Some("patchwright"))

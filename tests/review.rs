@@ -7,11 +7,13 @@ use patchwright::forge::hosted::CheckConclusion;
 use patchwright::model::{Level, RuleId};
 use patchwright::pipeline::{Knowledge, RunOptions, run};
 use patchwright::policy::OrgPolicy;
+use patchwright::render::check::pr_check_run;
+use patchwright::render::markers::is_finding_comment;
+use patchwright::render::templates;
 use patchwright::report::Report;
-use patchwright::review::comments::{ExistingComment, MARKER_PREFIX};
+use patchwright::review::comments::ExistingComment;
 use patchwright::review::{
-    ChangeSet, ReviewPlan, Suggestion, apply_suggestion, compare, plan_review, pr_check_run,
-    reconcile,
+    ChangeSet, ReviewPlan, Suggestion, apply_suggestion, compare, plan_review, reconcile,
 };
 use patchwright::snapshot::RepoSnapshot;
 use std::collections::BTreeMap;
@@ -65,7 +67,7 @@ struct Pull {
 fn pull(base: &[(&str, &str)], head: &[(&str, &str)]) -> Pull {
     let (base, head) = (files(base), files(head));
     let changes = compare(&scan(&base).findings, &scan(&head).findings);
-    let plan = plan_review(&changes, &base, &head, SLUG);
+    let plan = templates::review(&plan_review(&changes, &base, &head), SLUG);
     Pull {
         base,
         head,
@@ -135,7 +137,7 @@ fn a_pull_request_that_adds_node_16_fails_and_gets_a_working_suggestion() {
         (comment.path.as_str(), comment.line, comment.start_line),
         (WEB, 2, None)
     );
-    assert!(comment.body.starts_with(MARKER_PREFIX));
+    assert!(is_finding_comment(&comment.body));
 
     // The working-suggestion proof: accept it as GitHub would, re-scan, the blocker is gone
     // and nothing new takes its place.
@@ -269,7 +271,7 @@ fn posted(plan: &ReviewPlan, first_id: u64) -> Vec<ExistingComment> {
             path: c.path.clone(),
             line: Some(c.line),
             body: c.body.clone(),
-            by_bot: true,
+            ours: true,
             is_reply: false,
         })
         .collect()
@@ -311,7 +313,7 @@ fn pushes_replace_the_bots_comments_instead_of_piling_them_up() {
         path: WEB.to_string(),
         line: Some(2),
         body: "We need node 16 for a legacy addon".to_string(),
-        by_bot: false,
+        ours: false,
         is_reply: true,
     });
     let fixed = pull(&base, &[(WEB, BASE_DOCKERFILE)]);

@@ -43,11 +43,14 @@ async fn push_opens_fix_prs_with_risk_statements_and_a_failing_check() {
         "{}",
         urllib3.body
     );
-    assert!(
-        urllib3
-            .body
-            .contains("<!-- patchwright:fix-key=pypi/urllib3@1.26.18 -->")
-    );
+    // What the PR carries is kept in the store, not written into its text to be read back.
+    let stored =
+        patchwright::store::fix_prs::get(w.db.store.pool(), world::REPO_ID, urllib3.number as i64)
+            .await
+            .unwrap()
+            .expect("the fix PR is recorded");
+    assert_eq!(stored.fix_key, "pypi/urllib3@1.26.18");
+    assert!(!urllib3.body.contains("fix-key"), "{}", urllib3.body);
     assert_eq!(
         w.github.labels(REPO, urllib3.number),
         ["security", "blocker"]
@@ -168,10 +171,9 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
         .unwrap();
     assert_eq!(django.state, "closed");
     assert!(
-        w.github
-            .comments(REPO)
+        w.bot_comments(django.number)
             .iter()
-            .any(|c| c.issue == django.number && c.body.starts_with("Closing:"))
+            .any(|c| c.body.starts_with("Closing:"))
     );
     let entries = audit::all(w.db.store.pool()).await.unwrap();
     assert!(
@@ -211,10 +213,9 @@ async fn a_changed_fix_never_force_pushes_over_a_persons_commit() {
         "the person's commit stays"
     );
     let comment = w
-        .github
-        .comments(REPO)
+        .bot_comments(urllib3.number)
         .into_iter()
-        .find(|c| c.issue == urllib3.number)
+        .next()
         .expect("a comment instead");
     assert!(
         comment.body.contains("pypi/urllib3@2.0.7")
@@ -233,7 +234,7 @@ async fn a_failed_job_is_retried_without_a_second_pr_and_counted() {
     // GitHub fails once in the middle of the work (after the tree is read).
     w.github
         .fail_after(3, 502, &[], "{\"message\":\"Server Error\"}");
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         matches!(
             settled.as_slice(),
@@ -296,4 +297,85 @@ async fn api_calls_per_scan() {
     // The token is cached and every blob too: repository, branch, tree, open PRs, the tracking
     // issue read back (a person may have closed or edited it), check run.
     assert_eq!(unchanged.len(), 6);
+}
+
+/// The world's own leftover checks can fail: a job a delivery queued that no test ran.
+#[tokio::test]
+#[should_panic(expected = "leftover: a delivery queued a job")]
+async fn a_test_that_leaves_a_job_queued_fails() {
+    let w = world(1).await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 202);
+}
+
+/// …and a comment the bot posted that the test never looked at.
+#[tokio::test]
+#[should_panic(expected = "leftover: comment(s) the bot posted")]
+async fn a_test_that_ignores_a_bot_comment_fails() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    // main drops urllib3's pin to a fixed version: the bot closes its PR with a comment.
+    let after = w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==1.26.18");
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
+}
+
+#[tokio::test]
+async fn closing_a_pr_whose_fix_changed_declines_the_fix_it_carries_now() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let urllib3 = w
+        .open_pulls()
+        .into_iter()
+        .find(|p| p.head == "patchwright/pypi/urllib3")
+        .unwrap();
+    // main moves to urllib3 2.0.5: the same PR now carries 2.0.7.
+    let after = w.edit_requirements_on_main("urllib3==1.26.5", "urllib3==2.0.5");
+    w.deliver("push", "d-2", push_payload(&after)).await;
+    w.work().await;
+    let updated = w.pull(urllib3.number);
+    assert!(updated.title.contains("2.0.7"), "{}", updated.title);
+
+    // A person closes it: that declines 2.0.7, the fix it carries, not 1.26.18.
+    let forge = w.app.installation(INSTALLATION);
+    forge.close_pull(REPO, urllib3.number).await.unwrap();
+    let status = w
+        .deliver(
+            "pull_request",
+            "d-3",
+            pull_closed_payload(urllib3.number, &urllib3.head, false, "octocat"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let main = w.github.branch(REPO, "main").unwrap();
+    w.clock.advance(chrono::TimeDelta::minutes(5));
+    w.deliver("push", "d-4", push_payload(&main)).await;
+    w.work().await;
+    let reopened: Vec<u64> = w
+        .open_pulls()
+        .into_iter()
+        .filter(|p| p.head == "patchwright/pypi/urllib3")
+        .map(|p| p.number)
+        .collect();
+    assert!(reopened.is_empty(), "declined fix reopened as {reopened:?}");
+}
+
+/// …and a write GitHub would have refused, which nobody said to expect.
+#[tokio::test]
+#[should_panic(expected = "leftover: write(s) GitHub would have refused")]
+async fn a_test_with_an_unexpected_refused_write_fails() {
+    let w = world(1).await;
+    let forge = w.app.installation(INSTALLATION);
+    assert!(forge.close_pull(REPO, 999).await.is_err());
+}
+
+#[tokio::test]
+async fn an_expected_refused_write_is_fine() {
+    let w = world(1).await;
+    let forge = w.app.installation(INSTALLATION);
+    assert!(forge.close_pull(REPO, 999).await.is_err());
+    assert_eq!(
+        w.expect_refused_writes(),
+        ["PATCH /repos/acme/shop/pulls/999 → 404"]
+    );
 }

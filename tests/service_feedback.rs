@@ -235,10 +235,9 @@ async fn ignore_closes_the_fix_pr_and_unignore_brings_it_back() {
     assert_eq!(w.pull(pr.number).state, "closed", "{reply}");
     assert!(reply.contains("urllib3"), "{reply}");
     let closing = w
-        .github
-        .comments(REPO)
+        .bot_comments(pr.number)
         .into_iter()
-        .find(|c| c.issue == pr.number && c.body.starts_with("Closing:"))
+        .find(|c| c.body.starts_with("Closing:"))
         .expect("the PR says why it closed");
     assert!(
         closing
@@ -434,6 +433,22 @@ async fn codeowners_are_asked_to_review_fix_prs_and_own_the_tracking_issue() {
         .find(|i| i.number == issue.number)
         .unwrap();
     assert_eq!(issue.state, "closed", "{}", issue.body);
+    // And the node image's fix PR, whose Dockerfile went with it, closes saying so.
+    let node = w
+        .github
+        .pulls(REPO)
+        .into_iter()
+        .find(|p| p.head == "patchwright/docker/node")
+        .expect("a fix PR for the node image");
+    assert_eq!(node.state, "closed");
+    let said = w.bot_comments(node.number);
+    assert!(
+        said.len() == 1
+            && said[0]
+                .body
+                .starts_with("Closing: the findings this PR fixed are gone"),
+        "{said:#?}"
+    );
 }
 
 #[tokio::test]
@@ -460,7 +475,7 @@ async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
         )
         .await;
     assert_eq!(status, 202);
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         settled
             .iter()
@@ -469,10 +484,69 @@ async fn a_command_that_fails_on_our_side_still_gets_an_answer() {
     );
     let reply = w.reply_to(pr.number, id);
     assert!(
-        reply.starts_with("@alice I could not finish your command"),
+        reply.starts_with("@alice I could not finish your command: GitHub refused a request"),
         "{reply}"
     );
-    assert!(reply.contains("Resource not accessible"), "{reply}");
+    // What GitHub said, and which route, is for the logs: the reply names the job instead.
+    let job = settled[0].0;
+    assert!(
+        !reply.contains("Resource not accessible") && !reply.contains("/repos/"),
+        "{reply}"
+    );
+    assert!(reply.contains(&format!("(job {job})")), "{reply}");
+    assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
+}
+
+#[tokio::test]
+async fn a_command_whose_retries_run_out_still_gets_an_answer() {
+    let w = world(10).await;
+    w.scan_main("d-1").await;
+    let pr = urllib3_pr(&w);
+    let id = w
+        .github
+        .comment_by(REPO, pr.number, "alice", "@patchwright rescan");
+    let status = w
+        .deliver(
+            "issue_comment",
+            "c-502",
+            world::comment_payload(pr.number, true, id, "alice", "@patchwright rescan"),
+        )
+        .await;
+    assert_eq!(status, 202);
+    // GitHub answers the permission lookup with 502 on every start: after 👀 on the first, after
+    // the "did I answer already" read and 👀 on the others.
+    let attempts = patchwright::service::jobs::RetryPolicy::default().max_attempts;
+    for attempt in 1..=attempts {
+        let after = if attempt == 1 { 1 } else { 2 };
+        w.github
+            .fail_after(after, 502, &[], r#"{"message":"Server Error"}"#);
+        let settled = w.run_jobs().await;
+        assert_eq!(settled.len(), 1, "attempt {attempt}: {settled:?}");
+        let last = attempt == attempts;
+        assert_eq!(
+            matches!(
+                settled[0].1,
+                patchwright::service::jobs::Settled::Failed { .. }
+            ),
+            last,
+            "attempt {attempt}: {settled:?}"
+        );
+        let replies = w
+            .bot_comments(pr.number)
+            .into_iter()
+            .filter(|c| c.id > id)
+            .count();
+        assert_eq!(replies, usize::from(last), "attempt {attempt}");
+        w.clock.advance(chrono::TimeDelta::hours(2));
+    }
+    let reply = w.reply_to(pr.number, id);
+    assert!(
+        reply.starts_with(&format!(
+            "@alice I could not finish your command: GitHub or my storage kept failing ({attempts} attempts)"
+        )),
+        "{reply}"
+    );
+    assert!(!reply.contains("Server Error"), "{reply}");
     assert_eq!(w.github.reactions(REPO, id), ["eyes", "confused"]);
 }
 
@@ -557,7 +631,7 @@ async fn a_retried_command_job_never_answers_twice() {
         world::comment_payload(pr.number, true, id, "mallory", "@patchwright help"),
     )
     .await;
-    let settled = w.runner.run_until_idle().await.unwrap();
+    let settled = w.run_jobs().await;
     assert!(
         matches!(
             settled.as_slice(),
@@ -568,10 +642,55 @@ async fn a_retried_command_job_never_answers_twice() {
     w.clock.advance(chrono::TimeDelta::hours(1));
     w.work().await;
     let replies = w
-        .github
-        .comments(REPO)
+        .bot_comments(pr.number)
         .into_iter()
-        .filter(|c| c.issue == pr.number && c.id > id && c.user == fake_github::BOT_LOGIN)
+        .filter(|c| c.id > id)
         .count();
     assert_eq!(replies, 1);
+}
+
+/// A worker image that runs as `node`, on main.
+const WORKER_AS_NODE: &str = "FROM node:22.12.0-alpine\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCOPY . .\nRUN npm run build\nRUN npm prune --production\nENV NODE_ENV=production\nUSER node\nCMD [\"node\", \"index.js\"]\n";
+
+#[tokio::test]
+async fn a_new_finding_on_no_diff_line_reaches_the_pr_in_the_review_body_once() {
+    let w = world(10).await;
+    w.github.push(
+        REPO,
+        "main",
+        &[("worker/Dockerfile", Some(WORKER_AS_NODE))],
+        "octocat",
+    );
+    // The PR drops `USER node` at line 9: the container now runs as root, a finding at the
+    // final stage's `FROM` (line 1), far from the diff, with no fix to suggest.
+    let as_root = WORKER_AS_NODE.replace("USER node\n", "");
+    let number = open_pull(&w, "root", &[("worker/Dockerfile", Some(&as_root))]).await;
+    let check = check_on(&w, &w.pull(number).head_sha);
+    assert_eq!(check.conclusion, "neutral", "{}", check.summary);
+    assert!(w.github.review_comments(REPO, number).is_empty());
+    let reviews = w.github.reviews(REPO, number);
+    assert_eq!(reviews.len(), 1, "the finding must reach the pull request");
+    assert!(
+        reviews[0].body.starts_with("<!-- patchwright:review -->")
+            && reviews[0].body.contains("runs-as-root")
+            && reviews[0].body.contains("`worker/Dockerfile:1`"),
+        "{}",
+        reviews[0].body
+    );
+
+    // A push that changes nothing about it says nothing again.
+    w.github.push(
+        REPO,
+        "root",
+        &[("worker/README.md", Some("worker\n"))],
+        "octocat",
+    );
+    w.deliver(
+        "pull_request",
+        "pr-root-sync",
+        pull_payload("synchronize", &w.pull(number)),
+    )
+    .await;
+    w.work().await;
+    assert_eq!(w.github.reviews(REPO, number).len(), 1);
 }

@@ -557,9 +557,23 @@ async fn opened_synchronized_and_reopened_pull_requests_become_reviews() {
 async fn comments_become_jobs_unless_a_bot_wrote_them() {
     each_backend(|db| async move {
         let app = app(&db);
-        let comment = example("issue_comment", |e| {
+        let mut comment = example("issue_comment", |e| {
             e["action"] == "created" && e["installation"].is_object()
         });
+        // Talk between people is not a job: only a comment with a command is stored.
+        comment["comment"]["body"] = json!("Looks good to me, thanks @patchwright!");
+        let (status, text) =
+            send(&app, signed_request("issue_comment", "c-0", body(&comment))).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (
+                StatusCode::OK,
+                "ignored: comment without a command for @patchwright"
+            )
+        );
+        assert!(jobs::all(db.store.pool()).await.unwrap().is_empty());
+
+        comment["comment"]["body"] = json!("Thanks!\n\n@patchwright rescan");
         let (status, _) = send(&app, signed_request("issue_comment", "c-1", body(&comment))).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         let all = jobs::all(db.store.pool()).await.unwrap();

@@ -3,7 +3,12 @@
 //! GitHub renders comments as Markdown; a command that shows up inside a code block, an inline
 //! code span or a quote is being shown or quoted, not issued (people paste the help text, or
 //! quote an earlier command when replying), so those lines are skipped. So are HTML comments:
-//! they do not render, and a command nobody can see should not run.
+//! they do not render, and a command nobody can see should not run. What is code, quote or HTML
+//! is CommonMark's call, made by `pulldown-cmark`'s offset iterator (as triagebot's command
+//! parser does), not by a scanner of our own.
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+use std::ops::Range;
 
 /// A line of the comment, without its line ending, and the byte offset where it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,63 +17,37 @@ pub(crate) struct Line<'a> {
     pub offset: usize,
 }
 
-/// The lines outside fenced code blocks, quotes, HTML comments and multi-line inline code spans.
+/// The non-blank lines whose first character lies outside code blocks, code spans, quotes
+/// (lazy continuation lines included) and HTML.
 pub(crate) fn prose_lines(body: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut paragraph: Vec<Line<'_>> = Vec::new();
-    // The open fence's character and length: it closes on a run of the same character at least
-    // as long (CommonMark), so a ```` fence may contain ``` lines.
-    let mut fence: Option<(char, usize)> = None;
-    // A line right after a quote, without a blank line between, is a lazy continuation of the
-    // quote and renders inside it.
-    let mut in_quote = false;
-    // Inside an HTML comment that started at the beginning of a line (an HTML block), which ends
-    // on the line holding `-->`.
-    let mut in_html_comment = false;
+    let hidden = hidden_ranges(body);
+    lines(body)
+        .filter(|line| {
+            let indent = line.text.len() - line.text.trim_start().len();
+            let at = line.offset + indent;
+            indent < line.text.len() && !hidden.iter().any(|r| r.contains(&at))
+        })
+        .collect()
+}
 
-    for line in lines(body) {
-        let trimmed = line.text.trim_start();
-        if in_html_comment {
-            in_html_comment = !line.text.contains("-->");
-            continue;
-        }
-        if fence.is_none() && trimmed.starts_with("<!--") {
-            flush(body, &mut paragraph, &mut out);
-            in_html_comment = !trimmed[4..].contains("-->");
-            in_quote = false;
-            continue;
-        }
-        if let Some((ch, len)) = fence {
-            if fence_run(trimmed)
-                .is_some_and(|(c, n, rest)| c == ch && n >= len && rest.trim().is_empty())
-            {
-                fence = None;
-            }
-            continue;
-        }
-        if let Some((ch, len, _)) = fence_run(trimmed) {
-            flush(body, &mut paragraph, &mut out);
-            fence = Some((ch, len));
-            in_quote = false;
-            continue;
-        }
-        if trimmed.is_empty() {
-            flush(body, &mut paragraph, &mut out);
-            in_quote = false;
-            continue;
-        }
-        if trimmed.starts_with('>') {
-            flush(body, &mut paragraph, &mut out);
-            in_quote = true;
-            continue;
-        }
-        if in_quote {
-            continue;
-        }
-        paragraph.push(line);
-    }
-    flush(body, &mut paragraph, &mut out);
-    out
+/// The byte ranges of everything that is shown or hidden rather than said. Indented code
+/// blocks are not among them: a command typed after a tab or four spaces (phones, pasted
+/// text) is still meant, while nobody fences a command they mean to run.
+fn hidden_ranges(body: &str) -> Vec<Range<usize>> {
+    Parser::new_ext(body, Options::empty())
+        .into_offset_iter()
+        .filter(|(event, _)| {
+            matches!(
+                event,
+                Event::Start(
+                    Tag::CodeBlock(CodeBlockKind::Fenced(_)) | Tag::BlockQuote(_) | Tag::HtmlBlock
+                ) | Event::Code(_)
+                    | Event::InlineHtml(_)
+                    | Event::Html(_)
+            )
+        })
+        .map(|(_, range)| range)
+        .collect()
 }
 
 /// Splits on `\n`, dropping a `\r` before it, keeping each line's byte offset.
@@ -84,64 +63,6 @@ fn lines(body: &str) -> impl Iterator<Item = Line<'_>> {
             offset: start,
         }
     })
-}
-
-/// A fence opener or closer: three or more backticks or tildes. Returns the character, the run
-/// length and what follows the run.
-fn fence_run(trimmed: &str) -> Option<(char, usize, &str)> {
-    let ch = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let len = trimmed.len() - trimmed.trim_start_matches(ch).len();
-    (len >= 3).then(|| (ch, len, &trimmed[len..]))
-}
-
-/// Emits the paragraph's lines except those that begin inside an inline code span opened on an
-/// earlier line (a span that opens on the line itself cannot hide a mention at its start).
-fn flush<'a>(body: &'a str, paragraph: &mut Vec<Line<'a>>, out: &mut Vec<Line<'a>>) {
-    let (Some(first), Some(last)) = (paragraph.first(), paragraph.last()) else {
-        return;
-    };
-    let start = first.offset;
-    let end = last.offset + last.text.len();
-    let spans = code_spans(&body[start..end]);
-    for line in paragraph.drain(..) {
-        let indent = line.text.len() - line.text.trim_start().len();
-        let at = line.offset + indent - start;
-        if !spans.iter().any(|&(open, close)| open < at && at < close) {
-            out.push(line);
-        }
-    }
-}
-
-/// Inline code spans as (opening run start, closing run start): a backtick run opens a span
-/// only if a later run of the same length closes it; otherwise its backticks are literal.
-fn code_spans(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut runs = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'`' {
-            let start = i;
-            while i < bytes.len() && bytes[i] == b'`' {
-                i += 1;
-            }
-            runs.push((start, i - start));
-        } else {
-            i += 1;
-        }
-    }
-    let mut spans = Vec::new();
-    let mut k = 0;
-    while k < runs.len() {
-        let (open, len) = runs[k];
-        match runs[k + 1..].iter().position(|&(_, l)| l == len) {
-            Some(j) => {
-                spans.push((open, runs[k + 1 + j].0));
-                k += j + 2;
-            }
-            None => k += 1,
-        }
-    }
-    spans
 }
 
 #[cfg(test)]
@@ -162,6 +83,19 @@ mod tests {
     fn html_comments_are_skipped() {
         let body = "a\n<!-- hidden\nb\n-->\nc\n<!-- one line -->\nd";
         assert_eq!(texts(body), ["a", "c", "d"]);
+    }
+
+    #[test]
+    fn an_html_comment_opened_mid_line_hides_the_lines_it_spans() {
+        // Nothing of it renders, so a command inside was never seen by anyone.
+        let body = "text <!-- draft\n@bot rescan\n--> more\nprose";
+        assert_eq!(texts(body), ["text <!-- draft", "prose"]);
+    }
+
+    #[test]
+    fn a_fence_inside_a_list_item_is_still_code() {
+        let body = "- steps:\n  ```\n  @bot rescan\n  ```\n\n@bot help";
+        assert_eq!(texts(body), ["- steps:", "@bot help"]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::model::RuleId;
 pub use crate::policy::IgnoreScope;
 pub use help::{CommandName, help, usage};
 pub use parser::parse_comment;
-pub use reply::{Answer, reply};
+pub use reply::Answer;
 
 /// A command, with its arguments checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

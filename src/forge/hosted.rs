@@ -80,6 +80,17 @@ pub enum CheckConclusion {
     Failure,
 }
 
+impl CheckConclusion {
+    /// GitHub's value, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckConclusion::Success => "success",
+            CheckConclusion::Neutral => "neutral",
+            CheckConclusion::Failure => "failure",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnnotationLevel {
@@ -127,6 +138,14 @@ pub struct ReviewComment {
     pub user_login: String,
     /// Set on replies (a person answering the bot's comment).
     pub in_reply_to: Option<u64>,
+}
+
+/// A submitted review, as far as the bot needs to know whether it already said something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    pub body: String,
+    pub user_login: String,
 }
 
 /// A comment to place in a new review, on the head (RIGHT) side of the diff.
@@ -275,6 +294,8 @@ pub trait Forge: Send + Sync {
         body: &str,
         comments: &[NewReviewComment],
     ) -> Result<u64, ForgeError>;
+    /// Every review submitted on the pull request, oldest first (all pages).
+    async fn reviews(&self, repo: &str, number: u64) -> Result<Vec<Review>, ForgeError>;
     /// Every review comment on the pull request (all pages).
     async fn review_comments(
         &self,

@@ -116,6 +116,14 @@ pub struct IgnoreStatus {
     pub withheld: usize,
 }
 
+impl IgnoreStatus {
+    /// Whether this ignore is about the package or image `name` of `eco`, compared as the
+    /// ignore itself compares names when it applies.
+    pub fn names(&self, eco: Ecosystem, name: &str) -> bool {
+        same_name(eco, &self.name, name)
+    }
+}
+
 /// Withdraws the fix of every finding whose package or image one of `rules` names and whose
 /// fix falls in that rule's scope; the first matching rule is the one the finding cites.
 /// Returns one status per rule, in order, counting the fixes it withheld.

@@ -79,7 +79,7 @@ fn group(
     let severity = owned.iter().filter_map(|f| f.severity).max();
     let title = title(eco, &subject, &owned);
     Some(FixGroup {
-        branch: format!("patchwright/{}/{}", eco.slug(), slug(&subject)),
+        branch: branch_for(eco, &subject),
         fix_key: format!("{}/{}@{}", eco.slug(), subject, targets.join("+")),
         ecosystem: eco,
         subject,
@@ -128,6 +128,12 @@ fn title(eco: Ecosystem, subject: &str, findings: &[Finding]) -> String {
 }
 
 /// A branch-name-safe form of a package or image name.
+/// The branch of the fix PR for a package or image: `patchwright/<ecosystem>/<slug>`, the
+/// group's identity across scans.
+pub fn branch_for(eco: Ecosystem, subject: &str) -> String {
+    format!("patchwright/{}/{}", eco.slug(), slug(subject))
+}
+
 fn slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {

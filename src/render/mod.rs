@@ -1,7 +1,10 @@
 //! All user-visible text: terminal text, JSON, SARIF, and the templated risk statement and PR
 //! body. Pure functions of a `Report` (and of a fix plan); nothing here does I/O.
 
+pub mod check;
 pub mod diff;
+pub mod markers;
+pub mod messages;
 pub mod sarif;
 pub mod templates;
 pub mod text;

@@ -5,7 +5,7 @@
 use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
 use crate::remedy::Verification;
 use crate::report::{ExceptionState, ExceptionStatus, Provenance, Report};
-use crate::review::comments::{Proposal, marker};
+use crate::review::comments::{Placement, Placements, PlannedComment, Proposal, ReviewPlan};
 use crate::review::compare::{Change, ChangeSet};
 use crate::review::lines::suggestion_fence;
 use minijinja::Environment;
@@ -18,32 +18,58 @@ const CHECK_SUMMARY: &str = include_str!("../../templates/check_summary.md.j2");
 const REVIEW_COMMENT: &str = include_str!("../../templates/review_comment.md.j2");
 const REVIEW_BODY: &str = include_str!("../../templates/review_body.md.j2");
 const PR_CHECK_SUMMARY: &str = include_str!("../../templates/pr_check_summary.md.j2");
+const COMMAND_FAILED: &str = include_str!("../../templates/command_failed.md.j2");
+const COMMAND_REPLY: &str = include_str!("../../templates/command_reply.md.j2");
+const COMMAND_OUTCOME: &str = include_str!("../../templates/command_outcome.md.j2");
+const FIX_PR_CLOSED: &str = include_str!("../../templates/fix_pr_closed.md.j2");
+const FIX_PR_NOT_UPDATED: &str = include_str!("../../templates/fix_pr_not_updated.md.j2");
+const FIX_COMMIT: &str = include_str!("../../templates/fix_commit.txt.j2");
+const TRACKING_ISSUE: &str = include_str!("../../templates/tracking_issue.md.j2");
 
 /// Renders template `name` with `view`. A failure is a bug in a template, so callers answer
 /// with a placeholder rather than fail a scan over wording.
-fn render<T: Serialize>(name: &str, view: &T) -> Result<String, minijinja::Error> {
+pub(crate) fn render<T: Serialize>(name: &str, view: &T) -> Result<String, minijinja::Error> {
     environment()
         .get_template(name)
         .and_then(|t| t.render(Value::from(Serde(view))))
 }
 
+/// The one template environment: every template in templates/, and the filters they share.
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        // The templates are compiled into the binary; a broken one is caught by the snapshot tests.
-        env.add_template("fix_body.md", FIX_BODY)
-            .expect("templates/fix_body.md.j2 is valid");
-        env.add_template("check_summary.md", CHECK_SUMMARY)
-            .expect("templates/check_summary.md.j2 is valid");
-        env.add_template("review_comment.md", REVIEW_COMMENT)
-            .expect("templates/review_comment.md.j2 is valid");
-        env.add_template("review_body.md", REVIEW_BODY)
-            .expect("templates/review_body.md.j2 is valid");
-        env.add_template("pr_check_summary.md", PR_CHECK_SUMMARY)
-            .expect("templates/pr_check_summary.md.j2 is valid");
+        env.add_filter("code", |text: String| super::text::code_span(&text));
+        // The templates are compiled into the binary; a broken one is caught by the snapshot
+        // tests.
+        for (name, source) in [
+            ("fix_body.md", FIX_BODY),
+            ("check_summary.md", CHECK_SUMMARY),
+            ("review_comment.md", REVIEW_COMMENT),
+            ("review_body.md", REVIEW_BODY),
+            ("pr_check_summary.md", PR_CHECK_SUMMARY),
+            ("command_failed.md", COMMAND_FAILED),
+            ("command_reply.md", COMMAND_REPLY),
+            ("command_outcome.md", COMMAND_OUTCOME),
+            ("fix_pr_closed.md", FIX_PR_CLOSED),
+            ("fix_pr_not_updated.md", FIX_PR_NOT_UPDATED),
+            ("fix_commit.txt", FIX_COMMIT),
+            ("tracking_issue.md", TRACKING_ISSUE),
+        ] {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("templates/{name}.j2 is invalid: {e}"));
+        }
         env
     })
+}
+
+#[cfg(test)]
+mod environment_tests {
+    #[test]
+    fn every_template_compiles() {
+        // Forces the environment, which panics on a template that does not parse.
+        assert!(super::environment().templates().count() >= 10);
+    }
 }
 
 #[derive(Serialize)]
@@ -520,7 +546,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         },
     };
     ReviewFindingView {
-        marker: marker(&change.identity),
+        marker: super::markers::finding(&change.identity),
         level: f.level.to_string(),
         rule: f.rule.to_string(),
         subject: f.subject.clone(),
@@ -546,17 +572,40 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
 }
 
 #[derive(Serialize)]
+struct AlsoView {
+    level: String,
+    rule: String,
+    /// The first line of the finding's message.
+    message: String,
+}
+
+#[derive(Serialize)]
 struct ReviewCommentView {
     f: ReviewFindingView,
+    also: Vec<AlsoView>,
     slug: String,
 }
 
 /// A review comment on one finding a pull request introduces or worsens: the hidden marker,
-/// what and why, the advisories, the fix (as a suggestion when `proposal` is one), and how to
-/// accept the risk instead (`@slug accept-risk`).
-pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> String {
+/// what and why, the advisories, the fix (as a suggestion when `proposal` is one), the other
+/// findings the same suggestion clears, and how to accept the risk instead
+/// (`@slug accept-risk`).
+pub fn review_comment(
+    change: &Change,
+    proposal: &Proposal,
+    also: &[&Change],
+    slug: &str,
+) -> String {
     let view = ReviewCommentView {
         f: review_finding_view(change, proposal),
+        also: also
+            .iter()
+            .map(|c| AlsoView {
+                level: c.finding.level.to_string(),
+                rule: c.finding.rule.to_string(),
+                message: c.finding.message.lines().next().unwrap_or("").to_string(),
+            })
+            .collect(),
         slug: slug.to_string(),
     };
     render("review_comment.md", &view).unwrap_or_else(|e| {
@@ -569,21 +618,47 @@ pub fn review_comment(change: &Change, proposal: &Proposal, slug: &str) -> Strin
 
 #[derive(Serialize)]
 struct ReviewBodyView {
+    marker: &'static str,
     findings: Vec<ReviewFindingView>,
+    more: usize,
     slug: String,
 }
 
-/// The review's own text: the new findings that no line of the diff could carry.
-pub fn review_body(unplaced: &[(&Change, Proposal)], slug: &str) -> String {
+/// The review's own text: the new findings that no line of the diff could carry, and how many
+/// placed ones were left out. Empty when there is nothing to say.
+pub fn review_body(unplaced: &[(&Change, Proposal)], more: usize, slug: &str) -> String {
+    if unplaced.is_empty() && more == 0 {
+        return String::new();
+    }
     let view = ReviewBodyView {
+        marker: super::markers::REVIEW,
         findings: unplaced
             .iter()
             .map(|(change, proposal)| review_finding_view(change, proposal))
             .collect(),
+        more,
         slug: slug.to_string(),
     };
-    render("review_body.md", &view)
-        .unwrap_or_else(|e| format!("(the review could not be rendered: {e})"))
+    render("review_body.md", &view).unwrap_or_else(|e| {
+        format!(
+            "{}\n(the review could not be rendered: {e})",
+            super::markers::REVIEW
+        )
+    })
+}
+
+/// The review as it is posted: one rendered comment per placement, and the body.
+pub fn review(plan: &Placements<'_>, slug: &str) -> ReviewPlan {
+    let comment = |p: &Placement<'_>| PlannedComment {
+        path: p.path.clone(),
+        line: p.line,
+        start_line: p.start_line,
+        body: review_comment(p.change, &p.proposal, &p.also, slug),
+    };
+    ReviewPlan {
+        comments: plan.placed.iter().map(comment).collect(),
+        body: review_body(&plan.unplaced, plan.more, slug),
+    }
 }
 
 #[derive(Serialize)]

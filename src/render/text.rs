@@ -249,3 +249,45 @@ pub fn fix_summary(
     }
     out
 }
+
+/// Text from files (package names, paths) as a Markdown code span: nothing inside it can become
+/// a mention, a link or a heading. The fence is one backtick longer than any run inside.
+pub fn code_span(text: &str) -> String {
+    let text = list_line(text);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // CommonMark strips one space on each side when both are present, so a span that starts or
+    // ends with a backtick can be padded without showing the padding.
+    if text.starts_with('`') || text.ends_with('`') {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
+}
+
+/// A Markdown list item must stay on one line to stay one item.
+pub fn list_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_survive_backticks_and_newlines() {
+        assert_eq!(code_span("lodash@4.17.20"), "`lodash@4.17.20`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`x``"), "``` `x`` ```");
+        assert_eq!(code_span("a\nb\r\n c"), "`a b c`");
+    }
+}

@@ -1,23 +1,44 @@
-//! The review a pull request gets: one comment per new finding on a line of the diff, with the
-//! fix as a suggestion when it can be one; findings that have no such line go to the review's
-//! body. And on a later push, which of the bot's earlier comments to keep and which to delete.
+//! The review a pull request gets, as data: where each new finding is commented (at the lines
+//! its fix edits when those are in the diff, with a suggestion; else at its own line), which go
+//! to the review's body, and what each proposes. Rendering it is `render::templates::review`.
+//! And on a later push, which of the bot's earlier comments to keep and which to delete.
 
 use super::compare::{Change, ChangeSet};
 use super::lines::{Suggestion, commentable_lines, edit_lines, try_suggestion};
 use crate::model::Level;
-use crate::render::templates;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every comment the bot leaves on a finding starts with this, then the finding's identity and
-/// ` -->`: how a later run tells its own comments from people's.
-pub const MARKER_PREFIX: &str = "<!-- patchwright:finding=";
-
-/// The hidden first line of a comment about the finding with `identity`.
-pub fn marker(identity: &str) -> String {
-    format!("{MARKER_PREFIX}{identity} -->")
+/// A comment on one new finding, placed on head line `line` of `path` (or `start_line..=line`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement<'c> {
+    pub path: String,
+    pub line: u32,
+    pub start_line: Option<u32>,
+    pub change: &'c Change,
+    pub proposal: Proposal,
+    /// Other new findings the same suggestion clears (urllib3 vulnerable and banned): one
+    /// suggestion to apply, not two to read.
+    pub also: Vec<&'c Change>,
 }
 
-/// A line comment to post: on head line `line` of `path`, or on `start_line..=line`.
+/// Where the review puts each new finding. No review at all when it is empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placements<'c> {
+    /// The most urgent first, at most [`MAX_COMMENTS`].
+    pub placed: Vec<Placement<'c>>,
+    /// New findings no line of the diff can carry: the review's body lists them.
+    pub unplaced: Vec<(&'c Change, Proposal)>,
+    /// Placed findings left out to keep the review readable (the check run lists them all).
+    pub more: usize,
+}
+
+impl Placements<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.placed.is_empty() && self.unplaced.is_empty() && self.more == 0
+    }
+}
+
+/// A rendered line comment to post: on head line `line` of `path`, or on `start_line..=line`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedComment {
     pub path: String,
@@ -26,12 +47,11 @@ pub struct PlannedComment {
     pub body: String,
 }
 
-/// The review to submit. No review at all when both are empty ([`ReviewPlan::is_empty`]).
+/// A rendered review: its line comments and its body (empty when every new finding got a
+/// comment). No review at all when both are empty ([`ReviewPlan::is_empty`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReviewPlan {
     pub comments: Vec<PlannedComment>,
-    /// The review's text: the new findings no diff line could carry; empty when every new
-    /// finding got a comment.
     pub body: String,
 }
 
@@ -57,19 +77,15 @@ pub enum Proposal {
 
 /// One comment per new finding, at the lines its fix edits when those are in the diff (with a
 /// suggestion), else at the finding's own line when that is in the diff (saying what to change
-/// where), else in the review body. `slug` is the bot's name in commands (`@slug accept-risk`).
-pub fn plan_review(
-    changes: &ChangeSet,
+/// where), else in the review body. Info findings stay in the check run: a line comment asks
+/// for attention, and info does not deserve it.
+pub fn plan_review<'c>(
+    changes: &'c ChangeSet,
     base_files: &BTreeMap<String, String>,
     head_files: &BTreeMap<String, String>,
-    slug: &str,
-) -> ReviewPlan {
+) -> Placements<'c> {
     let mut commentable: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
-    let mut comments: Vec<PlannedComment> = Vec::new();
-    let mut unplaced: Vec<(&Change, Proposal)> = Vec::new();
-    let mut suggested: BTreeMap<(String, u32, u32, String), usize> = BTreeMap::new();
-    // Info findings stay in the check run: a line comment asks for attention, and info does
-    // not deserve it.
+    let mut plan = Placements::default();
     for change in changes
         .introduced
         .iter()
@@ -77,109 +93,98 @@ pub fn plan_review(
     {
         let f = &change.finding;
         let Some(head) = head_files.get(&f.file) else {
-            unplaced.push((change, fallback_proposal(change, None, None)));
+            plan.unplaced
+                .push((change, fallback_proposal(change, None, None)));
             continue;
         };
         let lines = commentable.entry(f.file.as_str()).or_insert_with(|| {
             commentable_lines(base_files.get(&f.file).map(String::as_str), head)
         });
-        let attempt = f
-            .fix
-            .as_ref()
-            .filter(|fix| fix.relock.is_none() && !fix.edits.is_empty())
-            .map(|fix| try_suggestion(head, fix, &f.file));
-        let why_not = match attempt {
-            Some(Ok(s)) if (s.start_line..=s.end_line).all(|l| lines.contains(&l)) => {
-                // Two findings one edit clears (urllib3 vulnerable and banned) share one
-                // comment: one suggestion to apply, not two to read.
-                let place = (f.file.clone(), s.start_line, s.end_line, s.lines.clone());
-                if let Some(&i) = suggested.get(&place) {
-                    let c: &mut PlannedComment = &mut comments[i];
-                    also_cleared(&mut c.body, change);
-                    continue;
-                }
-                suggested.insert(place, comments.len());
-                comments.push(PlannedComment {
-                    path: f.file.clone(),
-                    line: s.end_line,
-                    start_line: (s.start_line < s.end_line).then_some(s.start_line),
-                    body: templates::review_comment(change, &Proposal::Suggestion(s), slug),
-                });
-                continue;
-            }
-            Some(Ok(s)) => Some(if s.start_line == s.end_line {
-                format!(
-                    "line {} is not part of this pull request's diff",
-                    s.end_line
-                )
-            } else {
-                format!(
-                    "lines {}-{} are not all part of this pull request's diff",
-                    s.start_line, s.end_line
-                )
-            }),
-            Some(Err(why)) => Some(why),
-            None => None,
-        };
-        let proposal = fallback_proposal(change, Some(head), why_not);
-        if f.line > 0 && lines.contains(&f.line) {
-            comments.push(PlannedComment {
+        match place(change, head, lines) {
+            Placed::Suggested(s) => suggest(&mut plan.placed, change, s),
+            Placed::AtFinding(proposal) => plan.placed.push(Placement {
                 path: f.file.clone(),
                 line: f.line,
                 start_line: None,
-                body: templates::review_comment(change, &proposal, slug),
-            });
-        } else {
-            unplaced.push((change, proposal));
+                change,
+                proposal,
+                also: Vec::new(),
+            }),
+            Placed::Nowhere(proposal) => plan.unplaced.push((change, proposal)),
         }
     }
-    let mut body = if unplaced.is_empty() {
-        String::new()
-    } else {
-        templates::review_body(&unplaced, slug)
-    };
     // A change that brings dozens of findings (a new lockfile) gets the most urgent ones at
     // their lines and the rest in the check run, not a wall of comments.
-    if comments.len() > MAX_COMMENTS {
-        let more = comments.len() - MAX_COMMENTS;
-        comments.truncate(MAX_COMMENTS);
-        if body.is_empty() {
-            body.push_str(REVIEW_MARKER);
-            body.push('\n');
-        } else {
-            body.push_str("\n\n");
+    plan.more = plan.placed.len().saturating_sub(MAX_COMMENTS);
+    plan.placed.truncate(MAX_COMMENTS);
+    plan
+}
+
+/// Where one finding of a file in the head goes.
+enum Placed {
+    /// A suggestion whose lines are all in the diff.
+    Suggested(Suggestion),
+    /// At the finding's own line, which is in the diff, with this proposal.
+    AtFinding(Proposal),
+    /// In the review's body.
+    Nowhere(Proposal),
+}
+
+fn place(change: &Change, head: &str, lines: &BTreeSet<u32>) -> Placed {
+    let f = &change.finding;
+    let attempt = f
+        .fix
+        .as_ref()
+        .filter(|fix| fix.relock.is_none() && !fix.edits.is_empty())
+        .map(|fix| try_suggestion(head, fix, &f.file));
+    let why_not = match attempt {
+        Some(Ok(s)) if (s.start_line..=s.end_line).all(|l| lines.contains(&l)) => {
+            return Placed::Suggested(s);
         }
-        body.push_str(&format!(
-            "{more} more new finding(s) are not commented here, to keep this review readable; the check run lists every one."
-        ));
+        Some(Ok(s)) => Some(if s.start_line == s.end_line {
+            format!(
+                "line {} is not part of this pull request's diff",
+                s.end_line
+            )
+        } else {
+            format!(
+                "lines {}-{} are not all part of this pull request's diff",
+                s.start_line, s.end_line
+            )
+        }),
+        Some(Err(why)) => Some(why),
+        None => None,
+    };
+    let proposal = fallback_proposal(change, Some(head), why_not);
+    if f.line > 0 && lines.contains(&f.line) {
+        Placed::AtFinding(proposal)
+    } else {
+        Placed::Nowhere(proposal)
     }
-    ReviewPlan { comments, body }
+}
+
+/// Adds a suggestion, or folds the finding into the comment that already suggests the very
+/// same lines.
+fn suggest<'c>(placed: &mut Vec<Placement<'c>>, change: &'c Change, s: Suggestion) {
+    let f = &change.finding;
+    let same = placed
+        .iter_mut()
+        .find(|p| p.path == f.file && matches!(&p.proposal, Proposal::Suggestion(t) if *t == s));
+    match same {
+        Some(p) => p.also.push(change),
+        None => placed.push(Placement {
+            path: f.file.clone(),
+            line: s.end_line,
+            start_line: (s.start_line < s.end_line).then_some(s.start_line),
+            change,
+            proposal: Proposal::Suggestion(s),
+            also: Vec::new(),
+        }),
+    }
 }
 
 /// At most this many line comments per review, the most urgent first.
 pub const MAX_COMMENTS: usize = 20;
-
-/// The hidden first line of the bot's review bodies (the template starts with it too).
-const REVIEW_MARKER: &str = "<!-- patchwright:review -->";
-
-/// The line a merged comment gains for another finding its suggestion clears, placed before
-/// the closing `<sub>` note.
-fn also_cleared(body: &mut String, change: &Change) {
-    let f = &change.finding;
-    let line = format!(
-        "Also cleared by this suggestion: **{}** `{}`: {}\n\n",
-        f.level,
-        f.rule,
-        f.message.lines().next().unwrap_or("")
-    );
-    match body.rfind("<sub>") {
-        Some(at) => body.insert_str(at, &line),
-        None => {
-            body.push_str("\n\n");
-            body.push_str(line.trim_end());
-        }
-    }
-}
 
 /// The proposal when there is no suggestion: the places to edit, the re-lock, or nothing.
 fn fallback_proposal(change: &Change, head: Option<&str>, why_not: Option<String>) -> Proposal {
@@ -224,7 +229,9 @@ pub struct ExistingComment {
     /// `None` when the comment is outdated (its line is gone from the diff).
     pub line: Option<u32>,
     pub body: String,
-    pub by_bot: bool,
+    /// One of the bot's comments on a finding (its login and its hidden tag say so): the only
+    /// comments a review may delete or keep.
+    pub ours: bool,
     pub is_reply: bool,
 }
 
@@ -243,7 +250,7 @@ pub fn reconcile(existing: &[ExistingComment], planned: Vec<PlannedComment>) -> 
     let mut to_post = planned;
     let mut to_delete = Vec::new();
     for c in existing {
-        if !c.by_bot || c.is_reply || !c.body.starts_with(MARKER_PREFIX) {
+        if !c.ours || c.is_reply {
             continue;
         }
         let same = to_post
@@ -300,9 +307,19 @@ mod tests {
         f
     }
 
+    /// The review as posted (rendered), for a change that introduces `findings`.
     fn plan(base: &str, head: &str, findings: &[Finding]) -> ReviewPlan {
         let changes = compare(&[], findings);
-        plan_review(&changes, &files(base), &files(head), "patchwright")
+        render(&changes, &files(base), &files(head), "patchwright")
+    }
+
+    fn render(
+        changes: &ChangeSet,
+        base: &BTreeMap<String, String>,
+        head: &BTreeMap<String, String>,
+        slug: &str,
+    ) -> ReviewPlan {
+        crate::render::templates::review(&plan_review(changes, base, head), slug)
     }
 
     #[test]
@@ -386,7 +403,11 @@ mod tests {
             .collect();
         let plan = plan("", &head, &findings);
         assert_eq!(plan.comments.len(), MAX_COMMENTS);
-        assert!(plan.body.starts_with(REVIEW_MARKER), "{}", plan.body);
+        assert!(
+            plan.body.starts_with(crate::render::markers::REVIEW),
+            "{}",
+            plan.body
+        );
         assert!(
             plan.body
                 .contains("5 more new finding(s) are not commented here"),
@@ -397,12 +418,8 @@ mod tests {
 
     #[test]
     fn nothing_new_is_no_review() {
-        let plan = plan_review(
-            &ChangeSet::default(),
-            &files(BASE),
-            &files(HEAD),
-            "patchwright",
-        );
+        let changes = ChangeSet::default();
+        let plan = plan_review(&changes, &files(BASE), &files(HEAD));
         assert!(plan.is_empty());
     }
 
@@ -428,7 +445,7 @@ mod tests {
         });
         let changes = compare(&[], &[f]);
         let head = BTreeMap::from([("package-lock.json".to_string(), text.to_string())]);
-        let plan = plan_review(&changes, &BTreeMap::new(), &head, "bot");
+        let plan = render(&changes, &BTreeMap::new(), &head, "bot");
         let body = &plan.comments[0].body;
         assert!(body.contains("npm install lodash@4.17.21"), "{body}");
         assert!(!body.contains("```suggestion"), "{body}");
@@ -484,7 +501,7 @@ mod tests {
         let mut head = eol(HEAD, 2, "16");
         head.advisories = vec!["CVE-1".to_string(), "CVE-2".to_string()];
         let changes = compare(&[base], &[head]);
-        let plan = plan_review(&changes, &files(BASE), &files(HEAD), "pw");
+        let plan = render(&changes, &files(BASE), &files(HEAD), "pw");
         let body = &plan.comments[0].body;
         assert!(
             body.contains(
@@ -509,7 +526,7 @@ mod tests {
             path: "Dockerfile".to_string(),
             line,
             body: body.to_string(),
-            by_bot: true,
+            ours: true,
             is_reply: false,
         }
     }
@@ -529,7 +546,7 @@ mod tests {
             bot(4, Some(7), "<!-- patchwright:finding=x -->\nold"),
             // A person's comment, even one quoting the marker: untouched.
             ExistingComment {
-                by_bot: false,
+                ours: false,
                 ..bot(5, Some(2), &same)
             },
             // A reply in the bot's thread: untouched.
@@ -538,7 +555,10 @@ mod tests {
                 ..bot(6, Some(2), &same)
             },
             // A bot comment without the marker (another feature's): untouched.
-            bot(7, Some(2), "thanks!"),
+            ExistingComment {
+                ours: false,
+                ..bot(7, Some(2), "thanks!")
+            },
         ];
         let r = reconcile(&existing, planned.clone());
         assert_eq!(r.to_delete, [2, 3, 4]);

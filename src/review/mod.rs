@@ -5,14 +5,13 @@
 //!
 //! Nothing here does I/O or reads a clock: the service fetches, scans and posts.
 
-pub mod check;
 pub mod comments;
 pub mod compare;
 pub mod lines;
 
-pub use check::pr_check_run;
 pub use comments::{
-    ExistingComment, PlannedComment, Proposal, Reconciled, ReviewPlan, plan_review, reconcile,
+    ExistingComment, Placement, Placements, PlannedComment, Proposal, Reconciled, ReviewPlan,
+    plan_review, reconcile,
 };
 pub use compare::{Change, ChangeSet, Worsened, compare};
 pub use lines::{Suggestion, apply_suggestion, commentable_lines, suggestion};

@@ -121,6 +121,30 @@ pub async fn set_head<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records that an open fix PR now carries another fix (or the same one rebuilt): its fix key
+/// and its new head. `false` when no open row matched.
+pub async fn set_fix<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    repository_id: i64,
+    number: i64,
+    fix_key: &str,
+    head_sha: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE fix_prs SET fix_key = $1, head_sha = $2, updated_at = $3
+         WHERE repository_id = $4 AND number = $5 AND state = 'open'",
+    )
+    .bind(fix_key)
+    .bind(head_sha)
+    .bind(to_ms(now))
+    .bind(repository_id)
+    .bind(number)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records that a fix PR was closed: merged, or closed without merging (by a person when
 /// `by_human`, or by the bot itself when it superseded the PR). `false` when the PR is not
 /// one of the bot's.

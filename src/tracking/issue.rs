@@ -6,14 +6,13 @@ use super::{FixGap, fix_gap, untracked_blockers};
 use crate::model::{Finding, Severity};
 use crate::owners::CodeOwners;
 use crate::policy::{OrgPolicy, sla_due};
-use crate::render::text::change_label;
+use crate::render::markers;
+use crate::render::templates::render;
+use crate::render::text::{change_label, code_span, list_line};
 use crate::report::Report;
 use chrono::NaiveDate;
-use minijinja::Environment;
-use minijinja::value::{Serde, Value};
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::sync::OnceLock;
 
 /// The same title whatever the count, so people can search for it and the caller can find its
 /// own issue again; the counts are in the body.
@@ -21,9 +20,7 @@ pub const TITLE: &str = "Security blockers without an automatic fix";
 
 /// First line of the body: how the caller recognises the issue it opened, whoever edited the
 /// title.
-pub const MARKER: &str = "<!-- patchwright:tracking-issue -->";
-
-const TEMPLATE: &str = include_str!("../../templates/tracking_issue.md.j2");
+pub const MARKER: &str = markers::TRACKING_ISSUE;
 
 /// What the tracking issue should say and whom it should be assigned to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,15 +90,12 @@ pub fn tracking_issue(
         items: views,
         max_exception_days: org.max_exception_days,
     };
-    let body = environment()
-        .get_template("tracking_issue.md")
-        .and_then(|t| t.render(Value::from(Serde(&view))))
-        .unwrap_or_else(|e| {
-            format!(
-                "{MARKER}\n{} blocker(s) have no automatic fix (the list could not be rendered: {e})\n",
-                view.count
-            )
-        });
+    let body = render("tracking_issue.md", &view).unwrap_or_else(|e| {
+        format!(
+            "{MARKER}\n{} blocker(s) have no automatic fix (the list could not be rendered: {e})\n",
+            view.count
+        )
+    });
     Some(TrackingIssue {
         title: TITLE.to_string(),
         body,
@@ -227,7 +221,7 @@ fn item(
             due_today: false,
             owners: owners.owners,
             owned_by,
-            why: one_line(&why(f, gap)),
+            why: list_line(&why(f, gap)),
             gap: gap_name,
             target,
             relock,
@@ -289,58 +283,9 @@ fn url_safe(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }
 
-/// Text from files (package names, paths) as a Markdown code span: nothing inside it can become
-/// a mention, a link or a heading. The fence is one backtick longer than any run inside.
-pub(super) fn code_span(text: &str) -> String {
-    let text = one_line(text);
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    // CommonMark strips one space on each side when both are present, so a span that starts or
-    // ends with a backtick can be padded without showing the padding.
-    if text.starts_with('`') || text.ends_with('`') {
-        format!("{fence} {text} {fence}")
-    } else {
-        format!("{fence}{text}{fence}")
-    }
-}
-
-/// A list item must stay on one line to stay one item.
-fn one_line(text: &str) -> String {
-    text.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.add_filter("code", |text: String| code_span(&text));
-        // Compiled into the binary; a broken template fails the snapshot test.
-        env.add_template("tracking_issue.md", TEMPLATE)
-            .expect("templates/tracking_issue.md.j2 is valid");
-        env
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn code_spans_survive_backticks_and_newlines() {
-        assert_eq!(code_span("lodash@4.17.20"), "`lodash@4.17.20`");
-        assert_eq!(code_span("a`b"), "``a`b``");
-        assert_eq!(code_span("`x``"), "``` `x`` ```");
-        assert_eq!(code_span("a\nb\r\n c"), "`a b c`");
-    }
 
     #[test]
     fn only_plain_ids_are_linked() {

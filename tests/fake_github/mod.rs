@@ -115,6 +115,8 @@ struct Model {
     requests: Vec<Recorded>,
     failures: VecDeque<Failure>,
     unknown_routes: Vec<String>,
+    /// Writes the model itself refused (not queued failures): `METHOD path → status`.
+    refused_writes: Vec<String>,
     truncate_trees: bool,
     next_id: u64,
     rate_remaining: i64,
@@ -160,6 +162,7 @@ impl FakeGitHub {
             requests: Vec::new(),
             failures: VecDeque::new(),
             unknown_routes: Vec::new(),
+            refused_writes: Vec::new(),
             truncate_trees: false,
             next_id: 1000,
             rate_remaining: 5000,
@@ -410,6 +413,12 @@ impl FakeGitHub {
         self.lock().requests.clone()
     }
 
+    /// Every write the fake refused as GitHub would (a 4xx or 5xx it chose, not a queued
+    /// failure), oldest first.
+    pub fn refused_writes(&self) -> Vec<String> {
+        self.lock().refused_writes.clone()
+    }
+
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
     }
@@ -537,7 +546,14 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
             body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
             headers: f.headers,
         },
-        None => route(&mut m, &method, &path, &headers, body),
+        None => {
+            let r = route(&mut m, &method, &path, &headers, body);
+            if method != Method::GET && r.status >= 400 {
+                m.refused_writes
+                    .push(format!("{method} {path} → {}", r.status));
+            }
+            r
+        }
     };
     m.rate_remaining = (m.rate_remaining - 1).max(0);
     let mut resp = Response::builder()
@@ -872,7 +888,8 @@ fn repo_route(
                 parents,
                 message: message.to_string(),
                 author_name: BOT_LOGIN.into(),
-                author_login: None,
+                // GitHub links a commit an installation token creates to the App's bot user.
+                author_login: Some(BOT_LOGIN.into()),
             };
             let sha = odb.put_commit(c.clone());
             reply(201, git_commit_json(&base, &sha, &c))
@@ -971,6 +988,7 @@ fn repo_route(
         }
         ("POST", ["pulls", n, "reviews"]) => reviews::create(odb, repo, next_id, full, n, &body),
         ("GET", ["pulls", n, "comments"]) => reviews::list_comments(odb, repo, full, n, q),
+        ("GET", ["pulls", n, "reviews"]) => reviews::list(repo, full, n, q),
         ("DELETE", ["pulls", "comments", id]) => reviews::delete_comment(repo, id),
         ("POST", ["pulls", n, "requested_reviewers"]) => {
             reviews::request_reviewers(repo, &base, full, n, &body)

@@ -289,6 +289,20 @@ pub(super) fn list_comments(
     reply(200, Value::Array(page(&all, q)))
 }
 
+/// `GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews`, oldest first.
+pub(super) fn list(repo: &Repo, full: &str, n: &str, q: &HashMap<String, String>) -> Reply {
+    let Some(pull) = n.parse::<u64>().ok().and_then(|n| repo.pulls.get(&n)) else {
+        return error(404, "Not Found");
+    };
+    let all: Vec<Value> = repo
+        .reviews
+        .iter()
+        .filter(|r| r.number == pull.number)
+        .map(|r| review_json(full, r))
+        .collect();
+    reply(200, Value::Array(page(&all, q)))
+}
+
 /// `DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}`. Replies stay, as on GitHub.
 pub(super) fn delete_comment(repo: &mut Repo, id: &str) -> Reply {
     let Some(at) = id

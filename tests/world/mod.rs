@@ -13,13 +13,16 @@ use patchwright::service::AppState;
 use patchwright::service::clock::Clock;
 use patchwright::service::handler::ScanHandler;
 use patchwright::service::handler::read::ParseCache;
+use patchwright::service::jobs::Settled;
 use patchwright::service::jobs::{JobHandler, JobRunner, RunnerConfig};
 use patchwright::service::metrics::Metrics;
 use patchwright::service::router;
 use patchwright::service::secret::Secret;
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 pub const APP_ID: u64 = 4242;
@@ -53,6 +56,62 @@ pub struct World {
     pub cache: Arc<ParseCache>,
     pub app: GitHubApp,
     pub metrics: Arc<Metrics>,
+    leftovers: Leftovers,
+}
+
+/// What a test must have dealt with by its end (bors checks the same on drop): every job a
+/// delivery queued has run and none is left waiting, every comment the bot posted was looked
+/// at by the test, and no write was refused (a 4xx or 5xx the fake chose, as GitHub would)
+/// unless the test said it expected it.
+#[derive(Default)]
+struct Leftovers {
+    /// A delivery was queued after the last run of the jobs.
+    undrained: AtomicBool,
+    /// Jobs queued or running when the last run ended (a retry waiting for its time).
+    queued: AtomicUsize,
+    /// Bot comments the test has read (through [`World::reply_to`] or [`World::bot_comments`]).
+    seen: Mutex<BTreeSet<u64>>,
+    /// How many of the fake's refused writes the test said it expected.
+    refusals_expected: AtomicUsize,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let l = &self.leftovers;
+        assert!(
+            !l.undrained.load(Ordering::SeqCst),
+            "leftover: a delivery queued a job after the last run of the jobs"
+        );
+        let queued = l.queued.load(Ordering::SeqCst);
+        assert_eq!(
+            queued, 0,
+            "leftover: {queued} job(s) still queued when the test ended"
+        );
+        let refused = self.github.refused_writes();
+        let unexpected_writes = &refused[l
+            .refusals_expected
+            .load(Ordering::SeqCst)
+            .min(refused.len())..];
+        assert!(
+            unexpected_writes.is_empty(),
+            "leftover: write(s) GitHub would have refused, which the test did not expect: {unexpected_writes:#?}"
+        );
+        let seen = l.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let unexpected: Vec<String> = self
+            .github
+            .comments(REPO)
+            .into_iter()
+            .filter(|c| c.user == fake_github::BOT_LOGIN && !seen.contains(&c.id))
+            .map(|c| format!("#{}: {}", c.issue, c.body))
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "leftover: comment(s) the bot posted that the test never looked at: {unexpected:#?}"
+        );
+    }
 }
 
 pub async fn world(max_open: usize) -> World {
@@ -104,6 +163,7 @@ pub async fn world(max_open: usize) -> World {
         cache,
         app,
         metrics,
+        leftovers: Leftovers::default(),
     }
 }
 
@@ -157,18 +217,64 @@ impl World {
             .oneshot(signed_request(event, delivery, body))
             .await
             .unwrap();
-        response.status().as_u16()
+        let status = response.status().as_u16();
+        if status == 202 {
+            self.leftovers.undrained.store(true, Ordering::SeqCst);
+        }
+        status
     }
 
-    pub async fn work(&self) {
+    /// Runs every job due now and returns how each settled; remembers how many are left
+    /// queued (retries waiting for their time), which must be none when the test ends.
+    pub async fn run_jobs(&self) -> Vec<(i64, Settled)> {
+        self.leftovers.undrained.store(false, Ordering::SeqCst);
         let settled = self.runner.run_until_idle().await.unwrap();
-        for (id, s) in &settled {
-            assert_eq!(
-                *s,
-                patchwright::service::jobs::Settled::Succeeded,
-                "job {id}"
-            );
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+                .fetch_one(self.db.store.pool())
+                .await
+                .unwrap();
+        self.leftovers.queued.store(
+            usize::try_from(waiting).unwrap_or(usize::MAX),
+            Ordering::SeqCst,
+        );
+        settled
+    }
+
+    /// Runs every job due now; each must succeed.
+    pub async fn work(&self) {
+        for (id, s) in self.run_jobs().await {
+            assert_eq!(s, Settled::Succeeded, "job {id}");
         }
+    }
+
+    /// The writes GitHub refused since the last call, as `METHOD path → status`: expected from
+    /// here on, so the end of the test does not fail on them.
+    pub fn expect_refused_writes(&self) -> Vec<String> {
+        let refused = self.github.refused_writes();
+        let from = self
+            .leftovers
+            .refusals_expected
+            .swap(refused.len(), Ordering::SeqCst)
+            .min(refused.len());
+        refused[from..].to_vec()
+    }
+
+    /// The bot's comments on issue or PR `number`, oldest first, marked as seen.
+    pub fn bot_comments(&self, number: u64) -> Vec<fake_github::CommentState> {
+        let comments: Vec<_> = self
+            .github
+            .comments(REPO)
+            .into_iter()
+            .filter(|c| c.issue == number && c.user == fake_github::BOT_LOGIN)
+            .collect();
+        let mut seen = self
+            .leftovers
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        seen.extend(comments.iter().map(|c| c.id));
+        comments
     }
 
     /// A person changes one pin of the example's `api/requirements.txt` on main; returns the commit.
@@ -273,15 +379,21 @@ impl World {
         id
     }
 
-    /// The bot's reply to comment `comment_id`: the first bot comment on `number` after it.
+    /// The bot's reply to comment `comment_id`: the first bot comment on `number` after it
+    /// (marked as seen).
     pub fn reply_to(&self, number: u64, comment_id: u64) -> String {
-        self.github
+        let reply = self
+            .github
             .comments(REPO)
             .into_iter()
-            .filter(|c| c.issue == number && c.id > comment_id && c.user == fake_github::BOT_LOGIN)
-            .map(|c| c.body)
-            .next()
-            .unwrap_or_else(|| panic!("no reply to comment {comment_id} on #{number}"))
+            .find(|c| c.issue == number && c.id > comment_id && c.user == fake_github::BOT_LOGIN)
+            .unwrap_or_else(|| panic!("no reply to comment {comment_id} on #{number}"));
+        self.leftovers
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(reply.id);
+        reply.body
     }
 
     /// Delivers a push of main's head and runs the scan.

@@ -12,7 +12,7 @@ use super::route::{basehead, branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
     CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Issue, IssueUpdate,
-    NewReviewComment, PullRequest, Reaction, ReviewComment, TreeEntry,
+    NewReviewComment, PullRequest, Reaction, Review, ReviewComment, TreeEntry,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -651,6 +651,10 @@ impl Forge for GitHubForge {
         comments: &[NewReviewComment],
     ) -> Result<u64, ForgeError> {
         reviews::create_review(self, repo, number, commit_sha, body, comments).await
+    }
+
+    async fn reviews(&self, repo: &str, number: u64) -> Result<Vec<Review>, ForgeError> {
+        reviews::reviews(self, repo, number).await
     }
 
     async fn review_comments(

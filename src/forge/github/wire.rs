@@ -148,6 +148,24 @@ pub(crate) struct Permission {
     pub permission: String,
 }
 
+/// `pull-request-review`.
+#[derive(Deserialize)]
+pub(crate) struct PullReview {
+    pub id: u64,
+    pub body: Option<String>,
+    pub user: Option<Account>,
+}
+
+impl From<PullReview> for crate::forge::hosted::Review {
+    fn from(r: PullReview) -> crate::forge::hosted::Review {
+        crate::forge::hosted::Review {
+            id: r.id,
+            body: r.body.unwrap_or_default(),
+            user_login: r.user.map(|u| u.login).unwrap_or_default(),
+        }
+    }
+}
+
 /// `pull-request-review-comment`.
 #[derive(Deserialize)]
 pub(crate) struct PullReviewComment {

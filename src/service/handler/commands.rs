@@ -6,11 +6,18 @@ use crate::commands::{
     self, Answer, Command, CommandName, Target, explain, parse_comment, validate_accept_risk,
 };
 use crate::forge::hosted::{Forge, ForgeError, PullRequest, Reaction};
-use crate::service::jobs::{CommentJob, JobError, JobOutcome};
+use crate::render::markers;
+use crate::render::messages::{self, Outcome};
+use crate::service::jobs::{CommentJob, Job, JobError, JobOutcome};
 
-/// The hidden tag a reply carries, naming the comment it answers.
-fn reply_tag(comment_id: u64) -> String {
-    format!("<!-- patchwright:reply-to={comment_id} -->")
+/// Whether `error` ends the job for good, so that nobody would otherwise answer the person. A
+/// rate limit never does: the job waits and runs again.
+fn is_final(error: &JobError, last_attempt: bool) -> bool {
+    match error {
+        JobError::Permanent(_) => true,
+        JobError::Retryable(_) => last_attempt,
+        JobError::RateLimited { .. } => false,
+    }
 }
 
 /// Permissions GitHub reports that allow changing what the bot does.
@@ -27,13 +34,24 @@ enum Pending {
     Decision,
 }
 
+/// What every command of one comment needs: where it was asked, by whom, and when.
+struct Asked<'a> {
+    forge: &'a dyn Forge,
+    job: &'a CommentJob,
+    job_id: i64,
+    pull: Option<&'a PullRequest>,
+    now: chrono::DateTime<chrono::Utc>,
+    /// `acme/shop#12 (comment 345)`, as audit entries and decisions cite it.
+    source: String,
+}
+
 impl ScanHandler {
     pub(super) async fn comment(
         &self,
-        job_id: i64,
-        attempts: u32,
+        run: &Job,
         job: &CommentJob,
     ) -> Result<JobOutcome, JobError> {
+        let job_id = run.id;
         let repo = job.repository.full_name.as_str();
         let place = format!("{repo}#{} comment {}", job.issue_number, job.comment_id);
         // Intake drops bot comments already; a comment queued before that rule, or an app whose
@@ -53,8 +71,8 @@ impl ScanHandler {
         let number = job.issue_number as u64;
         let comment_id = job.comment_id as u64;
         // A retry after the reply went out (the last reaction failed) must not answer twice.
-        let tag = reply_tag(comment_id);
-        if attempts > 1
+        let tag = markers::reply_to(comment_id);
+        if run.attempts > 1
             && forge
                 .comments(repo, number)
                 .await
@@ -76,20 +94,16 @@ impl ScanHandler {
 
         let answers = match self.answer(forge, job, job_id, parsed, number).await {
             Ok(answers) => answers,
-            // Never leave a command with only 👀: say it failed, then let the runner record it.
-            Err(JobError::Permanent(why)) => {
-                let body = format!(
-                    "@{} I could not finish your command: {why}. This is on my side, not yours; it is recorded for the people who run me.\n",
-                    job.author
-                );
-                let _ = forge.create_comment(repo, number, &body).await;
-                let _ = forge.react(repo, comment_id, Reaction::Confused).await;
-                return Err(JobError::Permanent(why));
+            // Never leave a command with only 👀: when no retry follows, say it failed (the
+            // detail is for the logs, not for the comment), then let the runner record it.
+            Err(error) if is_final(&error, run.last_attempt) => {
+                self.answer_failure(forge, run, job, &place, &error).await;
+                return Err(error);
             }
             Err(other) => return Err(other),
         };
 
-        let mut body = commands::reply(&job.author, &self.app_slug, repo, &answers);
+        let mut body = messages::command_reply(&job.author, &self.app_slug, repo, &answers);
         body.push_str(&tag);
         body.push('\n');
         forge
@@ -143,140 +157,189 @@ impl ScanHandler {
         } else {
             None
         };
-
         let now = self.clock.now();
-        let today = now.date_naive();
-        let source = format!("{repo}#{} (comment {})", job.issue_number, job.comment_id);
+        let asked = Asked {
+            forge,
+            job,
+            job_id,
+            pull: pull.as_ref(),
+            now,
+            source: format!("{repo}#{} (comment {})", job.issue_number, job.comment_id),
+        };
         let mut answers: Vec<Answer> = Vec::new();
         let mut pending: Vec<(usize, Pending)> = Vec::new();
         for result in parsed {
-            let command = match result {
-                Err(error) => {
-                    answers.push(Answer::Invalid(error));
-                    continue;
-                }
-                Ok(command) => command,
+            let answer = match result {
+                Err(error) => Answer::Invalid(error),
+                Ok(command) => match &permission {
+                    Some(permission) if command.changes_state() && !may_change(permission) => {
+                        self.refuse(&asked, command.name(), permission).await?
+                    }
+                    _ => {
+                        let (answer, later) = self.run_command(&asked, command).await?;
+                        if let Some(later) = later {
+                            pending.push((answers.len(), later));
+                        }
+                        answer
+                    }
+                },
             };
-            let name = command.name();
-            if command.changes_state()
-                && let Some(permission) = &permission
-                && !may_change(permission)
-            {
-                self.audit(
-                    job,
-                    job_id,
-                    "command-refused",
-                    format!(
-                        "@{} ({permission}) may not run `{}` in {source}",
-                        job.author,
-                        name.as_str()
-                    ),
-                )
-                .await?;
-                answers.push(Answer::Refused {
-                    command: name,
-                    permission: permission.clone(),
-                });
-                continue;
-            }
-            let answer = match command {
-                Command::Help => Answer::Done {
-                    command: name,
-                    text: commands::help(&self.app_slug),
-                },
-                Command::Explain { target } => Answer::Done {
-                    command: name,
-                    text: self
-                        .explain(forge, job, pull.as_ref(), &target, today)
-                        .await?,
-                },
-                Command::Rescan => {
-                    pending.push((answers.len(), Pending::Rescan));
-                    Answer::Done {
-                        command: name,
-                        text: String::new(),
-                    }
-                }
-                Command::Recreate => match pull.as_ref() {
-                    Some(pr) if pulls::is_fix_pr(pr, &self.bot_login) && pr.state == "open" => {
-                        pending.push((answers.len(), Pending::Recreate(pr.number)));
-                        Answer::Done {
-                            command: name,
-                            text: String::new(),
-                        }
-                    }
-                    Some(_) => Answer::Declined {
-                        command: name,
-                        why: format!(
-                            "this is not an open fix pull request of mine; `recreate` rebuilds one of those from the default branch. On any other pull request, `@{} rescan` reviews it again.",
-                            self.app_slug
-                        ),
-                    },
-                    None => Answer::Declined {
-                        command: name,
-                        why:
-                            "it works in a comment on one of my fix pull requests, not on an issue."
-                                .to_string(),
-                    },
-                },
-                decision @ (Command::AcceptRisk { .. }
-                | Command::Revoke { .. }
-                | Command::Ignore { .. }
-                | Command::Unignore { .. }) => {
-                    if let Err(error) = validate_accept_risk(
-                        &decision,
-                        today,
-                        self.knowledge.policy.max_exception_days,
-                    ) {
-                        answers.push(Answer::Invalid(error));
-                        continue;
-                    }
-                    let recorded = decisions::record(
-                        &self.store,
-                        &self.knowledge,
-                        job.repository.id,
-                        &decision,
-                        &job.author,
-                        &source,
-                        now,
-                    )
-                    .await?;
-                    match recorded {
-                        decisions::Recorded::Done { audit_action, text } => {
-                            self.audit(job, job_id, audit_action, format!("{text} ({source})"))
-                                .await?;
-                            pending.push((answers.len(), Pending::Decision));
-                            Answer::Done {
-                                command: name,
-                                text,
-                            }
-                        }
-                        decisions::Recorded::Declined(why) => {
-                            Answer::Declined { command: name, why }
-                        }
-                    }
-                }
-            };
-            // Decisions write their own, more telling entry.
-            if let Answer::Done { command, .. } = &answer
-                && matches!(command, CommandName::Rescan | CommandName::Recreate)
-            {
-                self.audit(
-                    job,
-                    job_id,
-                    "command",
-                    format!("@{} ran `{}` in {source}", job.author, command.as_str()),
-                )
-                .await?;
-            }
             answers.push(answer);
         }
-
         if !pending.is_empty() {
             self.finish_pending(forge, job, job_id, pull.as_ref(), &pending, &mut answers)
                 .await?;
         }
         Ok(answers)
+    }
+
+    /// A state-changing command from someone without write access: audited and refused.
+    async fn refuse(
+        &self,
+        asked: &Asked<'_>,
+        name: CommandName,
+        permission: &str,
+    ) -> Result<Answer, JobError> {
+        self.audit(
+            asked.job,
+            asked.job_id,
+            "command-refused",
+            format!(
+                "@{} ({permission}) may not run `{}` in {}",
+                asked.job.author,
+                name.as_str(),
+                asked.source
+            ),
+        )
+        .await?;
+        Ok(Answer::Refused {
+            command: name,
+            permission: permission.to_string(),
+        })
+    }
+
+    /// Runs one command the author may run; returns its answer and what is left for the one
+    /// scan of the comment to complete.
+    async fn run_command(
+        &self,
+        asked: &Asked<'_>,
+        command: Command,
+    ) -> Result<(Answer, Option<Pending>), JobError> {
+        let name = command.name();
+        let done = |text: String| Answer::Done {
+            command: name,
+            text,
+        };
+        match command {
+            Command::Help => Ok((done(commands::help(&self.app_slug)), None)),
+            Command::Explain { target } => {
+                let text = self
+                    .explain(
+                        asked.forge,
+                        asked.job,
+                        asked.pull,
+                        &target,
+                        asked.now.date_naive(),
+                    )
+                    .await?;
+                Ok((done(text), None))
+            }
+            Command::Rescan => {
+                self.audit_ran(asked, name).await?;
+                Ok((done(String::new()), Some(Pending::Rescan)))
+            }
+            Command::Recreate => self.recreate(asked).await,
+            decision @ (Command::AcceptRisk { .. }
+            | Command::Revoke { .. }
+            | Command::Ignore { .. }
+            | Command::Unignore { .. }) => self.decide(asked, decision).await,
+        }
+    }
+
+    /// `recreate`: only on an open fix PR of the bot's, rebuilt by the comment's scan.
+    async fn recreate(&self, asked: &Asked<'_>) -> Result<(Answer, Option<Pending>), JobError> {
+        let command = CommandName::Recreate;
+        match asked.pull {
+            Some(pr) if pulls::is_fix_pr(pr, &self.bot_login) && pr.state == "open" => {
+                self.audit_ran(asked, command).await?;
+                let answer = Answer::Done {
+                    command,
+                    text: String::new(),
+                };
+                Ok((answer, Some(Pending::Recreate(pr.number))))
+            }
+            Some(_) => Ok((
+                Answer::Declined {
+                    command,
+                    why: messages::command_outcome(Outcome::RecreateElsewhere {
+                        slug: &self.app_slug,
+                    }),
+                },
+                None,
+            )),
+            None => Ok((
+                Answer::Declined {
+                    command,
+                    why: messages::command_outcome(Outcome::RecreateOnIssue),
+                },
+                None,
+            )),
+        }
+    }
+
+    /// accept-risk / revoke / ignore / unignore: checked against the policy, recorded with an
+    /// audit entry, and shown by the comment's scan.
+    async fn decide(
+        &self,
+        asked: &Asked<'_>,
+        decision: Command,
+    ) -> Result<(Answer, Option<Pending>), JobError> {
+        let command = decision.name();
+        let today = asked.now.date_naive();
+        if let Err(error) =
+            validate_accept_risk(&decision, today, self.knowledge.policy.max_exception_days)
+        {
+            return Ok((Answer::Invalid(error), None));
+        }
+        let recorded = decisions::record(
+            &self.store,
+            &self.knowledge,
+            asked.job.repository.id,
+            &decision,
+            &asked.job.author,
+            &asked.source,
+            asked.now,
+        )
+        .await?;
+        match recorded {
+            decisions::Recorded::Done { audit_action, text } => {
+                self.audit(
+                    asked.job,
+                    asked.job_id,
+                    audit_action,
+                    format!("{text} ({})", asked.source),
+                )
+                .await?;
+                Ok((Answer::Done { command, text }, Some(Pending::Decision)))
+            }
+            decisions::Recorded::Declined(why) => Ok((Answer::Declined { command, why }, None)),
+        }
+    }
+
+    /// The audit entry of a `rescan` or `recreate` (decisions write their own, more telling one).
+    async fn audit_ran(&self, asked: &Asked<'_>, command: CommandName) -> Result<(), JobError> {
+        self.audit(
+            asked.job,
+            asked.job_id,
+            "command",
+            format!(
+                "@{} ran `{}` in {}",
+                asked.job.author,
+                command.as_str(),
+                asked.source
+            ),
+        )
+        .await
     }
 
     /// Runs the one scan the comment's commands need and completes their answers with what it
@@ -315,31 +378,34 @@ impl ScanHandler {
             let Some(Answer::Done { text, .. }) = answers.get_mut(*index) else {
                 continue;
             };
-            let addition = match what {
+            let summary = scanned.summary.as_str();
+            let outcome = match what {
                 Pending::Rescan => match &reviewed {
-                    Some(review) => format!(
-                        "reviewed this pull request again: {review}. The default branch: {}.",
-                        scanned.summary
-                    ),
-                    None => format!("scanned again: {}.", scanned.summary),
+                    Some(review) => messages::command_outcome(Outcome::Reviewed {
+                        review: &review.to_string(),
+                        summary,
+                    }),
+                    None => messages::command_outcome(Outcome::Rescanned { summary }),
                 },
                 Pending::Recreate(number) => {
                     match scanned.pulls.iter().find(|p| p.number == *number) {
-                        Some(note) => format!(
-                            "#{number}: {} at {} ({}).",
-                            note.action,
-                            short(&scanned.head),
-                            scanned.default_branch
-                        ),
-                        None => format!(
-                            "#{number} was not rebuilt: the default branch no longer needs its fix, or it is held back; {}.",
-                            scanned.summary
-                        ),
+                        Some(note) => messages::command_outcome(Outcome::Rebuilt {
+                            number: *number,
+                            action: note.action.as_str(),
+                            head: &scanned.head,
+                            branch: &scanned.default_branch,
+                        }),
+                        None => messages::command_outcome(Outcome::NotRebuilt {
+                            number: *number,
+                            summary,
+                        }),
                     }
                 }
-                Pending::Decision => format!("\n\nScanned again: {}.", scanned.summary),
+                Pending::Decision => {
+                    messages::command_outcome(Outcome::DecisionScanned { summary })
+                }
             };
-            text.push_str(&addition);
+            text.push_str(&outcome);
         }
         Ok(())
     }
@@ -373,11 +439,11 @@ impl ScanHandler {
             Target::Rule(rule) => explain::explain_rule(*rule, findings, &scanned),
             Target::Advisory(id) => match self.knowledge.advisories.get(id) {
                 Some(advisory) => explain::explain_advisory(advisory, findings, &scanned),
-                None => format!(
-                    "`{id}` is not in the advisory database I use ({} advisories, revision {}). Check the id; if it was published in the last hours, it arrives with the next database update.",
-                    self.knowledge.advisories.len(),
-                    self.knowledge.advisories.revision()
-                ),
+                None => messages::command_outcome(Outcome::UnknownAdvisory {
+                    id,
+                    count: self.knowledge.advisories.len(),
+                    revision: &self.knowledge.advisories.revision(),
+                }),
             },
         })
     }
@@ -397,5 +463,39 @@ impl ScanHandler {
             reason,
         )
         .await
+    }
+}
+
+impl ScanHandler {
+    /// Tells the author that their command failed on our side, in words meant for them (what
+    /// went wrong is logged with the job id the reply names), and marks the comment 😕. A
+    /// failure to say so is logged: there is nobody else to tell.
+    async fn answer_failure(
+        &self,
+        forge: &dyn Forge,
+        run: &Job,
+        job: &CommentJob,
+        place: &str,
+        error: &JobError,
+    ) {
+        tracing::error!(job = run.id, place, attempts = run.attempts, error = %error, "command failed; telling its author");
+        let repo = job.repository.full_name.as_str();
+        let number = job.issue_number as u64;
+        let comment_id = job.comment_id as u64;
+        let cause = match error {
+            JobError::Permanent(_) => messages::FailureCause::Refused,
+            _ => messages::FailureCause::Unavailable {
+                attempts: run.attempts,
+            },
+        };
+        let mut body = messages::command_failed(&job.author, cause, run.id);
+        body.push_str(&markers::reply_to(comment_id));
+        body.push('\n');
+        if let Err(e) = forge.create_comment(repo, number, &body).await {
+            tracing::error!(job = run.id, place, error = %e, "could not post the failure reply");
+        }
+        if let Err(e) = forge.react(repo, comment_id, Reaction::Confused).await {
+            tracing::warn!(job = run.id, place, error = %e, "could not mark the comment as failed");
+        }
     }
 }

@@ -2,7 +2,6 @@
 //! fix pull requests and the tracking issue in step, review pull requests, and answer
 //! commands in comments.
 
-pub mod check;
 pub mod commands;
 pub mod decisions;
 pub mod pulls;
@@ -13,6 +12,7 @@ pub mod tracking;
 use crate::forge::hosted::{Forge, ForgeError, Forges};
 use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
 use crate::remedy::groups::plan_groups;
+use crate::render::check::{PullNote, check_run};
 use crate::service::clock::Clock;
 use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob};
 use crate::snapshot::RepoSnapshot;
@@ -35,13 +35,16 @@ pub struct ScanHandler {
     pub max_open_fix_prs: usize,
 }
 
-/// Forge failures in the job runner's terms.
+/// Forge failures in the job runner's terms. A conflict the handler did not act on where it
+/// happened (409/422: a validation error, a ref that moved) is permanent: GitHub answers the
+/// same to the same request, so retrying it for hours only delays the answer; the next push
+/// or sweep starts again from the current state.
 pub fn job_error(e: ForgeError) -> JobError {
     match e {
         ForgeError::Retryable(m) => JobError::Retryable(m),
         ForgeError::RateLimited { until, reason } => JobError::RateLimited { until, reason },
         ForgeError::NotFound(m) => JobError::Permanent(format!("not found: {m}")),
-        ForgeError::Conflict(m) => JobError::Retryable(format!("conflict: {m}")),
+        ForgeError::Conflict(m) => JobError::Permanent(format!("conflict: {m}")),
         ForgeError::Permanent(m) => JobError::Permanent(m),
     }
 }
@@ -97,7 +100,7 @@ pub(crate) async fn record_audit(
 pub struct Scanned {
     /// One line: counts, PR actions, the tracking issue.
     pub summary: String,
-    pub pulls: Vec<check::PullNote>,
+    pub pulls: Vec<PullNote>,
     pub head: String,
     pub default_branch: String,
 }
@@ -113,7 +116,7 @@ impl JobHandler for ScanHandler {
     async fn run(&self, job: &Job) -> Result<JobOutcome, JobError> {
         match &job.kind {
             JobKind::Scan(scan) => self.scan(job.id, scan).await,
-            JobKind::Comment(comment) => self.comment(job.id, job.attempts, comment).await,
+            JobKind::Comment(comment) => self.comment(job, comment).await,
             JobKind::Review(review) => self.review(job.id, review).await,
         }
     }
@@ -216,7 +219,7 @@ impl ScanHandler {
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
         let codeowners = tracking::codeowners(&analysis.snapshot);
         let groups = plan_groups(report, &analysis.snapshot);
-        let sync = pulls::Sync {
+        let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
             max_open: self.max_open_fix_prs,
@@ -235,7 +238,7 @@ impl ScanHandler {
             &delta.first_seen,
         )
         .await?;
-        let check = check::check_run(
+        let check = check_run(
             report,
             &head,
             &synced.pulls,
@@ -267,4 +270,17 @@ impl ScanHandler {
 
 pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_are_not_retried() {
+        let refused = job_error(ForgeError::Conflict("422 Validation Failed".into()));
+        assert!(matches!(refused, JobError::Permanent(_)), "{refused:?}");
+        let flaky = job_error(ForgeError::Retryable("502".into()));
+        assert!(matches!(flaky, JobError::Retryable(_)), "{flaky:?}");
+    }
 }

@@ -1,72 +1,86 @@
 //! Keeping fix pull requests in step with the findings: open one per fix group (most urgent
 //! first, up to the repository's limit), update it when its fix changes, close it when it is no
 //! longer needed, and never reopen a fix a person closed.
+//!
+//! What a PR carries is known from the store (`fix_prs`), not read back out of its text.
 
-use super::check::PullNote;
-use super::{Ctx, job_error, short};
+use super::{Ctx, job_error};
 use crate::forge::hosted::{FileChange, ForgeError, PullRequest};
+use crate::model::Finding;
 use crate::owners::CodeOwners;
 use crate::pipeline::{self, Knowledge, RunOptions};
-use crate::remedy::groups::FixGroup;
+use crate::remedy::groups::{FixGroup, branch_for};
 use crate::remedy::verify;
+use crate::render::check::{PullAction, PullNote};
+use crate::render::messages::{self, Closing as ClosingReason};
 use crate::render::templates;
 use crate::report::Report;
 use crate::snapshot::RepoSnapshot;
 use crate::store::fix_prs;
 use crate::tracking;
 
+type Failure = crate::service::jobs::JobError;
+
 /// Whether `pr` is one of the bot's fix PRs (its branch and its author).
 pub fn is_fix_pr(pr: &PullRequest, bot_login: &str) -> bool {
     pr.head_ref.starts_with("patchwright/") && pr.user_login == bot_login
 }
 
-/// Why a fix PR is no longer wanted, from the scan that dropped it: an ignored update or an
-/// accepted risk says who decided it; otherwise the findings it fixed are gone.
-pub fn closing_reason(pr_body: &str, report: &Report) -> String {
-    let subject = fix_key_in(pr_body)
-        .and_then(|key| key.split_once('/'))
-        .map(|(_, rest)| rest.rsplit_once('@').map_or(rest, |(name, _)| name));
-    let about = |f: &&crate::model::Finding| {
-        subject.is_some_and(|s| f.package.as_deref() == Some(s) || f.subject.starts_with(s))
+/// Why the fix PR on `branch` is no longer wanted, from the scan that dropped it: an ignored
+/// update or an accepted risk says who decided it; otherwise its findings are gone. The
+/// findings about the PR are those whose package or image has that very branch, so `node`
+/// is never confused with `node-fetch`.
+pub fn closing_reason<'a>(branch: &str, report: &'a Report) -> ClosingReason<'a> {
+    let about = |f: &&Finding| match (f.ecosystem, f.package.as_deref()) {
+        (Some(eco), Some(name)) => branch_for(eco, name) == branch,
+        _ => false,
     };
-    if let Some(f) = report.findings.iter().filter(about).find(|f| {
-        f.fix.is_none()
-            && f.no_fix_reason
-                .as_deref()
-                .is_some_and(|r| r.contains("ignored"))
-    }) {
-        return f.no_fix_reason.clone().unwrap_or_default();
+    let ignored = report
+        .findings
+        .iter()
+        .filter(about)
+        .filter(|f| f.fix.is_none())
+        .find_map(|f| {
+            let (eco, name) = (f.ecosystem?, f.package.as_deref()?);
+            report
+                .ignored_updates
+                .iter()
+                .find(|i| i.withheld > 0 && i.names(eco, name))
+        });
+    if let Some(ignore) = ignored {
+        return ClosingReason::Ignored(ignore);
     }
-    if let Some(e) = report
+    match report
         .findings
         .iter()
         .filter(about)
         .find_map(|f| f.exception.as_ref())
     {
-        return format!(
-            "its findings are covered by an accepted risk until {} ({}): {}",
-            e.expires,
-            e.origin.describe(),
-            e.reason
-        );
+        Some(exception) => ClosingReason::Accepted(exception),
+        None => ClosingReason::Gone,
     }
-    "the findings this PR fixed are gone from the default branch, so it is no longer needed"
-        .to_string()
 }
 
-/// A hidden tag in every fix PR body, so the bot can tell what fix a PR carries.
-pub fn fix_key_tag(fix_key: &str) -> String {
-    format!("<!-- patchwright:fix-key={fix_key} -->")
+/// One of the bot's open fix PRs, with the fix the store says it carries (`None` for a PR the
+/// store has no row for: it is rebuilt, and recorded then).
+struct OpenFixPr {
+    pull: PullRequest,
+    fix_key: Option<String>,
 }
 
-/// Reads the fix key back out of a PR body.
-pub fn fix_key_in(body: &str) -> Option<&str> {
-    let start = body.find("<!-- patchwright:fix-key=")? + "<!-- patchwright:fix-key=".len();
-    let end = body[start..].find(" -->")? + start;
-    Some(&body[start..end])
+/// What to do about one fix group.
+enum Step<'p> {
+    /// A person closed a PR for this very fix.
+    Declined,
+    Unchanged(&'p OpenFixPr),
+    /// Not opened: the repository is at its limit.
+    HeldBack,
+    Update(&'p OpenFixPr),
+    Open,
 }
 
-pub struct Sync<'a> {
+/// One pass over the fix PRs of a repository after a scan of its default branch.
+pub struct FixPrSync<'a> {
     pub ctx: &'a Ctx<'a>,
     pub default_branch: &'a str,
     pub max_open: usize,
@@ -88,17 +102,13 @@ pub struct SyncResult {
     pub declined: Vec<String>,
 }
 
-type Failure = crate::service::jobs::JobError;
-
-impl Sync<'_> {
+impl FixPrSync<'_> {
     async fn audit(&self, action: &str, reason: String) -> Result<(), Failure> {
         self.ctx.audit(action, reason).await
     }
 
-    fn is_bots(&self, pr: &PullRequest) -> bool {
-        is_fix_pr(pr, self.ctx.bot_login)
-    }
-
+    /// Opens, updates and closes the bot's fix PRs so that there is one per group in
+    /// `groups` (within the limit) and none for anything else.
     pub async fn run(
         &self,
         groups: &[FixGroup],
@@ -106,264 +116,293 @@ impl Sync<'_> {
         before: &Report,
         knowledge: &Knowledge,
     ) -> Result<SyncResult, Failure> {
+        let open = self.open_fix_prs().await?;
+        let mut open_count = open.len();
         let mut result = SyncResult::default();
-        let open: Vec<PullRequest> = self
+        for group in groups {
+            let existing = open.iter().find(|pr| pr.pull.head_ref == group.branch);
+            let note = match self.step(group, existing, open_count).await? {
+                Step::Declined => {
+                    self.audit(
+                        "fix-skipped",
+                        format!(
+                            "{}: a person closed the PR for this fix; not reopening it",
+                            group.fix_key
+                        ),
+                    )
+                    .await?;
+                    result.declined.push(group.title.clone());
+                    continue;
+                }
+                Step::HeldBack => {
+                    result.held_back.push(group.title.clone());
+                    continue;
+                }
+                Step::Unchanged(pr) => note(&pr.pull, &pr.pull.title, PullAction::Unchanged),
+                Step::Update(pr) => {
+                    let body = self.body(group, snapshot, before, knowledge);
+                    self.update(group, &pr.pull, &body).await?
+                }
+                Step::Open => {
+                    let body = self.body(group, snapshot, before, knowledge);
+                    let opened = self.open(group, &body, knowledge).await?;
+                    open_count += 1;
+                    opened
+                }
+            };
+            result.pulls.push(note);
+        }
+        // The bot's PRs whose fix is no longer needed (fixed elsewhere, or the finding went).
+        for pr in open
+            .iter()
+            .filter(|pr| !groups.iter().any(|g| g.branch == pr.pull.head_ref))
+        {
+            result.pulls.push(self.close(&pr.pull, before).await?);
+        }
+        Ok(result)
+    }
+
+    /// The bot's open fix PRs and the fix each carries.
+    async fn open_fix_prs(&self) -> Result<Vec<OpenFixPr>, Failure> {
+        let pulls = self
             .ctx
             .forge
             .open_pulls(self.ctx.repo)
             .await
-            .map_err(job_error)?
+            .map_err(job_error)?;
+        let mut open = Vec::new();
+        for pull in pulls
             .into_iter()
-            .filter(|pr| self.is_bots(pr))
-            .collect();
-        let mut open_count = open.len();
-
-        for group in groups {
-            if fix_prs::declined(
-                self.ctx.store.pool(),
-                self.ctx.repository_id,
-                &group.fix_key,
-            )
-            .await?
-            {
-                self.audit(
-                    "fix-skipped",
-                    format!(
-                        "{}: a person closed the PR for this fix; not reopening it",
-                        group.fix_key
-                    ),
-                )
-                .await?;
-                result.declined.push(group.title.clone());
-                continue;
-            }
-            let existing = open.iter().find(|pr| pr.head_ref == group.branch);
-            let rebuild = existing.is_some_and(|pr| self.rebuild == Some(pr.number));
-            if let Some(pr) = existing
-                && fix_key_in(&pr.body) == Some(group.fix_key.as_str())
-                && !rebuild
-            {
-                result.pulls.push(PullNote {
-                    number: pr.number,
-                    title: pr.title.clone(),
-                    action: "unchanged".into(),
-                });
-                continue;
-            }
-            if existing.is_none() && open_count >= self.max_open {
-                result.held_back.push(group.title.clone());
-                continue;
-            }
-            let body = self.body(group, snapshot, before, knowledge);
-            let changes: Vec<FileChange> = group
-                .files
-                .iter()
-                .map(|(path, content)| FileChange {
-                    path: path.clone(),
-                    content: content.clone(),
-                    mode: "100644".into(),
-                })
-                .collect();
-            let message = format!(
-                "{}\n\n{}",
-                group.title, "Opened by patchwright; see the pull request for the risk statement."
-            );
-            match existing {
-                Some(pr) => {
-                    // Only ever replace the bot's own work: a person may have pushed to the branch.
-                    let head = self
-                        .ctx
-                        .forge
-                        .commit(self.ctx.repo, &pr.head_sha)
-                        .await
-                        .map_err(job_error)?;
-                    if head.author_login.as_deref() != Some(self.ctx.bot_login) && !rebuild {
-                        self.ctx.forge
-                            .create_comment(
-                                self.ctx.repo,
-                                pr.number,
-                                &format!(
-                                    "The fix for this PR changed (now `{}`), but the branch has commits that are not mine, so I did not force-push over them. Comment `@{} recreate` to rebuild it from `{}`.",
-                                    group.fix_key, self.ctx.app_slug, self.default_branch
-                                ),
-                            )
-                            .await
-                            .map_err(job_error)?;
-                        self.audit(
-                            "fix-pr-not-updated",
-                            format!("#{}: branch has commits by others", pr.number),
-                        )
-                        .await?;
-                        result.pulls.push(PullNote {
-                            number: pr.number,
-                            title: pr.title.clone(),
-                            action: "needs recreate".into(),
-                        });
-                        continue;
-                    }
-                    let commit = self
-                        .ctx
-                        .forge
-                        .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
-                        .await
-                        .map_err(job_error)?;
-                    self.ctx
-                        .forge
-                        .update_branch(self.ctx.repo, &group.branch, &commit, true)
-                        .await
-                        .map_err(job_error)?;
-                    self.ctx
-                        .forge
-                        .update_pull(self.ctx.repo, pr.number, &group.title, &body)
-                        .await
-                        .map_err(job_error)?;
-                    fix_prs::set_head(
-                        self.ctx.store.pool(),
-                        self.ctx.repository_id,
-                        pr.number as i64,
-                        &commit,
-                        self.ctx.now,
-                    )
-                    .await?;
-                    let (action, what) = if rebuild {
-                        ("fix-pr-recreated", "rebuilt from the default branch")
-                    } else {
-                        ("fix-pr-updated", "updated")
-                    };
-                    self.audit(action, format!("#{} {what}: {}", pr.number, group.fix_key))
-                        .await?;
-                    result.pulls.push(PullNote {
-                        number: pr.number,
-                        title: group.title.clone(),
-                        action: what.into(),
-                    });
-                }
-                None => {
-                    let commit = self
-                        .ctx
-                        .forge
-                        .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
-                        .await
-                        .map_err(job_error)?;
-                    // A branch left over from an earlier, closed PR of the bot is reused.
-                    match self
-                        .ctx
-                        .forge
-                        .branch_head(self.ctx.repo, &group.branch)
-                        .await
-                        .map_err(job_error)?
-                    {
-                        Some(_) => {
-                            self.ctx
-                                .forge
-                                .update_branch(self.ctx.repo, &group.branch, &commit, true)
-                                .await
-                        }
-                        None => {
-                            self.ctx
-                                .forge
-                                .create_branch(self.ctx.repo, &group.branch, &commit)
-                                .await
-                        }
-                    }
-                    .map_err(job_error)?;
-                    let pr = self
-                        .ctx
-                        .forge
-                        .create_pull(
-                            self.ctx.repo,
-                            &group.branch,
-                            self.default_branch,
-                            &group.title,
-                            &body,
-                        )
-                        .await
-                        .map_err(job_error)?;
-                    let mut labels = vec![group.level.as_str().to_string()];
-                    if group.findings.iter().any(|f| !f.advisories.is_empty()) {
-                        labels.insert(0, "security".to_string());
-                    }
-                    self.ctx
-                        .forge
-                        .add_labels(self.ctx.repo, pr.number, &labels)
-                        .await
-                        .map_err(job_error)?;
-                    self.request_reviews(pr.number, group, &knowledge.policy.fallback_owners)
-                        .await?;
-                    fix_prs::insert(
-                        self.ctx.store.pool(),
-                        &fix_prs::OpenedFixPr {
-                            repository_id: self.ctx.repository_id,
-                            number: pr.number as i64,
-                            branch: &group.branch,
-                            fix_key: &group.fix_key,
-                            head_sha: &commit,
-                        },
-                        self.ctx.now,
-                    )
-                    .await?;
-                    open_count += 1;
-                    self.audit(
-                        "fix-pr-opened",
-                        format!("#{} for {} ({})", pr.number, group.fix_key, group.level),
-                    )
-                    .await?;
-                    result.pulls.push(PullNote {
-                        number: pr.number,
-                        title: group.title.clone(),
-                        action: "opened".into(),
-                    });
-                }
-            }
-        }
-
-        // Close the bot's PRs whose fix is no longer needed (fixed elsewhere, or the finding went).
-        for pr in open
-            .iter()
-            .filter(|pr| !groups.iter().any(|g| g.branch == pr.head_ref))
+            .filter(|pr| is_fix_pr(pr, self.ctx.bot_login))
         {
-            self.ctx
-                .forge
-                .create_comment(
-                    self.ctx.repo,
-                    pr.number,
-                    &format!(
-                        "Closing: {}. Checked on `{}` at {}.",
-                        closing_reason(&pr.body, before),
-                        self.default_branch,
-                        short(self.ctx.head)
-                    ),
-                )
-                .await
-                .map_err(job_error)?;
-            self.ctx
-                .forge
-                .close_pull(self.ctx.repo, pr.number)
-                .await
-                .map_err(job_error)?;
-            self.ctx
-                .forge
-                .delete_branch(self.ctx.repo, &pr.head_ref)
-                .await
-                .map_err(job_error)?;
-            fix_prs::record_closed(
+            let stored = fix_prs::get(
                 self.ctx.store.pool(),
                 self.ctx.repository_id,
-                pr.number as i64,
-                false,
-                false,
-                self.ctx.now,
+                pull.number as i64,
             )
             .await?;
-            self.audit("fix-pr-closed", format!("#{}: no longer needed", pr.number))
-                .await?;
-            result.pulls.push(PullNote {
-                number: pr.number,
-                title: pr.title.clone(),
-                action: "closed: no longer needed".into(),
+            open.push(OpenFixPr {
+                pull,
+                fix_key: stored.map(|row| row.fix_key),
             });
         }
-        Ok(result)
+        Ok(open)
+    }
+
+    async fn step<'p>(
+        &self,
+        group: &FixGroup,
+        existing: Option<&'p OpenFixPr>,
+        open_count: usize,
+    ) -> Result<Step<'p>, Failure> {
+        if fix_prs::declined(
+            self.ctx.store.pool(),
+            self.ctx.repository_id,
+            &group.fix_key,
+        )
+        .await?
+        {
+            return Ok(Step::Declined);
+        }
+        Ok(match existing {
+            Some(pr) if self.rebuild == Some(pr.pull.number) => Step::Update(pr),
+            Some(pr) if pr.fix_key.as_deref() == Some(group.fix_key.as_str()) => {
+                Step::Unchanged(pr)
+            }
+            Some(pr) => Step::Update(pr),
+            None if open_count >= self.max_open => Step::HeldBack,
+            None => Step::Open,
+        })
+    }
+
+    /// The files of the group as a commit on the scanned head.
+    async fn commit(&self, group: &FixGroup) -> Result<String, Failure> {
+        let changes: Vec<FileChange> = group
+            .files
+            .iter()
+            .map(|(path, content)| FileChange {
+                path: path.clone(),
+                content: content.clone(),
+                mode: "100644".into(),
+            })
+            .collect();
+        let message = messages::fix_commit_message(&group.title);
+        self.ctx
+            .forge
+            .create_commit(self.ctx.repo, self.ctx.head, &changes, &message)
+            .await
+            .map_err(job_error)
+    }
+
+    /// Puts the group's fix on an existing PR, unless a person pushed to its branch (then it
+    /// says so on the PR and leaves their work alone, except on `recreate`).
+    async fn update(
+        &self,
+        group: &FixGroup,
+        pr: &PullRequest,
+        body: &str,
+    ) -> Result<PullNote, Failure> {
+        let forge = self.ctx.forge;
+        let repo = self.ctx.repo;
+        let rebuild = self.rebuild == Some(pr.number);
+        let head = forge.commit(repo, &pr.head_sha).await.map_err(job_error)?;
+        if head.author_login.as_deref() != Some(self.ctx.bot_login) && !rebuild {
+            let text = messages::fix_pr_not_updated(
+                &group.fix_key,
+                self.ctx.app_slug,
+                self.default_branch,
+            );
+            forge
+                .create_comment(repo, pr.number, &text)
+                .await
+                .map_err(job_error)?;
+            self.audit(
+                "fix-pr-not-updated",
+                format!("#{}: branch has commits by others", pr.number),
+            )
+            .await?;
+            return Ok(note(pr, &pr.title, PullAction::NeedsRecreate));
+        }
+        let commit = self.commit(group).await?;
+        forge
+            .update_branch(repo, &group.branch, &commit, true)
+            .await
+            .map_err(job_error)?;
+        forge
+            .update_pull(repo, pr.number, &group.title, body)
+            .await
+            .map_err(job_error)?;
+        let pool = self.ctx.store.pool();
+        let number = pr.number as i64;
+        let recorded = fix_prs::set_fix(
+            pool,
+            self.ctx.repository_id,
+            number,
+            &group.fix_key,
+            &commit,
+            self.ctx.now,
+        )
+        .await?;
+        if !recorded {
+            // A PR the store did not know: from now on it does.
+            self.record_opened(group, number, &commit).await?;
+        }
+        let action = if rebuild {
+            PullAction::Rebuilt
+        } else {
+            PullAction::Updated
+        };
+        let audited = if rebuild {
+            "fix-pr-recreated"
+        } else {
+            "fix-pr-updated"
+        };
+        self.audit(
+            audited,
+            format!("#{} {action}: {}", pr.number, group.fix_key),
+        )
+        .await?;
+        Ok(note(pr, &group.title, action))
+    }
+
+    /// Opens a PR for the group: commit, branch, PR, labels, reviewers, and the stored row.
+    async fn open(
+        &self,
+        group: &FixGroup,
+        body: &str,
+        knowledge: &Knowledge,
+    ) -> Result<PullNote, Failure> {
+        let forge = self.ctx.forge;
+        let repo = self.ctx.repo;
+        let commit = self.commit(group).await?;
+        // A branch left over from an earlier, closed PR of the bot is reused.
+        match forge
+            .branch_head(repo, &group.branch)
+            .await
+            .map_err(job_error)?
+        {
+            Some(_) => {
+                forge
+                    .update_branch(repo, &group.branch, &commit, true)
+                    .await
+            }
+            None => forge.create_branch(repo, &group.branch, &commit).await,
+        }
+        .map_err(job_error)?;
+        let pr = forge
+            .create_pull(repo, &group.branch, self.default_branch, &group.title, body)
+            .await
+            .map_err(job_error)?;
+        let mut labels = vec![group.level.as_str().to_string()];
+        if group.findings.iter().any(|f| !f.advisories.is_empty()) {
+            labels.insert(0, "security".to_string());
+        }
+        forge
+            .add_labels(repo, pr.number, &labels)
+            .await
+            .map_err(job_error)?;
+        self.request_reviews(pr.number, group, &knowledge.policy.fallback_owners)
+            .await?;
+        self.record_opened(group, pr.number as i64, &commit).await?;
+        self.audit(
+            "fix-pr-opened",
+            format!("#{} for {} ({})", pr.number, group.fix_key, group.level),
+        )
+        .await?;
+        Ok(note(&pr, &group.title, PullAction::Opened))
+    }
+
+    async fn record_opened(
+        &self,
+        group: &FixGroup,
+        number: i64,
+        head: &str,
+    ) -> Result<(), Failure> {
+        fix_prs::insert(
+            self.ctx.store.pool(),
+            &fix_prs::OpenedFixPr {
+                repository_id: self.ctx.repository_id,
+                number,
+                branch: &group.branch,
+                fix_key: &group.fix_key,
+                head_sha: head,
+            },
+            self.ctx.now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Closes a fix PR no scan wants any more, saying why, and deletes its branch.
+    async fn close(&self, pr: &PullRequest, report: &Report) -> Result<PullNote, Failure> {
+        let forge = self.ctx.forge;
+        let repo = self.ctx.repo;
+        let text = messages::fix_pr_closed(
+            closing_reason(&pr.head_ref, report),
+            self.default_branch,
+            self.ctx.head,
+        );
+        forge
+            .create_comment(repo, pr.number, &text)
+            .await
+            .map_err(job_error)?;
+        forge.close_pull(repo, pr.number).await.map_err(job_error)?;
+        forge
+            .delete_branch(repo, &pr.head_ref)
+            .await
+            .map_err(job_error)?;
+        fix_prs::record_closed(
+            self.ctx.store.pool(),
+            self.ctx.repository_id,
+            pr.number as i64,
+            false,
+            false,
+            self.ctx.now,
+        )
+        .await?;
+        self.audit("fix-pr-closed", format!("#{}: no longer needed", pr.number))
+            .await?;
+        Ok(note(pr, &pr.title, PullAction::Closed))
     }
 
     /// Asks the owners of the files a fix touches (CODEOWNERS, else the org's fallback owners)
@@ -424,23 +463,123 @@ impl Sync<'_> {
         }
         let after = pipeline::run(&after_snapshot, knowledge, self.ctx.today, self.options).report;
         let verification = verify(before, &after);
-        let fixed: Vec<&crate::model::Finding> = group.findings.iter().collect();
+        let fixed: Vec<&Finding> = group.findings.iter().collect();
+        let slug = self.ctx.app_slug;
         let commands = [
-            format!("@{} rescan", self.ctx.app_slug),
-            format!("@{} recreate", self.ctx.app_slug),
-            format!("@{} explain <id>", self.ctx.app_slug),
-            format!("@{} ignore {}", self.ctx.app_slug, group.subject),
+            format!("@{slug} rescan"),
+            format!("@{slug} recreate"),
+            format!("@{slug} explain <id>"),
+            format!("@{slug} ignore {}", group.subject),
         ];
-        let mut body = templates::fix_body(
+        templates::fix_body(
             &group.title,
             &fixed,
             before,
             &after,
             &verification,
             &commands,
+        )
+    }
+}
+
+fn note(pr: &PullRequest, title: &str, action: PullAction) -> PullNote {
+    PullNote {
+        number: pr.number,
+        title: title.to_string(),
+        action,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppliedException, Ecosystem, ExceptionOrigin, Location, RuleId};
+    use crate::policy::{IgnoreScope, IgnoreStatus};
+    use chrono::NaiveDate;
+
+    fn finding(eco: Ecosystem, package: &str, subject: &str) -> Finding {
+        let mut f = Finding::new(
+            RuleId::VulnerableDependency,
+            Location::new("web/package-lock.json", 3, 1),
+            subject,
+            "affected",
         );
-        body.push_str("\n\n");
-        body.push_str(&fix_key_tag(&group.fix_key));
-        body
+        f.ecosystem = Some(eco);
+        f.package = Some(package.to_string());
+        f
+    }
+
+    fn accepted(mut f: Finding) -> Finding {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        f.exception = Some(AppliedException {
+            id: "GHSA-x".into(),
+            reason: "not reachable".into(),
+            owner: "@alice".into(),
+            expires: day,
+            origin: ExceptionOrigin::Command {
+                granted_by: "alice".into(),
+                granted_at: day,
+                source: "acme/shop#3 comment 9".into(),
+            },
+        });
+        f
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            inventory: Vec::new(),
+            findings,
+            errors: Vec::new(),
+            summary: crate::report::Summary::default(),
+            provenance: crate::report::Provenance::default(),
+            exceptions: Vec::new(),
+            ignored_updates: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_closing_reason_is_about_the_prs_own_package_not_one_that_starts_like_it() {
+        // The node image's PR: node-fetch's accepted risk has nothing to do with it.
+        let r = report(vec![accepted(finding(
+            Ecosystem::Npm,
+            "node-fetch",
+            "node-fetch@2.6.0",
+        ))]);
+        assert_eq!(
+            closing_reason("patchwright/docker/node", &r),
+            ClosingReason::Gone
+        );
+        assert_eq!(
+            closing_reason("patchwright/npm/node", &r),
+            ClosingReason::Gone
+        );
+        assert!(matches!(
+            closing_reason("patchwright/npm/node-fetch", &r),
+            ClosingReason::Accepted(e) if e.id == "GHSA-x"
+        ));
+    }
+
+    #[test]
+    fn an_ignore_that_withheld_the_fix_is_the_reason() {
+        let mut r = report(vec![finding(Ecosystem::PyPI, "Django", "Django@4.2.1")]);
+        let ignore = IgnoreStatus {
+            name: "django".into(),
+            scope: IgnoreScope::All,
+            created_by: "bob".into(),
+            created_at: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            source: "acme/shop#4 comment 10".into(),
+            withheld: 1,
+        };
+        r.ignored_updates = vec![ignore.clone()];
+        assert_eq!(
+            closing_reason("patchwright/pypi/django", &r),
+            ClosingReason::Ignored(&ignore)
+        );
+        // An ignore that withheld nothing is not why.
+        r.ignored_updates[0].withheld = 0;
+        assert_eq!(
+            closing_reason("patchwright/pypi/django", &r),
+            ClosingReason::Gone
+        );
     }
 }

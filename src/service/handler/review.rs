@@ -3,7 +3,10 @@
 //! (with a one-click suggestion when the fix is an edit), replacing the bot's earlier comments.
 
 use super::{ScanHandler, decisions, job_error, short};
+use crate::forge::hosted::CheckConclusion;
 use crate::forge::hosted::{Forge, NewReviewComment, PullRequest};
+use crate::render::check::pr_check_run;
+use crate::render::{markers, templates};
 use crate::review::{self, ExistingComment};
 use crate::service::jobs::{JobError, JobOutcome, ReviewJob};
 
@@ -16,7 +19,7 @@ pub struct ReviewSummary {
     pub fixed: usize,
     pub posted: usize,
     pub deleted: usize,
-    pub conclusion: String,
+    pub conclusion: CheckConclusion,
 }
 
 impl std::fmt::Display for ReviewSummary {
@@ -28,7 +31,7 @@ impl std::fmt::Display for ReviewSummary {
             short(&self.head),
             self.introduced,
             self.fixed,
-            self.conclusion,
+            self.conclusion.as_str(),
             self.posted,
             self.deleted
         )
@@ -100,12 +103,9 @@ impl ScanHandler {
             &before.outcome.report.findings,
             &after.outcome.report.findings,
         );
-        let plan = review::plan_review(
-            &changes,
-            &before.snapshot.files,
-            &after.snapshot.files,
-            &self.app_slug,
-        );
+        let placements =
+            review::plan_review(&changes, &before.snapshot.files, &after.snapshot.files);
+        let plan = templates::review(&placements, &self.app_slug);
 
         let ctx = self.ctx(
             forge,
@@ -121,7 +121,7 @@ impl ScanHandler {
             .map_err(job_error)?
             .into_iter()
             .map(|c| ExistingComment {
-                by_bot: c.user_login == self.bot_login,
+                ours: c.user_login == self.bot_login && markers::is_finding_comment(&c.body),
                 is_reply: c.in_reply_to.is_some(),
                 id: c.id,
                 path: c.path,
@@ -138,7 +138,20 @@ impl ScanHandler {
             }
         }
         let posted = reconciled.to_post.len();
-        if posted > 0 {
+        // The body carries the new findings no diff line could take: it must reach the pull
+        // request even when no line comment goes with it, but a review cannot be deleted, so
+        // the same body is not said twice.
+        let body = if plan.body.is_empty()
+            || self
+                .already_said(forge, repo, pull.number, &plan.body)
+                .await?
+        {
+            String::new()
+        } else {
+            plan.body
+        };
+        let submitted = posted > 0 || !body.is_empty();
+        if submitted {
             let comments: Vec<NewReviewComment> = reconciled
                 .to_post
                 .into_iter()
@@ -150,12 +163,12 @@ impl ScanHandler {
                 })
                 .collect();
             forge
-                .create_review(repo, pull.number, &pull.head_sha, &plan.body, &comments)
+                .create_review(repo, pull.number, &pull.head_sha, &body, &comments)
                 .await
                 .map_err(job_error)?;
         }
-        let check = review::pr_check_run(&changes, &pull.head_sha, &self.app_slug);
-        let conclusion = format!("{:?}", check.conclusion).to_lowercase();
+        let check = pr_check_run(&changes, &pull.head_sha, &self.app_slug);
+        let conclusion = check.conclusion;
         forge
             .create_check_run(repo, &check)
             .await
@@ -169,9 +182,27 @@ impl ScanHandler {
             deleted: reconciled.to_delete.len(),
             conclusion,
         };
-        if posted > 0 || !reconciled.to_delete.is_empty() {
+        if submitted || !reconciled.to_delete.is_empty() {
             ctx.audit("pr-reviewed", summary.to_string()).await?;
         }
         Ok(summary)
+    }
+}
+
+impl ScanHandler {
+    /// Whether the bot's latest review body on the pull request is already `body`.
+    async fn already_said(
+        &self,
+        forge: &dyn Forge,
+        repo: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<bool, JobError> {
+        let reviews = forge.reviews(repo, number).await.map_err(job_error)?;
+        Ok(reviews
+            .iter()
+            .rev()
+            .find(|r| r.user_login == self.bot_login && markers::is_review_body(&r.body))
+            .is_some_and(|r| r.body == body))
     }
 }

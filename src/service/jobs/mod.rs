@@ -146,6 +146,10 @@ pub struct Job {
     pub delivery_id: Option<String>,
     /// The error of the previous attempt, if it failed.
     pub last_error: Option<String>,
+    /// No start follows this one if it fails (a rate limit aside, which does not count): the
+    /// handler's last chance to tell a person what became of their request. Set by the runner,
+    /// which knows the retry policy.
+    pub last_attempt: bool,
 }
 
 impl Job {
@@ -158,6 +162,7 @@ impl Job {
             created_at: row.created_at,
             delivery_id: row.delivery_id.clone(),
             last_error: row.last_error.clone(),
+            last_attempt: false,
         })
     }
 }

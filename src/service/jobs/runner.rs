@@ -160,7 +160,7 @@ impl JobRunner {
         mut cancel: watch::Receiver<bool>,
     ) -> Result<Settled, StoreError> {
         let started = Instant::now();
-        let job = match Job::from_row(&row) {
+        let mut job = match Job::from_row(&row) {
             Ok(job) => job,
             Err(reason) => return self.fail(&row, &token, reason, "unknown", started).await,
         };
@@ -173,6 +173,8 @@ impl JobRunner {
             );
             return self.fail(&row, &token, reason, kind, started).await;
         }
+
+        job.last_attempt = job.attempts >= self.config.retry.max_attempts;
 
         let handler = Arc::clone(&self.handler);
         let job_for_task = job.clone();

@@ -330,6 +330,12 @@ pub fn plan(event: &Event, bot_login: &str) -> Plan {
             if c.author.is_bot {
                 return Plan::ignored(format!("comment by the bot {}", c.author.login));
             }
+            // The grammar is pure and cheap: most comments are talk between people, and they
+            // are not worth a stored job (nor keeping their text).
+            let slug = bot_login.strip_suffix("[bot]").unwrap_or(bot_login);
+            if crate::commands::parse_comment(&c.body, slug).is_empty() {
+                return Plan::ignored(format!("comment without a command for @{slug}"));
+            }
             Plan {
                 outcome: Outcome::Queued,
                 ops: vec![Op::Enqueue(JobKind::Comment(CommentJob {

@@ -5,7 +5,7 @@ use super::GitHubForge;
 use crate::forge::github::http::Method;
 use crate::forge::github::route::repo_path;
 use crate::forge::github::wire;
-use crate::forge::hosted::{ForgeError, NewReviewComment, ReviewComment};
+use crate::forge::hosted::{ForgeError, NewReviewComment, Review, ReviewComment};
 use serde_json::{Value, json};
 
 /// The body of `POST …/pulls/{pull_number}/reviews`. Comments are placed by `line` and `side`
@@ -73,6 +73,24 @@ pub(super) async fn create_review(
         )
         .await?;
     Ok(review.id)
+}
+
+pub(super) async fn reviews(
+    forge: &GitHubForge,
+    repo: &str,
+    number: u64,
+) -> Result<Vec<Review>, ForgeError> {
+    let r = repo_path(repo)?;
+    let crab = forge.client().await?;
+    let reviews: Vec<wire::PullReview> = forge
+        .list(
+            &crab,
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            format!("{r}/pulls/{number}/reviews"),
+            "",
+        )
+        .await?;
+    Ok(reviews.into_iter().map(Review::from).collect())
 }
 
 pub(super) async fn review_comments(

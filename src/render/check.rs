@@ -1,11 +1,130 @@
-//! The pull request's check run: judged on what the change introduces, not on what the base
-//! branch already had, so a pull request is not blocked by problems it did not cause.
+//! The check runs patchwright leaves on a commit, as data for the forge: on the default branch,
+//! failure when a blocker stands, neutral for warnings only, success otherwise; on a pull
+//! request, the same judged only on what the change introduces, so a pull request is not
+//! blocked by problems it did not cause. Summaries from templates/, annotations at file:line.
 
-use super::compare::ChangeSet;
-use crate::forge::hosted::{CheckConclusion, CheckRun};
+use super::templates;
+use crate::forge::hosted::{Annotation, AnnotationLevel, CheckConclusion, CheckRun};
 use crate::model::Level;
-use crate::render::templates;
-use crate::service::handler::check::{CHECK_NAME, annotation};
+use crate::report::Report;
+use crate::review::compare::ChangeSet;
+
+pub const CHECK_NAME: &str = "patchwright";
+
+/// A pull request the scan opened or updated, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PullNote {
+    pub number: u64,
+    pub title: String,
+    pub action: PullAction,
+}
+
+/// What a scan did to one fix pull request. Serialized (for the check summary's template) as
+/// the words [`PullAction::as_str`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(into = "&'static str")]
+pub enum PullAction {
+    Unchanged,
+    Opened,
+    Updated,
+    /// Rebuilt from the default branch on `recreate`.
+    Rebuilt,
+    /// Its fix changed but a person pushed to its branch: `recreate` would rebuild it.
+    NeedsRecreate,
+    Closed,
+}
+
+impl PullAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullAction::Unchanged => "unchanged",
+            PullAction::Opened => "opened",
+            PullAction::Updated => "updated",
+            PullAction::Rebuilt => "rebuilt from the default branch",
+            PullAction::NeedsRecreate => "needs recreate",
+            PullAction::Closed => "closed: no longer needed",
+        }
+    }
+}
+
+impl From<PullAction> for &'static str {
+    fn from(action: PullAction) -> &'static str {
+        action.as_str()
+    }
+}
+
+impl std::fmt::Display for PullAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub fn check_run(
+    report: &Report,
+    head_sha: &str,
+    pulls: &[PullNote],
+    held_back: &[String],
+    app_slug: &str,
+) -> CheckRun {
+    let conclusion = if report.summary.blockers > 0 {
+        CheckConclusion::Failure
+    } else if report.summary.warnings > 0 {
+        CheckConclusion::Neutral
+    } else {
+        CheckConclusion::Success
+    };
+    let title = match conclusion {
+        CheckConclusion::Failure => format!(
+            "{} blocker(s), {} warning(s)",
+            report.summary.blockers, report.summary.warnings
+        ),
+        CheckConclusion::Neutral => {
+            format!("{} warning(s), nothing blocks", report.summary.warnings)
+        }
+        CheckConclusion::Success => "nothing blocks or warns".to_string(),
+    };
+    let annotations = report
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.line > 0)
+        .map(|f| annotation(f, format!("{} {}: {}", f.level, f.rule, f.subject)))
+        .collect();
+    CheckRun {
+        name: CHECK_NAME.to_string(),
+        head_sha: head_sha.to_string(),
+        conclusion,
+        title,
+        summary: templates::check_summary_for(report, pulls, held_back, Some(app_slug)),
+        annotations,
+    }
+}
+
+/// The annotation of a finding at its line, under `title`.
+fn annotation(f: &crate::model::Finding, title: String) -> Annotation {
+    Annotation {
+        path: f.file.clone(),
+        start_line: f.line,
+        end_line: f.line,
+        level: match f.level {
+            Level::Blocker => AnnotationLevel::Failure,
+            Level::Warning => AnnotationLevel::Warning,
+            Level::Info => AnnotationLevel::Notice,
+        },
+        title,
+        message: annotation_message(f),
+    }
+}
+
+fn annotation_message(f: &crate::model::Finding) -> String {
+    let mut message = f.message.clone();
+    if let Some(fix) = &f.fix {
+        message.push_str(&format!("\nFix: {}", super::text::fix_line(fix)));
+    } else if let Some(why) = &f.no_fix_reason {
+        message.push_str(&format!("\nNo automatic fix: {why}"));
+    }
+    message.push_str(&format!("\nLevel: {}", f.level_reason));
+    message
+}
 
 /// Failure on a new (or worsened) blocker, neutral on new warnings, success otherwise. The name
 /// is the default-branch check's, so one required status check covers both.
