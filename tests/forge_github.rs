@@ -107,6 +107,40 @@ async fn one_installation_token_serves_many_calls_until_it_nears_expiry() {
     assert_eq!(s.fake.count("POST", TOKENS), 2);
 }
 
+/// GitHub slow to mint installation A's token must not hold up installation B: tokens are
+/// minted one installation at a time, not one App at a time.
+#[tokio::test]
+async fn a_slow_token_for_one_installation_does_not_hold_up_another() {
+    let s = setup().await;
+    s.fake.add_installation(88, "octo-org");
+    let gate = s.fake.hold("POST", TOKENS);
+    let a = GitHubForge::clone(&s.forge);
+    let slow = tokio::spawn(async move { a.default_branch(REPO).await });
+    s.fake.arrived("POST", TOKENS, 1).await;
+
+    // A's mint is in GitHub's hands; B's job runs to the end meanwhile. The bound only turns
+    // a deadlock into a failure: B needs no time from A.
+    let b = s.app.installation(88);
+    let done = tokio::time::timeout(std::time::Duration::from_secs(30), b.default_branch(REPO))
+        .await
+        .expect("installation 88 waited for installation 77's token");
+    assert_eq!(done.unwrap().0, "main");
+    assert!(!slow.is_finished(), "A was still held while B finished");
+    assert_eq!(
+        s.fake.count("POST", "/app/installations/88/access_tokens"),
+        1
+    );
+
+    // A second job of A waits for the mint in flight instead of minting again.
+    let a2 = GitHubForge::clone(&s.forge);
+    let second = tokio::spawn(async move { a2.default_branch(REPO).await });
+    tokio::task::yield_now().await;
+    gate.open();
+    assert_eq!(slow.await.unwrap().unwrap().0, "main");
+    assert_eq!(second.await.unwrap().unwrap().0, "main");
+    assert_eq!(s.fake.count("POST", TOKENS), 1);
+}
+
 #[tokio::test]
 async fn a_jwt_signed_by_another_key_is_refused() {
     let fake = FakeGitHub::start().await;

@@ -28,9 +28,11 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
 use compare::merge_base;
 use git::{Commit, Object, Odb};
+use patchwright::service::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 pub const APP_ID: u64 = 4242;
 pub const BOT_LOGIN: &str = "patchwright[bot]";
@@ -105,7 +107,33 @@ struct Failure {
     body: String,
 }
 
+/// Requests held back until a test opens the gate: a slow GitHub, on chosen routes only.
+struct Hold {
+    method: String,
+    prefix: String,
+    gate: Arc<Semaphore>,
+}
+
+/// Opens on [`Gate::open`] or when dropped, so a failing test never leaves requests hanging.
+pub struct Gate(Arc<Semaphore>);
+
+impl Gate {
+    pub fn open(&self) {
+        // A closed semaphore answers every waiter at once.
+        self.0.close();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
 struct Model {
+    /// The time tokens are minted and checked by: the App's own clock in tests that move it.
+    clock: Arc<dyn Clock>,
+    holds: Vec<Hold>,
     public_pem: String,
     installations: HashMap<u64, String>,
     tokens: HashMap<String, (u64, DateTime<Utc>)>,
@@ -149,8 +177,17 @@ impl Drop for FakeGitHub {
 }
 
 impl FakeGitHub {
+    /// A fake that tells time by the wall clock.
     pub async fn start() -> FakeGitHub {
+        FakeGitHub::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// A fake that mints and checks tokens and JWTs by `clock`: give it the App's clock, so
+    /// moving time moves both sides.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> FakeGitHub {
         let model = Arc::new(Mutex::new(Model {
+            clock,
+            holds: Vec::new(),
             public_pem: keys::test_key().public_pem.clone(),
             installations: HashMap::new(),
             tokens: HashMap::new(),
@@ -395,10 +432,35 @@ impl FakeGitHub {
 
     /// Every token minted so far stops working, as after an hour.
     pub fn expire_tokens(&self) {
-        let past = Utc::now() - TimeDelta::minutes(1);
-        for (_, exp) in self.lock().tokens.values_mut() {
+        let mut m = self.lock();
+        let past = m.clock.now() - TimeDelta::minutes(1);
+        for (_, exp) in m.tokens.values_mut() {
             *exp = past;
         }
+    }
+
+    /// Requests `method prefix…` are recorded on arrival and then wait, unanswered, until the
+    /// returned gate opens: GitHub slow on those routes only.
+    pub fn hold(&self, method: &str, prefix: &str) -> Gate {
+        let gate = Arc::new(Semaphore::new(0));
+        self.lock().holds.push(Hold {
+            method: method.to_string(),
+            prefix: prefix.to_string(),
+            gate: Arc::clone(&gate),
+        });
+        Gate(gate)
+    }
+
+    /// Waits until `n` requests `method prefix…` have arrived (answered or held). Panics after
+    /// a long bound, so a request that never comes fails the test instead of hanging it.
+    pub async fn arrived(&self, method: &str, prefix: &str, n: usize) {
+        for _ in 0..2000 {
+            if self.count(method, prefix) >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{n} request(s) {method} {prefix}… never arrived");
     }
 
     /// New tokens live this long.
@@ -513,12 +575,23 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
+    let held = {
+        let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+        m.requests.push(Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            body: body.clone(),
+        });
+        m.holds
+            .iter()
+            .find(|h| h.method == method.as_str() && path.starts_with(&h.prefix))
+            .map(|h| Arc::clone(&h.gate))
+    };
+    if let Some(gate) = held {
+        // Err once the gate is open (closed semaphore): that is the signal to go on.
+        let _ = gate.acquire().await;
+    }
     let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
-    m.requests.push(Recorded {
-        method: method.to_string(),
-        path: path.clone(),
-        body: body.clone(),
-    });
     let due = match m.failures.front_mut() {
         Some(f) if !path.starts_with("/app/") => {
             if f.after == 0 {
@@ -620,7 +693,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     match (method.as_str(), s.as_slice()) {
         ("POST", ["app", "installations", id, "access_tokens"]) => {
-            if let Err(e) = keys::verify_app_jwt(auth, &m.public_pem, APP_ID) {
+            if let Err(e) = keys::verify_app_jwt(auth, &m.public_pem, APP_ID, m.clock.now()) {
                 return error(401, &e);
             }
             let Some(id) = id
@@ -632,7 +705,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
             };
             m.next_id += 1;
             let token = format!("ghs_fake{}", m.next_id);
-            let expires_at = Utc::now() + m.token_ttl;
+            let expires_at = m.clock.now() + m.token_ttl;
             m.tokens.insert(token.clone(), (id, expires_at));
             reply(
                 201,
@@ -653,7 +726,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
                 })
                 .unwrap_or("");
             let account = match m.tokens.get(token) {
-                Some((inst, exp)) if *exp > Utc::now() => m.installations.get(inst).cloned(),
+                Some((inst, exp)) if *exp > m.clock.now() => m.installations.get(inst).cloned(),
                 _ => return error(401, "Bad credentials"),
             };
             if account.as_deref() != Some(*owner) || !m.repos.contains_key(&full_name) {

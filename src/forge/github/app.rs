@@ -122,10 +122,13 @@ impl GitHubApp {
     /// An installation token for `id`: the cached one while it has more than
     /// [`TOKEN_REFRESH_MARGIN`] left, else a new one from GitHub.
     pub async fn installation_token(&self, id: u64) -> Result<Secret, ForgeError> {
+        let slot = self.tokens.slot(id);
+        // Held across the request, but only this installation's: its jobs starting together
+        // mint once (single flight), and no other installation ever waits for it.
+        let mut cached = slot.lock().await;
+        // Read after the wait: a job that queued behind a mint sees the token it brought.
         let now = self.recorder.clock.now();
-        // Held across the request: two jobs of one installation starting together mint once.
-        let mut tokens = self.tokens.by_installation.lock().await;
-        if let Some(t) = tokens.get(&id) {
+        if let Some(t) = cached.as_ref() {
             if token_is_fresh(t.expires_at, now, TOKEN_REFRESH_MARGIN) {
                 return Ok(t.token.clone());
             }
@@ -148,13 +151,10 @@ impl GitHubApp {
             .await?;
         let minted: Minted = answer.json(route)?;
         let token = Secret::new(minted.token);
-        tokens.insert(
-            id,
-            CachedToken {
-                token: token.clone(),
-                expires_at: minted.expires_at,
-            },
-        );
+        *cached = Some(CachedToken {
+            token: token.clone(),
+            expires_at: minted.expires_at,
+        });
         Ok(token)
     }
 
@@ -176,9 +176,24 @@ pub fn token_is_fresh(expires_at: DateTime<Utc>, now: DateTime<Utc>, margin: Tim
     expires_at - now > margin
 }
 
+/// Installation tokens, one slot per installation. The map's lock is only held to find or
+/// add a slot, never across a request; a slot's lock is held across its own mint.
 #[derive(Default)]
 struct TokenCache {
-    by_installation: tokio::sync::Mutex<HashMap<u64, CachedToken>>,
+    by_installation: std::sync::Mutex<HashMap<u64, Slot>>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
+
+impl TokenCache {
+    fn slot(&self, id: u64) -> Slot {
+        // A poisoned map still holds valid slots: nothing panics while it is held.
+        let mut map = self
+            .by_installation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(id).or_default())
+    }
 }
 
 struct CachedToken {
@@ -188,16 +203,23 @@ struct CachedToken {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.by_installation.try_lock() {
-            Ok(map) => {
-                let mut list = f.debug_map();
-                for (id, t) in map.iter() {
-                    list.entry(id, &format_args!("token [redacted] until {}", t.expires_at));
-                }
-                list.finish()
-            }
-            Err(_) => f.write_str("{<in use>}"),
+        let slots: Vec<(u64, Slot)> = match self.by_installation.try_lock() {
+            Ok(map) => map.iter().map(|(id, s)| (*id, Arc::clone(s))).collect(),
+            Err(_) => return f.write_str("{<in use>}"),
+        };
+        let mut list = f.debug_map();
+        for (id, slot) in &slots {
+            match slot.try_lock() {
+                Ok(t) => match t.as_ref() {
+                    Some(t) => {
+                        list.entry(id, &format_args!("token [redacted] until {}", t.expires_at))
+                    }
+                    None => list.entry(id, &format_args!("no token")),
+                },
+                Err(_) => list.entry(id, &format_args!("<minting>")),
+            };
         }
+        list.finish()
     }
 }
 
