@@ -6,7 +6,7 @@ mod fake_github;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{APP_ID, FakeGitHub};
-use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge};
+use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge, Timeouts};
 use patchwright::forge::hosted::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
     IssueUpdate, NewReviewComment, Reaction, ReviewComment,
@@ -139,6 +139,56 @@ async fn a_slow_token_for_one_installation_does_not_hold_up_another() {
     assert_eq!(slow.await.unwrap().unwrap().0, "main");
     assert_eq!(second.await.unwrap().unwrap().0, "main");
     assert_eq!(s.fake.count("POST", TOKENS), 1);
+}
+
+/// An `expires_at` in the past (GitHub's API example says 2016), unreadable or missing must
+/// not make every call mint a token: one a minute at most.
+#[tokio::test]
+async fn a_token_whose_expiry_is_past_or_missing_is_minted_at_most_once_a_minute() {
+    for told in [
+        serde_json::json!("2016-07-11T22:14:10Z"),
+        serde_json::json!("soon"),
+        serde_json::Value::Null,
+    ] {
+        let s = setup().await;
+        s.fake.tell_token_expiry(told.clone());
+        for _ in 0..3 {
+            s.forge.default_branch(REPO).await.unwrap();
+        }
+        assert_eq!(s.fake.count("POST", TOKENS), 1, "{told}");
+        s.clock.advance(TimeDelta::seconds(59));
+        s.forge.default_branch(REPO).await.unwrap();
+        assert_eq!(s.fake.count("POST", TOKENS), 1, "{told}");
+        s.clock.advance(TimeDelta::seconds(1));
+        s.forge.default_branch(REPO).await.unwrap();
+        assert_eq!(s.fake.count("POST", TOKENS), 2, "{told}");
+    }
+}
+
+/// A GitHub that takes too long is reported as such, not as "client error (SendRequest)".
+#[tokio::test]
+async fn a_slow_answer_is_reported_as_a_timeout_worth_a_retry() {
+    let s = setup().await;
+    let app = s
+        .app
+        .clone()
+        .with_timeouts(Timeouts {
+            connect: std::time::Duration::from_secs(10),
+            answer: std::time::Duration::from_secs(1),
+        })
+        .unwrap();
+    let _gate = s.fake.hold("GET", "/repos/octo-org/api");
+    let e = app
+        .installation(INSTALLATION)
+        .default_branch(REPO)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ForgeError::Retryable(
+            "GET /repos/{owner}/{repo}: timed out after 1 s reading from GitHub".into()
+        )
+    );
 }
 
 #[tokio::test]
@@ -1128,20 +1178,15 @@ async fn the_compare_answer_is_kept_to_one_commit() {
     s.fake
         .push(REPO, "alice/fix", &[("b.txt", Some("b\n"))], "alice");
     let token = s.app.installation_token(INSTALLATION).await.unwrap();
-    let raw = octocrab::Octocrab::builder()
-        .base_uri(s.fake.url.as_str())
-        .unwrap()
-        .personal_token(token.expose().to_string())
-        .build()
-        .unwrap();
     let compare = |query: &'static str| {
-        let raw = raw.clone();
+        let url = format!(
+            "{}/repos/{REPO}/compare/main...alice%2Ffix{query}",
+            s.fake.url
+        );
+        let token = token.clone();
         async move {
-            let answer = raw
-                ._get(format!("/repos/{REPO}/compare/main...alice%2Ffix{query}"))
-                .await
-                .unwrap();
-            let text = raw.body_to_string(answer).await.unwrap();
+            let (status, text) = raw_request("GET", &url, token.expose(), None).await;
+            assert_eq!(status, 200, "{text}");
             serde_json::from_str::<serde_json::Value>(&text).unwrap()
         }
     };
@@ -1625,25 +1670,18 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     // And Prism does check the new routes' requests: a review comment whose line is text
     // is refused before it reaches the fake.
     let token = app.installation_token(INSTALLATION).await.unwrap();
-    let raw = octocrab::Octocrab::builder()
-        .base_uri(prism.url.as_str())
-        .unwrap()
-        .personal_token(token.expose().to_string())
-        .build()
-        .unwrap();
     let before = fake.requests().len();
-    let sent = raw
-        ._post(
-            format!("/repos/{REPO}/pulls/{number}/reviews"),
-            Some(&serde_json::json!({
-                "commit_id": next, "event": "COMMENT",
-                "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
-            })),
-        )
-        .await
-        .unwrap();
-    let status = sent.status();
-    let answer = raw.body_to_string(sent).await.unwrap_or_default();
+    let (status, answer) = raw_request(
+        "POST",
+        &format!("{}/repos/{REPO}/pulls/{number}/reviews", prism.url),
+        token.expose(),
+        Some(serde_json::json!({
+            "commit_id": next, "event": "COMMENT",
+            "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
+        })),
+    )
+    .await;
+    let status = axum::http::StatusCode::from_u16(status).unwrap();
     assert!(status.is_client_error(), "{status}: {answer}");
     assert!(
         answer.contains("comments.0.line"),
@@ -1684,4 +1722,30 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         matches!(&thin, Err(ForgeError::Retryable(m)) if m.contains("500")),
         "Prism let an incomplete comparison through: {thin:?}"
     );
+}
+
+/// One request as any client could send it, past the App's client and its checks.
+async fn raw_request(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, String) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("user-agent", "forge-test")
+        .header("content-type", "application/json")
+        .body(Full::new(hyper::body::Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -1,5 +1,5 @@
 //! The GitHub App end to end: signed webhooks through the real router, jobs through the real
-//! runner, the scan handler talking to a stateful fake GitHub over HTTP with the real octocrab
+//! runner, the scan handler talking to a stateful fake GitHub over HTTP with the real GitHub
 //! client. Nothing in between is mocked.
 
 #[path = "fake_github/mod.rs"]

@@ -1,5 +1,5 @@
 //! The operations the service needs from a hosting platform, as one trait, so the job handler
-//! is written once and the GitHub implementation (octocrab) is the only place that knows
+//! is written once and the GitHub implementation is the only place that knows
 //! GitHub's routes. Repositories are named `owner/name`.
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,6 @@
 //! A stateful fake of the GitHub REST API routes patchwright uses, served over HTTP on
 //! 127.0.0.1 from one in-memory model (bors' `src/tests/mock` habit), so tests run the real
-//! octocrab client. Every request is recorded; a test can queue a failure for the next
+//! GitHub client. Every request is recorded; a test can queue a failure for the next
 //! request; leftovers (a queued failure never used, a route the fake does not know) fail the
 //! test when the fake is dropped.
 
@@ -138,6 +138,8 @@ struct Model {
     installations: HashMap<u64, String>,
     tokens: HashMap<String, (u64, DateTime<Utc>)>,
     token_ttl: TimeDelta,
+    /// What the token answer says in `expires_at` instead of the truth (`Null`: no field).
+    told_expiry: Option<Value>,
     odb: Odb,
     repos: BTreeMap<String, Repo>,
     requests: Vec<Recorded>,
@@ -192,6 +194,7 @@ impl FakeGitHub {
             installations: HashMap::new(),
             tokens: HashMap::new(),
             token_ttl: TimeDelta::hours(1),
+            told_expiry: None,
             odb: Odb::default(),
             repos: BTreeMap::new(),
             requests: Vec::new(),
@@ -463,6 +466,12 @@ impl FakeGitHub {
         panic!("{n} request(s) {method} {prefix}… never arrived");
     }
 
+    /// Token answers say `expires_at: value` (`Value::Null`: leave the field out) while the
+    /// tokens still live their real time: an API example's fixed date, a broken proxy.
+    pub fn tell_token_expiry(&self, value: Value) {
+        self.lock().told_expiry = Some(value);
+    }
+
     /// New tokens live this long.
     pub fn set_token_ttl(&self, ttl: TimeDelta) {
         self.lock().token_ttl = ttl;
@@ -604,7 +613,18 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         _ => false,
     };
     let failure = if due { m.failures.pop_front() } else { None };
+    let agents = headers
+        .get_all(axum::http::header::USER_AGENT)
+        .iter()
+        .count();
     let r = match failure {
+        // GitHub refuses a request without a User-Agent; a strict proxy in front of it
+        // refuses one with two (which one names the client?).
+        _ if agents == 0 => error(
+            403,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        ),
+        _ if agents > 1 => error(400, "Bad Request: more than one User-Agent header"),
         Some(f) => Reply {
             status: f.status,
             body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
@@ -707,15 +727,20 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
             let token = format!("ghs_fake{}", m.next_id);
             let expires_at = m.clock.now() + m.token_ttl;
             m.tokens.insert(token.clone(), (id, expires_at));
-            reply(
-                201,
-                json!({
-                    "token": token,
-                    "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "issues": "write" },
-                    "repository_selection": "all"
-                }),
-            )
+            let mut answer = json!({
+                "token": token,
+                "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "issues": "write" },
+                "repository_selection": "all"
+            });
+            match &m.told_expiry {
+                Some(Value::Null) => {
+                    answer.as_object_mut().map(|o| o.remove("expires_at"));
+                }
+                Some(told) => answer["expires_at"] = told.clone(),
+                None => {}
+            }
+            reply(201, answer)
         }
         (_, ["repos", owner, name, rest @ ..]) => {
             let full_name = format!("{owner}/{name}");

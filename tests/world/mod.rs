@@ -1,6 +1,6 @@
 //! One running patchwright against the stateful fake GitHub, for the end-to-end tests: signed
 //! webhooks through the real router, jobs through the real runner, the real handler and the
-//! real octocrab client talking HTTP to the fake. Nothing in between is mocked.
+//! real GitHub client talking HTTP to the fake. Nothing in between is mocked.
 #![allow(dead_code)] // Each test crate uses a different part of this module.
 
 use crate::fake_github::{self, FakeGitHub};

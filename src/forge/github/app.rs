@@ -4,17 +4,16 @@
 use super::blob_cache::BlobCache;
 use super::client::GitHubForge;
 use super::http::{Method, Recorder};
+use super::jwt::AppKey;
+use super::transport::{Timeouts, Transport};
 use crate::forge::hosted::ForgeError;
 use crate::service::clock::{Clock, SystemClock};
 use crate::service::metrics::Metrics;
 use crate::service::secret::Secret;
 use chrono::{DateTime, TimeDelta, Utc};
-use octocrab::Octocrab;
-use octocrab::models::AppId;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// GitHub's public API; GitHub Enterprise Server uses `https://HOST/api/v3`.
 pub const DEFAULT_API_BASE: &str = "https://api.github.com";
@@ -23,24 +22,26 @@ pub const DEFAULT_API_BASE: &str = "https://api.github.com";
 /// does not see it expire halfway (tokens live an hour).
 pub const TOKEN_REFRESH_MARGIN: TimeDelta = TimeDelta::minutes(5);
 
+/// A token is used at least this long whatever its `expires_at` says.
+pub const MIN_TOKEN_REUSE: TimeDelta = TimeDelta::minutes(1);
+
 /// The App, authenticated with its JWT. Cheap to clone; clones share the token and blob
 /// caches.
 #[derive(Clone)]
 pub struct GitHubApp {
     app_id: u64,
-    base_url: String,
-    crab: Octocrab,
+    key: AppKey,
     recorder: Recorder,
     tokens: Arc<TokenCache>,
     blobs: Arc<BlobCache>,
 }
 
 impl fmt::Debug for GitHubApp {
-    // The private key lives inside `crab` and the tokens inside `tokens`; neither is printed.
+    // The private key lives inside `key` and the tokens inside `tokens`; neither is printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GitHubApp")
             .field("app_id", &self.app_id)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.recorder.transport.base())
             .field("tokens", &self.tokens)
             .field("blobs", &self.blobs.stats())
             .finish_non_exhaustive()
@@ -57,41 +58,24 @@ impl GitHubApp {
         base_url: &str,
         metrics: Option<Arc<Metrics>>,
     ) -> Result<GitHubApp, ForgeError> {
-        let base = base_url.trim_end_matches('/');
-        let crab = Octocrab::builder()
-            .base_uri(base)
-            .map_err(|e| {
-                ForgeError::Permanent(format!(
-                    "GitHub API base URL `{base_url}` is not a URL ({e}); expected e.g. {DEFAULT_API_BASE}"
-                ))
-            })?
-            .app_from_rsa_pem(AppId(app_id), private_key_pem.expose().as_bytes())
-            // jsonwebtoken's message names the PEM problem; never the key itself.
-            .map_err(|e| {
-                ForgeError::Permanent(format!(
-                    "the GitHub App private key is not an RSA key in PEM form ({}): use the .pem file GitHub generated for the App",
-                    e.to_string().lines().next().unwrap_or("")
-                ))
-            })?
-            .add_header(
-                axum::http::header::USER_AGENT,
-                concat!("patchwright/", env!("CARGO_PKG_VERSION")).to_string(),
-            )
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .build()
-            .map_err(|e| ForgeError::Permanent(format!("building the GitHub client: {e}")))?;
+        let key = AppKey::from_pem(app_id, private_key_pem)?;
         Ok(GitHubApp {
             app_id,
-            base_url: base.to_string(),
-            crab,
+            key,
             recorder: Recorder {
+                transport: transport(base_url, Timeouts::default())?,
                 metrics,
                 clock: Arc::new(SystemClock),
             },
             tokens: Arc::new(TokenCache::default()),
             blobs: Arc::new(BlobCache::default()),
         })
+    }
+
+    /// How long to wait for GitHub (defaults: 10 s to connect, 60 s for a whole answer).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Result<GitHubApp, ForgeError> {
+        self.recorder.transport = transport(self.recorder.transport.base(), timeouts)?;
+        Ok(self)
     }
 
     /// Reads time from `clock` (token expiry, `retry-after`), so tests can move it.
@@ -128,21 +112,22 @@ impl GitHubApp {
         let mut cached = slot.lock().await;
         // Read after the wait: a job that queued behind a mint sees the token it brought.
         let now = self.recorder.clock.now();
-        if let Some(t) = cached.as_ref() {
-            if token_is_fresh(t.expires_at, now, TOKEN_REFRESH_MARGIN) {
-                return Ok(t.token.clone());
-            }
+        if let Some(t) = cached.as_ref().filter(|t| now < t.renew_at) {
+            return Ok(t.token.clone());
         }
         #[derive(serde::Deserialize)]
         struct Minted {
             token: String,
-            expires_at: DateTime<Utc>,
+            // Read leniently: a missing or unreadable expiry must not fail the job.
+            #[serde(default)]
+            expires_at: Option<serde_json::Value>,
         }
         let route = "/app/installations/{installation_id}/access_tokens";
+        let jwt = self.key.jwt(now)?;
         let answer = self
             .recorder
             .send(
-                &self.crab,
+                &jwt,
                 Method::Post,
                 route,
                 format!("/app/installations/{id}/access_tokens"),
@@ -150,20 +135,18 @@ impl GitHubApp {
             )
             .await?;
         let minted: Minted = answer.json(route)?;
+        let expires_at = minted
+            .expires_at
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc));
         let token = Secret::new(minted.token);
         *cached = Some(CachedToken {
             token: token.clone(),
-            expires_at: minted.expires_at,
+            renew_at: renew_at(expires_at, now),
         });
         Ok(token)
-    }
-
-    /// The installation-authenticated octocrab for `id`, sharing this App's connection pool.
-    pub(crate) async fn client_for(&self, id: u64) -> Result<Octocrab, ForgeError> {
-        let token = self.installation_token(id).await?;
-        self.crab
-            .user_access_token(token.expose().to_string())
-            .map_err(|e| ForgeError::Permanent(format!("installation {id} client: {e}")))
     }
 
     pub(crate) fn recorder(&self) -> &Recorder {
@@ -171,9 +154,21 @@ impl GitHubApp {
     }
 }
 
-/// Whether a token that expires at `expires_at` may still be handed out at `now`.
-pub fn token_is_fresh(expires_at: DateTime<Utc>, now: DateTime<Utc>, margin: TimeDelta) -> bool {
-    expires_at - now > margin
+fn transport(base_url: &str, timeouts: Timeouts) -> Result<Transport, ForgeError> {
+    Transport::new(base_url, timeouts).map_err(|e| {
+        ForgeError::Permanent(format!(
+            "GitHub API base URL `{base_url}` is not usable ({e}); expected e.g. {DEFAULT_API_BASE}"
+        ))
+    })
+}
+
+/// When a token minted at `now` that GitHub says expires at `expires_at` is to be replaced:
+/// [`TOKEN_REFRESH_MARGIN`] before it expires, but never sooner than [`MIN_TOKEN_REUSE`]
+/// from `now`, so an expiry that is missing, unreadable or already past (a skewed clock, an
+/// API example's fixed date) costs one mint a minute, not one before every call.
+pub fn renew_at(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = now + MIN_TOKEN_REUSE;
+    expires_at.map_or(floor, |e| (e - TOKEN_REFRESH_MARGIN).max(floor))
 }
 
 /// Installation tokens, one slot per installation. The map's lock is only held to find or
@@ -198,7 +193,7 @@ impl TokenCache {
 
 struct CachedToken {
     token: Secret,
-    expires_at: DateTime<Utc>,
+    renew_at: DateTime<Utc>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -212,7 +207,7 @@ impl fmt::Debug for TokenCache {
             match slot.try_lock() {
                 Ok(t) => match t.as_ref() {
                     Some(t) => {
-                        list.entry(id, &format_args!("token [redacted] until {}", t.expires_at))
+                        list.entry(id, &format_args!("token [redacted] until {}", t.renew_at))
                     }
                     None => list.entry(id, &format_args!("no token")),
                 },
@@ -227,30 +222,28 @@ impl fmt::Debug for TokenCache {
 mod tests {
     use super::*;
 
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn a_token_is_renewed_five_minutes_before_it_expires() {
-        let exp: DateTime<Utc> = "2026-01-01T13:00:00Z".parse().unwrap();
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert!(token_is_fresh(
-            exp,
-            at("2026-01-01T12:00:00Z"),
-            TOKEN_REFRESH_MARGIN
-        ));
-        assert!(token_is_fresh(
-            exp,
-            at("2026-01-01T12:54:59Z"),
-            TOKEN_REFRESH_MARGIN
-        ));
-        assert!(!token_is_fresh(
-            exp,
-            at("2026-01-01T12:55:00Z"),
-            TOKEN_REFRESH_MARGIN
-        ));
-        assert!(!token_is_fresh(
-            exp,
-            at("2026-01-01T13:30:00Z"),
-            TOKEN_REFRESH_MARGIN
-        ));
+        let now = at("2026-01-01T12:00:00Z");
+        assert_eq!(
+            renew_at(Some(at("2026-01-01T13:00:00Z")), now),
+            at("2026-01-01T12:55:00Z")
+        );
+    }
+
+    #[test]
+    fn a_missing_or_past_expiry_is_renewed_at_most_once_a_minute() {
+        let now = at("2026-01-01T12:00:00Z");
+        let in_a_minute = at("2026-01-01T12:01:00Z");
+        assert_eq!(renew_at(None, now), in_a_minute);
+        // The example answer in GitHub's API description expires in 2016.
+        assert_eq!(renew_at(Some(at("2016-07-11T22:14:10Z")), now), in_a_minute);
+        // Inside the margin: still a minute's use.
+        assert_eq!(renew_at(Some(at("2026-01-01T12:03:00Z")), now), in_a_minute);
     }
 
     #[test]

@@ -1,44 +1,26 @@
-//! One GitHub request: sent through octocrab, counted in the metrics, and a failure turned
-//! into a [`ForgeError`].
-//!
-//! Requests go through octocrab's raw methods (`_get`, `_post`, …) rather than its typed
-//! handlers because every answer's status and rate-limit headers must be seen, successes
-//! included; octocrab's typed handlers drop them on success.
+//! One GitHub request: sent through the [`Transport`], counted in the metrics, and a failure
+//! turned into a [`ForgeError`]. Every answer's status and rate-limit headers are seen here,
+//! successes included.
 
+use super::transport::{RawAnswer, Transport, TransportError};
 use crate::forge::hosted::ForgeError;
 use crate::service::clock::Clock;
 use crate::service::jobs::{JobError, classify_http_failure};
 use crate::service::metrics::Metrics;
-use axum::http::HeaderMap;
+use crate::service::secret::Secret;
 use chrono::{DateTime, Utc};
-use octocrab::Octocrab;
+use hyper::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    Get,
-    Post,
-    Patch,
-    Delete,
-}
+pub(crate) use super::transport::Method;
 
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-/// What every request needs besides its client: where to record it and what time it is
+/// What every request needs: the connection pool, where to record it and what time it is
 /// (for `retry-after`).
 #[derive(Clone)]
 pub(crate) struct Recorder {
+    pub transport: Transport,
     pub metrics: Option<Arc<Metrics>>,
     pub clock: Arc<dyn Clock>,
 }
@@ -59,39 +41,41 @@ impl Answer {
 }
 
 impl Recorder {
-    /// Sends `method path` (a path relative to the API base, with its query), naming it
-    /// `route` (the route template, e.g. `GET /repos/{owner}/{repo}/pulls`) in metrics and
-    /// errors.
+    /// Sends `method path` (a path relative to the API base, with its query) as the bearer
+    /// of `credential` (the App's JWT or an installation token), naming it `route` (the route
+    /// template, e.g. `GET /repos/{owner}/{repo}/pulls`) in metrics and errors.
     pub async fn send<B: Serialize + ?Sized>(
         &self,
-        crab: &Octocrab,
+        credential: &Secret,
         method: Method,
         route: &'static str,
         path: String,
         body: Option<&B>,
     ) -> Result<Answer, ForgeError> {
-        let sent = match method {
-            Method::Get => crab._get(path).await,
-            Method::Post => crab._post(path, body).await,
-            Method::Patch => crab._patch(path, body).await,
-            Method::Delete => crab._delete(path, body).await,
-        };
         let metric_route = format!("{} {route}", method.as_str());
-        let response = match sent {
-            Ok(r) => r,
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| ForgeError::Permanent(format!("{metric_route}: request body: {e}")))?;
+        let authorization = format!("Bearer {}", credential.expose());
+        let sent = self
+            .transport
+            .send(method, &path, &authorization, body)
+            .await;
+        let RawAnswer {
+            status,
+            headers,
+            body,
+        } = match sent {
+            Ok(answer) => answer,
             Err(e) => {
                 // No answer at all (connection refused, reset, timeout): status 0 in metrics.
                 if let Some(m) = &self.metrics {
                     m.github_api_call(&metric_route, 0);
                 }
-                return Err(ForgeError::Retryable(format!(
-                    "{metric_route}: no answer from GitHub: {}",
-                    first_line(&e.to_string())
-                )));
+                return Err(no_answer(&metric_route, &e));
             }
         };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
         if let Some(m) = &self.metrics {
             m.github_api_call(&metric_route, status);
             if let Some(remaining) =
@@ -101,8 +85,6 @@ impl Recorder {
                 m.github_rate_limit_remaining(resource, remaining);
             }
         }
-        // A body that is not UTF-8 is not JSON either; an empty string keeps the status.
-        let body = crab.body_to_string(response).await.unwrap_or_default();
         if (200..300).contains(&status) {
             Ok(Answer { body })
         } else {
@@ -115,6 +97,11 @@ impl Recorder {
             ))
         }
     }
+}
+
+/// A request that got no answer is worth another try: GitHub may be back by then.
+fn no_answer(route: &str, e: &TransportError) -> ForgeError {
+    ForgeError::Retryable(format!("{route}: {e}"))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -186,7 +173,7 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use hyper::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
