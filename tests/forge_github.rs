@@ -9,9 +9,11 @@ use fake_github::{APP_ID, FakeGitHub};
 use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge, Timeouts};
 use patchwright::forge::hosted::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
-    IssueUpdate, NewReviewComment, Reaction, ReviewComment,
+    IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
 };
 use patchwright::service::clock::Clock;
+use patchwright::service::handler::job_error;
+use patchwright::service::jobs::JobError;
 use patchwright::service::metrics::Metrics;
 use patchwright::service::secret::Secret;
 use std::sync::{Arc, Mutex};
@@ -580,6 +582,15 @@ async fn failures_are_classified_for_the_job_runner() {
         matches!(&e, ForgeError::Conflict(m) if m.contains("Reference already exists")),
         "{e:?}"
     );
+    // A validation error is refused again whatever the wait: the job fails at once.
+    assert_eq!(e.retry(), Retry::Never);
+    assert!(
+        matches!(job_error(e.clone()), JobError::Permanent(m) if m.contains("Reference already exists")),
+        "{e:?}"
+    );
+    // What a person may read names neither the route nor the status.
+    let said = e.summary();
+    assert!(!said.contains("422") && !said.contains("/repos/"), "{said}");
     let e = s.forge.default_branch("octo-org/../x").await.unwrap_err();
     assert!(matches!(&e, ForgeError::Permanent(_)), "{e:?}");
 

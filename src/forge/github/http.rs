@@ -240,6 +240,38 @@ mod tests {
     }
 
     #[test]
+    fn only_answers_that_may_change_are_retried() {
+        use crate::forge::hosted::Retry;
+        let none = HeaderMap::new();
+        let r = "POST /repos/{owner}/{repo}/pulls";
+        for status in [400, 401, 403, 404, 405, 409, 410, 415, 422, 451] {
+            assert_eq!(
+                classify(
+                    r,
+                    status,
+                    &none,
+                    r#"{"message":"Validation Failed"}"#,
+                    now()
+                )
+                .retry(),
+                Retry::Never,
+                "{status}"
+            );
+        }
+        for status in [408, 500, 502, 503, 504] {
+            assert_eq!(
+                classify(r, status, &none, "", now()).retry(),
+                Retry::Later,
+                "{status}"
+            );
+        }
+        assert!(matches!(
+            classify(r, 429, &none, "", now()).retry(),
+            Retry::At(_)
+        ));
+    }
+
+    #[test]
     fn rate_limits_say_until_when() {
         let r = "GET /repos/{owner}/{repo}";
         let primary = headers(&[
