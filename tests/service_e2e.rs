@@ -296,3 +296,23 @@ async fn api_calls_per_scan() {
     // issue read back (a person may have closed or edited it), check run.
     assert_eq!(unchanged.len(), 6);
 }
+
+/// The App and the fake GitHub read one clock: an hour on, the token is dead on GitHub's side
+/// too, and the next job mints a new one instead of sending the dead one.
+#[tokio::test]
+async fn an_hour_later_the_app_renews_its_installation_token() {
+    let w = world(1).await;
+    let tokens = "/app/installations/77/access_tokens";
+    w.scan_main("d-1").await;
+    assert_eq!(w.github.count("POST", tokens), 1);
+    assert_eq!(w.github.live_tokens(), 1);
+
+    w.clock.advance(chrono::TimeDelta::minutes(61));
+    assert_eq!(w.github.live_tokens(), 0, "GitHub's clock moved with the App's");
+    w.github
+        .push(REPO, "main", &[("README.md", Some("later\n"))], "octocat");
+    // `scan_main` fails on any job that does not succeed: a dead token would be a 401.
+    w.scan_main("d-2").await;
+    assert_eq!(w.github.count("POST", tokens), 2);
+    assert_eq!(w.github.live_tokens(), 1);
+}

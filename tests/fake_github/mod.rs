@@ -472,6 +472,13 @@ impl FakeGitHub {
         self.lock().told_expiry = Some(value);
     }
 
+    /// Installation tokens that still work by the fake's clock.
+    pub fn live_tokens(&self) -> usize {
+        let m = self.lock();
+        let now = m.clock.now();
+        m.tokens.values().filter(|(_, exp)| *exp > now).count()
+    }
+
     /// New tokens live this long.
     pub fn set_token_ttl(&self, ttl: TimeDelta) {
         self.lock().token_ttl = ttl;

@@ -56,7 +56,11 @@ pub struct World {
 }
 
 pub async fn world(max_open: usize) -> World {
-    let github = FakeGitHub::start().await;
+    let clock = ManualClock::at("2026-11-23T09:00:00Z");
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    // One clock for both sides: GitHub mints and checks tokens and JWTs by the time the App
+    // judges them by, so moving it exercises token renewal end to end.
+    let github = FakeGitHub::start_with_clock(Arc::clone(&dyn_clock)).await;
     github.add_installation(INSTALLATION, "acme");
     let files = demo_files();
     let borrowed: Vec<(&str, &str)> = files
@@ -65,8 +69,6 @@ pub async fn world(max_open: usize) -> World {
         .collect();
     github.seed_repo(REPO, "main", &borrowed);
     let db = TestDb::sqlite().await;
-    let clock = ManualClock::at("2026-11-23T09:00:00Z");
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
     let metrics = Arc::new(Metrics::new());
     let app = GitHubApp::new(
         APP_ID,
