@@ -11,7 +11,7 @@ use patchwright::forge::hosted::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
     IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
 };
-use patchwright::service::clock::Clock;
+use patchwright::service::clock::{Clock, SystemClock};
 use patchwright::service::handler::job_error;
 use patchwright::service::jobs::JobError;
 use patchwright::service::metrics::Metrics;
@@ -40,6 +40,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock, for tests whose fake GitHub tells time by it.
+fn wall() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
 struct Setup {
     fake: FakeGitHub,
     app: GitHubApp,
@@ -50,7 +55,8 @@ struct Setup {
 }
 
 async fn setup_at(url: Option<&str>) -> Setup {
-    let fake = FakeGitHub::start().await;
+    let clock = ManualClock::new();
+    let fake = FakeGitHub::start_with_clock(clock.clone()).await;
     fake.add_installation(INSTALLATION, "octo-org");
     let base = fake.seed_repo(
         REPO,
@@ -62,16 +68,15 @@ async fn setup_at(url: Option<&str>) -> Setup {
             ("README.md", "# api\n"),
         ],
     );
-    let clock = ManualClock::new();
     let metrics = Arc::new(Metrics::new());
     let app = GitHubApp::new(
         APP_ID,
         &Secret::new(fake.private_key_pem()),
         url.unwrap_or(&fake.url),
+        clock.clone(),
         Some(metrics.clone()),
     )
-    .expect("the App client builds")
-    .with_clock(clock.clone());
+    .expect("the App client builds");
     let forge = app.installation(INSTALLATION);
     Setup {
         fake,
@@ -203,7 +208,7 @@ async fn a_jwt_signed_by_another_key_is_refused() {
     let pem = rsa::pkcs1::EncodeRsaPrivateKey::to_pkcs1_pem(&other, rsa::pkcs8::LineEnding::LF)
         .unwrap()
         .to_string();
-    let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, None).unwrap();
+    let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, wall(), None).unwrap();
     let err = app
         .installation(INSTALLATION)
         .default_branch(REPO)
@@ -615,7 +620,14 @@ async fn a_server_that_does_not_answer_is_worth_a_retry() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let fake = FakeGitHub::start().await;
-    let app = GitHubApp::new(APP_ID, &Secret::new(fake.private_key_pem()), &url, None).unwrap();
+    let app = GitHubApp::new(
+        APP_ID,
+        &Secret::new(fake.private_key_pem()),
+        &url,
+        wall(),
+        None,
+    )
+    .unwrap();
     let e = app.installation(1).default_branch(REPO).await.unwrap_err();
     assert!(
         matches!(&e, ForgeError::Retryable(m) if m.contains("no answer")),
@@ -1432,6 +1444,7 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         APP_ID,
         &Secret::new(fake.private_key_pem()),
         &prism.url,
+        wall(),
         None,
     )
     .unwrap();

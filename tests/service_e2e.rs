@@ -308,7 +308,11 @@ async fn an_hour_later_the_app_renews_its_installation_token() {
     assert_eq!(w.github.live_tokens(), 1);
 
     w.clock.advance(chrono::TimeDelta::minutes(61));
-    assert_eq!(w.github.live_tokens(), 0, "GitHub's clock moved with the App's");
+    assert_eq!(
+        w.github.live_tokens(),
+        0,
+        "GitHub's clock moved with the App's"
+    );
     w.github
         .push(REPO, "main", &[("README.md", Some("later\n"))], "octocat");
     // `scan_main` fails on any job that does not succeed: a dead token would be a 401.

@@ -66,14 +66,15 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let handler_config = config.clone();
     let make = Box::new(
         move |store: &crate::store::Store, metrics: &Arc<super::metrics::Metrics>| {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let app = GitHubApp::new(
                 handler_config.app_id,
                 &key,
                 &handler_config.github_api_url,
+                Arc::clone(&clock),
                 Some(Arc::clone(metrics)),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let handler: Arc<dyn super::jobs::JobHandler> = Arc::new(ScanHandler {
                 forges: Arc::new(app),
                 store: store.clone(),

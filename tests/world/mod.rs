@@ -74,10 +74,10 @@ pub async fn world(max_open: usize) -> World {
         APP_ID,
         &Secret::new(github.private_key_pem()),
         &github.url,
+        Arc::clone(&dyn_clock),
         Some(Arc::clone(&metrics)),
     )
-    .unwrap()
-    .with_clock(Arc::clone(&dyn_clock));
+    .unwrap();
     let cache = Arc::new(ParseCache::new(1000));
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),

@@ -7,7 +7,7 @@ use super::http::{Method, Recorder};
 use super::jwt::AppKey;
 use super::transport::{Timeouts, Transport};
 use crate::forge::hosted::ForgeError;
-use crate::service::clock::{Clock, SystemClock};
+use crate::service::clock::Clock;
 use crate::service::metrics::Metrics;
 use crate::service::secret::Secret;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -51,11 +51,12 @@ impl fmt::Debug for GitHubApp {
 impl GitHubApp {
     /// `private_key_pem` is the key GitHub generated for the App (PKCS#1 or PKCS#8 PEM);
     /// `base_url` the REST API root ([`DEFAULT_API_BASE`], a GHES `/api/v3` URL, or a test
-    /// server).
+    /// server); `clock` tells token expiry, JWT times and `retry-after` waits.
     pub fn new(
         app_id: u64,
         private_key_pem: &Secret,
         base_url: &str,
+        clock: Arc<dyn Clock>,
         metrics: Option<Arc<Metrics>>,
     ) -> Result<GitHubApp, ForgeError> {
         let key = AppKey::from_pem(app_id, private_key_pem)?;
@@ -65,7 +66,7 @@ impl GitHubApp {
             recorder: Recorder {
                 transport: transport(base_url, Timeouts::default())?,
                 metrics,
-                clock: Arc::new(SystemClock),
+                clock,
             },
             tokens: Arc::new(TokenCache::default()),
             blobs: Arc::new(BlobCache::default()),
@@ -76,12 +77,6 @@ impl GitHubApp {
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Result<GitHubApp, ForgeError> {
         self.recorder.transport = transport(self.recorder.transport.base(), timeouts)?;
         Ok(self)
-    }
-
-    /// Reads time from `clock` (token expiry, `retry-after`), so tests can move it.
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> GitHubApp {
-        self.recorder.clock = clock;
-        self
     }
 
     /// Shares `blobs` instead of the App's own cache.
@@ -249,7 +244,8 @@ mod tests {
     #[test]
     fn a_key_that_is_not_pem_is_refused_without_echoing_it() {
         let key = Secret::new("not a key: hunter2");
-        let err = GitHubApp::new(1, &key, DEFAULT_API_BASE, None).unwrap_err();
+        let clock = Arc::new(crate::service::clock::SystemClock);
+        let err = GitHubApp::new(1, &key, DEFAULT_API_BASE, clock, None).unwrap_err();
         assert!(
             matches!(&err, ForgeError::Permanent(m) if m.contains("PEM") && !m.contains("hunter2")),
             "{err:?}"
