@@ -11,11 +11,11 @@ use patchwright::forge::hosted::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
     IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
 };
-use patchwright::service::clock::{Clock, SystemClock};
+use patchwright::infra::clock::{Clock, SystemClock};
+use patchwright::infra::metrics::Metrics;
+use patchwright::infra::secret::Secret;
 use patchwright::service::handler::job_error;
 use patchwright::service::jobs::JobError;
-use patchwright::service::metrics::Metrics;
-use patchwright::service::secret::Secret;
 use std::sync::{Arc, Mutex};
 
 const REPO: &str = "octo-org/api";
@@ -77,7 +77,7 @@ async fn setup_at(url: Option<&str>) -> Setup {
         Some(metrics.clone()),
     )
     .expect("the App client builds");
-    let forge = app.installation(INSTALLATION);
+    let forge = GitHubForge::new(app.clone(), INSTALLATION);
     Setup {
         fake,
         app,
@@ -127,7 +127,7 @@ async fn a_slow_token_for_one_installation_does_not_hold_up_another() {
 
     // A's mint is in GitHub's hands; B's job runs to the end meanwhile. The bound only turns
     // a deadlock into a failure: B needs no time from A.
-    let b = s.app.installation(88);
+    let b = GitHubForge::new(s.app.clone(), 88);
     let done = tokio::time::timeout(std::time::Duration::from_secs(30), b.default_branch(REPO))
         .await
         .expect("installation 88 waited for installation 77's token");
@@ -185,8 +185,7 @@ async fn a_slow_answer_is_reported_as_a_timeout_worth_a_retry() {
         })
         .unwrap();
     let _gate = s.fake.hold("GET", "/repos/octo-org/api");
-    let e = app
-        .installation(INSTALLATION)
+    let e = GitHubForge::new(app, INSTALLATION)
         .default_branch(REPO)
         .await
         .unwrap_err();
@@ -209,8 +208,7 @@ async fn a_jwt_signed_by_another_key_is_refused() {
         .unwrap()
         .to_string();
     let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, wall(), None).unwrap();
-    let err = app
-        .installation(INSTALLATION)
+    let err = GitHubForge::new(app, INSTALLATION)
         .default_branch(REPO)
         .await
         .unwrap_err();
@@ -264,7 +262,7 @@ async fn tree_and_blob_reads_fetch_each_blob_once() {
 
     // Another installation of the same App shares the cache: same id, same bytes.
     s.fake.add_installation(88, "octo-org");
-    let other = s.app.installation(88);
+    let other = GitHubForge::new(s.app.clone(), 88);
     assert_eq!(other.blob(REPO, &tree[0].sha).await.unwrap(), blob);
     assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/blobs/"), 1);
 
@@ -628,7 +626,10 @@ async fn a_server_that_does_not_answer_is_worth_a_retry() {
         None,
     )
     .unwrap();
-    let e = app.installation(1).default_branch(REPO).await.unwrap_err();
+    let e = GitHubForge::new(app.clone(), 1)
+        .default_branch(REPO)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, ForgeError::Retryable(m) if m.contains("no answer")),
         "{e:?}"
@@ -1448,7 +1449,7 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         None,
     )
     .unwrap();
-    let f = app.installation(INSTALLATION);
+    let f = GitHubForge::new(app.clone(), INSTALLATION);
     let mut failures: Vec<String> = Vec::new();
     macro_rules! call {
         ($what:expr, $e:expr) => {

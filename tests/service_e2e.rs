@@ -7,6 +7,7 @@ mod fake_github;
 mod support;
 mod world;
 
+use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
 use patchwright::store::audit;
 use world::{INSTALLATION, REPO, pull_closed_payload, push_payload, world};
@@ -129,7 +130,7 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
         .unwrap();
 
     // A person closes the requests PR without merging.
-    let forge = w.app.installation(INSTALLATION);
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     forge.close_pull(REPO, requests.number).await.unwrap();
     let status = w
         .deliver(

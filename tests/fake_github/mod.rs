@@ -28,7 +28,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
 use compare::merge_base;
 use git::{Commit, Object, Odb};
-use patchwright::service::clock::{Clock, SystemClock};
+use patchwright::infra::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -2,14 +2,13 @@
 //! trades that JWT for, each kept until shortly before it expires.
 
 use super::blob_cache::BlobCache;
-use super::client::GitHubForge;
 use super::http::{Method, Recorder};
 use super::jwt::AppKey;
 use super::transport::{Timeouts, Transport};
 use crate::forge::hosted::ForgeError;
-use crate::service::clock::Clock;
-use crate::service::metrics::Metrics;
-use crate::service::secret::Secret;
+use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
+use crate::infra::secret::Secret;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::fmt;
@@ -91,11 +90,6 @@ impl GitHubApp {
 
     pub fn app_id(&self) -> u64 {
         self.app_id
-    }
-
-    /// A client acting as installation `id`. No request is made until it is used.
-    pub fn installation(&self, id: u64) -> GitHubForge {
-        GitHubForge::new(self.clone(), id)
     }
 
     /// An installation token for `id`: the cached one while it has more than
@@ -244,7 +238,7 @@ mod tests {
     #[test]
     fn a_key_that_is_not_pem_is_refused_without_echoing_it() {
         let key = Secret::new("not a key: hunter2");
-        let clock = Arc::new(crate::service::clock::SystemClock);
+        let clock = Arc::new(crate::infra::clock::SystemClock);
         let err = GitHubApp::new(1, &key, DEFAULT_API_BASE, clock, None).unwrap_err();
         assert!(
             matches!(&err, ForgeError::Permanent(m) if m.contains("PEM") && !m.contains("hunter2")),

@@ -11,10 +11,10 @@ use super::http::{Answer, Method};
 use super::route::{basehead, branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
-    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Issue, IssueUpdate,
+    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Forges, Issue, IssueUpdate,
     NewReviewComment, PullRequest, Reaction, ReviewComment, TreeEntry,
 };
-use crate::service::secret::Secret;
+use crate::infra::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -39,7 +39,8 @@ pub struct GitHubForge {
 }
 
 impl GitHubForge {
-    pub(crate) fn new(app: GitHubApp, installation: u64) -> GitHubForge {
+    /// `app` acting as installation `installation`. No request is made until it is used.
+    pub fn new(app: GitHubApp, installation: u64) -> GitHubForge {
         GitHubForge { app, installation }
     }
 
@@ -707,6 +708,18 @@ impl Forge for GitHubForge {
         teams: &[String],
     ) -> Result<(), ForgeError> {
         reviews::request_reviewers(self, repo, number, users, teams).await
+    }
+}
+
+/// The App hands out one client per installation. Here rather than in `app`, so the App
+/// knows nothing of the client built on it.
+#[async_trait::async_trait]
+impl Forges for GitHubApp {
+    async fn installation(&self, installation_id: i64) -> Result<Arc<dyn Forge>, ForgeError> {
+        let id = u64::try_from(installation_id).map_err(|_| {
+            ForgeError::Permanent(format!("installation id {installation_id} is not valid"))
+        })?;
+        Ok(Arc::new(GitHubForge::new(self.clone(), id)))
     }
 }
 

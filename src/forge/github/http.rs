@@ -4,11 +4,10 @@
 
 use super::transport::{RawAnswer, Transport, TransportError};
 use crate::forge::hosted::ForgeError;
-use crate::service::clock::Clock;
-use crate::service::jobs::{JobError, classify_http_failure};
-use crate::service::metrics::Metrics;
-use crate::service::secret::Secret;
-use chrono::{DateTime, Utc};
+use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
+use crate::infra::secret::Secret;
+use chrono::{DateTime, TimeDelta, Utc};
 use hyper::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -144,9 +143,13 @@ fn github_message(body: &str) -> String {
     }
 }
 
-/// Turns a non-2xx answer into a [`ForgeError`]. Rate limits and 5xx follow the job runner's
-/// own rules ([`classify_http_failure`]) so the two can never disagree; on top of those, 404
-/// is `NotFound` and 409/422 are `Conflict`, which the handler acts on.
+/// How long GitHub asks a client to back off from a secondary rate limit that names no time.
+const SECONDARY_LIMIT_DEFAULT_WAIT: TimeDelta = TimeDelta::seconds(60);
+
+/// Turns a non-2xx answer into a [`ForgeError`]: rate limits wait ([`rate_limit`]); 5xx and
+/// 408 are worth a retry; 404 is `NotFound`; 409 and 422 are `Conflict`, which the handler may
+/// act on; every other 4xx is `Permanent`. None but the first two is ever retried
+/// ([`ForgeError::retry`]).
 pub fn classify(
     route: &str,
     status: u16,
@@ -155,19 +158,58 @@ pub fn classify(
     now: DateTime<Utc>,
 ) -> ForgeError {
     let message = github_message(body);
-    let text = format!("{route}: GitHub answered {status}: {message}");
-    match classify_http_failure(status, headers, &message, now) {
-        JobError::RateLimited { until, reason } => ForgeError::RateLimited {
+    if let Some((until, reason)) = rate_limit(status, headers, &message, now) {
+        return ForgeError::RateLimited {
             until,
             reason: format!("{route}: {reason}"),
-        },
-        JobError::Retryable(_) => ForgeError::Retryable(text),
-        JobError::Permanent(_) => match status {
-            404 => ForgeError::NotFound(text),
-            409 | 422 => ForgeError::Conflict(text),
-            _ => ForgeError::Permanent(text),
-        },
+        };
     }
+    let text = format!("{route}: GitHub answered {status}: {message}");
+    match status {
+        500.. | 408 => ForgeError::Retryable(text),
+        404 => ForgeError::NotFound(text),
+        409 | 422 => ForgeError::Conflict(text),
+        _ => ForgeError::Permanent(text),
+    }
+}
+
+/// GitHub's rate-limit rules, for an answer with `status` and GitHub's `message`: a primary
+/// limit (`x-ratelimit-remaining: 0`) lasts until `x-ratelimit-reset` (epoch seconds); a
+/// secondary limit lasts `retry-after` seconds, or a minute when GitHub names no time. `None`
+/// when the answer is not a rate limit.
+pub fn rate_limit(
+    status: u16,
+    headers: &HeaderMap,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, String)> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    if header(headers, "x-ratelimit-remaining") == Some("0") {
+        if let Some(reset) = header(headers, "x-ratelimit-reset")
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        {
+            return Some((
+                reset,
+                "primary rate limit exhausted (x-ratelimit-reset)".to_string(),
+            ));
+        }
+    }
+    if let Some(secs) = header(headers, "retry-after").and_then(|s| s.parse::<i64>().ok()) {
+        return Some((
+            now + TimeDelta::seconds(secs.max(0)),
+            format!("secondary rate limit (retry-after: {secs})"),
+        ));
+    }
+    if status == 429 || message.to_ascii_lowercase().contains("rate limit") {
+        return Some((
+            now + SECONDARY_LIMIT_DEFAULT_WAIT,
+            "secondary rate limit without retry-after: waiting one minute".to_string(),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The App's JSON Web Token: what it sends to trade for installation tokens.
 
 use crate::forge::hosted::ForgeError;
-use crate::service::secret::Secret;
+use crate::infra::secret::Secret;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 

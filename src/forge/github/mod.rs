@@ -14,5 +14,5 @@ mod wire;
 pub use app::{DEFAULT_API_BASE, GitHubApp, MIN_TOKEN_REUSE, TOKEN_REFRESH_MARGIN, renew_at};
 pub use blob_cache::{BlobCache, CacheStats, DEFAULT_BLOB_CACHE_BYTES};
 pub use client::{ANNOTATIONS_PER_REQUEST, GitHubForge};
-pub use http::classify;
+pub use http::{classify, rate_limit};
 pub use transport::{Timeouts, USER_AGENT_VALUE};
