@@ -92,8 +92,8 @@ impl GitHubApp {
         self.app_id
     }
 
-    /// An installation token for `id`: the cached one while it has more than
-    /// [`TOKEN_REFRESH_MARGIN`] left, else a new one from GitHub.
+    /// An installation token for `id`: the cached one until its [`renew_at`] time (five
+    /// minutes before it expires, at least a minute after it was minted), else a new one.
     pub async fn installation_token(&self, id: u64) -> Result<Secret, ForgeError> {
         let slot = self.tokens.slot(id);
         // Held across the request, but only this installation's: its jobs starting together
