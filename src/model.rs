@@ -485,6 +485,25 @@ pub struct Edit {
     pub replacement: String,
 }
 
+/// What an exception granted in a comment (`accept-risk`) or an `explain` refers to: shared by
+/// the comment grammar that parses it and the store that keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// An advisory id or alias, normalised: prefix upper case, GHSA body lower case (as OSV
+    /// spells them), so `cve-2024-1` and `CVE-2024-1` are the same exception.
+    Advisory(String),
+    Rule(RuleId),
+}
+
+impl Target {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Target::Advisory(id) => id,
+            Target::Rule(rule) => rule.as_str(),
+        }
+    }
+}
+
 /// Stable rule ids. Each finding names one; users refer to them in config and commands, so an id
 /// never changes meaning once released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

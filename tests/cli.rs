@@ -456,6 +456,7 @@ fn fix_dry_run_prints_a_diff_and_writes_nothing() {
     );
 }
 
+#[cfg(feature = "git")]
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
@@ -479,6 +480,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg(feature = "git")]
 fn fix_branch_commits_with_gix_and_leaves_the_work_tree_alone() {
     let (_tmp, demo, config) = demo_copy();
     git(&demo, &["init", "-q"]);

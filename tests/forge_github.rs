@@ -6,14 +6,16 @@ mod fake_github;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{APP_ID, FakeGitHub};
-use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge};
+use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge, Timeouts};
 use patchwright::forge::hosted::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
-    IssueUpdate, NewReviewComment, Reaction, ReviewComment,
+    IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
 };
-use patchwright::service::clock::Clock;
-use patchwright::service::metrics::Metrics;
-use patchwright::service::secret::Secret;
+use patchwright::infra::clock::{Clock, SystemClock};
+use patchwright::infra::metrics::Metrics;
+use patchwright::infra::secret::Secret;
+use patchwright::service::handler::job_error;
+use patchwright::service::jobs::JobError;
 use std::sync::{Arc, Mutex};
 
 const REPO: &str = "octo-org/api";
@@ -38,6 +40,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock, for tests whose fake GitHub tells time by it.
+fn wall() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
 struct Setup {
     fake: FakeGitHub,
     app: GitHubApp,
@@ -48,7 +55,8 @@ struct Setup {
 }
 
 async fn setup_at(url: Option<&str>) -> Setup {
-    let fake = FakeGitHub::start().await;
+    let clock = ManualClock::new();
+    let fake = FakeGitHub::start_with_clock(clock.clone()).await;
     fake.add_installation(INSTALLATION, "octo-org");
     let base = fake.seed_repo(
         REPO,
@@ -60,17 +68,16 @@ async fn setup_at(url: Option<&str>) -> Setup {
             ("README.md", "# api\n"),
         ],
     );
-    let clock = ManualClock::new();
     let metrics = Arc::new(Metrics::new());
     let app = GitHubApp::new(
         APP_ID,
         &Secret::new(fake.private_key_pem()),
         url.unwrap_or(&fake.url),
+        clock.clone(),
         Some(metrics.clone()),
     )
-    .expect("the App client builds")
-    .with_clock(clock.clone());
-    let forge = app.installation(INSTALLATION);
+    .expect("the App client builds");
+    let forge = GitHubForge::new(app.clone(), INSTALLATION);
     Setup {
         fake,
         app,
@@ -107,6 +114,89 @@ async fn one_installation_token_serves_many_calls_until_it_nears_expiry() {
     assert_eq!(s.fake.count("POST", TOKENS), 2);
 }
 
+/// GitHub slow to mint installation A's token must not hold up installation B: tokens are
+/// minted one installation at a time, not one App at a time.
+#[tokio::test]
+async fn a_slow_token_for_one_installation_does_not_hold_up_another() {
+    let s = setup().await;
+    s.fake.add_installation(88, "octo-org");
+    let gate = s.fake.hold("POST", TOKENS);
+    let a = GitHubForge::clone(&s.forge);
+    let slow = tokio::spawn(async move { a.default_branch(REPO).await });
+    s.fake.arrived("POST", TOKENS, 1).await;
+
+    // A's mint is in GitHub's hands; B's job runs to the end meanwhile. The bound only turns
+    // a deadlock into a failure: B needs no time from A.
+    let b = GitHubForge::new(s.app.clone(), 88);
+    let done = tokio::time::timeout(std::time::Duration::from_secs(30), b.default_branch(REPO))
+        .await
+        .expect("installation 88 waited for installation 77's token");
+    assert_eq!(done.unwrap().0, "main");
+    assert!(!slow.is_finished(), "A was still held while B finished");
+    assert_eq!(
+        s.fake.count("POST", "/app/installations/88/access_tokens"),
+        1
+    );
+
+    // A second job of A waits for the mint in flight instead of minting again.
+    let a2 = GitHubForge::clone(&s.forge);
+    let second = tokio::spawn(async move { a2.default_branch(REPO).await });
+    tokio::task::yield_now().await;
+    gate.open();
+    assert_eq!(slow.await.unwrap().unwrap().0, "main");
+    assert_eq!(second.await.unwrap().unwrap().0, "main");
+    assert_eq!(s.fake.count("POST", TOKENS), 1);
+}
+
+/// An `expires_at` in the past (GitHub's API example says 2016), unreadable or missing must
+/// not make every call mint a token: one a minute at most.
+#[tokio::test]
+async fn a_token_whose_expiry_is_past_or_missing_is_minted_at_most_once_a_minute() {
+    for told in [
+        serde_json::json!("2016-07-11T22:14:10Z"),
+        serde_json::json!("soon"),
+        serde_json::Value::Null,
+    ] {
+        let s = setup().await;
+        s.fake.tell_token_expiry(told.clone());
+        for _ in 0..3 {
+            s.forge.default_branch(REPO).await.unwrap();
+        }
+        assert_eq!(s.fake.count("POST", TOKENS), 1, "{told}");
+        s.clock.advance(TimeDelta::seconds(59));
+        s.forge.default_branch(REPO).await.unwrap();
+        assert_eq!(s.fake.count("POST", TOKENS), 1, "{told}");
+        s.clock.advance(TimeDelta::seconds(1));
+        s.forge.default_branch(REPO).await.unwrap();
+        assert_eq!(s.fake.count("POST", TOKENS), 2, "{told}");
+    }
+}
+
+/// A GitHub that takes too long is reported as such, not as "client error (SendRequest)".
+#[tokio::test]
+async fn a_slow_answer_is_reported_as_a_timeout_worth_a_retry() {
+    let s = setup().await;
+    let app = s
+        .app
+        .clone()
+        .with_timeouts(Timeouts {
+            connect: std::time::Duration::from_secs(10),
+            answer: std::time::Duration::from_secs(1),
+        })
+        .unwrap();
+    let _gate = s.fake.hold("GET", "/repos/octo-org/api");
+    let e = GitHubForge::new(app, INSTALLATION)
+        .default_branch(REPO)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ForgeError::Retryable(
+            "GET /repos/{owner}/{repo}: timed out after 1 s reading from GitHub".into()
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_jwt_signed_by_another_key_is_refused() {
     let fake = FakeGitHub::start().await;
@@ -117,9 +207,8 @@ async fn a_jwt_signed_by_another_key_is_refused() {
     let pem = rsa::pkcs1::EncodeRsaPrivateKey::to_pkcs1_pem(&other, rsa::pkcs8::LineEnding::LF)
         .unwrap()
         .to_string();
-    let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, None).unwrap();
-    let err = app
-        .installation(INSTALLATION)
+    let app = GitHubApp::new(APP_ID, &Secret::new(pem), &fake.url, wall(), None).unwrap();
+    let err = GitHubForge::new(app, INSTALLATION)
         .default_branch(REPO)
         .await
         .unwrap_err();
@@ -173,7 +262,7 @@ async fn tree_and_blob_reads_fetch_each_blob_once() {
 
     // Another installation of the same App shares the cache: same id, same bytes.
     s.fake.add_installation(88, "octo-org");
-    let other = s.app.installation(88);
+    let other = GitHubForge::new(s.app.clone(), 88);
     assert_eq!(other.blob(REPO, &tree[0].sha).await.unwrap(), blob);
     assert_eq!(s.fake.count("GET", "/repos/octo-org/api/git/blobs/"), 1);
 
@@ -496,6 +585,15 @@ async fn failures_are_classified_for_the_job_runner() {
         matches!(&e, ForgeError::Conflict(m) if m.contains("Reference already exists")),
         "{e:?}"
     );
+    // A validation error is refused again whatever the wait: the job fails at once.
+    assert_eq!(e.retry(), Retry::Never);
+    assert!(
+        matches!(job_error(e.clone()), JobError::Permanent(m) if m.contains("Reference already exists")),
+        "{e:?}"
+    );
+    // What a person may read names neither the route nor the status.
+    let said = e.summary();
+    assert!(!said.contains("422") && !said.contains("/repos/"), "{said}");
     let e = s.forge.default_branch("octo-org/../x").await.unwrap_err();
     assert!(matches!(&e, ForgeError::Permanent(_)), "{e:?}");
 
@@ -520,8 +618,18 @@ async fn a_server_that_does_not_answer_is_worth_a_retry() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let fake = FakeGitHub::start().await;
-    let app = GitHubApp::new(APP_ID, &Secret::new(fake.private_key_pem()), &url, None).unwrap();
-    let e = app.installation(1).default_branch(REPO).await.unwrap_err();
+    let app = GitHubApp::new(
+        APP_ID,
+        &Secret::new(fake.private_key_pem()),
+        &url,
+        wall(),
+        None,
+    )
+    .unwrap();
+    let e = GitHubForge::new(app.clone(), 1)
+        .default_branch(REPO)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&e, ForgeError::Retryable(m) if m.contains("no answer")),
         "{e:?}"
@@ -1094,20 +1202,15 @@ async fn the_compare_answer_is_kept_to_one_commit() {
     s.fake
         .push(REPO, "alice/fix", &[("b.txt", Some("b\n"))], "alice");
     let token = s.app.installation_token(INSTALLATION).await.unwrap();
-    let raw = octocrab::Octocrab::builder()
-        .base_uri(s.fake.url.as_str())
-        .unwrap()
-        .personal_token(token.expose().to_string())
-        .build()
-        .unwrap();
     let compare = |query: &'static str| {
-        let raw = raw.clone();
+        let url = format!(
+            "{}/repos/{REPO}/compare/main...alice%2Ffix{query}",
+            s.fake.url
+        );
+        let token = token.clone();
         async move {
-            let answer = raw
-                ._get(format!("/repos/{REPO}/compare/main...alice%2Ffix{query}"))
-                .await
-                .unwrap();
-            let text = raw.body_to_string(answer).await.unwrap();
+            let (status, text) = raw_request("GET", &url, token.expose(), None).await;
+            assert_eq!(status, 200, "{text}");
             serde_json::from_str::<serde_json::Value>(&text).unwrap()
         }
     };
@@ -1342,10 +1445,11 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         APP_ID,
         &Secret::new(fake.private_key_pem()),
         &prism.url,
+        wall(),
         None,
     )
     .unwrap();
-    let f = app.installation(INSTALLATION);
+    let f = GitHubForge::new(app.clone(), INSTALLATION);
     let mut failures: Vec<String> = Vec::new();
     macro_rules! call {
         ($what:expr, $e:expr) => {
@@ -1591,25 +1695,18 @@ async fn every_forge_call_passes_githubs_openapi_description() {
     // And Prism does check the new routes' requests: a review comment whose line is text
     // is refused before it reaches the fake.
     let token = app.installation_token(INSTALLATION).await.unwrap();
-    let raw = octocrab::Octocrab::builder()
-        .base_uri(prism.url.as_str())
-        .unwrap()
-        .personal_token(token.expose().to_string())
-        .build()
-        .unwrap();
     let before = fake.requests().len();
-    let sent = raw
-        ._post(
-            format!("/repos/{REPO}/pulls/{number}/reviews"),
-            Some(&serde_json::json!({
-                "commit_id": next, "event": "COMMENT",
-                "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
-            })),
-        )
-        .await
-        .unwrap();
-    let status = sent.status();
-    let answer = raw.body_to_string(sent).await.unwrap_or_default();
+    let (status, answer) = raw_request(
+        "POST",
+        &format!("{}/repos/{REPO}/pulls/{number}/reviews", prism.url),
+        token.expose(),
+        Some(serde_json::json!({
+            "commit_id": next, "event": "COMMENT",
+            "comments": [{ "path": "Dockerfile", "body": "x", "line": "1", "side": "RIGHT" }],
+        })),
+    )
+    .await;
+    let status = axum::http::StatusCode::from_u16(status).unwrap();
     assert!(status.is_client_error(), "{status}: {answer}");
     assert!(
         answer.contains("comments.0.line"),
@@ -1650,4 +1747,30 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         matches!(&thin, Err(ForgeError::Retryable(m)) if m.contains("500")),
         "Prism let an incomplete comparison through: {thin:?}"
     );
+}
+
+/// One request as any client could send it, past the App's client and its checks.
+async fn raw_request(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, String) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("user-agent", "forge-test")
+        .header("content-type", "application/json")
+        .body(Full::new(hyper::body::Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -1,5 +1,5 @@
 //! The GitHub App end to end: signed webhooks through the real router, jobs through the real
-//! runner, the scan handler talking to a stateful fake GitHub over HTTP with the real octocrab
+//! runner, the scan handler talking to a stateful fake GitHub over HTTP with the real GitHub
 //! client. Nothing in between is mocked.
 
 #[path = "fake_github/mod.rs"]
@@ -7,6 +7,7 @@ mod fake_github;
 mod support;
 mod world;
 
+use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
 use support::RunUntilIdle;
 use support::audit;
@@ -133,7 +134,7 @@ async fn a_pr_closed_by_a_person_is_not_reopened_and_a_fixed_one_is_closed() {
         .unwrap();
 
     // A person closes the requests PR without merging.
-    let forge = w.app.installation(INSTALLATION);
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     forge.close_pull(REPO, requests.number).await.unwrap();
     let status = w
         .deliver(
@@ -337,7 +338,7 @@ async fn closing_a_pr_whose_fix_changed_declines_the_fix_it_carries_now() {
     assert!(updated.title.contains("2.0.7"), "{}", updated.title);
 
     // A person closes it: that declines 2.0.7, the fix it carries, not 1.26.18.
-    let forge = w.app.installation(INSTALLATION);
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     forge.close_pull(REPO, urllib3.number).await.unwrap();
     let status = w
         .deliver(
@@ -365,17 +366,41 @@ async fn closing_a_pr_whose_fix_changed_declines_the_fix_it_carries_now() {
 #[should_panic(expected = "leftover: write(s) GitHub would have refused")]
 async fn a_test_with_an_unexpected_refused_write_fails() {
     let w = world(1).await;
-    let forge = w.app.installation(INSTALLATION);
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     assert!(forge.close_pull(REPO, 999).await.is_err());
 }
 
 #[tokio::test]
 async fn an_expected_refused_write_is_fine() {
     let w = world(1).await;
-    let forge = w.app.installation(INSTALLATION);
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     assert!(forge.close_pull(REPO, 999).await.is_err());
     assert_eq!(
         w.expect_refused_writes(),
         ["PATCH /repos/acme/shop/pulls/999 → 404"]
     );
+}
+
+/// The App and the fake GitHub read one clock: an hour on, the token is dead on GitHub's side
+/// too, and the next job mints a new one instead of sending the dead one.
+#[tokio::test]
+async fn an_hour_later_the_app_renews_its_installation_token() {
+    let w = world(1).await;
+    let tokens = "/app/installations/77/access_tokens";
+    w.scan_main("d-1").await;
+    assert_eq!(w.github.count("POST", tokens), 1);
+    assert_eq!(w.github.live_tokens(), 1);
+
+    w.clock.advance(chrono::TimeDelta::minutes(61));
+    assert_eq!(
+        w.github.live_tokens(),
+        0,
+        "GitHub's clock moved with the App's"
+    );
+    w.github
+        .push(REPO, "main", &[("README.md", Some("later\n"))], "octocat");
+    // `scan_main` fails on any job that does not succeed: a dead token would be a 401.
+    w.scan_main("d-2").await;
+    assert_eq!(w.github.count("POST", tokens), 2);
+    assert_eq!(w.github.live_tokens(), 1);
 }

@@ -15,8 +15,6 @@ mod reply;
 
 use chrono::NaiveDate;
 
-use crate::model::RuleId;
-
 pub use crate::policy::IgnoreScope;
 pub use help::{CommandName, help, usage};
 pub use parser::parse_comment;
@@ -81,23 +79,8 @@ impl Command {
     }
 }
 
-/// What `explain` and `accept-risk` refer to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// An advisory id or alias, normalised: prefix upper case, GHSA body lower case (as OSV
-    /// spells them), so `cve-2024-1` and `CVE-2024-1` are the same exception.
-    Advisory(String),
-    Rule(RuleId),
-}
-
-impl Target {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Target::Advisory(id) => id,
-            Target::Rule(rule) => rule.as_str(),
-        }
-    }
-}
+/// Moved to `model` (the store keeps it too); re-exported here for this session's callers.
+pub use crate::model::Target;
 
 /// Where in the comment a problem is: byte offset, and 1-based line and column (in characters)
 /// for people.
@@ -221,6 +204,7 @@ pub fn validate_accept_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RuleId;
 
     #[test]
     fn positions_count_characters_not_bytes() {

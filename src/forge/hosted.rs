@@ -1,11 +1,13 @@
 //! The operations the service needs from a hosting platform, as one trait, so the job handler
-//! is written once and the GitHub implementation (octocrab) is the only place that knows
+//! is written once and the GitHub implementation is the only place that knows
 //! GitHub's routes. Repositories are named `owner/name`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Why a forge call failed, in the terms the job runner acts on.
+/// Why a forge call failed, in the terms the job runner acts on. `Display` is the detailed
+/// text for logs and job rows (routes, statuses, GitHub's message); [`ForgeError::summary`]
+/// is what a person may read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ForgeError {
     /// 5xx, timeouts, connection resets: worth another try after a backoff.
@@ -21,13 +23,66 @@ pub enum ForgeError {
     /// 404: the repository, ref, PR or object is gone (or the App lost access).
     #[error("not found: {0}")]
     NotFound(String),
-    /// 409/422 and similar: the request conflicts with the current state (a ref moved, a PR
-    /// for that head already exists). The caller decides.
+    /// 409/422: the request conflicts with the current state or fails GitHub's validation (a
+    /// ref already exists, a PR for that head already exists, a reviewer who cannot be
+    /// asked). The same request will be refused again: the caller may act on it, but never
+    /// retries it as is.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// Anything else (401/403 without a rate limit, malformed answers): no retry will help.
+    /// Anything else (400, 401, 403 without a rate limit, other 4xx, malformed answers): no
+    /// retry will help.
     #[error("{0}")]
     Permanent(String),
+}
+
+/// Whether a failed call is worth making again, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// After a backoff: GitHub may answer by then (5xx, 408, timeouts, no answer).
+    Later,
+    /// At this time and not before (a rate limit).
+    At(DateTime<Utc>),
+    /// Never: the same request would be refused again.
+    Never,
+}
+
+impl ForgeError {
+    /// The forge's one classification of its failures; callers follow it rather than
+    /// matching variants, so a validation error can never be retried for hours.
+    pub fn retry(&self) -> Retry {
+        match self {
+            ForgeError::Retryable(_) => Retry::Later,
+            ForgeError::RateLimited { until, .. } => Retry::At(*until),
+            ForgeError::NotFound(_) | ForgeError::Conflict(_) | ForgeError::Permanent(_) => {
+                Retry::Never
+            }
+        }
+    }
+
+    /// One sentence a person may read (in a reply to a command, say): what went wrong on the
+    /// hosting side, without route names, statuses, ids or the server's own message, which
+    /// stay in `Display` for the log.
+    pub fn summary(&self) -> String {
+        match self {
+            ForgeError::Retryable(_) => {
+                "GitHub did not answer, or answered with an error on its side".to_string()
+            }
+            ForgeError::RateLimited { until, .. } => format!(
+                "GitHub's API rate limit for this installation is spent until {} UTC",
+                until.format("%Y-%m-%d %H:%M")
+            ),
+            ForgeError::NotFound(_) => {
+                "something I needed is no longer on GitHub, or I lost access to it".to_string()
+            }
+            ForgeError::Conflict(_) => {
+                "GitHub refused the change: it conflicts with the repository's current state"
+                    .to_string()
+            }
+            ForgeError::Permanent(_) => {
+                "GitHub refused my request, or sent an answer I could not read".to_string()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,4 +397,31 @@ pub trait Forges: Send + Sync {
         &self,
         installation_id: i64,
     ) -> Result<std::sync::Arc<dyn Forge>, ForgeError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_keeps_routes_statuses_and_messages_out() {
+        let detail = "POST /repos/{owner}/{repo}/pulls: GitHub answered 422: secret-ish detail";
+        for e in [
+            ForgeError::Retryable(detail.into()),
+            ForgeError::RateLimited {
+                until: "2026-03-01T12:00:30Z".parse().unwrap(),
+                reason: detail.into(),
+            },
+            ForgeError::NotFound(detail.into()),
+            ForgeError::Conflict(detail.into()),
+            ForgeError::Permanent(detail.into()),
+        ] {
+            let said = e.summary();
+            assert!(
+                !said.contains("/repos/") && !said.contains("422") && !said.contains("detail"),
+                "{said}"
+            );
+            assert!(e.to_string().contains(detail), "the log keeps the detail");
+        }
+    }
 }

@@ -8,23 +8,12 @@ use super::handler::read::ParseCache;
 use super::secret::Secret;
 use crate::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use crate::forge::github::GitHubApp;
-use crate::forge::hosted::{Forge, ForgeError, Forges};
 use crate::pipeline::Knowledge;
 use anyhow::Context;
 use std::sync::Arc;
 
 /// How many parsed manifests the service keeps (by path and blob id).
 const PARSE_CACHE_ENTRIES: usize = 50_000;
-
-#[async_trait::async_trait]
-impl Forges for GitHubApp {
-    async fn installation(&self, installation_id: i64) -> Result<Arc<dyn Forge>, ForgeError> {
-        let id = u64::try_from(installation_id).map_err(|_| {
-            ForgeError::Permanent(format!("installation id {installation_id} is not valid"))
-        })?;
-        Ok(Arc::new(GitHubApp::installation(self, id)))
-    }
-}
 
 /// Loads the catalog, the advisories and the policy the configuration names. A broken catalog
 /// stops start-up, and so does an advisory directory that is missing or yields no advisory
@@ -100,14 +89,15 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let handler_config = config.clone();
     let make = Box::new(
         move |store: &crate::store::Store, metrics: &Arc<super::metrics::Metrics>| {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let app = GitHubApp::new(
                 handler_config.app_id,
                 &key,
                 &handler_config.github_api_url,
+                Arc::clone(&clock),
                 Some(Arc::clone(metrics)),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let handler: Arc<dyn super::jobs::JobHandler> = Arc::new(ScanHandler {
                 forges: Arc::new(app),
                 store: store.clone(),

@@ -4,12 +4,10 @@
 //! pool running the [`jobs::JobHandler`] it is given. The scan-and-fix handler plugs in there.
 
 pub mod app;
-pub mod clock;
 pub mod config;
 pub mod handler;
 pub mod jobs;
 pub mod metrics;
-pub mod secret;
 pub mod server;
 pub mod sweep;
 pub mod telemetry;
@@ -21,6 +19,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+// Moved to the leaf `infra`; re-exported at the old paths for this session's callers.
+pub use crate::infra::{clock, secret};
+
 use clock::{Clock, SystemClock};
 use config::ServiceConfig;
 use jobs::{JobHandler, JobRunner, RetryPolicy, RunnerConfig};

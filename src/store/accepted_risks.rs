@@ -7,7 +7,7 @@
 //! keeps one live grant per target.
 
 use super::{StoreError, from_ms, from_ms_opt, to_ms};
-use crate::commands::Target;
+use crate::model::Target;
 use crate::policy::Exception;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;

@@ -32,19 +32,34 @@ pub fn test_key() -> &'static TestKey {
 #[derive(serde::Deserialize)]
 struct Claims {
     iss: serde_json::Value,
+    exp: i64,
 }
 
-/// Checks a `Bearer` JWT the way GitHub does: RS256 signature by the App's key, not expired,
-/// issued by the App. Returns why not.
-pub fn verify_app_jwt(header: Option<&str>, public_pem: &str, app_id: u64) -> Result<(), String> {
+/// How far GitHub lets an App's clock and its own disagree.
+const LEEWAY_SECS: i64 = 60;
+
+/// Checks a `Bearer` JWT the way GitHub does: RS256 signature by the App's key, not expired
+/// at `now` (the fake's clock, not the wall's), issued by the App. Returns why not.
+pub fn verify_app_jwt(
+    header: Option<&str>,
+    public_pem: &str,
+    app_id: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
     let token = header
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or("A JSON web token could not be decoded: no Bearer token")?;
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes())
         .map_err(|e| e.to_string())?;
-    let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    // Expiry is judged below by the fake's clock.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
         .map_err(|e| format!("A JSON web token could not be decoded: {e}"))?;
+    if data.claims.exp + LEEWAY_SECS <= now.timestamp() {
+        return Err("'Expiration time' claim ('exp') is too far in the past".to_string());
+    }
     let iss = match &data.claims.iss {
         serde_json::Value::Number(n) => n.as_u64(),
         serde_json::Value::String(s) => s.parse().ok(),

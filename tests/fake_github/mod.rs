@@ -1,6 +1,6 @@
 //! A stateful fake of the GitHub REST API routes patchwright uses, served over HTTP on
 //! 127.0.0.1 from one in-memory model (bors' `src/tests/mock` habit), so tests run the real
-//! octocrab client. Every request is recorded; a test can queue a failure for the next
+//! GitHub client. Every request is recorded; a test can queue a failure for the next
 //! request; leftovers (a queued failure never used, a route the fake does not know) fail the
 //! test when the fake is dropped.
 
@@ -28,9 +28,11 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
 use compare::merge_base;
 use git::{Commit, Object, Odb};
+use patchwright::infra::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 pub const APP_ID: u64 = 4242;
 pub const BOT_LOGIN: &str = "patchwright[bot]";
@@ -105,11 +107,39 @@ struct Failure {
     body: String,
 }
 
+/// Requests held back until a test opens the gate: a slow GitHub, on chosen routes only.
+struct Hold {
+    method: String,
+    prefix: String,
+    gate: Arc<Semaphore>,
+}
+
+/// Opens on [`Gate::open`] or when dropped, so a failing test never leaves requests hanging.
+pub struct Gate(Arc<Semaphore>);
+
+impl Gate {
+    pub fn open(&self) {
+        // A closed semaphore answers every waiter at once.
+        self.0.close();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
 struct Model {
+    /// The time tokens are minted and checked by: the App's own clock in tests that move it.
+    clock: Arc<dyn Clock>,
+    holds: Vec<Hold>,
     public_pem: String,
     installations: HashMap<u64, String>,
     tokens: HashMap<String, (u64, DateTime<Utc>)>,
     token_ttl: TimeDelta,
+    /// What the token answer says in `expires_at` instead of the truth (`Null`: no field).
+    told_expiry: Option<Value>,
     odb: Odb,
     repos: BTreeMap<String, Repo>,
     requests: Vec<Recorded>,
@@ -151,12 +181,22 @@ impl Drop for FakeGitHub {
 }
 
 impl FakeGitHub {
+    /// A fake that tells time by the wall clock.
     pub async fn start() -> FakeGitHub {
+        FakeGitHub::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// A fake that mints and checks tokens and JWTs by `clock`: give it the App's clock, so
+    /// moving time moves both sides.
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> FakeGitHub {
         let model = Arc::new(Mutex::new(Model {
+            clock,
+            holds: Vec::new(),
             public_pem: keys::test_key().public_pem.clone(),
             installations: HashMap::new(),
             tokens: HashMap::new(),
             token_ttl: TimeDelta::hours(1),
+            told_expiry: None,
             odb: Odb::default(),
             repos: BTreeMap::new(),
             requests: Vec::new(),
@@ -398,10 +438,48 @@ impl FakeGitHub {
 
     /// Every token minted so far stops working, as after an hour.
     pub fn expire_tokens(&self) {
-        let past = Utc::now() - TimeDelta::minutes(1);
-        for (_, exp) in self.lock().tokens.values_mut() {
+        let mut m = self.lock();
+        let past = m.clock.now() - TimeDelta::minutes(1);
+        for (_, exp) in m.tokens.values_mut() {
             *exp = past;
         }
+    }
+
+    /// Requests `method prefix…` are recorded on arrival and then wait, unanswered, until the
+    /// returned gate opens: GitHub slow on those routes only.
+    pub fn hold(&self, method: &str, prefix: &str) -> Gate {
+        let gate = Arc::new(Semaphore::new(0));
+        self.lock().holds.push(Hold {
+            method: method.to_string(),
+            prefix: prefix.to_string(),
+            gate: Arc::clone(&gate),
+        });
+        Gate(gate)
+    }
+
+    /// Waits until `n` requests `method prefix…` have arrived (answered or held). Panics after
+    /// a long bound, so a request that never comes fails the test instead of hanging it.
+    pub async fn arrived(&self, method: &str, prefix: &str, n: usize) {
+        for _ in 0..2000 {
+            if self.count(method, prefix) >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("{n} request(s) {method} {prefix}… never arrived");
+    }
+
+    /// Token answers say `expires_at: value` (`Value::Null`: leave the field out) while the
+    /// tokens still live their real time: an API example's fixed date, a broken proxy.
+    pub fn tell_token_expiry(&self, value: Value) {
+        self.lock().told_expiry = Some(value);
+    }
+
+    /// Installation tokens that still work by the fake's clock.
+    pub fn live_tokens(&self) -> usize {
+        let m = self.lock();
+        let now = m.clock.now();
+        m.tokens.values().filter(|(_, exp)| *exp > now).count()
     }
 
     /// New tokens live this long.
@@ -522,12 +600,23 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
+    let held = {
+        let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+        m.requests.push(Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            body: body.clone(),
+        });
+        m.holds
+            .iter()
+            .find(|h| h.method == method.as_str() && path.starts_with(&h.prefix))
+            .map(|h| Arc::clone(&h.gate))
+    };
+    if let Some(gate) = held {
+        // Err once the gate is open (closed semaphore): that is the signal to go on.
+        let _ = gate.acquire().await;
+    }
     let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
-    m.requests.push(Recorded {
-        method: method.to_string(),
-        path: path.clone(),
-        body: body.clone(),
-    });
     let due = match m.failures.front_mut() {
         Some(f) if !path.starts_with("/app/") => {
             if f.after == 0 {
@@ -540,7 +629,18 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         _ => false,
     };
     let failure = if due { m.failures.pop_front() } else { None };
+    let agents = headers
+        .get_all(axum::http::header::USER_AGENT)
+        .iter()
+        .count();
     let r = match failure {
+        // GitHub refuses a request without a User-Agent; a strict proxy in front of it
+        // refuses one with two (which one names the client?).
+        _ if agents == 0 => error(
+            403,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        ),
+        _ if agents > 1 => error(400, "Bad Request: more than one User-Agent header"),
         Some(f) => Reply {
             status: f.status,
             body: serde_json::from_str(&f.body).unwrap_or(Value::String(f.body.clone())),
@@ -636,7 +736,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     match (method.as_str(), s.as_slice()) {
         ("POST", ["app", "installations", id, "access_tokens"]) => {
-            if let Err(e) = keys::verify_app_jwt(auth, &m.public_pem, APP_ID) {
+            if let Err(e) = keys::verify_app_jwt(auth, &m.public_pem, APP_ID, m.clock.now()) {
                 return error(401, &e);
             }
             let Some(id) = id
@@ -648,17 +748,22 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
             };
             m.next_id += 1;
             let token = format!("ghs_fake{}", m.next_id);
-            let expires_at = Utc::now() + m.token_ttl;
+            let expires_at = m.clock.now() + m.token_ttl;
             m.tokens.insert(token.clone(), (id, expires_at));
-            reply(
-                201,
-                json!({
-                    "token": token,
-                    "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "issues": "write" },
-                    "repository_selection": "all"
-                }),
-            )
+            let mut answer = json!({
+                "token": token,
+                "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "permissions": { "contents": "write", "pull_requests": "write", "checks": "write", "issues": "write" },
+                "repository_selection": "all"
+            });
+            match &m.told_expiry {
+                Some(Value::Null) => {
+                    answer.as_object_mut().map(|o| o.remove("expires_at"));
+                }
+                Some(told) => answer["expires_at"] = told.clone(),
+                None => {}
+            }
+            reply(201, answer)
         }
         (_, ["repos", owner, name, rest @ ..]) => {
             let full_name = format!("{owner}/{name}");
@@ -669,7 +774,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
                 })
                 .unwrap_or("");
             let account = match m.tokens.get(token) {
-                Some((inst, exp)) if *exp > Utc::now() => m.installations.get(inst).cloned(),
+                Some((inst, exp)) if *exp > m.clock.now() => m.installations.get(inst).cloned(),
                 _ => return error(401, "Bad credentials"),
             };
             if account.as_deref() != Some(*owner) || !m.repos.contains_key(&full_name) {

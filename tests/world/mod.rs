@@ -1,23 +1,23 @@
 //! One running patchwright against the stateful fake GitHub, for the end-to-end tests: signed
 //! webhooks through the real router, jobs through the real runner, the real handler and the
-//! real octocrab client talking HTTP to the fake. Nothing in between is mocked.
+//! real GitHub client talking HTTP to the fake. Nothing in between is mocked.
 #![allow(dead_code)] // Each test crate uses a different part of this module.
 
 use crate::fake_github::{self, FakeGitHub};
 use crate::support::{self, ManualClock, RunUntilIdle, TestDb, signed_request};
 use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use patchwright::forge::github::GitHubApp;
+use patchwright::infra::clock::Clock;
+use patchwright::infra::metrics::Metrics;
+use patchwright::infra::secret::Secret;
 use patchwright::pipeline::Knowledge;
 use patchwright::policy::OrgPolicy;
 use patchwright::service::AppState;
-use patchwright::service::clock::Clock;
 use patchwright::service::handler::ScanHandler;
 use patchwright::service::handler::read::ParseCache;
 use patchwright::service::jobs::Settled;
 use patchwright::service::jobs::{JobHandler, JobRunner, RunnerConfig};
-use patchwright::service::metrics::Metrics;
 use patchwright::service::router;
-use patchwright::service::secret::Secret;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -115,7 +115,11 @@ impl Drop for World {
 }
 
 pub async fn world(max_open: usize) -> World {
-    let github = FakeGitHub::start().await;
+    let clock = ManualClock::at("2026-11-23T09:00:00Z");
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    // One clock for both sides: GitHub mints and checks tokens and JWTs by the time the App
+    // judges them by, so moving it exercises token renewal end to end.
+    let github = FakeGitHub::start_with_clock(Arc::clone(&dyn_clock)).await;
     github.add_installation(INSTALLATION, "acme");
     let files = demo_files();
     let borrowed: Vec<(&str, &str)> = files
@@ -124,17 +128,15 @@ pub async fn world(max_open: usize) -> World {
         .collect();
     github.seed_repo(REPO, "main", &borrowed);
     let db = TestDb::sqlite().await;
-    let clock = ManualClock::at("2026-11-23T09:00:00Z");
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
     let metrics = Arc::new(Metrics::new());
     let app = GitHubApp::new(
         APP_ID,
         &Secret::new(github.private_key_pem()),
         &github.url,
+        Arc::clone(&dyn_clock),
         Some(Arc::clone(&metrics)),
     )
-    .unwrap()
-    .with_clock(Arc::clone(&dyn_clock));
+    .unwrap();
     let cache = Arc::new(ParseCache::new(1000));
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),

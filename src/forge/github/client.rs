@@ -11,12 +11,12 @@ use super::http::{Answer, Method};
 use super::route::{basehead, branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
-    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Issue, IssueUpdate,
+    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Forges, Issue, IssueUpdate,
     NewReviewComment, PullRequest, Reaction, Review, ReviewComment, TreeEntry,
 };
+use crate::infra::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use octocrab::Octocrab;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -39,7 +39,8 @@ pub struct GitHubForge {
 }
 
 impl GitHubForge {
-    pub(crate) fn new(app: GitHubApp, installation: u64) -> GitHubForge {
+    /// `app` acting as installation `installation`. No request is made until it is used.
+    pub fn new(app: GitHubApp, installation: u64) -> GitHubForge {
         GitHubForge { app, installation }
     }
 
@@ -47,13 +48,14 @@ impl GitHubForge {
         self.installation
     }
 
-    async fn client(&self) -> Result<Octocrab, ForgeError> {
-        self.app.client_for(self.installation).await
+    /// The installation's token, minted when the cached one nears its expiry.
+    async fn token(&self) -> Result<Secret, ForgeError> {
+        self.app.installation_token(self.installation).await
     }
 
     async fn send<B: Serialize + ?Sized>(
         &self,
-        crab: &Octocrab,
+        token: &Secret,
         method: Method,
         route: &'static str,
         path: String,
@@ -61,30 +63,30 @@ impl GitHubForge {
     ) -> Result<Answer, ForgeError> {
         self.app
             .recorder()
-            .send(crab, method, route, path, body)
+            .send(token, method, route, path, body)
             .await
     }
 
     async fn get<R: DeserializeOwned>(
         &self,
-        crab: &Octocrab,
+        token: &Secret,
         route: &'static str,
         path: String,
     ) -> Result<R, ForgeError> {
-        self.send(crab, Method::Get, route, path, None::<&()>)
+        self.send(token, Method::Get, route, path, None::<&()>)
             .await?
             .json(route)
     }
 
     async fn write<B: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
-        crab: &Octocrab,
+        token: &Secret,
         method: Method,
         route: &'static str,
         path: String,
         body: &B,
     ) -> Result<R, ForgeError> {
-        self.send(crab, method, route, path, Some(body))
+        self.send(token, method, route, path, Some(body))
             .await?
             .json(route)
     }
@@ -92,7 +94,7 @@ impl GitHubForge {
     /// Every page of a list route (`path` has no query yet).
     async fn list<R: DeserializeOwned>(
         &self,
-        crab: &Octocrab,
+        token: &Secret,
         route: &'static str,
         path: String,
         query: &str,
@@ -101,7 +103,7 @@ impl GitHubForge {
         for page in 1..=MAX_PAGES {
             let items: Vec<R> = self
                 .get(
-                    crab,
+                    token,
                     route,
                     format!("{path}?{query}per_page={PER_PAGE}&page={page}"),
                 )
@@ -121,7 +123,7 @@ impl GitHubForge {
     /// A truncated recursive tree, walked one directory per request instead.
     async fn walk_tree(
         &self,
-        crab: &Octocrab,
+        token: &Secret,
         repo: &str,
         root: String,
     ) -> Result<Vec<TreeEntry>, ForgeError> {
@@ -130,7 +132,7 @@ impl GitHubForge {
         while let Some((prefix, sha, depth)) = pending.pop() {
             let tree: wire::Tree = self
                 .get(
-                    crab,
+                    token,
                     "/repos/{owner}/{repo}/git/trees/{tree_sha}",
                     format!("{repo}/git/trees/{}", encode(&sha)),
                 )
@@ -195,11 +197,11 @@ fn decode_blob(sha: &str, blob: wire::Blob) -> Result<Vec<u8>, ForgeError> {
 impl Forge for GitHubForge {
     async fn default_branch(&self, repo: &str) -> Result<(String, String), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
-        let info: wire::Repository = self.get(&crab, "/repos/{owner}/{repo}", r.clone()).await?;
+        let token = self.token().await?;
+        let info: wire::Repository = self.get(&token, "/repos/{owner}/{repo}", r.clone()).await?;
         let head: wire::GitRef = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/git/ref/{ref}",
                 format!("{r}/git/ref/{}", branch_ref(&info.default_branch)?),
             )
@@ -209,16 +211,16 @@ impl Forge for GitHubForge {
 
     async fn tree(&self, repo: &str, commit_sha: &str) -> Result<Vec<TreeEntry>, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let tree: wire::Tree = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/git/trees/{tree_sha}",
                 format!("{r}/git/trees/{}?recursive=1", encode(commit_sha)),
             )
             .await?;
         if tree.truncated {
-            return self.walk_tree(&crab, &r, tree.sha).await;
+            return self.walk_tree(&token, &r, tree.sha).await;
         }
         Ok(tree
             .tree
@@ -233,10 +235,10 @@ impl Forge for GitHubForge {
         if let Some(hit) = self.app.blob_cache().get(blob_sha) {
             return Ok(hit.to_vec());
         }
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let blob: wire::Blob = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/git/blobs/{file_sha}",
                 format!("{r}/git/blobs/{}", encode(blob_sha)),
             )
@@ -250,10 +252,10 @@ impl Forge for GitHubForge {
 
     async fn commit(&self, repo: &str, sha: &str) -> Result<CommitInfo, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let c: wire::RestCommit = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/commits/{ref}",
                 format!("{r}/commits/{}", encode(sha)),
             )
@@ -271,12 +273,12 @@ impl Forge for GitHubForge {
     async fn merge_base(&self, repo: &str, base: &str, head: &str) -> Result<String, ForgeError> {
         let r = repo_path(repo)?;
         let pair = basehead(base, head)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         // The merge base is part of every answer; one commit per page keeps the commit list,
         // 250 entries otherwise, out of it (the changed files still come, up to 300).
         let c: wire::Comparison = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/compare/{basehead}",
                 format!("{r}/compare/{pair}?per_page=1"),
             )
@@ -286,10 +288,10 @@ impl Forge for GitHubForge {
 
     async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let found: Result<wire::GitRef, _> = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/git/ref/{ref}",
                 format!("{r}/git/ref/{}", branch_ref(branch)?),
             )
@@ -309,10 +311,10 @@ impl Forge for GitHubForge {
         message: &str,
     ) -> Result<String, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let base: wire::GitCommit = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/git/commits/{commit_sha}",
                 format!("{r}/git/commits/{}", encode(base_commit)),
             )
@@ -321,7 +323,7 @@ impl Forge for GitHubForge {
         for change in changes {
             let blob: wire::Sha = self
                 .write(
-                    &crab,
+                    &token,
                     Method::Post,
                     "/repos/{owner}/{repo}/git/blobs",
                     format!("{r}/git/blobs"),
@@ -341,7 +343,7 @@ impl Forge for GitHubForge {
         }
         let tree: wire::Sha = self
             .write(
-                &crab,
+                &token,
                 Method::Post,
                 "/repos/{owner}/{repo}/git/trees",
                 format!("{r}/git/trees"),
@@ -350,7 +352,7 @@ impl Forge for GitHubForge {
             .await?;
         let commit: wire::Sha = self
             .write(
-                &crab,
+                &token,
                 Method::Post,
                 "/repos/{owner}/{repo}/git/commits",
                 format!("{r}/git/commits"),
@@ -364,9 +366,9 @@ impl Forge for GitHubForge {
         let r = repo_path(repo)?;
         branch_ref(branch)?;
         let name = branch.strip_prefix("refs/heads/").unwrap_or(branch);
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/git/refs",
             format!("{r}/git/refs"),
@@ -384,9 +386,9 @@ impl Forge for GitHubForge {
         force: bool,
     ) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Patch,
             "/repos/{owner}/{repo}/git/refs/{ref}",
             format!("{r}/git/refs/{}", branch_ref(branch)?),
@@ -398,9 +400,9 @@ impl Forge for GitHubForge {
 
     async fn delete_branch(&self, repo: &str, branch: &str) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Delete,
             "/repos/{owner}/{repo}/git/refs/{ref}",
             format!("{r}/git/refs/{}", branch_ref(branch)?),
@@ -412,10 +414,10 @@ impl Forge for GitHubForge {
 
     async fn open_pulls(&self, repo: &str) -> Result<Vec<PullRequest>, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let pulls: Vec<wire::Pull> = self
             .list(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/pulls",
                 format!("{r}/pulls"),
                 "state=open&",
@@ -426,10 +428,10 @@ impl Forge for GitHubForge {
 
     async fn pull(&self, repo: &str, number: u64) -> Result<PullRequest, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let pull: wire::Pull = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/pulls/{pull_number}",
                 format!("{r}/pulls/{number}"),
             )
@@ -446,10 +448,10 @@ impl Forge for GitHubForge {
         body: &str,
     ) -> Result<PullRequest, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let pull: wire::Pull = self
             .write(
-                &crab,
+                &token,
                 Method::Post,
                 "/repos/{owner}/{repo}/pulls",
                 format!("{r}/pulls"),
@@ -470,9 +472,9 @@ impl Forge for GitHubForge {
         body: &str,
     ) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Patch,
             "/repos/{owner}/{repo}/pulls/{pull_number}",
             format!("{r}/pulls/{number}"),
@@ -487,9 +489,9 @@ impl Forge for GitHubForge {
 
     async fn close_pull(&self, repo: &str, number: u64) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Patch,
             "/repos/{owner}/{repo}/pulls/{pull_number}",
             format!("{r}/pulls/{number}"),
@@ -512,9 +514,9 @@ impl Forge for GitHubForge {
             return Ok(());
         }
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/issues/{issue_number}/labels",
             format!("{r}/issues/{number}/labels"),
@@ -526,10 +528,10 @@ impl Forge for GitHubForge {
 
     async fn comments(&self, repo: &str, number: u64) -> Result<Vec<Comment>, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let comments: Vec<wire::IssueComment> = self
             .list(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/issues/{issue_number}/comments",
                 format!("{r}/issues/{number}/comments"),
                 "",
@@ -545,10 +547,10 @@ impl Forge for GitHubForge {
         body: &str,
     ) -> Result<Comment, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let c: wire::IssueComment = self
             .write(
-                &crab,
+                &token,
                 Method::Post,
                 "/repos/{owner}/{repo}/issues/{issue_number}/comments",
                 format!("{r}/issues/{number}/comments"),
@@ -565,9 +567,9 @@ impl Forge for GitHubForge {
         body: &str,
     ) -> Result<(), ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         self.send(
-            &crab,
+            &token,
             Method::Patch,
             "/repos/{owner}/{repo}/issues/comments/{comment_id}",
             format!("{r}/issues/comments/{comment_id}"),
@@ -579,7 +581,7 @@ impl Forge for GitHubForge {
 
     async fn create_check_run(&self, repo: &str, check: &CheckRun) -> Result<u64, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let mut batches = check.annotations.chunks(ANNOTATIONS_PER_REQUEST);
         let output = |batch: &[crate::forge::hosted::Annotation]| {
             json!({
@@ -597,7 +599,7 @@ impl Forge for GitHubForge {
         };
         let created: wire::Id = self
             .write(
-                &crab,
+                &token,
                 Method::Post,
                 "/repos/{owner}/{repo}/check-runs",
                 format!("{r}/check-runs"),
@@ -613,7 +615,7 @@ impl Forge for GitHubForge {
         // GitHub appends the annotations of each update to the run's list.
         for batch in batches {
             self.send(
-                &crab,
+                &token,
                 Method::Patch,
                 "/repos/{owner}/{repo}/check-runs/{check_run_id}",
                 format!("{r}/check-runs/{}", created.id),
@@ -626,10 +628,10 @@ impl Forge for GitHubForge {
 
     async fn permission(&self, repo: &str, user: &str) -> Result<String, ForgeError> {
         let r = repo_path(repo)?;
-        let crab = self.client().await?;
+        let token = self.token().await?;
         let found: Result<wire::Permission, _> = self
             .get(
-                &crab,
+                &token,
                 "/repos/{owner}/{repo}/collaborators/{username}/permission",
                 format!("{r}/collaborators/{}/permission", encode(user)),
             )
@@ -710,6 +712,18 @@ impl Forge for GitHubForge {
         teams: &[String],
     ) -> Result<(), ForgeError> {
         reviews::request_reviewers(self, repo, number, users, teams).await
+    }
+}
+
+/// The App hands out one client per installation. Here rather than in `app`, so the App
+/// knows nothing of the client built on it.
+#[async_trait::async_trait]
+impl Forges for GitHubApp {
+    async fn installation(&self, installation_id: i64) -> Result<Arc<dyn Forge>, ForgeError> {
+        let id = u64::try_from(installation_id).map_err(|_| {
+            ForgeError::Permanent(format!("installation id {installation_id} is not valid"))
+        })?;
+        Ok(Arc::new(GitHubForge::new(self.clone(), id)))
     }
 }
 

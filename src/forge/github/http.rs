@@ -1,44 +1,25 @@
-//! One GitHub request: sent through octocrab, counted in the metrics, and a failure turned
-//! into a [`ForgeError`].
-//!
-//! Requests go through octocrab's raw methods (`_get`, `_post`, …) rather than its typed
-//! handlers because every answer's status and rate-limit headers must be seen, successes
-//! included; octocrab's typed handlers drop them on success.
+//! One GitHub request: sent through the [`Transport`], counted in the metrics, and a failure
+//! turned into a [`ForgeError`]. Every answer's status and rate-limit headers are seen here,
+//! successes included.
 
+use super::transport::{RawAnswer, Transport, TransportError};
 use crate::forge::hosted::ForgeError;
-use crate::service::clock::Clock;
-use crate::service::jobs::{JobError, classify_http_failure};
-use crate::service::metrics::Metrics;
-use axum::http::HeaderMap;
-use chrono::{DateTime, Utc};
-use octocrab::Octocrab;
+use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
+use crate::infra::secret::Secret;
+use chrono::{DateTime, TimeDelta, Utc};
+use hyper::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    Get,
-    Post,
-    Patch,
-    Delete,
-}
+pub(crate) use super::transport::Method;
 
-impl Method {
-    fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-/// What every request needs besides its client: where to record it and what time it is
+/// What every request needs: the connection pool, where to record it and what time it is
 /// (for `retry-after`).
 #[derive(Clone)]
 pub(crate) struct Recorder {
+    pub transport: Transport,
     pub metrics: Option<Arc<Metrics>>,
     pub clock: Arc<dyn Clock>,
 }
@@ -59,39 +40,41 @@ impl Answer {
 }
 
 impl Recorder {
-    /// Sends `method path` (a path relative to the API base, with its query), naming it
-    /// `route` (the route template, e.g. `GET /repos/{owner}/{repo}/pulls`) in metrics and
-    /// errors.
+    /// Sends `method path` (a path relative to the API base, with its query) as the bearer
+    /// of `credential` (the App's JWT or an installation token), naming it `route` (the route
+    /// template, e.g. `GET /repos/{owner}/{repo}/pulls`) in metrics and errors.
     pub async fn send<B: Serialize + ?Sized>(
         &self,
-        crab: &Octocrab,
+        credential: &Secret,
         method: Method,
         route: &'static str,
         path: String,
         body: Option<&B>,
     ) -> Result<Answer, ForgeError> {
-        let sent = match method {
-            Method::Get => crab._get(path).await,
-            Method::Post => crab._post(path, body).await,
-            Method::Patch => crab._patch(path, body).await,
-            Method::Delete => crab._delete(path, body).await,
-        };
         let metric_route = format!("{} {route}", method.as_str());
-        let response = match sent {
-            Ok(r) => r,
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| ForgeError::Permanent(format!("{metric_route}: request body: {e}")))?;
+        let authorization = format!("Bearer {}", credential.expose());
+        let sent = self
+            .transport
+            .send(method, &path, &authorization, body)
+            .await;
+        let RawAnswer {
+            status,
+            headers,
+            body,
+        } = match sent {
+            Ok(answer) => answer,
             Err(e) => {
                 // No answer at all (connection refused, reset, timeout): status 0 in metrics.
                 if let Some(m) = &self.metrics {
                     m.github_api_call(&metric_route, 0);
                 }
-                return Err(ForgeError::Retryable(format!(
-                    "{metric_route}: no answer from GitHub: {}",
-                    first_line(&e.to_string())
-                )));
+                return Err(no_answer(&metric_route, &e));
             }
         };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
         if let Some(m) = &self.metrics {
             m.github_api_call(&metric_route, status);
             if let Some(remaining) =
@@ -101,8 +84,6 @@ impl Recorder {
                 m.github_rate_limit_remaining(resource, remaining);
             }
         }
-        // A body that is not UTF-8 is not JSON either; an empty string keeps the status.
-        let body = crab.body_to_string(response).await.unwrap_or_default();
         if (200..300).contains(&status) {
             Ok(Answer { body })
         } else {
@@ -115,6 +96,11 @@ impl Recorder {
             ))
         }
     }
+}
+
+/// A request that got no answer is worth another try: GitHub may be back by then.
+fn no_answer(route: &str, e: &TransportError) -> ForgeError {
+    ForgeError::Retryable(format!("{route}: {e}"))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -157,9 +143,13 @@ fn github_message(body: &str) -> String {
     }
 }
 
-/// Turns a non-2xx answer into a [`ForgeError`]. Rate limits and 5xx follow the job runner's
-/// own rules ([`classify_http_failure`]) so the two can never disagree; on top of those, 404
-/// is `NotFound` and 409/422 are `Conflict`, which the handler acts on.
+/// How long GitHub asks a client to back off from a secondary rate limit that names no time.
+const SECONDARY_LIMIT_DEFAULT_WAIT: TimeDelta = TimeDelta::seconds(60);
+
+/// Turns a non-2xx answer into a [`ForgeError`]: rate limits wait ([`rate_limit`]); 5xx and
+/// 408 are worth a retry; 404 is `NotFound`; 409 and 422 are `Conflict`, which the handler may
+/// act on; every other 4xx is `Permanent`. None but the first two is ever retried
+/// ([`ForgeError::retry`]).
 pub fn classify(
     route: &str,
     status: u16,
@@ -168,25 +158,64 @@ pub fn classify(
     now: DateTime<Utc>,
 ) -> ForgeError {
     let message = github_message(body);
-    let text = format!("{route}: GitHub answered {status}: {message}");
-    match classify_http_failure(status, headers, &message, now) {
-        JobError::RateLimited { until, reason } => ForgeError::RateLimited {
+    if let Some((until, reason)) = rate_limit(status, headers, &message, now) {
+        return ForgeError::RateLimited {
             until,
             reason: format!("{route}: {reason}"),
-        },
-        JobError::Retryable(_) => ForgeError::Retryable(text),
-        JobError::Permanent(_) => match status {
-            404 => ForgeError::NotFound(text),
-            409 | 422 => ForgeError::Conflict(text),
-            _ => ForgeError::Permanent(text),
-        },
+        };
     }
+    let text = format!("{route}: GitHub answered {status}: {message}");
+    match status {
+        500.. | 408 => ForgeError::Retryable(text),
+        404 => ForgeError::NotFound(text),
+        409 | 422 => ForgeError::Conflict(text),
+        _ => ForgeError::Permanent(text),
+    }
+}
+
+/// GitHub's rate-limit rules, for an answer with `status` and GitHub's `message`: a primary
+/// limit (`x-ratelimit-remaining: 0`) lasts until `x-ratelimit-reset` (epoch seconds); a
+/// secondary limit lasts `retry-after` seconds, or a minute when GitHub names no time. `None`
+/// when the answer is not a rate limit.
+pub fn rate_limit(
+    status: u16,
+    headers: &HeaderMap,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, String)> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    if header(headers, "x-ratelimit-remaining") == Some("0") {
+        if let Some(reset) = header(headers, "x-ratelimit-reset")
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        {
+            return Some((
+                reset,
+                "primary rate limit exhausted (x-ratelimit-reset)".to_string(),
+            ));
+        }
+    }
+    if let Some(secs) = header(headers, "retry-after").and_then(|s| s.parse::<i64>().ok()) {
+        return Some((
+            now + TimeDelta::seconds(secs.max(0)),
+            format!("secondary rate limit (retry-after: {secs})"),
+        ));
+    }
+    if status == 429 || message.to_ascii_lowercase().contains("rate limit") {
+        return Some((
+            now + SECONDARY_LIMIT_DEFAULT_WAIT,
+            "secondary rate limit without retry-after: waiting one minute".to_string(),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use hyper::header::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -249,6 +278,38 @@ mod tests {
         assert!(matches!(
             classify(r, 401, &none, "", now()),
             ForgeError::Permanent(_)
+        ));
+    }
+
+    #[test]
+    fn only_answers_that_may_change_are_retried() {
+        use crate::forge::hosted::Retry;
+        let none = HeaderMap::new();
+        let r = "POST /repos/{owner}/{repo}/pulls";
+        for status in [400, 401, 403, 404, 405, 409, 410, 415, 422, 451] {
+            assert_eq!(
+                classify(
+                    r,
+                    status,
+                    &none,
+                    r#"{"message":"Validation Failed"}"#,
+                    now()
+                )
+                .retry(),
+                Retry::Never,
+                "{status}"
+            );
+        }
+        for status in [408, 500, 502, 503, 504] {
+            assert_eq!(
+                classify(r, status, &none, "", now()).retry(),
+                Retry::Later,
+                "{status}"
+            );
+        }
+        assert!(matches!(
+            classify(r, 429, &none, "", now()).retry(),
+            Retry::At(_)
         ));
     }
 

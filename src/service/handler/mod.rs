@@ -9,7 +9,7 @@ pub mod read;
 pub mod review;
 pub mod tracking;
 
-use crate::forge::hosted::{Forge, ForgeError, Forges};
+use crate::forge::hosted::{Forge, ForgeError, Forges, Retry};
 use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
 use crate::remedy::groups::plan_groups;
 use crate::render::check::{PullNote, check_run};
@@ -35,17 +35,13 @@ pub struct ScanHandler {
     pub max_open_fix_prs: usize,
 }
 
-/// Forge failures in the job runner's terms. A conflict the handler did not act on where it
-/// happened (409/422: a validation error, a ref that moved) is permanent: GitHub answers the
-/// same to the same request, so retrying it for hours only delays the answer; the next push
-/// or sweep starts again from the current state.
+/// Forge failures in the job runner's terms, as the forge classifies them
+/// ([`ForgeError::retry`]): a validation error (409, 422) is never retried.
 pub fn job_error(e: ForgeError) -> JobError {
-    match e {
-        ForgeError::Retryable(m) => JobError::Retryable(m),
-        ForgeError::RateLimited { until, reason } => JobError::RateLimited { until, reason },
-        ForgeError::NotFound(m) => JobError::Permanent(format!("not found: {m}")),
-        ForgeError::Conflict(m) => JobError::Permanent(format!("conflict: {m}")),
-        ForgeError::Permanent(m) => JobError::Permanent(m),
+    match (e.retry(), e) {
+        (_, ForgeError::RateLimited { until, reason }) => JobError::RateLimited { until, reason },
+        (Retry::Later, e) => JobError::Retryable(e.to_string()),
+        (_, e) => JobError::Permanent(e.to_string()),
     }
 }
 

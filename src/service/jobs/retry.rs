@@ -115,51 +115,19 @@ fn to_delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
-/// How long GitHub asks a client to back off from a secondary rate limit that names no time.
-const SECONDARY_LIMIT_DEFAULT_WAIT: TimeDelta = TimeDelta::seconds(60);
-
-/// Turns a failed GitHub API answer into a [`JobError`], following GitHub's rate-limit
-/// rules: a primary limit (`x-ratelimit-remaining: 0`) lasts until `x-ratelimit-reset`
-/// (epoch seconds); a secondary limit lasts `retry-after` seconds, or a minute when GitHub
-/// names no time; 5xx and 408 are worth a retry; any other 4xx will not change by retrying.
+/// Turns a failed GitHub API answer into a [`JobError`] by the forge's rules
+/// ([`crate::forge::github::rate_limit`] for the waits): 5xx and 408 are worth a retry; any
+/// other 4xx will not change by retrying.
 pub fn classify_http_failure(
     status: u16,
     headers: &HeaderMap,
     body: &str,
     now: DateTime<Utc>,
 ) -> JobError {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let first_line = body.lines().next().unwrap_or("").trim();
-    if status == 403 || status == 429 {
-        if header("x-ratelimit-remaining") == Some("0") {
-            if let Some(reset) = header("x-ratelimit-reset")
-                .and_then(|s| s.parse::<i64>().ok())
-                .and_then(|secs| DateTime::from_timestamp(secs, 0))
-            {
-                return JobError::RateLimited {
-                    until: reset,
-                    reason: "primary rate limit exhausted (x-ratelimit-reset)".to_string(),
-                };
-            }
-        }
-        if let Some(secs) = header("retry-after").and_then(|s| s.parse::<i64>().ok()) {
-            return JobError::RateLimited {
-                until: now + TimeDelta::seconds(secs.max(0)),
-                reason: format!("secondary rate limit (retry-after: {secs})"),
-            };
-        }
-        if status == 429 || body.to_ascii_lowercase().contains("rate limit") {
-            return JobError::RateLimited {
-                until: now + SECONDARY_LIMIT_DEFAULT_WAIT,
-                reason: "secondary rate limit without retry-after: waiting one minute".to_string(),
-            };
-        }
+    if let Some((until, reason)) = crate::forge::github::rate_limit(status, headers, body, now) {
+        return JobError::RateLimited { until, reason };
     }
+    let first_line = body.lines().next().unwrap_or("").trim();
     if status >= 500 || status == 408 {
         return JobError::Retryable(format!("GitHub answered {status}: {first_line}"));
     }

@@ -44,10 +44,10 @@ pub(super) async fn create_issue(
     assignees: &[String],
 ) -> Result<Issue, ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     let issue: wire::IssueBody = forge
         .write(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/issues",
             format!("{r}/issues"),
@@ -63,10 +63,10 @@ pub(super) async fn issue(
     number: u64,
 ) -> Result<Issue, ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     let issue: wire::IssueBody = forge
         .get(
-            &crab,
+            &token,
             "/repos/{owner}/{repo}/issues/{issue_number}",
             format!("{r}/issues/{number}"),
         )
@@ -84,10 +84,10 @@ pub(super) async fn update_issue(
     let Some(patch) = issue_patch(update) else {
         return Ok(());
     };
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     forge
         .send(
-            &crab,
+            &token,
             Method::Patch,
             "/repos/{owner}/{repo}/issues/{issue_number}",
             format!("{r}/issues/{number}"),
@@ -106,10 +106,10 @@ pub(super) async fn react(
     reaction: Reaction,
 ) -> Result<(), ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     forge
         .send(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
             format!("{r}/issues/comments/{comment_id}/reactions"),

@@ -62,10 +62,10 @@ pub(super) async fn create_review(
 ) -> Result<u64, ForgeError> {
     let r = repo_path(repo)?;
     let request = review_request(commit_sha, body, comments)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     let review: wire::Id = forge
         .write(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
             format!("{r}/pulls/{number}/reviews"),
@@ -99,10 +99,10 @@ pub(super) async fn review_comments(
     number: u64,
 ) -> Result<Vec<ReviewComment>, ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     let comments: Vec<wire::PullReviewComment> = forge
         .list(
-            &crab,
+            &token,
             "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
             format!("{r}/pulls/{number}/comments"),
             "",
@@ -117,10 +117,10 @@ pub(super) async fn delete_review_comment(
     comment_id: u64,
 ) -> Result<(), ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     forge
         .send(
-            &crab,
+            &token,
             Method::Delete,
             "/repos/{owner}/{repo}/pulls/comments/{comment_id}",
             format!("{r}/pulls/comments/{comment_id}"),
@@ -159,10 +159,10 @@ pub(super) async fn request_reviewers(
     let Some(request) = reviewers_request(users, teams)? else {
         return Ok(());
     };
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     forge
         .send(
-            &crab,
+            &token,
             Method::Post,
             "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
             format!("{r}/pulls/{number}/requested_reviewers"),

@@ -1,23 +1,9 @@
-//! Commits changed files onto a new branch of a local git repository with gix, without touching
-//! the work tree, the index or the current branch. The one seam where this crate uses git.
+//! The gix implementation of [`super::commit_on_new_branch`] (the `git` feature).
 
+use super::BranchError;
 use gix::object::tree::EntryKind;
 use gix::refs::transaction::PreviousValue;
 use std::path::Path;
-
-#[derive(Debug, thiserror::Error)]
-pub enum BranchError {
-    #[error("{path} is not inside a git repository: {reason}")]
-    NotARepository { path: String, reason: String },
-    #[error("branch `{0}` already exists; choose another name or delete it first")]
-    BranchExists(String),
-    #[error("`{0}` is not a valid branch name")]
-    BadBranchName(String),
-    #[error("the repository has no commit to branch from (HEAD is unborn)")]
-    UnbornHead,
-    #[error("git: {0}")]
-    Git(String),
-}
 
 fn git(e: impl std::fmt::Display) -> BranchError {
     BranchError::Git(e.to_string())
