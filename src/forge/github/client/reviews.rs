@@ -81,10 +81,10 @@ pub(super) async fn reviews(
     number: u64,
 ) -> Result<Vec<Review>, ForgeError> {
     let r = repo_path(repo)?;
-    let crab = forge.client().await?;
+    let token = forge.token().await?;
     let reviews: Vec<wire::PullReview> = forge
         .list(
-            &crab,
+            &token,
             "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
             format!("{r}/pulls/{number}/reviews"),
             "",
