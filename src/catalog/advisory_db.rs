@@ -168,6 +168,7 @@ pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>)
                 file: name,
                 line: 0,
                 message: format!("cannot read the advisory: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -179,6 +180,7 @@ fn collect_json_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Fi
         file: path.display().to_string(),
         line: 0,
         message: format!("cannot read the advisory directory: {e}"),
+        ..Default::default()
     };
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalog::name::normalize_name;
 use crate::catalog::severity::{SeverityInfo, severity_of};
 use crate::catalog::version::{Version, parse_version};
-use crate::model::{Ecosystem, FileError, Severity};
+use crate::model::{Ecosystem, ErrorCode, FileError, Severity};
 
 /// One advisory: a single OSV record, or several records that name the same issue merged (see
 /// [`AdvisoryDb`](super::advisory_db::AdvisoryDb)).
@@ -285,15 +285,15 @@ struct RawEvent {
 /// Errors carry the line: serde_json's for malformed JSON, the line of the offending value for
 /// a version that does not parse in its ecosystem.
 pub fn parse_record(file: &str, json: &str) -> Result<Option<Advisory>, FileError> {
-    let raw: RawRecord = serde_json::from_str(json).map_err(|e| FileError {
-        file: file.to_string(),
-        line: u32::try_from(e.line()).unwrap_or(u32::MAX),
-        message: format!("not a valid OSV record: {e}"),
+    let raw: RawRecord = serde_json::from_str(json).map_err(|e| {
+        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
+        FileError::new(file, line, format!("not a valid OSV record: {e}"))
+            .with_code(ErrorCode::AdvisoryInvalid)
     })?;
-    let fail = |needle: &str, message: String| FileError {
-        file: file.to_string(),
-        line: line_of_value(json, needle),
-        message: format!("{}: {message}", raw.id),
+    let fail = |needle: &str, message: String| {
+        let line = line_of_value(json, needle);
+        FileError::new(file, line, format!("{}: {message}", raw.id))
+            .with_code(ErrorCode::AdvisoryInvalid)
     };
     if raw.id.trim().is_empty() {
         return Err(fail("", "the record has an empty `id`".to_string()));

@@ -25,7 +25,7 @@ use problem::Problem;
 
 use super::cargo_lock::LineIndex;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
@@ -45,11 +45,10 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         };
         offset += raw.len() + 1;
         let mut error = |problem: Problem| {
-            out.errors.push(FileError {
-                file: file.to_string(),
-                line: line.number,
-                message: problem.to_string(),
-            });
+            out.errors.push(
+                FileError::new(file, line.number, problem.to_string())
+                    .with_code(ErrorCode::LockfileSyntax),
+            );
         };
         let (tokens, comment) = match lex_line(line.text, line.start) {
             Ok(lexed) => lexed,
@@ -109,11 +108,10 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         }
     }
     if let Some((verb, line)) = block {
-        out.errors.push(FileError {
-            file: file.to_string(),
-            line,
-            message: Problem::UnclosedBlock { verb }.to_string(),
-        });
+        out.errors.push(
+            FileError::new(file, line, Problem::UnclosedBlock { verb }.to_string())
+                .with_code(ErrorCode::LockfileSyntax),
+        );
     }
     out.errors.sort_by_key(|e| e.line);
     out.dependencies = build_list(file, source, requires, &replaces);

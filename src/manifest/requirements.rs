@@ -18,7 +18,8 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifier};
 
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, Location, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
+    ParsedManifest, Span,
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
@@ -32,11 +33,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             Ok(Some(found)) => out
                 .dependencies
                 .push(found.into_dependency(file, source, &logical)),
-            Err(problem) => out.errors.push(FileError {
-                file: file.to_string(),
-                line: logical.line,
-                message: problem.to_string(),
-            }),
+            Err(problem) => out.errors.push(
+                FileError::new(file, logical.line, problem.to_string())
+                    .with_code(ErrorCode::RequirementsUnparsedLine),
+            ),
         }
     }
     out

@@ -21,7 +21,8 @@
 use std::collections::HashSet;
 
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, Location, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
+    ParsedManifest, Span,
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
@@ -58,17 +59,16 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             continue;
         };
         let Some(version) = &entry.version else {
-            out.errors.push(FileError {
-                file: file.to_string(),
-                line: entry.location.line,
-                message: Problem::NoVersion {
-                    spec: entry
-                        .specs
-                        .first()
-                        .map_or_else(String::new, |s| s.text.clone()),
-                }
-                .to_string(),
-            });
+            let problem = Problem::NoVersion {
+                spec: entry
+                    .specs
+                    .first()
+                    .map_or_else(String::new, |s| s.text.clone()),
+            };
+            out.errors.push(
+                FileError::new(file, entry.location.line, problem.to_string())
+                    .with_code(problem.code()),
+            );
             continue;
         };
         let name = package.as_str();
@@ -148,6 +148,16 @@ enum Problem {
     NoVersion { spec: String },
 }
 
+impl Problem {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Problem::UnclosedQuote { .. } => ErrorCode::LockfileTruncated,
+            Problem::NoVersion { .. } => ErrorCode::LockfileEntry,
+            _ => ErrorCode::LockfileSyntax,
+        }
+    }
+}
+
 /// A string as written: its value and, when the raw text equals it, its span.
 #[derive(Debug, Clone)]
 struct Text {
@@ -215,11 +225,8 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
         }
         let indent = line.len() - content.len();
         let mut error = |problem: Problem| {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: number,
-                message: problem.to_string(),
-            });
+            errors
+                .push(FileError::new(file, number, problem.to_string()).with_code(problem.code()));
         };
         if indent == 0 {
             field_indent = None;

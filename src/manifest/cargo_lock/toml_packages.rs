@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::lines::{LineIndex, exact_span};
-use crate::model::{FileError, Span};
+use crate::model::{ErrorCode, FileError, Span};
 
 /// More syntax errors than this from one file are noise: the first ones say what to fix.
 const MAX_SYNTAX_ERRORS: usize = 20;
@@ -47,26 +47,20 @@ pub(crate) fn parse_document<'i>(
             continue;
         }
         if seen_lines.len() == MAX_SYNTAX_ERRORS {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: 0,
-                message: format!(
-                    "more TOML syntax errors follow; fix the ones above first, or {}",
-                    format.regenerate
-                ),
-            });
+            let message = format!(
+                "more TOML syntax errors follow; fix the ones above first, or {}",
+                format.regenerate
+            );
+            errors.push(FileError::new(file, 0, message).with_code(ErrorCode::LockfileSyntax));
             break;
         }
         seen_lines.push(line);
         let detail = error.message().trim().replace('\n', "; ");
-        errors.push(FileError {
-            file: file.to_string(),
-            line,
-            message: format!(
-                "{} is not valid TOML here ({detail}); restore it from version control or {}",
-                format.name, format.regenerate
-            ),
-        });
+        let message = format!(
+            "{} is not valid TOML here ({detail}); restore it from version control or {}",
+            format.name, format.regenerate
+        );
+        errors.push(FileError::new(file, line, message).with_code(ErrorCode::LockfileSyntax));
     }
     doc
 }
@@ -112,26 +106,22 @@ pub(crate) fn package_tables<'t, 'i>(
         return Vec::new();
     };
     let DeValue::Array(items) = packages.get_ref() else {
-        errors.push(FileError {
-            file: file.to_string(),
-            line: lines.line(packages.span().start),
-            message: format!(
-                "`package` must be a list of `[[package]]` tables, found {}; {}",
-                a(packages.get_ref().type_str()),
-                format.regenerate
-            ),
-        });
+        let message = format!(
+            "`package` must be a list of `[[package]]` tables, found {}; {}",
+            a(packages.get_ref().type_str()),
+            format.regenerate
+        );
+        let line = lines.line(packages.span().start);
+        errors.push(FileError::new(file, line, message).with_code(ErrorCode::LockfileEntry));
         return Vec::new();
     };
     let mut tables = Vec::with_capacity(items.len());
     for item in items.iter() {
         let header_line = lines.line(item.span().start);
         let mut problem = |message: String| {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: header_line,
-                message,
-            });
+            errors.push(
+                FileError::new(file, header_line, message).with_code(ErrorCode::LockfileEntry),
+            );
         };
         let DeValue::Table(table) = item.get_ref() else {
             problem(format!(

@@ -1,6 +1,6 @@
 //! What can be wrong in a Dockerfile, worded so the author knows what to change.
 
-use crate::model::FileError;
+use crate::model::{ErrorCode, FileError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
@@ -62,6 +62,32 @@ pub(crate) enum Problem {
     UserWithoutName,
 }
 
+impl Problem {
+    pub(crate) fn code(&self) -> ErrorCode {
+        match self {
+            Problem::NoFrom => ErrorCode::DockerfileNoFrom,
+            Problem::UnknownInstructionNear { .. } | Problem::UnknownInstruction { .. } => {
+                ErrorCode::DockerfileUnknownInstruction
+            }
+            Problem::BeforeFrom { .. } => ErrorCode::DockerfileInstructionBeforeFrom,
+            Problem::FromWithoutImage | Problem::FromShape { .. } => ErrorCode::DockerfileBadFrom,
+            Problem::InvalidReference { .. } => ErrorCode::DockerfileInvalidReference,
+            Problem::ArgWithoutDefault { .. } | Problem::PlatformArg { .. } => {
+                ErrorCode::DockerfileImageUnknown
+            }
+            Problem::ArgUndeclared { .. } => ErrorCode::DockerfileUndeclaredArg,
+            Problem::Substitution { .. } => ErrorCode::DockerfileSubstitution,
+            Problem::UnterminatedHeredoc { .. } => ErrorCode::DockerfileUnterminatedHeredoc,
+            Problem::InvalidEscape { .. } | Problem::DuplicateDirective { .. } => {
+                ErrorCode::DockerfileBadDirective
+            }
+            Problem::ArgWithoutName | Problem::UserWithoutName => {
+                ErrorCode::DockerfileMissingArgument
+            }
+        }
+    }
+}
+
 /// A problem at a 1-based line (0: the whole file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Located {
@@ -75,10 +101,6 @@ impl Located {
     }
 
     pub(crate) fn into_file_error(self, file: &str) -> FileError {
-        FileError {
-            file: file.to_string(),
-            line: self.line,
-            message: self.problem.to_string(),
-        }
+        FileError::new(file, self.line, self.problem.to_string()).with_code(self.problem.code())
     }
 }
