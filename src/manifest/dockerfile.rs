@@ -14,6 +14,7 @@ mod error;
 mod lexer;
 mod logical;
 mod packages;
+mod pattern;
 mod reference;
 mod stages;
 mod subst;

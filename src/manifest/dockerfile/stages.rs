@@ -13,8 +13,9 @@ use super::error::{Located, Problem};
 use super::lexer::{Instruction, Lexed};
 use super::logical::{LineIndex, Logical};
 use super::packages::{Install, is_shell, scan_exec, scan_shell};
+use super::pattern::Pattern;
 use super::reference::parse_reference;
-use super::subst::{ArgScope, Expansion, default_value, expand};
+use super::subst::{ArgScope, Expansion, Value, default_value, expand};
 use super::words::{exec_form, leading_flags, quoted_words, whitespace_words};
 
 const INSTRUCTIONS: [&str; 18] = [
@@ -51,6 +52,19 @@ const PLATFORM_ARGS: [&str; 10] = [
     "TARGETSTAGE",
     "BUILDKIT_SYNTAX",
 ];
+
+/// The platform most builds target (and BuildKit's default on the machines CI runs on): where a
+/// `FROM` picks one of several stages by platform, the stage this build would use is the one
+/// whose user and image the final-stage checks follow.
+fn assumed_platform_value(name: &str) -> Option<&'static str> {
+    match name {
+        "TARGETPLATFORM" | "BUILDPLATFORM" => Some("linux/amd64"),
+        "TARGETOS" | "BUILDOS" => Some("linux"),
+        "TARGETARCH" | "BUILDARCH" => Some("amd64"),
+        "TARGETVARIANT" | "BUILDVARIANT" => Some(""),
+        _ => None,
+    }
+}
 
 /// What the walk yields, before errors are merged with the lexer's.
 #[derive(Debug, Default)]
@@ -123,6 +137,7 @@ pub(crate) fn walk(file: &str, source: &str, lines: &LineIndex, lexed: &Lexed) -
         stage_args: ArgScope::default(),
         stages: Vec::new(),
         all_names,
+        unknowable: Vec::new(),
         out: Walked::default(),
     };
     for instruction in &lexed.instructions {
@@ -143,6 +158,8 @@ struct Walker<'a> {
     stages: Vec<Stage>,
     /// Every stage's name in the file, lower-cased: `COPY --from` may name any stage.
     all_names: Vec<Option<String>>,
+    /// Arguments already reported as making an image unknowable: said once per file.
+    unknowable: Vec<String>,
     out: Walked,
 }
 
@@ -191,16 +208,17 @@ impl Walker<'_> {
         match parts.image {
             None => self.problem(instruction.line, Problem::FromWithoutImage),
             Some(range) => {
-                let scope_hint = " before the first FROM";
-                match resolve(
-                    args,
-                    range.clone(),
-                    self.escape,
-                    &self.global,
-                    "FROM",
-                    scope_hint,
-                ) {
+                match substitute(args, range.clone(), self.escape, &self.global, "FROM") {
                     Err(problem) => self.problem(instruction.line, problem),
+                    Ok(expansion) if !expansion.missing.is_empty() => {
+                        let stages = self.earlier_stages_matching(&expansion);
+                        if stages.is_empty() {
+                            let hint = " before the first FROM";
+                            self.unknowable(instruction.line, &expansion, "FROM", true, hint);
+                        } else {
+                            stage.parent = self.assumed_stage(args, range, &stages);
+                        }
+                    }
                     Ok(expansion) => {
                         let resolved = expansion.text();
                         if resolved.eq_ignore_ascii_case("scratch") {
@@ -233,6 +251,107 @@ impl Walker<'_> {
                 .as_deref()
                 .is_some_and(|n| n.eq_ignore_ascii_case(reference))
         })
+    }
+
+    /// The stages defined before the current `FROM` whose name fits `expansion` whatever
+    /// the values the file does not give: BuildKit's `FROM binaries-$TARGETOS` picks one of
+    /// them by platform. Only when every unknown value may be anything (a platform argument,
+    /// an `ARG` without default): an undeclared one is empty in Docker, a mistake to report.
+    fn earlier_stages_matching(&self, expansion: &Expansion) -> Vec<usize> {
+        if !expansion
+            .missing
+            .iter()
+            .all(|m| m.declared || PLATFORM_ARGS.contains(&m.name.as_str()))
+        {
+            return Vec::new();
+        }
+        let pattern = expansion.pattern();
+        self.stages
+            .iter()
+            .enumerate()
+            .filter(|(_, stage)| {
+                stage
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| pattern.matches(&name.to_ascii_lowercase()))
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// Which of `stages` a build for the assumed platform takes, when it is one of them, or the
+    /// only one; `None` when the file leaves it open.
+    fn assumed_stage(
+        &self,
+        args: &Logical,
+        range: Range<usize>,
+        stages: &[usize],
+    ) -> Option<usize> {
+        let mut scope = self.global.clone();
+        for name in PLATFORM_ARGS {
+            if let (Some(value), None | Some(None)) =
+                (assumed_platform_value(name), self.global.get(name))
+            {
+                scope.declare(name, Some(Value::assumed(name, value)));
+            }
+        }
+        let assumed = expand(args, range, self.escape, &scope)
+            .ok()
+            .filter(|e| e.missing.is_empty())
+            .and_then(|e| self.earlier_stage(&e.text()))
+            .filter(|index| stages.contains(index));
+        match (assumed, stages) {
+            (Some(index), _) => Some(index),
+            (None, [only]) => Some(*only),
+            (None, _) => None,
+        }
+    }
+
+    /// Says that an image cannot be known, once per argument that hides it; a word that uses
+    /// an undeclared argument is a mistake and said every time.
+    fn unknowable(
+        &mut self,
+        line: u32,
+        expansion: &Expansion,
+        place: &str,
+        platform_visible: bool,
+        scope_hint: &str,
+    ) {
+        let Some(missing) = expansion.missing.first() else {
+            return;
+        };
+        let (place, name) = (place.to_string(), missing.name.clone());
+        let is_platform = PLATFORM_ARGS.contains(&name.as_str());
+        let problem = if is_platform && (platform_visible || missing.declared) {
+            Problem::PlatformArg { place, name }
+        } else if missing.declared {
+            Problem::ArgWithoutDefault { place, name }
+        } else {
+            let scope_hint = scope_hint.to_string();
+            return self.problem(
+                line,
+                Problem::ArgUndeclared {
+                    place,
+                    name,
+                    scope_hint,
+                },
+            );
+        };
+        if !self.unknowable.contains(&missing.name) {
+            self.unknowable.push(missing.name.clone());
+            self.problem(line, problem);
+        }
+    }
+
+    /// Any stage of the file whose name fits `expansion` (see [`Self::earlier_stages_matching`]).
+    fn any_stage_matching(&self, expansion: &Expansion) -> bool {
+        let open = expansion.missing.iter().all(|m| m.declared);
+        let pattern: Pattern = expansion.pattern();
+        open && self
+            .all_names
+            .iter()
+            .flatten()
+            .any(|name| pattern.matches(name))
     }
 
     /// Any stage of the file, by name or index.
@@ -363,18 +482,17 @@ impl Walker<'_> {
 
     /// `COPY --from=x` / `--mount=from=x`: a stage, or an image pulled at build time.
     fn copy_source(&mut self, line: u32, args: &Logical, range: Range<usize>, place: &str) {
-        let scope_hint = " in this stage";
-        let expansion = match resolve(
-            args,
-            range.clone(),
-            self.escape,
-            &self.stage_args,
-            place,
-            scope_hint,
-        ) {
+        let expansion = match substitute(args, range.clone(), self.escape, &self.stage_args, place)
+        {
             Ok(expansion) => expansion,
             Err(problem) => return self.problem(line, problem),
         };
+        if !expansion.missing.is_empty() {
+            if !self.any_stage_matching(&expansion) {
+                self.unknowable(line, &expansion, place, false, " in this stage");
+            }
+            return;
+        }
         if self.any_stage(&expansion.text()) {
             return;
         }
@@ -419,36 +537,18 @@ fn stage_index(reference: &str) -> Option<usize> {
     reference.parse().ok()
 }
 
-/// Substitutes `range` of `args`; a value the file does not give is a problem.
-fn resolve(
+/// Substitutes `range` of `args`; values the file does not give are left as holes.
+fn substitute(
     args: &Logical,
     range: Range<usize>,
     escape: char,
     scope: &ArgScope,
     place: &str,
-    scope_hint: &str,
 ) -> Result<Expansion, Problem> {
-    let expansion =
-        expand(args, range.clone(), escape, scope).map_err(|error| Problem::Substitution {
-            place: place.to_string(),
-            text: args.text().get(range).unwrap_or_default().to_string(),
-            detail: error.to_string(),
-        })?;
-    let Some(missing) = expansion.missing.first() else {
-        return Ok(expansion);
-    };
-    let place = place.to_string();
-    let name = missing.name.clone();
-    Err(if missing.declared {
-        Problem::ArgWithoutDefault { place, name }
-    } else if PLATFORM_ARGS.contains(&name.as_str()) {
-        Problem::PlatformArg { place, name }
-    } else {
-        Problem::ArgUndeclared {
-            place,
-            name,
-            scope_hint: scope_hint.to_string(),
-        }
+    expand(args, range.clone(), escape, scope).map_err(|error| Problem::Substitution {
+        place: place.to_string(),
+        text: args.text().get(range).unwrap_or_default().to_string(),
+        detail: error.to_string(),
     })
 }
 
