@@ -498,15 +498,25 @@ fn errors_carry_their_line_and_parsing_goes_on() {
 
 #[test]
 fn no_from_at_all() {
-    let no_from = FileError::new(
-        "Dockerfile",
-        0,
-        "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`",
-    )
-    .with_code(ErrorCode::DockerfileNoFrom);
-    for source in ["", "\n\n", "# only a comment\n", "ARG A=1\n"] {
+    let no_from = |line| {
+        FileError::new(
+            "Dockerfile",
+            line,
+            "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`",
+        )
+        .with_code(ErrorCode::DockerfileNoFrom)
+    };
+    for (source, line) in [
+        ("", 1),
+        ("\n\n", 1),
+        ("# only a comment\n", 1),
+        ("ARG A=1\n", 1),
+        // One entry at the first instruction that needed a stage, not one per line.
+        ("ARG A=1\n\nCMD [\"x\"]\nRUN y\nEXPOSE 80\nWORKDIR /a\n", 3),
+        ("# c\nFORM alpine\nRUN y\n", 2),
+    ] {
         let parsed = parse(source);
-        assert_eq!(parsed.errors, vec![no_from.clone()], "{source:?}");
+        assert_eq!(parsed.errors, vec![no_from(line)], "{source:?}");
         assert_eq!(parsed.facts, vec![]);
     }
     let parsed = parse("RUN echo hi\nFROM alpine:3\n");
@@ -767,4 +777,38 @@ fn an_arg_can_name_a_stage_or_scratch() {
         final_user(&linked, &parse(&linked)),
         (Some("builder".into()), 4, "builder".into())
     );
+}
+
+#[test]
+fn templates_are_one_note_and_not_scanned() {
+    let go_template = "FROM {{ .Base }}\n{{ range .Packages }}\nRUN apk add {{ . }}\n{{ end }}\nUSER {{ .User }}\n";
+    let erb = "# generated\nFROM <%= base %>\n<% if dev %>\nRUN bundle install\n<% end %>\n";
+    let cases = [
+        ("Dockerfile.template", go_template, 1, "`.template`"),
+        ("docker/Dockerfile.tt", erb, 2, "`.tt`"),
+        ("Dockerfile.j2", "FROM python:3.12\n", 1, "`.j2`"),
+        // By content, when the placeholders break the file.
+        ("Dockerfile", go_template, 1, "`{{`"),
+        ("Dockerfile", erb, 2, "`<%`"),
+    ];
+    for (file, source, line, sign) in cases {
+        let parsed = dockerfile::parse(file, source);
+        assert_eq!(parsed.dependencies, vec![], "{file}");
+        assert_eq!(parsed.facts, vec![], "{file}");
+        let [error] = parsed.errors.as_slice() else {
+            panic!("{file}: one entry expected, got {:?}", parsed.errors);
+        };
+        assert_eq!(error.line, line, "{file}");
+        assert_eq!(error.code, Some(ErrorCode::DockerfileTemplate), "{file}");
+        assert!(error.is_note(), "{file}");
+        assert!(
+            error.message.starts_with("not scanned: this is a template"),
+            "{file}"
+        );
+        assert!(error.message.contains(sign), "{file}: {}", error.message);
+    }
+    // `{{` in a valid Dockerfile is a Go template for a command, not a template file.
+    let parsed = parse("FROM alpine:3.19\nRUN docker inspect --format '{{.Id}}' x\n");
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(images(&parsed), vec!["alpine:3.19"]);
 }

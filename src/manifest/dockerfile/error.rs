@@ -5,6 +5,10 @@ use crate::model::{ErrorCode, FileError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
     #[error(
+        "not scanned: this is a template of a Dockerfile, not a Dockerfile ({sign}); scan the Dockerfile it renders"
+    )]
+    Template { sign: String },
+    #[error(
         "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`"
     )]
     NoFrom,
@@ -65,6 +69,7 @@ pub(crate) enum Problem {
 impl Problem {
     pub(crate) fn code(&self) -> ErrorCode {
         match self {
+            Problem::Template { .. } => ErrorCode::DockerfileTemplate,
             Problem::NoFrom => ErrorCode::DockerfileNoFrom,
             Problem::UnknownInstructionNear { .. } | Problem::UnknownInstruction { .. } => {
                 ErrorCode::DockerfileUnknownInstruction
@@ -88,7 +93,7 @@ impl Problem {
     }
 }
 
-/// A problem at a 1-based line (0: the whole file).
+/// A problem at a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Located {
     pub line: u32,

@@ -138,6 +138,12 @@ pub(crate) fn walk(file: &str, source: &str, lines: &LineIndex, lexed: &Lexed) -
         stages: Vec::new(),
         all_names,
         unknowable: Vec::new(),
+        first_instruction_line: lexed
+            .instructions
+            .iter()
+            .find(|i| i.name() != "ARG")
+            .or(lexed.instructions.first())
+            .map_or(1, |i| i.line),
         out: Walked::default(),
     };
     for instruction in &lexed.instructions {
@@ -160,6 +166,9 @@ struct Walker<'a> {
     all_names: Vec<Option<String>>,
     /// Arguments already reported as making an image unknowable: said once per file.
     unknowable: Vec<String>,
+    /// Where a file without `FROM` is said to lack one: its first instruction other than
+    /// `ARG` (the one that needed a stage), else its first line.
+    first_instruction_line: u32,
     out: Walked,
 }
 
@@ -503,7 +512,8 @@ impl Walker<'_> {
 
     fn finish(mut self) -> Walked {
         let Some(last) = self.stages.len().checked_sub(1) else {
-            self.out.problems.push(Located::new(0, Problem::NoFrom));
+            let line = self.first_instruction_line;
+            self.out.problems.push(Located::new(line, Problem::NoFrom));
             return self.out;
         };
         let mut index = last;
