@@ -267,6 +267,27 @@ fn yarn_v1_scoped_aliases_and_git_entries() {
 }
 
 #[test]
+fn yarn_v1_workspace_and_alias_entries_resolve_to_the_registry_package() {
+    let (source, parsed) = fixture("yarn-v1-workspace/yarn.lock");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    // `@excalidraw/excalidraw@workspace:^` was fetched from the registry as 0.17.2: it is that
+    // package. The workspace entry with no tarball is the project's own code, the URL entry is
+    // not from the registry: both left out.
+    assert_eq!(
+        summary(&parsed),
+        [
+            ("@excalidraw/excalidraw", Some("0.17.2"), true),
+            ("react", Some("18.2.0"), true),
+            ("next", Some("14.0.4"), true),
+        ]
+    );
+    let excalidraw = find(&parsed, "@excalidraw/excalidraw");
+    assert_eq!(excalidraw.location.line, 7);
+    assert_eq!(excalidraw.version_spans[0].slice(&source), Some("0.17.2"));
+    assert!(reason(find(&parsed, "react")).contains("yarn upgrade my-react@npm:react@"));
+}
+
+#[test]
 fn yarn_berry_workspaces_decide_direct() {
     let (_, parsed) = fixture("yarn-berry/yarn.lock");
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
