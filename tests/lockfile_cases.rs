@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use patchwright::manifest::{self, ManifestKind};
-use patchwright::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
+use patchwright::model::{
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, ParsedManifest, Span,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lockfiles");
 
@@ -159,7 +161,33 @@ fn poetry_lock_skips_directory_sources() {
 #[test]
 fn requirements_hashes_markers_extras_continuations_and_skipped_lines() {
     let (source, parsed) = fixture("requirements/requirements.txt");
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    // Nothing is left out without a word: each skipped line is a note at its line.
+    let notes: Vec<(u32, Option<ErrorCode>)> = parsed
+        .errors
+        .iter()
+        .map(|e| {
+            assert!(e.is_note(), "{e}");
+            (e.line, e.code)
+        })
+        .collect();
+    let include = Some(ErrorCode::RequirementsInclude);
+    let skipped = Some(ErrorCode::RequirementsSkippedLine);
+    assert_eq!(
+        notes,
+        [
+            (3, include),
+            (4, include),
+            (16, skipped),
+            (17, skipped),
+            (18, skipped),
+            (19, skipped)
+        ]
+    );
+    assert!(
+        parsed.errors[0]
+            .message
+            .contains("`-r base.txt` is not scanned")
+    );
     assert_eq!(
         summary(&parsed),
         [
@@ -396,6 +424,61 @@ fn malformed_yarn_lock_skips_the_bad_entries_only() {
         [
             ("left-pad", Some("1.3.0"), true),
             ("is-odd", Some("3.0.1"), true)
+        ]
+    );
+}
+
+#[test]
+fn requirements_say_what_they_skip_and_why() {
+    let source = "requests==2.25.1\nlodash@4.17.19\n--garbage\n-r requirements-base.txt\n-r ../shared.txt\n-e .\n-e git+https://example.com/x.git#egg=x\npkg==${VERSION}\n-r\n";
+    let parsed = manifest::parse(ManifestKind::Requirements, "api/requirements.txt", source);
+    let found: Vec<(u32, ErrorCode)> = parsed
+        .errors
+        .iter()
+        .map(|e| (e.line, e.code.expect("a code")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, ErrorCode::RequirementsUnparsedLine),
+            (3, ErrorCode::RequirementsUnparsedLine),
+            // requirements-base.txt is scanned on its own; shared.txt is not.
+            (5, ErrorCode::RequirementsInclude),
+            (7, ErrorCode::RequirementsSkippedLine),
+            (8, ErrorCode::RequirementsSkippedLine),
+            (9, ErrorCode::RequirementsUnparsedLine),
+        ]
+    );
+    assert!(parsed.errors[0].message.contains("write `lodash==4.17.19`"));
+    assert!(
+        parsed.errors[1]
+            .message
+            .contains("`--garbage` is not an option")
+    );
+    assert!(
+        parsed.errors[2]
+            .message
+            .contains("`shared.txt` are not checked")
+    );
+    assert_eq!(summary(&parsed), [("requests", Some("2.25.1"), true)]);
+
+    // A missing include is found against the other files of the repository.
+    let files = [
+        ("api/requirements.txt", source),
+        (
+            "requirements-dev.txt",
+            "-r requirements-base.txt\n-r api/requirements.txt\n",
+        ),
+    ];
+    let missing: Vec<(String, u32)> = manifest::requirements::missing_includes(files)
+        .into_iter()
+        .map(|e| (e.file, e.line))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            ("api/requirements.txt".to_string(), 4),
+            ("requirements-dev.txt".to_string(), 1)
         ]
     );
 }
