@@ -616,3 +616,70 @@ fn five_thousand_packages_parse_fast() {
         assert!(took < Duration::from_secs(3), "{kind:?} took {took:?}");
     }
 }
+
+/// A lockfile cut off inside a version (a partial download, a truncated commit) must never
+/// yield that version's first characters as the version: `requests@2.30` from
+/// `version = "2.30`. Every lockfile fixture is cut at every char boundary inside each of its
+/// versions; the entry at that line either has its full version or is not reported.
+#[test]
+fn a_version_cut_off_by_the_end_of_the_file_is_never_reported() {
+    let lockfiles = [
+        "cargo-v1/Cargo.lock",
+        "cargo-v3/Cargo.lock",
+        "cargo-v4/Cargo.lock",
+        "poetry/poetry.lock",
+        "yarn-v1/yarn.lock",
+        "yarn-v1-workspace/yarn.lock",
+        "yarn-berry/yarn.lock",
+        "npm-v1-alias/npm-shrinkwrap.json",
+        "npm-workspaces/package-lock.json",
+        "go-replace/go.mod",
+    ];
+    let mut cuts = 0;
+    for relative in lockfiles {
+        let (source, parsed) = fixture(relative);
+        let kind = manifest::detect(relative).expect("a lockfile name");
+        for dependency in &parsed.dependencies {
+            let Some(version) = dependency.version.as_deref() else {
+                continue;
+            };
+            for span in &dependency.version_spans {
+                for cut in span.start..span.end {
+                    if !source.is_char_boundary(cut) {
+                        continue;
+                    }
+                    cuts += 1;
+                    let truncated = manifest::parse(kind, relative, &source[..cut]);
+                    for found in &truncated.dependencies {
+                        let same_entry = found.name == dependency.name
+                            && found.location.line == dependency.location.line;
+                        if let (true, Some(got)) = (same_entry, found.version.as_deref()) {
+                            assert!(
+                                got == version || !version.starts_with(got),
+                                "{relative} cut at byte {cut}: {}@{got} instead of {version}",
+                                found.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        cuts > 100,
+        "only {cuts} cuts: the fixtures lost their versions"
+    );
+}
+
+#[test]
+fn a_truncated_poetry_lock_says_so_and_reports_no_cut_version() {
+    let source = "[[package]]\nname = \"idna\"\nversion = \"3.7\"\n\n[[package]]\nname = \"requests\"\nversion = \"2.30";
+    let parsed = manifest::parse(ManifestKind::PoetryLock, "poetry.lock", source);
+    assert_eq!(summary(&parsed), [("idna", Some("3.7"), false)]);
+    let codes: Vec<_> = parsed.errors.iter().map(|e| (e.line, e.code)).collect();
+    assert!(
+        codes.contains(&(5, Some(ErrorCode::LockfileTruncated))),
+        "{:?}",
+        parsed.errors
+    );
+}

@@ -60,6 +60,15 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         let Some(first) = tokens.first() else {
             continue;
         };
+        // The last line has no line end, and go always writes one: a version on it may be cut
+        // short (`go 1` of `go 1.22.4`), and is not trusted.
+        if offset > source.len() && !(tokens.len() == 1 && first.text == ")") {
+            out.errors.push(
+                FileError::new(file, line.number, Problem::CutOff.to_string())
+                    .with_code(ErrorCode::LockfileTruncated),
+            );
+            continue;
+        }
         let (verb, args) = match &block {
             Some(_) if first.text == ")" && tokens.len() == 1 => {
                 block = None;

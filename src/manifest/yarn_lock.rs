@@ -62,6 +62,9 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             continue;
         };
         let Some(version) = &entry.version else {
+            if entry.cut_off {
+                continue;
+            }
             let problem = Problem::NoVersion {
                 spec: entry
                     .specs
@@ -149,12 +152,16 @@ enum Problem {
     TextAfterValue { text: String },
     #[error("the entry for `{spec}` has no `version`; regenerate yarn.lock with `yarn install`")]
     NoVersion { spec: String },
+    #[error(
+        "`{text}` ends the file without a line end: the file looks cut off, so this version is not trusted; regenerate yarn.lock with `yarn install`"
+    )]
+    CutOff { text: String },
 }
 
 impl Problem {
     fn code(&self) -> ErrorCode {
         match self {
-            Problem::UnclosedQuote { .. } => ErrorCode::LockfileTruncated,
+            Problem::UnclosedQuote { .. } | Problem::CutOff { .. } => ErrorCode::LockfileTruncated,
             Problem::NoVersion { .. } => ErrorCode::LockfileEntry,
             _ => ErrorCode::LockfileSyntax,
         }
@@ -175,6 +182,8 @@ struct Entry {
     resolution: Option<String>,
     /// v1's `resolved`: where the package was fetched from.
     resolved: Option<String>,
+    /// Its `version` line was cut off by the end of the file (already reported).
+    cut_off: bool,
     requires: Vec<String>,
 }
 
@@ -284,6 +293,7 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
                         version: None,
                         resolution: None,
                         resolved: None,
+                        cut_off: false,
                         requires: Vec::new(),
                     });
                 }
@@ -323,6 +333,16 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             continue;
         }
         block = None;
+        // The file's last line has no line end: an unquoted value there may be cut short
+        // (`version: 18.1` of `18.11.9`). yarn always ends its files with one.
+        let last_line_cut = offset > source.len() && !content.trim_end().ends_with('"');
+        if last_line_cut && key.text == "version" && value.is_some() {
+            entry.cut_off = true;
+            error(Problem::CutOff {
+                text: content.trim_end().to_string(),
+            });
+            continue;
+        }
         match (key.text.as_str(), value) {
             (name, None) => block = Some(name.to_string()),
             ("version", Some(version)) => entry.version = Some(version),
