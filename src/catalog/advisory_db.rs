@@ -44,8 +44,10 @@ impl AdvisoryDb {
         let mut errors = Vec::new();
         for (file, json) in records {
             match parse_record(file, json) {
-                Ok(Some(advisory)) => parsed.push(advisory),
-                Ok(None) => {}
+                Ok(record) => {
+                    parsed.extend(record.advisory);
+                    errors.extend(record.skipped);
+                }
                 Err(e) => errors.push(e),
             }
         }
