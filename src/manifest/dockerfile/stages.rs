@@ -389,6 +389,8 @@ impl Walker<'_> {
         }
         let in_stage = !self.stages.is_empty();
         for word in words {
+            // `quoted_words` yields ranges of `text` at char boundaries.
+            debug_assert!(text.get(word.clone()).is_some(), "ARG word {word:?}");
             let raw = text.get(word.clone()).unwrap_or_default();
             let (name, value) = match raw.find('=') {
                 Some(eq) => (&raw[..eq], Some(word.start + eq + 1..word.end)),

@@ -281,6 +281,11 @@ pub(crate) fn default_value(
     scope: &ArgScope,
 ) -> Result<Value, SubstError> {
     let expansion = expand(logical, range.clone(), escape, scope)?;
+    // `range` is the value of an ARG word of this text, after its `=`.
+    debug_assert!(
+        logical.text().get(range.clone()).is_some(),
+        "ARG default {range:?}"
+    );
     let raw = logical.text().get(range.clone()).unwrap_or_default();
     let inside_quotes = matches!(raw, "\"\"" | "''");
     let at = logical.offset(range.start) + usize::from(inside_quotes);
