@@ -11,6 +11,7 @@ pub mod commands;
 pub mod forge;
 pub mod manifest;
 pub mod model;
+pub mod nearest;
 pub mod owners;
 pub mod pipeline;
 pub mod policy;

@@ -672,53 +672,15 @@ fn body_runs_as_shell(command: &str, body: &str) -> bool {
 }
 
 fn unknown_instruction(keyword: &str) -> Problem {
-    let upper = keyword.to_ascii_uppercase();
-    let nearest = INSTRUCTIONS
-        .iter()
-        .map(|k| (edit_distance(&upper, k), *k))
-        .min();
-    let close_enough = |distance: usize| {
-        if upper.len() <= 3 {
-            distance <= 1
-        } else {
-            distance <= 2
-        }
-    };
-    match nearest {
-        Some((distance, suggestion)) if close_enough(distance) => Problem::UnknownInstructionNear {
+    match crate::nearest::nearest_name(keyword, &INSTRUCTIONS) {
+        Some(suggestion) => Problem::UnknownInstructionNear {
             keyword: keyword.to_string(),
             suggestion: suggestion.to_string(),
         },
-        _ => Problem::UnknownInstruction {
+        None => Problem::UnknownInstruction {
             keyword: keyword.to_string(),
         },
     }
-}
-
-/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]
