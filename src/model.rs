@@ -576,9 +576,11 @@ impl ErrorCode {
                 "A requirement that is a URL, a VCS reference, a local path or uses `${VARIABLES}`: not from an index, so not checked."
             }
             ErrorCode::RequirementsInclude => {
-                "A `-r`/`-c` include names a file that is not scanned as a requirements file."
+                "A `-r`/`-c` include names a file that is not scanned as a requirements file, or that is not in the repository."
             }
-            ErrorCode::LockfileSyntax => "The lockfile is not valid in its format here.",
+            ErrorCode::LockfileSyntax => {
+                "The lockfile (or go.mod / go.sum) is not valid in its format here."
+            }
             ErrorCode::LockfileTruncated => {
                 "A value is cut off (the file ends inside it): the entry is not reported rather than reported with a wrong version."
             }
@@ -1040,6 +1042,19 @@ mod tests {
             assert_eq!(ErrorCode::parse(id), Some(code));
             assert_eq!(serde_json::to_value(code).unwrap(), id);
             assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn readme_documents_every_error_code() {
+        let readme = include_str!("../README.md");
+        for code in ErrorCode::ALL {
+            let severity = match code.severity() {
+                ErrorSeverity::Error => "error",
+                ErrorSeverity::Note => "note",
+            };
+            let row = format!("| `{code}` | {severity} | {} |", code.description());
+            assert!(readme.contains(&row), "README lacks: {row}");
         }
     }
 
