@@ -381,6 +381,17 @@ fn an_image_that_cannot_be_known_is_said_once_as_a_note() {
     );
     // No stage fits `img-*`, so it is an image: one the file does not name.
     assert!(parsed.errors[1].message.contains("$TARGETARCH"));
+    // A bare `$BASE` fits every stage name: it is an image given at build time.
+    let parsed = parse("ARG BASE\nFROM alpine:3 AS build\nFROM $BASE\n");
+    assert_eq!(images(&parsed), vec!["alpine:3"]);
+    assert_eq!(
+        parsed
+            .errors
+            .iter()
+            .map(|e| (e.line, e.code))
+            .collect::<Vec<_>>(),
+        vec![(3, Some(ErrorCode::DockerfileImageUnknown))]
+    );
     // An undeclared argument is empty in Docker: a mistake, not a stage pattern.
     let parsed = parse("FROM alpine:3 AS x-a\nFROM x-$NOPE\n");
     assert_eq!(

@@ -267,10 +267,13 @@ impl Walker<'_> {
     /// them by platform. Only when every unknown value may be anything (a platform argument,
     /// an `ARG` without default): an undeclared one is empty in Docker, a mistake to report.
     fn earlier_stages_matching(&self, expansion: &Expansion) -> Vec<usize> {
-        if !expansion
-            .missing
-            .iter()
-            .all(|m| m.declared || PLATFORM_ARGS.contains(&m.name.as_str()))
+        // `FROM $BASE` alone fits any name: it is an image passed as a build argument, not a
+        // choice among stages. Only a word with text of its own narrows the names down.
+        if expansion.text().is_empty()
+            || !expansion
+                .missing
+                .iter()
+                .all(|m| m.declared || PLATFORM_ARGS.contains(&m.name.as_str()))
         {
             return Vec::new();
         }
@@ -354,7 +357,7 @@ impl Walker<'_> {
 
     /// Any stage of the file whose name fits `expansion` (see [`Self::earlier_stages_matching`]).
     fn any_stage_matching(&self, expansion: &Expansion) -> bool {
-        let open = expansion.missing.iter().all(|m| m.declared);
+        let open = !expansion.text().is_empty() && expansion.missing.iter().all(|m| m.declared);
         let pattern: Pattern = expansion.pattern();
         open && self
             .all_names
