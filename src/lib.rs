@@ -12,6 +12,7 @@ pub mod forge;
 pub mod infra;
 pub mod manifest;
 pub mod model;
+pub mod nearest;
 pub mod owners;
 pub mod pipeline;
 pub mod policy;

@@ -364,13 +364,61 @@ pub enum Fact {
     },
 }
 
-/// A file that could not be read or parsed (in full or in part). Never fatal to a scan.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A file that could not be read or parsed (in full or in part), or a note about what in it
+/// was left out. Never fatal to a scan.
+///
+/// Built with [`FileError::new`] and the `with_*` methods; the fields after `message` were added
+/// later and are optional in JSON, so older readers and stored reports still work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FileError {
     pub file: String,
     /// 1-based; 0 when the error concerns the whole file (unreadable, not UTF-8).
     pub line: u32,
     pub message: String,
+    /// What went wrong, as a stable id (`None` from readers that do not give one yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ErrorCode>,
+    /// 1-based column, in characters, of `span.start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// The bytes of the file the entry is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+    /// `error` unless said otherwise; omitted from JSON when `error`.
+    #[serde(default, skip_serializing_if = "ErrorSeverity::is_error")]
+    pub severity: ErrorSeverity,
+}
+
+impl FileError {
+    pub fn new(file: &str, line: u32, message: impl Into<String>) -> FileError {
+        FileError {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+            ..FileError::default()
+        }
+    }
+
+    /// Sets the code, and the severity the code has.
+    pub fn with_code(mut self, code: ErrorCode) -> FileError {
+        self.code = Some(code);
+        self.severity = code.severity();
+        self
+    }
+
+    /// Sets the span and the line and column of its start in `source`.
+    pub fn with_span(mut self, source: &str, span: Span) -> FileError {
+        let (line, column) = line_column(source, span.start);
+        self.line = line;
+        self.column = Some(column);
+        self.span = Some(span);
+        self
+    }
+
+    /// A note: the file was read, but something in it was left out or cannot be known.
+    pub fn is_note(&self) -> bool {
+        self.severity == ErrorSeverity::Note
+    }
 }
 
 impl fmt::Display for FileError {
@@ -380,6 +428,178 @@ impl fmt::Display for FileError {
         } else {
             write!(f, "{}:{}: {}", self.file, self.line, self.message)
         }
+    }
+}
+
+/// How much a [`FileError`] weighs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorSeverity {
+    /// Part of the file could not be read: what it holds may be missing from the scan.
+    #[default]
+    Error,
+    /// The file was read; something in it was deliberately left out or cannot be known
+    /// statically (a template, an image named by a build argument without a default).
+    Note,
+}
+
+impl ErrorSeverity {
+    pub fn is_error(&self) -> bool {
+        *self == ErrorSeverity::Error
+    }
+}
+
+/// Stable ids of what a reader can report about a file, as cargo-deny codes its diagnostics.
+/// Users and tools match on them, so an id never changes meaning once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    DockerfileTemplate,
+    DockerfileNoFrom,
+    DockerfileUnknownInstruction,
+    DockerfileInstructionBeforeFrom,
+    DockerfileBadFrom,
+    DockerfileInvalidReference,
+    DockerfileImageUnknown,
+    DockerfileUndeclaredArg,
+    DockerfileSubstitution,
+    DockerfileUnterminatedHeredoc,
+    DockerfileBadDirective,
+    DockerfileMissingArgument,
+    RequirementsUnparsedLine,
+    RequirementsSkippedLine,
+    RequirementsInclude,
+    LockfileSyntax,
+    LockfileTruncated,
+    LockfileEntry,
+    AdvisoryInvalid,
+    AdvisoryEntrySkipped,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::DockerfileTemplate,
+        ErrorCode::DockerfileNoFrom,
+        ErrorCode::DockerfileUnknownInstruction,
+        ErrorCode::DockerfileInstructionBeforeFrom,
+        ErrorCode::DockerfileBadFrom,
+        ErrorCode::DockerfileInvalidReference,
+        ErrorCode::DockerfileImageUnknown,
+        ErrorCode::DockerfileUndeclaredArg,
+        ErrorCode::DockerfileSubstitution,
+        ErrorCode::DockerfileUnterminatedHeredoc,
+        ErrorCode::DockerfileBadDirective,
+        ErrorCode::DockerfileMissingArgument,
+        ErrorCode::RequirementsUnparsedLine,
+        ErrorCode::RequirementsSkippedLine,
+        ErrorCode::RequirementsInclude,
+        ErrorCode::LockfileSyntax,
+        ErrorCode::LockfileTruncated,
+        ErrorCode::LockfileEntry,
+        ErrorCode::AdvisoryInvalid,
+        ErrorCode::AdvisoryEntrySkipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::DockerfileTemplate => "dockerfile-template",
+            ErrorCode::DockerfileNoFrom => "dockerfile-no-from",
+            ErrorCode::DockerfileUnknownInstruction => "dockerfile-unknown-instruction",
+            ErrorCode::DockerfileInstructionBeforeFrom => "dockerfile-instruction-before-from",
+            ErrorCode::DockerfileBadFrom => "dockerfile-bad-from",
+            ErrorCode::DockerfileInvalidReference => "dockerfile-invalid-reference",
+            ErrorCode::DockerfileImageUnknown => "dockerfile-image-unknown",
+            ErrorCode::DockerfileUndeclaredArg => "dockerfile-undeclared-arg",
+            ErrorCode::DockerfileSubstitution => "dockerfile-substitution",
+            ErrorCode::DockerfileUnterminatedHeredoc => "dockerfile-unterminated-heredoc",
+            ErrorCode::DockerfileBadDirective => "dockerfile-bad-directive",
+            ErrorCode::DockerfileMissingArgument => "dockerfile-missing-argument",
+            ErrorCode::RequirementsUnparsedLine => "requirements-unparsed-line",
+            ErrorCode::RequirementsSkippedLine => "requirements-skipped-line",
+            ErrorCode::RequirementsInclude => "requirements-include",
+            ErrorCode::LockfileSyntax => "lockfile-syntax",
+            ErrorCode::LockfileTruncated => "lockfile-truncated",
+            ErrorCode::LockfileEntry => "lockfile-entry",
+            ErrorCode::AdvisoryInvalid => "advisory-invalid",
+            ErrorCode::AdvisoryEntrySkipped => "advisory-entry-skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Notes say what was left out of a file that was otherwise read; errors say the file could
+    /// not be read in full.
+    pub fn severity(self) -> ErrorSeverity {
+        match self {
+            ErrorCode::DockerfileTemplate
+            | ErrorCode::DockerfileImageUnknown
+            | ErrorCode::RequirementsSkippedLine
+            | ErrorCode::RequirementsInclude
+            | ErrorCode::AdvisoryEntrySkipped => ErrorSeverity::Note,
+            _ => ErrorSeverity::Error,
+        }
+    }
+
+    /// One line for README.
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::DockerfileTemplate => {
+                "The file is a template (`.template`, `.tt`, `.tmpl`, `.j2`, `.erb`, or `{{` / `<%` in its text), not a Dockerfile: not scanned."
+            }
+            ErrorCode::DockerfileNoFrom => "The Dockerfile has no `FROM`.",
+            ErrorCode::DockerfileUnknownInstruction => {
+                "A line starts with a word that is not a Dockerfile instruction."
+            }
+            ErrorCode::DockerfileInstructionBeforeFrom => {
+                "An instruction other than `ARG` comes before the first `FROM`."
+            }
+            ErrorCode::DockerfileBadFrom => "A `FROM` has no image, or too many words.",
+            ErrorCode::DockerfileInvalidReference => "An image reference is not valid.",
+            ErrorCode::DockerfileImageUnknown => {
+                "An image is named through a build argument whose value the file does not give (no default, or a platform argument): that image is not checked."
+            }
+            ErrorCode::DockerfileUndeclaredArg => {
+                "An image uses `$NAME` that no `ARG` declares where it is used (Docker substitutes an empty string)."
+            }
+            ErrorCode::DockerfileSubstitution => "A `${...}` substitution is malformed.",
+            ErrorCode::DockerfileUnterminatedHeredoc => "A heredoc is never closed.",
+            ErrorCode::DockerfileBadDirective => {
+                "A parser directive (`# escape=`, `# syntax=`) is invalid or repeated."
+            }
+            ErrorCode::DockerfileMissingArgument => "An `ARG` or `USER` has no value.",
+            ErrorCode::RequirementsUnparsedLine => {
+                "A requirements line is not a requirement pip would accept: it is skipped."
+            }
+            ErrorCode::RequirementsSkippedLine => {
+                "A requirement that is a URL, a VCS reference, a local path or uses `${VARIABLES}`: not from an index, so not checked."
+            }
+            ErrorCode::RequirementsInclude => {
+                "A `-r`/`-c` include names a file that is not scanned as a requirements file, or that is not in the repository."
+            }
+            ErrorCode::LockfileSyntax => {
+                "The lockfile (or go.mod / go.sum) is not valid in its format here."
+            }
+            ErrorCode::LockfileTruncated => {
+                "A value is cut off (the file ends inside it): the entry is not reported rather than reported with a wrong version."
+            }
+            ErrorCode::LockfileEntry => {
+                "A lockfile entry lacks a name or version, or has one of the wrong type: it is skipped."
+            }
+            ErrorCode::AdvisoryInvalid => {
+                "An OSV advisory record could not be read: it is not used."
+            }
+            ErrorCode::AdvisoryEntrySkipped => {
+                "One entry of an OSV record (a `versions[]` item) could not be read: it is skipped, the rest of the record is used."
+            }
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -827,6 +1047,55 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_are_unique_kebab_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let id = code.as_str();
+            assert!(seen.insert(id), "duplicate error code {id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
+            assert_eq!(ErrorCode::parse(id), Some(code));
+            assert_eq!(serde_json::to_value(code).unwrap(), id);
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn readme_documents_every_error_code() {
+        let readme = include_str!("../README.md");
+        for code in ErrorCode::ALL {
+            let severity = match code.severity() {
+                ErrorSeverity::Error => "error",
+                ErrorSeverity::Note => "note",
+            };
+            let row = format!("| `{code}` | {severity} | {} |", code.description());
+            assert!(readme.contains(&row), "README lacks: {row}");
+        }
+    }
+
+    #[test]
+    fn file_errors_without_the_new_fields_still_read_and_write_the_same() {
+        let old = r#"{"file":"Dockerfile","line":3,"message":"m"}"#;
+        let error: FileError = serde_json::from_str(old).unwrap();
+        assert_eq!(error, FileError::new("Dockerfile", 3, "m"));
+        assert_eq!(serde_json::to_string(&error).unwrap(), old);
+        let coded = FileError::new("Dockerfile", 0, "m")
+            .with_code(ErrorCode::DockerfileTemplate)
+            .with_span("a\nbc", Span::new(3, 4));
+        let json = serde_json::to_value(&coded).unwrap();
+        assert_eq!(json["code"], "dockerfile-template");
+        assert_eq!(json["severity"], "note");
+        assert_eq!(
+            (json["line"].as_u64(), json["column"].as_u64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(json["span"]["start"], 3);
+        assert!(coded.is_note());
+    }
 
     #[test]
     fn rule_ids_are_unique_kebab_case_and_round_trip() {

@@ -67,6 +67,9 @@ pub fn run_parsed(
     for m in &manifests {
         errors.extend(m.errors.iter().cloned());
     }
+    errors.extend(manifest::requirements::missing_includes(
+        snapshot.files.iter().map(|(p, c)| (p.as_str(), c.as_str())),
+    ));
 
     let tiers = knowledge.policy.tier_names();
     let mut repo_config = match snapshot.files.get(REPO_CONFIG_PATH) {

@@ -60,6 +60,7 @@ impl RepoSnapshot {
                     message:
                         "the file is not valid UTF-8 text; save it as UTF-8 so it can be scanned"
                             .to_string(),
+                    ..Default::default()
                 });
             }
         }

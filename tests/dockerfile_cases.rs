@@ -3,7 +3,8 @@
 
 use patchwright::manifest::dockerfile;
 use patchwright::model::{
-    Dependency, DependencyKind, Fact, FileError, ParsedManifest, Segment, SegmentSource, Span,
+    Dependency, DependencyKind, ErrorCode, Fact, FileError, ParsedManifest, Segment, SegmentSource,
+    Span,
 };
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dockerfiles");
@@ -310,6 +311,95 @@ fn undeclared_and_platform_args_in_an_image_are_errors() {
     assert_eq!(images(&parsed), vec!["golang:1.22", "alpine:3"]);
 }
 
+/// The stage a `FROM` builds on, by the alias of the stage at `image_stage`.
+fn final_image_stage(parsed: &ParsedManifest) -> Option<usize> {
+    parsed.facts.iter().find_map(|f| match f {
+        Fact::FinalStageUser { image_stage, .. } => *image_stage,
+        _ => None,
+    })
+}
+
+#[test]
+fn stages_picked_by_platform_are_stage_references_not_images() {
+    let (source, parsed) = fixture("buildkit-platform-stages.Dockerfile");
+    // `alpine-$TARGETARCH`, `binaries-$TARGETOS` and `buildkit-$TARGETOS${BUILDKIT_DEBUG:+-debug}`
+    // each name stages defined above them for every platform the file builds for.
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(
+        images(&parsed),
+        vec![
+            "alpine:3.18",
+            "alpine:3.18",
+            "alpine:3.18",
+            "alpine:edge@sha256:2d01a16bab53a8405876cec4c27235d47455a7b72b75334c614f2fb0968b3f90",
+            "golang:1.21-alpine3.18",
+        ]
+    );
+    // The final stage follows buildkit-linux (the usual linux/amd64 build) → buildkit-export →
+    // alpinebase → alpine-amd64: it sets no USER, and ships stage 0's image. The rootless
+    // stage's `USER 1000:1000` is not on that chain.
+    let (user, line, _) = final_user(&source, &parsed);
+    assert_eq!(user, None);
+    assert_eq!(line, 54);
+    assert_eq!(final_image_stage(&parsed), Some(0));
+}
+
+#[test]
+fn buildkit_trims_platform_values_in_arg_defaults() {
+    let (_, parsed) = fixture("buildkit-archutil.Dockerfile");
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(
+        images(&parsed),
+        vec!["debian:trixie-slim", "golang:1.21-alpine3.19"]
+    );
+    // `FROM exit-${TARGETARCH}` and `COPY --from=exit-${TARGETARCH}` name the exit-* stages.
+    assert_eq!(
+        kinds(&parsed),
+        vec![
+            base(0, Some("base"), false),
+            base(5, Some("generate"), true)
+        ]
+    );
+}
+
+#[test]
+fn an_image_that_cannot_be_known_is_said_once_as_a_note() {
+    let source = "ARG BASE\nFROM ${BASE}:1 AS a\nFROM ${BASE}:2 AS b\nFROM img-$TARGETARCH\nFROM img-$TARGETARCH AS c\n";
+    let parsed = parse(source);
+    assert_eq!(parsed.dependencies, vec![]);
+    let found: Vec<_> = parsed
+        .errors
+        .iter()
+        .map(|e| (e.line, e.code, e.is_note()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, Some(ErrorCode::DockerfileImageUnknown), true),
+            (4, Some(ErrorCode::DockerfileImageUnknown), true),
+        ]
+    );
+    // No stage fits `img-*`, so it is an image: one the file does not name.
+    assert!(parsed.errors[1].message.contains("$TARGETARCH"));
+    // A bare `$BASE` fits every stage name: it is an image given at build time.
+    let parsed = parse("ARG BASE\nFROM alpine:3 AS build\nFROM $BASE\n");
+    assert_eq!(images(&parsed), vec!["alpine:3"]);
+    assert_eq!(
+        parsed
+            .errors
+            .iter()
+            .map(|e| (e.line, e.code))
+            .collect::<Vec<_>>(),
+        vec![(3, Some(ErrorCode::DockerfileImageUnknown))]
+    );
+    // An undeclared argument is empty in Docker: a mistake, not a stage pattern.
+    let parsed = parse("FROM alpine:3 AS x-a\nFROM x-$NOPE\n");
+    assert_eq!(
+        parsed.errors.iter().map(|e| e.code).collect::<Vec<_>>(),
+        vec![Some(ErrorCode::DockerfileUndeclaredArg)]
+    );
+}
+
 #[test]
 fn stage_references_by_name_and_index() {
     let (source, parsed) = fixture("stage-refs.Dockerfile");
@@ -419,16 +509,25 @@ fn errors_carry_their_line_and_parsing_goes_on() {
 
 #[test]
 fn no_from_at_all() {
-    let no_from = FileError {
-        file: "Dockerfile".into(),
-        line: 0,
-        message:
-            "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`"
-                .into(),
+    let no_from = |line| {
+        FileError::new(
+            "Dockerfile",
+            line,
+            "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`",
+        )
+        .with_code(ErrorCode::DockerfileNoFrom)
     };
-    for source in ["", "\n\n", "# only a comment\n", "ARG A=1\n"] {
+    for (source, line) in [
+        ("", 1),
+        ("\n\n", 1),
+        ("# only a comment\n", 1),
+        ("ARG A=1\n", 1),
+        // One entry at the first instruction that needed a stage, not one per line.
+        ("ARG A=1\n\nCMD [\"x\"]\nRUN y\nEXPOSE 80\nWORKDIR /a\n", 3),
+        ("# c\nFORM alpine\nRUN y\n", 2),
+    ] {
         let parsed = parse(source);
-        assert_eq!(parsed.errors, vec![no_from.clone()], "{source:?}");
+        assert_eq!(parsed.errors, vec![no_from(line)], "{source:?}");
         assert_eq!(parsed.facts, vec![]);
     }
     let parsed = parse("RUN echo hi\nFROM alpine:3\n");
@@ -459,14 +558,27 @@ fn from_with_too_many_words() {
 }
 
 #[test]
+fn buildkit_trim_substitution_is_evaluated_and_editable() {
+    let source = "ARG V=1.2.3\nFROM node:${V%.*}\n";
+    let parsed = parse(source);
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(images(&parsed), vec!["node:1.2"]);
+    // The tag is the first bytes of the ARG default: editing them there keeps the `%.*`.
+    let spans = &parsed.dependencies[0].version_spans;
+    assert_eq!(spans.len(), 1);
+    assert_eq!(&source[..spans[0].end], "ARG V=1.2");
+    assert_exact(source, &parsed.dependencies[0]);
+}
+
+#[test]
 fn unsupported_substitution_is_reported() {
-    let parsed = parse("ARG V=1.2.3\nFROM node:${V%.*}\n");
+    let parsed = parse("ARG V=1.2.3\nFROM node:${V^^}\n");
     assert_eq!(parsed.dependencies, vec![]);
     assert_eq!(
         errors(&parsed),
         vec![(
             2,
-            "FROM `node:${V%.*}`: `${V%…}` is a substitution patchwright does not evaluate; use `${NAME}`, `${NAME:-default}` or `${NAME:+alternative}`"
+            "FROM `node:${V^^}`: `${V^…}` is a substitution patchwright does not evaluate; use `${NAME}`, `${NAME:-default}`, `${NAME:+alternative}`, `${NAME#pattern}`, `${NAME%pattern}` or `${NAME/pattern/replacement}`"
                 .to_string()
         )]
     );
@@ -676,4 +788,38 @@ fn an_arg_can_name_a_stage_or_scratch() {
         final_user(&linked, &parse(&linked)),
         (Some("builder".into()), 4, "builder".into())
     );
+}
+
+#[test]
+fn templates_are_one_note_and_not_scanned() {
+    let go_template = "FROM {{ .Base }}\n{{ range .Packages }}\nRUN apk add {{ . }}\n{{ end }}\nUSER {{ .User }}\n";
+    let erb = "# generated\nFROM <%= base %>\n<% if dev %>\nRUN bundle install\n<% end %>\n";
+    let cases = [
+        ("Dockerfile.template", go_template, 1, "`.template`"),
+        ("docker/Dockerfile.tt", erb, 2, "`.tt`"),
+        ("Dockerfile.j2", "FROM python:3.12\n", 1, "`.j2`"),
+        // By content, when the placeholders break the file.
+        ("Dockerfile", go_template, 1, "`{{`"),
+        ("Dockerfile", erb, 2, "`<%`"),
+    ];
+    for (file, source, line, sign) in cases {
+        let parsed = dockerfile::parse(file, source);
+        assert_eq!(parsed.dependencies, vec![], "{file}");
+        assert_eq!(parsed.facts, vec![], "{file}");
+        let [error] = parsed.errors.as_slice() else {
+            panic!("{file}: one entry expected, got {:?}", parsed.errors);
+        };
+        assert_eq!(error.line, line, "{file}");
+        assert_eq!(error.code, Some(ErrorCode::DockerfileTemplate), "{file}");
+        assert!(error.is_note(), "{file}");
+        assert!(
+            error.message.starts_with("not scanned: this is a template"),
+            "{file}"
+        );
+        assert!(error.message.contains(sign), "{file}: {}", error.message);
+    }
+    // `{{` in a valid Dockerfile is a Go template for a command, not a template file.
+    let parsed = parse("FROM alpine:3.19\nRUN docker inspect --format '{{.Id}}' x\n");
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(images(&parsed), vec!["alpine:3.19"]);
 }

@@ -4,7 +4,9 @@
 //! their errors name, edits at the reported spans, and 5,000-package inputs.
 
 use patchwright::manifest::{self, ManifestKind};
-use patchwright::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
+use patchwright::model::{
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, ParsedManifest, Span,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lockfiles");
 
@@ -157,7 +159,33 @@ fn poetry_lock_skips_directory_sources() {
 #[test]
 fn requirements_hashes_markers_extras_continuations_and_skipped_lines() {
     let (source, parsed) = fixture("requirements/requirements.txt");
-    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    // Nothing is left out without a word: each skipped line is a note at its line.
+    let notes: Vec<(u32, Option<ErrorCode>)> = parsed
+        .errors
+        .iter()
+        .map(|e| {
+            assert!(e.is_note(), "{e}");
+            (e.line, e.code)
+        })
+        .collect();
+    let include = Some(ErrorCode::RequirementsInclude);
+    let skipped = Some(ErrorCode::RequirementsSkippedLine);
+    assert_eq!(
+        notes,
+        [
+            (3, include),
+            (4, include),
+            (16, skipped),
+            (17, skipped),
+            (18, skipped),
+            (19, skipped)
+        ]
+    );
+    assert!(
+        parsed.errors[0]
+            .message
+            .contains("`-r base.txt` is not scanned")
+    );
     assert_eq!(
         summary(&parsed),
         [
@@ -262,6 +290,27 @@ fn yarn_v1_scoped_aliases_and_git_entries() {
     assert!(reason(core).contains("`yarn upgrade @babel/core@<fixed version>`"));
     assert!(reason(find(&parsed, "lodash")).contains("yarn upgrade my-lodash@npm:lodash@"));
     assert!(reason(find(&parsed, "debug")).contains("\"resolutions\""));
+}
+
+#[test]
+fn yarn_v1_workspace_and_alias_entries_resolve_to_the_registry_package() {
+    let (source, parsed) = fixture("yarn-v1-workspace/yarn.lock");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    // `@excalidraw/excalidraw@workspace:^` was fetched from the registry as 0.17.2: it is that
+    // package. The workspace entry with no tarball is the project's own code, the URL entry is
+    // not from the registry: both left out.
+    assert_eq!(
+        summary(&parsed),
+        [
+            ("@excalidraw/excalidraw", Some("0.17.2"), true),
+            ("react", Some("18.2.0"), true),
+            ("next", Some("14.0.4"), true),
+        ]
+    );
+    let excalidraw = find(&parsed, "@excalidraw/excalidraw");
+    assert_eq!(excalidraw.location.line, 7);
+    assert_eq!(excalidraw.version_spans[0].slice(&source), Some("0.17.2"));
+    assert!(reason(find(&parsed, "react")).contains("yarn upgrade my-react@npm:react@"));
 }
 
 #[test]
@@ -373,6 +422,61 @@ fn malformed_yarn_lock_skips_the_bad_entries_only() {
         [
             ("left-pad", Some("1.3.0"), true),
             ("is-odd", Some("3.0.1"), true)
+        ]
+    );
+}
+
+#[test]
+fn requirements_say_what_they_skip_and_why() {
+    let source = "requests==2.25.1\nlodash@4.17.19\n--garbage\n-r requirements-base.txt\n-r ../shared.txt\n-e .\n-e git+https://example.com/x.git#egg=x\npkg==${VERSION}\n-r\n";
+    let parsed = manifest::parse(ManifestKind::Requirements, "api/requirements.txt", source);
+    let found: Vec<(u32, ErrorCode)> = parsed
+        .errors
+        .iter()
+        .map(|e| (e.line, e.code.expect("a code")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, ErrorCode::RequirementsUnparsedLine),
+            (3, ErrorCode::RequirementsUnparsedLine),
+            // requirements-base.txt is scanned on its own; shared.txt is not.
+            (5, ErrorCode::RequirementsInclude),
+            (7, ErrorCode::RequirementsSkippedLine),
+            (8, ErrorCode::RequirementsSkippedLine),
+            (9, ErrorCode::RequirementsUnparsedLine),
+        ]
+    );
+    assert!(parsed.errors[0].message.contains("write `lodash==4.17.19`"));
+    assert!(
+        parsed.errors[1]
+            .message
+            .contains("`--garbage` is not an option")
+    );
+    assert!(
+        parsed.errors[2]
+            .message
+            .contains("`shared.txt` are not checked")
+    );
+    assert_eq!(summary(&parsed), [("requests", Some("2.25.1"), true)]);
+
+    // A missing include is found against the other files of the repository.
+    let files = [
+        ("api/requirements.txt", source),
+        (
+            "requirements-dev.txt",
+            "-r requirements-base.txt\n-r api/requirements.txt\n",
+        ),
+    ];
+    let missing: Vec<(String, u32)> = manifest::requirements::missing_includes(files)
+        .into_iter()
+        .map(|e| (e.file, e.line))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            ("api/requirements.txt".to_string(), 4),
+            ("requirements-dev.txt".to_string(), 1)
         ]
     );
 }
@@ -508,4 +612,71 @@ fn five_thousand_packages_parse_whole() {
             assert_eq!(span.slice(&source), last.version.as_deref());
         }
     }
+}
+
+/// A lockfile cut off inside a version (a partial download, a truncated commit) must never
+/// yield that version's first characters as the version: `requests@2.30` from
+/// `version = "2.30`. Every lockfile fixture is cut at every char boundary inside each of its
+/// versions; the entry at that line either has its full version or is not reported.
+#[test]
+fn a_version_cut_off_by_the_end_of_the_file_is_never_reported() {
+    let lockfiles = [
+        "cargo-v1/Cargo.lock",
+        "cargo-v3/Cargo.lock",
+        "cargo-v4/Cargo.lock",
+        "poetry/poetry.lock",
+        "yarn-v1/yarn.lock",
+        "yarn-v1-workspace/yarn.lock",
+        "yarn-berry/yarn.lock",
+        "npm-v1-alias/npm-shrinkwrap.json",
+        "npm-workspaces/package-lock.json",
+        "go-replace/go.mod",
+    ];
+    let mut cuts = 0;
+    for relative in lockfiles {
+        let (source, parsed) = fixture(relative);
+        let kind = manifest::detect(relative).expect("a lockfile name");
+        for dependency in &parsed.dependencies {
+            let Some(version) = dependency.version.as_deref() else {
+                continue;
+            };
+            for span in &dependency.version_spans {
+                for cut in span.start..span.end {
+                    if !source.is_char_boundary(cut) {
+                        continue;
+                    }
+                    cuts += 1;
+                    let truncated = manifest::parse(kind, relative, &source[..cut]);
+                    for found in &truncated.dependencies {
+                        let same_entry = found.name == dependency.name
+                            && found.location.line == dependency.location.line;
+                        if let (true, Some(got)) = (same_entry, found.version.as_deref()) {
+                            assert!(
+                                got == version || !version.starts_with(got),
+                                "{relative} cut at byte {cut}: {}@{got} instead of {version}",
+                                found.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        cuts > 100,
+        "only {cuts} cuts: the fixtures lost their versions"
+    );
+}
+
+#[test]
+fn a_truncated_poetry_lock_says_so_and_reports_no_cut_version() {
+    let source = "[[package]]\nname = \"idna\"\nversion = \"3.7\"\n\n[[package]]\nname = \"requests\"\nversion = \"2.30";
+    let parsed = manifest::parse(ManifestKind::PoetryLock, "poetry.lock", source);
+    assert_eq!(summary(&parsed), [("idna", Some("3.7"), false)]);
+    let codes: Vec<_> = parsed.errors.iter().map(|e| (e.line, e.code)).collect();
+    assert!(
+        codes.contains(&(5, Some(ErrorCode::LockfileTruncated))),
+        "{:?}",
+        parsed.errors
+    );
 }

@@ -110,13 +110,29 @@ fn check_location(source: &str, lines: u32, location: &Location, what: &str) {
 fn check(kind: ManifestKind, source: &str) -> ParsedManifest {
     let parsed = manifest::parse(kind, "input", source);
     let lines = u32::try_from(source.split('\n').count()).unwrap_or(u32::MAX);
-    for error in &parsed.errors {
+    for (index, error) in parsed.errors.iter().enumerate() {
         assert!(
             error.line <= lines,
             "{kind:?}: error line {} of {lines}",
             error.line
         );
         assert!(!error.message.is_empty(), "{kind:?}: empty error message");
+        assert!(
+            error.code.is_some(),
+            "{kind:?}: an error without a code: {error}"
+        );
+        if let Some(span) = error.span {
+            check_span(source, span, &format!("{kind:?} error"));
+        }
+        // Rescanning the source for each of many errors would make the run quadratic.
+        if let (Some(span), true) = (error.span, index < 16) {
+            let (line, column) = patchwright::model::line_column(source, span.start);
+            assert_eq!(
+                (error.line, error.column),
+                (line, Some(column)),
+                "{kind:?}: error span and line disagree"
+            );
+        }
     }
     for dep in &parsed.dependencies {
         let what = format!("{kind:?} {}", dep.name);

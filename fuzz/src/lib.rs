@@ -12,6 +12,10 @@ pub fn check(kind: ManifestKind, data: &[u8]) {
     let lines = u32::try_from(source.split('\n').count()).unwrap_or(u32::MAX);
     for error in &parsed.errors {
         assert!(error.line <= lines, "error line {} of {lines}", error.line);
+        assert!(error.code.is_some(), "an error without a code: {error}");
+        if let Some(s) = error.span {
+            span(&source, s);
+        }
     }
     for dep in &parsed.dependencies {
         location(&source, lines, &dep.location);

@@ -44,8 +44,10 @@ impl AdvisoryDb {
         let mut errors = Vec::new();
         for (file, json) in records {
             match parse_record(file, json) {
-                Ok(Some(advisory)) => parsed.push(advisory),
-                Ok(None) => {}
+                Ok(record) => {
+                    parsed.extend(record.advisory);
+                    errors.extend(record.skipped);
+                }
                 Err(e) => errors.push(e),
             }
         }
@@ -168,6 +170,7 @@ pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>)
                 file: name,
                 line: 0,
                 message: format!("cannot read the advisory: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -179,6 +182,7 @@ fn collect_json_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Fi
         file: path.display().to_string(),
         line: 0,
         message: format!("cannot read the advisory directory: {e}"),
+        ..Default::default()
     };
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,

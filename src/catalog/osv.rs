@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalog::name::normalize_name;
 use crate::catalog::severity::{SeverityInfo, severity_of};
 use crate::catalog::version::{Version, parse_version};
-use crate::model::{Ecosystem, FileError, Severity};
+use crate::model::{Ecosystem, ErrorCode, FileError, Severity};
 
 /// One advisory: a single OSV record, or several records that name the same issue merged (see
 /// [`AdvisoryDb`](super::advisory_db::AdvisoryDb)).
@@ -279,147 +279,216 @@ struct RawEvent {
     limit: Option<String>,
 }
 
-/// Reads one OSV record. `Ok(None)` when none of its `affected` entries is in an ecosystem we
-/// handle (a Debian or Maven record): those are skipped without a word.
+/// One OSV record as read: its advisory (`None` when none of its `affected` entries is in an
+/// ecosystem we handle, a Debian or Maven record: those are skipped without a word), and the
+/// entries of it that were skipped, as notes.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub advisory: Option<Advisory>,
+    pub skipped: Vec<FileError>,
+}
+
+/// Reads one OSV record.
 ///
 /// Errors carry the line: serde_json's for malformed JSON, the line of the offending value for
-/// a version that does not parse in its ecosystem.
-pub fn parse_record(file: &str, json: &str) -> Result<Option<Advisory>, FileError> {
-    let raw: RawRecord = serde_json::from_str(json).map_err(|e| FileError {
-        file: file.to_string(),
-        line: u32::try_from(e.line()).unwrap_or(u32::MAX),
-        message: format!("not a valid OSV record: {e}"),
+/// a version that does not parse in its ecosystem. One unreadable `versions[]` item does not
+/// lose the record (that would be a false negative for every other version it lists): it is
+/// skipped and reported in [`Record::skipped`].
+pub fn parse_record(file: &str, json: &str) -> Result<Record, FileError> {
+    let raw: RawRecord = serde_json::from_str(json).map_err(|e| {
+        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
+        FileError::new(file, line, format!("not a valid OSV record: {e}"))
+            .with_code(ErrorCode::AdvisoryInvalid)
     })?;
-    let fail = |needle: &str, message: String| FileError {
-        file: file.to_string(),
-        line: line_of_value(json, needle),
-        message: format!("{}: {message}", raw.id),
+    let reader = Reader {
+        file,
+        json,
+        id: &raw.id,
     };
     if raw.id.trim().is_empty() {
-        return Err(fail("", "the record has an empty `id`".to_string()));
+        return Err(reader.fail("", "the record has an empty `id`".to_string()));
+    }
+    let mut read = ReadAffected::default();
+    for raw_affected in raw.affected.iter().flatten() {
+        reader.affected(raw_affected, &mut read)?;
+    }
+    if read.affected.is_empty() {
+        return Ok(Record::default());
+    }
+    let published = reader.timestamp("published", &raw.published)?;
+    let modified = reader.timestamp("modified", &raw.modified)?;
+    let withdrawn = reader.timestamp("withdrawn", &raw.withdrawn)?;
+
+    if let Some(label) = string_field(&raw.database_specific, "severity") {
+        read.labels.push(label);
+    }
+    for s in raw.severity.iter().flatten() {
+        read.scores.push((s.kind.clone(), s.score.clone()));
+    }
+    let severity = severity_of(
+        read.scores.iter().map(|(k, s)| (k.as_str(), s.as_str())),
+        read.labels.iter().map(String::as_str),
+    );
+    let id = raw.id.trim().to_string();
+    let advisory = Advisory {
+        aliases: aliases(&raw, &id),
+        url: advisory_url(&raw),
+        id,
+        summary: raw.summary.clone().unwrap_or_default().trim().to_string(),
+        details: raw.details.clone().unwrap_or_default(),
+        published,
+        modified,
+        withdrawn,
+        severity: severity.severity,
+        cvss_score: severity.score,
+        cvss_vector: severity.vector,
+        informational: read.informational,
+        affected: read.affected,
+        sources: vec![file.to_string()],
+    };
+    Ok(Record {
+        advisory: Some(advisory),
+        skipped: read.skipped,
+    })
+}
+
+/// What the `affected` entries of one record give.
+#[derive(Default)]
+struct ReadAffected {
+    affected: Vec<Affected>,
+    /// Severity labels from `database_specific` / `ecosystem_specific`.
+    labels: Vec<String>,
+    /// `(type, score)` of each `severity` entry.
+    scores: Vec<(String, String)>,
+    informational: Option<String>,
+    skipped: Vec<FileError>,
+}
+
+/// Reads the parts of one record, and words its errors with the record's id and line.
+struct Reader<'a> {
+    file: &'a str,
+    json: &'a str,
+    id: &'a str,
+}
+
+impl Reader<'_> {
+    /// An error that rejects the record, at the line of the value `needle`.
+    fn fail(&self, needle: &str, message: String) -> FileError {
+        let line = line_of_value(self.json, needle);
+        FileError::new(self.file, line, format!("{}: {message}", self.id))
+            .with_code(ErrorCode::AdvisoryInvalid)
     }
 
-    let mut affected = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-    let mut entries: Vec<(String, String)> = Vec::new();
-    let mut informational = None;
-    for raw_affected in raw.affected.iter().flatten() {
-        let Some(package) = &raw_affected.package else {
-            continue;
+    /// A note for one entry skipped, at the line of the value `needle`.
+    fn skip(&self, needle: &str, message: String) -> FileError {
+        let line = line_of_value(self.json, needle);
+        FileError::new(self.file, line, format!("{}: {message}", self.id))
+            .with_code(ErrorCode::AdvisoryEntrySkipped)
+    }
+
+    /// One `affected[]` entry, added to `read` when its ecosystem is one we handle.
+    fn affected(&self, raw: &RawAffected, read: &mut ReadAffected) -> Result<(), FileError> {
+        let Some(package) = &raw.package else {
+            return Ok(());
         };
         let Some(eco) = Ecosystem::parse(&package.ecosystem).filter(|e| *e != Ecosystem::Docker)
         else {
-            continue;
+            return Ok(());
         };
         if package.name.trim().is_empty() {
-            return Err(fail(
+            return Err(self.fail(
                 &package.ecosystem,
                 "an `affected[].package` has an empty `name`".to_string(),
             ));
         }
         let mut ranges = Vec::new();
-        for raw_range in raw_affected.ranges.iter().flatten() {
-            match raw_range.kind.as_str() {
-                "SEMVER" | "ECOSYSTEM" => {}
-                "GIT" => continue,
-                other => {
-                    return Err(fail(
-                        other,
-                        format!(
-                            "unknown range type `{other}` for {} (expected SEMVER, ECOSYSTEM or GIT)",
-                            package.name
-                        ),
-                    ));
-                }
-            }
-            let mut events = Vec::new();
-            for raw_event in &raw_range.events {
-                let event = read_event(eco, raw_event).map_err(|(needle, message)| {
-                    fail(&needle, format!("{} {}: {message}", eco, package.name))
-                })?;
-                events.push(event);
-            }
-            ranges.push(AffectedRange::new(events));
+        for raw_range in raw.ranges.iter().flatten() {
+            ranges.extend(self.range(eco, &package.name, raw_range)?);
         }
         let mut versions = Vec::new();
-        for text in raw_affected.versions.iter().flatten() {
-            let version = parse_version(eco, text).map_err(|e| {
-                fail(
+        for text in raw.versions.iter().flatten() {
+            match parse_version(eco, text) {
+                Ok(version) => versions.push(version),
+                Err(e) => read.skipped.push(self.skip(
                     text,
-                    format!("{} {}: `versions` lists {e}", eco, package.name),
-                )
-            })?;
-            versions.push(version);
-        }
-        for extra in [
-            &raw_affected.database_specific,
-            &raw_affected.ecosystem_specific,
-        ] {
-            if let Some(label) = string_field(extra, "severity") {
-                labels.push(label);
+                    format!(
+                        "{eco} {}: `versions` lists {e}; that entry is skipped, the rest of the record is used",
+                        package.name
+                    ),
+                )),
             }
         }
-        if informational.is_none() {
-            informational = string_field(&raw_affected.database_specific, "informational");
+        for extra in [&raw.database_specific, &raw.ecosystem_specific] {
+            read.labels.extend(string_field(extra, "severity"));
         }
-        for s in raw_affected.severity.iter().flatten() {
-            entries.push((s.kind.clone(), s.score.clone()));
+        if read.informational.is_none() {
+            read.informational = string_field(&raw.database_specific, "informational");
         }
-        affected.push(Affected {
+        for s in raw.severity.iter().flatten() {
+            read.scores.push((s.kind.clone(), s.score.clone()));
+        }
+        read.affected.push(Affected {
             ecosystem: eco,
             name: package.name.trim().to_string(),
             normalized_name: normalize_name(eco, &package.name),
             ranges,
             versions,
         });
-    }
-    if affected.is_empty() {
-        return Ok(None);
+        Ok(())
     }
 
-    let timestamp =
-        |field: &str, value: &Option<String>| -> Result<Option<DateTime<Utc>>, FileError> {
-            match value {
-                None => Ok(None),
-                Some(text) => DateTime::parse_from_rfc3339(text.trim())
-                    .map(|t| Some(t.with_timezone(&Utc)))
-                    .map_err(|e| {
-                        fail(
-                            text,
-                            format!("`{field}` is `{text}`, not an RFC 3339 timestamp ({e})"),
-                        )
-                    }),
+    /// One `ranges[]` entry; `None` for a `GIT` range (commits, not versions).
+    fn range(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        raw: &RawRange,
+    ) -> Result<Option<AffectedRange>, FileError> {
+        match raw.kind.as_str() {
+            "SEMVER" | "ECOSYSTEM" => {}
+            "GIT" => return Ok(None),
+            other => {
+                return Err(self.fail(
+                    other,
+                    format!(
+                        "unknown range type `{other}` for {name} (expected SEMVER, ECOSYSTEM or GIT)"
+                    ),
+                ));
             }
+        }
+        let events = raw
+            .events
+            .iter()
+            .map(|event| {
+                read_event(eco, event).map_err(|(needle, message)| {
+                    self.fail(&needle, format!("{eco} {name}: {message}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(AffectedRange::new(events)))
+    }
+
+    fn timestamp(
+        &self,
+        field: &str,
+        value: &Option<String>,
+    ) -> Result<Option<DateTime<Utc>>, FileError> {
+        let Some(text) = value else {
+            return Ok(None);
         };
-    let published = timestamp("published", &raw.published)?;
-    let modified = timestamp("modified", &raw.modified)?;
-    let withdrawn = timestamp("withdrawn", &raw.withdrawn)?;
-
-    if let Some(label) = string_field(&raw.database_specific, "severity") {
-        labels.push(label);
+        DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| {
+                self.fail(
+                    text,
+                    format!("`{field}` is `{text}`, not an RFC 3339 timestamp ({e})"),
+                )
+            })
     }
-    for s in raw.severity.iter().flatten() {
-        entries.push((s.kind.clone(), s.score.clone()));
-    }
-    let severity = severity_of(
-        entries.iter().map(|(k, s)| (k.as_str(), s.as_str())),
-        labels.iter().map(String::as_str),
-    );
+}
 
-    let references = raw.references.as_deref().unwrap_or_default();
-    let url = references
-        .iter()
-        .find(|r| r.kind == "ADVISORY")
-        .map(|r| r.url.clone())
-        .or_else(|| string_field(&raw.database_specific, "url"))
-        .or_else(|| {
-            references
-                .iter()
-                .find(|r| r.kind == "WEB")
-                .map(|r| r.url.clone())
-        });
-
-    let id = raw.id.trim().to_string();
+/// The record's aliases, trimmed, without its own id, sorted and unique.
+fn aliases(raw: &RawRecord, id: &str) -> Vec<String> {
     let mut aliases: Vec<String> = raw
         .aliases
         .iter()
@@ -429,23 +498,23 @@ pub fn parse_record(file: &str, json: &str) -> Result<Option<Advisory>, FileErro
         .collect();
     aliases.sort();
     aliases.dedup();
+    aliases
+}
 
-    Ok(Some(Advisory {
-        id,
-        aliases,
-        summary: raw.summary.clone().unwrap_or_default().trim().to_string(),
-        details: raw.details.clone().unwrap_or_default(),
-        published,
-        modified,
-        withdrawn,
-        url,
-        severity: severity.severity,
-        cvss_score: severity.score,
-        cvss_vector: severity.vector,
-        informational,
-        affected,
-        sources: vec![file.to_string()],
-    }))
+/// The page to cite: the `ADVISORY` reference, the database's own URL, or a `WEB` reference.
+fn advisory_url(raw: &RawRecord) -> Option<String> {
+    let references = raw.references.as_deref().unwrap_or_default();
+    references
+        .iter()
+        .find(|r| r.kind == "ADVISORY")
+        .map(|r| r.url.clone())
+        .or_else(|| string_field(&raw.database_specific, "url"))
+        .or_else(|| {
+            references
+                .iter()
+                .find(|r| r.kind == "WEB")
+                .map(|r| r.url.clone())
+        })
 }
 
 /// One event; the error is `(the offending text, the message)`.
@@ -590,6 +659,32 @@ mod tests {
     #[test]
     fn other_ecosystems_are_skipped_silently() {
         let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
-        assert_eq!(parse_record("d.json", json), Ok(None));
+        let record = parse_record("d.json", json).unwrap();
+        assert!(record.advisory.is_none());
+        assert!(record.skipped.is_empty());
+    }
+
+    #[test]
+    fn one_bad_versions_entry_is_skipped_and_the_record_kept() {
+        let json = include_str!("../../fixtures/osv/one-bad-versions-entry.json");
+        let record = parse_record("one-bad-versions-entry.json", json).unwrap();
+        let advisory = record.advisory.expect("the record is kept");
+        let affected = &advisory.affected[0];
+        // The listed versions that parse still match, and so does the range.
+        assert_eq!(affected.versions, vec![v("1.0.0"), v("1.3.0")]);
+        assert_eq!(affected.ranges.len(), 1);
+        let [skipped] = record.skipped.as_slice() else {
+            panic!("one skipped entry expected: {:?}", record.skipped);
+        };
+        assert_eq!(skipped.line, 13);
+        assert_eq!(skipped.code, Some(ErrorCode::AdvisoryEntrySkipped));
+        assert!(skipped.is_note());
+        assert!(
+            skipped
+                .message
+                .starts_with("TEST-2024-0001: npm left-pad: `versions` lists `1.1.x`"),
+            "{}",
+            skipped.message
+        );
     }
 }

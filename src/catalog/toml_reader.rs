@@ -236,32 +236,10 @@ fn article(type_name: &str) -> String {
     }
 }
 
-/// The known key nearest to `name`, when it is close enough to be a typo: `_` for `-` is free,
-/// then up to one edit per three characters (at least one).
+/// The known key nearest to `name`, when it is close enough to be a typo (see
+/// [`crate::nearest`]).
 pub fn suggest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
-    let wanted = name.to_ascii_lowercase().replace('_', "-");
-    let budget = (wanted.chars().count() / 3).max(1);
-    known
-        .iter()
-        .map(|k| (edit_distance(&wanted, k), *k))
-        .filter(|(d, _)| *d <= budget)
-        .min_by_key(|(d, k)| (*d, *k))
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    crate::nearest::nearest_name(name, known)
 }
 
 #[cfg(test)]
@@ -279,6 +257,5 @@ mod tests {
         assert_eq!(suggest("tag", &known), Some("tags"));
         assert_eq!(suggest("eol", &known), None);
         assert_eq!(suggest("colour", &known), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -79,13 +79,7 @@ impl CommandName {
     /// The known command nearest to `word` by edit distance, if it is close enough to be a typo
     /// rather than a different word.
     pub fn nearest(word: &str) -> Option<CommandName> {
-        let word = word.to_ascii_lowercase();
-        CommandName::ALL
-            .into_iter()
-            .map(|name| (edit_distance(&word, name.as_str()), name))
-            .filter(|&(distance, name)| is_typo(distance, name.as_str()))
-            .min_by_key(|&(distance, _)| distance)
-            .map(|(_, name)| name)
+        crate::nearest::nearest(word, CommandName::ALL.map(|name| (name, name.as_str())))
     }
 }
 
@@ -123,43 +117,8 @@ pub fn help(slug: &str) -> String {
     out
 }
 
-/// A distance counts as a typo when it is small against the length of the word: two edits turn
-/// `help` into any four-letter word, so short words get one.
-pub(crate) fn is_typo(distance: usize, candidate: &str) -> bool {
-    distance > 0 && distance <= (candidate.chars().count() / 3).clamp(1, 3)
-}
-
-/// Optimal string alignment distance: Levenshtein plus adjacent transpositions, so `rescna` is one
-/// edit from `rescan` (the commonest typo is two swapped letters).
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Long words are not typos of our short command names; bounding the work also keeps hostile
-    // comments cheap.
-    if a.len().abs_diff(b.len()) > 3 || a.len() > 64 {
-        return usize::MAX;
-    }
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
+// The command parser judges rule-id typos the same way as command typos.
+pub(crate) use crate::nearest::{distance as edit_distance, is_typo};
 
 #[cfg(test)]
 mod tests {
@@ -186,16 +145,6 @@ mod tests {
             assert_eq!(CommandName::parse(name.as_str()), Some(name));
             assert!(usage(name).starts_with(name.as_str()));
         }
-    }
-
-    #[test]
-    fn distances() {
-        assert_eq!(edit_distance("rescna", "rescan"), 1);
-        assert_eq!(edit_distance("hel", "help"), 1);
-        // Lengths this far apart are never typos; the distance is not worked out.
-        assert_eq!(edit_distance("", "help"), usize::MAX);
-        assert_eq!(edit_distance("recreate", "recreate"), 0);
-        assert_eq!(edit_distance("acceptrisk", "accept-risk"), 1);
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
                     file: root.display().to_string(),
                     line: 0,
                     message: e.to_string(),
+                    ..Default::default()
                 });
                 continue;
             }
@@ -78,6 +79,7 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
                     file: rel,
                     line: 0,
                     message: format!("{} bytes is larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned", m.len()),
+                    ..Default::default()
                 });
                 continue;
             }
@@ -89,6 +91,7 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
                 file: rel,
                 line: 0,
                 message: format!("cannot read: {e}"),
+                ..Default::default()
             }),
         }
     }

@@ -25,7 +25,7 @@ use problem::Problem;
 
 use super::cargo_lock::LineIndex;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
@@ -45,11 +45,10 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         };
         offset += raw.len() + 1;
         let mut error = |problem: Problem| {
-            out.errors.push(FileError {
-                file: file.to_string(),
-                line: line.number,
-                message: problem.to_string(),
-            });
+            out.errors.push(
+                FileError::new(file, line.number, problem.to_string())
+                    .with_code(ErrorCode::LockfileSyntax),
+            );
         };
         let (tokens, comment) = match lex_line(line.text, line.start) {
             Ok(lexed) => lexed,
@@ -61,6 +60,15 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         let Some(first) = tokens.first() else {
             continue;
         };
+        // The last line has no line end, and go always writes one: a version on it may be cut
+        // short (`go 1` of `go 1.22.4`), and is not trusted.
+        if offset > source.len() && !(tokens.len() == 1 && first.text == ")") {
+            out.errors.push(
+                FileError::new(file, line.number, Problem::CutOff.to_string())
+                    .with_code(ErrorCode::LockfileTruncated),
+            );
+            continue;
+        }
         let (verb, args) = match &block {
             Some(_) if first.text == ")" && tokens.len() == 1 => {
                 block = None;
@@ -109,11 +117,10 @@ pub fn parse_go_mod(file: &str, source: &str) -> ParsedManifest {
         }
     }
     if let Some((verb, line)) = block {
-        out.errors.push(FileError {
-            file: file.to_string(),
-            line,
-            message: Problem::UnclosedBlock { verb }.to_string(),
-        });
+        out.errors.push(
+            FileError::new(file, line, Problem::UnclosedBlock { verb }.to_string())
+                .with_code(ErrorCode::LockfileSyntax),
+        );
     }
     out.errors.sort_by_key(|e| e.line);
     out.dependencies = build_list(file, source, requires, &replaces);

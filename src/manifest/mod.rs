@@ -9,7 +9,7 @@ pub mod poetry_lock;
 pub mod requirements;
 pub mod yarn_lock;
 
-use crate::model::ParsedManifest;
+use crate::model::{FileError, ParsedManifest, Span};
 
 /// The kinds of file patchwright reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +71,7 @@ fn is_dockerfile_name(name: &str) -> bool {
 
 /// Parses `source`, the content of `file`, as `kind`.
 pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
-    match kind {
+    let mut parsed = match kind {
         ManifestKind::Dockerfile => dockerfile::parse(file, source),
         ManifestKind::CargoLock => cargo_lock::parse(file, source),
         ManifestKind::PackageLock => npm_lock::parse(file, source),
@@ -80,12 +80,60 @@ pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
         ManifestKind::PoetryLock => poetry_lock::parse(file, source),
         ManifestKind::GoMod => go_mod::parse_go_mod(file, source),
         ManifestKind::GoSum => go_mod::parse_go_sum(file, source),
+    };
+    locate_errors(source, &mut parsed.errors);
+    parsed
+}
+
+/// Errors that name only a line get its text (without indentation) as their span and column,
+/// so every parser error can be underlined where it is, as a diagnostic with a span.
+fn locate_errors(source: &str, errors: &mut [FileError]) {
+    if errors.iter().all(|e| e.span.is_some() || e.line == 0) {
+        return;
+    }
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    for error in errors.iter_mut().filter(|e| e.span.is_none() && e.line > 0) {
+        let Some(&start) = starts.get(error.line as usize - 1) else {
+            continue;
+        };
+        let line = source[start..].split('\n').next().unwrap_or_default();
+        let content = line.trim_end_matches('\r');
+        let text = content.trim_start();
+        let indent = &content[..content.len() - text.len()];
+        let begin = start + indent.len();
+        error.span = Some(Span::new(begin, begin + text.trim_end().len()));
+        error.column = Some(u32::try_from(indent.chars().count() + 1).unwrap_or(u32::MAX));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_parser_error_has_a_column_and_a_span() {
+        let source = "FROM alpine:3\n  FORM x\r\nRUN y\n";
+        let parsed = parse(ManifestKind::Dockerfile, "Dockerfile", source);
+        let [error] = parsed.errors.as_slice() else {
+            panic!("{:?}", parsed.errors);
+        };
+        assert_eq!((error.line, error.column), (2, Some(3)));
+        assert_eq!(error.span.and_then(|s| s.slice(source)), Some("FORM x"));
+        let parsed = parse(
+            ManifestKind::Requirements,
+            "requirements.txt",
+            "ok==1\n\tlodash@1\n",
+        );
+        assert_eq!(parsed.errors[0].column, Some(2));
+        assert_eq!(
+            parsed.errors[0]
+                .span
+                .and_then(|s| s.slice("ok==1\n\tlodash@1\n")),
+            Some("lodash@1")
+        );
+    }
 
     #[test]
     fn detects_by_file_name() {

@@ -30,7 +30,7 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use super::cargo_lock::{LineIndex, exact_span};
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 /// The lists of package.json that make a package Direct.
@@ -74,7 +74,13 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
                 error.kind(),
                 error.column_display()
             );
-            lock.error(error.range().start, message);
+            // JSON that stops before its end is a file cut short, not one written wrong.
+            let code = if error.range().start >= source.trim_end().len() {
+                ErrorCode::LockfileTruncated
+            } else {
+                ErrorCode::LockfileSyntax
+            };
+            lock.error_with(error.range().start, code, message);
             return lock.out;
         }
     };
@@ -83,7 +89,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             "{} must hold a JSON object with `lockfileVersion` and `packages` or `dependencies`; regenerate it with `npm install`",
             lock.basename
         );
-        lock.error(0, message);
+        lock.error_with(0, ErrorCode::LockfileSyntax, message);
         return lock.out;
     };
     if let Some(version) = root.get("lockfileVersion")
@@ -134,16 +140,18 @@ struct TreeVersion {
 
 impl<'a> Lock<'a> {
     fn error(&mut self, offset: usize, message: String) {
+        self.error_with(offset, ErrorCode::LockfileEntry, message);
+    }
+
+    fn error_with(&mut self, offset: usize, code: ErrorCode, message: String) {
         let line = if self.source.is_empty() {
             0
         } else {
             self.lines.line(offset)
         };
-        self.out.errors.push(FileError {
-            file: self.file.to_string(),
-            line,
-            message,
-        });
+        self.out
+            .errors
+            .push(FileError::new(self.file, line, message).with_code(code));
     }
 
     /// v2 and v3.

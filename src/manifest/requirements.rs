@@ -13,12 +13,14 @@
 //! InPlace, unless the requirement carries `--hash=` options: the hashes are of the pinned
 //! version's files, so changing the version needs them regenerated.
 
+use std::ops::Range;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifier};
 
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, Location, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
+    ParsedManifest, Span,
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
@@ -27,19 +29,66 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         ..Default::default()
     };
     for logical in logical_lines(source) {
-        match requirement(&logical.text) {
-            Ok(None) => {}
-            Ok(Some(found)) => out
+        let note = |code: ErrorCode, message: String| {
+            FileError::new(file, logical.line, message).with_code(code)
+        };
+        match read_line(&logical.text) {
+            Ok(Line::Nothing) => {}
+            Ok(Line::Requirement(found)) => out
                 .dependencies
                 .push(found.into_dependency(file, source, &logical)),
-            Err(problem) => out.errors.push(FileError {
-                file: file.to_string(),
-                line: logical.line,
-                message: problem.to_string(),
-            }),
+            Ok(Line::Skipped(skipped)) => out.errors.push(note(
+                ErrorCode::RequirementsSkippedLine,
+                skipped.to_string(),
+            )),
+            Ok(Line::Include(include)) => {
+                if let Some(message) = include.not_scanned(file) {
+                    out.errors
+                        .push(note(ErrorCode::RequirementsInclude, message));
+                }
+            }
+            Err(problem) => out.errors.push(
+                FileError::new(file, logical.line, problem.to_string())
+                    .with_code(ErrorCode::RequirementsUnparsedLine),
+            ),
         }
     }
     out
+}
+
+/// Includes (`-r`, `-c`) of the requirements files among `files` whose target would be
+/// scanned by its name but is not there: pip would fail on them, and their pins are unchecked.
+/// `files` are a snapshot's, by repository path.
+pub fn missing_includes<'f>(
+    files: impl IntoIterator<Item = (&'f str, &'f str)> + Clone,
+) -> Vec<FileError> {
+    let present: std::collections::HashSet<&str> =
+        files.clone().into_iter().map(|(path, _)| path).collect();
+    let mut errors = Vec::new();
+    for (file, source) in files {
+        if super::detect(file) != Some(super::ManifestKind::Requirements) {
+            continue;
+        }
+        for logical in logical_lines(source) {
+            let Ok(Line::Include(include)) = read_line(&logical.text) else {
+                continue;
+            };
+            let Some(path) = include.path(file) else {
+                continue;
+            };
+            if include.not_scanned(file).is_none() && !present.contains(path.as_str()) {
+                let message = format!(
+                    "`{} {}` names `{path}`, which is not in the repository: pip would fail, and the requirements it should hold are not checked",
+                    include.option, include.target
+                );
+                errors.push(
+                    FileError::new(file, logical.line, message)
+                        .with_code(ErrorCode::RequirementsInclude),
+                );
+            }
+        }
+    }
+    errors
 }
 
 /// One requirement line after joining continuations, with the way back to the source bytes.
@@ -183,6 +232,20 @@ enum Problem {
         "`{line}` is not a requirement: expected a package name, e.g. `requests==2.32.3`, an option such as `-r other.txt`, or a comment starting with `#`"
     )]
     NotARequirement { line: String },
+    #[error(
+        "`{line}` is not a requirement: pip reads `name @ url` as a direct reference, and `{after}` is not a URL; to pin a version write `{name}=={after}`"
+    )]
+    AtWithoutUrl {
+        line: String,
+        name: String,
+        after: String,
+    },
+    #[error(
+        "`{option}` is not an option pip accepts in a requirements file (e.g. `-r other.txt`, `-c constraints.txt`, `--index-url URL`): pip would stop here"
+    )]
+    UnknownOption { option: String },
+    #[error("`{option}` needs a value, e.g. `{option} other.txt`")]
+    OptionWithoutValue { option: String },
     #[error("the extras of `{name}` are missing their closing `]`, e.g. `{name}[security]==1.0`")]
     UnclosedExtras { name: String },
     #[error(
@@ -217,8 +280,98 @@ enum Problem {
 
 const OPERATORS: [&str; 8] = ["===", "==", "!=", "<=", ">=", "~=", "<", ">"];
 
-/// `Ok(None)` for lines that hold no requirement to report (blank, comment, option, URL).
-fn requirement(line: &str) -> Result<Option<Found>, Problem> {
+/// What one logical line holds.
+enum Line {
+    /// Blank, a comment, or an option that changes nothing patchwright reads.
+    Nothing,
+    Requirement(Found),
+    /// A requirement that is not a name and a version from an index.
+    Skipped(Skipped),
+    Include(Include),
+}
+
+/// A requirement left out, and why: said as a note, so nothing is dropped without a word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Skipped {
+    #[error(
+        "`{0}` is installed from a URL, a version control system or a local path, not from a package index: patchwright does not check it"
+    )]
+    NotFromIndex(String),
+    #[error(
+        "`{0}` uses an environment variable, whose value is not in the file: patchwright does not check it"
+    )]
+    Variable(String),
+}
+
+/// `-r file` / `-c file`: another file this one pulls in.
+struct Include {
+    option: &'static str,
+    target: String,
+}
+
+impl Include {
+    /// The repository path of the target, relative to the including `file`; `None` for a URL
+    /// or a path that leaves the repository.
+    fn path(&self, file: &str) -> Option<String> {
+        if self.target.contains("://") {
+            return None;
+        }
+        let dir = file.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for part in self.target.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                other => parts.push(other),
+            }
+        }
+        Some(parts.join("/"))
+    }
+
+    /// Why the target's requirements go unchecked when patchwright does not read that file by
+    /// its name; `None` when it does (it is then scanned on its own).
+    fn not_scanned(&self, file: &str) -> Option<String> {
+        let Some(path) = self.path(file) else {
+            return Some(format!(
+                "`{} {}` is not read: patchwright reads files in the repository only, so the requirements it holds are not checked",
+                self.option, self.target
+            ));
+        };
+        let scanned = super::detect(&path) == Some(super::ManifestKind::Requirements);
+        (!scanned).then(|| {
+            format!(
+                "`{} {}` is not scanned: patchwright reads files named requirements*.txt, so the requirements in `{path}` are not checked; name it requirements-<something>.txt to have it scanned",
+                self.option, self.target
+            )
+        })
+    }
+}
+
+/// pip's options in a requirements file: (short, long, takes a value).
+const OPTIONS: [(&str, &str, bool); 17] = [
+    ("-r", "--requirement", true),
+    ("-c", "--constraint", true),
+    ("-e", "--editable", true),
+    ("-i", "--index-url", true),
+    ("", "--extra-index-url", true),
+    ("", "--no-index", false),
+    ("-f", "--find-links", true),
+    ("", "--pre", false),
+    ("", "--prefer-binary", false),
+    ("", "--require-hashes", false),
+    ("", "--only-binary", true),
+    ("", "--no-binary", true),
+    ("", "--trusted-host", true),
+    ("", "--use-feature", true),
+    ("", "--config-settings", true),
+    ("", "--global-option", true),
+    ("", "--hash", true),
+];
+
+/// `Line::Nothing` for lines that hold no requirement to report (blank, comment, option).
+fn read_line(line: &str) -> Result<Line, Problem> {
     let text = match comment_start(line) {
         Some(at) => &line[..at],
         None => line,
@@ -237,24 +390,71 @@ fn requirement(line: &str) -> Result<Option<Found>, Problem> {
         previous_was_space = c.is_whitespace();
     }
     let spec = &text[..requirement_end];
-    if spec.trim().is_empty() || is_reference(spec.trim()) || spec.contains("${") {
-        return Ok(None);
+    if spec.trim().is_empty() {
+        return option_line(options);
+    }
+    let trimmed = spec.trim();
+    if spec.contains("${") {
+        return Ok(Line::Skipped(Skipped::Variable(trimmed.to_string())));
+    }
+    if is_reference(trimmed)? {
+        return Ok(Line::Skipped(Skipped::NotFromIndex(trimmed.to_string())));
     }
     let hashed = options
         .split_whitespace()
         .any(|option| option == "--hash" || option.starts_with("--hash="));
+    requirement(line, spec, hashed).map(Line::Requirement)
+}
 
-    let (spec, _marker) = match spec.find(';') {
-        Some(at) => (&spec[..at], Some(&spec[at + 1..])),
-        None => (spec, None),
+/// A line of options only: an include, or an option pip knows (anything else is a mistake pip
+/// would stop on).
+fn option_line(options: &str) -> Result<Line, Problem> {
+    let mut words = options.split_whitespace();
+    let Some(first) = words.next() else {
+        return Ok(Line::Nothing);
     };
-    let bytes = spec.as_bytes();
-    let mut at = skip_spaces(spec, 0);
-    let name_start = at;
-    while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || b"._-".contains(&bytes[at])) {
-        at += 1;
+    let (flag, inline) = match first.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+        _ if !first.starts_with("--") && first.len() > 2 && first.is_char_boundary(2) => {
+            (&first[..2], Some(&first[2..]))
+        }
+        _ => (first, None),
+    };
+    let Some(&(short, long, takes_value)) = OPTIONS
+        .iter()
+        .find(|(short, long, _)| flag == *long || (!short.is_empty() && flag == *short))
+    else {
+        return Err(Problem::UnknownOption {
+            option: flag.to_string(),
+        });
+    };
+    let value = inline.or_else(|| words.next()).filter(|_| takes_value);
+    match (long, value) {
+        ("--requirement" | "--constraint", Some(target)) => Ok(Line::Include(Include {
+            option: if long == "--requirement" { "-r" } else { "-c" },
+            target: target.to_string(),
+        })),
+        ("--editable", Some(target))
+            if is_reference(target).unwrap_or(true) && !is_local(target) =>
+        {
+            Ok(Line::Skipped(Skipped::NotFromIndex(format!(
+                "{short} {target}"
+            ))))
+        }
+        (_, None) if takes_value => Err(Problem::OptionWithoutValue {
+            option: flag.to_string(),
+        }),
+        _ => Ok(Line::Nothing),
     }
-    let name = &spec[name_start..at];
+}
+
+/// The requirement `spec` (a prefix of `line`) as a name, extras and version clauses.
+fn requirement(line: &str, spec: &str, hashed: bool) -> Result<Found, Problem> {
+    let spec = spec.split(';').next().unwrap_or(spec);
+    let mut cursor = Cursor::new(spec);
+    cursor.skip_spaces();
+    let name_range = cursor.take_while(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let name = &spec[name_range.clone()];
     let well_formed_name = name
         .bytes()
         .next()
@@ -265,12 +465,12 @@ fn requirement(line: &str) -> Result<Option<Found>, Problem> {
             line: line.trim().to_string(),
         });
     }
-    at = skip_spaces(spec, at);
-    if bytes.get(at) == Some(&b'[') {
-        let Some(close) = spec[at..].find(']').map(|c| at + c) else {
+    cursor.skip_spaces();
+    if cursor.eat(b'[') {
+        let Some(extras) = cursor.take_until(b']') else {
             return Err(Problem::UnclosedExtras { name: name.into() });
         };
-        let extras_ok = spec[at + 1..close].split(',').all(|extra| {
+        let extras_ok = spec[extras].split(',').all(|extra| {
             let extra = extra.trim();
             !extra.is_empty()
                 && extra
@@ -280,31 +480,29 @@ fn requirement(line: &str) -> Result<Option<Found>, Problem> {
         if !extras_ok {
             return Err(Problem::BadExtras { name: name.into() });
         }
-        at = skip_spaces(spec, close + 1);
+        cursor.skip_spaces();
     }
     // Old-style `name (>=1.0)`.
-    let (mut clauses_start, mut clauses_end) = (at, spec.trim_end().len().max(at));
-    if bytes.get(at) == Some(&b'(') {
-        if !spec[..clauses_end].ends_with(')') {
+    let mut body = cursor.at..spec.trim_end().len().max(cursor.at);
+    if cursor.peek() == Some(b'(') {
+        if !spec[body.clone()].ends_with(')') {
             return Err(Problem::UnclosedParenthesis { name: name.into() });
         }
-        clauses_start += 1;
-        clauses_end -= 1;
+        body = body.start + 1..body.end - 1;
     }
-
     let mut clauses = Vec::new();
-    let mut clause_start = clauses_start;
-    let body = &spec[..clauses_end];
-    for piece in body[clauses_start..].split(',') {
-        let start = clause_start;
-        clause_start += piece.len() + 1;
+    let mut start = body.start;
+    let all_empty = spec[body.clone()].trim().is_empty();
+    for piece in spec[body].split(',') {
+        let range = start..start + piece.len();
+        start = range.end + 1;
         if piece.trim().is_empty() {
-            if body[clauses_start..].trim().is_empty() {
+            if all_empty {
                 break;
             }
             return Err(Problem::EmptyClause { name: name.into() });
         }
-        clauses.push(clause(name, spec, start, start + piece.len())?);
+        clauses.push(clause(name, spec, range.start, range.end)?);
     }
     let pinned = match clauses.as_slice() {
         [(operator, version)] if (*operator == "==" || *operator == "===") => {
@@ -313,12 +511,62 @@ fn requirement(line: &str) -> Result<Option<Found>, Problem> {
         }
         _ => None,
     };
-    Ok(Some(Found {
-        name: (name_start, name_start + name.len()),
+    Ok(Found {
+        name: (name_range.start, name_range.end),
         pinned,
         hashed,
         text: line.to_string(),
-    }))
+    })
+}
+
+/// A position in one requirement, moving forward only.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Cursor<'a> {
+        Cursor { text, at: 0 }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    fn skip_spaces(&mut self) {
+        self.take_while(|b| b.is_ascii_whitespace());
+    }
+
+    /// The bytes from here while `keep` holds.
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> Range<usize> {
+        let start = self.at;
+        while self.peek().is_some_and(&keep) {
+            self.at += 1;
+        }
+        start..self.at
+    }
+
+    /// The bytes up to `end`, which is consumed; `None` (and nothing consumed) without one.
+    fn take_until(&mut self, end: u8) -> Option<Range<usize>> {
+        let length = self
+            .text
+            .as_bytes()
+            .get(self.at..)?
+            .iter()
+            .position(|&b| b == end)?;
+        let range = self.at..self.at + length;
+        self.at = range.end + 1;
+        Some(range)
+    }
 }
 
 /// One `op version` clause of `spec[start..end]`: the operator and the version's range.
@@ -366,23 +614,31 @@ fn clause(
     Ok((operator, version_range))
 }
 
-fn skip_spaces(text: &str, mut at: usize) -> usize {
-    let bytes = text.as_bytes();
-    while at < bytes.len() && bytes[at].is_ascii_whitespace() {
-        at += 1;
-    }
-    at
-}
-
-/// URLs, VCS references, local paths and archives: not a name and a version.
-fn is_reference(spec: &str) -> bool {
+/// URLs, VCS references, local paths and archives: not a name and a version. A `name@…`
+/// that is not `name @ url` is neither: pip rejects it, and so does this.
+fn is_reference(spec: &str) -> Result<bool, Problem> {
     const PREFIXES: [&str; 8] = ["git+", "hg+", "svn+", "bzr+", "file:", ".", "/", "~"];
     const ARCHIVES: [&str; 6] = [".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"];
     let lower = spec.to_ascii_lowercase();
-    PREFIXES.iter().any(|p| lower.starts_with(p))
+    if let Some((name, after)) = spec.split_once('@')
+        && !lower.contains("://")
+        && !after.trim_start().to_ascii_lowercase().starts_with("file:")
+    {
+        return Err(Problem::AtWithoutUrl {
+            line: spec.to_string(),
+            name: name.trim().to_string(),
+            after: after.trim().to_string(),
+        });
+    }
+    Ok(PREFIXES.iter().any(|p| lower.starts_with(p))
         || ARCHIVES.iter().any(|a| lower.ends_with(a))
         || lower.contains("://")
         || spec.contains('@')
         || spec.contains('\\')
-        || spec.as_bytes().get(1) == Some(&b':')
+        || spec.as_bytes().get(1) == Some(&b':'))
+}
+
+/// A local directory or archive (`-e .`, `-e ./lib`): the project's own code.
+fn is_local(target: &str) -> bool {
+    target.starts_with(['.', '/', '~']) || target.starts_with("file:")
 }

@@ -7,7 +7,10 @@
 //! Entries that do not come from the npm registry are skipped: v1 entries whose range is a URL,
 //! a git or file reference; Berry entries whose `resolution` is not `npm:` (`workspace:` is the
 //! project itself; `patch:` entries repeat a package that also has its own `npm:` entry). An
-//! alias (`alias@npm:real-name@^1`) is reported under the real name.
+//! alias (`alias@npm:real-name@^1`) is reported under the real name. A v1 entry whose range
+//! yarn 1 does not understand (`workspace:^`) but that it `resolved` to a registry tarball
+//! (`…/@scope/name/-/name-1.2.3.tgz`) installs that package: it is reported under the name
+//! the tarball's path gives.
 //!
 //! Direct or Transitive: Berry lists the project's package.json as `workspace:` entries, so an
 //! entry is Direct when a workspace entry depends on it. v1 does not record what package.json
@@ -21,7 +24,8 @@
 use std::collections::HashSet;
 
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, FileError, Location, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
+    ParsedManifest, Span,
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
@@ -58,17 +62,19 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             continue;
         };
         let Some(version) = &entry.version else {
-            out.errors.push(FileError {
-                file: file.to_string(),
-                line: entry.location.line,
-                message: Problem::NoVersion {
-                    spec: entry
-                        .specs
-                        .first()
-                        .map_or_else(String::new, |s| s.text.clone()),
-                }
-                .to_string(),
-            });
+            if entry.cut_off {
+                continue;
+            }
+            let problem = Problem::NoVersion {
+                spec: entry
+                    .specs
+                    .first()
+                    .map_or_else(String::new, |s| s.text.clone()),
+            };
+            out.errors.push(
+                FileError::new(file, entry.location.line, problem.to_string())
+                    .with_code(problem.code()),
+            );
             continue;
         };
         let name = package.as_str();
@@ -146,6 +152,20 @@ enum Problem {
     TextAfterValue { text: String },
     #[error("the entry for `{spec}` has no `version`; regenerate yarn.lock with `yarn install`")]
     NoVersion { spec: String },
+    #[error(
+        "`{text}` ends the file without a line end: the file looks cut off, so this version is not trusted; regenerate yarn.lock with `yarn install`"
+    )]
+    CutOff { text: String },
+}
+
+impl Problem {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Problem::UnclosedQuote { .. } | Problem::CutOff { .. } => ErrorCode::LockfileTruncated,
+            Problem::NoVersion { .. } => ErrorCode::LockfileEntry,
+            _ => ErrorCode::LockfileSyntax,
+        }
+    }
 }
 
 /// A string as written: its value and, when the raw text equals it, its span.
@@ -160,6 +180,10 @@ struct Entry {
     location: Location,
     version: Option<Text>,
     resolution: Option<String>,
+    /// v1's `resolved`: where the package was fetched from.
+    resolved: Option<String>,
+    /// Its `version` line was cut off by the end of the file (already reported).
+    cut_off: bool,
     requires: Vec<String>,
 }
 
@@ -185,8 +209,28 @@ impl Entry {
             return Some(spec_name(aliased).unwrap_or(name).to_string());
         }
         let registry_range = !(range.contains(':') || range.contains('/'));
-        registry_range.then(|| name.to_string())
+        if registry_range {
+            return Some(name.to_string());
+        }
+        let (resolved, version) = (self.resolved.as_deref()?, self.version.as_ref()?);
+        registry_tarball_name(resolved, &version.text).map(str::to_string)
     }
+}
+
+/// The package a registry tarball URL holds, when the URL has the registry's
+/// `<name>/-/<basename>-<version>.tgz` shape for `version` (npm's registry, yarn's mirror of
+/// it, and the private registries that copy its layout).
+fn registry_tarball_name<'u>(url: &'u str, version: &str) -> Option<&'u str> {
+    let path = url.split(['#', '?']).next()?;
+    let (before, file) = path.rsplit_once("/-/")?;
+    let (host_and_path, last) = before.rsplit_once('/')?;
+    let name_start = match host_and_path.rsplit_once('/') {
+        Some((_, scope)) if scope.starts_with('@') => before.len() - last.len() - scope.len() - 1,
+        _ => before.len() - last.len(),
+    };
+    let name = &before[name_start..];
+    let tarball = format!("{last}-{version}.tgz");
+    (!last.is_empty() && file == tarball && url.contains("://")).then_some(name)
 }
 
 /// The package name of a spec `name@range` (`@scope/name@range` for scoped packages).
@@ -215,11 +259,8 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
         }
         let indent = line.len() - content.len();
         let mut error = |problem: Problem| {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: number,
-                message: problem.to_string(),
-            });
+            errors
+                .push(FileError::new(file, number, problem.to_string()).with_code(problem.code()));
         };
         if indent == 0 {
             field_indent = None;
@@ -251,6 +292,8 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
                         },
                         version: None,
                         resolution: None,
+                        resolved: None,
+                        cut_off: false,
                         requires: Vec::new(),
                     });
                 }
@@ -290,10 +333,21 @@ fn read_entries(file: &str, source: &str) -> (Vec<Entry>, Vec<FileError>) {
             continue;
         }
         block = None;
+        // The file's last line has no line end: an unquoted value there may be cut short
+        // (`version: 18.1` of `18.11.9`). yarn always ends its files with one.
+        let last_line_cut = offset > source.len() && !content.trim_end().ends_with('"');
+        if last_line_cut && key.text == "version" && value.is_some() {
+            entry.cut_off = true;
+            error(Problem::CutOff {
+                text: content.trim_end().to_string(),
+            });
+            continue;
+        }
         match (key.text.as_str(), value) {
             (name, None) => block = Some(name.to_string()),
             ("version", Some(version)) => entry.version = Some(version),
             ("resolution", Some(resolution)) => entry.resolution = Some(resolution.text),
+            ("resolved", Some(resolved)) => entry.resolved = Some(resolved.text),
             _ => {}
         }
     }
@@ -440,4 +494,41 @@ fn field(content: &str, base: usize) -> Result<(Text, Option<Text>), Problem> {
             span: Some(Span::new(base + at, base + at + value.len())),
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_tarballs_name_their_package() {
+        let cases = [
+            (
+                "https://registry.yarnpkg.com/@excalidraw/excalidraw/-/excalidraw-0.17.2.tgz#9a63",
+                "0.17.2",
+                Some("@excalidraw/excalidraw"),
+            ),
+            (
+                "https://registry.npmjs.org/react/-/react-18.2.0.tgz",
+                "18.2.0",
+                Some("react"),
+            ),
+            (
+                "https://npm.example.com/api/npm/remote/lodash/-/lodash-4.17.21.tgz",
+                "4.17.21",
+                Some("lodash"),
+            ),
+            // Another version than the entry's, or not the registry's layout: not trusted.
+            (
+                "https://registry.npmjs.org/react/-/react-18.2.0.tgz",
+                "18.3.0",
+                None,
+            ),
+            ("https://example.com/left-pad-1.3.0.tgz", "1.3.0", None),
+            ("git+https://github.com/a/b.git#abc", "1.0.0", None),
+        ];
+        for (url, version, want) in cases {
+            assert_eq!(registry_tarball_name(url, version), want, "{url}");
+        }
+    }
 }

@@ -98,6 +98,7 @@ pub fn parse(file: &str, text: &str) -> (CodeOwners, Vec<FileError>) {
         file: file.to_string(),
         line,
         message,
+        ..Default::default()
     };
     if text.len() >= MAX_SIZE {
         let message = format!(

@@ -107,6 +107,7 @@ pub fn parse_repo_config(
             file: file.to_string(),
             line,
             message: format!("{} (see README: repository config)", e.message().trim()),
+            ..Default::default()
         }]
     })?;
     let mut errors = Vec::new();
@@ -118,6 +119,7 @@ pub fn parse_repo_config(
             file: file.to_string(),
             line: at(span).line,
             message,
+            ..Default::default()
         });
     };
 

@@ -215,11 +215,17 @@ fn nearest_tag(
             .collect(),
         None => pool,
     };
-    let major = match &current.version {
+    // A version is one or more numbers, but `Vec` does not say so: take the major by pattern,
+    // and treat an empty one as no version rather than index into it.
+    let current_major = match current.version.as_deref() {
+        Some([major, ..]) => Some(*major),
+        _ => None,
+    };
+    let major = match current_major {
         Some(cur) => newer
             .iter()
             .filter_map(|(_, p)| p.version.as_ref()?.first().copied())
-            .filter(|m| *m >= cur[0])
+            .filter(|m| *m >= cur)
             .min()?,
         None => newer
             .iter()
@@ -296,4 +302,42 @@ fn arg_edited(segments: &[crate::model::Segment], edit: &crate::model::Edit) -> 
         } if *span == edit.span => Some(name.clone()),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_version_is_no_version_not_a_panic() {
+        let rule = crate::catalog::ImageRule {
+            name: "node".into(),
+            approved: Vec::new(),
+            tags: vec!["20.11.1-alpine".into(), "22.2.0-alpine".into()],
+            preferred_variant: None,
+            default_user: None,
+            digests: Default::default(),
+            end_of_life: Vec::new(),
+            vulnerable: Vec::new(),
+            location: Default::default(),
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let empty = TagParts {
+            version: Some(Vec::new()),
+            ..parse_tag("20-alpine")
+        };
+        // Indexing `cur[0]` panicked here; an empty version now picks as no version does.
+        let unversioned = TagParts {
+            version: None,
+            ..parse_tag("20-alpine")
+        };
+        assert_eq!(
+            nearest_tag(&empty, &rule, today),
+            nearest_tag(&unversioned, &rule, today)
+        );
+        assert_eq!(
+            nearest_tag(&parse_tag("20-alpine"), &rule, today).as_deref(),
+            Some("20.11.1-alpine")
+        );
+    }
 }

@@ -7,7 +7,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::lines::{LineIndex, exact_span};
-use crate::model::{FileError, Span};
+use crate::model::{ErrorCode, FileError, Span};
 
 /// More syntax errors than this from one file are noise: the first ones say what to fix.
 const MAX_SYNTAX_ERRORS: usize = 20;
@@ -47,28 +47,48 @@ pub(crate) fn parse_document<'i>(
             continue;
         }
         if seen_lines.len() == MAX_SYNTAX_ERRORS {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: 0,
-                message: format!(
-                    "more TOML syntax errors follow; fix the ones above first, or {}",
-                    format.regenerate
-                ),
-            });
+            let message = format!(
+                "more TOML syntax errors follow; fix the ones above first, or {}",
+                format.regenerate
+            );
+            errors.push(FileError::new(file, 0, message).with_code(ErrorCode::LockfileSyntax));
             break;
         }
         seen_lines.push(line);
         let detail = error.message().trim().replace('\n', "; ");
-        errors.push(FileError {
-            file: file.to_string(),
-            line,
-            message: format!(
-                "{} is not valid TOML here ({detail}); restore it from version control or {}",
-                format.name, format.regenerate
-            ),
-        });
+        let message = format!(
+            "{} is not valid TOML here ({detail}); restore it from version control or {}",
+            format.name, format.regenerate
+        );
+        errors.push(FileError::new(file, line, message).with_code(ErrorCode::LockfileSyntax));
     }
     doc
+}
+
+/// Is the string value at `raw` closed by its quote? TOML error recovery still gives a value
+/// for a string the end of the file cut off, and that value is only the start of the real one.
+fn is_terminated(source: &str, raw: std::ops::Range<usize>) -> bool {
+    let Some(text) = source.get(raw) else {
+        return false;
+    };
+    let quote = match text.chars().next() {
+        Some(q @ ('"' | '\'')) => q,
+        _ => return true,
+    };
+    let triple: String = std::iter::repeat_n(quote, 3).collect();
+    let delimiter = if text.len() >= 6 && text.starts_with(&triple) {
+        triple.as_str()
+    } else if text.len() >= 2 {
+        &text[..1]
+    } else {
+        return false;
+    };
+    let Some(body) = text.strip_suffix(delimiter) else {
+        return false;
+    };
+    // In a basic string, a quote after an odd run of backslashes is escaped, not closing.
+    let backslashes = body.len() - body.trim_end_matches('\\').len();
+    quote == '\'' || backslashes % 2 == 0
 }
 
 /// The text of a string value and, when its raw text equals it, the span inside the quotes.
@@ -112,33 +132,30 @@ pub(crate) fn package_tables<'t, 'i>(
         return Vec::new();
     };
     let DeValue::Array(items) = packages.get_ref() else {
-        errors.push(FileError {
-            file: file.to_string(),
-            line: lines.line(packages.span().start),
-            message: format!(
-                "`package` must be a list of `[[package]]` tables, found {}; {}",
-                a(packages.get_ref().type_str()),
-                format.regenerate
-            ),
-        });
+        let message = format!(
+            "`package` must be a list of `[[package]]` tables, found {}; {}",
+            a(packages.get_ref().type_str()),
+            format.regenerate
+        );
+        let line = lines.line(packages.span().start);
+        errors.push(FileError::new(file, line, message).with_code(ErrorCode::LockfileEntry));
         return Vec::new();
     };
     let mut tables = Vec::with_capacity(items.len());
     for item in items.iter() {
         let header_line = lines.line(item.span().start);
-        let mut problem = |message: String| {
-            errors.push(FileError {
-                file: file.to_string(),
-                line: header_line,
-                message,
-            });
+        let mut problem = |code: ErrorCode, message: String| {
+            errors.push(FileError::new(file, header_line, message).with_code(code));
         };
         let DeValue::Table(table) = item.get_ref() else {
-            problem(format!(
-                "`package` entries must be tables, found {}; {}",
-                a(item.get_ref().type_str()),
-                format.regenerate
-            ));
+            problem(
+                ErrorCode::LockfileEntry,
+                format!(
+                    "`package` entries must be tables, found {}; {}",
+                    a(item.get_ref().type_str()),
+                    format.regenerate
+                ),
+            );
             continue;
         };
         let field = |key: &str| table.get(key).map(|v| (v, string_value(source, v)));
@@ -150,33 +167,61 @@ pub(crate) fn package_tables<'t, 'i>(
                 (name, Span::new(span.start, span.end))
             }
             Some((value, _)) if !value.get_ref().is_str() => {
-                problem(format!(
-                    "`[[package]]` `name` must be a string, found {}; {}",
-                    a(value.get_ref().type_str()),
-                    format.regenerate
-                ));
+                problem(
+                    ErrorCode::LockfileEntry,
+                    format!(
+                        "`[[package]]` `name` must be a string, found {}; {}",
+                        a(value.get_ref().type_str()),
+                        format.regenerate
+                    ),
+                );
                 continue;
             }
             _ => {
-                problem(format!(
-                    "`[[package]]` has no `name`; {}",
-                    format.regenerate
-                ));
+                problem(
+                    ErrorCode::LockfileEntry,
+                    format!("`[[package]]` has no `name`; {}", format.regenerate),
+                );
                 continue;
             }
         };
+        // A string that is never closed: its value is only the start of the real one. The TOML
+        // syntax error already names its line, unless the end of the file cut it off.
+        let unclosed = ["name", "version"].iter().find_map(|key| {
+            table
+                .get(*key)
+                .filter(|v| v.get_ref().is_str() && !is_terminated(source, v.span()))
+        });
+        if let Some(value) = unclosed {
+            if value.span().end >= source.trim_end().len() {
+                problem(
+                    ErrorCode::LockfileTruncated,
+                    format!(
+                        "`[[package]]` ends inside a string that is never closed: the file looks cut off; {}",
+                        format.regenerate
+                    ),
+                );
+            }
+            continue;
+        }
         let (version, version_span) = match field("version") {
             Some((_, Some((version, span)))) if !version.trim().is_empty() => (version, span),
             Some((value, _)) if !value.get_ref().is_str() => {
-                problem(format!(
-                    "`{name}` has a `version` that is {}, not a string like \"1.2.3\"; {}",
-                    a(value.get_ref().type_str()),
-                    format.regenerate
-                ));
+                problem(
+                    ErrorCode::LockfileEntry,
+                    format!(
+                        "`{name}` has a `version` that is {}, not a string like \"1.2.3\"; {}",
+                        a(value.get_ref().type_str()),
+                        format.regenerate
+                    ),
+                );
                 continue;
             }
             _ => {
-                problem(format!("`{name}` has no `version`; {}", format.regenerate));
+                problem(
+                    ErrorCode::LockfileEntry,
+                    format!("`{name}` has no `version`; {}", format.regenerate),
+                );
                 continue;
             }
         };

@@ -1,9 +1,13 @@
 //! What can be wrong in a Dockerfile, worded so the author knows what to change.
 
-use crate::model::FileError;
+use crate::model::{ErrorCode, FileError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
+    #[error(
+        "not scanned: this is a template of a Dockerfile, not a Dockerfile ({sign}); scan the Dockerfile it renders"
+    )]
+    Template { sign: String },
     #[error(
         "no FROM instruction: a Dockerfile needs at least one stage, e.g. `FROM node:20-alpine`"
     )]
@@ -62,7 +66,34 @@ pub(crate) enum Problem {
     UserWithoutName,
 }
 
-/// A problem at a 1-based line (0: the whole file).
+impl Problem {
+    pub(crate) fn code(&self) -> ErrorCode {
+        match self {
+            Problem::Template { .. } => ErrorCode::DockerfileTemplate,
+            Problem::NoFrom => ErrorCode::DockerfileNoFrom,
+            Problem::UnknownInstructionNear { .. } | Problem::UnknownInstruction { .. } => {
+                ErrorCode::DockerfileUnknownInstruction
+            }
+            Problem::BeforeFrom { .. } => ErrorCode::DockerfileInstructionBeforeFrom,
+            Problem::FromWithoutImage | Problem::FromShape { .. } => ErrorCode::DockerfileBadFrom,
+            Problem::InvalidReference { .. } => ErrorCode::DockerfileInvalidReference,
+            Problem::ArgWithoutDefault { .. } | Problem::PlatformArg { .. } => {
+                ErrorCode::DockerfileImageUnknown
+            }
+            Problem::ArgUndeclared { .. } => ErrorCode::DockerfileUndeclaredArg,
+            Problem::Substitution { .. } => ErrorCode::DockerfileSubstitution,
+            Problem::UnterminatedHeredoc { .. } => ErrorCode::DockerfileUnterminatedHeredoc,
+            Problem::InvalidEscape { .. } | Problem::DuplicateDirective { .. } => {
+                ErrorCode::DockerfileBadDirective
+            }
+            Problem::ArgWithoutName | Problem::UserWithoutName => {
+                ErrorCode::DockerfileMissingArgument
+            }
+        }
+    }
+}
+
+/// A problem at a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Located {
     pub line: u32,
@@ -75,10 +106,6 @@ impl Located {
     }
 
     pub(crate) fn into_file_error(self, file: &str) -> FileError {
-        FileError {
-            file: file.to_string(),
-            line: self.line,
-            message: self.problem.to_string(),
-        }
+        FileError::new(file, self.line, self.problem.to_string()).with_code(self.problem.code())
     }
 }

@@ -57,6 +57,13 @@ impl Logical {
 
     /// The part of this text in `range`, keeping its offsets.
     pub(crate) fn slice(&self, range: Range<usize>) -> Logical {
+        // Callers slice at ranges they found in this text: a miss is a bug to catch in tests
+        // and fuzzing, and in release an empty text rather than a panic on someone's file.
+        debug_assert!(
+            self.text.get(range.clone()).is_some(),
+            "slice {range:?} of a {}-byte logical text",
+            self.text.len()
+        );
         let text = self.text.get(range.clone()).unwrap_or_default().to_string();
         let offsets = self.offsets.get(range.clone()).unwrap_or_default().to_vec();
         let end = offsets

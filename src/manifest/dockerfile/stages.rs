@@ -13,8 +13,9 @@ use super::error::{Located, Problem};
 use super::lexer::{Instruction, Lexed};
 use super::logical::{LineIndex, Logical};
 use super::packages::{Install, is_shell, scan_exec, scan_shell};
+use super::pattern::Pattern;
 use super::reference::parse_reference;
-use super::subst::{ArgScope, Expansion, default_value, expand};
+use super::subst::{ArgScope, Expansion, Value, default_value, expand};
 use super::words::{exec_form, leading_flags, quoted_words, whitespace_words};
 
 const INSTRUCTIONS: [&str; 18] = [
@@ -51,6 +52,19 @@ const PLATFORM_ARGS: [&str; 10] = [
     "TARGETSTAGE",
     "BUILDKIT_SYNTAX",
 ];
+
+/// The platform most builds target (and BuildKit's default on the machines CI runs on): where a
+/// `FROM` picks one of several stages by platform, the stage this build would use is the one
+/// whose user and image the final-stage checks follow.
+fn assumed_platform_value(name: &str) -> Option<&'static str> {
+    match name {
+        "TARGETPLATFORM" | "BUILDPLATFORM" => Some("linux/amd64"),
+        "TARGETOS" | "BUILDOS" => Some("linux"),
+        "TARGETARCH" | "BUILDARCH" => Some("amd64"),
+        "TARGETVARIANT" | "BUILDVARIANT" => Some(""),
+        _ => None,
+    }
+}
 
 /// What the walk yields, before errors are merged with the lexer's.
 #[derive(Debug, Default)]
@@ -123,6 +137,13 @@ pub(crate) fn walk(file: &str, source: &str, lines: &LineIndex, lexed: &Lexed) -
         stage_args: ArgScope::default(),
         stages: Vec::new(),
         all_names,
+        unknowable: Vec::new(),
+        first_instruction_line: lexed
+            .instructions
+            .iter()
+            .find(|i| i.name() != "ARG")
+            .or(lexed.instructions.first())
+            .map_or(1, |i| i.line),
         out: Walked::default(),
     };
     for instruction in &lexed.instructions {
@@ -143,6 +164,11 @@ struct Walker<'a> {
     stages: Vec<Stage>,
     /// Every stage's name in the file, lower-cased: `COPY --from` may name any stage.
     all_names: Vec<Option<String>>,
+    /// Arguments already reported as making an image unknowable: said once per file.
+    unknowable: Vec<String>,
+    /// Where a file without `FROM` is said to lack one: its first instruction other than
+    /// `ARG` (the one that needed a stage), else its first line.
+    first_instruction_line: u32,
     out: Walked,
 }
 
@@ -191,16 +217,17 @@ impl Walker<'_> {
         match parts.image {
             None => self.problem(instruction.line, Problem::FromWithoutImage),
             Some(range) => {
-                let scope_hint = " before the first FROM";
-                match resolve(
-                    args,
-                    range.clone(),
-                    self.escape,
-                    &self.global,
-                    "FROM",
-                    scope_hint,
-                ) {
+                match substitute(args, range.clone(), self.escape, &self.global, "FROM") {
                     Err(problem) => self.problem(instruction.line, problem),
+                    Ok(expansion) if !expansion.missing.is_empty() => {
+                        let stages = self.earlier_stages_matching(&expansion);
+                        if stages.is_empty() {
+                            let hint = " before the first FROM";
+                            self.unknowable(instruction.line, &expansion, "FROM", true, hint);
+                        } else {
+                            stage.parent = self.assumed_stage(args, range, &stages);
+                        }
+                    }
                     Ok(expansion) => {
                         let resolved = expansion.text();
                         if resolved.eq_ignore_ascii_case("scratch") {
@@ -235,6 +262,110 @@ impl Walker<'_> {
         })
     }
 
+    /// The stages defined before the current `FROM` whose name fits `expansion` whatever
+    /// the values the file does not give: BuildKit's `FROM binaries-$TARGETOS` picks one of
+    /// them by platform. Only when every unknown value may be anything (a platform argument,
+    /// an `ARG` without default): an undeclared one is empty in Docker, a mistake to report.
+    fn earlier_stages_matching(&self, expansion: &Expansion) -> Vec<usize> {
+        // `FROM $BASE` alone fits any name: it is an image passed as a build argument, not a
+        // choice among stages. Only a word with text of its own narrows the names down.
+        if expansion.text().is_empty()
+            || !expansion
+                .missing
+                .iter()
+                .all(|m| m.declared || PLATFORM_ARGS.contains(&m.name.as_str()))
+        {
+            return Vec::new();
+        }
+        let pattern = expansion.pattern();
+        self.stages
+            .iter()
+            .enumerate()
+            .filter(|(_, stage)| {
+                stage
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| pattern.matches(&name.to_ascii_lowercase()))
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// Which of `stages` a build for the assumed platform takes, when it is one of them, or the
+    /// only one; `None` when the file leaves it open.
+    fn assumed_stage(
+        &self,
+        args: &Logical,
+        range: Range<usize>,
+        stages: &[usize],
+    ) -> Option<usize> {
+        let mut scope = self.global.clone();
+        for name in PLATFORM_ARGS {
+            if let (Some(value), None | Some(None)) =
+                (assumed_platform_value(name), self.global.get(name))
+            {
+                scope.declare(name, Some(Value::assumed(name, value)));
+            }
+        }
+        let assumed = expand(args, range, self.escape, &scope)
+            .ok()
+            .filter(|e| e.missing.is_empty())
+            .and_then(|e| self.earlier_stage(&e.text()))
+            .filter(|index| stages.contains(index));
+        match (assumed, stages) {
+            (Some(index), _) => Some(index),
+            (None, [only]) => Some(*only),
+            (None, _) => None,
+        }
+    }
+
+    /// Says that an image cannot be known, once per argument that hides it; a word that uses
+    /// an undeclared argument is a mistake and said every time.
+    fn unknowable(
+        &mut self,
+        line: u32,
+        expansion: &Expansion,
+        place: &str,
+        platform_visible: bool,
+        scope_hint: &str,
+    ) {
+        let Some(missing) = expansion.missing.first() else {
+            return;
+        };
+        let (place, name) = (place.to_string(), missing.name.clone());
+        let is_platform = PLATFORM_ARGS.contains(&name.as_str());
+        let problem = if is_platform && (platform_visible || missing.declared) {
+            Problem::PlatformArg { place, name }
+        } else if missing.declared {
+            Problem::ArgWithoutDefault { place, name }
+        } else {
+            let scope_hint = scope_hint.to_string();
+            return self.problem(
+                line,
+                Problem::ArgUndeclared {
+                    place,
+                    name,
+                    scope_hint,
+                },
+            );
+        };
+        if !self.unknowable.contains(&missing.name) {
+            self.unknowable.push(missing.name.clone());
+            self.problem(line, problem);
+        }
+    }
+
+    /// Any stage of the file whose name fits `expansion` (see [`Self::earlier_stages_matching`]).
+    fn any_stage_matching(&self, expansion: &Expansion) -> bool {
+        let open = !expansion.text().is_empty() && expansion.missing.iter().all(|m| m.declared);
+        let pattern: Pattern = expansion.pattern();
+        open && self
+            .all_names
+            .iter()
+            .flatten()
+            .any(|name| pattern.matches(name))
+    }
+
     /// Any stage of the file, by name or index.
     fn any_stage(&self, reference: &str) -> bool {
         if let Some(index) = stage_index(reference) {
@@ -261,6 +392,8 @@ impl Walker<'_> {
         }
         let in_stage = !self.stages.is_empty();
         for word in words {
+            // `quoted_words` yields ranges of `text` at char boundaries.
+            debug_assert!(text.get(word.clone()).is_some(), "ARG word {word:?}");
             let raw = text.get(word.clone()).unwrap_or_default();
             let (name, value) = match raw.find('=') {
                 Some(eq) => (&raw[..eq], Some(word.start + eq + 1..word.end)),
@@ -363,18 +496,17 @@ impl Walker<'_> {
 
     /// `COPY --from=x` / `--mount=from=x`: a stage, or an image pulled at build time.
     fn copy_source(&mut self, line: u32, args: &Logical, range: Range<usize>, place: &str) {
-        let scope_hint = " in this stage";
-        let expansion = match resolve(
-            args,
-            range.clone(),
-            self.escape,
-            &self.stage_args,
-            place,
-            scope_hint,
-        ) {
+        let expansion = match substitute(args, range.clone(), self.escape, &self.stage_args, place)
+        {
             Ok(expansion) => expansion,
             Err(problem) => return self.problem(line, problem),
         };
+        if !expansion.missing.is_empty() {
+            if !self.any_stage_matching(&expansion) {
+                self.unknowable(line, &expansion, place, false, " in this stage");
+            }
+            return;
+        }
         if self.any_stage(&expansion.text()) {
             return;
         }
@@ -385,7 +517,8 @@ impl Walker<'_> {
 
     fn finish(mut self) -> Walked {
         let Some(last) = self.stages.len().checked_sub(1) else {
-            self.out.problems.push(Located::new(0, Problem::NoFrom));
+            let line = self.first_instruction_line;
+            self.out.problems.push(Located::new(line, Problem::NoFrom));
             return self.out;
         };
         let mut index = last;
@@ -419,36 +552,18 @@ fn stage_index(reference: &str) -> Option<usize> {
     reference.parse().ok()
 }
 
-/// Substitutes `range` of `args`; a value the file does not give is a problem.
-fn resolve(
+/// Substitutes `range` of `args`; values the file does not give are left as holes.
+fn substitute(
     args: &Logical,
     range: Range<usize>,
     escape: char,
     scope: &ArgScope,
     place: &str,
-    scope_hint: &str,
 ) -> Result<Expansion, Problem> {
-    let expansion =
-        expand(args, range.clone(), escape, scope).map_err(|error| Problem::Substitution {
-            place: place.to_string(),
-            text: args.text().get(range).unwrap_or_default().to_string(),
-            detail: error.to_string(),
-        })?;
-    let Some(missing) = expansion.missing.first() else {
-        return Ok(expansion);
-    };
-    let place = place.to_string();
-    let name = missing.name.clone();
-    Err(if missing.declared {
-        Problem::ArgWithoutDefault { place, name }
-    } else if PLATFORM_ARGS.contains(&name.as_str()) {
-        Problem::PlatformArg { place, name }
-    } else {
-        Problem::ArgUndeclared {
-            place,
-            name,
-            scope_hint: scope_hint.to_string(),
-        }
+    expand(args, range.clone(), escape, scope).map_err(|error| Problem::Substitution {
+        place: place.to_string(),
+        text: args.text().get(range).unwrap_or_default().to_string(),
+        detail: error.to_string(),
     })
 }
 
@@ -560,53 +675,15 @@ fn body_runs_as_shell(command: &str, body: &str) -> bool {
 }
 
 fn unknown_instruction(keyword: &str) -> Problem {
-    let upper = keyword.to_ascii_uppercase();
-    let nearest = INSTRUCTIONS
-        .iter()
-        .map(|k| (edit_distance(&upper, k), *k))
-        .min();
-    let close_enough = |distance: usize| {
-        if upper.len() <= 3 {
-            distance <= 1
-        } else {
-            distance <= 2
-        }
-    };
-    match nearest {
-        Some((distance, suggestion)) if close_enough(distance) => Problem::UnknownInstructionNear {
+    match crate::nearest::nearest_name(keyword, &INSTRUCTIONS) {
+        Some(suggestion) => Problem::UnknownInstructionNear {
             keyword: keyword.to_string(),
             suggestion: suggestion.to_string(),
         },
-        _ => Problem::UnknownInstruction {
+        None => Problem::UnknownInstruction {
             keyword: keyword.to_string(),
         },
     }
-}
-
-/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
 }
 
 #[cfg(test)]

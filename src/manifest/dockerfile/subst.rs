@@ -1,5 +1,10 @@
 //! `ARG` substitution in a word (`$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}`,
-//! `${V:?}`), with quotes and escapes, keeping where each piece of the result comes from.
+//! `${V:?}`, and BuildKit's `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`, `${V//p/r}`),
+//! with quotes and escapes, keeping where each piece of the result comes from.
+//!
+//! A value the file does not give (an `ARG` without default, a platform argument) becomes a
+//! hole: an empty segment remembered as unknown, so a caller can still match the rest of the
+//! word (`binaries-$TARGETOS` against the stage names) instead of giving up on it.
 //!
 //! The result is a list of segments: literal bytes of the file, or the value of an `ARG` whose
 //! default (when written) is where an edit has to go. An `ARG` default that itself uses other
@@ -12,6 +17,7 @@ use std::ops::Range;
 use crate::model::{Segment, SegmentSource, Span};
 
 use super::logical::Logical;
+use super::pattern::{MAX_PATTERN, MAX_SUBJECT, Pattern, Token};
 
 /// Nesting of `${…}` inside `${…}` allowed: real files use one or two levels; the bound keeps a
 /// hostile file from exhausting the stack.
@@ -28,6 +34,8 @@ const MAX_TEXT: usize = 64 * 1024;
 pub(crate) struct Value {
     segments: Vec<Segment>,
     missing: Vec<Missing>,
+    /// Indices of `segments` whose value is unknown.
+    holes: Vec<usize>,
     /// Where an empty default sits (inside its quotes, when quoted), so it can still be edited.
     empty_at: Span,
 }
@@ -39,19 +47,37 @@ impl Value {
 
     /// This value used as `$name`.
     fn used_as(&self, name: &str) -> Expansion {
-        let segments = match self.segments.as_slice() {
-            [] => vec![arg_segment(name, String::new(), Some(self.empty_at))],
+        let (segments, holes) = match self.segments.as_slice() {
+            [] => (
+                vec![arg_segment(name, String::new(), Some(self.empty_at))],
+                Vec::new(),
+            ),
             [
                 Segment {
                     text,
                     source: SegmentSource::Literal { span },
                 },
-            ] => vec![arg_segment(name, text.clone(), Some(*span))],
-            _ => self.segments.clone(),
+            ] => (
+                vec![arg_segment(name, text.clone(), Some(*span))],
+                Vec::new(),
+            ),
+            _ => (self.segments.clone(), self.holes.clone()),
         };
         Expansion {
             segments,
             missing: self.missing.clone(),
+            holes,
+        }
+    }
+
+    /// A value that is not written in the file (a platform argument's, assumed for a build),
+    /// so it points at no bytes.
+    pub(crate) fn assumed(name: &str, text: &str) -> Value {
+        Value {
+            segments: vec![arg_segment(name, text.to_string(), None)],
+            missing: Vec::new(),
+            holes: Vec::new(),
+            empty_at: Span::new(0, 0),
         }
     }
 }
@@ -95,11 +121,77 @@ impl ArgScope {
 pub(crate) struct Expansion {
     pub segments: Vec<Segment>,
     pub missing: Vec<Missing>,
+    /// Indices of `segments` whose value is unknown (empty text in the segment).
+    holes: Vec<usize>,
 }
 
 impl Expansion {
     pub(crate) fn text(&self) -> String {
         self.segments.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    /// The word as a pattern: its text, with `*` for each value the file does not give.
+    /// Letters are lower-cased, as stage names are compared.
+    pub(crate) fn pattern(&self) -> Pattern {
+        let mut tokens = Vec::new();
+        for (index, segment) in self.segments.iter().enumerate() {
+            if self.holes.contains(&index) {
+                tokens.push(Token::Any);
+            } else {
+                let lower = segment.text.to_ascii_lowercase();
+                tokens.extend(lower.chars().map(Token::Char));
+            }
+        }
+        Pattern::from_tokens(tokens)
+    }
+
+    /// A value unknown to the file, standing for `name`.
+    fn hole(name: &str, missing: Vec<Missing>) -> Expansion {
+        Expansion {
+            segments: vec![arg_segment(name, String::new(), None)],
+            missing,
+            holes: vec![0],
+        }
+    }
+
+    /// The part of this (hole-free) word at `range` of its text, each piece still pointing at
+    /// the bytes that hold it.
+    fn slice(&self, range: Range<usize>) -> Expansion {
+        let mut out = Expansion::default();
+        let mut at = 0;
+        for segment in &self.segments {
+            let (start, end) = (at, at + segment.text.len());
+            at = end;
+            let (from, to) = (range.start.max(start), range.end.min(end));
+            if from >= to {
+                continue;
+            }
+            let Some(text) = segment.text.get(from - start..to - start) else {
+                debug_assert!(false, "a slice of an expansion cuts a character");
+                continue;
+            };
+            let part =
+                |span: Span| Span::new(span.start + (from - start), span.start + (to - start));
+            let source = match &segment.source {
+                SegmentSource::Literal { span } => {
+                    // `literal` only ever merges adjacent bytes.
+                    debug_assert_eq!(span.len(), segment.text.len());
+                    SegmentSource::Literal { span: part(*span) }
+                }
+                SegmentSource::Arg { name, default_span } => SegmentSource::Arg {
+                    name: name.clone(),
+                    // An escaped or quoted default is not byte for byte its value.
+                    default_span: default_span
+                        .filter(|span| span.len() == segment.text.len())
+                        .map(part),
+                },
+            };
+            out.segments.push(Segment {
+                text: text.to_string(),
+                source,
+            });
+        }
+        out
     }
 
     /// Appends one literal character found at `offset` in the source, merging it into the
@@ -131,6 +223,8 @@ impl Expansion {
         {
             return Err(SubstError::TooLarge);
         }
+        let offset = self.segments.len();
+        self.holes.extend(other.holes.iter().map(|h| h + offset));
         self.segments.extend(other.segments);
         self.missing.extend(other.missing);
         Ok(())
@@ -145,9 +239,13 @@ pub(crate) enum SubstError {
     #[error("`${{` must be followed by an argument name, e.g. `${{VERSION}}`")]
     BadName,
     #[error(
-        "`{0}` is a substitution patchwright does not evaluate; use `${{NAME}}`, `${{NAME:-default}}` or `${{NAME:+alternative}}`"
+        "`{0}` is a substitution patchwright does not evaluate; use `${{NAME}}`, `${{NAME:-default}}`, `${{NAME:+alternative}}`, `${{NAME#pattern}}`, `${{NAME%pattern}}` or `${{NAME/pattern/replacement}}`"
     )]
     Unsupported(String),
+    #[error(
+        "a pattern of more than {MAX_PATTERN} bytes, or applied to a value of more than {MAX_SUBJECT} bytes"
+    )]
+    PatternTooLong,
     #[error("substitutions are nested more than {MAX_DEPTH} deep")]
     TooDeep,
     #[error(
@@ -183,12 +281,18 @@ pub(crate) fn default_value(
     scope: &ArgScope,
 ) -> Result<Value, SubstError> {
     let expansion = expand(logical, range.clone(), escape, scope)?;
+    // `range` is the value of an ARG word of this text, after its `=`.
+    debug_assert!(
+        logical.text().get(range.clone()).is_some(),
+        "ARG default {range:?}"
+    );
     let raw = logical.text().get(range.clone()).unwrap_or_default();
     let inside_quotes = matches!(raw, "\"\"" | "''");
     let at = logical.offset(range.start) + usize::from(inside_quotes);
     Ok(Value {
         segments: expansion.segments,
         missing: expansion.missing,
+        holes: expansion.holes,
         empty_at: Span::new(at, at),
     })
 }
@@ -316,40 +420,141 @@ impl Expander<'_> {
         if name.is_empty() {
             return Err(SubstError::BadName);
         }
-        let (colon, op) = match self.bump() {
-            Some((_, '}')) => return out.extend(self.value(&name)),
+        let result = match self.bump() {
+            Some((_, '}')) => self.value(&name),
             Some((_, ':')) => match self.bump() {
-                Some((_, op @ ('-' | '+' | '?'))) => (true, op),
+                Some((_, op @ ('-' | '+' | '?'))) => self.fallback(&name, true, op)?,
                 Some((_, other)) => {
                     return Err(SubstError::Unsupported(format!("${{{name}:{other}…}}")));
                 }
                 None => return Err(SubstError::Unclosed('{')),
             },
-            Some((_, op @ ('-' | '+' | '?'))) => (false, op),
+            Some((_, op @ ('-' | '+' | '?'))) => self.fallback(&name, false, op)?,
+            Some((_, op @ ('#' | '%'))) => {
+                let longest = self.eat(op);
+                let pattern = self.nested('}')?;
+                self.bump();
+                self.trim(&name, op, longest, &pattern)?
+            }
+            Some((_, '/')) => {
+                let all = self.eat('/');
+                let pattern = self.nested('/')?;
+                self.bump();
+                let replacement = self.nested('}')?;
+                self.bump();
+                self.replace(&name, all, &pattern, replacement)?
+            }
             Some((_, other)) => {
                 return Err(SubstError::Unsupported(format!("${{{name}{other}…}}")));
             }
             None => return Err(SubstError::Unclosed('{')),
         };
+        out.extend(result)
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        let next = self.peek() == Some(c);
+        if next {
+            self.bump();
+        }
+        next
+    }
+
+    /// A word inside `${…}`, up to `stop` (not consumed).
+    fn nested(&mut self, stop: char) -> Result<Expansion, SubstError> {
         if self.depth >= MAX_DEPTH {
             return Err(SubstError::TooDeep);
         }
         self.depth += 1;
-        let alternative = self.word(Some('}'));
+        let word = self.word(Some(stop));
         self.depth -= 1;
-        let alternative = alternative?;
+        word
+    }
+
+    /// `${name-word}`, `${name:+word}`, … after the operator.
+    fn fallback(&mut self, name: &str, colon: bool, op: char) -> Result<Expansion, SubstError> {
+        let alternative = self.nested('}')?;
         self.bump();
-        let value = self.scope.get(&name);
+        let value = self.scope.get(name);
         let is_set = matches!(value, Some(Some(_)));
         let non_empty = matches!(value, Some(Some(v)) if !v.text().is_empty());
         let condition = if colon { is_set && non_empty } else { is_set };
-        let result = match (op, condition) {
-            ('-', true) | ('?', true) => self.value(&name),
+        Ok(match (op, condition) {
+            ('-', true) | ('?', true) => self.value(name),
             ('-', false) | ('+', true) => alternative,
             ('+', false) => Expansion::default(),
-            _ => self.unknown(&name),
+            _ => self.unknown(name),
+        })
+    }
+
+    /// The value of `name` and the pattern, when both are known and small enough to match.
+    fn pattern_subject(
+        &self,
+        name: &str,
+        pattern: &Expansion,
+    ) -> Result<Result<(Expansion, Pattern), Expansion>, SubstError> {
+        let value = self.value(name);
+        if !value.holes.is_empty() || !pattern.holes.is_empty() {
+            let mut missing = value.missing;
+            missing.extend(pattern.missing.iter().cloned());
+            return Ok(Err(Expansion::hole(name, missing)));
+        }
+        let text = pattern.text();
+        if text.len() > MAX_PATTERN || value.text().len() > MAX_SUBJECT {
+            return Err(SubstError::PatternTooLong);
+        }
+        match Pattern::shell(&text) {
+            Some(compiled) => Ok(Ok((value, compiled))),
+            None => Err(SubstError::Unsupported(format!("${{{name}…{text}}}"))),
+        }
+    }
+
+    /// `${name#p}`, `${name##p}`, `${name%p}`, `${name%%p}`.
+    fn trim(
+        &self,
+        name: &str,
+        op: char,
+        longest: bool,
+        pattern: &Expansion,
+    ) -> Result<Expansion, SubstError> {
+        let (value, compiled) = match self.pattern_subject(name, pattern)? {
+            Ok(known) => known,
+            Err(hole) => return Ok(hole),
         };
-        out.extend(result)
+        let text = value.text();
+        let kept = if op == '#' {
+            compiled.trim_prefix(&text, longest)
+        } else {
+            compiled.trim_suffix(&text, longest)
+        };
+        Ok(value.slice(kept))
+    }
+
+    /// `${name/p/r}`, `${name//p/r}`.
+    fn replace(
+        &self,
+        name: &str,
+        all: bool,
+        pattern: &Expansion,
+        replacement: Expansion,
+    ) -> Result<Expansion, SubstError> {
+        let (value, compiled) = match self.pattern_subject(name, pattern)? {
+            Ok(known) => known,
+            Err(hole) => return Ok(hole),
+        };
+        if compiled.is_empty() {
+            return Ok(value);
+        }
+        let text = value.text();
+        let mut out = Expansion::default();
+        let mut at = 0;
+        for found in compiled.find(&text, all) {
+            out.extend(value.slice(at..found.start))?;
+            out.extend(replacement.clone())?;
+            at = found.end;
+        }
+        out.extend(value.slice(at..text.len()))?;
+        Ok(out)
     }
 
     fn value(&self, name: &str) -> Expansion {
@@ -360,13 +565,11 @@ impl Expander<'_> {
     }
 
     fn unknown(&self, name: &str) -> Expansion {
-        Expansion {
-            segments: vec![arg_segment(name, String::new(), None)],
-            missing: vec![Missing {
-                name: name.to_string(),
-                declared: self.scope.get(name).is_some(),
-            }],
-        }
+        let missing = Missing {
+            name: name.to_string(),
+            declared: self.scope.get(name).is_some(),
+        };
+        Expansion::hole(name, vec![missing])
     }
 }
 
@@ -472,10 +675,63 @@ mod tests {
     }
 
     #[test]
+    fn buildkit_patterns_trim_and_replace() {
+        let mut scope = ArgScope::default();
+        let source = "linux/arm/v7";
+        declare(&mut scope, source, "P", 0..source.len());
+        let cases = [
+            ("${P#*/}", "arm/v7"),
+            ("${P##*/}", "v7"),
+            ("${P%/*}", "linux/arm"),
+            ("${P%%/*}", "linux"),
+            ("${P#linux/arm/v7}", ""),
+            ("${P/\\//-}", "linux-arm/v7"),
+            ("${P//\\//-}", "linux-arm-v7"),
+            ("${P/arm/${P%%/*}}", "linux/linux/v7"),
+            ("x${P#nomatch}", "xlinux/arm/v7"),
+        ];
+        for (word, want) in cases {
+            let expansion = expand(&logical(word), 0..word.len(), '\\', &scope).unwrap();
+            assert_eq!(expansion.text(), want, "{word}");
+            assert!(expansion.missing.is_empty(), "{word}");
+        }
+        // What is left of the default still points at its bytes, for an edit.
+        let expansion = expand(&logical("${P##*/}"), 0..8, '\\', &scope).unwrap();
+        match &expansion.segments[..] {
+            [
+                Segment {
+                    source:
+                        SegmentSource::Arg {
+                            default_span: Some(span),
+                            ..
+                        },
+                    ..
+                },
+            ] => assert_eq!(span.slice(source), Some("v7")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_holes_in_the_pattern() {
+        let mut scope = ArgScope::default();
+        scope.declare("DEBUG", None);
+        // `TARGETOS` is in no scope: BuildKit sets it, the file cannot say to what.
+        let word = "binaries-$TARGETOS${DEBUG:+-debug}${TARGETPLATFORM#linux/}";
+        let expansion = expand(&logical(word), 0..word.len(), '\\', &scope).unwrap();
+        assert_eq!(expansion.text(), "binaries-");
+        let names: Vec<_> = expansion.missing.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, vec!["TARGETOS", "TARGETPLATFORM"]);
+        let pattern = expansion.pattern();
+        assert!(pattern.matches("binaries-linux"));
+        assert!(!pattern.matches("buildkit-linux"));
+    }
+
+    #[test]
     fn unsupported_and_unclosed_are_errors() {
         let scope = ArgScope::default();
         assert!(matches!(
-            expand(&logical("${V%x}"), 0..6, '\\', &scope),
+            expand(&logical("${V^x}"), 0..6, '\\', &scope),
             Err(SubstError::Unsupported(_))
         ));
         assert_eq!(

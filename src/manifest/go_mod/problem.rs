@@ -2,6 +2,10 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(super) enum Problem {
+    #[error(
+        "the file ends on this line without a line end, as if cut off: its version is not trusted; end the line (or restore the file and run `go mod tidy`)"
+    )]
+    CutOff,
     #[error("the string starting `{start}` is never closed: add the closing {quote}")]
     UnclosedString { start: String, quote: char },
     #[error("`{verb}` cannot open a block with `(`")]

@@ -7,7 +7,7 @@
 //! each line reads `module version[/go.mod] h1:<base64 of 32 bytes>`, so a corrupted file (a bad
 //! merge, a truncated line) is reported at its line.
 
-use crate::model::{FileError, ParsedManifest};
+use crate::model::{ErrorCode, FileError, ParsedManifest};
 
 pub fn parse_go_sum(file: &str, source: &str) -> ParsedManifest {
     let mut out = ParsedManifest {
@@ -20,13 +20,12 @@ pub fn parse_go_sum(file: &str, source: &str) -> ParsedManifest {
             continue;
         }
         if let Err(problem) = check_line(line) {
-            out.errors.push(FileError {
-                file: file.to_string(),
-                line: u32::try_from(index + 1).unwrap_or(u32::MAX),
-                message: format!(
-                    "{problem}; go.sum lines read `module version[/go.mod] h1:hash=`: restore the file from version control or run `go mod tidy`"
-                ),
-            });
+            let line = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            let message = format!(
+                "{problem}; go.sum lines read `module version[/go.mod] h1:hash=`: restore the file from version control or run `go mod tidy`"
+            );
+            out.errors
+                .push(FileError::new(file, line, message).with_code(ErrorCode::LockfileSyntax));
         }
     }
     out

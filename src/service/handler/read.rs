@@ -88,6 +88,7 @@ pub async fn read_repository(
                 file: entry.path.clone(),
                 line: 0,
                 message: format!("larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned"),
+                ..Default::default()
             });
             continue;
         }
