@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub accepted_risks: Vec<Exception>,
     /// Updates the repository asked not to be offered: their fixes are withheld.
     pub ignores: Vec<IgnoreRule>,
+    /// Only part of the repository was scanned (a subfolder): an exception that matches nothing
+    /// may match in the rest, so `exception-unused` is not reported.
+    pub partial: bool,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -105,6 +108,9 @@ pub fn run_parsed(
     };
     let is_known = |id: &str| knowledge.advisories.get(id).is_some();
     let mut findings = policy::evaluate(findings, &knowledge.policy, &judged, now, &is_known);
+    if options.partial {
+        findings.retain(|f| f.rule != crate::model::RuleId::ExceptionUnused);
+    }
     sort_findings(&mut findings);
     let exceptions = policy::exception_statuses(&judged.exceptions, &findings, now);
 

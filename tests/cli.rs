@@ -615,3 +615,67 @@ fn every_corpus_file_scans_without_errors() {
         "every Dockerfile names at least one image"
     );
 }
+
+#[test]
+fn fix_branch_is_head_plus_the_fix_and_nothing_from_the_work_tree() {
+    let (_tmp, demo, config) = demo_copy();
+    git(&demo, &["init", "-q"]);
+    git(&demo, &["add", "-A"]);
+    git(&demo, &["commit", "-qm", "initial"]);
+    let committed = git(&demo, &["show", "HEAD:api/requirements.txt"]);
+    // An uncommitted edit of a file the fix changes, and an untracked Dockerfile with a blocker.
+    std::fs::write(
+        demo.join("api/requirements.txt"),
+        format!("{committed}flask==0.12\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(demo.join("extra")).unwrap();
+    std::fs::write(demo.join("extra/Dockerfile"), "FROM node:16.20.2-alpine\n").unwrap();
+
+    let out = patchwright(
+        &[
+            "fix", ".", "--branch", "fixes", "--config", &config, "--today", TODAY,
+        ],
+        &demo,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("uncommitted changes and untracked files are not in it"),
+        "{}",
+        stdout(&out)
+    );
+    let fixed = git(&demo, &["show", "fixes:api/requirements.txt"]);
+    assert_eq!(
+        fixed,
+        committed
+            .replace("Django==4.2.1", "Django==4.2.3")
+            .replace("requests==2.30.0", "requests==2.31.0")
+            .replace("urllib3==1.26.5", "urllib3==1.26.18"),
+        "the commit holds HEAD's file plus the fix, not the work tree's edit"
+    );
+    let tree = git(&demo, &["ls-tree", "-r", "--name-only", "fixes"]);
+    assert!(!tree.contains("extra/Dockerfile"), "{tree}");
+    let changed = git(&demo, &["diff", "--name-only", "HEAD", "fixes"]);
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        [
+            "api/Dockerfile",
+            "api/requirements.txt",
+            "web/Dockerfile",
+            "worker/go.mod"
+        ]
+    );
+    // The work tree keeps its edit and its untracked file.
+    assert!(
+        std::fs::read_to_string(demo.join("api/requirements.txt"))
+            .unwrap()
+            .contains("flask==0.12")
+    );
+    assert!(demo.join("extra/Dockerfile").exists());
+}

@@ -61,12 +61,25 @@ pub fn plan(
         } else {
             packages::plan(dependency, &group, catalog, advisories)
         };
+        let planned = planned.and_then(|fix| refuse_lossy(fix, snapshot));
         for &i in indices {
             match &planned {
                 Ok(fix) => findings[i].fix = Some(fix.clone()),
                 Err(reason) => findings[i].no_fix_reason = Some(reason.clone()),
             }
         }
+    }
+}
+
+/// A file decoded lossily (not UTF-8) cannot be edited: writing its text back would replace
+/// every invalid byte with U+FFFD. A re-lock fix edits nothing, so it stands.
+fn refuse_lossy(fix: Fix, snapshot: &RepoSnapshot) -> Planned {
+    match fix.edits.iter().find(|e| snapshot.lossy.contains(&e.file)) {
+        Some(edit) => Err(format!(
+            "{} is not valid UTF-8, so patchwright does not rewrite it; save it as UTF-8 and run again (the fix would be {} → {})",
+            edit.file, fix.from, fix.to
+        )),
+        None => Ok(fix),
     }
 }
 
