@@ -679,3 +679,88 @@ fn fix_branch_is_head_plus_the_fix_and_nothing_from_the_work_tree() {
     );
     assert!(demo.join("extra/Dockerfile").exists());
 }
+
+fn catalog_args() -> Vec<String> {
+    vec![
+        "--catalog".to_string(),
+        crate_dir()
+            .join("fixtures/catalog.example.toml")
+            .display()
+            .to_string(),
+        "--advisories".to_string(),
+        crate_dir()
+            .join("fixtures/advisories")
+            .display()
+            .to_string(),
+        "--today".to_string(),
+        TODAY.to_string(),
+    ]
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let extra = catalog_args();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(extra.iter().map(String::as_str));
+    patchwright(&all, dir)
+}
+
+#[test]
+fn a_latin1_byte_is_reported_at_its_line_and_the_file_is_still_scanned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dockerfile = b"# caf\xe9 au lait\nFROM node:16.20.2-alpine\nUSER node\n".to_vec();
+    std::fs::write(tmp.path().join("Dockerfile"), &dockerfile).unwrap();
+    std::fs::write(
+        tmp.path().join("requirements.txt"),
+        b"# d\xe9pendances\nurllib3==1.26.5\n",
+    )
+    .unwrap();
+    let out = run_in(tmp.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["files"], 2);
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "eol-base-image" && f["subject"] == "node:16.20.2-alpine"),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "vulnerable-dependency" && f["subject"] == "urllib3@1.26.5"),
+        "{findings:?}"
+    );
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for e in errors {
+        assert_eq!(e["line"], 1, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("0xE9"), "{e}");
+    }
+
+    // `fix` leaves a file it could only decode lossily as it is, and says why.
+    let fix = run_in(tmp.path(), &["fix", "."]);
+    assert_eq!(
+        std::fs::read(tmp.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    assert!(
+        stdout(&fix).contains("Dockerfile is not valid UTF-8, so patchwright does not rewrite it"),
+        "{}",
+        stdout(&fix)
+    );
+}
+
+#[test]
+fn fail_on_errors_turns_an_unreadable_file_into_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        "FROM alpine:3.20\nFORM x\nUSER app\n",
+    )
+    .unwrap();
+    let plain = run_in(tmp.path(), &["scan", "."]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    let strict = run_in(tmp.path(), &["scan", ".", "--fail-on-errors"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+}
