@@ -101,7 +101,7 @@ fn clears(group: &[&Finding]) -> Vec<String> {
 /// Rules a version or tag change can clear. Digest pinning is left to the registry-aware
 /// remedy: without a registry the bot cannot know a digest, and guessing one would be worse than
 /// none.
-fn fixable_rule(rule: RuleId) -> bool {
+pub(crate) fn fixable_rule(rule: RuleId) -> bool {
     matches!(
         rule,
         RuleId::VulnerableDependency

@@ -180,6 +180,26 @@ pub fn fix_body(
                 message: f.message.clone(),
             });
         }
+        for r in &f.also {
+            for a in &r.advisory_details {
+                if !view.advisories.iter().any(|x| x.id == a.id) {
+                    view.advisories.push(AdvisoryView {
+                        id: a.id.clone(),
+                        aliases: a.aliases.clone(),
+                        severity: a.severity.to_string(),
+                        score: a.cvss_score.map(|s| format!("{s:.1}")),
+                        summary: a.summary.clone(),
+                    });
+                }
+            }
+            if r.advisory_details.is_empty() {
+                view.rules.push(RuleView {
+                    id: r.rule.to_string(),
+                    level: r.level.to_string(),
+                    message: r.message.clone(),
+                });
+            }
+        }
     }
     let residual: Vec<ResidualView> = after
         .findings
@@ -261,6 +281,8 @@ pub fn commit_message(before: &Report, after: &Report, verification: &Verificati
 struct CheckRow {
     level: String,
     rule: String,
+    /// The rules folded into this finding (the same problem found by several rules).
+    also: Vec<String>,
     file: String,
     line: u32,
     subject: String,
@@ -356,6 +378,7 @@ pub fn check_summary_for<P: Serialize>(
         .map(|f| CheckRow {
             level: f.level.to_string(),
             rule: f.rule.to_string(),
+            also: f.also.iter().map(|r| r.rule.to_string()).collect(),
             file: f.file.clone(),
             line: f.line,
             subject: f.subject.clone(),
@@ -396,6 +419,8 @@ struct ReviewFindingView {
     file: String,
     line: u32,
     message: String,
+    /// The other rules folded into this finding, as `also <rule> (<level>): <message>`.
+    also: Vec<String>,
     level_reason: String,
     worsened: Option<WorsenedView>,
     advisories: Vec<AdvisoryLinkView>,
@@ -523,6 +548,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         marker: marker(&change.identity),
         level: f.level.to_string(),
         rule: f.rule.to_string(),
+        also: super::text::also_lines(f),
         subject: f.subject.clone(),
         file: f.file.clone(),
         line: f.line,
@@ -590,6 +616,7 @@ pub fn review_body(unplaced: &[(&Change, Proposal)], slug: &str) -> String {
 struct PrRow {
     level: String,
     rule: String,
+    also: Vec<String>,
     file: String,
     line: u32,
     subject: String,
@@ -616,6 +643,7 @@ fn pr_row(f: &Finding, worsened: bool) -> PrRow {
     PrRow {
         level: f.level.to_string(),
         rule: f.rule.to_string(),
+        also: f.also.iter().map(|r| r.rule.to_string()).collect(),
         file: f.file.clone(),
         line: f.line,
         subject: f.subject.clone(),

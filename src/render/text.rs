@@ -20,9 +20,12 @@ pub fn report(report: &Report) -> String {
     exceptions(&mut out, report);
     ignored_updates(&mut out, report);
     if !report.errors.is_empty() {
+        let files: std::collections::BTreeSet<&str> =
+            report.errors.iter().map(|e| e.file.as_str()).collect();
         let _ = writeln!(
             out,
-            "\n{} file(s) could not be read in full:",
+            "\n{} file(s) could not be read in full ({} error(s)):",
+            files.len(),
             report.errors.len()
         );
         for e in &report.errors {
@@ -133,6 +136,9 @@ fn finding_block(out: &mut String, f: &Finding) {
             a.id, a.severity, a.summary
         );
     }
+    for line in also_lines(f) {
+        let _ = writeln!(out, "  {line}");
+    }
     if let Some(fix) = &f.fix {
         let _ = writeln!(out, "  fix: {}", fix_line(fix));
         for note in &fix.notes {
@@ -144,6 +150,27 @@ fn finding_block(out: &mut String, f: &Finding) {
     if !f.level_reason.is_empty() {
         let _ = writeln!(out, "  why {}: {}", f.level, f.level_reason);
     }
+}
+
+/// The other rules folded into a finding, one line each:
+/// `also dependency-banned (blocker): urllib3 1.26.5 is banned by the catalog …`.
+pub fn also_lines(f: &Finding) -> Vec<String> {
+    f.also
+        .iter()
+        .map(|r| {
+            let state = match &r.exception {
+                None => r.level.to_string(),
+                Some(e) => format!(
+                    "{}, excepted until {} ({}): {}",
+                    r.level,
+                    e.expires,
+                    e.origin.describe(),
+                    one_line(&e.reason)
+                ),
+            };
+            format!("also {} ({state}): {}", r.rule, r.message)
+        })
+        .collect()
 }
 
 /// `4.17.20 → 4.17.21 (patch)`, with the re-lock command when the file can't be edited.
