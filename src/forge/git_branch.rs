@@ -109,7 +109,8 @@ pub fn commit_on_new_branch(
         return Err(BranchError::BranchExists(branch.to_string()));
     }
     let head = repo.head_commit().map_err(|_| BranchError::UnbornHead)?;
-    if head.id.to_string() != base {
+    let base_id = gix::ObjectId::from_hex(base.as_bytes()).map_err(git)?;
+    if head.id != base_id {
         return Err(BranchError::HeadMoved {
             expected: base.to_string(),
             found: head.id.to_string(),
