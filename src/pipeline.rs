@@ -113,6 +113,7 @@ pub fn run_parsed(
     if options.partial {
         findings.retain(|f| f.rule != crate::model::RuleId::ExceptionUnused);
     }
+    remedy::explain_missing_fixes(&mut findings);
     sort_findings(&mut findings);
     let exceptions = policy::exception_statuses(&judged.exceptions, &findings, now);
     let findings = fold::fold(findings);

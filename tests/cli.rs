@@ -1021,3 +1021,91 @@ fn catalog_check_says_what_is_wrong_without_made_up_positions() {
     assert!(!err.contains("`*` are not supported"), "{err}");
     assert!(err.contains("a lone `*` means every version"), "{err}");
 }
+
+#[test]
+fn rules_prints_each_level_as_the_readme_states_it() {
+    let out = patchwright(&["rules"], &crate_dir());
+    let rules = stdout(&out);
+    let readme = std::fs::read_to_string(crate_dir().join("README.md")).unwrap();
+    let rows: Vec<(&str, &str)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let id = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((id, *cells.get(2)?))
+        })
+        .filter(|(id, _)| patchwright::model::RuleId::parse(id).is_some())
+        .collect();
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    for (id, level) in rows {
+        let line = rules
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} missing from `rules`:\n{rules}"));
+        assert!(
+            line[id.len()..].trim_start().starts_with(level),
+            "README says {id} is `{level}`; `rules` says: {line}"
+        );
+    }
+}
+
+/// Every finding carries a fix or says why there is none.
+fn assert_fix_or_reason(json: &serde_json::Value, what: &str) {
+    let findings = json["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{what}");
+    for f in findings {
+        let has_fix = f["fix"].is_object();
+        let reason = f["no_fix_reason"].as_str().unwrap_or_default();
+        assert!(
+            has_fix || !reason.trim().is_empty(),
+            "{what}: finding without a fix or a reason: {f}"
+        );
+    }
+}
+
+#[test]
+fn every_finding_has_a_fix_or_a_reason_on_the_demo_and_the_corpus() {
+    let mut args = vec!["scan", "examples/demo", "--format", "json"];
+    args.extend(demo_args(&[]));
+    let demo = patchwright(&args, &crate_dir());
+    let json: serde_json::Value = serde_json::from_slice(&demo.stdout).unwrap();
+    assert_fix_or_reason(&json, "demo");
+    let text = patchwright(
+        &[
+            "scan",
+            "examples/demo",
+            "--config",
+            "examples/patchwright.toml",
+            "--today",
+            TODAY,
+        ],
+        &crate_dir(),
+    );
+    assert!(
+        stdout(&text)
+            .contains("apk installs curl without a version, so rebuilds can change it silently"),
+        "{}",
+        stdout(&text)
+    );
+
+    let corpus = patchwright(
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--advisories",
+            crate_dir().join("../shared/advisories").to_str().unwrap(),
+            "--catalog",
+            crate_dir()
+                .join("fixtures/catalog.example.toml")
+                .to_str()
+                .unwrap(),
+            "--today",
+            TODAY,
+        ],
+        &crate_dir().join("../shared/corpus"),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&corpus.stdout).unwrap();
+    assert_fix_or_reason(&json, "corpus");
+}

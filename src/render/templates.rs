@@ -108,7 +108,33 @@ struct VerificationView {
     new_errors: usize,
 }
 
-/// What a change kind risks, in one plain sentence.
+/// What a fix risks, in one plain sentence. An image tag names a language runtime or an OS
+/// release, whose minor versions make no compatibility promise (Python 3.9 → 3.14 removes
+/// deprecated modules and changes behaviour), so image changes are judged on their own terms.
+pub fn fix_risk(f: &Finding, kind: ChangeKind) -> &'static str {
+    let image = f.ecosystem == Some(crate::model::Ecosystem::Docker)
+        || f.dependency.as_deref().is_some_and(|d| d.image.is_some());
+    if image {
+        image_change_risk(kind)
+    } else {
+        change_risk(kind)
+    }
+}
+
+/// What a new image tag risks: the runtime or OS release inside it changes.
+pub fn image_change_risk(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Patch => {
+            "a patch release of the image's runtime or OS: bug and security fixes, low risk; rebuild and run the tests"
+        }
+        ChangeKind::Minor => {
+            "a newer minor version of the image's runtime or OS: these do not promise compatibility (deprecated features are removed, defaults and behaviour change); read its release notes for every version skipped, rebuild and run the tests"
+        }
+        other => change_risk(other),
+    }
+}
+
+/// What a change kind risks for a package whose versions follow semantic versioning.
 pub fn change_risk(kind: ChangeKind) -> &'static str {
     match kind {
         ChangeKind::Patch => "a patch release: bug and security fixes only, low risk",
@@ -153,7 +179,7 @@ pub fn fix_body(
                     from: fix.from.clone(),
                     to: fix.to.clone(),
                     change: super::text::change_label(fix.change),
-                    risk: change_risk(fix.change).to_string(),
+                    risk: fix_risk(f, fix.change).to_string(),
                     notes: fix.notes.clone(),
                     relock: fix.relock.clone(),
                     advisories: Vec::new(),
@@ -502,7 +528,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         from: fix.from.clone(),
         to: fix.to.clone(),
         change: super::text::change_label(fix.change),
-        risk: change_risk(fix.change),
+        risk: fix_risk(f, fix.change),
         notes: fix.notes.clone(),
         clears: fix.clears.clone(),
         // An advisory finding is gone when its advisories are; a rule finding when its rule is.

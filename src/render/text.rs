@@ -200,13 +200,27 @@ pub fn rules() -> String {
     for rule in crate::model::RuleId::ALL {
         let _ = writeln!(
             out,
-            "{:<26} {:<8} {}",
+            "{:<26} {:<45} {}",
             rule.as_str(),
-            rule.default_level().as_str(),
+            default_level_text(rule),
             rule.description()
         );
     }
     out
+}
+
+/// The level a rule's findings get unless a tier sets it, in the README's words: fixed for
+/// most rules, but advisories follow their severity and the tier, and end of life follows the
+/// catalog's dates.
+pub fn default_level_text(rule: crate::model::RuleId) -> String {
+    use crate::model::RuleId;
+    match rule {
+        RuleId::VulnerableDependency | RuleId::VulnerableImage => {
+            "by severity and tier".to_string()
+        }
+        RuleId::EolBaseImage => "warning, blocker after the catalog's grace date".to_string(),
+        other => other.default_level().as_str().to_string(),
+    }
 }
 
 /// What `patchwright fix` says after applying: what it fixed, what is left and why.
