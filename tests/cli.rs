@@ -1161,3 +1161,142 @@ fn every_finding_has_a_fix_or_a_reason_on_the_demo_and_the_corpus() {
     let json: serde_json::Value = serde_json::from_slice(&corpus.stdout).unwrap();
     assert_fix_or_reason(&json, "corpus");
 }
+
+fn yaml(file: &str) -> yaml_rust2::Yaml {
+    let text = std::fs::read_to_string(crate_dir().join(file)).unwrap();
+    let mut docs = yaml_rust2::YamlLoader::load_from_str(&text)
+        .unwrap_or_else(|e| panic!("{file} is not valid YAML: {e}"));
+    assert_eq!(docs.len(), 1, "{file}");
+    docs.remove(0)
+}
+
+/// The composite action's scan step, run as GitHub would run it (bash, its env, RUNNER_TEMP
+/// holding the installed binary), must write valid SARIF where the upload step reads it.
+#[cfg(unix)]
+#[test]
+fn the_github_action_scans_to_sarif_and_uploads_it() {
+    let action = yaml("action.yml");
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    let steps = action["runs"]["steps"].as_vec().unwrap();
+    let scan = steps
+        .iter()
+        .find(|s| s["id"].as_str() == Some("scan"))
+        .expect("a step with id scan");
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .expect("an upload-sarif step");
+    assert_eq!(
+        upload["with"]["sarif_file"].as_str(),
+        Some("${{ steps.scan.outputs.sarif }}")
+    );
+    // Every input the steps read is declared.
+    let inputs = action["inputs"].as_hash().unwrap();
+    let text = std::fs::read_to_string(crate_dir().join("action.yml")).unwrap();
+    for used in text.split("inputs.").skip(1) {
+        let name: String = used
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        assert!(
+            inputs.contains_key(&yaml_rust2::Yaml::String(name.clone())),
+            "input `{name}` is used but not declared"
+        );
+    }
+
+    // Run the scan step's script on the demo with the inputs a user would give.
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("patchwright/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_patchwright"), bin.join("patchwright")).unwrap();
+    let output_file = tmp.path().join("github_output");
+    let script = scan["run"].as_str().unwrap();
+    let out = Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(crate_dir())
+        .env("RUNNER_TEMP", tmp.path())
+        .env("GITHUB_OUTPUT", &output_file)
+        .env("PW_PATH", "examples/demo")
+        .env("PW_CONFIG", "examples/patchwright.toml")
+        .env("PW_CATALOG", "")
+        .env("PW_ADVISORIES", crate_dir().join("fixtures/advisories"))
+        .env("PW_TIER", "internet-facing")
+        .env_remove("PATCHWRIGHT_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let outputs = std::fs::read_to_string(&output_file).unwrap();
+    assert!(outputs.contains("status=1\n"), "the demo blocks: {outputs}");
+    let sarif_path = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("sarif="))
+        .expect("the sarif output");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sarif_path).unwrap()).unwrap();
+    assert_valid_sarif(&sarif);
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+    let fail = steps
+        .iter()
+        .find(|s| s["name"].as_str() == Some("Fail on blockers"))
+        .unwrap();
+    assert!(
+        fail["if"]
+            .as_str()
+            .unwrap()
+            .contains("steps.scan.outputs.status != '0'")
+    );
+}
+
+#[test]
+fn the_pre_commit_hook_runs_the_cli_on_manifests() {
+    let hooks = yaml(".pre-commit-hooks.yaml");
+    let hook = hooks
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"].as_str() == Some("patchwright"))
+        .expect("the patchwright hook");
+    assert_eq!(hook["language"].as_str(), Some("rust"));
+    assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
+    let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(entry[0], "patchwright", "the binary cargo install builds");
+
+    let files = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+    for path in [
+        "Dockerfile",
+        "web/Dockerfile",
+        "build/app.Dockerfile",
+        "Dockerfile.prod",
+        "Containerfile",
+        "Cargo.lock",
+        "web/package-lock.json",
+        "yarn.lock",
+        "api/requirements.txt",
+        "requirements-dev.txt",
+        "poetry.lock",
+        "worker/go.mod",
+        ".github/patchwright.toml",
+    ] {
+        assert!(files.is_match(path), "{path} should trigger the hook");
+    }
+    for path in ["README.md", "src/main.rs", "docs/Dockerfile.md/x"] {
+        assert!(!files.is_match(path), "{path} should not trigger the hook");
+    }
+
+    // pre-commit runs the entry in the repository with no file names: a clean project passes,
+    // a blocker fails the commit.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "flask==3.0.3\n").unwrap();
+    let mut args: Vec<String> = entry[1..].iter().map(ToString::to_string).collect();
+    args.extend(catalog_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let clean = patchwright(&args, tmp.path());
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    std::fs::write(tmp.path().join("requirements.txt"), "urllib3==1.26.5\n").unwrap();
+    let blocked = patchwright(&args, tmp.path());
+    assert_eq!(blocked.status.code(), Some(1), "{}", stdout(&blocked));
+}
