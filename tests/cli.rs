@@ -1300,3 +1300,47 @@ fn the_pre_commit_hook_runs_the_cli_on_manifests() {
     let blocked = patchwright(&args, tmp.path());
     assert_eq!(blocked.status.code(), Some(1), "{}", stdout(&blocked));
 }
+
+#[test]
+fn fixing_a_subfolder_writes_the_files_named_from_the_root() {
+    let (_tmp, demo, config) = demo_copy();
+    git(&demo, &["init", "-q"]);
+    let dry = patchwright(
+        &[
+            "fix",
+            "api",
+            "--dry-run",
+            "--config",
+            &config,
+            "--today",
+            TODAY,
+        ],
+        &demo,
+    );
+    assert!(
+        stdout(&dry).contains("--- a/api/requirements.txt\n"),
+        "{}",
+        stdout(&dry)
+    );
+    let out = patchwright(
+        &["fix", "api", "--config", &config, "--today", TODAY],
+        &demo,
+    );
+    assert!(
+        stdout(&out).contains("changed 2 file(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        std::fs::read_to_string(demo.join("api/requirements.txt"))
+            .unwrap()
+            .contains("urllib3==1.26.18")
+    );
+    assert!(!demo.join("api/api").exists());
+    assert!(
+        std::fs::read_to_string(demo.join("web/Dockerfile"))
+            .unwrap()
+            .contains("ARG NODE_VERSION=16.20.2"),
+        "outside the scanned folder nothing changes"
+    );
+}
