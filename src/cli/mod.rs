@@ -84,8 +84,9 @@ pub struct FixArgs {
     /// Print a unified diff of the fixes and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Commit the fixes on this new branch (git repositories only); the work tree and the current
-    /// branch stay untouched.
+    /// Commit the fixes on this new branch (git repositories only), on top of HEAD as committed:
+    /// uncommitted edits and untracked files stay out; the work tree and the current branch stay
+    /// untouched.
     #[arg(long, conflicts_with = "dry_run")]
     pub branch: Option<String>,
 }
