@@ -991,9 +991,55 @@ pub struct Finding {
     pub level_reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<AppliedException>,
+    /// Other rules that report the same problem (the same dependency, with the same fix or the
+    /// same reason there is none), folded into this finding so one problem is one finding:
+    /// a package both vulnerable and banned is one finding led by the more urgent rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Reason>,
     /// The dependency the finding is about, for planning edits. Not part of the JSON contract.
     #[serde(skip)]
     pub dependency: Option<Box<Dependency>>,
+}
+
+/// One more reason a finding is reported: a rule that found the same problem, with its own
+/// level, message and exception (see [`Finding::also`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub rule: RuleId,
+    pub level: Level,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory_details: Vec<AdvisoryRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub level_reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+}
+
+impl Reason {
+    /// Whether this reason counts at its level (an exception suppresses it).
+    pub fn is_active(&self) -> bool {
+        self.exception.is_none()
+    }
+}
+
+impl From<Finding> for Reason {
+    fn from(f: Finding) -> Reason {
+        Reason {
+            rule: f.rule,
+            level: f.level,
+            message: f.message,
+            advisories: f.advisories,
+            advisory_details: f.advisory_details,
+            severity: f.severity,
+            level_reason: f.level_reason,
+            exception: f.exception,
+        }
+    }
 }
 
 impl Finding {
@@ -1023,6 +1069,7 @@ impl Finding {
             no_fix_reason: None,
             level_reason: String::new(),
             exception: None,
+            also: Vec::new(),
             dependency: None,
         }
     }
@@ -1032,15 +1079,26 @@ impl Finding {
         self.exception.is_none()
     }
 
-    /// Every id this finding answers to: the rule, the advisories and their aliases.
+    /// Every id this finding answers to: its rules, the advisories and their aliases (those of
+    /// the reasons folded into it included).
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.rule.as_str())
+        let own = std::iter::once(self.rule.as_str())
             .chain(self.advisories.iter().map(String::as_str))
             .chain(
                 self.advisory_details
                     .iter()
                     .flat_map(|a| a.aliases.iter().map(String::as_str)),
-            )
+            );
+        let also = self.also.iter().flat_map(|r| {
+            std::iter::once(r.rule.as_str())
+                .chain(r.advisories.iter().map(String::as_str))
+                .chain(
+                    r.advisory_details
+                        .iter()
+                        .flat_map(|a| a.aliases.iter().map(String::as_str)),
+                )
+        });
+        own.chain(also)
     }
 }
 

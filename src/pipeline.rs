@@ -11,6 +11,8 @@ use crate::scan;
 use crate::snapshot::RepoSnapshot;
 use chrono::NaiveDate;
 
+mod fold;
+
 /// The data a scan judges against, loaded once and shared by every scan.
 pub struct Knowledge {
     pub catalog: Catalog,
@@ -29,6 +31,9 @@ pub struct RunOptions {
     pub accepted_risks: Vec<Exception>,
     /// Updates the repository asked not to be offered: their fixes are withheld.
     pub ignores: Vec<IgnoreRule>,
+    /// Only part of the repository was scanned (a subfolder): an exception that matches nothing
+    /// may match in the rest, so `exception-unused` is not reported.
+    pub partial: bool,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -108,8 +113,13 @@ pub fn run_parsed(
     };
     let is_known = |id: &str| knowledge.advisories.get(id).is_some();
     let mut findings = policy::evaluate(findings, &knowledge.policy, &judged, now, &is_known);
+    if options.partial {
+        findings.retain(|f| f.rule != crate::model::RuleId::ExceptionUnused);
+    }
+    remedy::explain_missing_fixes(&mut findings);
     sort_findings(&mut findings);
     let exceptions = policy::exception_statuses(&judged.exceptions, &findings, now);
+    let findings = fold::fold(findings);
 
     let inventory: Vec<InventoryItem> = manifests
         .iter()
@@ -238,9 +248,16 @@ mod tests {
         };
         let report = run(&snapshot, &knowledge, today, &options).report;
 
-        // The active grant suppresses the minimist advisory and says who granted it.
-        let minimist = find(&report, RuleId::VulnerableDependency, "minimist@1.2.5");
-        let applied = minimist
+        // The active grant suppresses the minimist advisory and says who granted it; the
+        // finding stays active for the catalog's minimum, which the grant does not cover.
+        let minimist = find(&report, RuleId::DependencyBelowMinimum, "minimist@1.2.5");
+        assert!(minimist.is_active());
+        let advisory = minimist
+            .also
+            .iter()
+            .find(|r| r.rule == RuleId::VulnerableDependency)
+            .expect("the advisory is folded into the finding");
+        let applied = advisory
             .exception
             .as_ref()
             .expect("suppressed by the grant");
@@ -287,9 +304,10 @@ mod tests {
                 .is_some()
         );
 
-        // Counts follow: the expired-exception finding, one more excepted, two fewer fixable.
+        // Counts follow: the expired-exception finding, two fewer fixable; nothing more is
+        // excepted in full (minimist still counts for its minimum).
         assert_eq!(report.findings.len(), plain.findings.len() + 1);
-        assert_eq!(report.summary.excepted, plain.summary.excepted + 1);
+        assert_eq!(report.summary.excepted, plain.summary.excepted);
         assert_eq!(report.summary.fixable, plain.summary.fixable - 2);
 
         let states: Vec<(&str, ExceptionState, usize)> = report

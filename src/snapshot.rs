@@ -3,7 +3,7 @@
 use crate::manifest;
 use crate::model::FileError;
 use crate::policy::REPO_CONFIG_PATH;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Repository-relative path (with `/`) → content. Only manifests and the repository config are
 /// kept: nothing else is ever read or fetched.
@@ -14,6 +14,9 @@ pub struct RepoSnapshot {
     pub unreadable: Vec<FileError>,
     /// The commit the files were read at, when known.
     pub commit: Option<String>,
+    /// Files that were not valid UTF-8 and were decoded lossily: scanned, but never rewritten
+    /// (writing the decoded text back would replace their bytes with U+FFFD).
+    pub lossy: BTreeSet<String>,
 }
 
 /// Whether a file at `path` is one the scanner reads: manifests, the repository config, and
@@ -44,25 +47,89 @@ impl RepoSnapshot {
         }
     }
 
-    /// Turns raw bytes into text, or records why it can't: manifests are UTF-8 text, so
-    /// anything else is reported rather than guessed at.
+    /// Turns raw bytes into text. Manifests are UTF-8, but one stray byte (a Latin-1 "café" in a
+    /// comment) must not hide the whole file from the scan: invalid bytes are decoded as U+FFFD,
+    /// the file is scanned, and one entry in `unreadable` says where the first bad byte is.
     pub fn insert_bytes(&mut self, path: String, bytes: Vec<u8>) {
         match String::from_utf8(bytes) {
             Ok(text) => {
                 self.files.insert(path, text);
             }
             Err(e) => {
-                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+                let bytes = e.into_bytes();
+                let (first, lines) = invalid_lines(&bytes);
+                let more = match lines {
+                    0 | 1 => String::new(),
+                    n => format!(" (and on {} more line(s))", n - 1),
+                };
                 self.unreadable.push(FileError {
-                    file: path,
-                    line,
-                    message:
-                        "the file is not valid UTF-8 text; save it as UTF-8 so it can be scanned"
-                            .to_string(),
+                    file: path.clone(),
+                    line: first.line,
+                    message: format!(
+                        "byte 0x{:02X} is not valid UTF-8{more}; it was read as U+FFFD and the rest of the file was scanned, but `fix` will not rewrite it: save the file as UTF-8",
+                        first.byte
+                    ),
                     ..Default::default()
                 });
+                self.files
+                    .insert(path.clone(), String::from_utf8_lossy(&bytes).into_owned());
+                self.lossy.insert(path);
             }
         }
+    }
+}
+
+/// The first invalid byte of a file.
+struct BadByte {
+    /// 1-based.
+    line: u32,
+    byte: u8,
+}
+
+/// Where the first invalid UTF-8 byte is, and on how many lines there are invalid bytes.
+fn invalid_lines(bytes: &[u8]) -> (BadByte, usize) {
+    let mut first = None;
+    let mut lines = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    for chunk in bytes.utf8_chunks() {
+        offset += chunk.valid().len();
+        let invalid = chunk.invalid();
+        if !invalid.is_empty() {
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            lines.insert(line);
+            first.get_or_insert(BadByte {
+                line,
+                byte: invalid[0],
+            });
+        }
+        offset += invalid.len();
+    }
+    let first = first.unwrap_or(BadByte { line: 1, byte: 0 });
+    (first, lines.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_latin1_byte_is_reported_at_its_line_and_the_file_is_still_read() {
+        let mut snapshot = RepoSnapshot::default();
+        snapshot.insert_bytes(
+            "Dockerfile".to_string(),
+            b"# caf\xe9\nFROM node:16.20.2-alpine\n# na\xefve \xe9\n".to_vec(),
+        );
+        let text = &snapshot.files["Dockerfile"];
+        assert!(text.contains("\nFROM node:16.20.2-alpine\n"), "{text:?}");
+        assert!(snapshot.lossy.contains("Dockerfile"));
+        assert_eq!(snapshot.unreadable.len(), 1, "{:?}", snapshot.unreadable);
+        let e = &snapshot.unreadable[0];
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("0xE9"), "{}", e.message);
+        assert!(e.message.contains("1 more line"), "{}", e.message);
+
+        let mut clean = RepoSnapshot::default();
+        clean.insert_bytes("Dockerfile".to_string(), b"FROM alpine\n".to_vec());
+        assert!(clean.unreadable.is_empty() && clean.lossy.is_empty());
     }
 }

@@ -94,7 +94,7 @@ fn example_check_run() {
         "patchwright",
     );
     assert_eq!(check.conclusion, CheckConclusion::Failure);
-    assert_eq!(check.title, "7 blocker(s), 6 warning(s)");
+    assert_eq!(check.title, "6 blocker(s), 3 warning(s)");
     // Every active finding is annotated at its line; the excepted one is not.
     assert_eq!(check.annotations.len(), report.findings.len() - 1);
     let first = &check.annotations[0];

@@ -371,7 +371,18 @@ fn check_summary_of_a_pull_request_with_several_changes() {
         .iter()
         .filter(|c| c.finding.level != patchwright::model::Level::Info)
         .count();
-    assert!(merged > 0, "urllib3's two findings share one suggestion");
+    // urllib3 is vulnerable and banned: one finding, one comment naming both rules.
+    let urllib3 = p
+        .plan
+        .comments
+        .iter()
+        .find(|c| c.body.contains("urllib3@1.26.5"))
+        .expect("a comment on urllib3");
+    assert!(
+        urllib3.body.contains("also dependency-banned (blocker)"),
+        "{}",
+        urllib3.body
+    );
     assert_eq!(
         p.plan.comments.len() + merged + in_body,
         worth_a_comment,

@@ -241,7 +241,8 @@ fn constraint_errors_name_the_clause() {
     assert_eq!(
         err.to_string(),
         "`~1.2.3` is not a valid constraint: use one of `=`, `!=`, `<`, `<=`, `>`, `>=` \
-         followed by a full version (`^`, `~` and `*` are not supported)"
+         followed by a full version (`^`, `~` and wildcards inside a version are not \
+         supported; a lone `*` means every version)"
     );
     assert!(Constraint::parse(PyPI, "").is_err());
     assert!(Constraint::parse(PyPI, "1.0,,2.0").is_err());

@@ -235,7 +235,7 @@ pub fn load_catalog(path: &Path) -> Result<Catalog, Vec<CatalogError>> {
             file,
             line: 0,
             column: 0,
-            message: format!("cannot read the catalog: {e}"),
+            message: format!("cannot read {}: {e}", path.display()),
         }]),
     }
 }
@@ -268,12 +268,21 @@ const PACKAGE_KEYS: [&str; 6] = [
 pub fn parse_catalog(file: &str, text: &str) -> Result<Catalog, Vec<CatalogError>> {
     let mut reader = Reader::new(file, text);
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
-    if !syntax_errors.is_empty() {
-        for e in &syntax_errors {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().replace('\n', "; ");
-            reader.error(span, format!("invalid TOML: {message}"));
+    // After the first syntax error the parser is guessing: a file that is not TOML at all
+    // gives one error per line. The first is the one worth reading.
+    if let Some(e) = syntax_errors
+        .iter()
+        .min_by_key(|e| e.span().map_or(0, |s| s.start))
+    {
+        let span = e.span().unwrap_or(0..0);
+        let mut message = format!("invalid TOML: {}", e.message().trim().replace('\n', "; "));
+        if syntax_errors.len() > 1 {
+            message.push_str(&format!(
+                " (and {} more syntax error(s) after it, often caused by this one)",
+                syntax_errors.len() - 1
+            ));
         }
+        reader.error(span, message);
         return Err(reader.finish());
     }
     let root = root.get_ref();

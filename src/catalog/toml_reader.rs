@@ -14,7 +14,8 @@ use crate::model::line_column;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]
 pub struct CatalogError {
     pub file: String,
-    /// 1-based.
+    /// 1-based; 0 when the error is about the whole file (it cannot be read), which then
+    /// displays as its message alone.
     pub line: u32,
     /// 1-based, in characters.
     pub column: u32,
@@ -23,6 +24,9 @@ pub struct CatalogError {
 
 impl fmt::Display for CatalogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return f.write_str(&self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",

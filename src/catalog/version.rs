@@ -334,7 +334,8 @@ impl Constraint {
                 if rest.starts_with(['<', '>', '=', '!', '^', '~']) || rest.contains('*') {
                     return Err(within(
                         "use one of `=`, `!=`, `<`, `<=`, `>`, `>=` followed by a full version \
-                         (`^`, `~` and `*` are not supported)"
+                         (`^`, `~` and wildcards inside a version are not supported; a lone `*` \
+                         means every version)"
                             .to_string(),
                     ));
                 }

@@ -1,10 +1,11 @@
 //! `patchwright fix`: apply every available fix as minimal edits, re-scan, report before/after.
 
-use super::{EXIT_BLOCKED, EXIT_OK, FixArgs, Prepared, exit_code, prepare};
+use super::{FixArgs, Prepared, exit_code, prepare, verdict};
 use crate::forge::{git_branch, local};
 use crate::pipeline;
 use crate::remedy;
 use crate::render;
+use crate::snapshot::RepoSnapshot;
 use anyhow::bail;
 
 pub fn run(args: FixArgs) -> u8 {
@@ -12,13 +13,17 @@ pub fn run(args: FixArgs) -> u8 {
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<u8> {
-    let root = &args.common.path;
     let Prepared {
         knowledge,
-        snapshot,
+        checkout,
         today,
         options,
     } = prepare(&args.common)?;
+    // A branch is HEAD plus the fix: its files are read from HEAD, not from the work tree.
+    let snapshot = match &args.branch {
+        Some(_) => head_snapshot(&checkout, &args.common.path, &args.common.exclude)?,
+        None => checkout.snapshot.clone(),
+    };
 
     let before = pipeline::run(&snapshot, &knowledge, today, &options);
     let edits = remedy::collect_edits(&before.report.findings);
@@ -51,17 +56,22 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
             print!("{}", render::diff::unified(file, old, new));
         }
     } else if let Some(branch) = &args.branch {
+        let base = snapshot.commit.as_deref().unwrap_or_default();
         if changed.is_empty() {
-            println!("nothing to fix: branch `{branch}` was not created");
+            println!("nothing to fix at HEAD: branch `{branch}` was not created");
         } else {
             let message =
                 render::templates::commit_message(&before.report, &after.report, &verification);
-            let commit = git_branch::commit_on_new_branch(root, branch, &changed, &message)?;
-            println!("committed the fixes as {commit} on branch `{branch}`");
+            let commit =
+                git_branch::commit_on_new_branch(&checkout.root, branch, base, &changed, &message)?;
+            println!(
+                "committed the fixes as {commit} on branch `{branch}`, on top of HEAD ({}); uncommitted changes and untracked files are not in it",
+                &base[..base.len().min(12)]
+            );
         }
     } else {
         for (file, content) in &changed {
-            local::write_file(root, file, content)?;
+            local::write_file(&checkout.root, file, content)?;
         }
     }
     print!(
@@ -74,9 +84,25 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
             args.dry_run
         )
     );
-    Ok(if after.report.has_blockers() {
-        EXIT_BLOCKED
-    } else {
-        EXIT_OK
-    })
+    Ok(verdict(&after.report, &args.common))
+}
+
+/// The scanned files as committed at HEAD: the same scope, repository config and exclusions as
+/// the work-tree scan, read from git objects.
+fn head_snapshot(
+    checkout: &local::Checkout,
+    path: &std::path::Path,
+    excludes: &[String],
+) -> anyhow::Result<RepoSnapshot> {
+    let excluded = local::exclusions(path, excludes)?;
+    let scope = checkout.scope.as_str();
+    let root = checkout.root.clone();
+    let keep = |file: &str| {
+        let in_scope = scope.is_empty()
+            || file == scope
+            || file.strip_prefix(scope).is_some_and(|r| r.starts_with('/'))
+            || local::is_root_extra(file);
+        in_scope && !local::is_excluded(&excluded, &root.join(file))
+    };
+    Ok(git_branch::read_head(&checkout.root, keep)?)
 }

@@ -60,6 +60,10 @@ pub struct CommonArgs {
     /// The repository's tier, overriding `.github/patchwright.toml`.
     #[arg(long)]
     pub tier: Option<String>,
+    /// Exit 1 when a file could not be read in full (not UTF-8, a line that does not parse, a
+    /// link out of the project), even when nothing blocks.
+    #[arg(long)]
+    pub fail_on_errors: bool,
     /// Evaluate the policy as of this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
@@ -80,8 +84,9 @@ pub struct FixArgs {
     /// Print a unified diff of the fixes and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Commit the fixes on this new branch (git repositories only); the work tree and the current
-    /// branch stay untouched.
+    /// Commit the fixes on this new branch (git repositories only), on top of HEAD as committed:
+    /// uncommitted edits and untracked files stay out; the work tree and the current branch stay
+    /// untouched.
     #[arg(long, conflicts_with = "dry_run")]
     pub branch: Option<String>,
 }
@@ -166,24 +171,53 @@ fn serve(args: ServeArgs) -> u8 {
 /// What `scan` and `fix` both start from: the knowledge, the files, the day and the options.
 struct Prepared {
     knowledge: crate::pipeline::Knowledge,
-    snapshot: crate::snapshot::RepoSnapshot,
+    checkout: crate::forge::local::Checkout,
     today: chrono::NaiveDate,
     options: crate::pipeline::RunOptions,
 }
 
 /// Loads everything a run needs; the only place the CLI reads the clock.
 fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
+    let knowledge = knowledge::load(common)?;
+    if let Some(tier) = &common.tier {
+        let known = knowledge.policy.tier_names();
+        if !known.contains(&tier.as_str()) {
+            anyhow::bail!(
+                "--tier `{tier}` is not a tier of the policy; the known tiers are: {}",
+                known.join(", ")
+            );
+        }
+    }
+    let checkout = crate::forge::local::read_checkout(&common.path, &common.exclude)?;
+    if checkout.is_partial() {
+        eprintln!(
+            "note: scanning {} of the project at {}: paths are given from there and its repository config applies; exceptions that match nothing here are not reported as unused",
+            checkout.scope,
+            checkout.root.display()
+        );
+    }
     Ok(Prepared {
-        knowledge: knowledge::load(common)?,
-        snapshot: crate::forge::local::read_snapshot(&common.path, &common.exclude)?,
+        options: crate::pipeline::RunOptions {
+            tier: common.tier.clone(),
+            partial: checkout.is_partial(),
+            ..Default::default()
+        },
+        knowledge,
+        checkout,
         today: common
             .today
             .unwrap_or_else(|| chrono::Local::now().date_naive()),
-        options: crate::pipeline::RunOptions {
-            tier: common.tier.clone(),
-            ..Default::default()
-        },
     })
+}
+
+/// The exit status of a finished scan: 1 when something blocks, or when `--fail-on-errors` is
+/// given and a file could not be read in full; else 0.
+fn verdict(report: &crate::report::Report, common: &CommonArgs) -> u8 {
+    if report.has_blockers() || (common.fail_on_errors && !report.errors.is_empty()) {
+        EXIT_BLOCKED
+    } else {
+        EXIT_OK
+    }
 }
 
 /// The exit code of a command's result: its own code, or the usage code after printing the error.

@@ -1,6 +1,6 @@
 //! `patchwright scan`.
 
-use super::{EXIT_BLOCKED, EXIT_OK, Prepared, ScanArgs, exit_code, prepare};
+use super::{Prepared, ScanArgs, exit_code, prepare, verdict};
 use crate::pipeline;
 use crate::render;
 
@@ -11,11 +11,11 @@ pub fn run(args: ScanArgs) -> u8 {
 fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let Prepared {
         knowledge,
-        snapshot,
+        checkout,
         today,
         options,
     } = prepare(&args.common)?;
-    let outcome = pipeline::run(&snapshot, &knowledge, today, &options);
+    let outcome = pipeline::run(&checkout.snapshot, &knowledge, today, &options);
     // JSON is streamed: on a large monorepo the report text alone is tens of megabytes.
     if args.format == render::Format::Json {
         let stdout = std::io::stdout();
@@ -24,9 +24,5 @@ fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     } else {
         print!("{}", render::render(&outcome.report, args.format));
     }
-    Ok(if outcome.report.has_blockers() {
-        EXIT_BLOCKED
-    } else {
-        EXIT_OK
-    })
+    Ok(verdict(&outcome.report, &args.common))
 }

@@ -1,10 +1,12 @@
-//! A local checkout: walk it (respecting .gitignore and `--exclude`), read the files the scanner
-//! wants, and write fixed files back.
+//! A local checkout: find the project root, walk the scanned directory (respecting .gitignore and
+//! `--exclude`, following symlinks that stay inside the root), read the files the scanner wants,
+//! and write fixed files back.
 
 use crate::model::FileError;
+use crate::policy::REPO_CONFIG_PATH;
 use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
 use ignore::WalkBuilder;
-use ignore::overrides::OverrideBuilder;
+use ignore::overrides::{Override, OverrideBuilder};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,17 +23,115 @@ pub enum LocalError {
     },
 }
 
-/// Reads every file of interest under `root`. Honours `.gitignore`, `.ignore` and git's global
-/// excludes even outside a git repository (people scan unpacked tarballs too), plus `excludes`
-/// (gitignore-style globs relative to `root`). Hidden directories are walked, since
-/// `.github/patchwright.toml` lives in one; `.git` itself is skipped.
-pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, LocalError> {
-    if !root.exists() {
-        return Err(LocalError::NotFound {
-            path: root.to_path_buf(),
-        });
+/// What the CLI scans: the files under `path`, named from the project root that holds them.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    /// The project root (canonical): the snapshot's paths are relative to it, its
+    /// `.github/patchwright.toml` applies, and fixes are written under it.
+    pub root: PathBuf,
+    /// The scanned path relative to `root`, `/`-separated; empty when the whole root is scanned.
+    pub scope: String,
+    pub snapshot: RepoSnapshot,
+}
+
+impl Checkout {
+    /// Whether only part of the project was scanned (exceptions for the rest cannot be judged).
+    pub fn is_partial(&self) -> bool {
+        !self.scope.is_empty()
     }
-    let mut overrides = OverrideBuilder::new(root);
+}
+
+/// The project root of `path`: the nearest directory at or above it that is a git work tree
+/// (holds `.git`) or holds its own `.github/patchwright.toml` (a project kept inside another
+/// repository, like `examples/demo`); `path` itself (or its directory) when there is none.
+pub fn project_root(path: &Path) -> Result<PathBuf, LocalError> {
+    let path = canonical(path)?;
+    let start = if path.is_dir() {
+        path.clone()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    Ok(start
+        .ancestors()
+        .find(|dir| dir.join(".git").exists() || dir.join(REPO_CONFIG_PATH).is_file())
+        .unwrap_or(&start)
+        .to_path_buf())
+}
+
+fn canonical(path: &Path) -> Result<PathBuf, LocalError> {
+    path.canonicalize().map_err(|_| LocalError::NotFound {
+        path: path.to_path_buf(),
+    })
+}
+
+/// Reads every file of interest under `path`, named from its project root (see
+/// [`project_root`]), plus the root's repository config and CODEOWNERS when `path` is only part
+/// of the project. `excludes` are gitignore-style globs relative to `path`.
+pub fn read_checkout(path: &Path, excludes: &[String]) -> Result<Checkout, LocalError> {
+    let root = project_root(path)?;
+    let scanned = canonical(path)?;
+    let scope = relative(&root, &scanned);
+    let scope = if scanned == root {
+        String::new()
+    } else {
+        scope
+    };
+    let mut snapshot = walk(&root, &scanned, excludes)?;
+    if !scope.is_empty() {
+        for extra in std::iter::once(REPO_CONFIG_PATH).chain(crate::owners::LOCATIONS) {
+            let file = root.join(extra);
+            if !snapshot.files.contains_key(extra) && file.is_file() {
+                read_one(&file, extra.to_string(), &mut snapshot);
+            }
+        }
+    }
+    Ok(Checkout {
+        root,
+        scope,
+        snapshot,
+    })
+}
+
+/// Reads every file of interest under `root`, with paths relative to `root` itself (no search
+/// for a project root). Honours `.gitignore`, `.ignore` and git's global excludes even outside a
+/// git repository (people scan unpacked tarballs too), plus `excludes` (gitignore-style globs
+/// relative to `root`). Hidden directories are walked, since `.github/patchwright.toml` lives
+/// in one; `.git` itself is skipped.
+pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, LocalError> {
+    let root = canonical(root)?;
+    let base = if root.is_dir() {
+        root.clone()
+    } else {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    walk(&base, &root, excludes)
+}
+
+/// Whether `file` (relative to the project root) is read from the root even when only part of
+/// the project is scanned: the repository config and CODEOWNERS.
+pub fn is_root_extra(file: &str) -> bool {
+    file == REPO_CONFIG_PATH || crate::owners::LOCATIONS.contains(&file)
+}
+
+/// The `--exclude` globs as a matcher of absolute paths under `path` (the scanned path).
+pub fn exclusions(path: &Path, excludes: &[String]) -> Result<Override, LocalError> {
+    overrides(&canonical(path)?, excludes)
+}
+
+/// Whether `file` (absolute) is excluded by `exclusions`, itself or through a directory above
+/// it (the walk prunes excluded directories; a file read from elsewhere must be judged the same).
+pub fn is_excluded(exclusions: &Override, file: &Path) -> bool {
+    if exclusions.matched(file, false).is_ignore() {
+        return true;
+    }
+    file.ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(exclusions.path()))
+        .any(|dir| exclusions.matched(dir, true).is_ignore())
+}
+
+fn overrides(path: &Path, excludes: &[String]) -> Result<Override, LocalError> {
+    let mut overrides = OverrideBuilder::new(path);
     for glob in excludes {
         overrides
             .add(&format!("!{glob}"))
@@ -40,17 +140,23 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
                 reason: e.to_string(),
             })?;
     }
-    let overrides = overrides.build().map_err(|e| LocalError::BadExclude {
+    overrides.build().map_err(|e| LocalError::BadExclude {
         glob: excludes.join(" "),
         reason: e.to_string(),
-    })?;
+    })
+}
 
+/// Walks `path` (inside `root`, both canonical), naming files relative to `root`. Symlinks are
+/// followed so a linked Dockerfile is scanned, but only to targets inside `root` (a link out of
+/// the project is reported, not read); the walker itself reports link loops.
+fn walk(root: &Path, path: &Path, excludes: &[String]) -> Result<RepoSnapshot, LocalError> {
     let mut snapshot = RepoSnapshot::default();
-    let walker = WalkBuilder::new(root)
+    let walker = WalkBuilder::new(path)
         .hidden(false)
         .git_ignore(true)
         .require_git(false)
-        .overrides(overrides)
+        .follow_links(true)
+        .overrides(overrides(path, excludes)?)
         .filter_entry(|e| e.file_name() != ".git")
         .build();
     for entry in walker {
@@ -58,9 +164,9 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
             Ok(e) => e,
             Err(e) => {
                 snapshot.unreadable.push(FileError {
-                    file: root.display().to_string(),
+                    file: relative(root, path),
                     line: 0,
-                    message: e.to_string(),
+                    message: format!("skipped: {e}"),
                     ..Default::default()
                 });
                 continue;
@@ -73,32 +179,66 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
         if !wants(&rel) {
             continue;
         }
-        match std::fs::metadata(entry.path()) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                snapshot.unreadable.push(FileError {
-                    file: rel,
-                    line: 0,
-                    message: format!("{} bytes is larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned", m.len()),
-                    ..Default::default()
-                });
-                continue;
+        // Any component of the path may be a followed link: judge where the file really is.
+        {
+            match entry.path().canonicalize() {
+                Ok(target) if target.starts_with(root) => {}
+                Ok(target) => {
+                    snapshot.unreadable.push(FileError {
+                        file: rel,
+                        line: 0,
+                        message: format!(
+                            "a symlink to {}, outside the scanned project; it was not read",
+                            target.display()
+                        ),
+                        ..Default::default()
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    snapshot.unreadable.push(FileError {
+                        file: rel,
+                        line: 0,
+                        message: format!("cannot follow: {e}"),
+                        ..Default::default()
+                    });
+                    continue;
+                }
             }
-            _ => {}
         }
-        match std::fs::read(entry.path()) {
-            Ok(bytes) => snapshot.insert_bytes(rel, bytes),
-            Err(e) => snapshot.unreadable.push(FileError {
-                file: rel,
-                line: 0,
-                message: format!("cannot read: {e}"),
-                ..Default::default()
-            }),
-        }
+        read_one(entry.path(), rel, &mut snapshot);
     }
     Ok(snapshot)
 }
 
-/// Repository-relative path with `/` separators; a single file scanned on its own keeps its name.
+/// Reads one file into `snapshot` as `rel`, or records why it could not be read.
+fn read_one(file: &Path, rel: String, snapshot: &mut RepoSnapshot) {
+    if let Ok(m) = std::fs::metadata(file)
+        && m.len() > MAX_FILE_BYTES
+    {
+        snapshot.unreadable.push(FileError {
+            file: rel,
+            line: 0,
+            message: format!(
+                "{} bytes is larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned",
+                m.len()
+            ),
+            ..Default::default()
+        });
+        return;
+    }
+    match std::fs::read(file) {
+        Ok(bytes) => snapshot.insert_bytes(rel, bytes),
+        Err(e) => snapshot.unreadable.push(FileError {
+            file: rel,
+            line: 0,
+            message: format!("cannot read: {e}"),
+            ..Default::default()
+        }),
+    }
+}
+
+/// `path` relative to `root` with `/` separators; `root` itself gives its own name.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let rel = if rel.as_os_str().is_empty() {
@@ -113,9 +253,11 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// Writes `content` to `root/rel`, replacing the file atomically (write a sibling, then rename) so
-/// an interrupted fix never leaves a half-written manifest.
+/// an interrupted fix never leaves a half-written manifest. A symlink is written through: its
+/// target (inside the root, as the walk checked) changes, and the link stays a link.
 pub fn write_file(root: &Path, rel: &str, content: &str) -> Result<(), LocalError> {
     let path = root.join(rel);
+    let path = path.canonicalize().unwrap_or(path);
     let tmp = path.with_extension("patchwright-tmp");
     let io = |source| LocalError::Io {
         path: path.clone(),

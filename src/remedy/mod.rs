@@ -61,12 +61,67 @@ pub fn plan(
         } else {
             packages::plan(dependency, &group, catalog, advisories)
         };
+        let planned = planned.and_then(|fix| refuse_lossy(fix, snapshot));
         for &i in indices {
             match &planned {
                 Ok(fix) => findings[i].fix = Some(fix.clone()),
                 Err(reason) => findings[i].no_fix_reason = Some(reason.clone()),
             }
         }
+    }
+}
+
+/// Gives every finding without a fix the reason there is none, when planning gave no more
+/// specific one (the README promises a reason for each). Run after policy, which adds the
+/// exception findings.
+pub fn explain_missing_fixes(findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        if f.fix.is_none() && f.no_fix_reason.as_deref().is_none_or(str::is_empty) {
+            f.no_fix_reason = Some(why_no_fix(f.rule).to_string());
+        }
+    }
+}
+
+/// Why a rule's finding has no automatic fix, when planning gave no more specific reason.
+/// Exhaustive, so a new rule cannot ship without one.
+fn why_no_fix(rule: RuleId) -> &'static str {
+    match rule {
+        RuleId::ImageDigestNotPinned => {
+            "the digest a tag points to is only known to the registry, which patchwright does not query yet; pin it by hand (`docker buildx imagetools inspect IMAGE:TAG` shows it) or leave it at info"
+        }
+        RuleId::RunsAsRoot => {
+            "which user the image should run as depends on its files, ports and permissions, so it is a decision for the image's owner: add a non-root `USER` to the final stage"
+        }
+        RuleId::UnpinnedOsPackages => {
+            "the right versions depend on the distribution release of the base image, which patchwright does not read yet: pin each package (`apk add curl=8.5.0-r0`, `apt-get install curl=7.88.1-10+deb12u5`) or accept the risk with an exception"
+        }
+        RuleId::ExceptionExpired => {
+            "an expired exception is a decision to renew (a new date and reason) or to end by fixing what it covered"
+        }
+        RuleId::ExceptionUnused => {
+            "only its author knows whether the exception's id or scope is wrong or it is no longer needed: correct it or remove it"
+        }
+        RuleId::VulnerableDependency
+        | RuleId::DependencyBelowMinimum
+        | RuleId::DependencyBanned => {
+            "no version that satisfies the advisories and the catalog could be planned"
+        }
+        RuleId::VulnerableImage
+        | RuleId::EolBaseImage
+        | RuleId::UnapprovedBaseImage
+        | RuleId::ImageTagNotPinned => "the catalog names no approved tag of this image to move to",
+    }
+}
+
+/// A file decoded lossily (not UTF-8) cannot be edited: writing its text back would replace
+/// every invalid byte with U+FFFD. A re-lock fix edits nothing, so it stands.
+fn refuse_lossy(fix: Fix, snapshot: &RepoSnapshot) -> Planned {
+    match fix.edits.iter().find(|e| snapshot.lossy.contains(&e.file)) {
+        Some(edit) => Err(format!(
+            "{} is not valid UTF-8, so patchwright does not rewrite it; save it as UTF-8 and run again (the fix would be {} → {})",
+            edit.file, fix.from, fix.to
+        )),
+        None => Ok(fix),
     }
 }
 
@@ -88,7 +143,7 @@ fn clears(group: &[&Finding]) -> Vec<String> {
 /// Rules a version or tag change can clear. Digest pinning is left to the registry-aware
 /// remedy: without a registry the bot cannot know a digest, and guessing one would be worse than
 /// none.
-fn fixable_rule(rule: RuleId) -> bool {
+pub(crate) fn fixable_rule(rule: RuleId) -> bool {
     matches!(
         rule,
         RuleId::VulnerableDependency

@@ -46,11 +46,20 @@ fn key(f: &Finding) -> FindingKey {
 
 pub fn verify(before: &Report, after: &Report) -> Verification {
     let active = |r: &Report| -> Vec<FindingKey> {
+        // A finding carries the rules folded into it: each is judged on its own, so a fix
+        // that clears the lead rule but not another says so.
         let mut keys: Vec<FindingKey> = r
             .findings
             .iter()
-            .filter(|f| f.is_active())
-            .map(key)
+            .flat_map(|f| {
+                let lead = f.is_active().then(|| key(f));
+                let also = f.also.iter().filter(|x| x.is_active()).map(|x| FindingKey {
+                    rule: x.rule,
+                    level: x.level.as_str().to_string(),
+                    ..key(f)
+                });
+                lead.into_iter().chain(also)
+            })
             .collect();
         keys.sort();
         keys.dedup();

@@ -117,6 +117,9 @@ fn annotation(f: &crate::model::Finding, title: String) -> Annotation {
 
 fn annotation_message(f: &crate::model::Finding) -> String {
     let mut message = f.message.clone();
+    for line in crate::render::text::also_lines(f) {
+        message.push_str(&format!("\n{line}"));
+    }
     if let Some(fix) = &f.fix {
         message.push_str(&format!("\nFix: {}", super::text::fix_line(fix)));
     } else if let Some(why) = &f.no_fix_reason {

@@ -7,10 +7,10 @@ use crate::model::{Finding, Level, RuleId};
 use crate::report::Report;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
+    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
     ToolComponent,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -22,7 +22,13 @@ pub fn report(report: &Report) -> String {
         .information_uri("https://github.com/patchwright/patchwright")
         .rules(rules)
         .build();
-    let results: Vec<SarifResult> = report.findings.iter().map(result).collect();
+    let fingerprints = fingerprints(&report.findings);
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .zip(fingerprints)
+        .map(|(f, fingerprint)| result(f, fingerprint))
+        .collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
@@ -52,10 +58,9 @@ fn descriptor(rule: RuleId) -> ReportingDescriptor {
         .build()
 }
 
+/// The result's level is the finding's, excepted or not: an accepted risk keeps its weight, and
+/// its `suppressions` entry is what tells code scanning it was accepted.
 fn sarif_level(finding: &Finding) -> ResultLevel {
-    if !finding.is_active() {
-        return ResultLevel::None;
-    }
     match finding.level {
         Level::Blocker => ResultLevel::Error,
         Level::Warning => ResultLevel::Warning,
@@ -63,8 +68,58 @@ fn sarif_level(finding: &Finding) -> ResultLevel {
     }
 }
 
-fn result(finding: &Finding) -> SarifResult {
+/// One partial fingerprint per finding, unique within the run and stable across runs: rule,
+/// file and subject (which names the version or tag, so two versions of a package in one
+/// lockfile differ), without the line (so an alert survives lines moving above it). Findings
+/// that still share all three (one package at one version nested twice in a lockfile) are told
+/// apart by their order in the file.
+pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
+    let base = |f: &Finding| format!("{}:{}:{}", f.rule, f.file, f.subject);
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            base(&findings[i]),
+            findings[i].line,
+            findings[i].location.column,
+        )
+    });
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = vec![String::new(); findings.len()];
+    for i in order {
+        let key = base(&findings[i]);
+        let n = seen.entry(key.clone()).or_default();
+        *n += 1;
+        out[i] = if *n == 1 { key } else { format!("{key}#{n}") };
+    }
+    out
+}
+
+/// An excepted finding is reported as suppressed, with the exception's reason.
+fn suppressions(finding: &Finding) -> Option<Vec<Suppression>> {
+    let e = finding.exception.as_ref()?;
+    Some(vec![
+        Suppression::builder()
+            .kind(serde_json::json!("external"))
+            .status(serde_json::json!("accepted"))
+            .justification(e.reason.clone())
+            .properties(
+                PropertyBag::builder()
+                    .additional_properties(BTreeMap::from([
+                        ("owner".to_string(), serde_json::json!(e.owner)),
+                        ("expires".to_string(), serde_json::json!(e.expires)),
+                        ("origin".to_string(), serde_json::json!(e.origin.describe())),
+                    ]))
+                    .build(),
+            )
+            .build(),
+    ])
+}
+
+fn result(finding: &Finding, fingerprint: String) -> SarifResult {
     let mut text = format!("{}: {}", finding.subject, finding.message);
+    for line in super::text::also_lines(finding) {
+        text.push_str(&format!(" ({line}.)"));
+    }
     if let Some(fix) = &finding.fix {
         text.push_str(&format!(" Fix: {}.", super::text::fix_line(fix)));
     } else if let Some(why) = &finding.no_fix_reason {
@@ -88,13 +143,6 @@ fn result(finding: &Finding) -> SarifResult {
                 .build(),
         )
         .build();
-    // A fingerprint that survives line moves lets code scanning track the same alert over time.
-    let fingerprint = format!(
-        "{}:{}:{}",
-        finding.rule,
-        finding.file,
-        finding.package.as_deref().unwrap_or(&finding.subject)
-    );
     let mut properties = BTreeMap::new();
     properties.insert(
         "level".to_string(),
@@ -106,10 +154,14 @@ fn result(finding: &Finding) -> SarifResult {
             serde_json::json!(finding.advisories),
         );
     }
+    if !finding.also.is_empty() {
+        let also: Vec<&str> = finding.also.iter().map(|r| r.rule.as_str()).collect();
+        properties.insert("also".to_string(), serde_json::json!(also));
+    }
     if let Some(severity) = finding.severity {
         properties.insert("severity".to_string(), serde_json::json!(severity.as_str()));
     }
-    SarifResult::builder()
+    let mut result = SarifResult::builder()
         .rule_id(finding.rule.as_str())
         .level(sarif_level(finding))
         .message(Message::builder().text(text).build())
@@ -123,5 +175,7 @@ fn result(finding: &Finding) -> SarifResult {
                 .additional_properties(properties)
                 .build(),
         )
-        .build()
+        .build();
+    result.suppressions = suppressions(finding);
+    result
 }

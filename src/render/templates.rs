@@ -134,7 +134,33 @@ struct VerificationView {
     new_errors: usize,
 }
 
-/// What a change kind risks, in one plain sentence.
+/// What a fix risks, in one plain sentence. An image tag names a language runtime or an OS
+/// release, whose minor versions make no compatibility promise (Python 3.9 → 3.14 removes
+/// deprecated modules and changes behaviour), so image changes are judged on their own terms.
+pub fn fix_risk(f: &Finding, kind: ChangeKind) -> &'static str {
+    let image = f.ecosystem == Some(crate::model::Ecosystem::Docker)
+        || f.dependency.as_deref().is_some_and(|d| d.image.is_some());
+    if image {
+        image_change_risk(kind)
+    } else {
+        change_risk(kind)
+    }
+}
+
+/// What a new image tag risks: the runtime or OS release inside it changes.
+pub fn image_change_risk(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Patch => {
+            "a patch release of the image's runtime or OS: bug and security fixes, low risk; rebuild and run the tests"
+        }
+        ChangeKind::Minor => {
+            "a newer minor version of the image's runtime or OS: these do not promise compatibility (deprecated features are removed, defaults and behaviour change); read its release notes for every version skipped, rebuild and run the tests"
+        }
+        other => change_risk(other),
+    }
+}
+
+/// What a change kind risks for a package whose versions follow semantic versioning.
 pub fn change_risk(kind: ChangeKind) -> &'static str {
     match kind {
         ChangeKind::Patch => "a patch release: bug and security fixes only, low risk",
@@ -179,7 +205,7 @@ pub fn fix_body(
                     from: fix.from.clone(),
                     to: fix.to.clone(),
                     change: super::text::change_label(fix.change),
-                    risk: change_risk(fix.change).to_string(),
+                    risk: fix_risk(f, fix.change).to_string(),
                     notes: fix.notes.clone(),
                     relock: fix.relock.clone(),
                     advisories: Vec::new(),
@@ -205,6 +231,26 @@ pub fn fix_body(
                 level: f.level.to_string(),
                 message: f.message.clone(),
             });
+        }
+        for r in &f.also {
+            for a in &r.advisory_details {
+                if !view.advisories.iter().any(|x| x.id == a.id) {
+                    view.advisories.push(AdvisoryView {
+                        id: a.id.clone(),
+                        aliases: a.aliases.clone(),
+                        severity: a.severity.to_string(),
+                        score: a.cvss_score.map(|s| format!("{s:.1}")),
+                        summary: a.summary.clone(),
+                    });
+                }
+            }
+            if r.advisory_details.is_empty() {
+                view.rules.push(RuleView {
+                    id: r.rule.to_string(),
+                    level: r.level.to_string(),
+                    message: r.message.clone(),
+                });
+            }
         }
     }
     let residual: Vec<ResidualView> = after
@@ -287,6 +333,8 @@ pub fn commit_message(before: &Report, after: &Report, verification: &Verificati
 struct CheckRow {
     level: String,
     rule: String,
+    /// The rules folded into this finding (the same problem found by several rules).
+    also: Vec<String>,
     file: String,
     line: u32,
     subject: String,
@@ -382,6 +430,7 @@ pub fn check_summary_for<P: Serialize>(
         .map(|f| CheckRow {
             level: f.level.to_string(),
             rule: f.rule.to_string(),
+            also: f.also.iter().map(|r| r.rule.to_string()).collect(),
             file: f.file.clone(),
             line: f.line,
             subject: f.subject.clone(),
@@ -422,6 +471,8 @@ struct ReviewFindingView {
     file: String,
     line: u32,
     message: String,
+    /// The other rules folded into this finding, as `also <rule> (<level>): <message>`.
+    also: Vec<String>,
     level_reason: String,
     worsened: Option<WorsenedView>,
     advisories: Vec<AdvisoryLinkView>,
@@ -503,7 +554,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         from: fix.from.clone(),
         to: fix.to.clone(),
         change: super::text::change_label(fix.change),
-        risk: change_risk(fix.change),
+        risk: fix_risk(f, fix.change),
         notes: fix.notes.clone(),
         clears: fix.clears.clone(),
         // An advisory finding is gone when its advisories are; a rule finding when its rule is.
@@ -549,6 +600,7 @@ fn review_finding_view(change: &Change, proposal: &Proposal) -> ReviewFindingVie
         marker: super::markers::finding(&change.identity),
         level: f.level.to_string(),
         rule: f.rule.to_string(),
+        also: super::text::also_lines(f),
         subject: f.subject.clone(),
         file: f.file.clone(),
         line: f.line,
@@ -665,6 +717,7 @@ pub fn review(plan: &Placements<'_>, slug: &str) -> ReviewPlan {
 struct PrRow {
     level: String,
     rule: String,
+    also: Vec<String>,
     file: String,
     line: u32,
     subject: String,
@@ -691,6 +744,7 @@ fn pr_row(f: &Finding, worsened: bool) -> PrRow {
     PrRow {
         level: f.level.to_string(),
         rule: f.rule.to_string(),
+        also: f.also.iter().map(|r| r.rule.to_string()).collect(),
         file: f.file.clone(),
         line: f.line,
         subject: f.subject.clone(),

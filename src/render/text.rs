@@ -20,9 +20,12 @@ pub fn report(report: &Report) -> String {
     exceptions(&mut out, report);
     ignored_updates(&mut out, report);
     if !report.errors.is_empty() {
+        let files: std::collections::BTreeSet<&str> =
+            report.errors.iter().map(|e| e.file.as_str()).collect();
         let _ = writeln!(
             out,
-            "\n{} file(s) could not be read in full:",
+            "\n{} file(s) could not be read in full ({} error(s)):",
+            files.len(),
             report.errors.len()
         );
         for e in &report.errors {
@@ -133,6 +136,9 @@ fn finding_block(out: &mut String, f: &Finding) {
             a.id, a.severity, a.summary
         );
     }
+    for line in also_lines(f) {
+        let _ = writeln!(out, "  {line}");
+    }
     if let Some(fix) = &f.fix {
         let _ = writeln!(out, "  fix: {}", fix_line(fix));
         for note in &fix.notes {
@@ -144,6 +150,27 @@ fn finding_block(out: &mut String, f: &Finding) {
     if !f.level_reason.is_empty() {
         let _ = writeln!(out, "  why {}: {}", f.level, f.level_reason);
     }
+}
+
+/// The other rules folded into a finding, one line each:
+/// `also dependency-banned (blocker): urllib3 1.26.5 is banned by the catalog …`.
+pub fn also_lines(f: &Finding) -> Vec<String> {
+    f.also
+        .iter()
+        .map(|r| {
+            let state = match &r.exception {
+                None => r.level.to_string(),
+                Some(e) => format!(
+                    "{}, excepted until {} ({}): {}",
+                    r.level,
+                    e.expires,
+                    e.origin.describe(),
+                    one_line(&e.reason)
+                ),
+            };
+            format!("also {} ({state}): {}", r.rule, r.message)
+        })
+        .collect()
 }
 
 /// `4.17.20 → 4.17.21 (patch)`, with the re-lock command when the file can't be edited.
@@ -173,13 +200,27 @@ pub fn rules() -> String {
     for rule in crate::model::RuleId::ALL {
         let _ = writeln!(
             out,
-            "{:<26} {:<8} {}",
+            "{:<26} {:<45} {}",
             rule.as_str(),
-            rule.default_level().as_str(),
+            default_level_text(rule),
             rule.description()
         );
     }
     out
+}
+
+/// The level a rule's findings get unless a tier sets it, in the README's words: fixed for
+/// most rules, but advisories follow their severity and the tier, and end of life follows the
+/// catalog's dates.
+pub fn default_level_text(rule: crate::model::RuleId) -> String {
+    use crate::model::RuleId;
+    match rule {
+        RuleId::VulnerableDependency | RuleId::VulnerableImage => {
+            "by severity and tier".to_string()
+        }
+        RuleId::EolBaseImage => "warning, blocker after the catalog's grace date".to_string(),
+        other => other.default_level().as_str().to_string(),
+    }
 }
 
 /// What `patchwright fix` says after applying: what it fixed, what is left and why.

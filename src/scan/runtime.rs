@@ -39,8 +39,9 @@ pub(super) fn check(manifest: &ParsedManifest, catalog: &Catalog, findings: &mut
                     location.clone(),
                     format!("{manager}: {}", packages.join(" ")),
                     format!(
-                        "{manager} installs {} without a version, so rebuilds can change them silently",
-                        packages.join(", ")
+                        "{manager} installs {} without a version, so rebuilds can change {} silently",
+                        packages.join(", "),
+                        if packages.len() == 1 { "it" } else { "them" }
                     ),
                 ));
             }

@@ -7,7 +7,7 @@
 mod with_gix;
 
 #[cfg(feature = "git")]
-pub use with_gix::commit_on_new_branch;
+pub use with_gix::{commit_on_new_branch, read_head};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BranchError {
@@ -19,6 +19,8 @@ pub enum BranchError {
     BadBranchName(String),
     #[error("the repository has no commit to branch from (HEAD is unborn)")]
     UnbornHead,
+    #[error("HEAD moved from {expected} to {found} while the fix was computed; run it again")]
+    HeadMoved { expected: String, found: String },
     #[error("git: {0}")]
     Git(String),
     #[error(
@@ -32,9 +34,19 @@ pub enum BranchError {
 pub fn commit_on_new_branch(
     _root: &std::path::Path,
     _branch: &str,
+    _base: &str,
     _files: &[(String, String)],
     _message: &str,
 ) -> Result<String, BranchError> {
+    Err(BranchError::NoGitSupport)
+}
+
+/// Without the `git` feature the committed files cannot be read: says so instead.
+#[cfg(not(feature = "git"))]
+pub fn read_head(
+    _root: &std::path::Path,
+    _keep: impl Fn(&str) -> bool,
+) -> Result<crate::snapshot::RepoSnapshot, BranchError> {
     Err(BranchError::NoGitSupport)
 }
 
@@ -44,7 +56,7 @@ mod tests {
 
     #[test]
     fn without_git_the_branch_option_says_how_to_get_the_fix() {
-        let e = commit_on_new_branch(std::path::Path::new("."), "b", &[], "m").unwrap_err();
+        let e = commit_on_new_branch(std::path::Path::new("."), "b", "HEAD", &[], "m").unwrap_err();
         assert!(e.to_string().contains("--dry-run"), "{e}");
     }
 }

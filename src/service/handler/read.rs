@@ -104,18 +104,21 @@ pub async fn read_repository(
             continue;
         }
         let bytes = forge.blob(repo, &entry.sha).await?;
-        let before = snapshot.unreadable.len();
         snapshot.insert_bytes(entry.path.clone(), bytes);
-        if snapshot.unreadable.len() > before {
+        let Some(content) = snapshot.files.get(&entry.path).cloned() else {
             continue;
-        }
-        let content = snapshot.files.get(&entry.path).cloned().unwrap_or_default();
+        };
+        // A file decoded lossily (not UTF-8) is scanned but never cached: its error entry and
+        // the mark that keeps fixes off it must come back on every scan.
+        let lossy = snapshot.lossy.contains(&entry.path);
         // The repository config is read by the pipeline, not parsed as a manifest.
         if let Some(kind) = manifest::detect(&entry.path) {
             let parsed = manifest::parse(kind, &entry.path, &content);
-            cache.put(key, (Arc::new(content), Arc::new(parsed.clone())));
+            if !lossy {
+                cache.put(key, (Arc::new(content), Arc::new(parsed.clone())));
+            }
             manifests.push(parsed);
-        } else {
+        } else if !lossy {
             cache.put(
                 key,
                 (Arc::new(content), Arc::new(ParsedManifest::default())),
