@@ -3,6 +3,7 @@
 use super::{EXIT_BLOCKED, EXIT_OK, FixArgs, Prepared, exit_code, prepare};
 use crate::forge::{git_branch, local};
 use crate::pipeline;
+use crate::relock::{self, DirSource, Limits, Registries, Relocker};
 use crate::remedy;
 use crate::render;
 use anyhow::bail;
@@ -20,7 +21,11 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
         options,
     } = prepare(&args.common)?;
 
-    let before = pipeline::run(&snapshot, &knowledge, today, &options);
+    let mut snapshot = snapshot;
+    let mut before = pipeline::run(&snapshot, &knowledge, today, &options);
+    if !args.relock.no_relock {
+        relock(args, &mut before.report.findings, &mut snapshot);
+    }
     let edits = remedy::collect_edits(&before.report.findings);
     let after_snapshot = remedy::apply(&snapshot, &edits)?;
     let after = pipeline::run(&after_snapshot, &knowledge, today, &options);
@@ -79,4 +84,52 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Runs the package managers for every fix that needs a re-lock, turning their output into the
+/// fixes' edits. Says first which lockfiles this machine can re-lock, and after each re-lock what
+/// changed or why it failed (a failure leaves that fix as a command to run, nothing else).
+fn relock(
+    args: &FixArgs,
+    findings: &mut [crate::model::Finding],
+    snapshot: &mut crate::snapshot::RepoSnapshot,
+) {
+    let registries = Registries {
+        npm: args.relock.npm_registry.clone(),
+        npm_token: std::env::var("PATCHWRIGHT_NPM_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        crates: args.relock.crates_registry.clone(),
+    };
+    let mut relocker = Relocker::from_env(registries);
+    relocker.limits = Limits {
+        timeout: std::time::Duration::from_secs(args.relock.relock_timeout.max(1)),
+        ..Limits::default()
+    };
+    let root = &args.common.path;
+    let base = if root.is_file() {
+        root.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        root.clone()
+    };
+    let attempts = relock::relock_findings(findings, snapshot, &relocker, &DirSource::new(base));
+    if attempts.is_empty() {
+        return;
+    }
+    eprintln!("{}", relock::availability(&relocker.path));
+    for attempt in &attempts {
+        let what = match &attempt.request {
+            Ok(r) => format!("{} {} → {} ({})", r.package, r.from, r.to, r.lockfile),
+            Err(_) => "a fix".to_string(),
+        };
+        match &attempt.outcome {
+            Ok(changes) => {
+                let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                eprintln!("re-locked {what}: {}", listed.join(", "));
+            }
+            Err(why) => eprintln!("re-lock failed for {what}: {why}"),
+        }
+    }
 }

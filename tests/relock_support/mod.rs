@@ -1,0 +1,251 @@
+//! Local registries for the re-lock tests, started on loopback by the tests themselves and
+//! stopped (by their own process id) when dropped: Verdaccio for npm (no uplinks, so nothing
+//! leaves the machine). Fixtures are published to them by the tests.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where scripts/relock-deps.sh installed Verdaccio and yarn.
+pub fn test_deps() -> PathBuf {
+    std::env::var_os("PATCHWRIGHT_TEST_DEPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.test-deps").into())
+}
+
+/// A PATH with the test dependencies' binaries (yarn) ahead of the system's.
+pub fn path_with_test_deps() -> std::ffi::OsString {
+    let mut dirs = vec![test_deps().join("node_modules/.bin")];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A bare HTTP/1.1 request; returns status and body.
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut body = response[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+}
+
+/// Verdaccio on 127.0.0.1 with no uplinks, storage in a temporary folder.
+pub struct Verdaccio {
+    child: Child,
+    pub url: String,
+    /// A user config with the publishing token (NPM_CONFIG_USERCONFIG for `npm publish`).
+    pub npmrc: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Verdaccio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Verdaccio {
+    pub fn start() -> Verdaccio {
+        let bin = test_deps().join("node_modules/.bin/verdaccio");
+        assert!(
+            bin.exists(),
+            "{} is missing: run scripts/relock-deps.sh (or set PATCHWRIGHT_TEST_DEPS)",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            "storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 100\nuplinks: {}\npackages:\n  '**':\n    access: $all\n    publish: $all\nlog: { type: stdout, format: pretty, level: error }\n",
+        )
+        .unwrap();
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/");
+        let child = Command::new(&bin)
+            .args(["--config", config.to_str().unwrap(), "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("verdaccio starts");
+        let mut verdaccio = Verdaccio {
+            child,
+            url: url.clone(),
+            npmrc: dir.path().join("npmrc"),
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && http("GET", &format!("{url}-/ping"), &[], b"").0 == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "verdaccio did not start in 60 s");
+            if let Ok(Some(status)) = verdaccio.child.try_wait() {
+                panic!("verdaccio exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let (status, body) = http(
+            "PUT",
+            &format!("{url}-/user/org.couchdb.user:fixtures"),
+            &[("Content-Type", "application/json")],
+            br#"{"name":"fixtures","password":"fixtures-password"}"#,
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let token = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        std::fs::write(
+            &verdaccio.npmrc,
+            format!("registry={url}\n//127.0.0.1:{port}/:_authToken={token}\n"),
+        )
+        .unwrap();
+        verdaccio
+    }
+
+    /// Publishes `name@version` with these runtime dependencies (name → range).
+    pub fn publish(&self, name: &str, version: &str, dependencies: &[(&str, &str)]) {
+        let pkg = tempfile::tempdir().unwrap();
+        let deps: serde_json::Map<String, serde_json::Value> = dependencies
+            .iter()
+            .map(|(n, r)| (n.to_string(), serde_json::Value::String(r.to_string())))
+            .collect();
+        let manifest = serde_json::json!({
+            "name": name, "version": version, "dependencies": deps,
+        });
+        std::fs::write(pkg.path().join("package.json"), manifest.to_string()).unwrap();
+        std::fs::write(
+            pkg.path().join("index.js"),
+            format!("module.exports = '{version}';\n"),
+        )
+        .unwrap();
+        let out = self.npm(pkg.path(), &["publish", "--ignore-scripts"]);
+        assert!(
+            out.status.success(),
+            "publish {name}@{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// npm run against this registry with the publishing user config; HOME in the temp folder.
+    pub fn npm(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        let home = self.dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Command::new("npm")
+            .args(args)
+            .args([
+                "--registry",
+                &self.url,
+                "--loglevel=error",
+                "--no-audit",
+                "--no-fund",
+            ])
+            .current_dir(dir)
+            .env("NPM_CONFIG_USERCONFIG", &self.npmrc)
+            .env("npm_config_cache", home.join(".npm"))
+            .env("HOME", &home)
+            .output()
+            .expect("npm runs")
+    }
+}
+
+/// Recursively copies a folder.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// An OSV advisory for `name` (ecosystem as OSV spells it), affected from 0 up to `fixed`.
+pub fn write_advisory(dir: &Path, id: &str, ecosystem: &str, name: &str, fixed: &str) {
+    let eco_dir = dir.join(ecosystem);
+    std::fs::create_dir_all(&eco_dir).unwrap();
+    let osv = serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": id,
+        "modified": "2026-01-01T00:00:00Z",
+        "published": "2026-01-01T00:00:00Z",
+        "summary": format!("{name} is vulnerable before {fixed}"),
+        "affected": [{
+            "package": {"ecosystem": ecosystem, "name": name},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }],
+        "database_specific": {"severity": "HIGH"}
+    });
+    std::fs::write(eco_dir.join(format!("{id}.json")), osv.to_string()).unwrap();
+}
