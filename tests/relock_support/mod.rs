@@ -249,3 +249,190 @@ pub fn write_advisory(dir: &Path, id: &str, ecosystem: &str, name: &str, fixed: 
     });
     std::fs::write(eco_dir.join(format!("{id}.json")), osv.to_string()).unwrap();
 }
+
+/// A static file server on 127.0.0.1 (one thread per connection, `Connection: close`), enough
+/// for a sparse crates index and its `.crate` files. Stopped when dropped.
+pub struct StaticServer {
+    pub url: String,
+    pub root: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StaticServer {
+    pub fn start(root: &Path) -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (served, flag) = (root.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let root = served.clone();
+                std::thread::spawn(move || serve_one(stream, &root));
+            }
+        });
+        StaticServer {
+            url: format!("http://127.0.0.1:{port}/"),
+            root: root.to_path_buf(),
+            stop,
+            port,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_one(mut stream: TcpStream, root: &Path) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/");
+    let path = path.split('?').next().unwrap_or("/");
+    let file = (!path.contains(".."))
+        .then(|| root.join(path.trim_start_matches('/')))
+        .filter(|p| p.is_file());
+    let response = match file.and_then(|p| std::fs::read(p).ok()) {
+        Some(body) => {
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend(body);
+            r
+        }
+        None => {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        }
+    };
+    let _ = stream.write_all(&response);
+}
+
+/// A sparse crates registry in a folder served by a [`StaticServer`]: `index/` and
+/// `crates/NAME/VERSION/download`.
+pub struct CratesRegistry {
+    pub server: StaticServer,
+    pub dir: tempfile::TempDir,
+}
+
+impl CratesRegistry {
+    pub fn start() -> CratesRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let server = StaticServer::start(dir.path());
+        std::fs::create_dir_all(dir.path().join("index")).unwrap();
+        std::fs::write(
+            dir.path().join("index/config.json"),
+            format!(
+                "{{\"dl\": \"{}crates/{{crate}}/{{version}}/download\"}}",
+                server.url
+            ),
+        )
+        .unwrap();
+        CratesRegistry { server, dir }
+    }
+
+    /// The index URL as cargo wants it.
+    pub fn index(&self) -> String {
+        format!("sparse+{}index/", self.server.url)
+    }
+
+    /// `--config` arguments that replace crates.io with this registry.
+    pub fn config_args(&self) -> Vec<String> {
+        vec![
+            "--config".into(),
+            "source.crates-io.replace-with=\"local\"".into(),
+            "--config".into(),
+            format!("source.local.registry=\"{}\"", self.index()),
+        ]
+    }
+
+    /// Publishes a tiny library crate with these dependencies (name → requirement): its
+    /// `.crate` (a gzipped tar, made with `tar`) and its index line with the checksum.
+    pub fn publish(&self, name: &str, version: &str, deps: &[(&str, &str)]) {
+        use sha2::Digest;
+        let work = tempfile::tempdir().unwrap();
+        let folder = work.path().join(format!("{name}-{version}"));
+        std::fs::create_dir_all(folder.join("src")).unwrap();
+        let mut manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n\n[dependencies]\n"
+        );
+        for (dep, req) in deps {
+            manifest.push_str(&format!("{dep} = \"{req}\"\n"));
+        }
+        std::fs::write(folder.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(folder.join("src/lib.rs"), "").unwrap();
+        let crate_file = work.path().join("out.crate");
+        let status = Command::new("tar")
+            .args(["-czf"])
+            .arg(&crate_file)
+            .arg("-C")
+            .arg(work.path())
+            .arg(format!("{name}-{version}"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(&crate_file).unwrap();
+        let dl = self.dir.path().join(format!("crates/{name}/{version}"));
+        std::fs::create_dir_all(&dl).unwrap();
+        std::fs::write(dl.join("download"), &bytes).unwrap();
+        let cksum = hex::encode(sha2::Sha256::digest(&bytes));
+        let deps: Vec<serde_json::Value> = deps
+            .iter()
+            .map(|(dep, req)| {
+                serde_json::json!({"name": dep, "req": req, "features": [], "optional": false,
+                    "default_features": true, "target": null, "kind": "normal"})
+            })
+            .collect();
+        let line = serde_json::json!({"name": name, "vers": version, "deps": deps,
+            "cksum": cksum, "features": {}, "yanked": false});
+        let lower = name.to_ascii_lowercase();
+        let rel = match lower.len() {
+            1 => format!("1/{lower}"),
+            2 => format!("2/{lower}"),
+            3 => format!("3/{}/{lower}", &lower[..1]),
+            _ => format!("{}/{}/{lower}", &lower[..2], &lower[2..4]),
+        };
+        let path = self.dir.path().join("index").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        writeln!(file, "{line}").unwrap();
+    }
+
+    /// cargo with a private CARGO_HOME and this registry in place of crates.io.
+    pub fn cargo(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        let home = self.dir.path().join("cargo-home");
+        Command::new("cargo")
+            .args(args)
+            .args(self.config_args())
+            .current_dir(dir)
+            .env("CARGO_HOME", home)
+            .env("CARGO_TERM_COLOR", "never")
+            .output()
+            .expect("cargo runs")
+    }
+}
