@@ -145,7 +145,7 @@ fn lockfile_version(lock: &str) -> Option<u64> {
 
 /// The registry and its token go into the working copy's own user config (HOME is the working
 /// copy's), never into the environment of anything else or a log.
-fn write_npmrc(ctx: &Context) -> Result<(), RelockError> {
+pub(crate) fn write_npmrc(ctx: &Context) -> Result<(), RelockError> {
     let Some(registry) = &ctx.registries.npm else {
         return Ok(());
     };
