@@ -155,6 +155,7 @@ impl Relocker {
             Manager::Npm => managers::npm::relock(request, files, &ctx),
             Manager::Cargo => managers::cargo::relock(request, files, &ctx),
             Manager::Yarn => managers::yarn::relock(request, files, &ctx),
+            Manager::Poetry => managers::poetry::relock(request, files, &ctx),
         }?;
         finish(request, done)
     }

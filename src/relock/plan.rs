@@ -12,10 +12,11 @@ pub enum Manager {
     Npm,
     Yarn,
     Cargo,
+    Poetry,
 }
 
 impl Manager {
-    pub const ALL: [Manager; 3] = [Manager::Npm, Manager::Yarn, Manager::Cargo];
+    pub const ALL: [Manager; 4] = [Manager::Npm, Manager::Yarn, Manager::Cargo, Manager::Poetry];
 
     /// The binary looked up on PATH.
     pub fn tool(self) -> &'static str {
@@ -23,6 +24,7 @@ impl Manager {
             Manager::Npm => "npm",
             Manager::Yarn => "yarn",
             Manager::Cargo => "cargo",
+            Manager::Poetry => "poetry",
         }
     }
 
@@ -32,6 +34,7 @@ impl Manager {
             Manager::Npm => "package-lock.json",
             Manager::Yarn => "yarn.lock",
             Manager::Cargo => "Cargo.lock",
+            Manager::Poetry => "poetry.lock",
         }
     }
 
@@ -41,6 +44,7 @@ impl Manager {
             "package-lock.json" | "npm-shrinkwrap.json" => Some(Manager::Npm),
             "yarn.lock" => Some(Manager::Yarn),
             "Cargo.lock" => Some(Manager::Cargo),
+            "poetry.lock" => Some(Manager::Poetry),
             _ => None,
         }
     }
@@ -340,6 +344,7 @@ mod tests {
             Manager::for_lockfile("a/b/Cargo.lock"),
             Some(Manager::Cargo)
         );
-        assert_eq!(Manager::for_lockfile("poetry.lock"), None);
+        assert_eq!(Manager::for_lockfile("poetry.lock"), Some(Manager::Poetry));
+        assert_eq!(Manager::for_lockfile("requirements.txt"), None);
     }
 }

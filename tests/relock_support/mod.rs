@@ -436,3 +436,124 @@ impl CratesRegistry {
             .expect("cargo runs")
     }
 }
+
+/// The virtualenv scripts/relock-deps.sh made with Poetry and pypiserver.
+pub fn venv_bin() -> PathBuf {
+    test_deps().join("venv/bin")
+}
+
+/// pypiserver on 127.0.0.1 serving a folder of wheels (new ones are picked up without a
+/// restart), no fallback to the public index.
+pub struct PyPiServer {
+    child: Child,
+    pub simple: String,
+    pub packages: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for PyPiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const MAKE_WHEEL: &str = r#"
+import sys, zipfile, hashlib, base64
+outdir, name, version, requires = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+dist = f"{name}-{version}.dist-info"
+files = {
+    f"{name}/__init__.py": f"__version__ = '{version}'\n",
+    f"{dist}/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s"
+        % (name, version, "".join(f"Requires-Dist: {r}\n" for r in requires)),
+    f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: patchwright-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+with zipfile.ZipFile(f"{outdir}/{name}-{version}-py3-none-any.whl", "w") as z:
+    for path, text in files.items():
+        data = text.encode()
+        z.writestr(path, data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist}/RECORD,,")
+    z.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
+"#;
+
+impl PyPiServer {
+    pub fn start() -> PyPiServer {
+        let bin = venv_bin().join("pypi-server");
+        assert!(
+            bin.exists(),
+            "{} is missing: run scripts/relock-deps.sh (or set PATCHWRIGHT_TEST_DEPS)",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let packages = dir.path().join("packages");
+        std::fs::create_dir_all(&packages).unwrap();
+        std::fs::write(dir.path().join("make_wheel.py"), MAKE_WHEEL).unwrap();
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["run", "-p", &port.to_string(), "-i", "127.0.0.1"])
+            .args(["--disable-fallback", "-a", ".", "-P", "."])
+            .arg(&packages)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pypi-server starts");
+        let mut server = PyPiServer {
+            child,
+            simple: format!("http://127.0.0.1:{port}/simple/"),
+            packages,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "pypi-server did not start in 60 s"
+            );
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("pypi-server exited: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// Writes a tiny pure-Python wheel with these requirements (`"leaf>=1.0,<2"`).
+    pub fn publish(&self, name: &str, version: &str, requires: &[&str]) {
+        let out = Command::new(venv_bin().join("python"))
+            .arg(self.dir.path().join("make_wheel.py"))
+            .arg(&self.packages)
+            .args([name, version])
+            .args(requires)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Poetry with its own HOME, cache and config; `cache` names a fresh cache so an index page
+    /// seen before a publish is not reused.
+    pub fn poetry(&self, dir: &Path, cache: &str, args: &[&str]) -> std::process::Output {
+        let home = self.dir.path().join("home");
+        Command::new(venv_bin().join("poetry"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("POETRY_CACHE_DIR", home.join(cache))
+            .env("POETRY_CONFIG_DIR", home.join("config"))
+            .env("POETRY_NO_INTERACTION", "1")
+            .env("POETRY_VIRTUALENVS_CREATE", "false")
+            .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .output()
+            .expect("poetry runs")
+    }
+}

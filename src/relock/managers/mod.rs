@@ -3,6 +3,7 @@
 
 pub(crate) mod cargo;
 pub(crate) mod npm;
+pub(crate) mod poetry;
 pub(crate) mod yarn;
 
 use super::{FileSource, RelockError};
