@@ -93,6 +93,8 @@ fn npm_relocks_exact_versions_direct_and_transitive() {
     project(&registry, v3.path(), "3");
     let v2 = tempfile::tempdir().unwrap();
     project(&registry, v2.path(), "2");
+    let v1 = tempfile::tempdir().unwrap();
+    project(&registry, v1.path(), "1");
     let original = std::fs::read_to_string(v3.path().join("app/package-lock.json")).unwrap();
     assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
 
@@ -169,6 +171,17 @@ fn npm_relocks_exact_versions_direct_and_transitive() {
     assert!(new.contains("\"lockfileVersion\": 2"), "{new}");
     assert_eq!(locked(new, "leaf"), ["1.0.1"]);
     assert_eq!(new.matches("\"version\": \"1.0.1\"").count(), 2, "{new}");
+
+    // A v1 lock: only `npm update` keeps its `requires` intact, and it takes the newest in
+    // range (1.0.2), which is not the target: refused, not written.
+    let err = relocker
+        .relock(
+            &request("leaf", "1.0.0", "1.0.1", false),
+            &DirSource::new(v1.path()),
+        )
+        .unwrap_err();
+    assert!(matches!(&err, RelockError::NotApplied { .. }), "{err:?}");
+    assert!(err.to_string().contains("instead of 1.0.1"), "{err}");
 
     // A version the registry does not have: a clear failure with npm's own words.
     let err = relocker

@@ -9,7 +9,10 @@
 //!   copy's package.json gets an `overrides` entry scoped to the installed version
 //!   (`"NAME@FROM": "V"`), npm re-locks, and the original package.json is put back. The planner
 //!   has checked that every parent's range allows V, so the lock agrees with the unchanged
-//!   package.json: `npm ls --package-lock-only --all` is run on it to prove so.
+//!   package.json: `npm ls --package-lock-only --all` is run on it to prove so. A v1 lock is
+//!   the exception: npm writes the override into its `requires` ranges, so there `npm update
+//!   NAME` runs instead, and its result counts only when the newest release in range is the
+//!   target.
 
 use super::required;
 use crate::relock::sandbox::{Context, tail_of_both};
@@ -54,8 +57,18 @@ pub(crate) fn relock(
     ];
     let dir = request.dir();
     let target = format!("{}@{}", request.package, request.to);
+    let v1 = lockfile_version(&lock) == Some(1);
     let command = if request.direct {
         let mut args = vec!["install", target.as_str(), "--package-lock-only"];
+        args.extend(QUIET);
+        args.extend(version_arg.as_deref());
+        ctx.run(dir, &args, &env)?;
+        ctx.describe(&args)
+    } else if v1 {
+        // A v1 lock records each package's `requires` ranges, and npm writes an override into
+        // them, which `npm ls` then rejects. `npm update` keeps them, but can only take the
+        // newest release in range: accepted only when that is the target.
+        let mut args = vec!["update", request.package.as_str(), "--package-lock-only"];
         args.extend(QUIET);
         args.extend(version_arg.as_deref());
         ctx.run(dir, &args, &env)?;
