@@ -100,6 +100,7 @@ fn relock(
             .ok()
             .filter(|t| !t.is_empty()),
         crates: args.relock.crates_registry.clone(),
+        ..Registries::default()
     };
     let mut relocker = Relocker::from_env(registries);
     relocker.limits = Limits {

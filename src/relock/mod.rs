@@ -94,6 +94,10 @@ pub struct Registries {
     pub npm_token: Option<String>,
     /// A sparse index URL that replaces crates.io (`sparse+https://…/index/`), for a mirror.
     pub crates: Option<String>,
+    /// GOPROXY for Go modules (`https://proxy.example.com`, `file:///…`).
+    pub goproxy: Option<String>,
+    /// GOSUMDB (`off` for a proxy of private modules the checksum database cannot know).
+    pub gosumdb: Option<String>,
 }
 
 impl std::fmt::Debug for Registries {
@@ -102,6 +106,8 @@ impl std::fmt::Debug for Registries {
             .field("npm", &self.npm)
             .field("npm_token", &self.npm_token.as_ref().map(|_| "<redacted>"))
             .field("crates", &self.crates)
+            .field("goproxy", &self.goproxy)
+            .field("gosumdb", &self.gosumdb)
             .finish()
     }
 }
@@ -156,6 +162,7 @@ impl Relocker {
             Manager::Cargo => managers::cargo::relock(request, files, &ctx),
             Manager::Yarn => managers::yarn::relock(request, files, &ctx),
             Manager::Poetry => managers::poetry::relock(request, files, &ctx),
+            Manager::Go => managers::go::relock(request, files, &ctx),
         }?;
         finish(request, done)
     }

@@ -13,6 +13,7 @@ pub enum Manager {
     Yarn,
     Cargo,
     Poetry,
+    Go,
 }
 
 impl Manager {
@@ -25,6 +26,7 @@ impl Manager {
             Manager::Yarn => "yarn",
             Manager::Cargo => "cargo",
             Manager::Poetry => "poetry",
+            Manager::Go => "go",
         }
     }
 
@@ -35,6 +37,7 @@ impl Manager {
             Manager::Yarn => "yarn.lock",
             Manager::Cargo => "Cargo.lock",
             Manager::Poetry => "poetry.lock",
+            Manager::Go => "go.sum",
         }
     }
 
@@ -45,6 +48,7 @@ impl Manager {
             "yarn.lock" => Some(Manager::Yarn),
             "Cargo.lock" => Some(Manager::Cargo),
             "poetry.lock" => Some(Manager::Poetry),
+            "go.mod" => Some(Manager::Go),
             _ => None,
         }
     }
@@ -83,13 +87,19 @@ impl Request {
 /// manager cannot reach the target without a wider change.
 pub fn request(finding: &Finding, snapshot: &RepoSnapshot) -> Option<Result<Request, String>> {
     let fix = finding.fix.as_ref()?;
-    fix.relock.as_ref()?;
     let dependency = finding.dependency.as_deref()?;
-    if !matches!(dependency.edit_mode, EditMode::NeedsRelock { .. }) {
-        return None;
-    }
     let lockfile = &dependency.location.file;
     let manager = Manager::for_lockfile(lockfile)?;
+    if manager == Manager::Go {
+        // go.mod is edited in place, but go.sum must follow it; the toolchain (`stdlib`) is no
+        // module to get.
+        if fix.edits.is_empty() || dependency.name == "stdlib" || !dependency.name.contains('.') {
+            return None;
+        }
+    } else if fix.relock.is_none() || !matches!(dependency.edit_mode, EditMode::NeedsRelock { .. })
+    {
+        return None;
+    }
     let request = Request {
         manager,
         lockfile: lockfile.clone(),
@@ -345,6 +355,7 @@ mod tests {
             Some(Manager::Cargo)
         );
         assert_eq!(Manager::for_lockfile("poetry.lock"), Some(Manager::Poetry));
+        assert_eq!(Manager::for_lockfile("svc/go.mod"), Some(Manager::Go));
         assert_eq!(Manager::for_lockfile("requirements.txt"), None);
     }
 }

@@ -34,7 +34,9 @@ pub fn attach(
                 // The manual command's caveat no longer applies: the package manager has checked
                 // that the parents allow the target.
                 let caveat = format!("{package} is a transitive dependency:");
-                fix.notes.retain(|n| !n.starts_with(&caveat));
+                fix.notes.retain(|n| {
+                    !n.starts_with(&caveat) && !n.starts_with("go.sum must be refreshed")
+                });
                 fix.notes.push(format!("re-locked with `{}`", done.command));
                 let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
                 fix.notes

@@ -557,3 +557,77 @@ impl PyPiServer {
             .expect("poetry runs")
     }
 }
+
+const MAKE_MODULE: &str = r#"
+import sys, zipfile, os, json
+proxy, module, version, requires = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+d = os.path.join(proxy, module, "@v")
+os.makedirs(d, exist_ok=True)
+gomod = f"module {module}\n\ngo 1.21\n" + "".join(f"\nrequire {r}\n" for r in requires)
+open(os.path.join(d, f"{version}.mod"), "w").write(gomod)
+open(os.path.join(d, f"{version}.info"), "w").write(json.dumps({"Version": version, "Time": "2026-01-01T00:00:00Z"}))
+with zipfile.ZipFile(os.path.join(d, f"{version}.zip"), "w") as z:
+    z.writestr(f"{module}@{version}/go.mod", gomod)
+    z.writestr(f"{module}@{version}/lib.go", "package " + module.rsplit("/", 1)[-1] + "\n")
+listing = os.path.join(d, "list")
+versions = open(listing).read().split() if os.path.exists(listing) else []
+open(listing, "w").write("\n".join(versions + [version]) + "\n")
+"#;
+
+/// A `GOPROXY=file://` module proxy in a temporary folder.
+pub struct GoProxy {
+    pub dir: tempfile::TempDir,
+}
+
+impl GoProxy {
+    pub fn new() -> GoProxy {
+        let go = venv_bin().join("go");
+        assert!(
+            go.exists(),
+            "{} is missing: run scripts/relock-deps.sh (or set PATCHWRIGHT_TEST_DEPS)",
+            go.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("proxy")).unwrap();
+        std::fs::write(dir.path().join("make_module.py"), MAKE_MODULE).unwrap();
+        GoProxy { dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.path().join("proxy").display())
+    }
+
+    /// Adds `module@version` (its .info, .mod and .zip) with these `require` lines.
+    pub fn publish(&self, module: &str, version: &str, requires: &[&str]) {
+        let out = Command::new(venv_bin().join("python"))
+            .arg(self.dir.path().join("make_module.py"))
+            .arg(self.dir.path().join("proxy"))
+            .args([module, version])
+            .args(requires)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The go command against this proxy, with its own GOPATH and caches.
+    pub fn go(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        let home = self.dir.path().join("home");
+        Command::new(venv_bin().join("go"))
+            .args(args)
+            .current_dir(dir)
+            .env("GOPROXY", self.url())
+            .env("GOSUMDB", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOTELEMETRY", "off")
+            .env("GOPATH", home.join("go"))
+            .env("GOMODCACHE", home.join("go/pkg/mod"))
+            .env("GOCACHE", home.join("go-build"))
+            .output()
+            .expect("go runs")
+    }
+}

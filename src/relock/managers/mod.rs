@@ -2,6 +2,7 @@
 //! entry, and how its own tooling checks the result.
 
 pub(crate) mod cargo;
+pub(crate) mod go;
 pub(crate) mod npm;
 pub(crate) mod poetry;
 pub(crate) mod yarn;
