@@ -48,9 +48,7 @@ pub struct Relocked {
 /// Why a re-lock did not happen. Every variant reads as the end of "re-lock failed: …".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RelockError {
-    #[error(
-        "`{tool}` is not installed (not found on PATH), so {manager} lockfiles cannot be re-locked here"
-    )]
+    #[error("`{tool}` is not installed (not found on PATH), so {manager} cannot be re-locked here")]
     ToolMissing { tool: String, manager: String },
     #[error("`{command}` exited with {status}: {stderr_tail}")]
     Failed {

@@ -67,3 +67,105 @@ pub fn refuse(findings: &mut [Finding], indices: &[usize], reason: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChangeKind, Fix, Location, RuleId};
+    use crate::relock::LockChange;
+    use std::collections::BTreeMap;
+
+    fn finding() -> Finding {
+        let mut f = Finding::new(
+            RuleId::VulnerableDependency,
+            Location::new("package-lock.json", 3, 1),
+            "leaf@1.0.0",
+            "vulnerable",
+        );
+        f.package = Some("leaf".into());
+        f.fix = Some(Fix {
+            from: "1.0.0".into(),
+            to: "1.0.1".into(),
+            change: ChangeKind::Patch,
+            edits: Vec::new(),
+            relock: Some("npm update leaf".into()),
+            clears: vec!["GHSA-1".into()],
+            notes: vec![
+                "leaf is a transitive dependency: the package that requires it must allow 1.0.1"
+                    .into(),
+            ],
+        });
+        f
+    }
+
+    #[test]
+    fn a_relock_becomes_line_edits_and_lists_every_changed_entry() {
+        let old = "a\n\"version\": \"1.0.0\"\nb\n\"version\": \"2.0.0\"\n";
+        let new = "a\n\"version\": \"1.0.1\"\nb\n\"version\": \"2.0.1\"\n";
+        let done = Relocked {
+            files: BTreeMap::from([("package-lock.json".to_string(), new.to_string())]),
+            originals: BTreeMap::from([("package-lock.json".to_string(), old.to_string())]),
+            changes: vec![
+                LockChange {
+                    name: "leaf".into(),
+                    from: Some("1.0.0".into()),
+                    to: Some("1.0.1".into()),
+                },
+                LockChange {
+                    name: "twig".into(),
+                    from: Some("2.0.0".into()),
+                    to: Some("2.0.1".into()),
+                },
+            ],
+            command: "npm install --package-lock-only".into(),
+        };
+        let mut findings = vec![finding(), finding()];
+        attach(&mut findings, &[1], &Ok(done));
+        assert_eq!(findings[0], finding(), "only the given findings change");
+        let fix = findings[1].fix.as_ref().unwrap();
+        assert_eq!(fix.relock, None);
+        assert_eq!(
+            crate::remedy::apply_edits(old, &fix.edits).unwrap(),
+            new,
+            "{:?}",
+            fix.edits
+        );
+        assert_eq!(
+            fix.notes,
+            [
+                "re-locked with `npm install --package-lock-only`",
+                "lock entries changed: leaf 1.0.0 → 1.0.1, twig 2.0.0 → 2.0.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_relock_is_a_note_and_keeps_the_command() {
+        let mut findings = vec![finding()];
+        let err = RelockError::ToolMissing {
+            tool: "yarn".into(),
+            manager: "yarn.lock".into(),
+        };
+        attach(&mut findings, &[0], &Err(err));
+        let fix = findings[0].fix.as_ref().unwrap();
+        assert_eq!(fix.relock.as_deref(), Some("npm update leaf"));
+        assert!(fix.edits.is_empty());
+        assert_eq!(
+            fix.notes.last().map(String::as_str),
+            Some(
+                "re-lock failed: `yarn` is not installed (not found on PATH), so yarn.lock cannot be re-locked here"
+            )
+        );
+        refuse(&mut findings, &[0], "outside the parents' range");
+        assert_eq!(
+            findings[0]
+                .fix
+                .as_ref()
+                .unwrap()
+                .notes
+                .last()
+                .map(String::as_str),
+            Some("no re-lock: outside the parents' range")
+        );
+    }
+}
