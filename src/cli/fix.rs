@@ -115,22 +115,31 @@ fn relock(
     } else {
         root.clone()
     };
-    let attempts = relock::relock_findings(findings, snapshot, &relocker, &DirSource::new(base));
-    if attempts.is_empty() {
+    let wanted = findings
+        .iter()
+        .any(|f| f.is_active() && relock::plan::request(f, snapshot).is_some());
+    if !wanted {
         return;
     }
     eprintln!("{}", relock::availability(&relocker.path));
-    for attempt in &attempts {
-        let what = match &attempt.request {
-            Ok(r) => format!("{} {} → {} ({})", r.package, r.from, r.to, r.lockfile),
-            Err(_) => "a fix".to_string(),
-        };
-        match &attempt.outcome {
-            Ok(changes) => {
-                let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
-                eprintln!("re-locked {what}: {}", listed.join(", "));
+    let mut report = |attempt: &relock::Attempt| match (&attempt.request, &attempt.outcome) {
+        (Err(why), _) => eprintln!("no re-lock: {why}"),
+        (Ok(r), outcome) => {
+            let what = format!("{} {} → {} ({})", r.package, r.from, r.to, r.lockfile);
+            match outcome {
+                Ok(changes) => {
+                    let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                    eprintln!("re-locked {what}: {}", listed.join(", "));
+                }
+                Err(why) => eprintln!("re-lock failed for {what}: {why}"),
             }
-            Err(why) => eprintln!("re-lock failed for {what}: {why}"),
         }
-    }
+    };
+    relock::relock_findings(
+        findings,
+        snapshot,
+        &relocker,
+        &DirSource::new(base),
+        &mut report,
+    );
 }

@@ -227,11 +227,13 @@ pub struct Attempt {
 /// against the repository's files as they are (so each fix stands alone, as a fix PR does).
 /// Successful re-locks become line edits on the findings' fixes; manifests a package manager
 /// changed (package.json) are added to `snapshot` so the edits apply and re-scan like any other.
+/// `on_attempt` hears of each attempt as it ends (package managers can take a while).
 pub fn relock_findings(
     findings: &mut [crate::model::Finding],
     snapshot: &mut crate::snapshot::RepoSnapshot,
     relocker: &Relocker,
     files: &dyn FileSource,
+    on_attempt: &mut dyn FnMut(&Attempt),
 ) -> Vec<Attempt> {
     let mut requests: BTreeMap<Result<Request, String>, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -247,10 +249,12 @@ pub fn relock_findings(
         match &request {
             Err(reason) => {
                 crate::remedy::relocked::refuse(findings, &indices, reason);
-                attempts.push(Attempt {
+                let attempt = Attempt {
                     request: request.clone(),
                     outcome: Err(reason.clone()),
-                });
+                };
+                on_attempt(&attempt);
+                attempts.push(attempt);
             }
             Ok(req) => {
                 let outcome = relocker.relock(req, files);
