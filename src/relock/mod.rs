@@ -267,10 +267,12 @@ pub fn relock_findings(
                     }
                 }
                 crate::remedy::relocked::attach(findings, &indices, &outcome);
-                attempts.push(Attempt {
+                let attempt = Attempt {
                     request: request.clone(),
                     outcome: outcome.map(|done| done.changes).map_err(|e| e.to_string()),
-                });
+                };
+                on_attempt(&attempt);
+                attempts.push(attempt);
             }
         }
     }

@@ -17,7 +17,13 @@ pub enum Manager {
 }
 
 impl Manager {
-    pub const ALL: [Manager; 4] = [Manager::Npm, Manager::Yarn, Manager::Cargo, Manager::Poetry];
+    pub const ALL: [Manager; 5] = [
+        Manager::Npm,
+        Manager::Yarn,
+        Manager::Cargo,
+        Manager::Poetry,
+        Manager::Go,
+    ];
 
     /// The binary looked up on PATH.
     pub fn tool(self) -> &'static str {
@@ -337,6 +343,14 @@ mod tests {
         let err = npm_parents_allow(v1, "leaf", "1.0.0", "2.0.0").unwrap_err();
         assert!(err.contains("other@1.0.0 requires leaf `~1.0.0`"), "{err}");
         assert_eq!(npm_parents_allow(v1, "leaf", "1.0.0", "1.0.9"), Ok(()));
+    }
+
+    #[test]
+    fn every_manager_is_listed_once() {
+        let mut tools: Vec<&str> = Manager::ALL.iter().map(|m| m.tool()).collect();
+        tools.sort();
+        tools.dedup();
+        assert_eq!(tools, ["cargo", "go", "npm", "poetry", "yarn"]);
     }
 
     #[test]
