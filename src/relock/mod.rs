@@ -16,6 +16,7 @@
 
 pub mod changes;
 mod files;
+mod managers;
 pub mod npm_range;
 pub mod plan;
 mod sandbox;
@@ -165,8 +166,6 @@ impl Relocker {
         finish(request, done)
     }
 }
-
-mod managers;
 
 /// What a package manager module hands back: the command it ran and every working-copy file
 /// it may have changed (repository path, old content, new content).
