@@ -166,7 +166,8 @@ fn fix_relocks_cargo_lock_from_the_cli() {
         "{text}{err}"
     );
     assert!(
-        err.contains("re-locked leaf 1.0.0 → 1.0.1 (Cargo.lock): leaf 1.0.0 → 1.0.1"),
+        err.contains("re-locked leaf 1.0.0 → 1.0.1 (Cargo.lock, ")
+            && err.contains(" s): leaf 1.0.0 → 1.0.1"),
         "{err}"
     );
     let lock = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();

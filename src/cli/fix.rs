@@ -125,7 +125,14 @@ fn relock(
     let mut report = |attempt: &relock::Attempt| match (&attempt.request, &attempt.outcome) {
         (Err(why), _) => eprintln!("no re-lock: {why}"),
         (Ok(r), outcome) => {
-            let what = format!("{} {} → {} ({})", r.package, r.from, r.to, r.lockfile);
+            let what = format!(
+                "{} {} → {} ({}, {:.1} s)",
+                r.package,
+                r.from,
+                r.to,
+                r.lockfile,
+                attempt.elapsed.as_secs_f64()
+            );
             match outcome {
                 Ok(changes) => {
                     let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();

@@ -192,9 +192,10 @@ fn finish(request: &Request, done: Done) -> Result<Relocked, RelockError> {
         .iter()
         .any(|c| c.name == request.package && c.to.as_deref() == Some(request.to.as_str()));
     if !reached {
+        // The entry that left `from` (a package can be installed at several versions).
         let found = lock_changes
             .iter()
-            .find(|c| c.name == request.package)
+            .find(|c| c.name == request.package && c.from.as_deref() == Some(&request.from))
             .and_then(|c| c.to.clone())
             .unwrap_or_else(|| request.from.clone());
         return Err(RelockError::NotApplied {
@@ -220,6 +221,8 @@ pub struct Attempt {
     pub request: Result<Request, String>,
     /// The changed lock entries, or why there are none.
     pub outcome: Result<Vec<LockChange>, String>,
+    /// How long the package manager took (zero when none ran).
+    pub elapsed: Duration,
 }
 
 /// Re-locks every finding whose fix needs it, one package-manager run per dependency, each
@@ -251,12 +254,15 @@ pub fn relock_findings(
                 let attempt = Attempt {
                     request: request.clone(),
                     outcome: Err(reason.clone()),
+                    elapsed: Duration::ZERO,
                 };
                 on_attempt(&attempt);
                 attempts.push(attempt);
             }
             Ok(req) => {
+                let started = std::time::Instant::now();
                 let outcome = relocker.relock(req, files);
+                let elapsed = started.elapsed();
                 if let Ok(done) = &outcome {
                     for (path, original) in &done.originals {
                         snapshot
@@ -269,6 +275,7 @@ pub fn relock_findings(
                 let attempt = Attempt {
                     request: request.clone(),
                     outcome: outcome.map(|done| done.changes).map_err(|e| e.to_string()),
+                    elapsed,
                 };
                 on_attempt(&attempt);
                 attempts.push(attempt);
@@ -276,4 +283,47 @@ pub fn relock_findings(
         }
     }
     attempts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(versions: &[&str]) -> String {
+        let mut out = String::from("version = 4\n");
+        for v in versions {
+            out.push_str(&format!(
+                "\n[[package]]\nname = \"semver\"\nversion = \"{v}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{v}\"\n"
+            ));
+        }
+        out
+    }
+
+    fn request(from: &str, to: &str) -> Request {
+        Request {
+            manager: Manager::Cargo,
+            lockfile: "Cargo.lock".into(),
+            package: "semver".into(),
+            from: from.into(),
+            to: to.into(),
+            direct: false,
+        }
+    }
+
+    #[test]
+    fn the_target_must_be_reached_by_the_entry_that_moved() {
+        let (old, new) = (lock(&["0.9.0", "1.0.0"]), lock(&["0.9.1", "1.0.0"]));
+        let done = || Done {
+            command: "cargo update".into(),
+            files: vec![("Cargo.lock".into(), old.clone(), new.clone())],
+        };
+        let ok = finish(&request("0.9.0", "0.9.1"), done()).unwrap();
+        assert_eq!(ok.files.len(), 1);
+        // The other instance did not move: the message names it, not the one that did.
+        let err = finish(&request("1.0.0", "1.0.1"), done()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the package manager left semver at 1.0.0 instead of 1.0.1"
+        );
+    }
 }
