@@ -172,16 +172,25 @@ fn npm_relocks_exact_versions_direct_and_transitive() {
     assert_eq!(locked(new, "leaf"), ["1.0.1"]);
     assert_eq!(new.matches("\"version\": \"1.0.1\"").count(), 2, "{new}");
 
-    // A v1 lock: only `npm update` keeps its `requires` intact, and it takes the newest in
-    // range (1.0.2), which is not the target: refused, not written.
-    let err = relocker
+    // A v1 lock: exactly the target too, the parents' `requires` ranges kept, and npm's own
+    // check passes on it.
+    let done = relocker
         .relock(
             &request("leaf", "1.0.0", "1.0.1", false),
             &DirSource::new(v1.path()),
         )
-        .unwrap_err();
-    assert!(matches!(&err, RelockError::NotApplied { .. }), "{err:?}");
-    assert!(err.to_string().contains("instead of 1.0.1"), "{err}");
+        .expect("v1 re-lock");
+    let new = &done.files["app/package-lock.json"];
+    assert!(new.contains("\"lockfileVersion\": 1"), "{new}");
+    assert_eq!(locked(new, "leaf"), ["1.0.1"]);
+    assert!(new.contains("\"leaf\": \"~1.0.0\""), "{new}");
+    assert!(new.contains("\"leaf\": \"^1.0.0\""), "{new}");
+    let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(listed, ["leaf 1.0.0 → 1.0.1"]);
+    let checked = tempfile::tempdir().unwrap();
+    copy_dir(v1.path(), checked.path());
+    std::fs::write(checked.path().join("app/package-lock.json"), new).unwrap();
+    npm_ls_clean(&registry, &checked.path().join("app"));
 
     // A version the registry does not have: a clear failure with npm's own words.
     let err = relocker

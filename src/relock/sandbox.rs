@@ -253,13 +253,13 @@ impl Context {
 /// Kills the child's whole process group, then reaps the child.
 fn stop_group(child: &mut std::process::Child) {
     #[cfg(unix)]
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
     {
-        // `kill -KILL -PGID`: std has no process-group kill, and this avoids an FFI dependency.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        // The child leads its own group (`process_group(0)` above), so this reaches the helpers
+        // it started and nothing else.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -9,10 +9,9 @@
 //!   copy's package.json gets an `overrides` entry scoped to the installed version
 //!   (`"NAME@FROM": "V"`), npm re-locks, and the original package.json is put back. The planner
 //!   has checked that every parent's range allows V, so the lock agrees with the unchanged
-//!   package.json: `npm ls --package-lock-only --all` is run on it to prove so. A v1 lock is
-//!   the exception: npm writes the override into its `requires` ranges, so there `npm update
-//!   NAME` runs instead, and its result counts only when the newest release in range is the
-//!   target.
+//!   package.json: `npm ls --package-lock-only --all` is run on it to prove so. In a v1 lock npm
+//!   also writes the override's version into the parents' `requires` ranges: those lines are
+//!   put back as they were.
 
 use super::required;
 use crate::relock::sandbox::{Context, tail_of_both};
@@ -64,15 +63,6 @@ pub(crate) fn relock(
         args.extend(version_arg.as_deref());
         ctx.run(dir, &args, &env)?;
         ctx.describe(&args)
-    } else if v1 {
-        // A v1 lock records each package's `requires` ranges, and npm writes an override into
-        // them, which `npm ls` then rejects. `npm update` keeps them, but can only take the
-        // newest release in range: accepted only when that is the target.
-        let mut args = vec!["update", request.package.as_str(), "--package-lock-only"];
-        args.extend(QUIET);
-        args.extend(version_arg.as_deref());
-        ctx.run(dir, &args, &env)?;
-        ctx.describe(&args)
     } else {
         let scoped = format!("{}@{}", request.package, request.from);
         let mut with_override = manifest_json.clone();
@@ -97,6 +87,13 @@ pub(crate) fn relock(
         // The override was only a way to name the exact version: the project's manifest stays.
         ctx.write(&manifest_path, manifest.as_bytes())?;
         run?;
+        if v1 {
+            // A v1 lock records each package's `requires` ranges, and npm writes the override's
+            // version into them; the parents' own ranges go back (`npm ls` checks the result).
+            let written = ctx.read(&request.lockfile)?;
+            let repaired = restore_requires(&lock, &written, &request.package, &request.to);
+            ctx.write(&request.lockfile, repaired.as_bytes())?;
+        }
         format!(
             "{} (with a temporary override \"{scoped}\": \"{}\")",
             ctx.describe(&args),
@@ -147,6 +144,38 @@ fn verify(
     }
 }
 
+/// `written` with every line that only replaced a `"name": "<range>"` of `old` by
+/// `"name": "<to>"` (a v1 `requires` entry rewritten by the override) set back to `old`'s line.
+fn restore_requires(old: &str, written: &str, name: &str, to: &str) -> String {
+    use similar::{DiffTag, TextDiff};
+    let key = format!("\"{name}\": \"");
+    let overridden = format!("{key}{to}\"");
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = written.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(written.len());
+    for op in TextDiff::from_lines(old, written).ops() {
+        let (o, n) = (op.old_range(), op.new_range());
+        if op.tag() == DiffTag::Replace && o.len() == n.len() {
+            for (old_line, new_line) in old_lines[o].iter().zip(&new_lines[n]) {
+                let (ot, nt) = (old_line.trim_start(), new_line.trim_start());
+                let same_place = old_line.len() - ot.len() == new_line.len() - nt.len()
+                    && ot.ends_with(',') == nt.ends_with(',');
+                let is_override = nt.trim_end().trim_end_matches(',') == overridden;
+                if same_place && is_override && ot.starts_with(&key) {
+                    out.push_str(old_line);
+                } else {
+                    out.push_str(new_line);
+                }
+            }
+        } else {
+            for line in &new_lines[n] {
+                out.push_str(line);
+            }
+        }
+    }
+    out
+}
+
 /// The lockfile's own version, so npm keeps writing it (npm would otherwise upgrade v1 and v2
 /// files to v3, rewriting every line).
 fn lockfile_version(lock: &str) -> Option<u64> {
@@ -182,4 +211,22 @@ pub(crate) fn write_npmrc(ctx: &Context) -> Result<(), RelockError> {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restore_requires;
+
+    #[test]
+    fn v1_requires_get_their_ranges_back() {
+        let old = "  \"mid\": {\n    \"requires\": {\n      \"leaf\": \"^1.0.0\"\n    }\n  },\n  \"leaf\": {\n    \"version\": \"1.0.0\"\n  }\n";
+        let written = old
+            .replace("\"^1.0.0\"", "\"1.0.1\"")
+            .replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"");
+        let repaired = restore_requires(old, &written, "leaf", "1.0.1");
+        assert_eq!(
+            repaired,
+            old.replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"")
+        );
+    }
 }
