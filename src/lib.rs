@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod forge;
+pub mod knowledge;
 pub mod manifest;
 pub mod model;
 pub mod owners;
