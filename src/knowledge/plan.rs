@@ -36,7 +36,8 @@ pub fn parse_modified_csv(text: &str) -> Result<Vec<Modified>, CsvError> {
         let modified = DateTime::parse_from_rfc3339(when.trim())
             .map_err(|e| fail(format!("`{when}` is not an RFC 3339 time: {e}")))?
             .with_timezone(&Utc);
-        let id = id.trim().rsplit('/').next().unwrap_or_default();
+        let id = id.trim();
+        let id = id.split_once('/').map_or(id, |(_ecosystem, id)| id);
         if !is_safe_id(id) {
             return Err(fail(format!("`{id}` is not an advisory id")));
         }
