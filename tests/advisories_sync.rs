@@ -236,6 +236,19 @@ async fn an_unchanged_export_is_answered_304_and_nothing_is_rewritten() {
         &(format!("/{ECO}/all.zip"), Some("\"v1\"".to_string()))
     );
     assert_eq!(contents(dir.path()), before);
+
+    // A sync killed between its two renames left the old folder retired: it is found again.
+    let folder = dir.path().join(ECO);
+    std::fs::rename(&folder, dir.path().join(format!(".old-{ECO}-4242"))).unwrap();
+    let outcome = sync(&base, dir.path(), true).await.unwrap();
+    assert_eq!(outcome.kind, SyncKind::Unchanged);
+    assert_eq!(contents(dir.path()), before);
+
+    // Validators are not sent for data that is gone: the export is taken again.
+    std::fs::remove_dir_all(&folder).unwrap();
+    let outcome = sync(&base, dir.path(), true).await.unwrap();
+    assert_eq!(outcome.kind, SyncKind::Full);
+    assert_eq!(contents(dir.path()), before);
 }
 
 #[tokio::test]

@@ -115,6 +115,32 @@ pub fn replace_folder(
     result
 }
 
+/// Puts back the folder a crash left retired between the two renames of [`replace_folder`], so
+/// the last good data is found again.
+pub fn recover_folder(dir: &Path, ecosystem: &str) -> Result<(), IoError> {
+    let target = dir.join(ecosystem);
+    if target.exists() {
+        return Ok(());
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let prefix = format!(".old-{ecosystem}-");
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name
+            .strip_prefix(&prefix)
+            .is_some_and(|pid| pid.parse::<u32>().is_ok())
+        {
+            return fs::rename(entry.path(), &target).map_err(io(&target));
+        }
+    }
+    Ok(())
+}
+
 /// Writes or overwrites single records in `DIR/<ecosystem>/`, each atomically.
 pub fn write_records(folder: &Path, records: &[(String, String)]) -> Result<(), IoError> {
     fs::create_dir_all(folder).map_err(io(folder))?;

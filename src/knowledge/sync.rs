@@ -80,6 +80,7 @@ pub async fn sync_ecosystem(
     if !is_safe_id(request.ecosystem) {
         return Err(SyncError::Ecosystem(request.ecosystem.to_string()));
     }
+    store::recover_folder(request.dir, request.ecosystem)?;
     let state = store::read_state(request.dir)?;
     let previous = state.ecosystems.get(request.ecosystem);
     let folder = request.dir.join(request.ecosystem);
