@@ -316,7 +316,13 @@ async fn a_broken_export_or_list_keeps_the_last_good_data() {
         "evil".into(),
         serde_json::json!({"id": "../../evil", "modified": "2030-01-01T00:00:00Z"}),
     );
+    // One byte of the first entry's compressed data flipped: the zip's CRC (or inflate) catches it.
+    let mut flipped = good.clone();
+    let name_len = usize::from(u16::from_le_bytes([good[26], good[27]]));
+    let extra_len = usize::from(u16::from_le_bytes([good[28], good[29]]));
+    flipped[30 + name_len + extra_len + 5] ^= 0x55;
     let bad: Vec<(&str, StatusCode, Vec<u8>)> = vec![
+        ("bit flip", StatusCode::OK, flipped),
         (
             "garbage",
             StatusCode::OK,
