@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use patchwright::catalog::{AdvisoryDb, read_json_records};
-use patchwright::knowledge::http::MirrorClient;
+use patchwright::knowledge::http::{FetchError, MirrorClient};
 use patchwright::knowledge::{SyncError, SyncKind, SyncRequest, sync_ecosystem};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -25,6 +25,8 @@ struct Mirror {
     files: HashMap<String, (StatusCode, Vec<u8>, String)>,
     /// Each request: path and its If-None-Match.
     requests: Vec<(String, Option<String>)>,
+    /// How long to wait before answering, for a stalled mirror.
+    delay: std::time::Duration,
 }
 
 type Shared = Arc<Mutex<Mirror>>;
@@ -35,6 +37,8 @@ async fn serve(mirror: Shared, uri: Uri, headers: HeaderMap) -> Response {
         .get("if-none-match")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let delay = mirror.lock().unwrap().delay;
+    tokio::time::sleep(delay).await;
     let mut m = mirror.lock().unwrap();
     m.requests.push((path.clone(), if_none_match.clone()));
     let Some((status, body, etag)) = m.files.get(&path).cloned() else {
@@ -145,7 +149,8 @@ async fn sync(
     dir: &Path,
     full: bool,
 ) -> Result<patchwright::knowledge::Outcome, SyncError> {
-    let client = MirrorClient::new().unwrap();
+    let mut client = MirrorClient::new().unwrap();
+    client.timeout = std::time::Duration::from_secs(2);
     sync_ecosystem(
         &client,
         &SyncRequest {
@@ -349,6 +354,17 @@ async fn a_broken_export_or_list_keeps_the_last_good_data() {
         assert!(result.is_err(), "{what}: {result:?}");
         assert_eq!(contents(dir.path()), before, "{what}");
     }
+
+    // A mirror that does not answer in time.
+    publish(&mirror, &state2(), "v2");
+    mirror.lock().unwrap().delay = std::time::Duration::from_secs(5);
+    let result = sync(&base, dir.path(), true).await;
+    assert!(
+        matches!(result, Err(SyncError::Fetch(FetchError::Timeout { .. }))),
+        "{result:?}"
+    );
+    assert_eq!(contents(dir.path()), before);
+    mirror.lock().unwrap().delay = std::time::Duration::ZERO;
 
     // The same for the incremental path: a garbled list, then a garbled record.
     mirror.lock().unwrap().files.insert(

@@ -15,7 +15,7 @@ pub enum FetchError {
     Network { url: String, message: String },
     #[error("{url}: the mirror answered {status}")]
     Status { url: String, status: StatusCode },
-    #[error("{url}: no answer within {0:?}", timeout)]
+    #[error("{url}: no answer within {timeout:?}")]
     Timeout { url: String, timeout: Duration },
 }
 
