@@ -92,7 +92,8 @@ pub async fn sync_ecosystem(
     let have_data = folder.is_dir();
     match previous.and_then(|p| p.cursor) {
         Some(cursor) if have_data && !request.full => {
-            let (outcome, cursor) = incremental(client, &base, &folder, cursor).await?;
+            let (outcome, cursor) =
+                incremental(client, &base, request.ecosystem, &folder, cursor).await?;
             store::write_state(
                 request.dir,
                 &state.after_incremental(request.ecosystem, cursor),
@@ -156,6 +157,7 @@ pub async fn sync_ecosystem(
 async fn incremental(
     client: &MirrorClient,
     base: &str,
+    ecosystem: &str,
     folder: &Path,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Outcome, chrono::DateTime<chrono::Utc>), SyncError> {
@@ -189,11 +191,7 @@ async fn incremental(
         }
         records.push((meta, json));
     }
-    let ecosystem = folder
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let unreadable = check_records(&ecosystem, &records);
+    let unreadable = check_records(ecosystem, &records);
     let mut old = BTreeMap::new();
     for (meta, _) in &records {
         if let Some(before) = store::read_meta(&folder.join(format!("{}.json", meta.id)))? {
