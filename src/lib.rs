@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod forge;
 pub mod infra;
+pub mod knowledge;
 pub mod manifest;
 pub mod model;
 pub mod nearest;

@@ -160,6 +160,8 @@ pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>)
     let mut files = Vec::new();
     let mut errors = Vec::new();
     collect_json_files(path, &mut files, &mut errors);
+    // A folder kept by `advisories sync` holds its state beside the records.
+    files.retain(|f| *f != path.join(crate::knowledge::STATE_FILE));
     files.sort();
     let mut records = Vec::new();
     for file in files {

@@ -1,6 +1,7 @@
 //! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`. The edge where the clock
 //! is read, files are loaded and exit codes are chosen; everything it calls is pure.
 
+mod advisories;
 mod fix;
 mod knowledge;
 mod scan;
@@ -38,6 +39,9 @@ pub enum Command {
     Rules,
     /// Run the GitHub App service.
     Serve(ServeArgs),
+    /// Keep a directory of OSV advisories current from osv.dev or a mirror.
+    #[command(subcommand)]
+    Advisories(advisories::AdvisoriesCommand),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -143,6 +147,7 @@ pub fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Serve(args) => serve(args),
+        Command::Advisories(command) => advisories::run(command),
     };
     ExitCode::from(code)
 }
