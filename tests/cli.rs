@@ -526,7 +526,6 @@ fn fix_dry_run_prints_a_diff_and_writes_nothing() {
     );
 }
 
-#[cfg(feature = "git")]
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
@@ -689,6 +688,7 @@ fn every_corpus_file_scans_without_errors() {
 }
 
 #[test]
+#[cfg(feature = "git")]
 fn fix_branch_is_head_plus_the_fix_and_nothing_from_the_work_tree() {
     let (_tmp, demo, config) = demo_copy();
     git(&demo, &["init", "-q"]);

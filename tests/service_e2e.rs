@@ -9,7 +9,6 @@ mod world;
 
 use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
-use support::RunUntilIdle;
 use support::audit;
 use world::{INSTALLATION, REPO, pull_closed_payload, push_payload, world};
 

@@ -7,7 +7,6 @@ mod fake_github;
 mod support;
 mod world;
 
-use support::RunUntilIdle;
 use support::audit;
 use world::{REPO, World, pull_payload, world};
 
