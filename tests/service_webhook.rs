@@ -838,52 +838,6 @@ async fn healthz_and_metrics() {
     .await;
 }
 
-/// A configuration for `serve_on` with its SQLite file and key in `dir`.
-fn serve_config(dir: &std::path::Path) -> patchwright::service::config::ServiceConfig {
-    let key = dir.join("key.pem");
-    std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
-    let db_url = format!("sqlite://{}?mode=rwc", dir.join("serve.db").display());
-    let toml = format!(
-        "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = 2\n"
-    );
-    let env = |var: &str| match var {
-        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(support::SECRET.to_string()),
-        "DATABASE_URL" => Some(db_url.clone()),
-        _ => None,
-    };
-    patchwright::service::config::ServiceConfig::from_sources("config.toml", Some(&toml), env)
-        .unwrap()
-}
-
-/// A running `serve_on`: its address, the handler, the stop switch and the server task.
-struct Served {
-    addr: std::net::SocketAddr,
-    handler: Arc<support::RecordingHandler>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn serve(config: patchwright::service::config::ServiceConfig) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let handler = support::RecordingHandler::new();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(patchwright::service::serve_on(
-        listener,
-        config,
-        handler.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Served {
-        addr,
-        handler,
-        stop,
-        server,
-    }
-}
-
 /// Reads until the server closes the connection; what it sent, and how long that took.
 async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
     use tokio::io::AsyncReadExt;
@@ -903,9 +857,9 @@ async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, Durat
 async fn slow_clients_are_disconnected_after_the_read_timeout() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = serve_config(dir.path());
+    let mut config = support::serve_config(dir.path());
     config.read_timeout = Duration::from_secs(1);
-    let s = serve(config).await;
+    let s = support::serve(config).await;
 
     // Half a header, then nothing.
     let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
@@ -938,10 +892,10 @@ async fn slow_clients_are_disconnected_after_the_read_timeout() {
 async fn shutdown_ends_within_the_grace_period_whatever_a_slow_client_does() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = serve_config(dir.path());
+    let mut config = support::serve_config(dir.path());
     config.read_timeout = Duration::from_secs(120);
     config.shutdown_grace = Duration::from_secs(1);
-    let s = serve(config).await;
+    let s = support::serve(config).await;
 
     // A request in progress whose body never finishes, and a connection mid-header.
     let mut trickle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
@@ -977,10 +931,10 @@ async fn shutdown_ends_within_the_grace_period_whatever_a_slow_client_does() {
 async fn connections_past_the_limit_wait_for_a_free_slot() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = serve_config(dir.path());
+    let mut config = support::serve_config(dir.path());
     config.max_connections = 2;
     config.read_timeout = Duration::from_secs(120);
-    let s = serve(config).await;
+    let s = support::serve(config).await;
 
     let first = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     let _second = tokio::net::TcpStream::connect(s.addr).await.unwrap();
@@ -1017,12 +971,12 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
         "sqlite://{}?mode=rwc",
         dir.path().join("serve.db").display()
     );
-    let Served {
+    let support::Served {
         addr,
         handler,
         stop,
         server,
-    } = serve(serve_config(dir.path())).await;
+    } = support::serve(support::serve_config(dir.path())).await;
 
     let payload = body(&default_branch_push());
     let headers = [
@@ -1289,73 +1243,11 @@ async fn readiness_says_503_within_two_seconds_when_postgresql_is_gone() {
     db.cleanup().await;
 }
 
-// ---------------------------------------------------------------- logs
-
-/// Log lines written into memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn json_log_lines_keep_their_types() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = patchwright::service::telemetry::json_subscriber(move || writer.clone());
-    // This test's runtime has one thread: every task it spawns logs here.
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let dir = tempfile::tempdir().unwrap();
-    let config = serve_config(dir.path());
-    let database = config.database_url.expose().to_string();
-    let s = serve(config).await;
-    let payload = body(&default_branch_push());
-    let headers = [
-        ("X-GitHub-Event", "push".to_string()),
-        ("X-GitHub-Delivery", "log-1".to_string()),
-        (
-            "X-Hub-Signature-256",
-            patchwright::service::webhook::signature::sign(support::SECRET.as_bytes(), &payload),
-        ),
-    ];
-    let (status, _) = support::http(s.addr, "POST", "/webhook", &headers, &payload).await;
-    assert_eq!(status, 202);
-    s.stop.send(()).unwrap();
-    s.server.await.unwrap().unwrap();
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let line = |message: &str| {
-        lines
-            .iter()
-            .find(|l| l["message"] == message)
-            .unwrap_or_else(|| panic!("no {message:?} line in\n{text}"))
-    };
-    assert_eq!(
-        line("starting patchwright serve")["database"],
-        json!(database)
-    );
-    let handled = line("webhook handled");
-    assert_eq!(handled["jobs"], json!(1));
-    assert!(handled["job_ids"].is_string(), "{handled}");
-}
-
 #[tokio::test]
 async fn over_a_real_socket_an_unsigned_body_is_refused_before_it_is_sent() {
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
-    let s = serve(serve_config(dir.path())).await;
+    let s = support::serve(support::serve_config(dir.path())).await;
     let mut client = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     // Headers announcing 24.9 MiB, no signature, and not one byte of the body.
     let head = format!(

@@ -588,3 +588,51 @@ pub async fn attempts(pool: &sqlx::AnyPool, job_id: i64) -> Vec<Attempt> {
         })
         .collect()
 }
+
+// ---------------------------------------------------------------- a running `serve_on`
+
+/// A configuration for `serve_on` with its SQLite file and key in `dir`.
+pub fn serve_config(dir: &std::path::Path) -> patchwright::service::config::ServiceConfig {
+    let key = dir.join("key.pem");
+    std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
+    let db_url = format!("sqlite://{}?mode=rwc", dir.join("serve.db").display());
+    let toml = format!(
+        "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = 2\n"
+    );
+    let env = |var: &str| match var {
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(SECRET.to_string()),
+        "DATABASE_URL" => Some(db_url.clone()),
+        _ => None,
+    };
+    patchwright::service::config::ServiceConfig::from_sources("config.toml", Some(&toml), env)
+        .unwrap()
+}
+
+/// A running `serve_on`: its address, the handler, the stop switch and the server task.
+pub struct Served {
+    pub addr: std::net::SocketAddr,
+    pub handler: Arc<RecordingHandler>,
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub async fn serve(config: patchwright::service::config::ServiceConfig) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = RecordingHandler::new();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(patchwright::service::serve_on(
+        listener,
+        config,
+        handler.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Served {
+        addr,
+        handler,
+        stop,
+        server,
+    }
+}

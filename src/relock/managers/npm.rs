@@ -13,7 +13,7 @@
 //!   also writes the override's version into the parents' `requires` ranges: those lines are
 //!   put back as they were.
 
-use super::required;
+use super::{package_json, required};
 use crate::relock::sandbox::{Context, tail_of_both};
 use crate::relock::{Done, FileSource, RelockError, Request};
 use serde_json::Value;
@@ -35,16 +35,8 @@ pub(crate) fn relock(
         .rsplit('/')
         .next()
         .unwrap_or(&request.lockfile);
-    let manifest_path = request.beside("package.json");
     let lock = required(files, &request.lockfile)?;
-    let manifest = required(files, &manifest_path)?;
-    let manifest_json: Value = serde_json::from_str(&manifest)
-        .map_err(|e| RelockError::Unsupported(format!("{manifest_path} is not valid JSON: {e}")))?;
-    if manifest_json.get("workspaces").is_some() {
-        return Err(RelockError::Unsupported(format!(
-            "{manifest_path} declares npm workspaces, whose package.json files the working copy does not carry yet; re-lock in the checkout"
-        )));
-    }
+    let (manifest_path, manifest, manifest_json) = package_json(files, request, "npm")?;
     ctx.write(&request.lockfile, lock.as_bytes())?;
     ctx.write(&manifest_path, manifest.as_bytes())?;
     write_npmrc(ctx)?;

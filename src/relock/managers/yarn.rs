@@ -15,7 +15,7 @@
 //! working copy's node_modules is thrown away with it. A direct dependency is left to a person:
 //! yarn v1 can only pin it exactly (rewriting package.json's order), which is not a minimal fix.
 
-use super::required;
+use super::{package_json, required};
 use crate::manifest;
 use crate::relock::sandbox::Context;
 use crate::relock::{Done, FileSource, RelockError, Request};
@@ -52,15 +52,7 @@ pub(crate) fn relock(
             request.package, request.to
         )));
     }
-    let manifest_path = request.beside("package.json");
-    let manifest = required(files, &manifest_path)?;
-    let manifest_json: Value = serde_json::from_str(&manifest)
-        .map_err(|e| RelockError::Unsupported(format!("{manifest_path} is not valid JSON: {e}")))?;
-    if manifest_json.get("workspaces").is_some() {
-        return Err(RelockError::Unsupported(format!(
-            "{manifest_path} declares yarn workspaces, whose package.json files the working copy does not carry yet"
-        )));
-    }
+    let (manifest_path, manifest, manifest_json) = package_json(files, request, "yarn")?;
     ctx.write(&request.lockfile, lock.as_bytes())?;
     ctx.write(&manifest_path, manifest.as_bytes())?;
     write_config(ctx)?;
