@@ -2,7 +2,7 @@
 //! wording lives in templates/ so it can be reviewed and changed without touching code; this
 //! module only shapes the data the template reads.
 
-use crate::model::{ChangeKind, ExceptionOrigin, Finding, Level};
+use crate::model::{AdvisoryRef, ChangeKind, ExceptionOrigin, Finding, Level, RuleId};
 use crate::remedy::Verification;
 use crate::report::{ExceptionState, ExceptionStatus, Provenance, Report};
 use crate::review::comments::{Placement, Placements, PlannedComment, Proposal, ReviewPlan};
@@ -80,6 +80,35 @@ struct FixBodyView<'a> {
     verification: VerificationView,
     provenance: &'a Provenance,
     commands: &'a [String],
+}
+
+/// One reason a fix carries (the finding's own or a folded one): its advisories once each, or
+/// its rule when it names no advisory.
+fn add_reason(
+    view: &mut FixView,
+    rule: &RuleId,
+    level: &Level,
+    message: &str,
+    advisories: &[AdvisoryRef],
+) {
+    for a in advisories {
+        if !view.advisories.iter().any(|x| x.id == a.id) {
+            view.advisories.push(AdvisoryView {
+                id: a.id.clone(),
+                aliases: a.aliases.clone(),
+                severity: a.severity.to_string(),
+                score: a.cvss_score.map(|s| format!("{s:.1}")),
+                summary: a.summary.clone(),
+            });
+        }
+    }
+    if advisories.is_empty() {
+        view.rules.push(RuleView {
+            id: rule.to_string(),
+            level: level.to_string(),
+            message: message.to_string(),
+        });
+    }
 }
 
 #[derive(Serialize)]
@@ -214,43 +243,9 @@ pub fn fix_body(
                 fixes.last_mut().expect("just pushed")
             }
         };
-        for a in &f.advisory_details {
-            if !view.advisories.iter().any(|x| x.id == a.id) {
-                view.advisories.push(AdvisoryView {
-                    id: a.id.clone(),
-                    aliases: a.aliases.clone(),
-                    severity: a.severity.to_string(),
-                    score: a.cvss_score.map(|s| format!("{s:.1}")),
-                    summary: a.summary.clone(),
-                });
-            }
-        }
-        if f.advisory_details.is_empty() {
-            view.rules.push(RuleView {
-                id: f.rule.to_string(),
-                level: f.level.to_string(),
-                message: f.message.clone(),
-            });
-        }
+        add_reason(view, &f.rule, &f.level, &f.message, &f.advisory_details);
         for r in &f.also {
-            for a in &r.advisory_details {
-                if !view.advisories.iter().any(|x| x.id == a.id) {
-                    view.advisories.push(AdvisoryView {
-                        id: a.id.clone(),
-                        aliases: a.aliases.clone(),
-                        severity: a.severity.to_string(),
-                        score: a.cvss_score.map(|s| format!("{s:.1}")),
-                        summary: a.summary.clone(),
-                    });
-                }
-            }
-            if r.advisory_details.is_empty() {
-                view.rules.push(RuleView {
-                    id: r.rule.to_string(),
-                    level: r.level.to_string(),
-                    message: r.message.clone(),
-                });
-            }
+            add_reason(view, &r.rule, &r.level, &r.message, &r.advisory_details);
         }
     }
     let residual: Vec<ResidualView> = after
