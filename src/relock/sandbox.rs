@@ -150,6 +150,23 @@ impl Context {
         }
     }
 
+    /// Runs the package manager's own check of the result: a failure says the re-locked `file`
+    /// could not be verified, with the check's error as the detail.
+    pub fn verify(
+        &self,
+        cwd: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        file: &str,
+    ) -> Result<(), RelockError> {
+        self.run(cwd, args, env)
+            .map(drop)
+            .map_err(|e| RelockError::Unverified {
+                file: file.to_string(),
+                detail: e.to_string(),
+            })
+    }
+
     /// Runs the package manager and returns whatever it exited with; only the timeout and the
     /// output cap are errors.
     pub fn spawn(

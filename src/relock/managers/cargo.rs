@@ -67,12 +67,7 @@ pub(crate) fn relock(
     for c in &config {
         check.extend(["--config", c.as_str()]);
     }
-    if let Err(e) = ctx.run(dir, &check, &env) {
-        return Err(RelockError::Unverified {
-            file: "Cargo.lock".to_string(),
-            detail: e.to_string(),
-        });
-    }
+    ctx.verify(dir, &check, &env, "Cargo.lock")?;
     let new_lock = ctx.read(&request.lockfile)?;
     Ok(Done {
         command,

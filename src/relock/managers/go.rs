@@ -63,12 +63,7 @@ pub(crate) fn relock(
     let target = format!("{}@{}", request.package, request.to);
     let dir = request.dir();
     ctx.run(dir, &["get", &target], &env)?;
-    if let Err(e) = ctx.run(dir, &["mod", "verify"], &env) {
-        return Err(RelockError::Unverified {
-            file: "go.sum".to_string(),
-            detail: e.to_string(),
-        });
-    }
+    ctx.verify(dir, &["mod", "verify"], &env, "go.sum")?;
     let new_mod = ctx.read(&request.lockfile)?;
     let new_sum = ctx.read(&sum_path)?;
     Ok(Done {

@@ -47,12 +47,7 @@ pub(crate) fn relock(
     ctx.write(&manifest_path, manifest.as_bytes())?;
     run?;
     ctx.run(dir, &["lock"], &env)?;
-    if let Err(e) = ctx.run(dir, &["check", "--lock"], &env) {
-        return Err(RelockError::Unverified {
-            file: "poetry.lock".to_string(),
-            detail: e.to_string(),
-        });
-    }
+    ctx.verify(dir, &["check", "--lock"], &env, "poetry.lock")?;
     let new_lock = ctx.read(&request.lockfile)?;
     Ok(Done {
         command: format!(

@@ -119,12 +119,7 @@ pub(crate) fn relock(
     remove_node_modules(ctx, dir)?;
     let mut frozen: Vec<&str> = INSTALL.to_vec();
     frozen.push("--frozen-lockfile");
-    if let Err(e) = ctx.run(dir, &frozen, &env) {
-        return Err(RelockError::Unverified {
-            file: "yarn.lock".to_string(),
-            detail: e.to_string(),
-        });
-    }
+    ctx.verify(dir, &frozen, &env, "yarn.lock")?;
     let new_lock = ctx.read(&request.lockfile)?;
     Ok(Done {
         command,
