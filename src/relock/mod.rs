@@ -19,6 +19,7 @@ mod files;
 mod managers;
 pub mod npm_range;
 pub mod plan;
+pub mod pypi;
 mod sandbox;
 mod tools;
 
@@ -75,6 +76,8 @@ pub enum RelockError {
     Unverified { file: String, detail: String },
     #[error("working copy: {0}")]
     Io(String),
+    #[error("the package index: {0}")]
+    Index(String),
 }
 
 impl From<std::io::Error> for RelockError {
@@ -97,6 +100,9 @@ pub struct Registries {
     pub goproxy: Option<String>,
     /// GOSUMDB (`off` for a proxy of private modules the checksum database cannot know).
     pub gosumdb: Option<String>,
+    /// A PEP 503 simple index (`https://pypi.example.com/simple/`) that hashed requirements
+    /// files take their new hashes from; PyPI's when `None`.
+    pub pypi: Option<String>,
 }
 
 impl std::fmt::Debug for Registries {
@@ -107,6 +113,7 @@ impl std::fmt::Debug for Registries {
             .field("crates", &self.crates)
             .field("goproxy", &self.goproxy)
             .field("gosumdb", &self.gosumdb)
+            .field("pypi", &self.pypi)
             .finish()
     }
 }
@@ -140,6 +147,11 @@ impl Relocker {
         request: &Request,
         files: &dyn FileSource,
     ) -> Result<Relocked, RelockError> {
+        if request.manager == Manager::Pip {
+            // No package manager runs: the hashes come from the index (see `pypi`).
+            let done = managers::pip::relock(request, files, &self.registries, self.limits)?;
+            return finish(request, done);
+        }
         let tool = request.manager.tool();
         let Some(program) = tools::find(tool, &self.path) else {
             return Err(RelockError::ToolMissing {
@@ -162,6 +174,7 @@ impl Relocker {
             Manager::Yarn => managers::yarn::relock(request, files, &ctx),
             Manager::Poetry => managers::poetry::relock(request, files, &ctx),
             Manager::Go => managers::go::relock(request, files, &ctx),
+            Manager::Pip => managers::pip::relock(request, files, &self.registries, self.limits),
         }?;
         finish(request, done)
     }

@@ -14,9 +14,12 @@ pub enum Manager {
     Cargo,
     Poetry,
     Go,
+    /// Hashed requirements files: no program runs, the hashes come from the package index.
+    Pip,
 }
 
 impl Manager {
+    /// The managers that run as programs found on PATH (all but [`Manager::Pip`]).
     pub const ALL: [Manager; 5] = [
         Manager::Npm,
         Manager::Yarn,
@@ -33,6 +36,7 @@ impl Manager {
             Manager::Cargo => "cargo",
             Manager::Poetry => "poetry",
             Manager::Go => "go",
+            Manager::Pip => "pip",
         }
     }
 
@@ -44,6 +48,7 @@ impl Manager {
             Manager::Cargo => "Cargo.lock",
             Manager::Poetry => "poetry.lock",
             Manager::Go => "go.sum",
+            Manager::Pip => "requirements.txt",
         }
     }
 
@@ -95,7 +100,11 @@ pub fn request(finding: &Finding, snapshot: &RepoSnapshot) -> Option<Result<Requ
     let fix = finding.fix.as_ref()?;
     let dependency = finding.dependency.as_deref()?;
     let lockfile = &dependency.location.file;
-    let manager = Manager::for_lockfile(lockfile)?;
+    let manager = Manager::for_lockfile(lockfile).or_else(|| {
+        // Only a requirement with `--hash` options needs more than an in-place edit.
+        (crate::manifest::detect(lockfile) == Some(crate::manifest::ManifestKind::Requirements))
+            .then_some(Manager::Pip)
+    })?;
     if manager == Manager::Go {
         // go.mod is edited in place, but go.sum must follow it; the toolchain (`stdlib`) is no
         // module to get.

@@ -4,6 +4,7 @@
 pub(crate) mod cargo;
 pub(crate) mod go;
 pub(crate) mod npm;
+pub(crate) mod pip;
 pub(crate) mod poetry;
 pub(crate) mod yarn;
 
