@@ -46,7 +46,7 @@ fn locked(lock: &str, name: &str) -> Vec<String> {
 }
 
 #[test]
-fn yarn_relocks_a_transitive_entry_exactly_as_yarn_resolves_it() {
+fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
     let registry = Verdaccio::start();
     registry.publish("leaf", "1.0.0", &[]);
     registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
@@ -64,6 +64,7 @@ fn yarn_relocks_a_transitive_entry_exactly_as_yarn_resolves_it() {
 
     // yarn's own result when 1.0.1 is the newest leaf: delete the entry, install again.
     registry.publish("leaf", "1.0.1", &[]);
+    registry.publish("dlib", "1.0.1", &[]);
     let reference = tempfile::tempdir().unwrap();
     copy_dir(repo.path(), reference.path());
     let without: String = original
@@ -76,7 +77,20 @@ fn yarn_relocks_a_transitive_entry_exactly_as_yarn_resolves_it() {
     let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_own, "leaf"), ["1.0.1"]);
 
+    // yarn's own result for the direct dlib once package.json asks for ^1.0.1.
+    let direct_reference = tempfile::tempdir().unwrap();
+    copy_dir(repo.path(), direct_reference.path());
+    let raised = std::fs::read_to_string(repo.path().join("package.json"))
+        .unwrap()
+        .replace("\"dlib\": \"^1.0.0\"", "\"dlib\": \"^1.0.1\"");
+    std::fs::write(direct_reference.path().join("package.json"), &raised).unwrap();
+    yarn(&registry, direct_reference.path(), &["install"]);
+    let yarn_direct = std::fs::read_to_string(direct_reference.path().join("yarn.lock")).unwrap();
+    assert_eq!(locked(&yarn_direct, "dlib"), ["1.0.1"]);
+
     registry.publish("leaf", "1.0.2", &[]);
+    registry.publish("dlib", "1.0.2", &[]);
+    registry.publish("dlib", "1.2.0", &[]);
     let mut relocker = Relocker::from_env(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
@@ -99,12 +113,19 @@ fn yarn_relocks_a_transitive_entry_exactly_as_yarn_resolves_it() {
     assert_eq!(listed, ["leaf 1.0.0 → 1.0.1"]);
     assert_eq!(done.files.len(), 1, "package.json is left as it was");
 
-    // A direct dependency is left to a person, saying what to do.
-    let err = relocker
+    // A direct dependency: its range raised with its own operator, the lock exactly what yarn
+    // writes for that range, though newer releases in range exist.
+    let done = relocker
         .relock(&request("dlib", "1.0.1", true), &files)
+        .expect("direct yarn re-lock");
+    assert_eq!(done.files["package.json"], raised);
+    assert_eq!(done.files["yarn.lock"], yarn_direct);
+    let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(listed, ["dlib 1.0.0 → 1.0.1"]);
+    let err = relocker
+        .relock(&request("nothere", "1.0.1", true), &files)
         .unwrap_err();
     assert!(matches!(err, RelockError::Unsupported(_)), "{err:?}");
-    assert!(err.to_string().contains("raise its range"), "{err}");
     assert_eq!(
         std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap(),
         original
