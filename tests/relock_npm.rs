@@ -338,6 +338,10 @@ fn a_target_outside_the_parents_range_is_explained_not_forced() {
     let repo = tmp.path().join("repo");
     project(&registry, &repo, "3");
     registry.publish("leaf", "1.1.0", &[]);
+    // The relax strategy: `other` 1.0.1 still asks for ~1.0.0, 1.1.0 and 1.2.0 allow ^1.1.0.
+    registry.publish("other", "1.0.1", &[("leaf", "~1.0.0")]);
+    registry.publish("other", "1.1.0", &[("leaf", "^1.1.0")]);
+    registry.publish("other", "1.2.0", &[("leaf", "^1.1.0")]);
     let advisories = tmp.path().join("advisories");
     // Only 1.1.0 fixes it, and `other` asks for ~1.0.0.
     write_advisory(&advisories, "GHSA-leaf-0002", "npm", "leaf", "1.1.0");
@@ -350,6 +354,12 @@ fn a_target_outside_the_parents_range_is_explained_not_forced() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("other@1.0.0 requires leaf `~1.0.0`") && err.contains("upgrade other"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "relax: upgrading other 1.0.0 → 1.1.0 brings leaf 1.1.0 within range (it requires leaf `^1.1.0`)"
+        ),
         "{err}"
     );
     assert_eq!(
