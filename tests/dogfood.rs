@@ -23,7 +23,11 @@ fn the_service_dockerfile_scans_clean_with_patchwright() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["errors"].as_array().map(Vec::len), Some(0), "{report}");
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{report}"
+    );
     let mut seen: Vec<(String, String)> = report["findings"]
         .as_array()
         .unwrap()
@@ -66,7 +70,10 @@ fn compose_runs_the_image_against_postgres() {
         Some("service_healthy")
     );
     let url = app["environment"]["DATABASE_URL"].as_str().unwrap();
-    assert!(url.starts_with("postgres://") && url.contains("@db:5432/"), "{url}");
+    assert!(
+        url.starts_with("postgres://") && url.contains("@db:5432/"),
+        "{url}"
+    );
     assert!(
         services["db"]["image"]
             .as_str()

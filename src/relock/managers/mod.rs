@@ -1,6 +1,7 @@
 //! One module per package manager: which files its working copy needs, which command moves one
 //! entry, and how its own tooling checks the result.
 
+pub(crate) mod berry;
 pub(crate) mod cargo;
 pub(crate) mod go;
 pub(crate) mod npm;

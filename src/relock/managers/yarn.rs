@@ -49,10 +49,14 @@ pub(crate) fn relock(
         .lines()
         .any(|l| matches!(l.trim_end(), "__metadata:" | "\"__metadata\":"))
     {
-        return Err(RelockError::Unsupported(
-            "Yarn Berry lockfiles are not re-locked automatically yet: run `yarn up` in the checkout"
-                .to_string(),
-        ));
+        return super::berry::relock(request, files, ctx, lock);
+    }
+    let version = version_of_program(ctx, "")?;
+    if version.major != 1 {
+        return Err(RelockError::ToolMissing {
+            tool: format!("yarn 1 (the `yarn` on PATH is {version}, which would convert the file)"),
+            manager: "a yarn v1 yarn.lock".to_string(),
+        });
     }
     let (manifest_path, original_manifest, original_json) = package_json(files, request)?;
     let members = workspace_manifests(files, request, &original_json, None)?;
@@ -217,8 +221,17 @@ fn transitive(
     }
 }
 
+/// The version of the `yarn` program (`yarn --version`): v1 and Berry lockfiles each need theirs.
+pub(crate) fn version_of_program(ctx: &Context, dir: &str) -> Result<semver::Version, RelockError> {
+    let output = ctx.run(dir, &["--version"], &[])?;
+    let text = output.stdout_tail.trim();
+    semver::Version::parse(text.lines().last().unwrap_or(text)).map_err(|_| {
+        RelockError::Unsupported(format!("`yarn --version` printed `{text}`, not a version"))
+    })
+}
+
 /// The range `manifest` declares for `name` (the first dependency list naming it).
-fn declared_range(manifest: &str, name: &str) -> Option<String> {
+pub(crate) fn declared_range(manifest: &str, name: &str) -> Option<String> {
     let json: Value = serde_json::from_str(manifest).ok()?;
     ["dependencies", "devDependencies", "optionalDependencies"]
         .iter()
