@@ -169,3 +169,71 @@ fn hashed_requirements_get_exactly_the_hashes_pip_compile_writes() {
         original
     );
 }
+
+fn patchwright(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_patchwright"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PATCHWRIGHT_CONFIG")
+        .env_remove("PATCHWRIGHT_CATALOG")
+        .output()
+        .expect("the binary runs")
+}
+
+/// End to end through `patchwright fix`: the planner sends the hashed requirement to the hash
+/// lookup, the file ends as pip-compile would write it, and scanning it again finds nothing.
+#[test]
+fn fix_moves_a_hashed_pin_and_the_rescan_is_clean() {
+    let index = PyPiServer::start();
+    index.publish("leaf", "1.0.0", &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("requirements.in"), "leaf==1.0.0\n").unwrap();
+    pip_compile(&index, &repo, "cache-1");
+    index.publish("leaf", "1.0.1", &[]);
+    let reference = tmp.path().join("reference");
+    std::fs::create_dir_all(&reference).unwrap();
+    std::fs::write(reference.join("requirements.in"), "leaf==1.0.1\n").unwrap();
+    let compiled = pip_compile(&index, &reference, "cache-2");
+    let advisories = tmp.path().join("advisories");
+    relock_support::write_advisory(&advisories, "PYSEC-0000-1", "PyPI", "leaf", "1.0.1");
+    let adv = advisories.to_str().unwrap();
+
+    let out = patchwright(
+        &[
+            "fix",
+            ".",
+            "--advisories",
+            adv,
+            "--pypi-index",
+            &index.simple,
+        ],
+        &repo,
+    );
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        text.contains("blockers 1 → 0") || text.contains("warnings 1 → 0"),
+        "{text}{err}"
+    );
+    assert!(err.contains("re-locked leaf 1.0.0 → 1.0.1"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("requirements.txt")).unwrap(),
+        compiled
+    );
+    let scan = patchwright(&["scan", ".", "--advisories", adv], &repo);
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&scan.stdout).contains("0 blocker(s) · 0 warning(s)"),
+        "{}",
+        String::from_utf8_lossy(&scan.stdout)
+    );
+}
