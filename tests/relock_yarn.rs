@@ -263,3 +263,63 @@ fn yarn_berry_relocks_with_set_resolution_exactly_as_berry_resolves() {
     assert!(matches!(err, RelockError::ToolMissing { .. }), "{err:?}");
     assert!(err.to_string().contains("yarn 2 or newer"), "{err}");
 }
+
+/// leaf locked twice (0.9.0 for `new`, 1.0.0 for `mid` and `other`): moving the 1.0.0 entry
+/// to exactly 1.0.1 while 1.0.2 exists, with resolutions scoped to its two parents.
+#[test]
+fn yarn_moves_one_of_several_entries_exactly() {
+    let registry = Verdaccio::start();
+    registry.publish("leaf", "0.9.0", &[]);
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    registry.publish("other", "1.0.0", &[("leaf", "~1.0.0")]);
+    registry.publish("new", "1.0.0", &[("leaf", "^0.9.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("package.json"),
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
+    )
+    .unwrap();
+    yarn(&registry, repo.path(), &["install"]);
+    let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
+    assert_eq!(locked(&original, "leaf"), ["0.9.0", "1.0.0"]);
+
+    registry.publish("leaf", "1.0.1", &[]);
+    let reference = tempfile::tempdir().unwrap();
+    copy_dir(repo.path(), reference.path());
+    let without: String = original
+        .split("\n\n")
+        .filter(|block| !block.starts_with("leaf@^1.0.0"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
+    yarn(&registry, reference.path(), &["install"]);
+    let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
+    assert_eq!(locked(&yarn_own, "leaf"), ["0.9.0", "1.0.1"]);
+
+    registry.publish("leaf", "1.0.2", &[]);
+    let mut relocker = Relocker::from_env(Registries {
+        npm: Some(registry.url.clone()),
+        ..Default::default()
+    });
+    relocker.path = path_with_test_deps();
+    let request = Request {
+        manager: Manager::Yarn,
+        lockfile: "yarn.lock".into(),
+        package: "leaf".into(),
+        from: "1.0.0".into(),
+        to: "1.0.1".into(),
+        direct: false,
+    };
+    let done = relocker
+        .relock(&request, &DirSource::new(repo.path()))
+        .expect("one of two entries");
+    assert_eq!(done.files["yarn.lock"], yarn_own);
+    assert_eq!(done.files.len(), 1, "package.json is left as it was");
+    assert!(
+        done.command.contains("\"mid/leaf\": \"1.0.1\"")
+            && done.command.contains("\"other/leaf\": \"1.0.1\""),
+        "{}",
+        done.command
+    );
+}

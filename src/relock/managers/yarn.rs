@@ -6,7 +6,10 @@
 //!   (`"NAME": "V"`) in the working copy's package.json, `yarn install`, then the original
 //!   package.json back and `yarn install` again, which drops the resolution's own pattern and
 //!   leaves the entry at V with its new `resolved` and `integrity`;
-//! - a transitive entry among several of the same package: its block is deleted and `yarn
+//! - a transitive entry among several of the same package: the same, with one resolution per
+//!   package that depends on that entry (`"mid/leaf": "V"`), which leaves the other entries
+//!   alone; where that cannot be said exactly (a parent depending on two entries through two of
+//!   its versions, or a pattern only package.json asks for), its block is deleted and `yarn
 //!   install` resolves its patterns again (the newest release in range), accepted only when
 //!   that is exactly V.
 //!
@@ -168,7 +171,14 @@ fn transitive(
         .into_iter()
         .filter(|d| d.name == request.package)
         .collect::<Vec<_>>();
-    if entries.len() == 1 {
+    // One entry: a resolution for the package. Several: one per parent of the entry being
+    // moved (`"mid/leaf": "V"`), which leaves the other entries alone.
+    let keys = if entries.len() == 1 {
+        Some(vec![request.package.clone()])
+    } else {
+        parent_scoped(lock, &request.package, &request.from)
+    };
+    if let Some(keys) = keys {
         let mut with_resolution = manifest_json;
         let resolutions = with_resolution
             .as_object_mut()
@@ -180,13 +190,14 @@ fn transitive(
                 "`resolutions` in {manifest_path} is not an object"
             )));
         };
-        if resolutions.contains_key(&request.package) {
-            return Err(RelockError::Unsupported(format!(
-                "{manifest_path} already has a resolution for {}: change it there",
-                request.package
-            )));
+        for key in &keys {
+            if resolutions.contains_key(key) {
+                return Err(RelockError::Unsupported(format!(
+                    "{manifest_path} already has a resolution for {key}: change it there"
+                )));
+            }
+            resolutions.insert(key.clone(), Value::String(request.to.clone()));
         }
-        resolutions.insert(request.package.clone(), Value::String(request.to.clone()));
         let text = serde_json::to_string_pretty(&with_resolution)
             .map_err(|e| RelockError::Io(e.to_string()))?;
         ctx.write(manifest_path, text.as_bytes())?;
@@ -197,9 +208,13 @@ fn transitive(
         // the resolution's own pattern would stay in it.
         remove_node_modules(ctx, dir)?;
         ctx.run(dir, &INSTALL, env)?;
+        let listed: Vec<String> = keys
+            .iter()
+            .map(|k| format!("\"{k}\": \"{}\"", request.to))
+            .collect();
         Ok(format!(
-            "yarn install (with a temporary resolution \"{}\": \"{}\")",
-            request.package, request.to
+            "yarn install (with a temporary resolution {})",
+            listed.join(", ")
         ))
     } else {
         let Some(entry) = entries
@@ -219,6 +234,107 @@ fn transitive(
             request.package, request.from
         ))
     }
+}
+
+/// One yarn.lock v1 block: its patterns and its dependencies (name, range).
+struct Block {
+    patterns: Vec<String>,
+    version: Option<String>,
+    dependencies: Vec<(String, String)>,
+}
+
+fn blocks(lock: &str) -> Vec<Block> {
+    let unquote = |s: &str| s.trim().trim_matches('"').to_string();
+    let mut out: Vec<Block> = Vec::new();
+    let mut in_deps = false;
+    for line in lock.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !line.starts_with(' ') {
+            let header = line.trim_end().trim_end_matches(':');
+            out.push(Block {
+                patterns: header.split(", ").map(unquote).collect(),
+                version: None,
+                dependencies: Vec::new(),
+            });
+            in_deps = false;
+            continue;
+        }
+        let Some(block) = out.last_mut() else {
+            continue;
+        };
+        if let Some(field) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
+            in_deps = matches!(field.trim_end(), "dependencies:" | "optionalDependencies:");
+            if let Some(v) = field.strip_prefix("version ") {
+                block.version = Some(unquote(v));
+            }
+        } else if in_deps && let Some(dep) = line.strip_prefix("    ") {
+            // `name "range"`, the name quoted when it is scoped.
+            let dep = dep.trim();
+            let split = if dep.starts_with('"') {
+                dep[1..].find('"').map(|i| i + 2)
+            } else {
+                dep.find(' ')
+            };
+            if let Some(at) = split {
+                block
+                    .dependencies
+                    .push((unquote(&dep[..at]), unquote(&dep[at..])));
+            }
+        }
+    }
+    out
+}
+
+/// The package a pattern (`leaf@^1.0.0`, `@s/x@~2`) names.
+fn pattern_name(pattern: &str) -> &str {
+    match pattern[1..].rfind('@') {
+        Some(at) => &pattern[..at + 1],
+        None => pattern,
+    }
+}
+
+/// `PARENT/NAME` resolution keys that move only the entry of `name` at `version`: one per
+/// package that depends on it. `None` when that cannot be said exactly: a parent that also
+/// depends on another entry of `name` (through another of its versions), or a pattern of the
+/// entry no package in the lock asks for (the project's own package.json).
+fn parent_scoped(lock: &str, name: &str, version: &str) -> Option<Vec<String>> {
+    let all = blocks(lock);
+    let entry = all.iter().find(|b| {
+        b.version.as_deref() == Some(version)
+            && b.patterns.first().is_some_and(|p| pattern_name(p) == name)
+    })?;
+    let asks = |b: &Block, pattern: &str| {
+        b.dependencies
+            .iter()
+            .any(|(n, r)| n == name && format!("{n}@{r}") == pattern)
+    };
+    let mut parents: Vec<&str> = Vec::new();
+    for pattern in &entry.patterns {
+        let askers: Vec<&Block> = all.iter().filter(|b| asks(b, pattern)).collect();
+        if askers.is_empty() {
+            return None;
+        }
+        parents.extend(
+            askers
+                .iter()
+                .filter_map(|b| b.patterns.first().map(|p| pattern_name(p))),
+        );
+    }
+    parents.sort();
+    parents.dedup();
+    // Every instance of those parents must depend on this very entry.
+    let clean = all
+        .iter()
+        .filter(|b| {
+            b.patterns
+                .first()
+                .is_some_and(|p| parents.contains(&pattern_name(p)))
+        })
+        .flat_map(|b| b.dependencies.iter().filter(|(n, _)| n == name))
+        .all(|(n, r)| entry.patterns.contains(&format!("{n}@{r}")));
+    clean.then(|| parents.iter().map(|p| format!("{p}/{name}")).collect())
 }
 
 /// The version of the `yarn` program (`yarn --version`): v1 and Berry lockfiles each need theirs.
@@ -398,7 +514,31 @@ fn write_config(ctx: &Context) -> Result<(), RelockError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{delete_block, raise_range, rename_pattern};
+    use super::{delete_block, parent_scoped, raise_range, rename_pattern};
+
+    #[test]
+    fn resolutions_are_scoped_to_the_parents_of_the_entry() {
+        let lock = "# yarn lockfile v1\n\n\nleaf@^0.9.0:\n  version \"0.9.0\"\n\nleaf@^1.0.0, leaf@~1.0.0:\n  version \"1.0.0\"\n\nmid@^1.0.0:\n  version \"1.0.0\"\n  dependencies:\n    leaf \"^1.0.0\"\n\nnew@^1.0.0:\n  version \"1.0.0\"\n  dependencies:\n    leaf \"^0.9.0\"\n\n\"@s/other@^1.0.0\":\n  version \"1.0.0\"\n  dependencies:\n    leaf \"~1.0.0\"\n";
+        assert_eq!(
+            parent_scoped(lock, "leaf", "1.0.0"),
+            Some(vec!["@s/other/leaf".to_string(), "mid/leaf".to_string()])
+        );
+        assert_eq!(
+            parent_scoped(lock, "leaf", "0.9.0"),
+            Some(vec!["new/leaf".to_string()])
+        );
+        // `mid` at another version depends on the other entry: a `mid/leaf` key would move both.
+        let shared = format!(
+            "{lock}\nmid@^2.0.0:\n  version \"2.0.0\"\n  dependencies:\n    leaf \"^0.9.0\"\n"
+        );
+        assert_eq!(parent_scoped(&shared, "leaf", "1.0.0"), None);
+        // A pattern only package.json asks for has no parent to scope to.
+        let direct = lock.replace(
+            "leaf@^1.0.0, leaf@~1.0.0:",
+            "leaf@^1.0.0, leaf@~1.0.0, leaf@1.x:",
+        );
+        assert_eq!(parent_scoped(&direct, "leaf", "1.0.0"), None);
+    }
 
     #[test]
     fn a_direct_range_is_raised_with_its_own_operator() {
