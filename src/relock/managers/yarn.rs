@@ -272,10 +272,9 @@ fn blocks(lock: &str) -> Vec<Block> {
         } else if in_deps && let Some(dep) = line.strip_prefix("    ") {
             // `name "range"`, the name quoted when it is scoped.
             let dep = dep.trim();
-            let split = if dep.starts_with('"') {
-                dep[1..].find('"').map(|i| i + 2)
-            } else {
-                dep.find(' ')
+            let split = match dep.strip_prefix('"') {
+                Some(quoted) => quoted.find('"').map(|i| i + 2),
+                None => dep.find(' '),
             };
             if let Some(at) = split {
                 block
