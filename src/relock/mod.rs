@@ -19,6 +19,7 @@ mod files;
 mod managers;
 pub mod npm_range;
 pub mod plan;
+pub mod pypi;
 mod sandbox;
 mod tools;
 
@@ -75,6 +76,8 @@ pub enum RelockError {
     Unverified { file: String, detail: String },
     #[error("working copy: {0}")]
     Io(String),
+    #[error("the package index: {0}")]
+    Index(String),
 }
 
 impl From<std::io::Error> for RelockError {
@@ -97,6 +100,9 @@ pub struct Registries {
     pub goproxy: Option<String>,
     /// GOSUMDB (`off` for a proxy of private modules the checksum database cannot know).
     pub gosumdb: Option<String>,
+    /// A PEP 503 simple index (`https://pypi.example.com/simple/`) that hashed requirements
+    /// files take their new hashes from; PyPI's when `None`.
+    pub pypi: Option<String>,
 }
 
 impl std::fmt::Debug for Registries {
@@ -107,6 +113,7 @@ impl std::fmt::Debug for Registries {
             .field("crates", &self.crates)
             .field("goproxy", &self.goproxy)
             .field("gosumdb", &self.gosumdb)
+            .field("pypi", &self.pypi)
             .finish()
     }
 }
@@ -140,11 +147,35 @@ impl Relocker {
         request: &Request,
         files: &dyn FileSource,
     ) -> Result<Relocked, RelockError> {
-        let tool = request.manager.tool();
+        if request.manager == Manager::Pip {
+            // No package manager runs: the hashes come from the index (see `pypi`).
+            let done = managers::pip::relock(request, files, &self.registries, self.limits)?;
+            return finish(request, done);
+        }
+        let (_work, ctx) = self.context(request.manager)?;
+        let done = match request.manager {
+            Manager::Npm => managers::npm::relock(request, files, &ctx),
+            Manager::Cargo => managers::cargo::relock(request, files, &ctx),
+            Manager::Yarn => managers::yarn::relock(request, files, &ctx),
+            Manager::Poetry => managers::poetry::relock(request, files, &ctx),
+            Manager::Go => managers::go::relock(request, files, &ctx),
+            Manager::Pip => managers::pip::relock(request, files, &self.registries, self.limits),
+        }?;
+        finish(request, done)
+    }
+}
+
+impl Relocker {
+    /// A fresh working copy for `manager`'s program; the folder goes when the guard drops.
+    fn context(
+        &self,
+        manager: Manager,
+    ) -> Result<(tempfile::TempDir, sandbox::Context), RelockError> {
+        let tool = manager.tool();
         let Some(program) = tools::find(tool, &self.path) else {
             return Err(RelockError::ToolMissing {
                 tool: tool.to_string(),
-                manager: request.manager.label().to_string(),
+                manager: manager.label().to_string(),
             });
         };
         let work = match &self.temp_root {
@@ -156,14 +187,55 @@ impl Relocker {
                 .tempdir()?,
         };
         let ctx = sandbox::Context::new(work.path(), program, self)?;
-        let done = match request.manager {
-            Manager::Npm => managers::npm::relock(request, files, &ctx),
-            Manager::Cargo => managers::cargo::relock(request, files, &ctx),
-            Manager::Yarn => managers::yarn::relock(request, files, &ctx),
-            Manager::Poetry => managers::poetry::relock(request, files, &ctx),
-            Manager::Go => managers::go::relock(request, files, &ctx),
-        }?;
-        finish(request, done)
+        Ok((work, ctx))
+    }
+
+    /// osv-scanner's "relax" strategy for a transitive npm target that its parents' ranges
+    /// refuse: for each such parent, the lowest later release whose range allows `to`, asked of
+    /// the registry with `npm view` (so the registry settings and token apply). Said as one
+    /// sentence; `None` when nothing could be asked (no npm, registry unreachable).
+    pub fn npm_relax(&self, lock: &str, name: &str, from: &str, to: &str) -> Option<String> {
+        let refusing = plan::npm_refusing_parents(lock, name, from, to).ok()?;
+        let (_work, ctx) = self.context(Manager::Npm).ok()?;
+        managers::npm::write_npmrc(&ctx).ok()?;
+        let mut said = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for parent in refusing {
+            if parent.version.is_empty()
+                || !seen.insert((parent.name.clone(), parent.version.clone()))
+            {
+                continue;
+            }
+            let spec = format!("{}@>{}", parent.name, parent.version);
+            let keys: Vec<String> = ["dependencies", "optionalDependencies", "peerDependencies"]
+                .iter()
+                .map(|k| format!("{k}.{name}"))
+                .collect();
+            let mut args = vec!["view", spec.as_str(), "version"];
+            args.extend(keys.iter().map(String::as_str));
+            args.push("--json");
+            let output = ctx
+                .capture("", &args, &[("npm_config_update_notifier", "false")])
+                .ok()?;
+            if !output.status.success() {
+                return None;
+            }
+            said.push(match plan::relax_choice(&output.stdout, name, to) {
+                Some((version, Some(range))) => format!(
+                    "upgrading {} {} → {version} brings {name} {to} within range (it requires {name} `{range}`)",
+                    parent.name, parent.version
+                ),
+                Some((version, None)) => format!(
+                    "upgrading {} {} → {version} drops its dependency on {name}",
+                    parent.name, parent.version
+                ),
+                None => format!(
+                    "no release of {} after {} allows {name} {to} yet",
+                    parent.name, parent.version
+                ),
+            });
+        }
+        (!said.is_empty()).then(|| format!("relax: {}", said.join("; ")))
     }
 }
 
@@ -250,10 +322,14 @@ pub fn relock_findings(
     for (request, indices) in requests {
         match &request {
             Err(reason) => {
-                crate::remedy::relocked::refuse(findings, &indices, reason);
+                let reason = match relax(&findings[indices[0]], snapshot, relocker) {
+                    Some(relaxed) => format!("{reason}; {relaxed}"),
+                    None => reason.clone(),
+                };
+                crate::remedy::relocked::refuse(findings, &indices, &reason);
                 let attempt = Attempt {
-                    request: request.clone(),
-                    outcome: Err(reason.clone()),
+                    request: Err(reason.clone()),
+                    outcome: Err(reason),
                     elapsed: Duration::ZERO,
                 };
                 on_attempt(&attempt);
@@ -283,6 +359,22 @@ pub fn relock_findings(
         }
     }
     attempts
+}
+
+/// The relax strategy's sentence for a refused transitive npm re-lock, if it applies.
+fn relax(
+    finding: &crate::model::Finding,
+    snapshot: &crate::snapshot::RepoSnapshot,
+    relocker: &Relocker,
+) -> Option<String> {
+    let dependency = finding.dependency.as_deref()?;
+    let fix = finding.fix.as_ref()?;
+    let lockfile = &dependency.location.file;
+    if Manager::for_lockfile(lockfile) != Some(Manager::Npm) {
+        return None;
+    }
+    let lock = snapshot.files.get(lockfile)?;
+    relocker.npm_relax(lock, &dependency.name, &fix.from, &fix.to)
 }
 
 #[cfg(test)]

@@ -14,9 +14,12 @@ pub enum Manager {
     Cargo,
     Poetry,
     Go,
+    /// Hashed requirements files: no program runs, the hashes come from the package index.
+    Pip,
 }
 
 impl Manager {
+    /// The managers that run as programs found on PATH (all but [`Manager::Pip`]).
     pub const ALL: [Manager; 5] = [
         Manager::Npm,
         Manager::Yarn,
@@ -33,6 +36,7 @@ impl Manager {
             Manager::Cargo => "cargo",
             Manager::Poetry => "poetry",
             Manager::Go => "go",
+            Manager::Pip => "pip",
         }
     }
 
@@ -44,6 +48,7 @@ impl Manager {
             Manager::Cargo => "Cargo.lock",
             Manager::Poetry => "poetry.lock",
             Manager::Go => "go.sum",
+            Manager::Pip => "requirements.txt",
         }
     }
 
@@ -95,7 +100,11 @@ pub fn request(finding: &Finding, snapshot: &RepoSnapshot) -> Option<Result<Requ
     let fix = finding.fix.as_ref()?;
     let dependency = finding.dependency.as_deref()?;
     let lockfile = &dependency.location.file;
-    let manager = Manager::for_lockfile(lockfile)?;
+    let manager = Manager::for_lockfile(lockfile).or_else(|| {
+        // Only a requirement with `--hash` options needs more than an in-place edit.
+        (crate::manifest::detect(lockfile) == Some(crate::manifest::ManifestKind::Requirements))
+            .then_some(Manager::Pip)
+    })?;
     if manager == Manager::Go {
         // go.mod is edited in place, but go.sum must follow it; the toolchain (`stdlib`) is no
         // module to get.
@@ -136,28 +145,78 @@ pub struct Parent {
 /// allows `to`. Otherwise the package manager cannot move the entry without moving a parent
 /// too, which is a different, wider fix: the reason names the parents to upgrade.
 pub fn npm_parents_allow(lock: &str, name: &str, from: &str, to: &str) -> Result<(), String> {
-    let parents = npm_parents(lock, name, from)
+    let refusing = npm_refusing_parents(lock, name, from, to)
         .map_err(|e| format!("package-lock.json cannot be read: {e}"))?;
-    let refusing: Vec<String> = parents
-        .iter()
-        .filter(|p| !npm_range::satisfies(&p.range, to).unwrap_or(false))
-        .map(|p| format!("{}@{} requires {name} `{}`", p.name, p.version, p.range))
-        .collect();
     if refusing.is_empty() {
         return Ok(());
     }
-    let mut names: Vec<&str> = parents
-        .iter()
+    Err(refusal(&refusing, name, to))
+}
+
+/// The parents of an installed `name@from` whose range for it does not allow `to`.
+pub fn npm_refusing_parents(
+    lock: &str,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Parent>, String> {
+    Ok(npm_parents(lock, name, from)?
+        .into_iter()
         .filter(|p| !npm_range::satisfies(&p.range, to).unwrap_or(false))
-        .map(|p| p.name.as_str())
+        .collect())
+}
+
+/// The relax strategy's answer for one parent, from `npm view PARENT@">VERSION" version
+/// dependencies.NAME optionalDependencies.NAME peerDependencies.NAME --json` (one object, a
+/// list of them, or nothing): the lowest stable release whose range for `name` allows `to`
+/// (or that no longer depends on it), with that range.
+pub fn relax_choice(view: &str, name: &str, to: &str) -> Option<(String, Option<String>)> {
+    let rows: Vec<Value> = match serde_json::from_str::<Value>(view.trim()).ok()? {
+        Value::Array(rows) => rows,
+        row @ Value::Object(_) => vec![row],
+        _ => return None,
+    };
+    let mut fitting: Vec<(semver::Version, String, Option<String>)> = rows
+        .iter()
+        .filter_map(|row| {
+            let text = row.get("version")?.as_str()?;
+            let version = semver::Version::parse(text).ok()?;
+            if !version.pre.is_empty() {
+                return None;
+            }
+            let ranges: Vec<&str> = ["dependencies", "optionalDependencies", "peerDependencies"]
+                .iter()
+                .filter_map(|k| row.get(format!("{k}.{name}"))?.as_str())
+                .collect();
+            let allows = ranges
+                .iter()
+                .all(|r| npm_range::satisfies(r, to).unwrap_or(false));
+            allows.then(|| {
+                (
+                    version,
+                    text.to_string(),
+                    ranges.first().map(|r| r.to_string()),
+                )
+            })
+        })
         .collect();
+    fitting.sort();
+    fitting.into_iter().next().map(|(_, v, r)| (v, r))
+}
+
+fn refusal(refusing: &[Parent], name: &str, to: &str) -> String {
+    let listed: Vec<String> = refusing
+        .iter()
+        .map(|p| format!("{}@{} requires {name} `{}`", p.name, p.version, p.range))
+        .collect();
+    let mut names: Vec<&str> = refusing.iter().map(|p| p.name.as_str()).collect();
     names.sort();
     names.dedup();
-    Err(format!(
+    format!(
         "{name} {to} is outside what its parents allow ({}): no re-lock within their ranges reaches it; upgrade {} to a release that allows {name} {to}",
-        refusing.join(", "),
+        listed.join(", "),
         names.join(", ")
-    ))
+    )
 }
 
 /// The packages that depend on an installed `name@version`, with the range each asks for.
@@ -332,6 +391,27 @@ mod tests {
         assert!(err.contains("other@1.0.0 requires leaf `~1.0.0`"), "{err}");
         assert!(err.contains("upgrade other to a release"), "{err}");
         assert!(!err.contains("mid@"), "{err}");
+    }
+
+    #[test]
+    fn relax_picks_the_lowest_parent_release_that_allows_the_target() {
+        let view = r#"[
+          {"version": "1.3.0", "dependencies.leaf": "^1.1.0"},
+          {"version": "1.0.1", "dependencies.leaf": "~1.0.0"},
+          {"version": "1.2.0-beta.1", "dependencies.leaf": "^1.1.0"},
+          {"version": "1.2.0", "dependencies.leaf": "^1.1.0", "peerDependencies.leaf": ">=1"}
+        ]"#;
+        assert_eq!(
+            relax_choice(view, "leaf", "1.1.0"),
+            Some(("1.2.0".to_string(), Some("^1.1.0".to_string())))
+        );
+        assert_eq!(relax_choice(view, "leaf", "2.0.0"), None);
+        // One matching release is printed as an object; one that dropped the dependency fits.
+        assert_eq!(
+            relax_choice(r#"{"version": "2.0.0"}"#, "leaf", "9.0.0"),
+            Some(("2.0.0".to_string(), None))
+        );
+        assert_eq!(relax_choice("", "leaf", "1.0.0"), None);
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub(crate) struct Context {
 #[derive(Debug)]
 pub(crate) struct Output {
     pub status: ExitStatus,
+    /// All of stdout, for [`Context::capture`] (empty otherwise).
+    pub stdout: String,
     pub stdout_tail: String,
     pub stderr_tail: String,
 }
@@ -175,6 +177,27 @@ impl Context {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Result<Output, RelockError> {
+        self.spawn_keeping(cwd, args, env, false)
+    }
+
+    /// Like [`Context::spawn`], keeping all of stdout (up to the output cap) for a command whose
+    /// answer is its output (`npm view … --json`).
+    pub fn capture(
+        &self,
+        cwd: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Output, RelockError> {
+        self.spawn_keeping(cwd, args, env, true)
+    }
+
+    fn spawn_keeping(
+        &self,
+        cwd: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        keep_stdout: bool,
+    ) -> Result<Output, RelockError> {
         let mut command = Command::new(&self.program);
         command
             .args(args)
@@ -203,8 +226,10 @@ impl Context {
                 .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
-        .map(|stream| {
+        .enumerate()
+        .map(|(index, stream)| {
             let (total, over) = (Arc::clone(&total), Arc::clone(&over));
+            let keep_all = keep_stdout && index == 0;
             std::thread::spawn(move || {
                 let mut tail: Vec<u8> = Vec::new();
                 let Some(mut stream) = stream else {
@@ -219,7 +244,7 @@ impl Context {
                         over.store(true, Ordering::Relaxed);
                     }
                     tail.extend_from_slice(&buf[..n]);
-                    if tail.len() > 2 * TAIL_BYTES {
+                    if !keep_all && tail.len() > 2 * TAIL_BYTES {
                         tail.drain(..tail.len() - TAIL_BYTES);
                     }
                 }
@@ -250,17 +275,25 @@ impl Context {
         if status.is_err() {
             stop_group(&mut child);
         }
-        let tails: Vec<String> = readers
+        let outputs: Vec<Vec<u8>> = readers
             .into_iter()
-            .map(|r| {
-                let bytes = r.join().unwrap_or_default();
+            .map(|r| r.join().unwrap_or_default())
+            .collect();
+        let tails: Vec<String> = outputs
+            .iter()
+            .map(|bytes| {
                 let start = bytes.len().saturating_sub(TAIL_BYTES);
                 String::from_utf8_lossy(&bytes[start..]).trim().to_string()
             })
             .collect();
         let status = status?;
+        let stdout = match outputs.first() {
+            Some(all) if keep_stdout => String::from_utf8_lossy(all).into_owned(),
+            _ => String::new(),
+        };
         Ok(Output {
             status,
+            stdout,
             stdout_tail: tails.first().cloned().unwrap_or_default(),
             stderr_tail: tails.get(1).cloned().unwrap_or_default(),
         })

@@ -11,9 +11,12 @@
 //!   has checked that every parent's range allows V, so the lock agrees with the unchanged
 //!   package.json: `npm ls --package-lock-only --all` is run on it to prove so. In a v1 lock npm
 //!   also writes the override's version into the parents' `requires` ranges: those lines are
-//!   put back as they were.
+//!   put back as they were. In a workspace root (package.json `workspaces`) every member's
+//!   package.json goes into the working copy, the transitive move runs as `npm update NAME`
+//!   with the same override (npm does not re-resolve members' dependencies on `install`), and
+//!   a member's direct dependency is raised with `--workspace=FOLDER`.
 
-use super::{package_json, required};
+use super::{package_json, required, workspace_manifests};
 use crate::relock::sandbox::{Context, tail_of_both};
 use crate::relock::{Done, FileSource, RelockError, Request};
 use serde_json::Value;
@@ -36,9 +39,14 @@ pub(crate) fn relock(
         .next()
         .unwrap_or(&request.lockfile);
     let lock = required(files, &request.lockfile)?;
-    let (manifest_path, manifest, manifest_json) = package_json(files, request, "npm")?;
+    let (manifest_path, manifest, manifest_json) = package_json(files, request)?;
+    let lock_json: Option<Value> = serde_json::from_str(&lock).ok();
+    let members = workspace_manifests(files, request, &manifest_json, lock_json.as_ref())?;
     ctx.write(&request.lockfile, lock.as_bytes())?;
     ctx.write(&manifest_path, manifest.as_bytes())?;
+    for (path, text) in &members {
+        ctx.write(path, text.as_bytes())?;
+    }
     write_npmrc(ctx)?;
 
     let version_arg = lockfile_version(&lock).map(|v| format!("--lockfile-version={v}"));
@@ -49,8 +57,22 @@ pub(crate) fn relock(
     let dir = request.dir();
     let target = format!("{}@{}", request.package, request.to);
     let v1 = lockfile_version(&lock) == Some(1);
+    // A direct dependency of a workspace member is raised in that member's package.json.
+    let workspace = members
+        .iter()
+        .find(|(path, text)| declares(text, &request.package) && path != &manifest_path)
+        .filter(|_| !declares(&manifest, &request.package))
+        .map(|(path, _)| {
+            let folder = path.trim_end_matches("package.json").trim_end_matches('/');
+            let relative = folder
+                .strip_prefix(dir)
+                .unwrap_or(folder)
+                .trim_start_matches('/');
+            format!("--workspace={relative}")
+        });
     let command = if request.direct {
         let mut args = vec!["install", target.as_str(), "--package-lock-only"];
+        args.extend(workspace.as_deref());
         args.extend(QUIET);
         args.extend(version_arg.as_deref());
         ctx.run(dir, &args, &env)?;
@@ -72,7 +94,14 @@ pub(crate) fn relock(
         let text = serde_json::to_string_pretty(&with_override)
             .map_err(|e| RelockError::Io(e.to_string()))?;
         ctx.write(&manifest_path, text.as_bytes())?;
-        let mut args = vec!["install", "--package-lock-only"];
+        // In a workspace `npm install` keeps a locked entry even when an override no longer
+        // allows it (members' dependencies are not re-resolved); `npm update NAME` re-resolves
+        // that one package, and the override pins it to exactly V.
+        let mut args = if members.is_empty() {
+            vec!["install", "--package-lock-only"]
+        } else {
+            vec!["update", request.package.as_str(), "--package-lock-only"]
+        };
         args.extend(QUIET);
         args.extend(version_arg.as_deref());
         let run = ctx.run(dir, &args, &env);
@@ -96,13 +125,33 @@ pub(crate) fn relock(
     let new_lock = ctx.read(&request.lockfile)?;
     let new_manifest = ctx.read(&manifest_path)?;
     verify(ctx, dir, &request.lockfile, &lock, lock_name)?;
+    let mut changed = vec![
+        (request.lockfile.clone(), lock, new_lock),
+        (manifest_path, manifest, new_manifest),
+    ];
+    for (path, old) in members {
+        let new = ctx.read(&path)?;
+        changed.push((path, old, new));
+    }
     Ok(Done {
         command,
-        files: vec![
-            (request.lockfile.clone(), lock, new_lock),
-            (manifest_path, manifest, new_manifest),
-        ],
+        files: changed,
     })
+}
+
+/// Whether a package.json's text names `name` among its dependencies of any kind.
+fn declares(manifest: &str, name: &str) -> bool {
+    let Ok(json) = serde_json::from_str::<Value>(manifest) else {
+        return false;
+    };
+    [
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+    ]
+    .iter()
+    .any(|k| json.get(k).and_then(|d| d.get(name)).is_some())
 }
 
 /// `npm ls --package-lock-only --all` must be clean, unless it was not clean before either (the
