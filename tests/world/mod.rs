@@ -115,13 +115,21 @@ impl Drop for World {
 }
 
 pub async fn world(max_open: usize) -> World {
+    world_with(max_open, demo_files(), None).await
+}
+
+/// A world whose repository holds `files`, with the fix PRs re-locked by `relocker` (when given).
+pub async fn world_with(
+    max_open: usize,
+    files: Vec<(String, String)>,
+    relocker: Option<patchwright::relock::Relocker>,
+) -> World {
     let clock = ManualClock::at("2026-11-23T09:00:00Z");
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     // One clock for both sides: GitHub mints and checks tokens and JWTs by the time the App
     // judges them by, so moving it exercises token renewal end to end.
     let github = FakeGitHub::start_with_clock(Arc::clone(&dyn_clock)).await;
     github.add_installation(INSTALLATION, "acme");
-    let files = demo_files();
     let borrowed: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, c)| (p.as_str(), c.as_str()))
@@ -147,6 +155,7 @@ pub async fn world(max_open: usize) -> World {
         bot_login: fake_github::BOT_LOGIN.to_string(),
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
+        relocker: relocker.map(Arc::new),
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),

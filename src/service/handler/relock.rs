@@ -1,0 +1,321 @@
+//! Re-locking in the default-branch pass: the findings whose fix needs their package manager
+//! (package-lock.json, yarn.lock, Cargo.lock, poetry.lock, go.sum) are re-locked exactly as
+//! `patchwright fix` does (`relock::relock_findings`), against the repository's files at the
+//! scanned commit, before the fix groups are planned.
+//!
+//! The relocker is synchronous (it runs package managers), so it runs on a blocking thread. The
+//! files it asks for are not guessed up front (a Cargo workspace reads its members' manifests, a
+//! path dependency its target's): [`ForgeFiles`] answers each read from the scanned snapshot,
+//! else the blob cache, else sends the blob id back to this async task, which fetches it through
+//! the forge it already holds. So only the blobs a package manager really needs are fetched, the
+//! forge need not be `'static`, and nothing blocks a runtime thread (this works on a
+//! current-thread runtime too, unlike `Handle::block_on` from the blocking thread).
+//!
+//! Package managers cost seconds: a re-lock whose fix PR is open, carries the same fix, and was
+//! built on a base whose re-lock inputs (the manifests and lockfiles in the lockfile's folder)
+//! are the same as now is not run again; its group is planned as carried and the PR stays
+//! unchanged. When those inputs changed on the default branch, the re-lock runs and the PR is
+//! rebuilt although its fix key is the same.
+
+use super::pulls::OpenFixPr;
+use super::read::ParseCache;
+use super::{Ctx, job_error};
+use crate::forge::hosted::{ForgeError, TreeEntry};
+use crate::model::{Ecosystem, Finding};
+use crate::relock::{self, Attempt, FileSource, Relocker, plan};
+use crate::remedy::groups::{branch_for, pending_fix_keys};
+use crate::report::Report;
+use crate::service::jobs::JobError;
+use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// What the re-lock pass decided, for planning and syncing the fix PRs.
+#[derive(Debug, Default)]
+pub struct Relocks {
+    /// Branches whose open fix PR already carries the re-lock (not run again: keep it).
+    pub carried: BTreeSet<String>,
+    /// Branches whose open fix PR has the same fix key but was re-locked again because its
+    /// inputs changed on the default branch: rebuild it.
+    pub refresh: BTreeSet<String>,
+    /// Each package-manager run (or refusal), for the job's log.
+    pub attempts: Vec<Attempt>,
+}
+
+/// Re-locks the report's findings that need it (changing their fixes' edits and notes, and
+/// adding the files the package managers changed to the snapshot). A failed re-lock is a note
+/// on its finding; only a GitHub failure while reading files fails the job (to be retried).
+pub async fn relock_report(
+    ctx: &Ctx<'_>,
+    relocker: &Arc<Relocker>,
+    cache: &ParseCache,
+    open: &[OpenFixPr],
+    rebuild: Option<u64>,
+    tree: &[TreeEntry],
+    report: &mut Report,
+    snapshot: &mut RepoSnapshot,
+) -> Result<Relocks, JobError> {
+    let mut relocks = Relocks::default();
+    // Which findings want a re-lock, by the branch of the group they will be in.
+    let mut wanted: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        if !f.is_active() {
+            continue;
+        }
+        let Some(request) = plan::request(f, snapshot) else {
+            continue;
+        };
+        let Some(branch) = branch_of(f) else { continue };
+        if let Ok(r) = &request {
+            dirs.entry(branch.clone())
+                .or_default()
+                .insert(r.dir().to_string());
+        }
+        wanted.entry(branch).or_default().push(i);
+    }
+    if wanted.is_empty() {
+        return Ok(relocks);
+    }
+
+    let pending = pending_fix_keys(report);
+    for (branch, indices) in &wanted {
+        let Some(pr) = open.iter().find(|pr| &pr.pull.head_ref == branch) else {
+            continue;
+        };
+        if rebuild == Some(pr.pull.number) || pr.fix_key.as_ref() != pending.get(branch) {
+            continue;
+        }
+        let folders = dirs.get(branch).cloned().unwrap_or_default();
+        if inputs_unchanged(ctx, &pr.pull.head_sha, tree, &folders).await? {
+            relocks.carried.insert(branch.clone());
+            for &i in indices {
+                if let Some(fix) = report.findings[i].fix.as_mut() {
+                    fix.notes.push(format!(
+                        "re-lock carried by the open fix PR #{} (its inputs are unchanged)",
+                        pr.pull.number
+                    ));
+                }
+            }
+        } else {
+            relocks.refresh.insert(branch.clone());
+        }
+    }
+
+    // The findings to re-lock now, in a list of their own so carried ones are never run.
+    let indices: Vec<usize> = wanted
+        .iter()
+        .filter(|(branch, _)| !relocks.carried.contains(*branch))
+        .flat_map(|(_, indices)| indices.iter().copied())
+        .collect();
+    if indices.is_empty() {
+        return Ok(relocks);
+    }
+    let work: Vec<Finding> = indices
+        .iter()
+        .map(|&i| report.findings[i].clone())
+        .collect();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let files = ForgeFiles::new(tree, snapshot, tx);
+    let relocker = Arc::clone(relocker);
+    let mut scratch = snapshot.clone();
+    let repo = ctx.repo.to_string();
+    let mut task = tokio::task::spawn_blocking(move || {
+        let mut work = work;
+        let attempts =
+            relock::relock_findings(&mut work, &mut scratch, &relocker, &files, &mut |a| {
+                log(&repo, a)
+            });
+        (work, scratch, attempts)
+    });
+    let mut failure: Option<ForgeError> = None;
+    let joined = loop {
+        tokio::select! {
+            Some((path, sha, reply)) = rx.recv() => {
+                let bytes = answer(ctx, cache, (path, sha), &mut failure).await;
+                let _ = reply.send(bytes);
+            }
+            joined = &mut task => break joined,
+        }
+    };
+    if let Some(e) = failure {
+        // GitHub failed us, not the package manager: the job is retried like any other.
+        return Err(job_error(e));
+    }
+    match joined {
+        Ok((work, scratch, attempts)) => {
+            for (k, &i) in indices.iter().enumerate() {
+                report.findings[i] = work[k].clone();
+            }
+            *snapshot = scratch;
+            relocks.attempts = attempts;
+        }
+        Err(e) => {
+            // A bug in a package-manager module must not cost the other fixes: the findings
+            // keep their manual command.
+            tracing::error!(repo = ctx.repo, error = %e, "the re-lock pass failed; fix PRs go without re-locks");
+        }
+    }
+    Ok(relocks)
+}
+
+fn branch_of(f: &Finding) -> Option<String> {
+    let eco: Ecosystem = f.ecosystem?;
+    Some(branch_for(eco, f.package.as_deref()?))
+}
+
+/// Whether the fix PR at `pr_head` (the bot's commit on its base) was built from the same
+/// re-lock inputs as the scanned tree: the manifests and lockfiles (and go.sum) in and below
+/// the lockfiles' folders. One API call when the base is the scanned commit, two otherwise.
+async fn inputs_unchanged(
+    ctx: &Ctx<'_>,
+    pr_head: &str,
+    tree: &[TreeEntry],
+    folders: &BTreeSet<String>,
+) -> Result<bool, JobError> {
+    let commit = ctx
+        .forge
+        .commit(ctx.repo, pr_head)
+        .await
+        .map_err(job_error)?;
+    let Some(base) = commit.parents.first() else {
+        return Ok(false);
+    };
+    if base == ctx.head {
+        return Ok(true);
+    }
+    let before = ctx.forge.tree(ctx.repo, base).await.map_err(job_error)?;
+    Ok(inputs(&before, folders) == inputs(tree, folders))
+}
+
+/// (path, blob id) of every re-lock input under `folders`.
+fn inputs<'t>(tree: &'t [TreeEntry], folders: &BTreeSet<String>) -> BTreeSet<(&'t str, &'t str)> {
+    let under = |path: &str| {
+        folders.iter().any(|dir| {
+            dir.is_empty()
+                || path
+                    .strip_prefix(dir.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    tree.iter()
+        .filter(|e| under(&e.path) && (wants(&e.path) || e.path.ends_with("go.sum")))
+        .map(|e| (e.path.as_str(), e.sha.as_str()))
+        .collect()
+}
+
+fn log(repo: &str, attempt: &Attempt) {
+    let seconds = attempt.elapsed.as_secs_f64();
+    match (&attempt.request, &attempt.outcome) {
+        (Err(why), _) => tracing::info!(repo, reason = %why, "no re-lock"),
+        (Ok(r), Ok(changes)) => {
+            let listed: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            tracing::info!(repo, lockfile = %r.lockfile, package = %r.package, to = %r.to, seconds, changes = %listed.join(", "), "re-locked");
+        }
+        (Ok(r), Err(why)) => {
+            tracing::warn!(repo, lockfile = %r.lockfile, package = %r.package, to = %r.to, seconds, reason = %why, "re-lock failed")
+        }
+    }
+}
+
+/// A file request from the blocking thread: its path and blob id, and where to send its bytes.
+type BlobRequest = (String, String, oneshot::Sender<Option<Vec<u8>>>);
+
+/// The repository at the scanned commit, for the relocker on its blocking thread.
+struct ForgeFiles {
+    /// Blob id and size by path.
+    blobs: HashMap<String, (String, Option<u64>)>,
+    /// Folder → the folders directly inside it.
+    dirs: HashMap<String, BTreeSet<String>>,
+    /// What the scan already read (exact text; lossily decoded files are fetched again).
+    read: HashMap<String, String>,
+    tx: mpsc::UnboundedSender<BlobRequest>,
+}
+
+impl ForgeFiles {
+    fn new(
+        tree: &[TreeEntry],
+        snapshot: &RepoSnapshot,
+        tx: mpsc::UnboundedSender<BlobRequest>,
+    ) -> ForgeFiles {
+        let mut dirs: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for entry in tree {
+            let mut parent = String::new();
+            let mut parts: Vec<&str> = entry.path.split('/').collect();
+            parts.pop(); // the file itself
+            for part in parts {
+                dirs.entry(parent.clone())
+                    .or_default()
+                    .insert(part.to_string());
+                parent = if parent.is_empty() {
+                    part.to_string()
+                } else {
+                    format!("{parent}/{part}")
+                };
+            }
+        }
+        let read = snapshot
+            .files
+            .iter()
+            .filter(|(path, _)| !snapshot.lossy.contains(*path))
+            .map(|(p, c)| (p.clone(), c.clone()))
+            .collect();
+        ForgeFiles {
+            blobs: tree
+                .iter()
+                .map(|e| (e.path.clone(), (e.sha.clone(), e.size)))
+                .collect(),
+            dirs,
+            read,
+            tx,
+        }
+    }
+}
+
+/// Answers one file request: from the blob cache, else through the forge (then cached, when
+/// it is text). A forge failure is kept in `failure` and read as a missing file.
+async fn answer(
+    ctx: &Ctx<'_>,
+    cache: &ParseCache,
+    (path, sha): (String, String),
+    failure: &mut Option<ForgeError>,
+) -> Option<Vec<u8>> {
+    if let Some(text) = cache.text(&path, &sha) {
+        return Some(text.as_bytes().to_vec());
+    }
+    match ctx.forge.blob(ctx.repo, &sha).await {
+        Ok(bytes) => {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                cache.keep_text(&path, &sha, text);
+            }
+            Some(bytes)
+        }
+        Err(e) => {
+            failure.get_or_insert(e);
+            None
+        }
+    }
+}
+
+impl FileSource for ForgeFiles {
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if let Some(text) = self.read.get(path) {
+            return Some(text.clone().into_bytes());
+        }
+        let (sha, size) = self.blobs.get(path)?;
+        if size.is_some_and(|s| s > MAX_FILE_BYTES) {
+            return None;
+        }
+        let (reply, answer) = oneshot::channel();
+        self.tx.send((path.to_string(), sha.clone(), reply)).ok()?;
+        answer.blocking_recv().ok().flatten()
+    }
+
+    fn subdirs(&self, dir: &str) -> Vec<String> {
+        self.dirs
+            .get(dir)
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
