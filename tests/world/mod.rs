@@ -115,13 +115,15 @@ impl Drop for World {
 }
 
 pub async fn world(max_open: usize) -> World {
-    world_with(max_open, demo_files(), None).await
+    world_with(max_open, demo_files(), knowledge(), None).await
 }
 
-/// A world whose repository holds `files`, with the fix PRs re-locked by `relocker` (when given).
+/// A world whose repository holds `files`, judged with `knowledge`, with the fix PRs
+/// re-locked by `relocker` (when given).
 pub async fn world_with(
     max_open: usize,
     files: Vec<(String, String)>,
+    knowledge: Knowledge,
     relocker: Option<patchwright::relock::Relocker>,
 ) -> World {
     let clock = ManualClock::at("2026-11-23T09:00:00Z");
@@ -149,7 +151,7 @@ pub async fn world_with(
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
-        knowledge: Arc::new(knowledge()),
+        knowledge: Arc::new(knowledge),
         clock: Arc::clone(&dyn_clock),
         cache: Arc::clone(&cache),
         bot_login: fake_github::BOT_LOGIN.to_string(),

@@ -285,7 +285,7 @@ impl ScanHandler {
             .create_check_run(repo, &check)
             .await
             .map_err(job_error)?;
-        let summary = format!(
+        let mut summary = format!(
             "{repo}@{}: {} blocker(s), {} warning(s); {} new, {} fixed finding(s); {} PR action(s), {} held back; tracking issue: {tracked}",
             short(&head),
             report.summary.blockers,
@@ -295,6 +295,18 @@ impl ScanHandler {
             synced.pulls.len(),
             synced.held_back.len(),
         );
+        if !relocks.attempts.is_empty() || !relocks.carried.is_empty() {
+            let failed = relocks
+                .attempts
+                .iter()
+                .filter(|a| a.outcome.is_err())
+                .count();
+            summary.push_str(&format!(
+                "; re-locks: {} run ({failed} failed), {} carried by open PRs",
+                relocks.attempts.len(),
+                relocks.carried.len()
+            ));
+        }
         Ok(Scanned {
             summary,
             pulls: synced.pulls,

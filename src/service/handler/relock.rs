@@ -12,10 +12,10 @@
 //! current-thread runtime too, unlike `Handle::block_on` from the blocking thread).
 //!
 //! Package managers cost seconds: a re-lock whose fix PR is open, carries the same fix, and was
-//! built on a base whose re-lock inputs (the manifests and lockfiles in the lockfile's folder)
-//! are the same as now is not run again; its group is planned as carried and the PR stays
-//! unchanged. When those inputs changed on the default branch, the re-lock runs and the PR is
-//! rebuilt although its fix key is the same.
+//! built on a base whose re-lock inputs (manifests, lockfiles and package-manager settings in
+//! and below the lockfile's folder) are the same as now is not run again; its group is planned
+//! as carried and the PR stays unchanged. When those inputs changed on the default branch, the
+//! re-lock runs and the PR is rebuilt although its fix key is the same.
 
 use super::pulls::OpenFixPr;
 use super::read::ParseCache;
@@ -166,8 +166,8 @@ fn branch_of(f: &Finding) -> Option<String> {
 }
 
 /// Whether the fix PR at `pr_head` (the bot's commit on its base) was built from the same
-/// re-lock inputs as the scanned tree: the manifests and lockfiles (and go.sum) in and below
-/// the lockfiles' folders. One API call when the base is the scanned commit, two otherwise.
+/// re-lock inputs as the scanned tree: the manifests, lockfiles and package-manager settings
+/// in and below the lockfiles' folders (a Cargo path dependency outside them is not looked at). One API call when the base is the scanned commit, two otherwise.
 async fn inputs_unchanged(
     ctx: &Ctx<'_>,
     pr_head: &str,
@@ -200,9 +200,25 @@ fn inputs<'t>(tree: &'t [TreeEntry], folders: &BTreeSet<String>) -> BTreeSet<(&'
         })
     };
     tree.iter()
-        .filter(|e| under(&e.path) && (wants(&e.path) || e.path.ends_with("go.sum")))
+        .filter(|e| under(&e.path) && (wants(&e.path) || is_manager_file(&e.path)))
         .map(|e| (e.path.as_str(), e.sha.as_str()))
         .collect()
+}
+
+/// The files package managers read besides the lockfiles the scan parses: manifests and
+/// their configuration.
+fn is_manager_file(path: &str) -> bool {
+    matches!(
+        path.rsplit('/').next().unwrap_or(path),
+        "package.json"
+            | ".npmrc"
+            | ".yarnrc"
+            | ".yarnrc.yml"
+            | "Cargo.toml"
+            | "pyproject.toml"
+            | "go.mod"
+            | "go.sum"
+    )
 }
 
 fn log(repo: &str, attempt: &Attempt) {
@@ -317,5 +333,62 @@ impl FileSource for ForgeFiles {
             .get(dir)
             .map(|names| names.iter().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, sha: &str) -> TreeEntry {
+        TreeEntry {
+            path: path.into(),
+            sha: sha.into(),
+            mode: "100644".into(),
+            size: Some(1),
+        }
+    }
+
+    #[test]
+    fn inputs_are_the_package_managers_files_in_and_below_the_folder() {
+        let tree = vec![
+            entry("web/package.json", "a"),
+            entry("web/package-lock.json", "b"),
+            entry("web/src/index.js", "c"),
+            entry("web/packages/ui/package.json", "d"),
+            entry("web2/package.json", "e"),
+            entry("README.md", "f"),
+        ];
+        let folders = BTreeSet::from(["web".to_string()]);
+        let found: Vec<&str> = inputs(&tree, &folders)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "web/package-lock.json",
+                "web/package.json",
+                "web/packages/ui/package.json"
+            ]
+        );
+        // The root folder holds everything.
+        let root = BTreeSet::from([String::new()]);
+        assert_eq!(inputs(&tree, &root).len(), 4);
+    }
+
+    #[test]
+    fn subfolders_come_from_the_tree() {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let tree = vec![
+            entry("Cargo.toml", "a"),
+            entry("crates/app/Cargo.toml", "b"),
+            entry("crates/util/src/lib.rs", "c"),
+        ];
+        let files = ForgeFiles::new(&tree, &RepoSnapshot::default(), tx);
+        assert_eq!(files.subdirs(""), ["crates"]);
+        assert_eq!(files.subdirs("crates"), ["app", "util"]);
+        assert_eq!(files.subdirs("crates/util"), ["src"]);
+        assert!(files.subdirs("nowhere").is_empty());
     }
 }
