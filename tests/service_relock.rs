@@ -344,6 +344,9 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
     assert_eq!(w.github.count("POST", "/repos/acme/shop/git/"), 0);
     assert_eq!(w.github.count("PATCH", "/repos/acme/shop/pulls"), 0);
     assert_eq!(w.open_pulls().len(), 3);
+    // Keeping them cost each PR its commit, and their shared base's tree once.
+    assert_eq!(w.github.count("GET", "/repos/acme/shop/commits/"), 3);
+    assert_eq!(w.github.count("GET", "/repos/acme/shop/git/trees/"), 2);
 
     // A push that changes web's manifest: only npm runs again, and its PR is rebuilt on the
     // new head although it fixes the same thing; the other two stay as they are.

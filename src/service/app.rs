@@ -193,4 +193,20 @@ mod tests {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn the_relocker_follows_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(relocker(&config(dir.path(), "relock = false\n")).is_none());
+        let on = relocker(&config(
+            dir.path(),
+            "relock-timeout-seconds = 30\nnpm-registry = \"https://npm.example.com/\"\n",
+        ))
+        .expect("re-lock is on by default");
+        assert_eq!(on.limits.timeout, std::time::Duration::from_secs(30));
+        assert_eq!(
+            on.registries.npm.as_deref(),
+            Some("https://npm.example.com/")
+        );
+    }
 }

@@ -80,6 +80,8 @@ pub async fn relock_report(
     }
 
     let pending = pending_fix_keys(report);
+    // Fix PRs built on the same base share its tree: read once.
+    let mut bases: HashMap<String, Vec<TreeEntry>> = HashMap::new();
     for (branch, indices) in &wanted {
         let Some(pr) = open.iter().find(|pr| &pr.pull.head_ref == branch) else {
             continue;
@@ -88,7 +90,7 @@ pub async fn relock_report(
             continue;
         }
         let folders = dirs.get(branch).cloned().unwrap_or_default();
-        if inputs_unchanged(ctx, &pr.pull.head_sha, tree, &folders).await? {
+        if inputs_unchanged(ctx, &pr.pull.head_sha, tree, &folders, &mut bases).await? {
             relocks.carried.insert(branch.clone());
             for &i in indices {
                 if let Some(fix) = report.findings[i].fix.as_mut() {
@@ -167,12 +169,15 @@ fn branch_of(f: &Finding) -> Option<String> {
 
 /// Whether the fix PR at `pr_head` (the bot's commit on its base) was built from the same
 /// re-lock inputs as the scanned tree: the manifests, lockfiles and package-manager settings
-/// in and below the lockfiles' folders (a Cargo path dependency outside them is not looked at). One API call when the base is the scanned commit, two otherwise.
+/// in and below the lockfiles' folders (a Cargo path dependency outside them is not looked
+/// at). One API call (the PR's commit) when its base is the scanned commit; otherwise also the
+/// base's tree, read once per pass (`bases`).
 async fn inputs_unchanged(
     ctx: &Ctx<'_>,
     pr_head: &str,
     tree: &[TreeEntry],
     folders: &BTreeSet<String>,
+    bases: &mut HashMap<String, Vec<TreeEntry>>,
 ) -> Result<bool, JobError> {
     let commit = ctx
         .forge
@@ -185,8 +190,12 @@ async fn inputs_unchanged(
     if base == ctx.head {
         return Ok(true);
     }
-    let before = ctx.forge.tree(ctx.repo, base).await.map_err(job_error)?;
-    Ok(inputs(&before, folders) == inputs(tree, folders))
+    if !bases.contains_key(base) {
+        let read = ctx.forge.tree(ctx.repo, base).await.map_err(job_error)?;
+        bases.insert(base.clone(), read);
+    }
+    let before = bases.get(base).map(Vec::as_slice).unwrap_or_default();
+    Ok(inputs(before, folders) == inputs(tree, folders))
 }
 
 /// (path, blob id) of every re-lock input under `folders`.
