@@ -232,22 +232,8 @@ impl ScanHandler {
         let open = pulls::open_fix_prs(&ctx).await?;
         let relocks = match &self.relocker {
             Some(relocker) => {
-                let Analysis {
-                    snapshot,
-                    outcome,
-                    tree,
-                } = &mut analysis;
-                relock::relock_report(
-                    &ctx,
-                    relocker,
-                    &self.cache,
-                    &open,
-                    rebuild,
-                    tree,
-                    &mut outcome.report,
-                    snapshot,
-                )
-                .await?
+                relock::relock_report(&ctx, relocker, &self.cache, &open, rebuild, &mut analysis)
+                    .await?
             }
             None => relock::Relocks::default(),
         };

@@ -19,12 +19,11 @@
 
 use super::pulls::OpenFixPr;
 use super::read::ParseCache;
-use super::{Ctx, job_error};
+use super::{Analysis, Ctx, job_error};
 use crate::forge::hosted::{ForgeError, TreeEntry};
 use crate::model::{Ecosystem, Finding};
 use crate::relock::{self, Attempt, FileSource, Relocker, plan};
 use crate::remedy::groups::{branch_for, pending_fix_keys};
-use crate::report::Report;
 use crate::service::jobs::JobError;
 use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,10 +51,14 @@ pub async fn relock_report(
     cache: &ParseCache,
     open: &[OpenFixPr],
     rebuild: Option<u64>,
-    tree: &[TreeEntry],
-    report: &mut Report,
-    snapshot: &mut RepoSnapshot,
+    analysis: &mut Analysis,
 ) -> Result<Relocks, JobError> {
+    let Analysis {
+        snapshot,
+        outcome,
+        tree,
+    } = analysis;
+    let report = &mut outcome.report;
     let mut relocks = Relocks::default();
     // Which findings want a re-lock, by the branch of the group they will be in.
     let mut wanted: BTreeMap<String, Vec<usize>> = BTreeMap::new();
