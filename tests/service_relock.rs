@@ -322,7 +322,7 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
     assert!(
         last_outcome(&w)
             .await
-            .ends_with("re-locks: 3 run (0 failed), 0 carried by open PRs"),
+            .ends_with("tracking issue: none; re-locks: 3 run (0 failed), 0 carried by open PRs"),
         "{}",
         last_outcome(&w).await
     );
@@ -337,7 +337,7 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
     assert!(
         last_outcome(&w)
             .await
-            .ends_with("re-locks: 0 run (0 failed), 3 carried by open PRs"),
+            .ends_with("tracking issue: none; re-locks: 0 run (0 failed), 3 carried by open PRs"),
         "{}",
         last_outcome(&w).await
     );

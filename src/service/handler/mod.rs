@@ -252,9 +252,16 @@ impl ScanHandler {
         let synced = sync
             .run(&open, &groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
+        let carried_view;
+        let tracked_report = if relocks.carried.is_empty() {
+            report
+        } else {
+            carried_view = relock::without_carried(report, &relocks.carried);
+            &carried_view
+        };
         let tracked = tracking::sync(
             &ctx,
-            report,
+            tracked_report,
             &analysis.snapshot,
             &self.knowledge,
             &delta.first_seen,

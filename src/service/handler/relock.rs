@@ -24,6 +24,7 @@ use crate::forge::hosted::{ForgeError, TreeEntry};
 use crate::model::{Ecosystem, Finding};
 use crate::relock::{self, Attempt, FileSource, Relocker, plan};
 use crate::remedy::groups::{branch_for, pending_fix_keys};
+use crate::report::Report;
 use crate::service::jobs::JobError;
 use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -163,6 +164,16 @@ pub async fn relock_report(
         }
     }
     Ok(relocks)
+}
+
+/// The report as the tracking issue should see it: the findings an open fix PR carries (their
+/// re-lock was not run again, so their fixes have no edits this time) are not blockers
+/// "without an automatic fix".
+pub fn without_carried(report: &Report, carried: &BTreeSet<String>) -> Report {
+    let mut view = report.clone();
+    view.findings
+        .retain(|f| !branch_of(f).is_some_and(|b| carried.contains(&b)));
+    view
 }
 
 fn branch_of(f: &Finding) -> Option<String> {
