@@ -388,6 +388,41 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
         w.github.commit_parents(&cargo_head),
         std::slice::from_ref(&main)
     );
+
+    // svc's go.mod changes while the proxy has lost the fixed release: the re-lock fails, and
+    // the open Go PR keeps its go.mod and go.sum rather than being rebuilt without go.sum.
+    let go_head = w
+        .github
+        .branch(REPO, "patchwright/go/example.com-gleaf")
+        .unwrap();
+    let gone = f.go.dir.path().join("proxy/example.com/gleaf/@v");
+    for ext in ["info", "mod", "zip"] {
+        std::fs::remove_file(gone.join(format!("v1.0.1.{ext}"))).unwrap();
+    }
+    std::fs::write(gone.join("list"), "v1.0.0\n").unwrap();
+    let go_mod = w.github.file_at(&third, "svc/go.mod").unwrap();
+    let fourth = w.github.push(
+        REPO,
+        "main",
+        &[("svc/go.mod", Some(&format!("// the service\n{go_mod}")))],
+        "octocat",
+    );
+    w.github.clear_requests();
+    assert_eq!(w.deliver("push", "d-4", push_payload(&fourth)).await, 202);
+    w.work().await;
+    assert!(
+        last_outcome(&w)
+            .await
+            .ends_with("re-locks: 1 run (1 failed), 3 carried by open PRs"),
+        "{}",
+        last_outcome(&w).await
+    );
+    assert_eq!(w.github.count("PATCH", "/repos/acme/shop/pulls"), 0);
+    assert_eq!(
+        w.github.branch(REPO, "patchwright/go/example.com-gleaf"),
+        Some(go_head)
+    );
+    assert_eq!(w.open_pulls().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

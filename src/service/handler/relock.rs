@@ -156,11 +156,42 @@ pub async fn relock_report(
             }
             *snapshot = scratch;
             relocks.attempts = attempts;
+            // A PR whose re-lock was to be refreshed but failed this time keeps what it has
+            // (the finding's note says why), rather than being closed as no longer needed or
+            // rebuilt without its lockfile (a go.mod edit without go.sum).
+            let failed_requests: BTreeSet<(&str, &str)> = relocks
+                .attempts
+                .iter()
+                .filter(|a| a.outcome.is_err())
+                .filter_map(|a| a.request.as_ref().ok())
+                .map(|r| (r.lockfile.as_str(), r.package.as_str()))
+                .collect();
+            let failed: Vec<String> = relocks
+                .refresh
+                .iter()
+                .filter(|branch| {
+                    wanted.get(*branch).is_some_and(|indices| {
+                        indices.iter().any(|&i| {
+                            report.findings[i].dependency.as_deref().is_some_and(|d| {
+                                failed_requests
+                                    .contains(&(d.location.file.as_str(), d.name.as_str()))
+                            })
+                        })
+                    })
+                })
+                .cloned()
+                .collect();
+            for branch in failed {
+                relocks.refresh.remove(&branch);
+                relocks.carried.insert(branch);
+            }
         }
         Err(e) => {
             // A bug in a package-manager module must not cost the other fixes: the findings
-            // keep their manual command.
+            // keep their manual command, and open PRs what they have.
             tracing::error!(repo = ctx.repo, error = %e, "the re-lock pass failed; fix PRs go without re-locks");
+            let refresh = std::mem::take(&mut relocks.refresh);
+            relocks.carried.extend(refresh);
         }
     }
     Ok(relocks)
@@ -198,6 +229,11 @@ async fn inputs_unchanged(
         .commit(ctx.repo, pr_head)
         .await
         .map_err(job_error)?;
+    if commit.author_login.as_deref() != Some(ctx.bot_login) {
+        // A person's commit on the branch: the PR is theirs now and is not rebuilt for the same
+        // fix (the PR sync leaves it alone too), so re-locking again would be wasted.
+        return Ok(true);
+    }
     let Some(base) = commit.parents.first() else {
         return Ok(false);
     };
