@@ -423,6 +423,39 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
         Some(go_head)
     );
     assert_eq!(w.open_pulls().len(), 3);
+
+    // A person closes the npm PR: that fix is declined, so web's next change re-locks nothing.
+    let npm_pr = w
+        .open_pulls()
+        .into_iter()
+        .find(|p| p.head == "patchwright/npm/leaf")
+        .unwrap();
+    forge.close_pull(REPO, npm_pr.number).await.unwrap();
+    let closed = world::pull_closed_payload(npm_pr.number, &npm_pr.head, false, "octocat");
+    assert_eq!(w.deliver("pull_request", "d-5", closed).await, 200);
+    let web = w.github.file_at(&fourth, "web/package.json").unwrap();
+    let fifth = w.github.push(
+        REPO,
+        "main",
+        &[("web/package.json", Some(&web.replace("1.0.2", "1.0.3")))],
+        "octocat",
+    );
+    assert_eq!(w.deliver("push", "d-6", push_payload(&fifth)).await, 202);
+    w.work().await;
+    let outcome = last_outcome(&w).await;
+    // go's inputs still differ from its PR's base and its release is still gone: tried, failed.
+    assert!(
+        outcome.ends_with("re-locks: 1 run (1 failed), 2 carried by open PRs, 1 declined"),
+        "{outcome}"
+    );
+    assert_eq!(w.open_pulls().len(), 2);
+    let entries = support::audit::all(w.db.store.pool()).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "fix-skipped" && e.reason.contains("npm/leaf@1.0.1")),
+        "{entries:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -239,7 +239,8 @@ impl ScanHandler {
         };
         let report = &analysis.outcome.report;
         let codeowners = tracking::codeowners(&analysis.snapshot);
-        let groups = plan_groups_carrying(report, &analysis.snapshot, &relocks.carried);
+        let kept = relocks.kept();
+        let groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
         let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
@@ -253,10 +254,10 @@ impl ScanHandler {
             .run(&open, &groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
         let carried_view;
-        let tracked_report = if relocks.carried.is_empty() {
+        let tracked_report = if kept.is_empty() {
             report
         } else {
-            carried_view = relock::without_carried(report, &relocks.carried);
+            carried_view = relock::without_carried(report, &kept);
             &carried_view
         };
         let tracked = tracking::sync(
@@ -288,7 +289,7 @@ impl ScanHandler {
             synced.pulls.len(),
             synced.held_back.len(),
         );
-        if !relocks.attempts.is_empty() || !relocks.carried.is_empty() {
+        if !relocks.attempts.is_empty() || !kept.is_empty() {
             let failed = relocks
                 .attempts
                 .iter()
@@ -299,6 +300,9 @@ impl ScanHandler {
                 relocks.attempts.len(),
                 relocks.carried.len()
             ));
+            if !relocks.declined.is_empty() {
+                summary.push_str(&format!(", {} declined", relocks.declined.len()));
+            }
         }
         Ok(Scanned {
             summary,

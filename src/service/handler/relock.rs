@@ -27,15 +27,25 @@ use crate::remedy::groups::{branch_for, pending_fix_keys};
 use crate::report::Report;
 use crate::service::jobs::JobError;
 use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
+use crate::store::fix_prs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+
+impl Relocks {
+    /// The branches whose group is planned without running their re-lock.
+    pub fn kept(&self) -> BTreeSet<String> {
+        self.carried.union(&self.declined).cloned().collect()
+    }
+}
 
 /// What the re-lock pass decided, for planning and syncing the fix PRs.
 #[derive(Debug, Default)]
 pub struct Relocks {
     /// Branches whose open fix PR already carries the re-lock (not run again: keep it).
     pub carried: BTreeSet<String>,
+    /// Branches whose fix a person declined (closed its PR): not re-locked, never reopened.
+    pub declined: BTreeSet<String>,
     /// Branches whose open fix PR has the same fix key but was re-locked again because its
     /// inputs changed on the default branch: rebuild it.
     pub refresh: BTreeSet<String>,
@@ -88,6 +98,13 @@ pub async fn relock_report(
     let mut bases: HashMap<String, Vec<TreeEntry>> = HashMap::new();
     for (branch, indices) in &wanted {
         let Some(pr) = open.iter().find(|pr| &pr.pull.head_ref == branch) else {
+            // A fix a person declined (closed its PR) is never opened again: no re-lock for
+            // it. Its group is still planned, so the PR sync records the skip as before.
+            if let Some(key) = pending.get(branch)
+                && fix_prs::declined(ctx.store.pool(), ctx.repository_id, key).await?
+            {
+                relocks.declined.insert(branch.clone());
+            }
             continue;
         };
         if rebuild == Some(pr.pull.number) || pr.fix_key.as_ref() != pending.get(branch) {
@@ -112,7 +129,9 @@ pub async fn relock_report(
     // The findings to re-lock now, in a list of their own so carried ones are never run.
     let indices: Vec<usize> = wanted
         .iter()
-        .filter(|(branch, _)| !relocks.carried.contains(*branch))
+        .filter(|(branch, _)| {
+            !relocks.carried.contains(*branch) && !relocks.declined.contains(*branch)
+        })
         .flat_map(|(_, indices)| indices.iter().copied())
         .collect();
     if indices.is_empty() {
