@@ -83,3 +83,47 @@ fn example_project_groups() {
     assert_eq!(node.files[0].0, "web/Dockerfile");
     assert!(node.files[0].1.starts_with("# syntax=docker/dockerfile:1.7\n# The web front end: built with Node, served by nginx.\nARG NODE_VERSION=22\n"));
 }
+
+/// A re-lock an open fix PR already carries keeps its group (same branch, same fix key) even
+/// though its fix has no edits this time; nothing else changes.
+#[test]
+fn carried_relocks_keep_their_group_and_key() {
+    use patchwright::remedy::groups::{pending_fix_keys, plan_groups_carrying};
+    use std::collections::BTreeSet;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (records, _) = read_json_records(&root.join("fixtures/advisories"));
+    let knowledge = Knowledge {
+        catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&records).0,
+        policy: OrgPolicy::default(),
+    };
+    let snapshot = read_snapshot(&root.join("examples/demo"), &[]).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let report = run(&snapshot, &knowledge, today, &RunOptions::default()).report;
+    let plain = plan_groups(&report, &snapshot);
+    assert!(!plain.iter().any(|g| g.branch == "patchwright/npm/lodash"));
+
+    let pending = pending_fix_keys(&report);
+    for group in &plain {
+        assert_eq!(pending.get(&group.branch), Some(&group.fix_key));
+    }
+    let lodash_key = pending
+        .get("patchwright/npm/lodash")
+        .expect("lodash needs a re-lock")
+        .clone();
+
+    let carried = BTreeSet::from(["patchwright/npm/lodash".to_string()]);
+    let groups = plan_groups_carrying(&report, &snapshot, &carried);
+    let lodash = groups
+        .iter()
+        .find(|g| g.branch == "patchwright/npm/lodash")
+        .expect("the carried group is planned");
+    assert_eq!(lodash.fix_key, lodash_key);
+    assert!(lodash.files.is_empty());
+    let others: Vec<_> = groups
+        .iter()
+        .filter(|g| g.branch != "patchwright/npm/lodash")
+        .cloned()
+        .collect();
+    assert_eq!(others, plain);
+}

@@ -6,7 +6,7 @@ use super::{apply, collect_edits};
 use crate::model::{Ecosystem, Finding, Level, Severity};
 use crate::report::Report;
 use crate::snapshot::RepoSnapshot;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixGroup {
@@ -31,16 +31,31 @@ pub struct FixGroup {
 /// Every group whose fix can be written as file edits, most urgent first: blockers before
 /// warnings, then by severity, so a security fix never waits behind a routine one.
 pub fn plan_groups(report: &Report, snapshot: &RepoSnapshot) -> Vec<FixGroup> {
-    let mut by_subject: BTreeMap<(Ecosystem, String), Vec<&Finding>> = BTreeMap::new();
-    for f in &report.findings {
-        let (Some(eco), Some(package), Some(fix)) = (f.ecosystem, &f.package, &f.fix) else {
-            continue;
-        };
-        if f.is_active() && f.level >= Level::Warning && !fix.edits.is_empty() {
-            by_subject
-                .entry((eco, package.clone()))
-                .or_default()
-                .push(f);
+    plan_groups_carrying(report, snapshot, &BTreeSet::new())
+}
+
+/// [`plan_groups`], where the groups on the `carried` branches exist even though their fixes
+/// have no edits: an open fix PR already carries them (a re-lock that was not run again), so
+/// the group keeps that PR open and unchanged. Their `files` hold only edits they do have.
+pub fn plan_groups_carrying(
+    report: &Report,
+    snapshot: &RepoSnapshot,
+    carried: &BTreeSet<String>,
+) -> Vec<FixGroup> {
+    let mut by_subject = fixable(report);
+    by_subject.retain(|(eco, subject), findings| {
+        carried.contains(&branch_for(*eco, subject))
+            || findings
+                .iter()
+                .any(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+    });
+    for findings in by_subject.values_mut() {
+        let carried_here = findings
+            .first()
+            .and_then(|f| Some(branch_for(f.ecosystem?, f.package.as_deref()?)))
+            .is_some_and(|b| carried.contains(&b));
+        if !carried_here {
+            findings.retain(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()));
         }
     }
     let mut groups: Vec<FixGroup> = by_subject
@@ -53,6 +68,47 @@ pub fn plan_groups(report: &Report, snapshot: &RepoSnapshot) -> Vec<FixGroup> {
             .then_with(|| a.branch.cmp(&b.branch))
     });
     groups
+}
+
+/// The active findings at warning or above that have a fix, by (ecosystem, package): what
+/// groups are made of, whether or not the fix has its edits yet.
+fn fixable(report: &Report) -> BTreeMap<(Ecosystem, String), Vec<&Finding>> {
+    let mut by_subject: BTreeMap<(Ecosystem, String), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let (Some(eco), Some(package), Some(_)) = (f.ecosystem, &f.package, &f.fix) else {
+            continue;
+        };
+        if f.is_active() && f.level >= Level::Warning {
+            by_subject
+                .entry((eco, package.clone()))
+                .or_default()
+                .push(f);
+        }
+    }
+    by_subject
+}
+
+/// The fix key each group will have once every fix has its edits (before a re-lock has run),
+/// by branch: how the service tells that an open fix PR already carries a re-lock.
+pub fn pending_fix_keys(report: &Report) -> BTreeMap<String, String> {
+    fixable(report)
+        .into_iter()
+        .map(|((eco, subject), findings)| {
+            let targets = findings
+                .iter()
+                .filter_map(|f| f.fix.as_ref())
+                .map(|x| x.to.as_str());
+            (branch_for(eco, &subject), fix_key(eco, &subject, targets))
+        })
+        .collect()
+}
+
+/// `pypi/urllib3@1.26.18`; several targets are joined with `+`.
+fn fix_key<'a>(eco: Ecosystem, subject: &str, targets: impl Iterator<Item = &'a str>) -> String {
+    let mut targets: Vec<&str> = targets.collect();
+    targets.sort();
+    targets.dedup();
+    format!("{}/{}@{}", eco.slug(), subject, targets.join("+"))
 }
 
 fn group(
@@ -68,19 +124,20 @@ fn group(
         .keys()
         .filter_map(|path| Some((path.clone(), after.files.get(path)?.clone())))
         .collect();
-    let mut targets: Vec<&str> = owned
-        .iter()
-        .filter_map(|f| f.fix.as_ref())
-        .map(|x| x.to.as_str())
-        .collect();
-    targets.sort();
-    targets.dedup();
+    let fix_key = fix_key(
+        eco,
+        &subject,
+        owned
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|x| x.to.as_str()),
+    );
     let level = owned.iter().map(|f| f.level).max()?;
     let severity = owned.iter().filter_map(|f| f.severity).max();
     let title = title(eco, &subject, &owned);
     Some(FixGroup {
         branch: branch_for(eco, &subject),
-        fix_key: format!("{}/{}@{}", eco.slug(), subject, targets.join("+")),
+        fix_key,
         ecosystem: eco,
         subject,
         title,

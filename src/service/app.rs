@@ -9,6 +9,7 @@ use super::secret::Secret;
 use crate::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use crate::forge::github::GitHubApp;
 use crate::pipeline::Knowledge;
+use crate::relock::{self, Limits, Relocker};
 use anyhow::Context;
 use std::sync::Arc;
 
@@ -72,6 +73,27 @@ pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
     })
 }
 
+/// The relocker the jobs use, or `None` when `relock = false`; says in the log which
+/// ecosystems can re-lock on this machine (a package manager missing from PATH is also named
+/// in the note of each finding it would have re-locked).
+fn relocker(config: &ServiceConfig) -> Option<Arc<Relocker>> {
+    if !config.relock {
+        tracing::info!(
+            "re-lock off (relock = false): lockfile fixes stay \"needs a re-lock\" notes"
+        );
+        return None;
+    }
+    let mut relocker = Relocker::from_env(config.registries.clone());
+    relocker.limits = Limits {
+        timeout: config.relock_timeout,
+        ..Limits::default()
+    };
+    let available = relock::availability(&relocker.path);
+    // Registries are named by URL only; the token is never printed (Registries' Debug redacts).
+    tracing::info!(registries = ?relocker.registries, "{available}");
+    Some(Arc::new(relocker))
+}
+
 /// Runs the service until SIGTERM or Ctrl-C.
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     super::telemetry::init(config.log_format);
@@ -86,6 +108,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+    let relocker = relocker(&config);
     let handler_config = config.clone();
     let make = Box::new(
         move |store: &crate::store::Store, metrics: &Arc<super::metrics::Metrics>| {
@@ -107,6 +130,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
                 bot_login: handler_config.bot_login(),
                 app_slug: handler_config.app_slug.clone(),
                 max_open_fix_prs: handler_config.max_open_fix_prs as usize,
+                relocker: relocker.clone(),
             });
             Ok(handler)
         },
@@ -167,6 +191,22 @@ mod tests {
                 .unwrap()
                 .advisories
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_relocker_follows_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(relocker(&config(dir.path(), "relock = false\n")).is_none());
+        let on = relocker(&config(
+            dir.path(),
+            "relock-timeout-seconds = 30\nnpm-registry = \"https://npm.example.com/\"\n",
+        ))
+        .expect("re-lock is on by default");
+        assert_eq!(on.limits.timeout, std::time::Duration::from_secs(30));
+        assert_eq!(
+            on.registries.npm.as_deref(),
+            Some("https://npm.example.com/")
         );
     }
 }

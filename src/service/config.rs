@@ -8,6 +8,7 @@
 
 use crate::model::line_column;
 use crate::policy::OrgPolicy;
+use crate::relock::Registries;
 use crate::service::secret::Secret;
 use crate::store::{Backend, redact_url};
 use std::fmt;
@@ -40,6 +41,17 @@ pub const KEYS: &[(&str, &str)] = &[
     ("read-timeout-seconds", "PATCHWRIGHT_READ_TIMEOUT_SECONDS"),
     ("webhook-memory-mib", "PATCHWRIGHT_WEBHOOK_MEMORY_MIB"),
     ("allow-no-advisories", "PATCHWRIGHT_ALLOW_NO_ADVISORIES"),
+    ("relock", "PATCHWRIGHT_RELOCK"),
+    (
+        "relock-timeout-seconds",
+        "PATCHWRIGHT_RELOCK_TIMEOUT_SECONDS",
+    ),
+    ("npm-registry", "PATCHWRIGHT_NPM_REGISTRY"),
+    ("npm-token-env", "PATCHWRIGHT_NPM_TOKEN_ENV"),
+    ("crates-registry", "PATCHWRIGHT_CRATES_REGISTRY"),
+    ("goproxy", "PATCHWRIGHT_GOPROXY"),
+    ("gosumdb", "PATCHWRIGHT_GOSUMDB"),
+    ("pypi-index", "PATCHWRIGHT_PYPI_INDEX"),
 ];
 
 /// The table that is not a plain key: the organisation's policy (tiers, SLAs).
@@ -116,6 +128,13 @@ pub struct ServiceConfig {
     pub allow_no_advisories: bool,
     /// The `[policy]` table: tiers and SLAs, validated at start-up.
     pub policy: OrgPolicy,
+    /// Whether fix PRs re-lock lockfiles through the package managers found on PATH.
+    pub relock: bool,
+    /// How long one package-manager run may take.
+    pub relock_timeout: Duration,
+    /// Where the package managers fetch from; the npm token comes from the environment
+    /// variable `npm-token-env` names (its `Debug` redacts it).
+    pub registries: Registries,
 }
 
 impl ServiceConfig {
@@ -304,8 +323,11 @@ impl ServiceConfig {
         let read_timeout = v.int("read-timeout-seconds", Some(10), 1, 300);
         // At least one body at GitHub's size limit must fit.
         let webhook_memory_mib = v.int("webhook-memory-mib", Some(128), 25, 65_536);
-        let allow_no_advisories = v.flag("allow-no-advisories");
+        let allow_no_advisories = v.flag("allow-no-advisories", false);
         let policy = v.policy();
+        let relock = v.flag("relock", true);
+        let relock_timeout = v.int("relock-timeout-seconds", Some(120), 1, 3_600);
+        let registries = v.registries();
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
@@ -338,6 +360,9 @@ impl ServiceConfig {
                     .saturating_mul(1024 * 1024),
                 allow_no_advisories: allow_no_advisories?,
                 policy: policy?,
+                relock: relock?,
+                relock_timeout: Duration::from_secs(relock_timeout?.unsigned_abs()),
+                registries: registries?,
             })
         })();
         settle(file_name, config, problems)
@@ -624,10 +649,10 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
         }
     }
 
-    /// A boolean key, `false` unless set; the environment gives it as `true` or `false`.
-    fn flag(&mut self, key: &str) -> Option<bool> {
+    /// A boolean key, `default` unless set; the environment gives it as `true` or `false`.
+    fn flag(&mut self, key: &str, default: bool) -> Option<bool> {
         let Some(found) = self.find(key) else {
-            return Some(false);
+            return Some(default);
         };
         let value = match found.raw {
             Raw::Bool(b) => Some(b),
@@ -643,6 +668,74 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             self.problem(found.origin, key, message);
         }
         value
+    }
+
+    /// A string key that may be absent (`Some(None)`), validated by `check` when present.
+    fn optional<T>(
+        &mut self,
+        key: &str,
+        check: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        if self.find(key).is_none() {
+            return Some(None);
+        }
+        self.parse(key, None, check).map(Some)
+    }
+
+    /// The package managers' registries. The npm token is never a key of its own: the
+    /// configuration names the environment variable that holds it, so it is never in a file.
+    fn registries(&mut self) -> Option<Registries> {
+        let url = |s: &str| {
+            if s.starts_with("https://") || s.starts_with("http://") {
+                Ok(s.to_string())
+            } else {
+                Err(format!("{s:?} is not an http(s) URL"))
+            }
+        };
+        let npm = self.optional("npm-registry", url);
+        let token_var = self.optional("npm-token-env", |s| {
+            if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                Ok(s.to_string())
+            } else {
+                Err(format!(
+                    "{s:?} is not an environment variable name; name the variable that holds the token, e.g. `NPM_TOKEN`"
+                ))
+            }
+        });
+        let crates = self.optional("crates-registry", |s| {
+            if s.starts_with("sparse+https://") || s.starts_with("sparse+http://") {
+                Ok(s.to_string())
+            } else {
+                Err(format!(
+                    "{s:?} is not a sparse index URL; write it as `sparse+https://HOST/index/`"
+                ))
+            }
+        });
+        let goproxy = self.optional("goproxy", |s| Ok::<_, String>(s.to_string()));
+        let gosumdb = self.optional("gosumdb", |s| Ok::<_, String>(s.to_string()));
+        let pypi = self.optional("pypi-index", url);
+        let npm_token = match token_var? {
+            None => None,
+            Some(var) => match (self.env)(&var).filter(|t| !t.is_empty()) {
+                Some(token) => Some(token),
+                None => {
+                    let origin = self.find("npm-token-env")?.origin;
+                    let message = format!(
+                        "names the environment variable {var}, which is not set: set it to the npm registry's token, or remove npm-token-env"
+                    );
+                    self.problem(origin, "npm-token-env", message);
+                    return None;
+                }
+            },
+        };
+        Some(Registries {
+            npm: npm?,
+            npm_token,
+            crates: crates?,
+            goproxy: goproxy?,
+            gosumdb: gosumdb?,
+            pypi: pypi?,
+        })
     }
 
     fn policy(&mut self) -> Option<OrgPolicy> {

@@ -115,13 +115,23 @@ impl Drop for World {
 }
 
 pub async fn world(max_open: usize) -> World {
+    world_with(max_open, demo_files(), knowledge(), None).await
+}
+
+/// A world whose repository holds `files`, judged with `knowledge`, with the fix PRs
+/// re-locked by `relocker` (when given).
+pub async fn world_with(
+    max_open: usize,
+    files: Vec<(String, String)>,
+    knowledge: Knowledge,
+    relocker: Option<patchwright::relock::Relocker>,
+) -> World {
     let clock = ManualClock::at("2026-11-23T09:00:00Z");
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     // One clock for both sides: GitHub mints and checks tokens and JWTs by the time the App
     // judges them by, so moving it exercises token renewal end to end.
     let github = FakeGitHub::start_with_clock(Arc::clone(&dyn_clock)).await;
     github.add_installation(INSTALLATION, "acme");
-    let files = demo_files();
     let borrowed: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, c)| (p.as_str(), c.as_str()))
@@ -141,12 +151,13 @@ pub async fn world(max_open: usize) -> World {
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
-        knowledge: Arc::new(knowledge()),
+        knowledge: Arc::new(knowledge),
         clock: Arc::clone(&dyn_clock),
         cache: Arc::clone(&cache),
         bot_login: fake_github::BOT_LOGIN.to_string(),
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
+        relocker: relocker.map(Arc::new),
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),

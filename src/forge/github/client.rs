@@ -173,6 +173,15 @@ fn entry(path: String, item: wire::TreeItem) -> TreeEntry {
     }
 }
 
+/// The id git gives a blob: SHA-1 of `blob <size>\0` and the bytes.
+fn git_blob_id(bytes: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hex::encode(hasher.finalize())
+}
+
 fn decode_blob(sha: &str, blob: wire::Blob) -> Result<Vec<u8>, ForgeError> {
     match blob.encoding.as_str() {
         "base64" => {
@@ -319,26 +328,20 @@ impl Forge for GitHubForge {
                 format!("{r}/git/commits/{}", encode(base_commit)),
             )
             .await?;
+        // Contents go inline in the tree request (GitHub writes their blobs): one call for
+        // every file instead of one each. Their ids are git's content hashes, so the re-scan
+        // after a fix still reads them from the blob cache.
         let mut entries = Vec::with_capacity(changes.len());
         for change in changes {
-            let blob: wire::Sha = self
-                .write(
-                    &token,
-                    Method::Post,
-                    "/repos/{owner}/{repo}/git/blobs",
-                    format!("{r}/git/blobs"),
-                    &json!({ "content": STANDARD.encode(&change.content), "encoding": "base64" }),
-                )
-                .await?;
-            // The id is the content's hash, so the re-scan after a fix reads it from here.
-            self.app
-                .blob_cache()
-                .insert(&blob.sha, Arc::from(change.content.as_bytes()));
+            self.app.blob_cache().insert(
+                &git_blob_id(change.content.as_bytes()),
+                Arc::from(change.content.as_bytes()),
+            );
             entries.push(json!({
                 "path": change.path,
                 "mode": change.mode,
                 "type": "blob",
-                "sha": blob.sha,
+                "content": change.content,
             }));
         }
         let tree: wire::Sha = self
@@ -746,5 +749,14 @@ mod tests {
             decode_blob("x", bad),
             Err(ForgeError::Permanent(_))
         ));
+    }
+
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            git_blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
     }
 }

@@ -200,3 +200,58 @@ fn limits_and_the_no_advisories_switch_have_defaults_and_overrides() {
         ]
     );
 }
+
+#[test]
+fn relock_is_on_by_default_and_its_registries_come_from_file_and_environment() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert!(c.relock);
+    assert_eq!(c.relock_timeout, Duration::from_secs(120));
+    assert_eq!(c.registries.npm, None);
+    assert_eq!(c.registries.npm_token, None);
+
+    let text = format!(
+        "{MINIMAL}relock = false\nrelock-timeout-seconds = 30\nnpm-registry = \"https://npm.example.com/\"\n\
+         npm-token-env = \"ACME_NPM_TOKEN\"\ncrates-registry = \"sparse+https://crates.example.com/index/\"\n"
+    );
+    let env = |var: &str| match var {
+        "ACME_NPM_TOKEN" => Some("npm_s3cret".to_string()),
+        "PATCHWRIGHT_GOSUMDB" => Some("off".to_string()),
+        "PATCHWRIGHT_PYPI_INDEX" => Some("http://127.0.0.1:8080/simple/".to_string()),
+        _ => None,
+    };
+    let c = ServiceConfig::from_sources("config.toml", Some(&text), env).unwrap();
+    assert!(!c.relock);
+    assert_eq!(c.relock_timeout, Duration::from_secs(30));
+    assert_eq!(
+        c.registries.npm.as_deref(),
+        Some("https://npm.example.com/")
+    );
+    assert_eq!(c.registries.npm_token.as_deref(), Some("npm_s3cret"));
+    assert_eq!(
+        c.registries.crates.as_deref(),
+        Some("sparse+https://crates.example.com/index/")
+    );
+    assert_eq!(c.registries.gosumdb.as_deref(), Some("off"));
+    assert_eq!(c.registries.goproxy, None);
+    assert_eq!(
+        c.registries.pypi.as_deref(),
+        Some("http://127.0.0.1:8080/simple/")
+    );
+    // The token never shows in the configuration's debug output (what a start-up log prints).
+    let printed = format!("{c:?}");
+    assert!(!printed.contains("npm_s3cret"), "{printed}");
+}
+
+#[test]
+fn a_token_variable_that_is_not_set_or_a_bad_registry_is_a_problem() {
+    let text = format!(
+        "{MINIMAL}npm-token-env = \"ACME_NPM_TOKEN\"\ncrates-registry = \"https://crates.example.com/\"\n"
+    );
+    assert_eq!(
+        problems(&text, no_env),
+        vec![
+            "config.toml:7:1: crates-registry: \"https://crates.example.com/\" is not a sparse index URL; write it as `sparse+https://HOST/index/`",
+            "config.toml:6:1: npm-token-env: names the environment variable ACME_NPM_TOKEN, which is not set: set it to the npm registry's token, or remove npm-token-env",
+        ]
+    );
+}

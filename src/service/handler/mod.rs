@@ -6,12 +6,14 @@ pub mod commands;
 pub mod decisions;
 pub mod pulls;
 pub mod read;
+pub mod relock;
 pub mod review;
 pub mod tracking;
 
 use crate::forge::hosted::{Forge, ForgeError, Forges, Retry};
 use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
-use crate::remedy::groups::plan_groups;
+use crate::relock::Relocker;
+use crate::remedy::groups::plan_groups_carrying;
 use crate::render::check::{PullNote, check_run};
 use crate::service::clock::Clock;
 use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob};
@@ -33,6 +35,9 @@ pub struct ScanHandler {
     pub bot_login: String,
     pub app_slug: String,
     pub max_open_fix_prs: usize,
+    /// Re-locks lockfiles for fix PRs through the package managers on PATH; `None` turns
+    /// re-locking off (the findings keep their "needs a re-lock" command).
+    pub relocker: Option<Arc<Relocker>>,
 }
 
 /// Forge failures in the job runner's terms, as the forge classifies them
@@ -105,6 +110,8 @@ pub struct Scanned {
 pub struct Analysis {
     pub snapshot: RepoSnapshot,
     pub outcome: pipeline::Outcome,
+    /// Every file of the commit with its blob id (what a re-lock reads beyond the snapshot).
+    pub tree: Vec<crate::forge::hosted::TreeEntry>,
 }
 
 #[async_trait::async_trait]
@@ -161,11 +168,15 @@ impl ScanHandler {
         options: &RunOptions,
         today: NaiveDate,
     ) -> Result<Analysis, JobError> {
-        let (snapshot, manifests) = read_repository(forge, repo, commit, &self.cache)
+        let (snapshot, manifests, tree) = read_repository(forge, repo, commit, &self.cache)
             .await
             .map_err(job_error)?;
         let outcome = run_parsed(&snapshot, manifests, &self.knowledge, today, options);
-        Ok(Analysis { snapshot, outcome })
+        Ok(Analysis {
+            snapshot,
+            outcome,
+            tree,
+        })
     }
 
     async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
@@ -199,10 +210,15 @@ impl ScanHandler {
         let now = self.clock.now();
         let today = now.date_naive();
         let options = decisions::run_options(&self.store, repository.id).await?;
-        let analysis = self.analyse(forge, repo, &head, &options, today).await?;
-        let report = &analysis.outcome.report;
+        let mut analysis = self.analyse(forge, repo, &head, &options, today).await?;
 
-        let seen: Vec<SeenFinding> = report.findings.iter().map(SeenFinding::from).collect();
+        let seen: Vec<SeenFinding> = analysis
+            .outcome
+            .report
+            .findings
+            .iter()
+            .map(SeenFinding::from)
+            .collect();
         let mut conn = self
             .store
             .pool()
@@ -213,8 +229,18 @@ impl ScanHandler {
         drop(conn);
 
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
+        let open = pulls::open_fix_prs(&ctx).await?;
+        let relocks = match &self.relocker {
+            Some(relocker) => {
+                relock::relock_report(&ctx, relocker, &self.cache, &open, rebuild, &mut analysis)
+                    .await?
+            }
+            None => relock::Relocks::default(),
+        };
+        let report = &analysis.outcome.report;
         let codeowners = tracking::codeowners(&analysis.snapshot);
-        let groups = plan_groups(report, &analysis.snapshot);
+        let kept = relocks.kept();
+        let groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
         let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
@@ -222,13 +248,21 @@ impl ScanHandler {
             options: &options,
             codeowners: codeowners.as_ref(),
             rebuild,
+            refresh: &relocks.refresh,
         };
         let synced = sync
-            .run(&groups, &analysis.snapshot, report, &self.knowledge)
+            .run(&open, &groups, &analysis.snapshot, report, &self.knowledge)
             .await?;
+        let carried_view;
+        let tracked_report = if kept.is_empty() {
+            report
+        } else {
+            carried_view = relock::without_carried(report, &kept);
+            &carried_view
+        };
         let tracked = tracking::sync(
             &ctx,
-            report,
+            tracked_report,
             &analysis.snapshot,
             &self.knowledge,
             &delta.first_seen,
@@ -245,7 +279,7 @@ impl ScanHandler {
             .create_check_run(repo, &check)
             .await
             .map_err(job_error)?;
-        let summary = format!(
+        let mut summary = format!(
             "{repo}@{}: {} blocker(s), {} warning(s); {} new, {} fixed finding(s); {} PR action(s), {} held back; tracking issue: {tracked}",
             short(&head),
             report.summary.blockers,
@@ -255,6 +289,21 @@ impl ScanHandler {
             synced.pulls.len(),
             synced.held_back.len(),
         );
+        if !relocks.attempts.is_empty() || !kept.is_empty() {
+            let failed = relocks
+                .attempts
+                .iter()
+                .filter(|a| a.outcome.is_err())
+                .count();
+            summary.push_str(&format!(
+                "; re-locks: {} run ({failed} failed), {} carried by open PRs",
+                relocks.attempts.len(),
+                relocks.carried.len()
+            ));
+            if !relocks.declined.is_empty() {
+                summary.push_str(&format!(", {} declined", relocks.declined.len()));
+            }
+        }
         Ok(Scanned {
             summary,
             pulls: synced.pulls,

@@ -18,6 +18,7 @@ use crate::report::Report;
 use crate::snapshot::RepoSnapshot;
 use crate::store::fix_prs;
 use crate::tracking;
+use std::collections::BTreeSet;
 
 type Failure = crate::service::jobs::JobError;
 
@@ -63,9 +64,23 @@ pub fn closing_reason<'a>(branch: &str, report: &'a Report) -> ClosingReason<'a>
 
 /// One of the bot's open fix PRs, with the fix the store says it carries (`None` for a PR the
 /// store has no row for: it is rebuilt, and recorded then).
-struct OpenFixPr {
-    pull: PullRequest,
-    fix_key: Option<String>,
+pub struct OpenFixPr {
+    pub pull: PullRequest,
+    pub fix_key: Option<String>,
+}
+
+/// The bot's open fix PRs and the fix each carries.
+pub async fn open_fix_prs(ctx: &Ctx<'_>) -> Result<Vec<OpenFixPr>, Failure> {
+    let pulls = ctx.forge.open_pulls(ctx.repo).await.map_err(job_error)?;
+    let mut open = Vec::new();
+    for pull in pulls.into_iter().filter(|pr| is_fix_pr(pr, ctx.bot_login)) {
+        let stored = fix_prs::get(ctx.store.pool(), ctx.repository_id, pull.number as i64).await?;
+        open.push(OpenFixPr {
+            pull,
+            fix_key: stored.map(|row| row.fix_key),
+        });
+    }
+    Ok(open)
 }
 
 /// What to do about one fix group.
@@ -91,6 +106,9 @@ pub struct FixPrSync<'a> {
     /// A fix PR to rebuild from the default branch even when its fix is unchanged or a person
     /// pushed to it (the `recreate` command: someone asked for exactly that).
     pub rebuild: Option<u64>,
+    /// Branches whose PR is rebuilt although its fix key is unchanged: their re-lock ran
+    /// again because its inputs changed on the default branch.
+    pub refresh: &'a BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -109,14 +127,15 @@ impl FixPrSync<'_> {
 
     /// Opens, updates and closes the bot's fix PRs so that there is one per group in
     /// `groups` (within the limit) and none for anything else.
+    /// `open` is what [`open_fix_prs`] read at the start of the pass.
     pub async fn run(
         &self,
+        open: &[OpenFixPr],
         groups: &[FixGroup],
         snapshot: &RepoSnapshot,
         before: &Report,
         knowledge: &Knowledge,
     ) -> Result<SyncResult, Failure> {
-        let open = self.open_fix_prs().await?;
         let mut open_count = open.len();
         let mut result = SyncResult::default();
         for group in groups {
@@ -162,33 +181,6 @@ impl FixPrSync<'_> {
         Ok(result)
     }
 
-    /// The bot's open fix PRs and the fix each carries.
-    async fn open_fix_prs(&self) -> Result<Vec<OpenFixPr>, Failure> {
-        let pulls = self
-            .ctx
-            .forge
-            .open_pulls(self.ctx.repo)
-            .await
-            .map_err(job_error)?;
-        let mut open = Vec::new();
-        for pull in pulls
-            .into_iter()
-            .filter(|pr| is_fix_pr(pr, self.ctx.bot_login))
-        {
-            let stored = fix_prs::get(
-                self.ctx.store.pool(),
-                self.ctx.repository_id,
-                pull.number as i64,
-            )
-            .await?;
-            open.push(OpenFixPr {
-                pull,
-                fix_key: stored.map(|row| row.fix_key),
-            });
-        }
-        Ok(open)
-    }
-
     async fn step<'p>(
         &self,
         group: &FixGroup,
@@ -206,6 +198,7 @@ impl FixPrSync<'_> {
         }
         Ok(match existing {
             Some(pr) if self.rebuild == Some(pr.pull.number) => Step::Update(pr),
+            Some(pr) if self.refresh.contains(&group.branch) => Step::Update(pr),
             Some(pr) if pr.fix_key.as_deref() == Some(group.fix_key.as_str()) => {
                 Step::Unchanged(pr)
             }

@@ -2,7 +2,7 @@
 //! files the scanner wants. Blob ids are content hashes, so a cache keyed by them never goes
 //! stale: an unchanged file is fetched and parsed once, whatever the number of scans.
 
-use crate::forge::hosted::{Forge, ForgeError};
+use crate::forge::hosted::{Forge, ForgeError, TreeEntry};
 use crate::manifest;
 use crate::model::ParsedManifest;
 use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
@@ -62,6 +62,30 @@ impl ParseCache {
         }
     }
 
+    /// The text of a file no scan parses (a go.sum a re-lock read), by path and blob id.
+    pub fn text(&self, path: &str, sha: &str) -> Option<Arc<String>> {
+        if wants(path) {
+            return None;
+        }
+        self.get(&(path.to_string(), sha.to_string()))
+            .map(|(text, _)| text)
+    }
+
+    /// Keeps the text of a file no scan parses. Files the scan reads are cached with their
+    /// parse by [`read_repository`], never here (an empty parse would hide their findings).
+    pub fn keep_text(&self, path: &str, sha: &str, text: &str) {
+        if wants(path) {
+            return;
+        }
+        self.put(
+            (path.to_string(), sha.to_string()),
+            (
+                Arc::new(text.to_string()),
+                Arc::new(ParsedManifest::default()),
+            ),
+        );
+    }
+
     /// (hits, misses) since start, for tests and metrics.
     pub fn stats(&self) -> (u64, u64) {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -69,13 +93,13 @@ impl ParseCache {
     }
 }
 
-/// The snapshot at `commit` and its parsed manifests.
+/// The snapshot at `commit`, its parsed manifests, and its tree (every file's blob id).
 pub async fn read_repository(
     forge: &dyn Forge,
     repo: &str,
     commit: &str,
     cache: &ParseCache,
-) -> Result<(RepoSnapshot, Vec<ParsedManifest>), ForgeError> {
+) -> Result<(RepoSnapshot, Vec<ParsedManifest>, Vec<TreeEntry>), ForgeError> {
     let tree = forge.tree(repo, commit).await?;
     let mut snapshot = RepoSnapshot {
         commit: Some(commit.to_string()),
@@ -125,5 +149,5 @@ pub async fn read_repository(
             );
         }
     }
-    Ok((snapshot, manifests))
+    Ok((snapshot, manifests, tree))
 }
