@@ -141,7 +141,7 @@ pub async fn world(max_open: usize) -> World {
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
-        knowledge: Arc::new(knowledge()),
+        knowledge: knowledge().into(),
         clock: Arc::clone(&dyn_clock),
         cache: Arc::clone(&cache),
         bot_login: fake_github::BOT_LOGIN.to_string(),
