@@ -231,6 +231,37 @@ mod tests {
         let allowed = load_knowledge(&config(&missing, "allow-no-advisories = true\n")).unwrap();
         assert!(allowed.advisories.is_empty());
 
+        // A sync that never succeeded, and no local folder: refused, naming both.
+        let synced = dir.path().join("osv");
+        let sync = format!(
+            "[advisory-sync]\necosystems = [\"npm\"]\ndir = {:?}\n",
+            synced.display().to_string()
+        );
+        let text = format!(
+            "app-id = 1\napp-slug = \"p\"\nprivate-key-path = \"k\"\nwebhook-secret = \"s\"\n\
+             catalog-path = \"{}/fixtures/catalog.example.toml\"\n{sync}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let synced_only =
+            ServiceConfig::from_sources("config.toml", Some(&text), |_| None).unwrap();
+        let error = refusal(&synced_only);
+        assert!(
+            error.starts_with(&format!(
+                "advisory-sync: no sync into {} has succeeded yet (see the errors above), and no advisories-path gives local records.",
+                synced.display()
+            )),
+            "{error}"
+        );
+        // Once the synced folder holds a record, that is enough.
+        std::fs::create_dir_all(synced.join("npm")).unwrap();
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/advisories/npm/GHSA-p6mc-m468-83gw.json"),
+            synced.join("npm/GHSA-p6mc-m468-83gw.json"),
+        )
+        .unwrap();
+        assert_eq!(load_knowledge(&synced_only).unwrap().advisories.len(), 1);
+
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
         assert!(
             !load_knowledge(&config(&sample, ""))
