@@ -207,7 +207,7 @@ mod tests {
         };
         // Nothing synced yet: only the local folder.
         let dirs = advisory_dirs(Some(&config), Some(&root));
-        assert_eq!(dirs, [root.clone()]);
+        assert_eq!(dirs, std::slice::from_ref(&root));
         let (local, _, _) = read_advisories(&dirs);
         assert!(!local.is_empty());
 
