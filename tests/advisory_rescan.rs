@@ -410,3 +410,70 @@ async fn a_new_advisory_rescans_only_the_repositories_holding_its_package_and_op
         assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn serve_syncs_at_start_swaps_the_data_in_and_reports_it() {
+    let (mirror, files) = start_mirror().await;
+    let records = shared_records("npm");
+    publish(&files, "npm", &records);
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::serve_config(dir.path());
+    let handle = Arc::new(KnowledgeHandle::new(Knowledge {
+        catalog: Catalog::empty(),
+        advisories: AdvisoryDb::empty(),
+        policy: OrgPolicy::default(),
+    }));
+    let sources = Sources {
+        handle: Arc::clone(&handle),
+        status: Arc::new(KnowledgeStatus::default()),
+        sync: Some(AdvisorySyncConfig {
+            mirror,
+            ecosystems: vec!["npm".into()],
+            dir: dir.path().join("osv"),
+            interval_minutes: 60,
+        }),
+        local_advisories: None,
+        config_path: None,
+        catalog_path: "unused.toml".into(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handler: Arc<dyn JobHandler> = support::RecordingHandler::new();
+    let server = tokio::spawn(patchwright::service::serve_built(
+        listener,
+        config,
+        Box::new(move |_, _| Ok(handler)),
+        Some(sources),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // The first round runs at once; /healthz says so when it is done.
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    let body = loop {
+        let (status, body) = support::http(addr, "GET", "/healthz", &[], b"").await;
+        assert_eq!(status, 200, "{body}");
+        // The sync is reported first, the swap after it.
+        if body.contains("advisory sync npm: ok") && body.contains("advisories: ") {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "no sync reported: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let loaded = handle.load().advisories.len();
+    assert!(loaded > 0);
+    assert!(body.starts_with("ok\n"), "{body}");
+    assert!(
+        body.contains(&format!("advisories: {loaded} loaded")),
+        "{body}"
+    );
+    let (_, metrics) = support::http(addr, "GET", "/metrics", &[], b"").await;
+    assert!(
+        metrics.contains(&format!("patchwright_advisories_loaded {loaded}")),
+        "{metrics}"
+    );
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
