@@ -13,6 +13,8 @@ pub type PackageKey = (String, String);
 
 /// How many names one lookup binds: well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
+/// Rows one insert writes (two parameters each).
+const INSERT_ROWS: usize = 250;
 
 /// What recording an inventory changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -49,17 +51,23 @@ pub async fn record_inventory(
         .await?;
         delta.removed += 1;
     }
-    for (ecosystem, name) in packages.difference(&stored) {
-        sqlx::query(
-            "INSERT INTO repository_packages (repository_id, ecosystem, name) VALUES ($1, $2, $3)
+    // Many rows a statement: a first scan of a large lockfile adds thousands.
+    let added: Vec<&PackageKey> = packages.difference(&stored).collect();
+    for chunk in added.chunks(INSERT_ROWS) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO repository_packages (repository_id, ecosystem, name) VALUES {}
              ON CONFLICT (repository_id, ecosystem, name) DO NOTHING",
-        )
-        .bind(repository_id)
-        .bind(ecosystem)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
-        delta.added += 1;
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(repository_id);
+        for (ecosystem, name) in chunk {
+            query = query.bind(ecosystem).bind(name);
+        }
+        query.execute(&mut *conn).await?;
+        delta.added += chunk.len();
     }
     Ok(delta)
 }
