@@ -132,14 +132,23 @@ impl Keeper {
         // Reading and parsing a whole ecosystem is seconds of CPU: off the async workers.
         let swapped = tokio::task::spawn_blocking(move || {
             let (advisories, errors, _) = read_advisories(&dirs);
+            // Data that vanished from the disk under a sync that succeeded would make every
+            // repository look clean: the last good database is worth more.
+            if advisories.is_empty() && !handle.load().advisories.is_empty() {
+                return Err(format!(
+                    "the folders yield no advisory ({} unreadable)",
+                    errors.len()
+                ));
+            }
             let before = handle.update(|k| Knowledge {
                 catalog: k.catalog.clone(),
                 advisories,
                 policy: k.policy.clone(),
             });
-            (before, handle.load(), errors.len())
+            Ok((before, handle.load(), errors.len()))
         })
-        .await;
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
         let (before, after, unreadable) = match swapped {
             Ok(swapped) => swapped,
             Err(e) => {
