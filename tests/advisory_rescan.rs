@@ -400,10 +400,21 @@ async fn a_new_advisory_rescans_only_the_repositories_holding_its_package_and_op
             && body.contains("stays in use"),
         "{body}"
     );
+    // The mirror comes back: the next round recovers by itself.
+    for (_, (status, _)) in files.lock().unwrap().iter_mut() {
+        *status = StatusCode::OK;
+    }
+    let recovered = s.keeper.sync_once(&client).await;
+    assert_eq!(recovered.failed, 0, "{recovered:?}");
+    let detail = s.keeper.sources.status.detail();
+    assert!(
+        detail.contains("advisory sync npm: ok at") && !detail.contains("FAILED"),
+        "{detail}"
+    );
     let metrics = s.keeper.metrics.render();
     for line in [
         "patchwright_advisory_syncs_total{ecosystem=\"npm\",outcome=\"failed\"} 1",
-        "patchwright_advisory_syncs_total{ecosystem=\"PyPI\",outcome=\"incremental\"} 1",
+        "patchwright_advisory_syncs_total{ecosystem=\"PyPI\",outcome=\"incremental\"} 2",
         "patchwright_advisory_changes_total{ecosystem=\"npm\",change=\"new\"} ",
         "patchwright_advisory_rescans_total 1",
     ] {
