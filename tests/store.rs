@@ -185,6 +185,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "job_attempts",
                 "jobs",
                 "repositories",
+                "repository_packages",
                 "tracking_issues",
                 "update_ignores",
             ]

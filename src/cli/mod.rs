@@ -193,7 +193,7 @@ fn serve(args: ServeArgs) -> u8 {
         Ok(rt) => rt,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(crate::service::app::run(config)) {
+    match runtime.block_on(crate::service::app::run(config, args.config.clone())) {
         Ok(()) => EXIT_OK,
         Err(e) => fail(&e),
     }

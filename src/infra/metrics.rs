@@ -27,6 +27,8 @@ pub struct Metrics {
     github_api_calls: Family<Labels<2>, Counter>,
     github_rate_limit_remaining: Family<Labels<1>, Gauge>,
     fix_prs: Family<Labels<1>, Counter>,
+    /// Advisory syncs, rescans and reloads.
+    pub knowledge: super::knowledge_metrics::KnowledgeMetrics,
 }
 
 impl Default for Metrics {
@@ -88,7 +90,9 @@ impl Metrics {
             "Fix pull requests by action (opened, updated, closed)",
             fix_prs.clone(),
         );
+        let knowledge = super::knowledge_metrics::KnowledgeMetrics::register(&mut registry);
         Metrics {
+            knowledge,
             registry,
             webhooks,
             jobs,

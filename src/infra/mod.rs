@@ -5,5 +5,6 @@
 //! without pointing at one another.
 
 pub mod clock;
+pub mod knowledge_metrics;
 pub mod metrics;
 pub mod secret;

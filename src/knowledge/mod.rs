@@ -1,14 +1,21 @@
-//! Knowledge that keeps itself current. This first slice: syncing OSV advisories from an
-//! osv.dev-style mirror into a directory that `--advisories DIR` reads.
+//! Knowledge that keeps itself current: syncing OSV advisories from an osv.dev-style mirror
+//! into a directory that `--advisories DIR` reads, and keeping a running service's knowledge
+//! current without restart.
 //!
 //! The decisions (what changed, what to fetch, the next state) are pure functions in [`diff`],
 //! [`plan`] and [`state`]; [`http`] and [`store`] are the edges (network, disk); [`sync`] runs
-//! one ecosystem's sync through them.
+//! one ecosystem's sync through them. For `serve`: [`handle`] is the atomically swapped
+//! knowledge, [`serve_sync`] the `[advisory-sync]` settings and one round over them,
+//! [`rescan`] which packages a sync touched, [`status`] what `/healthz` reports of it.
 
 pub mod diff;
+pub mod handle;
 pub mod http;
 pub mod plan;
+pub mod rescan;
+pub mod serve_sync;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod sync;
 

@@ -5,64 +5,89 @@ use super::clock::{Clock, SystemClock};
 use super::config::ServiceConfig;
 use super::handler::ScanHandler;
 use super::handler::read::ParseCache;
+use super::refresh::Sources;
 use super::secret::Secret;
-use crate::catalog::{AdvisoryDb, load_catalog, read_json_records};
+use crate::catalog::{Catalog, load_catalog};
 use crate::forge::github::GitHubApp;
+use crate::knowledge::handle::{KnowledgeHandle, Pinned};
+use crate::knowledge::http::MirrorClient;
+use crate::knowledge::serve_sync::{advisory_dirs, read_advisories, sync_round};
+use crate::knowledge::status::KnowledgeStatus;
 use crate::pipeline::Knowledge;
 use crate::relock::{self, Limits, Relocker};
 use anyhow::Context;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How many parsed manifests the service keeps (by path and blob id).
 const PARSE_CACHE_ENTRIES: usize = 50_000;
 
-/// Loads the catalog, the advisories and the policy the configuration names. A broken catalog
-/// stops start-up, and so does an advisory directory that is missing or yields no advisory
-/// (the service would call every repository clean) unless `allow-no-advisories` says to go
-/// on; a single unreadable advisory is logged and skipped.
-pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
-    let catalog = load_catalog(&config.catalog_path).map_err(|errors| {
+/// Reads the catalog at `path`; every error is named.
+pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
+    load_catalog(path).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
             "catalog-path: the catalog has {} error(s):\n{}",
             errors.len(),
             lines.join("\n")
         )
-    })?;
-    let path = &config.advisories_path;
-    let (records, read_errors) = read_json_records(path);
-    let (advisories, parse_errors) = AdvisoryDb::from_json_records(&records);
-    for e in read_errors.iter().chain(&parse_errors) {
+    })
+}
+
+/// Loads the catalog, the advisories (the synced folder and the local one together) and the
+/// policy the configuration names. A broken catalog stops start-up, and so does having no
+/// advisory at all (the service would call every repository clean: a local folder missing or
+/// empty, a sync that never succeeded) unless `allow-no-advisories` says to go on; a single
+/// unreadable advisory is logged and skipped.
+pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
+    let catalog = read_catalog(&config.catalog_path)?;
+    let local = config.advisories_path.as_deref();
+    let sync = config.advisory_sync.as_ref();
+    let dirs = advisory_dirs(sync, local);
+    let (advisories, errors, records) = read_advisories(&dirs);
+    for e in &errors {
         tracing::warn!(error = %e, "advisory skipped");
     }
     if advisories.is_empty() {
-        let why = if !path.is_dir() {
-            format!("{} is not a directory", path.display())
-        } else if records.is_empty() {
-            format!("{} holds no OSV *.json record", path.display())
-        } else {
-            format!(
-                "none of the {} records in {} could be read as an advisory",
-                records.len(),
-                path.display()
-            )
+        let local_why = local.map(|path| {
+            if !path.is_dir() {
+                format!("{} is not a directory", path.display())
+            } else if records == 0 {
+                format!("{} holds no OSV *.json record", path.display())
+            } else {
+                format!(
+                    "none of the {records} records in {} could be read as an advisory",
+                    path.display()
+                )
+            }
+        });
+        let why = match (sync, local_why) {
+            (None, Some(why)) => format!("advisories-path: {why}"),
+            (Some(sync), local_why) => format!(
+                "advisory-sync: no sync into {} has succeeded yet (see the errors above){}",
+                sync.dir.display(),
+                local_why
+                    .map(|w| format!(", and advisories-path: {w}"))
+                    .unwrap_or_else(|| ", and no advisories-path gives local records".into())
+            ),
+            (None, None) => "no advisory source is configured".to_string(),
         };
         if !config.allow_no_advisories {
             anyhow::bail!(
-                "advisories-path: {why}. Without advisory data every repository would be reported clean. \
+                "{why}. Without advisory data every repository would be reported clean. \
                  Point advisories-path at a directory of OSV records (fixtures/advisories/ holds a \
-                 sample), or set allow-no-advisories = true to start with catalog checks only"
+                 sample) or let [advisory-sync] reach its mirror, or set allow-no-advisories = true \
+                 to start with catalog checks only"
             );
         }
         tracing::warn!(
-            advisories_path = %path.display(),
             reason = why,
             "starting without advisory data (allow-no-advisories = true): no vulnerability will be reported"
         );
     } else {
         tracing::info!(
             advisories = advisories.len(),
-            advisories_path = %path.display(),
+            folders = ?dirs,
             "advisories loaded"
         );
     }
@@ -94,10 +119,40 @@ fn relocker(config: &ServiceConfig) -> Option<Arc<Relocker>> {
     Some(Arc::new(relocker))
 }
 
-/// Runs the service until SIGTERM or Ctrl-C.
-pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+/// Before the first start with an `[advisory-sync]` that never succeeded: one round now, so
+/// the service starts with data rather than refusing (or calling everything clean).
+async fn first_sync(config: &ServiceConfig) {
+    let Some(sync) = &config.advisory_sync else {
+        return;
+    };
+    if sync.ever_synced() {
+        return;
+    }
+    tracing::info!(mirror = %sync.mirror, dir = %sync.dir.display(), "first advisory sync before start");
+    let client = match MirrorClient::new() {
+        Ok(client) => client,
+        Err(e) => return tracing::error!(error = %e, "advisory sync: cannot build its HTTP client"),
+    };
+    for (ecosystem, result) in sync_round(&client, sync).await.results {
+        match result {
+            Ok(outcome) => tracing::info!(
+                ecosystem,
+                records = outcome.fetched,
+                "first advisory sync done"
+            ),
+            Err(e) => tracing::error!(ecosystem, error = %e, "first advisory sync failed"),
+        }
+    }
+}
+
+/// Runs the service until SIGTERM or Ctrl-C. `config_path` is the file a `SIGHUP` reads the
+/// catalog path and policy from again.
+pub async fn run(config: ServiceConfig, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     super::telemetry::init(config.log_format);
-    let knowledge = Arc::new(load_knowledge(&config)?);
+    first_sync(&config).await;
+    let handle = Arc::new(KnowledgeHandle::new(load_knowledge(&config)?));
+    let status = Arc::new(KnowledgeStatus::default());
+    status.set_advisories(handle.load().advisories.len());
     let key = std::fs::read_to_string(&config.private_key_path).with_context(|| {
         format!(
             "private-key-path: cannot read {}",
@@ -109,6 +164,14 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
     let relocker = relocker(&config);
+    let sources = Sources {
+        handle: Arc::clone(&handle),
+        status,
+        sync: config.advisory_sync.clone(),
+        local_advisories: config.advisories_path.clone(),
+        config_path,
+        catalog_path: config.catalog_path.clone(),
+    };
     let handler_config = config.clone();
     let make = Box::new(
         move |store: &crate::store::Store, metrics: &Arc<super::metrics::Metrics>| {
@@ -124,7 +187,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             let handler: Arc<dyn super::jobs::JobHandler> = Arc::new(ScanHandler {
                 forges: Arc::new(app),
                 store: store.clone(),
-                knowledge,
+                knowledge: Pinned::new(handle),
                 clock,
                 cache: Arc::new(ParseCache::new(PARSE_CACHE_ENTRIES)),
                 bot_login: handler_config.bot_login(),
@@ -135,7 +198,14 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             Ok(handler)
         },
     );
-    super::serve_built(listener, config, make, super::shutdown_signal()).await
+    super::serve_built(
+        listener,
+        config,
+        make,
+        Some(sources),
+        super::shutdown_signal(),
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -184,6 +254,37 @@ mod tests {
 
         let allowed = load_knowledge(&config(&missing, "allow-no-advisories = true\n")).unwrap();
         assert!(allowed.advisories.is_empty());
+
+        // A sync that never succeeded, and no local folder: refused, naming both.
+        let synced = dir.path().join("osv");
+        let sync = format!(
+            "[advisory-sync]\necosystems = [\"npm\"]\ndir = {:?}\n",
+            synced.display().to_string()
+        );
+        let text = format!(
+            "app-id = 1\napp-slug = \"p\"\nprivate-key-path = \"k\"\nwebhook-secret = \"s\"\n\
+             catalog-path = \"{}/fixtures/catalog.example.toml\"\n{sync}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let synced_only =
+            ServiceConfig::from_sources("config.toml", Some(&text), |_| None).unwrap();
+        let error = refusal(&synced_only);
+        assert!(
+            error.starts_with(&format!(
+                "advisory-sync: no sync into {} has succeeded yet (see the errors above), and no advisories-path gives local records.",
+                synced.display()
+            )),
+            "{error}"
+        );
+        // Once the synced folder holds a record, that is enough.
+        std::fs::create_dir_all(synced.join("npm")).unwrap();
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/advisories/npm/GHSA-p6mc-m468-83gw.json"),
+            synced.join("npm/GHSA-p6mc-m468-83gw.json"),
+        )
+        .unwrap();
+        assert_eq!(load_knowledge(&synced_only).unwrap().advisories.len(), 1);
 
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
         assert!(

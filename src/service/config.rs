@@ -56,6 +56,9 @@ pub const KEYS: &[(&str, &str)] = &[
 
 /// The table that is not a plain key: the organisation's policy (tiers, SLAs).
 pub const POLICY_TABLE: &str = "policy";
+/// The advisory sync inside `serve` (mirror, ecosystems, folder, interval). Not `[advisories]`:
+/// the CLI reads the same file and takes `advisories` as a folder or a list of folders.
+pub const ADVISORY_SYNC_TABLE: &str = "advisory-sync";
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -108,7 +111,11 @@ pub struct ServiceConfig {
     pub github_api_url: String,
     pub database_url: DatabaseUrl,
     pub catalog_path: PathBuf,
-    pub advisories_path: PathBuf,
+    /// The local folder of OSV records; `None` when `[advisory-sync]` is set and this is not
+    /// (the synced folder is then the only source).
+    pub advisories_path: Option<PathBuf>,
+    /// The `[advisory-sync]` table: `None` turns the sync inside `serve` off.
+    pub advisory_sync: Option<crate::knowledge::serve_sync::AdvisorySyncConfig>,
     pub workers: usize,
     pub max_open_fix_prs: u32,
     pub log_format: LogFormat,
@@ -307,7 +314,11 @@ impl ServiceConfig {
                 .map_err(|e| e.to_string())
         });
         let catalog_path = v.path("catalog-path", Some("catalog.toml"));
-        let advisories_path = v.path("advisories-path", Some("advisories"));
+        let advisory_sync = v.advisory_sync();
+        let advisories_path = match advisory_sync {
+            Some(Some(_)) if v.find("advisories-path").is_none() => Some(None),
+            _ => v.path("advisories-path", Some("advisories")).map(Some),
+        };
         let workers = v.int("workers", Some(2), 1, 64);
         let max_open_fix_prs = v.int("max-open-fix-prs", Some(5), 0, 1000);
         let log_format = v.parse("log-format", Some("text"), |s| match s {
@@ -343,6 +354,7 @@ impl ServiceConfig {
                 database_url: database_url?,
                 catalog_path: catalog_path?,
                 advisories_path: advisories_path?,
+                advisory_sync: advisory_sync?,
                 workers: usize::try_from(workers?).ok()?,
                 max_open_fix_prs: u32::try_from(max_open_fix_prs?).ok()?,
                 log_format: log_format?,
@@ -420,6 +432,7 @@ fn settle(
 struct FileValues {
     keys: Vec<(String, Found)>,
     policy: Option<(toml::Value, Origin)>,
+    advisory_sync: Option<(toml::Value, Origin)>,
     unknown: Vec<ConfigProblem>,
 }
 
@@ -475,13 +488,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             values.policy = Some((value, origin));
             continue;
         }
+        if key == ADVISORY_SYNC_TABLE {
+            values.advisory_sync = Some((value, origin));
+            continue;
+        }
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             values.unknown.push(ConfigProblem {
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] table",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] and [{ADVISORY_SYNC_TABLE}] tables",
                     known.join(", ")
                 ),
             });
@@ -736,6 +753,22 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             gosumdb: gosumdb?,
             pypi: pypi?,
         })
+    }
+
+    /// The `[advisory-sync]` table: `Some(None)` when absent, `None` when it is wrong.
+    fn advisory_sync(
+        &mut self,
+    ) -> Option<Option<crate::knowledge::serve_sync::AdvisorySyncConfig>> {
+        let Some((value, origin)) = self.file.advisory_sync.take() else {
+            return Some(None);
+        };
+        match crate::knowledge::serve_sync::AdvisorySyncConfig::from_toml(value) {
+            Ok(config) => Some(Some(config)),
+            Err(message) => {
+                self.problem(origin, ADVISORY_SYNC_TABLE, message);
+                None
+            }
+        }
     }
 
     fn policy(&mut self) -> Option<OrgPolicy> {

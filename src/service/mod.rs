@@ -8,6 +8,7 @@ pub mod config;
 pub mod handler;
 pub mod jobs;
 pub mod metrics;
+pub mod refresh;
 pub mod server;
 pub mod sweep;
 pub mod telemetry;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The memory budget and read timeout of webhook bodies, shared by all requests.
     pub body_limits: Arc<BodyLimits>,
+    /// What the advisory sync and reloads last did: `/healthz` adds it below its verdict.
+    pub knowledge: Arc<crate::knowledge::status::KnowledgeStatus>,
 }
 
 /// The HTTP surface: `POST /webhook`, `GET /healthz` (readiness), `GET /livez` (liveness),
@@ -66,11 +69,22 @@ pub fn router(state: AppState) -> Router {
 pub const READINESS_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Readiness: 200 only when the store takes a write (what webhook intake needs) within
-/// [`READINESS_TIMEOUT`].
+/// [`READINESS_TIMEOUT`]. The body's first line is the verdict; the lines below it say what
+/// the advisory sync and reloads last did (a failed sync does not make the service unready:
+/// it goes on with the last good data).
 async fn healthz(State(state): State<AppState>) -> Response {
-    let unavailable = |why: &'static str| (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    let detail = state.knowledge.detail();
+    let body = |verdict: &'static str| {
+        if detail.is_empty() {
+            verdict.to_string()
+        } else {
+            format!("{verdict}\n{detail}")
+        }
+    };
+    let unavailable =
+        |why: &'static str| (StatusCode::SERVICE_UNAVAILABLE, body(why)).into_response();
     match tokio::time::timeout(READINESS_TIMEOUT, state.store.check_writable()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
+        Ok(Ok(())) => (StatusCode::OK, body("ok")).into_response(),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "readiness: the database does not take writes");
             unavailable("the database does not take writes")
@@ -139,6 +153,7 @@ pub async fn serve_on(
         listener,
         config,
         Box::new(move |_, _| Ok(handler)),
+        None,
         shutdown,
     )
     .await
@@ -148,11 +163,14 @@ pub async fn serve_on(
 pub type MakeHandler =
     Box<dyn FnOnce(&Store, &Arc<Metrics>) -> anyhow::Result<Arc<dyn JobHandler>> + Send>;
 
-/// [`serve_on`] with a handler built from the service's own store and metrics.
+/// [`serve_on`] with a handler built from the service's own store and metrics, and, given
+/// `sources`, the keeper of the knowledge: the advisory sync on its interval and reloads on
+/// `SIGHUP`.
 pub async fn serve_built(
     listener: tokio::net::TcpListener,
     config: ServiceConfig,
     make_handler: MakeHandler,
+    sources: Option<refresh::Sources>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     config.check_files()?;
@@ -190,6 +208,29 @@ pub async fn serve_built(
             stop_rx.clone(),
         ))
     });
+    let status = sources
+        .as_ref()
+        .map(|s| Arc::clone(&s.status))
+        .unwrap_or_default();
+    let mut keepers = Vec::new();
+    if let Some(sources) = sources {
+        let keeper = Arc::new(refresh::Keeper {
+            sources,
+            store: store.clone(),
+            metrics: Arc::clone(&metrics),
+            clock: Arc::clone(&clock),
+            wake: Arc::clone(&wake),
+        });
+        metrics
+            .knowledge
+            .set_advisories(keeper.sources.handle.load().advisories.len());
+        keepers.push(tokio::spawn(Arc::clone(&keeper).run_sync(stop_rx.clone())));
+        #[cfg(unix)]
+        match Arc::clone(&keeper).reload_on_sighup(stop_rx.clone()) {
+            Ok(reloads) => keepers.push(tokio::spawn(reloads)),
+            Err(e) => tracing::error!(error = %e, "cannot listen for SIGHUP: reloads off"),
+        }
+    }
     let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx));
 
     let state = AppState {
@@ -203,6 +244,7 @@ pub async fn serve_built(
             config.webhook_memory_bytes,
             config.read_timeout,
         )),
+        knowledge: status,
     };
     let limits = server::ServerLimits {
         max_connections: config.max_connections,
@@ -220,6 +262,9 @@ pub async fn serve_built(
     pool.await?;
     if let Some(sweeps) = sweeps {
         sweeps.await?;
+    }
+    for keeper in keepers {
+        keeper.await?;
     }
     store.close().await;
     tracing::info!("stopped");

@@ -74,3 +74,47 @@ pub async fn run(
         }
     }
 }
+
+/// How many advisory ids a rescan job names; the rest are counted in the log, not the payload.
+const RESCAN_IDS: usize = 10;
+
+/// Queues a scan, due now, of each repository in `holders` (grouped by repository, with the
+/// advisory ids that touched each package) that has none waiting. What a sync calls with the
+/// repositories whose inventory holds a package a changed advisory names.
+pub async fn enqueue_rescans(
+    store: &Store,
+    holders: &[crate::store::packages::Holder],
+    ids_of: impl Fn(&crate::store::packages::PackageKey) -> Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<SweepSummary, StoreError> {
+    let mut by_repository: std::collections::BTreeMap<i64, (i64, &str, Vec<String>)> =
+        Default::default();
+    for h in holders {
+        let entry = by_repository
+            .entry(h.repository_id)
+            .or_insert_with(|| (h.installation_id, h.full_name.as_str(), Vec::new()));
+        entry.2.extend(ids_of(&h.package));
+    }
+    let mut summary = SweepSummary::default();
+    for (id, (installation_id, full_name, mut advisories)) in by_repository {
+        if jobs::queued_of_repository(store.pool(), "scan", id).await? {
+            summary.already_waiting += 1;
+            continue;
+        }
+        advisories.sort();
+        advisories.dedup();
+        advisories.truncate(RESCAN_IDS);
+        let job = JobKind::Scan(ScanJob {
+            installation_id,
+            repository: RepoRef {
+                id,
+                full_name: full_name.to_string(),
+            },
+            head_sha: None,
+            reason: ScanReason::Advisory { advisories },
+        });
+        jobs::insert(store.pool(), &job.to_new_job(None, now), now).await?;
+        summary.queued += 1;
+    }
+    Ok(summary)
+}

@@ -16,6 +16,7 @@ pub mod fix_prs;
 pub mod ignores;
 pub mod installations;
 pub mod jobs;
+pub mod packages;
 pub mod tracking;
 
 use chrono::{DateTime, Utc};

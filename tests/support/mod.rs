@@ -282,6 +282,7 @@ pub fn app_state_with_limits(store: Store, clock: Arc<dyn Clock>, limits: BodyLi
         metrics: Arc::new(Metrics::new()),
         wake: Arc::new(Notify::new()),
         body_limits: Arc::new(limits),
+        knowledge: Arc::default(),
     }
 }
 

@@ -151,7 +151,7 @@ pub async fn world_with(
     let handler: Arc<dyn JobHandler> = Arc::new(ScanHandler {
         forges: Arc::new(app.clone()),
         store: db.store.clone(),
-        knowledge: Arc::new(knowledge),
+        knowledge: knowledge.into(),
         clock: Arc::clone(&dyn_clock),
         cache: Arc::clone(&cache),
         bot_login: fake_github::BOT_LOGIN.to_string(),

@@ -85,7 +85,7 @@ fn every_problem_is_reported_at_once() {
             "config.toml:1:1: workers: 0 is out of range; use 1 to 64".to_string(),
             "config.toml:2:1: log-format: \"yaml\" is not a log format; use `text` or `json`".to_string(),
             format!(
-                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy] table",
+                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy] and [advisory-sync] tables",
                 KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
             ),
         ]
@@ -253,5 +253,40 @@ fn a_token_variable_that_is_not_set_or_a_bad_registry_is_a_problem() {
             "config.toml:7:1: crates-registry: \"https://crates.example.com/\" is not a sparse index URL; write it as `sparse+https://HOST/index/`",
             "config.toml:6:1: npm-token-env: names the environment variable ACME_NPM_TOKEN, which is not set: set it to the npm registry's token, or remove npm-token-env",
         ]
+    );
+}
+
+#[test]
+fn the_advisory_sync_table_is_read_and_replaces_the_default_local_folder() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert_eq!(c.advisory_sync, None);
+    assert_eq!(c.advisories_path.as_deref(), Some(Path::new("advisories")));
+
+    let sync = "\n[advisory-sync]\necosystems = [\"npm\"]\ndir = \"/var/lib/osv\"\ninterval-minutes = 15\n";
+    let c = ServiceConfig::from_sources("config.toml", Some(&format!("{MINIMAL}{sync}")), no_env)
+        .unwrap();
+    let s = c.advisory_sync.expect("the table is read");
+    assert_eq!(s.ecosystems, ["npm"]);
+    assert_eq!(s.interval(), Duration::from_secs(900));
+    assert_eq!(
+        c.advisories_path, None,
+        "no default local folder beside a sync"
+    );
+
+    let text = format!("{MINIMAL}advisories-path = \"local\"\n{sync}");
+    let c = ServiceConfig::from_sources("config.toml", Some(&text), no_env).unwrap();
+    assert_eq!(
+        c.advisories_path.as_deref(),
+        Some(Path::new("local")),
+        "both combine"
+    );
+
+    let text = format!("{MINIMAL}\n[advisory-sync]\necosystems = []\ndir = \"d\"\n");
+    let line = text.lines().position(|l| l == "[advisory-sync]").unwrap() + 1;
+    assert_eq!(
+        problems(&text, no_env),
+        vec![format!(
+            "config.toml:{line}:2: advisory-sync: ecosystems: is empty; name at least one, e.g. [\"npm\", \"PyPI\"]"
+        )]
     );
 }

@@ -11,7 +11,8 @@ pub mod review;
 pub mod tracking;
 
 use crate::forge::hosted::{Forge, ForgeError, Forges, Retry};
-use crate::pipeline::{self, Knowledge, RunOptions, run_parsed};
+use crate::knowledge::handle::Pinned;
+use crate::pipeline::{self, RunOptions, run_parsed};
 use crate::relock::Relocker;
 use crate::remedy::groups::plan_groups_carrying;
 use crate::render::check::{PullNote, check_run};
@@ -25,10 +26,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use read::{ParseCache, read_repository};
 use std::sync::Arc;
 
+#[derive(Clone)]
 pub struct ScanHandler {
     pub forges: Arc<dyn Forges>,
     pub store: Store,
-    pub knowledge: Arc<Knowledge>,
+    /// The live knowledge; [`JobHandler::run`] pins the value in force when a job starts, and
+    /// the whole job reads that one (a sync or reload meanwhile does not reach it).
+    pub knowledge: Pinned,
     pub clock: Arc<dyn Clock>,
     pub cache: Arc<ParseCache>,
     /// `<slug>[bot]`: the login the App's PRs and commits carry.
@@ -117,10 +121,14 @@ pub struct Analysis {
 #[async_trait::async_trait]
 impl JobHandler for ScanHandler {
     async fn run(&self, job: &Job) -> Result<JobOutcome, JobError> {
+        let this = ScanHandler {
+            knowledge: self.knowledge.pin(),
+            ..self.clone()
+        };
         match &job.kind {
-            JobKind::Scan(scan) => self.scan(job.id, scan).await,
-            JobKind::Comment(comment) => self.comment(job, comment).await,
-            JobKind::Review(review) => self.review(job.id, review).await,
+            JobKind::Scan(scan) => this.scan(job.id, scan).await,
+            JobKind::Comment(comment) => this.comment(job, comment).await,
+            JobKind::Review(review) => this.review(job.id, review).await,
         }
     }
 }
@@ -226,6 +234,10 @@ impl ScanHandler {
             .await
             .map_err(crate::store::StoreError::from)?;
         let delta = findings::record_scan(&mut conn, repository.id, &seen, now).await?;
+        // What an advisory sync looks up to rescan this repository when one of these changes.
+        let packages =
+            crate::knowledge::rescan::inventory_packages(&analysis.outcome.report.inventory);
+        crate::store::packages::record_inventory(&mut conn, repository.id, &packages).await?;
         drop(conn);
 
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);

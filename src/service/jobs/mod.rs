@@ -32,6 +32,9 @@ pub enum ScanReason {
     Installed,
     /// A scheduled sweep over every repository.
     Sweep,
+    /// An advisory sync brought new, changed or withdrawn advisories naming a package the
+    /// repository holds (the ids, at most a few, for the log).
+    Advisory { advisories: Vec<String> },
 }
 
 /// Scan a repository, then open or update its fix pull requests.
