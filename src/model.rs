@@ -20,15 +20,21 @@ pub enum Ecosystem {
     Go,
     #[serde(rename = "docker")]
     Docker,
+    #[serde(rename = "RubyGems")]
+    RubyGems,
+    #[serde(rename = "Packagist")]
+    Packagist,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 5] = [
+    pub const ALL: [Ecosystem; 7] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
         Ecosystem::Go,
         Ecosystem::Docker,
+        Ecosystem::RubyGems,
+        Ecosystem::Packagist,
     ];
 
     /// The OSV spelling (`crates.io`, `npm`, `PyPI`, `Go`, `docker`).
@@ -39,6 +45,8 @@ impl Ecosystem {
             Ecosystem::PyPI => "PyPI",
             Ecosystem::Go => "Go",
             Ecosystem::Docker => "docker",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
         }
     }
 
@@ -50,6 +58,8 @@ impl Ecosystem {
             "pypi" | "pip" | "python" => Some(Ecosystem::PyPI),
             "go" | "golang" => Some(Ecosystem::Go),
             "docker" | "image" | "oci" => Some(Ecosystem::Docker),
+            "rubygems" | "gem" | "ruby" => Some(Ecosystem::RubyGems),
+            "packagist" | "composer" | "php" => Some(Ecosystem::Packagist),
             _ => None,
         }
     }
@@ -62,6 +72,8 @@ impl Ecosystem {
             Ecosystem::PyPI => "pypi",
             Ecosystem::Go => "go",
             Ecosystem::Docker => "docker",
+            Ecosystem::RubyGems => "rubygems",
+            Ecosystem::Packagist => "packagist",
         }
     }
 }

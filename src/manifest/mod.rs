@@ -2,11 +2,18 @@
 //! never panics and turns malformed input into `FileError`s with a line.
 
 pub mod cargo_lock;
+pub mod composer_lock;
 pub mod dockerfile;
+pub mod gemfile_lock;
 pub mod go_mod;
+mod json_doc;
 pub mod npm_lock;
+pub mod pipfile_lock;
+pub mod pnpm_lock;
 pub mod poetry_lock;
 pub mod requirements;
+pub mod uv_lock;
+mod yaml;
 pub mod yarn_lock;
 
 use crate::model::{FileError, ParsedManifest, Span};
@@ -22,10 +29,15 @@ pub enum ManifestKind {
     PoetryLock,
     GoMod,
     GoSum,
+    PnpmLock,
+    UvLock,
+    PipfileLock,
+    GemfileLock,
+    ComposerLock,
 }
 
 impl ManifestKind {
-    pub const ALL: [ManifestKind; 8] = [
+    pub const ALL: [ManifestKind; 13] = [
         ManifestKind::Dockerfile,
         ManifestKind::CargoLock,
         ManifestKind::PackageLock,
@@ -34,6 +46,11 @@ impl ManifestKind {
         ManifestKind::PoetryLock,
         ManifestKind::GoMod,
         ManifestKind::GoSum,
+        ManifestKind::PnpmLock,
+        ManifestKind::UvLock,
+        ManifestKind::PipfileLock,
+        ManifestKind::GemfileLock,
+        ManifestKind::ComposerLock,
     ];
 }
 
@@ -49,6 +66,11 @@ pub fn detect(path: &str) -> Option<ManifestKind> {
         "poetry.lock" => ManifestKind::PoetryLock,
         "go.mod" => ManifestKind::GoMod,
         "go.sum" => ManifestKind::GoSum,
+        "pnpm-lock.yaml" => ManifestKind::PnpmLock,
+        "uv.lock" => ManifestKind::UvLock,
+        "Pipfile.lock" => ManifestKind::PipfileLock,
+        "Gemfile.lock" | "gems.locked" => ManifestKind::GemfileLock,
+        "composer.lock" => ManifestKind::ComposerLock,
         _ if is_dockerfile_name(name) => ManifestKind::Dockerfile,
         _ if lower.starts_with("requirements") && lower.ends_with(".txt") => {
             ManifestKind::Requirements
@@ -80,6 +102,11 @@ pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
         ManifestKind::PoetryLock => poetry_lock::parse(file, source),
         ManifestKind::GoMod => go_mod::parse_go_mod(file, source),
         ManifestKind::GoSum => go_mod::parse_go_sum(file, source),
+        ManifestKind::PnpmLock => pnpm_lock::parse(file, source),
+        ManifestKind::UvLock => uv_lock::parse(file, source),
+        ManifestKind::PipfileLock => pipfile_lock::parse(file, source),
+        ManifestKind::GemfileLock => gemfile_lock::parse(file, source),
+        ManifestKind::ComposerLock => composer_lock::parse(file, source),
     };
     locate_errors(source, &mut parsed.errors);
     parsed
@@ -153,6 +180,13 @@ mod tests {
             ("poetry.lock", Some(ManifestKind::PoetryLock)),
             ("go.mod", Some(ManifestKind::GoMod)),
             ("go.sum", Some(ManifestKind::GoSum)),
+            ("web/pnpm-lock.yaml", Some(ManifestKind::PnpmLock)),
+            ("uv.lock", Some(ManifestKind::UvLock)),
+            ("Pipfile.lock", Some(ManifestKind::PipfileLock)),
+            ("Gemfile.lock", Some(ManifestKind::GemfileLock)),
+            ("composer.lock", Some(ManifestKind::ComposerLock)),
+            ("Pipfile", None),
+            ("composer.json", None),
             ("package.json", None),
             ("Cargo.toml", None),
             ("README.md", None),
