@@ -30,8 +30,8 @@ fn lockfiles() -> Vec<(String, ManifestKind)> {
                 .to_string_lossy()
                 .replace('\\', "/");
             match manifest::detect(&relative) {
-                Some(ManifestKind::Dockerfile) | None => {}
-                Some(kind) => found.push((relative, kind)),
+                Some(kind) if !kind.names_images() => found.push((relative, kind)),
+                _ => {}
             }
         }
     }

@@ -2,18 +2,23 @@
 //! never panics and turns malformed input into `FileError`s with a line.
 
 pub mod cargo_lock;
+pub mod compose;
 pub mod composer_lock;
 pub mod dockerfile;
 pub mod gemfile_lock;
 pub mod go_mod;
+pub mod helm_values;
 mod json_doc;
+pub mod kubernetes;
 pub mod npm_lock;
 pub mod pipfile_lock;
 pub mod pnpm_lock;
 pub mod poetry_lock;
 pub mod requirements;
 pub mod uv_lock;
+pub mod workflow;
 mod yaml;
+mod yaml_images;
 pub mod yarn_lock;
 
 use crate::model::{FileError, ParsedManifest, Span};
@@ -34,10 +39,14 @@ pub enum ManifestKind {
     PipfileLock,
     GemfileLock,
     ComposerLock,
+    Compose,
+    Kubernetes,
+    HelmValues,
+    Workflow,
 }
 
 impl ManifestKind {
-    pub const ALL: [ManifestKind; 13] = [
+    pub const ALL: [ManifestKind; 17] = [
         ManifestKind::Dockerfile,
         ManifestKind::CargoLock,
         ManifestKind::PackageLock,
@@ -51,7 +60,23 @@ impl ManifestKind {
         ManifestKind::PipfileLock,
         ManifestKind::GemfileLock,
         ManifestKind::ComposerLock,
+        ManifestKind::Compose,
+        ManifestKind::Kubernetes,
+        ManifestKind::HelmValues,
+        ManifestKind::Workflow,
     ];
+
+    /// Files that name images (and no packages): Dockerfiles and the YAML that deploys images.
+    pub fn names_images(self) -> bool {
+        matches!(
+            self,
+            ManifestKind::Dockerfile
+                | ManifestKind::Compose
+                | ManifestKind::Kubernetes
+                | ManifestKind::HelmValues
+                | ManifestKind::Workflow
+        )
+    }
 }
 
 /// Which parser reads the file at `path` (repository-relative, `/`-separated), judged by its
@@ -75,7 +100,16 @@ pub fn detect(path: &str) -> Option<ManifestKind> {
         _ if lower.starts_with("requirements") && lower.ends_with(".txt") => {
             ManifestKind::Requirements
         }
-        _ => return None,
+        _ if !(lower.ends_with(".yaml") || lower.ends_with(".yml")) => return None,
+        _ if path.contains(".github/workflows/") => ManifestKind::Workflow,
+        _ if lower.starts_with("docker-compose") || lower.starts_with("compose.") => {
+            ManifestKind::Compose
+        }
+        _ if lower.starts_with("values.") || lower.starts_with("values-") => {
+            ManifestKind::HelmValues
+        }
+        // Any other YAML may be a Kubernetes manifest: its content says (`kind`, containers).
+        _ => ManifestKind::Kubernetes,
     };
     Some(kind)
 }
@@ -107,6 +141,10 @@ pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
         ManifestKind::PipfileLock => pipfile_lock::parse(file, source),
         ManifestKind::GemfileLock => gemfile_lock::parse(file, source),
         ManifestKind::ComposerLock => composer_lock::parse(file, source),
+        ManifestKind::Compose => compose::parse(file, source),
+        ManifestKind::Kubernetes => kubernetes::parse(file, source),
+        ManifestKind::HelmValues => helm_values::parse(file, source),
+        ManifestKind::Workflow => workflow::parse(file, source),
     };
     locate_errors(source, &mut parsed.errors);
     parsed
@@ -186,6 +224,14 @@ mod tests {
             ("Gemfile.lock", Some(ManifestKind::GemfileLock)),
             ("composer.lock", Some(ManifestKind::ComposerLock)),
             ("Pipfile", None),
+            ("compose.yaml", Some(ManifestKind::Compose)),
+            ("app/docker-compose.prod.yml", Some(ManifestKind::Compose)),
+            ("k8s/deploy.yaml", Some(ManifestKind::Kubernetes)),
+            ("chart/values.yaml", Some(ManifestKind::HelmValues)),
+            ("chart/values-prod.yml", Some(ManifestKind::HelmValues)),
+            (".github/workflows/ci.yml", Some(ManifestKind::Workflow)),
+            ("pnpm-lock.yaml", Some(ManifestKind::PnpmLock)),
+            ("notes.txt", None),
             ("composer.json", None),
             ("package.json", None),
             ("Cargo.toml", None),

@@ -21,7 +21,8 @@ pub(crate) enum Node {
     Scalar(Scalar),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
-    /// `*name`: not followed (an alias repeats what its anchor says, which is read there).
+    /// `*name` of a collection: not followed (what it repeats is read where its anchor is). An
+    /// alias of a scalar is that scalar, with the anchor's span, so an edit changes the anchor.
     Alias,
 }
 
@@ -51,6 +52,7 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
     let mut docs = Vec::new();
     // Open collections: a sequence, or a mapping with its pending key.
     let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
+    let mut anchored: std::collections::HashMap<usize, Scalar> = std::collections::HashMap::new();
     loop {
         let (event, mark) = match parser.next_token() {
             Ok(e) => e,
@@ -61,6 +63,26 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
                     line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
                     message: e.info().to_string(),
                 };
+                // What the document holds up to the error is kept: its open collections are
+                // closed where the error is.
+                let mut partial = None;
+                while let Some((node, _)) = stack.pop() {
+                    partial = Some(match stack.last_mut() {
+                        None => node,
+                        Some((Node::Seq(items), _)) => {
+                            items.push(node);
+                            continue;
+                        }
+                        Some((Node::Map(entries), pending)) => {
+                            if let Some(key) = pending.take() {
+                                entries.push((key, node));
+                            }
+                            continue;
+                        }
+                        Some(_) => continue,
+                    });
+                }
+                docs.extend(partial);
                 return (docs, Some(error));
             }
         };
@@ -91,9 +113,13 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
                 Some((node, _)) => node,
                 None => continue,
             },
-            Event::Alias(_) => Node::Alias,
-            Event::Scalar(value, style, _, _) => {
-                Node::Scalar(scalar(source, &offsets, value, style, mark))
+            Event::Alias(id) => anchored.get(&id).cloned().map_or(Node::Alias, Node::Scalar),
+            Event::Scalar(value, style, anchor, _) => {
+                let scalar = scalar(source, &offsets, value, style, mark);
+                if anchor > 0 {
+                    anchored.insert(anchor, scalar.clone());
+                }
+                Node::Scalar(scalar)
             }
         };
         match stack.last_mut() {
@@ -219,16 +245,6 @@ impl Node {
             _ => &[],
         }
     }
-
-    /// Byte offset where the node starts, when it is a scalar or holds one.
-    pub(crate) fn start(&self) -> Option<usize> {
-        match self {
-            Node::Scalar(s) => Some(s.start),
-            Node::Seq(items) => items.iter().find_map(Node::start),
-            Node::Map(entries) => entries.iter().find_map(|(k, _)| k.start()),
-            Node::Alias => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -256,10 +272,27 @@ mod tests {
     }
 
     #[test]
-    fn documents_before_an_error_are_kept() {
-        let source = "a: 1\n---\nb: [2\n";
+    fn an_alias_of_a_scalar_is_the_anchored_scalar() {
+        let source = "x-img: &img nginx:1.25\nservices:\n  web:\n    image: *img\n";
         let (docs, error) = parse(source);
-        assert_eq!(docs.len(), 1);
+        assert_eq!(error, None);
+        let image = docs[0]
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
+        assert_eq!(span_text(source, image), Some("nginx:1.25"));
+        assert_eq!(image.as_scalar().unwrap().span.unwrap().start, 12);
+    }
+
+    #[test]
+    fn documents_before_an_error_are_kept() {
+        let source = "a: 1\n---\nb: 1\nc: [2\n";
+        let (docs, error) = parse(source);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].get("b").and_then(Node::as_str), Some("1"));
         let error = error.unwrap();
         assert!(error.line >= 3, "{error:?}");
     }
