@@ -60,7 +60,7 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
                 let offset = offsets.byte(e.marker().index());
                 let error = YamlError {
                     offset,
-                    line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
+                    line: line_at(source, offset),
                     message: e.info().to_string(),
                 };
                 // What the document holds up to the error is kept: its open collections are
@@ -96,7 +96,7 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
                     let offset = offsets.byte(mark.index());
                     let error = YamlError {
                         offset,
-                        line: line_of(&mark),
+                        line: line_at(source, offset),
                         message: format!("nested more than {MAX_DEPTH} levels deep"),
                     };
                     return (docs, Some(error));
@@ -135,8 +135,11 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
     (docs, None)
 }
 
-fn line_of(mark: &Marker) -> u32 {
-    u32::try_from(mark.line()).unwrap_or(u32::MAX)
+/// The 1-based line of a byte offset, counting `\n` only (the scanner also breaks lines at a
+/// lone `\r`, which editors and the rest of patchwright do not).
+fn line_at(source: &str, offset: usize) -> u32 {
+    let before = source.as_bytes().get(..offset).unwrap_or(source.as_bytes());
+    u32::try_from(before.iter().filter(|&&b| b == b'\n').count() + 1).unwrap_or(u32::MAX)
 }
 
 fn scalar(
