@@ -21,13 +21,11 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             image_lines(&mut images, source);
             return images.finish();
         }
-        Some(error) => {
-            // Other YAML files share the extension; only a manifest's errors are worth a word.
-            if source.contains("apiVersion:") && source.contains("kind:") {
-                images.syntax("the Kubernetes manifest", &error);
-            }
+        // Other YAML files share the extension; only a manifest's errors are worth a word.
+        Some(error) if source.contains("apiVersion:") && source.contains("kind:") => {
+            images.syntax("the Kubernetes manifest", &error);
         }
-        None => {}
+        Some(_) | None => {}
     }
     for doc in docs.iter().filter(|d| d.get("kind").is_some()) {
         let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("?");
