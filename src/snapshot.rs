@@ -128,7 +128,13 @@ mod tests {
         ] {
             assert!(wants(path), "{path}");
         }
-        for path in ["Pipfile", "Gemfile", "composer.json", "README.md", "notes.txt"] {
+        for path in [
+            "Pipfile",
+            "Gemfile",
+            "composer.json",
+            "README.md",
+            "notes.txt",
+        ] {
             assert!(!wants(path), "{path}");
         }
     }
