@@ -92,7 +92,6 @@ fn image_lines(images: &mut Images<'_>, source: &str) {
             value: value.to_string(),
             start: begin,
             span: Some(Span::new(begin, begin + value.len())),
-            plain: quote == 0,
         };
         images.reference(&scalar, 0, value, "template line");
     }

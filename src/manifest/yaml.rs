@@ -33,7 +33,6 @@ pub(crate) struct Scalar {
     pub(crate) start: usize,
     /// The bytes that hold exactly `value`, when there are such bytes.
     pub(crate) span: Option<Span>,
-    pub(crate) plain: bool,
 }
 
 /// A YAML syntax error: where (byte offset, 1-based line) and what.
@@ -156,12 +155,7 @@ fn scalar(
         TScalarStyle::DoubleQuoted => value_span(source, start, &value, "\""),
         TScalarStyle::Literal | TScalarStyle::Folded => None,
     };
-    Scalar {
-        value,
-        start,
-        span,
-        plain: style == TScalarStyle::Plain,
-    }
+    Scalar { value, start, span }
 }
 
 /// The bytes of `value` written as `quote value quote` at `start`, or later on the same line
