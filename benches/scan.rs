@@ -107,7 +107,8 @@ fn corpus(c: &mut Criterion) {
     let snapshot = read_snapshot(Path::new(CORPUS), &[]).expect("../shared/corpus");
     let outcome = run(&snapshot, &knowledge, today(), &options);
     describe("corpus", &snapshot, &outcome);
-    assert_eq!(outcome.report.summary.errors, 0);
+    // The Helm chart's templated images are notes: nothing failed to read.
+    assert!(outcome.report.errors.iter().all(|e| e.is_note()));
 
     let mut group = c.benchmark_group("corpus");
     group.throughput(Throughput::Bytes(input_bytes(&snapshot)));
