@@ -20,15 +20,21 @@ pub enum Ecosystem {
     Go,
     #[serde(rename = "docker")]
     Docker,
+    #[serde(rename = "RubyGems")]
+    RubyGems,
+    #[serde(rename = "Packagist")]
+    Packagist,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 5] = [
+    pub const ALL: [Ecosystem; 7] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
         Ecosystem::Go,
         Ecosystem::Docker,
+        Ecosystem::RubyGems,
+        Ecosystem::Packagist,
     ];
 
     /// The OSV spelling (`crates.io`, `npm`, `PyPI`, `Go`, `docker`).
@@ -39,6 +45,8 @@ impl Ecosystem {
             Ecosystem::PyPI => "PyPI",
             Ecosystem::Go => "Go",
             Ecosystem::Docker => "docker",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
         }
     }
 
@@ -50,6 +58,8 @@ impl Ecosystem {
             "pypi" | "pip" | "python" => Some(Ecosystem::PyPI),
             "go" | "golang" => Some(Ecosystem::Go),
             "docker" | "image" | "oci" => Some(Ecosystem::Docker),
+            "rubygems" | "gem" | "ruby" => Some(Ecosystem::RubyGems),
+            "packagist" | "composer" | "php" => Some(Ecosystem::Packagist),
             _ => None,
         }
     }
@@ -62,6 +72,8 @@ impl Ecosystem {
             Ecosystem::PyPI => "pypi",
             Ecosystem::Go => "go",
             Ecosystem::Docker => "docker",
+            Ecosystem::RubyGems => "rubygems",
+            Ecosystem::Packagist => "packagist",
         }
     }
 }
@@ -178,6 +190,10 @@ pub enum SegmentSource {
         name: String,
         default_span: Option<Span>,
     },
+    /// Text the reference needs that the file does not hold byte for byte: the `:` between a
+    /// Helm values block's `repository` and `tag`, or a YAML value written with escapes. A fix
+    /// that would change it cannot be made in place.
+    Implied,
 }
 
 /// An image reference as it resolves, e.g. `registry.example.com:5000/team/app:1.2-alpine@sha256:…`.
@@ -474,10 +490,12 @@ pub enum ErrorCode {
     LockfileEntry,
     AdvisoryInvalid,
     AdvisoryEntrySkipped,
+    YamlSyntax,
+    ImageNotResolvable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::DockerfileTemplate,
         ErrorCode::DockerfileNoFrom,
         ErrorCode::DockerfileUnknownInstruction,
@@ -498,6 +516,8 @@ impl ErrorCode {
         ErrorCode::LockfileEntry,
         ErrorCode::AdvisoryInvalid,
         ErrorCode::AdvisoryEntrySkipped,
+        ErrorCode::YamlSyntax,
+        ErrorCode::ImageNotResolvable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -522,6 +542,8 @@ impl ErrorCode {
             ErrorCode::LockfileEntry => "lockfile-entry",
             ErrorCode::AdvisoryInvalid => "advisory-invalid",
             ErrorCode::AdvisoryEntrySkipped => "advisory-entry-skipped",
+            ErrorCode::YamlSyntax => "yaml-syntax",
+            ErrorCode::ImageNotResolvable => "image-not-resolvable",
         }
     }
 
@@ -537,7 +559,8 @@ impl ErrorCode {
             | ErrorCode::DockerfileImageUnknown
             | ErrorCode::RequirementsSkippedLine
             | ErrorCode::RequirementsInclude
-            | ErrorCode::AdvisoryEntrySkipped => ErrorSeverity::Note,
+            | ErrorCode::AdvisoryEntrySkipped
+            | ErrorCode::ImageNotResolvable => ErrorSeverity::Note,
             _ => ErrorSeverity::Error,
         }
     }
@@ -592,6 +615,12 @@ impl ErrorCode {
             }
             ErrorCode::AdvisoryEntrySkipped => {
                 "One entry of an OSV record (a `versions[]` item) could not be read: it is skipped, the rest of the record is used."
+            }
+            ErrorCode::YamlSyntax => {
+                "A Compose file, Kubernetes manifest, Helm values file or workflow is not valid YAML here: the images after that point are not read."
+            }
+            ErrorCode::ImageNotResolvable => {
+                "An image in a YAML file is templated (`{{ .Values.x }}`, `${TAG}`, `${{ matrix.image }}`) or its tag is left to the chart: it is not guessed, and not checked."
             }
         }
     }

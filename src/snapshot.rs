@@ -113,6 +113,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_new_lockfiles_and_image_yaml_are_wanted() {
+        for path in [
+            "web/pnpm-lock.yaml",
+            "uv.lock",
+            "Pipfile.lock",
+            "Gemfile.lock",
+            "composer.lock",
+            "compose.yaml",
+            "deploy/docker-compose.prod.yml",
+            "k8s/api.yaml",
+            "chart/values.yaml",
+            ".github/workflows/ci.yml",
+        ] {
+            assert!(wants(path), "{path}");
+        }
+        for path in [
+            "Pipfile",
+            "Gemfile",
+            "composer.json",
+            "README.md",
+            "notes.txt",
+        ] {
+            assert!(!wants(path), "{path}");
+        }
+    }
+
+    #[test]
     fn a_latin1_byte_is_reported_at_its_line_and_the_file_is_still_read() {
         let mut snapshot = RepoSnapshot::default();
         snapshot.insert_bytes(

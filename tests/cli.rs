@@ -671,14 +671,29 @@ fn every_corpus_file_scans_without_errors() {
         &corpus,
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["errors"], serde_json::json!([]));
-    assert_eq!(json["summary"]["files"], 85);
+    // The only entries are notes on the Helm chart's templated images (12 template lines and
+    // the values file's tag left to appVersion): nothing is guessed, nothing fails to read.
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 13, "{errors:#?}");
+    assert!(
+        errors.iter().all(|e| e["severity"] == "note"
+            && e["code"] == "image-not-resolvable"
+            && e["file"]
+                .as_str()
+                .unwrap()
+                .starts_with("microservices-demo/helm-chart/")),
+        "{errors:#?}"
+    );
+    // 85 Dockerfiles and lockfiles of the first formats, 5 lockfiles of the newer ones, 76 YAML
+    // files that may name images.
+    assert_eq!(json["summary"]["files"], 166);
     let dockerfiles = json["inventory"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|d| d["ecosystem"] == "docker")
         .map(|d| d["file"].as_str().unwrap())
+        .filter(|f| !(f.ends_with(".yaml") || f.ends_with(".yml")))
         .collect::<std::collections::BTreeSet<_>>();
     assert_eq!(
         dockerfiles.len(),

@@ -101,6 +101,7 @@ fn assert_exact(source: &str, dependency: &Dependency) {
                 ..
             } => assert_eq!(span.slice(source), Some(text.as_str())),
             SegmentSource::Arg { .. } => {}
+            SegmentSource::Implied => panic!("a Dockerfile writes every byte of its references"),
         }
     }
     for span in &dependency.version_spans {

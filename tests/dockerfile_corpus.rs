@@ -73,6 +73,9 @@ fn check_spans(file: &str, source: &str, dependency: &Dependency) {
         let span = match from {
             SegmentSource::Literal { span } => Some(*span),
             SegmentSource::Arg { default_span, .. } => *default_span,
+            SegmentSource::Implied => {
+                panic!("{file}: a Dockerfile writes every byte of its references")
+            }
         };
         if let Some(span) = span {
             assert_eq!(span.slice(source), Some(text.as_str()), "{file}: {from:?}");

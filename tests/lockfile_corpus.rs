@@ -30,8 +30,8 @@ fn lockfiles() -> Vec<(String, ManifestKind)> {
                 .to_string_lossy()
                 .replace('\\', "/");
             match manifest::detect(&relative) {
-                Some(ManifestKind::Dockerfile) | None => {}
-                Some(kind) => found.push((relative, kind)),
+                Some(kind) if !kind.names_images() => found.push((relative, kind)),
+                _ => {}
             }
         }
     }
@@ -100,10 +100,15 @@ fn the_corpus_holds_the_expected_lockfiles() {
     assert_eq!(
         counts,
         [
+            ("ComposerLock", 1),
+            ("GemfileLock", 1),
             ("GoMod", 7),
             ("GoSum", 7),
             ("PackageLock", 11),
+            ("PipfileLock", 1),
+            ("PnpmLock", 1),
             ("Requirements", 11),
+            ("UvLock", 1),
             ("YarnLock", 1),
         ]
     );

@@ -29,6 +29,15 @@ fn crasher_folder(kind: ManifestKind) -> &'static str {
         ManifestKind::PoetryLock => "poetry_lock",
         ManifestKind::GoMod => "go_mod",
         ManifestKind::GoSum => "go_sum",
+        ManifestKind::PnpmLock => "pnpm_lock",
+        ManifestKind::UvLock => "uv_lock",
+        ManifestKind::PipfileLock => "pipfile_lock",
+        ManifestKind::GemfileLock => "gemfile_lock",
+        ManifestKind::ComposerLock => "composer_lock",
+        ManifestKind::Compose => "compose",
+        ManifestKind::Kubernetes => "kubernetes",
+        ManifestKind::HelmValues => "helm_values",
+        ManifestKind::Workflow => "workflow",
     }
 }
 
@@ -152,6 +161,13 @@ fn check(kind: ManifestKind, source: &str) -> ParsedManifest {
                         check_span(source, *span, &what);
                     }
                 }
+                SegmentSource::Implied => {}
+            }
+            // A literal segment holds exactly its text: an edit there changes only the value.
+            if let SegmentSource::Literal { span } = &segment.source
+                && kind != ManifestKind::Dockerfile
+            {
+                assert_eq!(span.slice(source), Some(segment.text.as_str()), "{what}");
             }
         }
     }
@@ -183,7 +199,7 @@ fn format_soup() -> impl Strategy<Value = String> {
 }
 
 /// Snippets that are valid pieces of some format, to splice into another place.
-const SNIPPETS: [&str; 16] = [
+const SNIPPETS: [&str; 24] = [
     "\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\n",
     "\"version\": \"1.0.0\",",
     "\"node_modules/a/node_modules/@s/b\": {\"version\": \"npm:real@1.0.0\"}",
@@ -200,6 +216,14 @@ const SNIPPETS: [&str; 16] = [
     "\"\\u00e9\\\"",
     "\r\n",
     "\n)\n",
+    "\nservices:\n  a:\n    image: &i 'x:1' # c\n  b:\n    image: *i\n",
+    "\n      containers:\n      - image: \"${{ matrix.i }}\"\n",
+    "\n  '/@s/a@1.0.0(b@2.0.0)':\n    resolution: {integrity: x}\n",
+    "\n    nokogiri (1.16.0-x86_64-linux)\n      racc (~> 1.4)\n",
+    "\n  repository: a/b\n  tag: \"1\"\n  digest: sha256:0\n",
+    "\n---\nkind: Pod\n",
+    "\n- uses: docker://alpine:3\n",
+    "{\"packages\": [{\"name\": \"a/b\", \"version\": \"v1.0.0-RC1\"}]}",
 ];
 
 #[derive(Debug, Clone)]
@@ -367,6 +391,17 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
             ManifestKind::PoetryLock,
             format!("a = {}", "{b=".repeat(depth)),
         ),
+        (ManifestKind::UvLock, format!("a = {}", "[".repeat(depth))),
+        (ManifestKind::PipfileLock, "[".repeat(depth)),
+        (ManifestKind::ComposerLock, "{\"a\":".repeat(depth)),
+        (ManifestKind::PnpmLock, "[".repeat(depth)),
+        (ManifestKind::Compose, "{a: ".repeat(depth)),
+        (
+            ManifestKind::Kubernetes,
+            format!("apiVersion: v1\nkind: Pod\nspec: {}", "- ".repeat(depth)),
+        ),
+        (ManifestKind::HelmValues, "[".repeat(depth)),
+        (ManifestKind::Workflow, "[".repeat(depth)),
     ];
     for (kind, source) in inputs {
         let parsed = check(kind, &source);

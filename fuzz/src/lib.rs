@@ -37,7 +37,7 @@ pub fn check(kind: ManifestKind, data: &[u8]) {
                     default_span: Some(s),
                     ..
                 } => span(&source, *s),
-                SegmentSource::Arg { .. } => {}
+                SegmentSource::Arg { .. } | SegmentSource::Implied => {}
             }
         }
     }

@@ -264,7 +264,7 @@ fn id_rank(eco: Ecosystem, id: &str) -> u8 {
         Ecosystem::CratesIo => "RUSTSEC-",
         Ecosystem::Go => "GO-",
         Ecosystem::PyPI => "PYSEC-",
-        Ecosystem::Npm => "GHSA-",
+        Ecosystem::Npm | Ecosystem::RubyGems | Ecosystem::Packagist => "GHSA-",
         Ecosystem::Docker => "\0",
     };
     let id = id.to_ascii_uppercase();

@@ -7,7 +7,9 @@
 //! - [`tag`] and [`pattern`]: image tags taken apart, and tag glob patterns.
 
 pub mod advisory_db;
+pub mod composer_version;
 pub mod file;
+pub mod gem_version;
 pub mod name;
 pub mod osv;
 pub mod pattern;

@@ -4,7 +4,8 @@ use crate::model::Ecosystem;
 
 /// The form two names must share to be the same package: PyPI per PEP 503 (lowercase, runs
 /// of `-`, `_`, `.` become one `-`), so `Jinja2`, `jinja2` and `zope.interface`/
-/// `zope_interface` meet; npm, crates.io and Go names compare exactly; docker names are
+/// `zope_interface` meet; Packagist names case-insensitively (Composer lowercases them); npm,
+/// crates.io, Go and RubyGems names compare exactly; docker names are
 /// expected already canonical ([`ImageRef::canonical_name`](crate::model::ImageRef::canonical_name)).
 pub fn normalize_name(eco: Ecosystem, name: &str) -> String {
     let name = name.trim();
@@ -25,9 +26,12 @@ pub fn normalize_name(eco: Ecosystem, name: &str) -> String {
             }
             out
         }
-        Ecosystem::CratesIo | Ecosystem::Npm | Ecosystem::Go | Ecosystem::Docker => {
-            name.to_string()
-        }
+        Ecosystem::Packagist => name.to_ascii_lowercase(),
+        Ecosystem::CratesIo
+        | Ecosystem::Npm
+        | Ecosystem::Go
+        | Ecosystem::Docker
+        | Ecosystem::RubyGems => name.to_string(),
     }
 }
 

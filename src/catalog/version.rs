@@ -8,6 +8,8 @@
 //!   build metadata and ignored for ordering. `stdlib` and toolchain spellings are accepted:
 //!   `1.21` → `1.21.0`, `go1.21.3` → `1.21.3`, `go1.21rc2` → `1.21.0-rc.2`.
 //! - docker: tags with a leading version number (see [`TagVersion`]).
+//! - RubyGems: `Gem::Version` order (see [`GemVersion`]).
+//! - Packagist: Composer's normalization, then PHP's `version_compare` (see [`ComposerVersion`]).
 //!
 //! Versions of different ecosystems never compare equal; they order by kind (semver, PEP 440,
 //! Go, docker) so that sorting a mixed list is still total and deterministic. Matching code
@@ -18,6 +20,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+pub use crate::catalog::composer_version::ComposerVersion;
+pub use crate::catalog::gem_version::GemVersion;
 use crate::catalog::tag::TagVersion;
 use crate::model::Ecosystem;
 
@@ -32,6 +36,10 @@ pub enum Version {
     Go(semver::Version),
     /// Docker image tags that start with a version number.
     Docker(TagVersion),
+    /// RubyGems.
+    Gem(GemVersion),
+    /// Packagist.
+    Composer(ComposerVersion),
 }
 
 /// A version text that does not parse in its ecosystem.
@@ -73,6 +81,10 @@ pub fn parse_version(eco: Ecosystem, text: &str) -> Result<Version, VersionError
         Ecosystem::Docker => TagVersion::parse(trimmed)
             .map(Version::Docker)
             .ok_or_else(|| error("the tag does not start with a version number".to_string())),
+        Ecosystem::RubyGems => GemVersion::parse(trimmed).map(Version::Gem).map_err(error),
+        Ecosystem::Packagist => ComposerVersion::parse(trimmed)
+            .map(Version::Composer)
+            .map_err(error),
     }
 }
 
@@ -131,6 +143,8 @@ impl Version {
                 | (Version::Pep440(_), Ecosystem::PyPI)
                 | (Version::Go(_), Ecosystem::Go)
                 | (Version::Docker(_), Ecosystem::Docker)
+                | (Version::Gem(_), Ecosystem::RubyGems)
+                | (Version::Composer(_), Ecosystem::Packagist)
         )
     }
 
@@ -144,6 +158,8 @@ impl Version {
                 .parts()
                 .qualifier
                 .starts_with(|c: char| c.is_ascii_alphabetic()),
+            Version::Gem(v) => v.is_prerelease(),
+            Version::Composer(v) => v.is_prerelease(),
         }
     }
 
@@ -155,6 +171,8 @@ impl Version {
             Version::Semver(v) | Version::Go(v) => vec![v.major, v.minor, v.patch],
             Version::Pep440(v) => v.release().to_vec(),
             Version::Docker(t) => t.numbers().to_vec(),
+            Version::Gem(v) => v.release(),
+            Version::Composer(v) => v.release(),
         }
     }
 
@@ -173,6 +191,8 @@ impl Version {
             Version::Pep440(_) => 1,
             Version::Go(_) => 2,
             Version::Docker(_) => 3,
+            Version::Gem(_) => 4,
+            Version::Composer(_) => 5,
         }
     }
 }
@@ -185,6 +205,8 @@ impl Ord for Version {
             }
             (Version::Pep440(a), Version::Pep440(b)) => a.cmp(b),
             (Version::Docker(a), Version::Docker(b)) => a.cmp(b),
+            (Version::Gem(a), Version::Gem(b)) => a.cmp(b),
+            (Version::Composer(a), Version::Composer(b)) => a.cmp(b),
             _ => self.kind_rank().cmp(&other.kind_rank()),
         }
     }
@@ -212,6 +234,8 @@ impl Hash for Version {
             Version::Semver(v) | Version::Go(v) => (v.major, v.minor, v.patch, &v.pre).hash(state),
             Version::Pep440(v) => v.hash(state),
             Version::Docker(t) => t.hash(state),
+            Version::Gem(v) => v.hash(state),
+            Version::Composer(v) => v.hash(state),
         }
     }
 }
@@ -225,6 +249,8 @@ impl fmt::Display for Version {
             Version::Pep440(v) => write!(f, "{v}"),
             Version::Go(v) => write!(f, "v{v}"),
             Version::Docker(t) => write!(f, "{t}"),
+            Version::Gem(v) => write!(f, "{v}"),
+            Version::Composer(v) => write!(f, "{v}"),
         }
     }
 }

@@ -19,7 +19,7 @@ mod lines;
 mod toml_packages;
 
 pub(crate) use lines::{LineIndex, exact_span};
-pub(crate) use toml_packages::{LockFormat, package_tables, parse_document};
+pub(crate) use toml_packages::{LockFormat, package_tables, parse_document, string_value};
 
 use std::collections::HashSet;
 

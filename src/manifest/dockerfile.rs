@@ -15,7 +15,7 @@ mod lexer;
 mod logical;
 mod packages;
 mod pattern;
-mod reference;
+pub(crate) mod reference;
 mod stages;
 mod subst;
 mod template;

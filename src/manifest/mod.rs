@@ -2,11 +2,23 @@
 //! never panics and turns malformed input into `FileError`s with a line.
 
 pub mod cargo_lock;
+pub mod compose;
+pub mod composer_lock;
 pub mod dockerfile;
+pub mod gemfile_lock;
 pub mod go_mod;
+pub mod helm_values;
+mod json_doc;
+pub mod kubernetes;
 pub mod npm_lock;
+pub mod pipfile_lock;
+pub mod pnpm_lock;
 pub mod poetry_lock;
 pub mod requirements;
+pub mod uv_lock;
+pub mod workflow;
+mod yaml;
+mod yaml_images;
 pub mod yarn_lock;
 
 use crate::model::{FileError, ParsedManifest, Span};
@@ -22,10 +34,19 @@ pub enum ManifestKind {
     PoetryLock,
     GoMod,
     GoSum,
+    PnpmLock,
+    UvLock,
+    PipfileLock,
+    GemfileLock,
+    ComposerLock,
+    Compose,
+    Kubernetes,
+    HelmValues,
+    Workflow,
 }
 
 impl ManifestKind {
-    pub const ALL: [ManifestKind; 8] = [
+    pub const ALL: [ManifestKind; 17] = [
         ManifestKind::Dockerfile,
         ManifestKind::CargoLock,
         ManifestKind::PackageLock,
@@ -34,7 +55,28 @@ impl ManifestKind {
         ManifestKind::PoetryLock,
         ManifestKind::GoMod,
         ManifestKind::GoSum,
+        ManifestKind::PnpmLock,
+        ManifestKind::UvLock,
+        ManifestKind::PipfileLock,
+        ManifestKind::GemfileLock,
+        ManifestKind::ComposerLock,
+        ManifestKind::Compose,
+        ManifestKind::Kubernetes,
+        ManifestKind::HelmValues,
+        ManifestKind::Workflow,
     ];
+
+    /// Files that name images (and no packages): Dockerfiles and the YAML that deploys images.
+    pub fn names_images(self) -> bool {
+        matches!(
+            self,
+            ManifestKind::Dockerfile
+                | ManifestKind::Compose
+                | ManifestKind::Kubernetes
+                | ManifestKind::HelmValues
+                | ManifestKind::Workflow
+        )
+    }
 }
 
 /// Which parser reads the file at `path` (repository-relative, `/`-separated), judged by its
@@ -49,11 +91,25 @@ pub fn detect(path: &str) -> Option<ManifestKind> {
         "poetry.lock" => ManifestKind::PoetryLock,
         "go.mod" => ManifestKind::GoMod,
         "go.sum" => ManifestKind::GoSum,
+        "pnpm-lock.yaml" => ManifestKind::PnpmLock,
+        "uv.lock" => ManifestKind::UvLock,
+        "Pipfile.lock" => ManifestKind::PipfileLock,
+        "Gemfile.lock" | "gems.locked" => ManifestKind::GemfileLock,
+        "composer.lock" => ManifestKind::ComposerLock,
         _ if is_dockerfile_name(name) => ManifestKind::Dockerfile,
         _ if lower.starts_with("requirements") && lower.ends_with(".txt") => {
             ManifestKind::Requirements
         }
-        _ => return None,
+        _ if !(lower.ends_with(".yaml") || lower.ends_with(".yml")) => return None,
+        _ if path.contains(".github/workflows/") => ManifestKind::Workflow,
+        _ if lower.starts_with("docker-compose") || lower.starts_with("compose.") => {
+            ManifestKind::Compose
+        }
+        _ if lower.starts_with("values.") || lower.starts_with("values-") => {
+            ManifestKind::HelmValues
+        }
+        // Any other YAML may be a Kubernetes manifest: its content says (`kind`, containers).
+        _ => ManifestKind::Kubernetes,
     };
     Some(kind)
 }
@@ -80,6 +136,15 @@ pub fn parse(kind: ManifestKind, file: &str, source: &str) -> ParsedManifest {
         ManifestKind::PoetryLock => poetry_lock::parse(file, source),
         ManifestKind::GoMod => go_mod::parse_go_mod(file, source),
         ManifestKind::GoSum => go_mod::parse_go_sum(file, source),
+        ManifestKind::PnpmLock => pnpm_lock::parse(file, source),
+        ManifestKind::UvLock => uv_lock::parse(file, source),
+        ManifestKind::PipfileLock => pipfile_lock::parse(file, source),
+        ManifestKind::GemfileLock => gemfile_lock::parse(file, source),
+        ManifestKind::ComposerLock => composer_lock::parse(file, source),
+        ManifestKind::Compose => compose::parse(file, source),
+        ManifestKind::Kubernetes => kubernetes::parse(file, source),
+        ManifestKind::HelmValues => helm_values::parse(file, source),
+        ManifestKind::Workflow => workflow::parse(file, source),
     };
     locate_errors(source, &mut parsed.errors);
     parsed
@@ -153,6 +218,21 @@ mod tests {
             ("poetry.lock", Some(ManifestKind::PoetryLock)),
             ("go.mod", Some(ManifestKind::GoMod)),
             ("go.sum", Some(ManifestKind::GoSum)),
+            ("web/pnpm-lock.yaml", Some(ManifestKind::PnpmLock)),
+            ("uv.lock", Some(ManifestKind::UvLock)),
+            ("Pipfile.lock", Some(ManifestKind::PipfileLock)),
+            ("Gemfile.lock", Some(ManifestKind::GemfileLock)),
+            ("composer.lock", Some(ManifestKind::ComposerLock)),
+            ("Pipfile", None),
+            ("compose.yaml", Some(ManifestKind::Compose)),
+            ("app/docker-compose.prod.yml", Some(ManifestKind::Compose)),
+            ("k8s/deploy.yaml", Some(ManifestKind::Kubernetes)),
+            ("chart/values.yaml", Some(ManifestKind::HelmValues)),
+            ("chart/values-prod.yml", Some(ManifestKind::HelmValues)),
+            (".github/workflows/ci.yml", Some(ManifestKind::Workflow)),
+            ("pnpm-lock.yaml", Some(ManifestKind::PnpmLock)),
+            ("notes.txt", None),
+            ("composer.json", None),
             ("package.json", None),
             ("Cargo.toml", None),
             ("README.md", None),

@@ -110,6 +110,9 @@ pub fn reference_edit(
                     replacement: value,
                 })
             }
+            SegmentSource::Implied => Err(
+                "the part to change is not written as such in the file (a `:` joining split `repository` and `tag` keys, or an escaped value): edit it by hand".to_string(),
+            ),
             SegmentSource::Arg {
                 name,
                 default_span: None,

@@ -160,6 +160,16 @@ fn relock_command(d: &Dependency, to: &str) -> String {
         format!("cargo update -p {name} --precise {to}")
     } else if file.ends_with("poetry.lock") {
         format!("poetry update {name} (with a constraint that allows {to})")
+    } else if file.ends_with("pnpm-lock.yaml") {
+        format!("pnpm update {name}@{to}")
+    } else if file.ends_with("uv.lock") {
+        format!("uv lock --upgrade-package {name}=={to}")
+    } else if file.ends_with("Pipfile.lock") {
+        format!("pipenv update {name} (with a Pipfile constraint that allows {to})")
+    } else if file.ends_with("Gemfile.lock") || file.ends_with("gems.locked") {
+        format!("bundle update --conservative {name} (with a Gemfile constraint that allows {to})")
+    } else if file.ends_with("composer.lock") {
+        format!("composer update {name}:{to}")
     } else if d.ecosystem == Ecosystem::PyPI {
         format!("pip-compile --generate-hashes --upgrade-package {name}=={to}")
     } else {

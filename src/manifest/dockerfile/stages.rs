@@ -623,6 +623,7 @@ fn tag_span(reference: &ImageRef, segments: &[Segment]) -> Option<Span> {
             let span = match &segment.source {
                 SegmentSource::Literal { span } => Some(*span),
                 SegmentSource::Arg { default_span, .. } => *default_span,
+                SegmentSource::Implied => None,
             }?;
             if span.len() != segment.text.len() {
                 return None;

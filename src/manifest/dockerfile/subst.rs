@@ -185,6 +185,7 @@ impl Expansion {
                         .filter(|span| span.len() == segment.text.len())
                         .map(part),
                 },
+                SegmentSource::Implied => SegmentSource::Implied,
             };
             out.segments.push(Segment {
                 text: text.to_string(),

@@ -1,0 +1,82 @@
+//! Strict JSON with byte ranges, for the JSON lockfiles (Pipfile.lock, composer.lock): the tools
+//! that write them read them with a strict parser, so comments and trailing commas are errors.
+
+use jsonc_parser::ast::{ObjectPropName, StringLit, Value};
+use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+
+use super::cargo_lock::{LineIndex, exact_span};
+use crate::model::{ErrorCode, FileError, Span};
+
+/// The document's top-level value, or `None` after pushing an error that names the line and
+/// says how to get a valid file back (`regenerate`, e.g. "regenerate it with `pipenv lock`").
+pub(crate) fn parse<'a>(
+    file: &str,
+    source: &'a str,
+    name: &str,
+    regenerate: &str,
+    lines: &LineIndex<'_>,
+    errors: &mut Vec<FileError>,
+) -> Option<Value<'a>> {
+    let strict = ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    match parse_to_ast(source, &CollectOptions::default(), &strict) {
+        Ok(ast) => ast.value,
+        Err(error) => {
+            let message = format!(
+                "{name} is not valid JSON here ({} at column {}); restore it from version control or {regenerate}",
+                error.kind(),
+                error.column_display()
+            );
+            let offset = error.range().start;
+            // JSON that stops before its end is a file cut short, not one written wrong.
+            let code = if offset >= source.trim_end().len() {
+                ErrorCode::LockfileTruncated
+            } else {
+                ErrorCode::LockfileSyntax
+            };
+            let line = if source.is_empty() {
+                0
+            } else {
+                lines.line(offset)
+            };
+            errors.push(FileError::new(file, line, message).with_code(code));
+            None
+        }
+    }
+}
+
+pub(crate) fn prop_name<'o, 'a>(name: &'o ObjectPropName<'a>) -> Option<&'o StringLit<'a>> {
+    match name {
+        ObjectPropName::String(lit) => Some(lit),
+        ObjectPropName::Word(_) => None,
+    }
+}
+
+/// The span inside the quotes, whatever it holds: for locations.
+pub(crate) fn inner_span(lit: &StringLit<'_>) -> Span {
+    let start = lit.range.start.saturating_add(1).min(lit.range.end);
+    Span::new(start, lit.range.end.saturating_sub(1).max(start))
+}
+
+/// The span of `text` at `skip` bytes into the string's value, when the file writes the value
+/// without escapes (so the bytes there are exactly `text`).
+pub(crate) fn value_span(
+    source: &str,
+    lit: &StringLit<'_>,
+    skip: usize,
+    text: &str,
+) -> Option<Span> {
+    let inner = exact_span(source, inner_span(lit), &lit.value)?;
+    let start = inner.start + skip;
+    exact_span(source, Span::new(start, start + text.len()), text)
+}

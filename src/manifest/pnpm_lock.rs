@@ -1,0 +1,290 @@
+//! pnpm-lock.yaml, lockfile versions 5, 6 and 9.
+//!
+//! - Every package is a key of `packages`: `name@version` (v9), `/name@version(peer@1.0.0)` (v6,
+//!   one key per set of peers), `/name/version_peer@1.0.0` (v5). The version's span is inside the
+//!   key; a package listed once per peer set is reported once. Keys whose version is not a
+//!   registry version (`file:`, `link:`, a tarball URL, a git host path) are skipped: they are not
+//!   from the registry.
+//! - Direct: the package at the version an importer (a workspace project, `.` for the root; or the
+//!   top-level `dependencies` of a v5/v6 single-project lockfile) lists in `dependencies`,
+//!   `devDependencies` or `optionalDependencies`. An alias (`version: string-width@4.2.3`) is the
+//!   real package.
+//!
+//! Every entry NeedsRelock: the file records an integrity hash per package.
+
+use std::collections::HashSet;
+
+use super::cargo_lock::LineIndex;
+use super::yaml::{self, Node};
+use crate::model::{
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
+};
+
+const DECLARING_FIELDS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
+
+pub fn parse(file: &str, source: &str) -> ParsedManifest {
+    let mut out = ParsedManifest {
+        file: file.to_string(),
+        ..Default::default()
+    };
+    let mut lines = LineIndex::new(source);
+    let (docs, error) = yaml::parse(source);
+    if let Some(error) = error {
+        let code = if error.offset >= source.trim_end().len() {
+            ErrorCode::LockfileTruncated
+        } else {
+            ErrorCode::LockfileSyntax
+        };
+        let message = format!(
+            "pnpm-lock.yaml is not valid YAML here ({}); restore it from version control or regenerate it with `pnpm install`",
+            error.message
+        );
+        out.errors
+            .push(FileError::new(file, error.line, message).with_code(code));
+    }
+    let Some(root) = docs.first() else {
+        return out;
+    };
+    let v5 = root
+        .get("lockfileVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with('5'));
+
+    let mut direct = HashSet::new();
+    add_declared(root, &mut direct, v5);
+    for (_, importer) in root.get("importers").map_or(&[][..], Node::entries) {
+        add_declared(importer, &mut direct, v5);
+    }
+
+    let mut seen = HashSet::new();
+    for (key, _) in root.get("packages").map_or(&[][..], Node::entries) {
+        let Some(key) = key.as_scalar() else {
+            continue;
+        };
+        let Some(parsed) = split_key(&key.value, v5) else {
+            if !key.value.contains([':', '/']) || key.value.starts_with('@') {
+                let line = lines.line(key.start);
+                out.errors.push(
+                    FileError::new(
+                        file,
+                        line,
+                        format!(
+                            "`{}` is not a `name@version` package key; regenerate pnpm-lock.yaml with `pnpm install`",
+                            key.value
+                        ),
+                    )
+                    .with_code(ErrorCode::LockfileEntry),
+                );
+            }
+            continue;
+        };
+        if !is_registry_version(parsed.version) {
+            continue;
+        }
+        if !seen.insert((parsed.name.to_string(), parsed.version.to_string())) {
+            continue;
+        }
+        let (name_span, version_span) = match key.span {
+            Some(span) => (
+                Span::new(
+                    span.start + parsed.name_at,
+                    span.start + parsed.name_at + parsed.name.len(),
+                ),
+                Some(Span::new(
+                    span.start + parsed.version_at,
+                    span.start + parsed.version_at + parsed.version.len(),
+                )),
+            ),
+            None => (Span::new(key.start, key.start), None),
+        };
+        let is_direct = direct.contains(&(parsed.name.to_string(), parsed.version.to_string()));
+        let name = parsed.name;
+        let reason = if is_direct {
+            format!(
+                "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update {name}@<fixed version>`"
+            )
+        } else {
+            format!(
+                "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update --depth Infinity {name}`; if the packages that require it exclude the fixed version, add `\"pnpm\": {{\"overrides\": {{\"{name}\": \"<fixed version>\"}}}}` to package.json and run `pnpm install`"
+            )
+        };
+        out.dependencies.push(Dependency {
+            ecosystem: Ecosystem::Npm,
+            name: name.to_string(),
+            version: Some(parsed.version.to_string()),
+            digest: None,
+            kind: if is_direct {
+                DependencyKind::Direct
+            } else {
+                DependencyKind::Transitive
+            },
+            location: lines.location(file, name_span),
+            version_spans: version_span.into_iter().collect(),
+            image: None,
+            edit_mode: EditMode::NeedsRelock { reason },
+        });
+    }
+    out
+}
+
+/// The `(name, version)` pairs a project's dependency lists resolve to.
+fn add_declared(project: &Node, direct: &mut HashSet<(String, String)>, v5: bool) {
+    for field in DECLARING_FIELDS {
+        for (name, value) in project.get(field).map_or(&[][..], Node::entries) {
+            let Some(name) = name.as_str() else {
+                continue;
+            };
+            // v6 and v9 write `{specifier, version}`; v5 the version alone.
+            let Some(version) = value
+                .get("version")
+                .and_then(Node::as_str)
+                .or_else(|| value.as_str())
+            else {
+                continue;
+            };
+            let version = strip_peers(version, v5);
+            // An alias resolves to another package: `string-width@4.2.3` (or v5's `/string-width/4.2.3`).
+            let (real, version) = match split_key(version, v5) {
+                Some(alias) if version.contains('@') || version.starts_with('/') => {
+                    (alias.name, alias.version)
+                }
+                _ => (name, version),
+            };
+            direct.insert((real.to_string(), version.to_string()));
+        }
+    }
+}
+
+fn strip_peers(version: &str, v5: bool) -> &str {
+    let end = version.find('(').unwrap_or(version.len());
+    let version = &version[..end];
+    if v5 {
+        version.split('_').next().unwrap_or(version)
+    } else {
+        version
+    }
+}
+
+struct Key<'k> {
+    name: &'k str,
+    name_at: usize,
+    version: &'k str,
+    version_at: usize,
+}
+
+/// `name@version(peers)` (v6, v9; a leading `/` in v6), or `/name/version_peers` (v5).
+fn split_key(key: &str, v5: bool) -> Option<Key<'_>> {
+    let lead = usize::from(key.starts_with('/'));
+    let body = &key[lead..];
+    let body = &body[..body.find('(').unwrap_or(body.len())];
+    let (name, version) = if v5 {
+        // v5 writes peers after `_`, with `+` for their `/`: the version ends at the `_`.
+        let (name, rest) = body.rsplit_once('/')?;
+        (name, rest.split('_').next().unwrap_or(rest))
+    } else {
+        let at = body.get(1..)?.rfind('@')? + 1;
+        (&body[..at], &body[at + 1..])
+    };
+    if name.is_empty() || version.is_empty() {
+        return None;
+    }
+    Some(Key {
+        name,
+        name_at: lead,
+        version,
+        version_at: lead + name.len() + 1,
+    })
+}
+
+fn is_registry_version(version: &str) -> bool {
+    version.starts_with(|c: char| c.is_ascii_digit()) && !version.contains([':', '/'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(source: &str) -> Vec<(String, String, bool, String)> {
+        let parsed = parse("pnpm-lock.yaml", source);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed
+            .dependencies
+            .iter()
+            .map(|d| {
+                let spans: Vec<&str> = d
+                    .version_spans
+                    .iter()
+                    .map(|s| s.slice(source).unwrap())
+                    .collect();
+                (
+                    d.name.clone(),
+                    d.version.clone().unwrap(),
+                    d.kind == DependencyKind::Direct,
+                    spans.join(","),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn v9_importers_and_peer_suffixed_snapshots() {
+        let source = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    devDependencies:\n      '@rollup/plugin-json':\n        specifier: ^6.1.0\n        version: 6.1.0(rollup@4.62.4)\n  packages/app:\n    dependencies:\n      sw:\n        specifier: npm:string-width@4.2.3\n        version: string-width@4.2.3\n      local:\n        specifier: link:../local\n        version: link:../local\n\npackages:\n\n  '@rollup/plugin-json@6.1.0':\n    resolution: {integrity: sha512-x}\n\n  rollup@4.62.4:\n    resolution: {integrity: sha512-y}\n\n  string-width@4.2.3:\n    resolution: {integrity: sha512-z}\n\n  tar@https://codeload.github.com/x/tar/tar.gz/abc:\n    resolution: {tarball: https://codeload.github.com/x/tar/tar.gz/abc}\n\nsnapshots:\n\n  '@rollup/plugin-json@6.1.0(rollup@4.62.4)':\n    dependencies:\n      rollup: 4.62.4\n";
+        assert_eq!(
+            summary(source),
+            vec![
+                (
+                    "@rollup/plugin-json".into(),
+                    "6.1.0".into(),
+                    true,
+                    "6.1.0".into()
+                ),
+                ("rollup".into(), "4.62.4".into(), false, "4.62.4".into()),
+                ("string-width".into(), "4.2.3".into(), true, "4.2.3".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn v6_slash_keys_with_peers_are_reported_once() {
+        let source = "lockfileVersion: '6.0'\n\ndependencies:\n  react-dom:\n    specifier: ^18.2.0\n    version: 18.2.0(react@18.2.0)\n\npackages:\n\n  /react-dom@18.2.0(react@18.2.0):\n    resolution: {integrity: sha512-a}\n    dev: false\n\n  /react-dom@18.2.0(react@18.3.0):\n    resolution: {integrity: sha512-a}\n\n  /@types/node@20.1.0:\n    resolution: {integrity: sha512-b}\n    dev: true\n";
+        assert_eq!(
+            summary(source),
+            vec![
+                ("react-dom".into(), "18.2.0".into(), true, "18.2.0".into()),
+                (
+                    "@types/node".into(),
+                    "20.1.0".into(),
+                    false,
+                    "20.1.0".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn v5_slash_separated_keys() {
+        let source = "lockfileVersion: 5.4\n\nspecifiers:\n  ms: ^2.1.0\n\ndependencies:\n  ms: 2.1.3\n\npackages:\n\n  /ms/2.1.3:\n    resolution: {integrity: sha512-a}\n\n  /@babel/core/7.20.0_supports-color@8.1.1:\n    resolution: {integrity: sha512-b}\n";
+        assert_eq!(
+            summary(source),
+            vec![
+                ("ms".into(), "2.1.3".into(), true, "2.1.3".into()),
+                (
+                    "@babel/core".into(),
+                    "7.20.0".into(),
+                    false,
+                    "7.20.0".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_yaml_names_its_line() {
+        let parsed = parse(
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: [\n",
+        );
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert!(parsed.errors[0].line >= 3);
+    }
+}

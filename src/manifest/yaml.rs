@@ -1,0 +1,303 @@
+//! A small YAML tree with byte spans, for the YAML files the scanner reads (pnpm-lock.yaml,
+//! Compose files, Kubernetes manifests, Helm values, GitHub Actions workflows).
+//!
+//! Read with `yaml-rust2`'s event parser (YAML 1.2, pure Rust, maintained; `serde_yaml` is
+//! archived and its successors give no positions). Its markers count characters, not bytes, so
+//! offsets are mapped to bytes here. A scalar's `span` covers exactly its value's bytes (inside
+//! the quotes for a quoted scalar), or is `None` when the text differs from the value (escapes,
+//! block scalars, folded lines): an edit there would not change just the value.
+
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::model::Span;
+
+/// Deeper nesting than this is not a real manifest; stopping keeps a hostile file from
+/// exhausting the stack when the tree is dropped or walked.
+const MAX_DEPTH: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Node {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+    /// `*name` of a collection: not followed (what it repeats is read where its anchor is). An
+    /// alias of a scalar is that scalar, with the anchor's span, so an edit changes the anchor.
+    Alias,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Scalar {
+    pub(crate) value: String,
+    /// Byte offset where the scalar starts (its quote, for a quoted one).
+    pub(crate) start: usize,
+    /// The bytes that hold exactly `value`, when there are such bytes.
+    pub(crate) span: Option<Span>,
+}
+
+/// A YAML syntax error: where (byte offset, 1-based line) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YamlError {
+    pub(crate) offset: usize,
+    pub(crate) line: u32,
+    pub(crate) message: String,
+}
+
+/// Every document of `source`, up to the first syntax error (the documents before it are kept:
+/// one bad document of a multi-document manifest does not hide the others).
+pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
+    let offsets = Offsets::new(source);
+    let mut parser = Parser::new_from_str(source);
+    let mut docs = Vec::new();
+    // Open collections: a sequence, or a mapping with its pending key.
+    let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
+    let mut anchored: std::collections::HashMap<usize, Scalar> = std::collections::HashMap::new();
+    loop {
+        let (event, mark) = match parser.next_token() {
+            Ok(e) => e,
+            Err(e) => {
+                let offset = offsets.byte(e.marker().index());
+                let error = YamlError {
+                    offset,
+                    line: line_at(source, offset),
+                    message: e.info().to_string(),
+                };
+                // What the document holds up to the error is kept: its open collections are
+                // closed where the error is.
+                let mut partial = None;
+                while let Some((node, _)) = stack.pop() {
+                    partial = Some(match stack.last_mut() {
+                        None => node,
+                        Some((Node::Seq(items), _)) => {
+                            items.push(node);
+                            continue;
+                        }
+                        Some((Node::Map(entries), pending)) => {
+                            if let Some(key) = pending.take() {
+                                entries.push((key, node));
+                            }
+                            continue;
+                        }
+                        Some(_) => continue,
+                    });
+                }
+                docs.extend(partial);
+                return (docs, Some(error));
+            }
+        };
+        let node = match event {
+            Event::StreamEnd => break,
+            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {
+                continue;
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if stack.len() >= MAX_DEPTH {
+                    let offset = offsets.byte(mark.index());
+                    let error = YamlError {
+                        offset,
+                        line: line_at(source, offset),
+                        message: format!("nested more than {MAX_DEPTH} levels deep"),
+                    };
+                    return (docs, Some(error));
+                }
+                let open = if matches!(event, Event::SequenceStart(..)) {
+                    Node::Seq(Vec::new())
+                } else {
+                    Node::Map(Vec::new())
+                };
+                stack.push((open, None));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some((node, _)) => node,
+                None => continue,
+            },
+            Event::Alias(id) => anchored.get(&id).cloned().map_or(Node::Alias, Node::Scalar),
+            Event::Scalar(value, style, anchor, _) => {
+                let scalar = scalar(source, &offsets, value, style, mark);
+                if anchor > 0 {
+                    anchored.insert(anchor, scalar.clone());
+                }
+                Node::Scalar(scalar)
+            }
+        };
+        match stack.last_mut() {
+            None => docs.push(node),
+            Some((Node::Seq(items), _)) => items.push(node),
+            Some((Node::Map(entries), pending)) => match pending.take() {
+                None => *pending = Some(node),
+                Some(key) => entries.push((key, node)),
+            },
+            Some(_) => {}
+        }
+    }
+    (docs, None)
+}
+
+/// The 1-based line of a byte offset, counting `\n` only (the scanner also breaks lines at a
+/// lone `\r`, which editors and the rest of patchwright do not).
+fn line_at(source: &str, offset: usize) -> u32 {
+    let before = source.as_bytes().get(..offset).unwrap_or(source.as_bytes());
+    u32::try_from(before.iter().filter(|&&b| b == b'\n').count() + 1).unwrap_or(u32::MAX)
+}
+
+fn scalar(
+    source: &str,
+    offsets: &Offsets,
+    value: String,
+    style: TScalarStyle,
+    mark: Marker,
+) -> Scalar {
+    let start = offsets.byte(mark.index());
+    let span = match style {
+        TScalarStyle::Plain => value_span(source, start, &value, ""),
+        TScalarStyle::SingleQuoted => value_span(source, start, &value, "'"),
+        TScalarStyle::DoubleQuoted => value_span(source, start, &value, "\""),
+        TScalarStyle::Literal | TScalarStyle::Folded => None,
+    };
+    Scalar { value, start, span }
+}
+
+/// The bytes of `value` written as `quote value quote` at `start`, or later on the same line
+/// (after an anchor or tag the marker may point before the scalar).
+fn value_span(source: &str, start: usize, value: &str, quote: &str) -> Option<Span> {
+    if value.is_empty() || value.contains('\n') {
+        return None;
+    }
+    let rest = source.get(start..)?;
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let mut from = 0;
+    while let Some(at) = line.get(from..)?.find(value) {
+        let begin = from + at;
+        let end = begin + value.len();
+        let before = &line[..begin];
+        let after = &line[end..];
+        if before.ends_with(quote) && after.starts_with(quote) {
+            return Some(Span::new(start + begin, start + end));
+        }
+        from = begin + value.len().max(1);
+    }
+    None
+}
+
+/// Character index → byte offset. Identity for ASCII text, a table otherwise.
+struct Offsets {
+    table: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(source: &str) -> Offsets {
+        let table = (!source.is_ascii()).then(|| source.char_indices().map(|(i, _)| i).collect());
+        Offsets {
+            table,
+            len: source.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.len),
+            Some(table) => table.get(char_index).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+impl Node {
+    /// The value of `key` in a mapping.
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Scalar(s) => Some(&s.value),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_scalar(&self) -> Option<&Scalar> {
+        match self {
+            Node::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn entries(&self) -> &[(Node, Node)] {
+        match self {
+            Node::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub(crate) fn items(&self) -> &[Node] {
+        match self {
+            Node::Seq(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_text<'a>(source: &'a str, node: &Node) -> Option<&'a str> {
+        node.as_scalar()?.span?.slice(source)
+    }
+
+    #[test]
+    fn spans_cover_the_value_only_whatever_the_quoting() {
+        let source = "a: plain # c\nb: 'single'\nc: \"double\"\nd: &x anchored\ne: \"esc\\u0041\"\nf: |\n  block\né: 'ünï'\n";
+        let (docs, error) = parse(source);
+        assert_eq!(error, None);
+        let doc = &docs[0];
+        assert_eq!(span_text(source, doc.get("a").unwrap()), Some("plain"));
+        assert_eq!(span_text(source, doc.get("b").unwrap()), Some("single"));
+        assert_eq!(span_text(source, doc.get("c").unwrap()), Some("double"));
+        assert_eq!(span_text(source, doc.get("d").unwrap()), Some("anchored"));
+        assert_eq!(doc.get("e").unwrap().as_str(), Some("escA"));
+        assert_eq!(span_text(source, doc.get("e").unwrap()), None);
+        assert_eq!(span_text(source, doc.get("f").unwrap()), None);
+        assert_eq!(span_text(source, doc.get("é").unwrap()), Some("ünï"));
+    }
+
+    #[test]
+    fn an_alias_of_a_scalar_is_the_anchored_scalar() {
+        let source = "x-img: &img nginx:1.25\nservices:\n  web:\n    image: *img\n";
+        let (docs, error) = parse(source);
+        assert_eq!(error, None);
+        let image = docs[0]
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
+        assert_eq!(span_text(source, image), Some("nginx:1.25"));
+        assert_eq!(image.as_scalar().unwrap().span.unwrap().start, 12);
+    }
+
+    #[test]
+    fn documents_before_an_error_are_kept() {
+        let source = "a: 1\n---\nb: 1\nc: [2\n";
+        let (docs, error) = parse(source);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].get("b").and_then(Node::as_str), Some("1"));
+        let error = error.unwrap();
+        assert!(error.line >= 3, "{error:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let source = "[".repeat(10_000);
+        let (_, error) = parse(&source);
+        assert!(error.is_some());
+    }
+}
