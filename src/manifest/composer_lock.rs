@@ -29,25 +29,15 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         ..Default::default()
     };
     let mut lines = LineIndex::new(source);
-    let Some(root) = json_doc::parse(
+    let Some(root) = json_doc::parse_object(
         file,
         source,
         "composer.lock",
+        "`packages`",
         REGENERATE,
         &lines,
         &mut out.errors,
     ) else {
-        return out;
-    };
-    let Value::Object(root) = root else {
-        out.errors.push(
-            FileError::new(
-                file,
-                1,
-                format!("composer.lock must hold a JSON object with `packages`; {REGENERATE}"),
-            )
-            .with_code(ErrorCode::LockfileSyntax),
-        );
         return out;
     };
     let mut sections: Vec<&Array<'_>> = Vec::new();
@@ -155,17 +145,7 @@ mod tests {
 }"#;
         let parsed = parse("composer.lock", source);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let got: Vec<(&str, &str, bool)> = parsed
-            .dependencies
-            .iter()
-            .map(|d| {
-                (
-                    d.name.as_str(),
-                    d.version_spans[0].slice(source).unwrap(),
-                    d.kind == DependencyKind::Direct,
-                )
-            })
-            .collect();
+        let got = super::super::names_versions_direct(&parsed, source);
         assert_eq!(
             got,
             vec![

@@ -1,7 +1,7 @@
 //! Strict JSON with byte ranges, for the JSON lockfiles (Pipfile.lock, composer.lock): the tools
 //! that write them read them with a strict parser, so comments and trailing commas are errors.
 
-use jsonc_parser::ast::{ObjectPropName, StringLit, Value};
+use jsonc_parser::ast::{Object, ObjectPropName, StringLit, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use super::cargo_lock::{LineIndex, exact_span};
@@ -50,6 +50,34 @@ pub(crate) fn parse<'a>(
                 lines.line(offset)
             };
             errors.push(FileError::new(file, line, message).with_code(code));
+            None
+        }
+    }
+}
+
+/// The document's top-level object, or `None` after pushing an error: either the JSON error of
+/// [`parse`] or, for any other top-level value, one at line 1 saying the file `must hold` an
+/// object with what it should contain (`holds`, e.g. "`packages`").
+pub(crate) fn parse_object<'a>(
+    file: &str,
+    source: &'a str,
+    name: &str,
+    holds: &str,
+    regenerate: &str,
+    lines: &LineIndex<'_>,
+    errors: &mut Vec<FileError>,
+) -> Option<Object<'a>> {
+    match parse(file, source, name, regenerate, lines, errors)? {
+        Value::Object(object) => Some(object),
+        _ => {
+            errors.push(
+                FileError::new(
+                    file,
+                    1,
+                    format!("{name} must hold a JSON object with {holds}; {regenerate}"),
+                )
+                .with_code(ErrorCode::LockfileSyntax),
+            );
             None
         }
     }

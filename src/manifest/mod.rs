@@ -173,6 +173,26 @@ fn locate_errors(source: &str, errors: &mut [FileError]) {
     }
 }
 
+/// Each dependency's name, the text at its first version span and whether it is direct: what
+/// the lockfile parsers' tests compare with a person's reading of a small file.
+#[cfg(test)]
+pub(crate) fn names_versions_direct<'a>(
+    parsed: &'a ParsedManifest,
+    source: &'a str,
+) -> Vec<(&'a str, &'a str, bool)> {
+    parsed
+        .dependencies
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.version_spans[0].slice(source).unwrap(),
+                d.kind == crate::model::DependencyKind::Direct,
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

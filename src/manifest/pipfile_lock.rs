@@ -24,21 +24,15 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         ..Default::default()
     };
     let mut lines = LineIndex::new(source);
-    let Some(root) = json_doc::parse(
+    let Some(root) = json_doc::parse_object(
         file,
         source,
         "Pipfile.lock",
+        "`default` and `develop`",
         REGENERATE,
         &lines,
         &mut out.errors,
     ) else {
-        return out;
-    };
-    let Value::Object(root) = root else {
-        out.errors.push(
-            FileError::new(file, 1, format!("Pipfile.lock must hold a JSON object with `default` and `develop`; {REGENERATE}"))
-                .with_code(ErrorCode::LockfileSyntax),
-        );
         return out;
     };
     for section in ["default", "develop"] {

@@ -223,17 +223,7 @@ source = { git = "https://github.com/x/tool?rev=abc#abc" }
 "#;
         let parsed = parse("uv.lock", source);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        let got: Vec<(&str, &str, bool)> = parsed
-            .dependencies
-            .iter()
-            .map(|d| {
-                (
-                    d.name.as_str(),
-                    d.version_spans[0].slice(source).unwrap(),
-                    d.kind == DependencyKind::Direct,
-                )
-            })
-            .collect();
+        let got = super::super::names_versions_direct(&parsed, source);
         assert_eq!(
             got,
             vec![
