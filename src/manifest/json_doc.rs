@@ -108,3 +108,46 @@ pub(crate) fn value_span(
     let start = inner.start + skip;
     exact_span(source, Span::new(start, start + text.len()), text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object_of(source: &str) -> (bool, Vec<FileError>) {
+        let lines = LineIndex::new(source);
+        let mut errors = Vec::new();
+        let object = parse_object(
+            "x/composer.lock",
+            source,
+            "composer.lock",
+            "`packages`",
+            "regenerate it with `composer update --lock`",
+            &lines,
+            &mut errors,
+        );
+        (object.is_some(), errors)
+    }
+
+    #[test]
+    fn a_top_level_value_other_than_an_object_says_what_the_file_must_hold() {
+        let (found, errors) = object_of("[\n  {\"name\": \"a/b\"}\n]\n");
+        assert!(!found);
+        let [error] = errors.as_slice() else {
+            panic!("{errors:?}")
+        };
+        assert_eq!((error.file.as_str(), error.line), ("x/composer.lock", 1));
+        assert_eq!(
+            error.message,
+            "composer.lock must hold a JSON object with `packages`; regenerate it with `composer update --lock`"
+        );
+    }
+
+    #[test]
+    fn an_object_is_returned_and_invalid_json_reports_one_error() {
+        assert!(object_of("{\"packages\": []}").0);
+        let (found, errors) = object_of("{\"packages\": [,]}");
+        assert!(!found);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("is not valid JSON"));
+    }
+}
