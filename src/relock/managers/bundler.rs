@@ -21,6 +21,12 @@ pub(crate) fn relock(
     ctx: &Context,
 ) -> Result<Done, RelockError> {
     let lock = required(files, &request.lockfile)?;
+    if let Some(section) = non_registry_section(&lock, &request.package) {
+        return Err(RelockError::Unsupported(format!(
+            "{} is locked from a {section} source, not a gem server: point its Gemfile entry at a fixed release",
+            request.package
+        )));
+    }
     let gemfile_name = if request.lockfile.ends_with("gems.locked") {
         "gems.rb"
     } else {
@@ -115,6 +121,25 @@ fn with_pin(gemfile: &str, name: &str, version: &str) -> Option<String> {
     Some(out)
 }
 
+/// `GIT` or `PATH` when the lockfile's spec of `name` comes from such a section: Bundler cannot
+/// pin those to a version.
+fn non_registry_section(lock: &str, name: &str) -> Option<&'static str> {
+    let mut section = None;
+    let spec = format!("    {name} (");
+    for line in lock.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            section = match line.trim_end() {
+                "GIT" => Some("GIT"),
+                "PATH" => Some("PATH"),
+                _ => None,
+            };
+        } else if section.is_some() && line.starts_with(&spec) {
+            return section;
+        }
+    }
+    None
+}
+
 /// The Bundler release a lockfile names under `BUNDLED WITH`.
 fn bundled_with(lock: &str) -> Option<String> {
     let mut lines = lock.lines();
@@ -139,6 +164,13 @@ mod tests {
         assert!(pinned.contains("gem \"rack\", \"= 3.1.2\""), "{pinned}");
         assert_eq!(with_pin("", "rack\"; system(\"x\")", "1.0"), None);
         assert_eq!(with_pin("", "rack", "1.0\" ; x"), None);
+    }
+
+    #[test]
+    fn git_and_path_gems_are_not_pinned() {
+        let lock = "GIT\n  remote: https://example.com/rack.git\n  revision: abc\n  specs:\n    rack (3.0.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    json (2.7.0)\n";
+        assert_eq!(non_registry_section(lock, "rack"), Some("GIT"));
+        assert_eq!(non_registry_section(lock, "json"), None);
     }
 
     #[test]
