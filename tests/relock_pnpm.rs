@@ -238,3 +238,63 @@ fn fix_relocks_pnpm_lock_and_the_rescan_is_clean() {
         String::from_utf8_lossy(&scan.stdout)
     );
 }
+
+#[test]
+fn a_workspace_member_is_relocked_in_its_own_folder() {
+    let registry = Verdaccio::start();
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    registry.publish("tip", "1.0.0", &[]);
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path().join("app");
+    std::fs::create_dir_all(root.join("packages/ui")).unwrap();
+    std::fs::write(
+        root.join("package.json"),
+        "{\n  \"name\": \"root\",\n  \"private\": true\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("pnpm-workspace.yaml"),
+        "packages:\n  - 'packages/*'\n",
+    )
+    .unwrap();
+    let member = "{\n  \"name\": \"ui\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"tip\": \"1.0.0\"\n  }\n}\n";
+    std::fs::write(root.join("packages/ui/package.json"), member).unwrap();
+    pnpm(&registry, &root, &["install", "--lockfile-only"]);
+
+    registry.publish("leaf", "1.0.1", &[]);
+    let own = tempfile::tempdir().unwrap();
+    copy_dir(repo.path(), own.path());
+    pnpm(
+        &registry,
+        &own.path().join("app"),
+        &["update", "leaf", "--recursive", "--lockfile-only"],
+    );
+    registry.publish("leaf", "1.0.2", &[]);
+    registry.publish("tip", "1.0.1", &[]);
+    registry.publish("tip", "1.0.2", &[]);
+
+    let relocker = relocker(&registry);
+    let files = DirSource::new(repo.path());
+    let done = relocker
+        .relock(&request("leaf", "1.0.0", "1.0.1", false), &files)
+        .expect("transitive re-lock in a workspace");
+    assert_eq!(
+        done.files["app/pnpm-lock.yaml"],
+        read(own.path(), "app/pnpm-lock.yaml")
+    );
+    assert_eq!(done.files.len(), 1);
+
+    // An exact pin in a member stays exact, in the member's package.json.
+    let done = relocker
+        .relock(&request("tip", "1.0.0", "1.0.1", true), &files)
+        .expect("direct re-lock in a workspace member");
+    assert!(done.command.contains("--save-exact"), "{}", done.command);
+    assert_eq!(
+        done.files["app/packages/ui/package.json"],
+        member.replace("\"tip\": \"1.0.0\"", "\"tip\": \"1.0.1\"")
+    );
+    assert_eq!(locked(&done.files["app/pnpm-lock.yaml"], "tip"), ["1.0.1"]);
+    let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(listed, ["tip 1.0.0 → 1.0.1"]);
+}
