@@ -13,8 +13,9 @@
 //!   parent's range (pnpm prefers what is locked). The result is what pnpm writes for the
 //!   unchanged package.json, which `pnpm install --frozen-lockfile --lockfile-only` checks.
 //!
-//! The working copy holds the lockfile, package.json, pnpm-workspace.yaml and every workspace
-//! member's package.json (the lockfile's `importers`), and the project's `.npmrc` settings that
+//! The working copy holds the lockfile, package.json, pnpm-workspace.yaml, every workspace
+//! member's package.json (the lockfile's `importers`), the patch files `patchedDependencies`
+//! names, and the project's `.npmrc` settings that
 //! shape the lockfile (`auto-install-peers`, …) without its credentials or registry: the
 //! registry and token come from the registries settings, in the working copy's own HOME.
 
@@ -42,6 +43,10 @@ pub(crate) fn relock(
     let workspace_path = request.beside("pnpm-workspace.yaml");
     if let Some(bytes) = files.read(&workspace_path) {
         ctx.write(&workspace_path, &bytes)?;
+    }
+    for path in patch_files(&lock) {
+        let path = request.beside(&path);
+        ctx.write(&path, required(files, &path)?.as_bytes())?;
     }
     let npmrc_path = request.beside(".npmrc");
     if let Some(bytes) = files.read(&npmrc_path) {
@@ -172,6 +177,25 @@ fn member_manifests(
     Ok(out)
 }
 
+/// The patch files `patchedDependencies` names (`path:`), relative to the lockfile's folder:
+/// pnpm reads them to check their hashes. Paths leaving the folder are left out (pnpm then
+/// fails with its own message, which becomes the note).
+fn patch_files(lock: &str) -> Vec<String> {
+    let (docs, _) = yaml::parse(lock);
+    let patched = docs
+        .first()
+        .and_then(|root| root.get("patchedDependencies"))
+        .map_or(&[][..], Node::entries);
+    patched
+        .iter()
+        .filter_map(|(_, entry)| entry.get("path")?.as_str())
+        .filter(|p| {
+            !p.starts_with('/') && !p.split('/').any(|s| s == ".." || s == "." || s.is_empty())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// The range a package.json's text declares for `name`, in any list pnpm saves to.
 fn declared_range(manifest: &str, name: &str) -> Option<String> {
     let json: Value = serde_json::from_str(manifest).ok()?;
@@ -267,6 +291,13 @@ mod tests {
         assert_eq!(json["pnpm"]["overrides"]["other"], "2.0.0");
         let odd: Value = serde_json::from_str(r#"{"pnpm":{"overrides":[]}}"#).unwrap();
         assert_eq!(with_override(&odd, "leaf@1.0.0", "1.0.1"), None);
+    }
+
+    #[test]
+    fn patch_files_come_from_the_lockfile() {
+        let lock = "lockfileVersion: '9.0'\npatchedDependencies:\n  leaf@1.0.0:\n    hash: abc\n    path: patches/leaf@1.0.0.patch\n  evil:\n    hash: def\n    path: ../outside.patch\n";
+        assert_eq!(patch_files(lock), ["patches/leaf@1.0.0.patch"]);
+        assert!(patch_files("lockfileVersion: '9.0'\n").is_empty());
     }
 
     #[test]
