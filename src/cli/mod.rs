@@ -104,7 +104,8 @@ pub struct RelockArgs {
     /// (offline use).
     #[arg(long)]
     pub no_relock: bool,
-    /// The npm registry to re-lock package-lock.json and yarn.lock against (default: npm's own).
+    /// The npm registry to re-lock package-lock.json, yarn.lock and pnpm-lock.yaml against
+    /// (default: the package manager's own).
     /// Its token, if it needs one, comes from PATCHWRIGHT_NPM_TOKEN.
     #[arg(long, env = "PATCHWRIGHT_NPM_REGISTRY", value_name = "URL")]
     pub npm_registry: Option<String>,
@@ -113,7 +114,7 @@ pub struct RelockArgs {
     #[arg(long, env = "PATCHWRIGHT_CRATES_REGISTRY", value_name = "URL")]
     pub crates_registry: Option<String>,
     /// The simple package index (PEP 503) hashed requirements files take their new `--hash`
-    /// values from (default: `https://pypi.org/simple/`).
+    /// values from, and uv.lock is re-locked against (default: `https://pypi.org/simple/`).
     #[arg(long, env = "PATCHWRIGHT_PYPI_INDEX", value_name = "URL")]
     pub pypi_index: Option<String>,
     /// Seconds a package manager may run before it is stopped.

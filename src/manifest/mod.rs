@@ -17,7 +17,7 @@ pub mod poetry_lock;
 pub mod requirements;
 pub mod uv_lock;
 pub mod workflow;
-mod yaml;
+pub(crate) mod yaml;
 mod yaml_images;
 pub mod yarn_lock;
 

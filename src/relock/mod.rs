@@ -101,7 +101,8 @@ pub struct Registries {
     /// GOSUMDB (`off` for a proxy of private modules the checksum database cannot know).
     pub gosumdb: Option<String>,
     /// A PEP 503 simple index (`https://pypi.example.com/simple/`) that hashed requirements
-    /// files take their new hashes from; PyPI's when `None`.
+    /// files take their new hashes from, and uv re-locks against (`--default-index`); PyPI's
+    /// (or the project's own index settings) when `None`.
     pub pypi: Option<String>,
 }
 
@@ -160,6 +161,10 @@ impl Relocker {
             Manager::Poetry => managers::poetry::relock(request, files, &ctx),
             Manager::Go => managers::go::relock(request, files, &ctx),
             Manager::Pip => managers::pip::relock(request, files, &self.registries, self.limits),
+            Manager::Pnpm => managers::pnpm::relock(request, files, &ctx),
+            Manager::Uv => managers::uv::relock(request, files, &ctx),
+            Manager::Composer => managers::composer::relock(request, files, &ctx),
+            Manager::Bundler => managers::bundler::relock(request, files, &ctx),
         }?;
         finish(request, done)
     }

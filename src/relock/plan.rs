@@ -16,16 +16,24 @@ pub enum Manager {
     Go,
     /// Hashed requirements files: no program runs, the hashes come from the package index.
     Pip,
+    Pnpm,
+    Uv,
+    Composer,
+    Bundler,
 }
 
 impl Manager {
     /// The managers that run as programs found on PATH (all but [`Manager::Pip`]).
-    pub const ALL: [Manager; 5] = [
+    pub const ALL: [Manager; 9] = [
         Manager::Npm,
         Manager::Yarn,
         Manager::Cargo,
         Manager::Poetry,
         Manager::Go,
+        Manager::Pnpm,
+        Manager::Uv,
+        Manager::Composer,
+        Manager::Bundler,
     ];
 
     /// The binary looked up on PATH.
@@ -37,6 +45,10 @@ impl Manager {
             Manager::Poetry => "poetry",
             Manager::Go => "go",
             Manager::Pip => "pip",
+            Manager::Pnpm => "pnpm",
+            Manager::Uv => "uv",
+            Manager::Composer => "composer",
+            Manager::Bundler => "bundle",
         }
     }
 
@@ -49,6 +61,10 @@ impl Manager {
             Manager::Poetry => "poetry.lock",
             Manager::Go => "go.sum",
             Manager::Pip => "requirements.txt",
+            Manager::Pnpm => "pnpm-lock.yaml",
+            Manager::Uv => "uv.lock",
+            Manager::Composer => "composer.lock",
+            Manager::Bundler => "Gemfile.lock",
         }
     }
 
@@ -60,6 +76,10 @@ impl Manager {
             "Cargo.lock" => Some(Manager::Cargo),
             "poetry.lock" => Some(Manager::Poetry),
             "go.mod" => Some(Manager::Go),
+            "pnpm-lock.yaml" => Some(Manager::Pnpm),
+            "uv.lock" => Some(Manager::Uv),
+            "composer.lock" => Some(Manager::Composer),
+            "Gemfile.lock" | "gems.locked" => Some(Manager::Bundler),
             _ => None,
         }
     }
@@ -430,7 +450,12 @@ mod tests {
         let mut tools: Vec<&str> = Manager::ALL.iter().map(|m| m.tool()).collect();
         tools.sort();
         tools.dedup();
-        assert_eq!(tools, ["cargo", "go", "npm", "poetry", "yarn"]);
+        assert_eq!(
+            tools,
+            [
+                "bundle", "cargo", "composer", "go", "npm", "pnpm", "poetry", "uv", "yarn"
+            ]
+        );
     }
 
     #[test]
@@ -444,6 +469,22 @@ mod tests {
             Some(Manager::Npm)
         );
         assert_eq!(Manager::for_lockfile("yarn.lock"), Some(Manager::Yarn));
+        assert_eq!(
+            Manager::for_lockfile("web/pnpm-lock.yaml"),
+            Some(Manager::Pnpm)
+        );
+        assert_eq!(Manager::for_lockfile("uv.lock"), Some(Manager::Uv));
+        assert_eq!(
+            Manager::for_lockfile("composer.lock"),
+            Some(Manager::Composer)
+        );
+        assert_eq!(
+            Manager::for_lockfile("Gemfile.lock"),
+            Some(Manager::Bundler)
+        );
+        assert_eq!(Manager::for_lockfile("gems.locked"), Some(Manager::Bundler));
+        // Pipfile.lock: pipenv cannot move one package (see README "Re-locking").
+        assert_eq!(Manager::for_lockfile("Pipfile.lock"), None);
         assert_eq!(
             Manager::for_lockfile("a/b/Cargo.lock"),
             Some(Manager::Cargo)

@@ -2,11 +2,15 @@
 //! entry, and how its own tooling checks the result.
 
 pub(crate) mod berry;
+pub(crate) mod bundler;
 pub(crate) mod cargo;
+pub(crate) mod composer;
 pub(crate) mod go;
 pub(crate) mod npm;
 pub(crate) mod pip;
+pub(crate) mod pnpm;
 pub(crate) mod poetry;
+pub(crate) mod uv;
 pub(crate) mod yarn;
 
 use super::{FileSource, RelockError, Request};

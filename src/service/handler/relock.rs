@@ -296,6 +296,11 @@ fn is_manager_file(path: &str) -> bool {
             | "pyproject.toml"
             | "go.mod"
             | "go.sum"
+            | "pnpm-workspace.yaml"
+            | "uv.toml"
+            | "composer.json"
+            | "Gemfile"
+            | "gems.rb"
     )
 }
 
@@ -453,6 +458,20 @@ mod tests {
         // The root folder holds everything.
         let root = BTreeSet::from([String::new()]);
         assert_eq!(inputs(&tree, &root).len(), 4);
+    }
+
+    #[test]
+    fn the_newer_package_managers_files_are_inputs_too() {
+        for file in [
+            "web/pnpm-workspace.yaml",
+            "web/uv.toml",
+            "web/composer.json",
+            "web/Gemfile",
+            "web/gems.rb",
+        ] {
+            assert!(is_manager_file(file), "{file}");
+        }
+        assert!(!is_manager_file("web/Gemfile.bak"));
     }
 
     #[test]

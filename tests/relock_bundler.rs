@@ -1,0 +1,224 @@
+//! Re-locking Gemfile.lock with the real Bundler (Debian's, from scripts/relock-deps.sh) against a
+//! static gem source the test builds (`gem build`, `gem generate_index`) and serves on
+//! loopback: nothing here reaches the internet. The re-lock is compared byte for byte with what
+//! Bundler writes itself when the target is the newest release.
+
+mod relock_support;
+
+use patchwright::manifest;
+use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
+use relock_support::{StaticServer, copy_dir, write_advisory};
+use std::path::Path;
+use std::process::Command;
+
+/// A gem source in a folder: `gems/*.gem` and the index `gem generate_index` writes.
+struct GemSource {
+    server: StaticServer,
+    _dir: tempfile::TempDir,
+    build: tempfile::TempDir,
+}
+
+impl GemSource {
+    fn start() -> GemSource {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gems")).unwrap();
+        GemSource {
+            server: StaticServer::start(dir.path()),
+            _dir: dir,
+            build: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Builds `name-version.gem` with these runtime dependencies and re-indexes the source.
+    fn publish(&self, name: &str, version: &str, deps: &[(&str, &str)]) {
+        let work = self.build.path().join(format!("{name}-{version}"));
+        std::fs::create_dir_all(work.join("lib")).unwrap();
+        std::fs::write(work.join(format!("lib/{name}.rb")), "module Fixture; end\n").unwrap();
+        let deps: String = deps
+            .iter()
+            .map(|(n, r)| format!("  s.add_dependency \"{n}\", \"{r}\"\n"))
+            .collect();
+        std::fs::write(
+            work.join(format!("{name}.gemspec")),
+            format!(
+                "Gem::Specification.new do |s|\n  s.name = \"{name}\"\n  s.version = \"{version}\"\n  s.summary = \"fixture\"\n  s.authors = [\"t\"]\n  s.license = \"MIT\"\n  s.files = [\"lib/{name}.rb\"]\n{deps}end\n"
+            ),
+        )
+        .unwrap();
+        run(
+            &work,
+            "gem",
+            &["build", "--silent", &format!("{name}.gemspec")],
+            &[],
+        );
+        std::fs::rename(
+            work.join(format!("{name}-{version}.gem")),
+            self.server.root.join(format!("gems/{name}-{version}.gem")),
+        )
+        .unwrap();
+        let root = self.server.root.to_str().unwrap().to_string();
+        run(&work, "gem", &["generate_index", "--directory", &root], &[]);
+    }
+}
+
+fn run(dir: &Path, tool: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} runs ({e}): run scripts/relock-deps.sh"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Bundler as a person runs it in the project, with a home of its own.
+fn bundle(dir: &Path, home: &Path, args: &[&str]) {
+    run(
+        dir,
+        "bundle",
+        args,
+        &[
+            ("HOME", home),
+            ("BUNDLE_USER_HOME", &home.join("bundle")),
+            ("BUNDLE_APP_CONFIG", &home.join("config")),
+        ],
+    );
+}
+
+fn locked(lock: &str, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = manifest::gemfile_lock::parse("Gemfile.lock", lock)
+        .dependencies
+        .into_iter()
+        .filter(|d| d.name == name)
+        .filter_map(|d| d.version)
+        .collect();
+    v.sort();
+    v
+}
+
+fn request(package: &str, from: &str, to: &str, direct: bool) -> Request {
+    Request {
+        manager: Manager::Bundler,
+        lockfile: "web/Gemfile.lock".into(),
+        package: package.into(),
+        from: from.into(),
+        to: to.into(),
+        direct,
+    }
+}
+
+/// web → mid ~> 1.0 → leaf ~> 1.0, and tip ~> 1.0.0, locked by Bundler when only the 1.0.0
+/// releases exist.
+fn project(source: &GemSource, root: &Path, home: &Path) -> String {
+    source.publish("leaf", "1.0.0", &[]);
+    source.publish("mid", "1.0.0", &[("leaf", "~> 1.0")]);
+    source.publish("tip", "1.0.0", &[]);
+    let web = root.join("web");
+    std::fs::create_dir_all(&web).unwrap();
+    let gemfile = format!(
+        "source \"{}\"\n\n# what the site needs\ngem \"mid\", \"~> 1.0\"\ngem \"tip\", \"~> 1.0.0\"\n",
+        source.server.url
+    );
+    std::fs::write(web.join("Gemfile"), &gemfile).unwrap();
+    bundle(&web, home, &["lock"]);
+    gemfile
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+#[test]
+fn bundler_relocks_an_exact_version_as_bundler_resolves_it() {
+    let source = GemSource::start();
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let gemfile = project(&source, repo.path(), home.path());
+    let original = read(repo.path(), "web/Gemfile.lock");
+    assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
+
+    source.publish("leaf", "1.0.1", &[]);
+    source.publish("tip", "1.0.1", &[]);
+    let mut own = Vec::new();
+    for name in ["leaf", "tip"] {
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(repo.path(), copy.path());
+        let fresh = tempfile::tempdir().unwrap();
+        bundle(
+            &copy.path().join("web"),
+            fresh.path(),
+            &["lock", "--update", name, "--conservative"],
+        );
+        own.push(read(copy.path(), "web/Gemfile.lock"));
+    }
+    source.publish("leaf", "1.0.2", &[]);
+    source.publish("tip", "1.0.2", &[]);
+
+    let relocker = Relocker::from_env(Registries::default());
+    let files = DirSource::new(repo.path());
+    for (i, (name, direct)) in [("leaf", false), ("tip", true)].into_iter().enumerate() {
+        let done = relocker
+            .relock(&request(name, "1.0.0", "1.0.1", direct), &files)
+            .expect("bundler re-lock");
+        assert_eq!(done.files["web/Gemfile.lock"], own[i], "{name}");
+        assert_eq!(done.files.len(), 1, "the Gemfile stays as it was");
+        let listed: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+        assert_eq!(listed, [format!("{name} 1.0.0 → 1.0.1")]);
+    }
+    assert_eq!(read(repo.path(), "web/Gemfile.lock"), original);
+    assert_eq!(read(repo.path(), "web/Gemfile"), gemfile);
+}
+
+#[test]
+fn fix_relocks_gemfile_lock_and_the_rescan_is_clean() {
+    let source = GemSource::start();
+    let home = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    project(&source, &repo, home.path());
+    source.publish("leaf", "1.0.1", &[]);
+    source.publish("tip", "1.0.1", &[]);
+    source.publish("tip", "1.0.2", &[]);
+    let advisories = tmp.path().join("advisories");
+    write_advisory(&advisories, "GHSA-leaf-0001", "RubyGems", "leaf", "1.0.1");
+    write_advisory(&advisories, "GHSA-tip-0001", "RubyGems", "tip", "1.0.1");
+    let adv = advisories.to_str().unwrap();
+    let patchwright = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_patchwright"))
+            .args(args)
+            .current_dir(&repo)
+            .env_remove("PATCHWRIGHT_CONFIG")
+            .env_remove("PATCHWRIGHT_CATALOG")
+            .output()
+            .expect("the binary runs")
+    };
+    let out = patchwright(&["fix", ".", "--advisories", adv]);
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert!(err.contains("Gemfile.lock (bundle)"), "{err}");
+    assert!(err.contains("re-locked leaf 1.0.0 → 1.0.1"), "{err}");
+    assert!(err.contains("re-locked tip 1.0.0 → 1.0.1"), "{err}");
+    assert!(
+        text.contains("changed 1 file(s); blockers 2 → 0"),
+        "{text}{err}"
+    );
+    let lock = read(&repo, "web/Gemfile.lock");
+    assert_eq!(locked(&lock, "leaf"), ["1.0.1"]);
+    assert_eq!(locked(&lock, "tip"), ["1.0.1"]);
+    let scan = patchwright(&["scan", ".", "--advisories", adv]);
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stdout)
+    );
+}

@@ -1,0 +1,260 @@
+//! The service re-locks the newer lockfile formats through the same relocker as the CLI: a
+//! repository with a pnpm-lock.yaml and a uv.lock, each with a vulnerable transitive package,
+//! scanned through a signed webhook, the real job runner and the real GitHub client against the
+//! stateful fake GitHub, with the real pnpm and uv against Verdaccio and pypiserver on loopback.
+//! Each lockfile gets one fix PR whose files are exactly what the package manager writes when
+//! the test runs it itself.
+
+#[path = "fake_github/mod.rs"]
+mod fake_github;
+mod relock_support;
+mod support;
+mod world;
+
+use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
+use patchwright::forge::github::GitHubForge;
+use patchwright::forge::hosted::Forge;
+use patchwright::pipeline::Knowledge;
+use patchwright::policy::OrgPolicy;
+use patchwright::relock::{Registries, Relocker};
+use relock_support::{PyPiServer, Verdaccio, copy_dir, test_deps, write_advisory};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use world::{INSTALLATION, REPO, push_payload, world_with};
+
+fn tools_path() -> std::ffi::OsString {
+    let mut dirs = vec![
+        test_deps().join("pnpm/node_modules/.bin"),
+        test_deps().join("uv/bin"),
+    ];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+fn run(dir: &Path, tool: &str, args: &[&str], env: &[(&str, &Path)]) {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", tools_path())
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} runs ({e}): run scripts/relock-deps.sh"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Fixture {
+    npm: Verdaccio,
+    pypi: PyPiServer,
+    repo: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn pnpm(&self, dir: &Path, args: &[&str]) {
+        let mut all = args.to_vec();
+        all.extend(["--registry", &self.npm.url, "--ignore-scripts"]);
+        let home = self.home.path();
+        run(
+            dir,
+            "pnpm",
+            &all,
+            &[
+                ("HOME", home),
+                ("npm_config_store_dir", &home.join("store")),
+            ],
+        );
+    }
+
+    fn uv(&self, dir: &Path, cache: &str, args: &[&str]) {
+        let mut all = args.to_vec();
+        all.extend(["--default-index", &self.pypi.simple]);
+        let home = self.home.path();
+        run(
+            dir,
+            "uv",
+            &all,
+            &[("HOME", home), ("UV_CACHE_DIR", &home.join(cache))],
+        );
+    }
+}
+
+/// web (pnpm): mid ^1.0.0 → leaf ^1.0.0; py (uv): pmid → pleaf. Locked while only the 1.0.0
+/// releases exist, then the fixed 1.0.1 releases are published.
+fn fixture() -> Fixture {
+    let f = Fixture {
+        npm: Verdaccio::start(),
+        pypi: PyPiServer::start(),
+        repo: tempfile::tempdir().unwrap(),
+        home: tempfile::tempdir().unwrap(),
+    };
+    let root = f.repo.path();
+    f.npm.publish("leaf", "1.0.0", &[]);
+    f.npm.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    let web = root.join("web");
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(
+        web.join("package.json"),
+        "{\n  \"name\": \"web\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\"\n  }\n}\n",
+    )
+    .unwrap();
+    f.pnpm(&web, &["install", "--lockfile-only"]);
+    f.npm.publish("leaf", "1.0.1", &[]);
+
+    f.pypi.publish("pleaf", "1.0.0", &[]);
+    f.pypi.publish("pmid", "1.0.0", &["pleaf>=1.0,<2"]);
+    let py = root.join("py");
+    std::fs::create_dir_all(&py).unwrap();
+    std::fs::write(
+        py.join("pyproject.toml"),
+        "[project]\nname = \"py\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"pmid>=1.0\"]\n",
+    )
+    .unwrap();
+    f.uv(&py, "cache-0", &["lock"]);
+    f.pypi.publish("pleaf", "1.0.1", &[]);
+    f
+}
+
+fn files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn knowledge(dir: &Path) -> Knowledge {
+    write_advisory(dir, "GHSA-test-pnpm-leaf", "npm", "leaf", "1.0.1");
+    write_advisory(dir, "PYSEC-2099-0001", "PyPI", "pleaf", "1.0.1");
+    let (records, _) = read_json_records(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Knowledge {
+        catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&records).0,
+        policy: OrgPolicy::default(),
+    }
+}
+
+/// What pnpm and uv make of each project by hand, in a copy: folder → (path → new content).
+fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(f.repo.path(), copy.path());
+    let before: BTreeMap<String, String> = files(copy.path()).into_iter().collect();
+    f.pnpm(
+        &copy.path().join("web"),
+        &["update", "leaf", "--lockfile-only"],
+    );
+    f.uv(
+        &copy.path().join("py"),
+        "cache-1",
+        &["lock", "--upgrade-package", "pleaf"],
+    );
+    let mut changed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (path, content) in files(copy.path()) {
+        if before.get(&path) != Some(&content) {
+            let folder = path.split('/').next().unwrap().to_string();
+            changed.entry(folder).or_default().insert(path, content);
+        }
+    }
+    changed
+}
+
+async fn changed_files(forge: &GitHubForge, commit: &str) -> BTreeMap<String, String> {
+    let info = forge.commit(REPO, commit).await.unwrap();
+    let old: BTreeMap<String, String> = forge
+        .tree(REPO, &info.parents[0])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.path, e.sha))
+        .collect();
+    let mut out = BTreeMap::new();
+    for entry in forge.tree(REPO, commit).await.unwrap() {
+        if old.get(&entry.path) != Some(&entry.sha) {
+            let bytes = forge.blob(REPO, &entry.sha).await.unwrap();
+            out.insert(entry.path, String::from_utf8(bytes).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pnpm_and_uv_lockfiles_get_fix_prs_with_exactly_the_package_managers_files() {
+    let f = fixture();
+    let advisories = tempfile::tempdir().unwrap();
+    let expected = by_hand(&f);
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        ["py", "web"],
+        "{expected:#?}"
+    );
+    let mut relocker = Relocker::from_env(Registries {
+        npm: Some(f.npm.url.clone()),
+        pypi: Some(f.pypi.simple.clone()),
+        ..Default::default()
+    });
+    relocker.path = tools_path();
+
+    let w = world_with(
+        10,
+        files(f.repo.path()),
+        knowledge(advisories.path()),
+        Some(relocker),
+    )
+    .await;
+    let main = w.github.branch(REPO, "main").unwrap();
+    assert_eq!(w.deliver("push", "d-1", push_payload(&main)).await, 202);
+    w.work().await;
+
+    let pulls = w.open_pulls();
+    assert_eq!(pulls.len(), 2, "{pulls:#?}");
+    let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
+    for pull in &pulls {
+        let head = w.github.branch(REPO, &pull.head).unwrap();
+        let changed = changed_files(&forge, &head).await;
+        let folder = changed
+            .keys()
+            .next()
+            .and_then(|p| p.split('/').next())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            &changed, &expected[&folder],
+            "{}: the PR's files are the package manager's own",
+            pull.head
+        );
+        let entry = if folder == "web" {
+            "leaf 1.0.0 → 1.0.1"
+        } else {
+            "pleaf 1.0.0 → 1.0.1"
+        };
+        assert!(
+            pull.body
+                .contains(&format!("lock entries changed: {entry}")),
+            "{}",
+            pull.body
+        );
+        assert!(!pull.body.contains("re-lock failed"), "{}", pull.body);
+    }
+}
