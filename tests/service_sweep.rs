@@ -150,6 +150,16 @@ async fn scan_marks_are_replaced_and_say_which_repositories_are_cheap_to_sweep()
         scan_marks::put(pool, &moved).await.unwrap();
         assert_eq!(scan_marks::get(pool, 10).await.unwrap(), Some(moved));
 
+        // A validator is kept only on a mark still about its head.
+        scan_marks::set_etag(pool, 11, &"e".repeat(40), "\"stale\"")
+            .await
+            .unwrap();
+        scan_marks::set_etag(pool, 11, &format!("{:040}", 11), "\"fresh\"")
+            .await
+            .unwrap();
+        let web = scan_marks::get(pool, 11).await.unwrap().unwrap();
+        assert_eq!(web.etag.as_deref(), Some("\"fresh\""));
+
         let mut cheap = scan_marks::reusable_at(pool, now).await.unwrap();
         cheap.sort();
         assert_eq!(cheap, [10, 11]);

@@ -75,6 +75,25 @@ pub async fn put<'e>(
     Ok(())
 }
 
+/// Keeps `etag`, GitHub's validator for `head_sha`, on the repository's mark, if the mark is
+/// still about that head.
+pub async fn set_etag<'e>(
+    db: impl Executor<'e, Database = Any>,
+    repository_id: i64,
+    head_sha: &str,
+    etag: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE repository_scan_marks SET etag = $1 WHERE repository_id = $2 AND head_sha = $3",
+    )
+    .bind(etag)
+    .bind(repository_id)
+    .bind(head_sha)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Repository ids whose mark has no date passed at `now`: what a sweep plans as cheap (one
 /// conditional request) unless the knowledge changed since.
 pub async fn reusable_at<'e>(

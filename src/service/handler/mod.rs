@@ -194,12 +194,15 @@ impl ScanHandler {
     async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
         let forge = self.forge(job.installation_id).await?;
         // Only a sweep may end early: every other reason says something changed.
+        let mut moved_to = None;
         if job.reason == ScanReason::Sweep {
-            if let Some(summary) = self
+            match self
                 .unchanged_since_marked(forge.as_ref(), &job.repository)
                 .await?
             {
-                return Ok(JobOutcome::new(summary));
+                Probe::Unchanged(summary) => return Ok(JobOutcome::new(summary)),
+                Probe::Moved { head, etag } => moved_to = etag.map(|etag| (head, etag)),
+                Probe::Unknown => {}
             }
         }
         let scanned = self
@@ -211,6 +214,10 @@ impl ScanHandler {
                 None,
             )
             .await?;
+        // The validator GitHub gave for the head just scanned is what the next sweep sends.
+        if let Some((head, etag)) = moved_to.filter(|(head, _)| *head == scanned.head) {
+            scan_marks::set_etag(self.store.pool(), job.repository.id, &head, &etag).await?;
+        }
         Ok(JobOutcome::new(scanned.summary))
     }
 
@@ -232,23 +239,24 @@ impl ScanHandler {
         reuse::scan_key(&self.knowledge.digest(), &advisories, &settings, options)
     }
 
-    /// `Some(summary)` when the last scan's result still holds: same knowledge, decisions and
-    /// settings, no date that matters passed since, and GitHub says the default branch has not
-    /// moved (one conditional request, not counted against the rate limit when it answers 304).
+    /// [`Probe::Unchanged`] when the last scan's result still holds: same knowledge,
+    /// decisions and settings, no date that matters passed since, and GitHub says the default
+    /// branch has not moved (one conditional request, not counted against the rate limit when
+    /// it answers 304).
     async fn unchanged_since_marked(
         &self,
         forge: &dyn Forge,
         repository: &RepoRef,
-    ) -> Result<Option<String>, JobError> {
+    ) -> Result<Probe, JobError> {
         let Some(mark) = scan_marks::get(self.store.pool(), repository.id).await? else {
-            return Ok(None);
+            return Ok(Probe::Unknown);
         };
         let options = decisions::run_options(&self.store, repository.id).await?;
         let packages =
             crate::store::packages::of_repository(self.store.pool(), repository.id).await?;
         let key = self.scan_key(&options, &packages);
         if !reuse::still_valid(&mark, &key, self.clock.now()) {
-            return Ok(None);
+            return Ok(Probe::Unknown);
         }
         let repo = repository.full_name.as_str();
         let check = forge
@@ -260,13 +268,15 @@ impl ScanHandler {
             )
             .await
             .map_err(job_error)?;
-        Ok((check == HeadCheck::Unchanged).then(|| {
-            format!(
+        Ok(match check {
+            HeadCheck::Unchanged => Probe::Unchanged(format!(
                 "{repo}@{}: unchanged since the scan of {}; nothing to do",
                 short(&mark.head_sha),
                 mark.scanned_at.format("%Y-%m-%d %H:%M UTC")
-            )
-        }))
+            )),
+            HeadCheck::Moved { head, etag } => Probe::Moved { head, etag },
+            HeadCheck::Missing => Probe::Unknown,
+        })
     }
 
     /// The whole default-branch pass: scan, record, fix PRs, tracking issue, check run. Also
@@ -426,6 +436,16 @@ impl ScanHandler {
             default_branch,
         })
     }
+}
+
+/// What a sweep's look at a repository's mark and branch found.
+enum Probe {
+    /// Nothing to do: the job's summary.
+    Unchanged(String),
+    /// The branch moved to `head`; `etag` is GitHub's validator for it.
+    Moved { head: String, etag: Option<String> },
+    /// No usable mark, or the branch is gone: scan in full.
+    Unknown,
 }
 
 pub(crate) fn short(sha: &str) -> &str {
