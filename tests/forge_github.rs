@@ -8,8 +8,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{APP_ID, FakeGitHub};
 use patchwright::forge::github::{ANNOTATIONS_PER_REQUEST, GitHubApp, GitHubForge, Timeouts};
 use patchwright::forge::hosted::{
-    Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError, Issue,
-    IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
+    Annotation, AnnotationLevel, CheckConclusion, CheckRun, FileChange, Forge, ForgeError,
+    HeadCheck, Issue, IssueUpdate, NewReviewComment, Reaction, Retry, ReviewComment,
 };
 use patchwright::infra::clock::{Clock, SystemClock};
 use patchwright::infra::metrics::Metrics;
@@ -93,6 +93,67 @@ async fn setup() -> Setup {
 }
 
 const TOKENS: &str = "/app/installations/77/access_tokens";
+
+/// What a sweep asks of an unchanged repository: one conditional request, answered 304, which
+/// GitHub does not count against the rate limit (the fake leaves `x-ratelimit-remaining` as it
+/// was), shown in the metrics apart from the counted answers.
+#[tokio::test]
+async fn a_head_check_is_one_conditional_request_and_a_304_is_not_counted() {
+    let s = setup().await;
+    s.forge.default_branch(REPO).await.unwrap();
+    s.fake.clear_requests();
+    let check = s
+        .forge
+        .head_since(REPO, "main", &s.base, None)
+        .await
+        .unwrap();
+    assert_eq!(check, HeadCheck::Unchanged);
+    let requests = s.fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0].path, format!("/repos/{REPO}/commits/main"));
+    assert_eq!((requests[0].status, requests[0].counted()), (304, false));
+    let metrics = s.metrics.render();
+    assert!(
+        metrics.contains(r#"route="GET /repos/{owner}/{repo}/commits/{ref}",status="3xx""#),
+        "{metrics}"
+    );
+
+    // The branch moves: the new head, with its validator, on a counted 200.
+    let moved = s.fake.push(
+        REPO,
+        "main",
+        &[("README.md", Some("# api v2\n"))],
+        "octocat",
+    );
+    let check = s
+        .forge
+        .head_since(REPO, "main", &s.base, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        check,
+        HeadCheck::Moved {
+            head: moved.clone(),
+            etag: Some(format!("\"{moved}\"")),
+        }
+    );
+    // A validator GitHub gave is sent back as it was.
+    let etag = format!("\"{moved}\"");
+    let check = s
+        .forge
+        .head_since(REPO, "main", &moved, Some(&etag))
+        .await
+        .unwrap();
+    assert_eq!(check, HeadCheck::Unchanged);
+    assert_eq!(s.fake.not_modified(), 2);
+    assert_eq!(
+        s.forge
+            .head_since(REPO, "renamed", &moved, None)
+            .await
+            .unwrap(),
+        HeadCheck::Missing
+    );
+}
 
 #[tokio::test]
 async fn one_installation_token_serves_many_calls_until_it_nears_expiry() {
@@ -1352,6 +1413,19 @@ impl Prism {
             rewritten > 0,
             "GitHub's description changed: nothing to rewrite"
         );
+        // The commit route's own description tells clients to send the sha as the ETag to
+        // learn whether a ref moved, and GitHub then answers 304, as on the 158 routes whose
+        // responses list it; this one's list leaves it out. Only the answer side is added: the
+        // request is checked as published.
+        let commit_route = &mut doc["paths"]["/repos/{owner}/{repo}/commits/{ref}"]["get"];
+        assert!(
+            commit_route["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("as the ETag")),
+            "GitHub's description of GET commits/{{ref}} changed: recheck the 304"
+        );
+        commit_route["responses"]["304"] =
+            serde_json::json!({ "$ref": "#/components/responses/not_modified" });
         let spec = dir.path().join("api.github.com.json");
         std::fs::write(&spec, serde_json::to_vec(&doc).unwrap()).unwrap();
 
@@ -1463,6 +1537,37 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         };
     }
     call!("default_branch", f.default_branch(REPO));
+    // The sweep's conditional request (sha media type, If-None-Match): a 304 when the branch
+    // is where it was, the new sha when it moved, `Missing` when it is gone.
+    let checks = [
+        (
+            "head_since (unchanged)",
+            "main",
+            base.clone(),
+            HeadCheck::Unchanged,
+        ),
+        (
+            "head_since (moved)",
+            "main",
+            "0".repeat(40),
+            HeadCheck::Moved {
+                head: base.clone(),
+                etag: Some(format!("\"{base}\"")),
+            },
+        ),
+        (
+            "head_since (gone)",
+            "gone",
+            base.clone(),
+            HeadCheck::Missing,
+        ),
+    ];
+    for (what, branch, known, expected) in checks {
+        let found = call!(what, f.head_since(REPO, branch, &known, None));
+        if found.as_ref().is_some_and(|found| *found != expected) {
+            failures.push(format!("{what}: {found:?}, expected {expected:?}"));
+        }
+    }
     let tree = call!("tree", f.tree(REPO, &base)).unwrap_or_default();
     if let Some(first) = tree.first() {
         call!("blob", f.blob(REPO, &first.sha));

@@ -186,6 +186,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "jobs",
                 "repositories",
                 "repository_packages",
+                "repository_scan_marks",
                 "tracking_issues",
                 "update_ignores",
             ]

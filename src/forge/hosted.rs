@@ -265,6 +265,18 @@ impl Reaction {
     }
 }
 
+/// What a conditional look at a branch's head found ([`Forge::head_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadCheck {
+    /// The branch still points at the commit asked about. On GitHub this is a 304, which does
+    /// not count against the rate limit.
+    Unchanged,
+    /// The branch points at `head` now; `etag` is the validator to ask with next time.
+    Moved { head: String, etag: Option<String> },
+    /// The branch is gone (renamed or deleted): ask for the default branch again.
+    Missing,
+}
+
 /// The hosting side, for one installation. Every method is one logical operation; the
 /// implementation maps it to the API and classifies failures as [`ForgeError`].
 #[async_trait::async_trait]
@@ -280,6 +292,22 @@ pub trait Forge: Send + Sync {
     async fn merge_base(&self, repo: &str, base: &str, head: &str) -> Result<String, ForgeError>;
     /// The commit a branch points at, or `None` when the branch does not exist.
     async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, ForgeError>;
+    /// Whether `branch` still points at `known_head`, asked so that "unchanged" is as cheap as
+    /// the forge allows. `etag` is the validator an earlier answer gave for `known_head`, if
+    /// any. This default asks plainly; GitHub's client asks conditionally.
+    async fn head_since(
+        &self,
+        repo: &str,
+        branch: &str,
+        known_head: &str,
+        _etag: Option<&str>,
+    ) -> Result<HeadCheck, ForgeError> {
+        Ok(match self.branch_head(repo, branch).await? {
+            Some(head) if head == known_head => HeadCheck::Unchanged,
+            Some(head) => HeadCheck::Moved { head, etag: None },
+            None => HeadCheck::Missing,
+        })
+    }
     /// Writes blobs, a tree on top of `base_commit`'s tree, and a commit with `base_commit` as
     /// its parent; returns the new commit's sha. No ref moves.
     async fn create_commit(

@@ -6,6 +6,7 @@
 //! no receiver has to be kept or polled. Nothing here needs watch's change notification: the
 //! writers themselves know what changed and act on it (rescans).
 
+use super::digest::DigestCache;
 use crate::pipeline::Knowledge;
 use arc_swap::ArcSwap;
 use std::ops::Deref;
@@ -18,6 +19,8 @@ pub struct KnowledgeHandle {
     /// Writers build the next value from the current one (a sync replaces the advisories, a
     /// reload the catalog and policy); one at a time, so neither loses the other's change.
     writer: Mutex<()>,
+    /// The digest of the value in force, kept so that jobs do not hash every advisory again.
+    digests: DigestCache,
 }
 
 impl KnowledgeHandle {
@@ -25,6 +28,7 @@ impl KnowledgeHandle {
         KnowledgeHandle {
             current: ArcSwap::from_pointee(knowledge),
             writer: Mutex::new(()),
+            digests: DigestCache::default(),
         }
     }
 
@@ -66,6 +70,12 @@ impl Pinned {
 
     pub fn handle(&self) -> &Arc<KnowledgeHandle> {
         &self.handle
+    }
+
+    /// The digest of the pinned knowledge ([`super::digest::knowledge_digest`]), computed once
+    /// per knowledge value.
+    pub fn digest(&self) -> Arc<str> {
+        self.handle.digests.digest(&self.snapshot)
     }
 }
 

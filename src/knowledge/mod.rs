@@ -9,6 +9,7 @@
 //! [`rescan`] which packages a sync touched, [`status`] what `/healthz` reports of it.
 
 pub mod diff;
+pub mod digest;
 pub mod handle;
 pub mod http;
 pub mod plan;

@@ -37,6 +37,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "PATCHWRIGHT_SHUTDOWN_GRACE_SECONDS",
     ),
     ("sweep-interval-hours", "PATCHWRIGHT_SWEEP_INTERVAL_HOURS"),
+    ("sweep-calls-per-hour", "PATCHWRIGHT_SWEEP_CALLS_PER_HOUR"),
     ("max-connections", "PATCHWRIGHT_MAX_CONNECTIONS"),
     ("read-timeout-seconds", "PATCHWRIGHT_READ_TIMEOUT_SECONDS"),
     ("webhook-memory-mib", "PATCHWRIGHT_WEBHOOK_MEMORY_MIB"),
@@ -124,6 +125,8 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// How often every repository is scanned again; `None` turns sweeps off.
     pub sweep_interval: Option<Duration>,
+    /// Counted GitHub calls an hour one installation's sweep scans may plan for.
+    pub sweep_calls_per_hour: u32,
     /// Open HTTP connections at most; more wait in the listen backlog.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers, and then its body.
@@ -330,6 +333,12 @@ impl ServiceConfig {
         let job_max_attempts = v.int("job-max-attempts", Some(8), 1, 100);
         let shutdown_grace = v.int("shutdown-grace-seconds", Some(30), 0, 3_600);
         let sweep_hours = v.int("sweep-interval-hours", Some(24), 0, 720);
+        let sweep_calls = v.int(
+            "sweep-calls-per-hour",
+            Some(i64::from(crate::service::sweep::DEFAULT_CALLS_PER_HOUR)),
+            10,
+            1_000_000,
+        );
         let max_connections = v.int("max-connections", Some(1024), 1, 65_536);
         let read_timeout = v.int("read-timeout-seconds", Some(10), 1, 300);
         // At least one body at GitHub's size limit must fit.
@@ -365,6 +374,7 @@ impl ServiceConfig {
                     0 => None,
                     hours => Some(Duration::from_secs(hours * 3_600)),
                 },
+                sweep_calls_per_hour: u32::try_from(sweep_calls?).ok()?,
                 max_connections: usize::try_from(max_connections?).ok()?,
                 read_timeout: Duration::from_secs(read_timeout?.unsigned_abs()),
                 webhook_memory_bytes: usize::try_from(webhook_memory_mib?)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod handler;
 pub mod jobs;
 pub mod metrics;
+pub mod pacing;
 pub mod refresh;
 pub mod server;
 pub mod sweep;
@@ -204,6 +205,7 @@ pub async fn serve_built(
             store.clone(),
             Arc::clone(&clock),
             every,
+            config.sweep_calls_per_hour,
             Arc::clone(&wake),
             stop_rx.clone(),
         ))

@@ -1,10 +1,15 @@
 //! Scheduled sweeps: every repository the app may read is scanned again on a schedule, so a new
-//! advisory or a catalog change reaches repositories nobody pushed to.
+//! advisory or a catalog change reaches repositories nobody pushed to. The scans are spread
+//! over the interval within each installation's GitHub budget ([`super::pacing`]); a scan of a
+//! repository that did not change ends after one conditional request (the handler's
+//! `unchanged_since_marked`).
 
 use super::clock::Clock;
 use super::jobs::{JobKind, RepoRef, ScanJob, ScanReason};
-use crate::store::{Store, StoreError, installations, jobs};
-use chrono::{DateTime, Utc};
+use super::pacing::{self, Candidate, FULL_SCAN_CALLS, MARKED_SCAN_CALLS};
+use crate::store::{Store, StoreError, installations, jobs, scan_marks};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -15,18 +20,63 @@ pub struct SweepSummary {
     pub queued: usize,
     /// Repositories whose queued scan will do the sweep's work.
     pub already_waiting: usize,
+    /// When the last queued scan is due (`None` when nothing was queued).
+    pub last_due: Option<DateTime<Utc>>,
 }
 
-/// Queues a scan of every sweepable repository that has none waiting.
-pub async fn enqueue_sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepSummary, StoreError> {
+/// How a sweep spreads its scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    /// The sweep interval: scans are spread over it.
+    pub interval: TimeDelta,
+    /// Counted GitHub calls an hour one installation's sweep scans may plan for.
+    pub calls_per_hour: u32,
+}
+
+/// GitHub's rate limit for an installation of a GitHub App (larger organisations get more).
+pub const DEFAULT_CALLS_PER_HOUR: u32 = 5_000;
+
+/// Queues a scan of every sweepable repository that has none waiting, each due at its slot of
+/// the plan ([`pacing::plan`]).
+pub async fn enqueue_sweep(
+    store: &Store,
+    now: DateTime<Utc>,
+    pacing: Pacing,
+) -> Result<SweepSummary, StoreError> {
     let repositories = installations::sweepable_repositories(store.pool()).await?;
+    let cheap: BTreeSet<i64> = scan_marks::reusable_at(store.pool(), now)
+        .await?
+        .into_iter()
+        .collect();
     let mut summary = SweepSummary::default();
+    let mut to_queue = Vec::new();
     for repository in repositories {
         // The same test intake applies to a push: a waiting scan covers this one.
         if jobs::queued_of_repository(store.pool(), "scan", repository.id).await? {
             summary.already_waiting += 1;
             continue;
         }
+        to_queue.push(repository);
+    }
+    let candidates: Vec<Candidate> = to_queue
+        .iter()
+        .map(|r| Candidate {
+            repository_id: r.id,
+            installation_id: r.installation_id,
+            expected_calls: if cheap.contains(&r.id) {
+                MARKED_SCAN_CALLS
+            } else {
+                FULL_SCAN_CALLS
+            },
+        })
+        .collect();
+    let due: HashMap<i64, DateTime<Utc>> =
+        pacing::plan(now, &candidates, pacing.interval, pacing.calls_per_hour)
+            .into_iter()
+            .map(|slot| (slot.repository_id, slot.run_at))
+            .collect();
+    for repository in to_queue {
+        let run_at = due.get(&repository.id).copied().unwrap_or(now);
         let job = JobKind::Scan(ScanJob {
             installation_id: repository.installation_id,
             repository: RepoRef {
@@ -36,8 +86,9 @@ pub async fn enqueue_sweep(store: &Store, now: DateTime<Utc>) -> Result<SweepSum
             head_sha: None,
             reason: ScanReason::Sweep,
         });
-        jobs::insert(store.pool(), &job.to_new_job(None, now), now).await?;
+        jobs::insert(store.pool(), &job.to_new_job(None, run_at), now).await?;
         summary.queued += 1;
+        summary.last_due = summary.last_due.max(Some(run_at));
     }
     Ok(summary)
 }
@@ -48,9 +99,14 @@ pub async fn run(
     store: Store,
     clock: Arc<dyn Clock>,
     every: Duration,
+    calls_per_hour: u32,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let pacing = Pacing {
+        interval: TimeDelta::from_std(every).unwrap_or(TimeDelta::days(1)),
+        calls_per_hour,
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -61,11 +117,12 @@ pub async fn run(
                 continue;
             }
         }
-        match enqueue_sweep(&store, clock.now()).await {
+        match enqueue_sweep(&store, clock.now(), pacing).await {
             Ok(summary) => {
                 tracing::info!(
                     queued = summary.queued,
                     already_waiting = summary.already_waiting,
+                    last_due = ?summary.last_due,
                     "sweep queued"
                 );
                 wake.notify_one();

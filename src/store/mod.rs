@@ -17,6 +17,7 @@ pub mod ignores;
 pub mod installations;
 pub mod jobs;
 pub mod packages;
+pub mod scan_marks;
 pub mod tracking;
 
 use chrono::{DateTime, Utc};

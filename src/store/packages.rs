@@ -72,6 +72,21 @@ pub async fn record_inventory(
     Ok(delta)
 }
 
+/// The packages the index holds for `repository_id`: what its last default-branch scan read.
+pub async fn of_repository<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    repository_id: i64,
+) -> Result<BTreeSet<PackageKey>, StoreError> {
+    let rows =
+        sqlx::query("SELECT ecosystem, name FROM repository_packages WHERE repository_id = $1")
+            .bind(repository_id)
+            .fetch_all(ex)
+            .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}
+
 /// A repository that holds a package asked for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Holder {

@@ -43,6 +43,18 @@ pub struct Recorded {
     /// Path and query, as sent.
     pub path: String,
     pub body: Value,
+    /// The status answered (0 while the request waits for its answer).
+    pub status: u16,
+    /// When it arrived, by the fake's clock.
+    pub at: DateTime<Utc>,
+}
+
+impl Recorded {
+    /// Whether GitHub counts this request against the installation's rate limit: a 304 to a
+    /// conditional request is not counted.
+    pub fn counted(&self) -> bool {
+        self.status != 304
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -497,6 +509,26 @@ impl FakeGitHub {
         self.lock().refused_writes.clone()
     }
 
+    /// Requests GitHub would count against the rate limit (all but 304s), token minting
+    /// included.
+    pub fn counted_requests(&self) -> Vec<Recorded> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.counted())
+            .cloned()
+            .collect()
+    }
+
+    /// Conditional requests answered 304 Not Modified.
+    pub fn not_modified(&self) -> usize {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.status == 304)
+            .count()
+    }
+
     pub fn clear_requests(&self) {
         self.lock().requests.clear();
     }
@@ -600,17 +632,23 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
         serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    let held = {
+    let (held, slot) = {
         let mut m = model.lock().unwrap_or_else(|p| p.into_inner());
+        let at = m.clock.now();
         m.requests.push(Recorded {
             method: method.to_string(),
             path: path.clone(),
             body: body.clone(),
+            status: 0,
+            at,
         });
-        m.holds
+        let slot = m.requests.len() - 1;
+        let held = m
+            .holds
             .iter()
             .find(|h| h.method == method.as_str() && path.starts_with(&h.prefix))
-            .map(|h| Arc::clone(&h.gate))
+            .map(|h| Arc::clone(&h.gate));
+        (held, slot)
     };
     if let Some(gate) = held {
         // Err once the gate is open (closed semaphore): that is the signal to go on.
@@ -655,9 +693,44 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
             r
         }
     };
-    m.rate_remaining = (m.rate_remaining - 1).max(0);
+    let mut text = match &r.body {
+        Value::Null => String::new(),
+        Value::String(s) if r.status >= 400 => s.clone(),
+        other => other.to_string(),
+    };
+    let mut content_type = "application/json; charset=utf-8";
+    let mut status = r.status;
+    let mut etag = None;
+    if method == Method::GET && (200..300).contains(&status) {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if header("accept") == Some(SHA_MEDIA_TYPE) && is_commit_route(&path) {
+            // The sha media type: the body is the sha, and so is the ETag (not token-bound).
+            let sha = r.body["sha"].as_str().unwrap_or_default().to_string();
+            etag = Some(format!("\"{sha}\""));
+            text = sha;
+            content_type = "application/vnd.github.sha; charset=utf-8";
+        } else {
+            // GitHub's ETags are bound to the token that asked (an answer's validator does
+            // not match for another token), and weak.
+            let token = header("authorization").unwrap_or("");
+            etag = Some(format!("W/\"{}\"", digest_hex(&[token, &text])));
+        }
+        if let (Some(asked), Some(tag)) = (header("if-none-match"), &etag) {
+            if etag_matches(asked, tag) {
+                status = 304;
+                text.clear();
+            }
+        }
+    }
+    // A 304 is not counted against the rate limit.
+    if status != 304 {
+        m.rate_remaining = (m.rate_remaining - 1).max(0);
+    }
+    if let Some(recorded) = m.requests.get_mut(slot).filter(|x| x.path == path) {
+        recorded.status = status;
+    }
     let mut resp = Response::builder()
-        .status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("x-ratelimit-limit", "5000")
         .header("x-ratelimit-resource", "core");
     let has = |name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
@@ -667,15 +740,39 @@ async fn handle(State(model): State<Shared>, req: Request) -> Response {
     for (k, v) in &r.headers {
         resp = resp.header(k.as_str(), v.as_str());
     }
-    let text = match &r.body {
-        Value::Null => String::new(),
-        Value::String(s) if r.status >= 400 => s.clone(),
-        other => other.to_string(),
-    };
+    if let Some(tag) = &etag {
+        resp = resp.header("etag", tag.as_str());
+    }
     if !text.is_empty() {
-        resp = resp.header("content-type", "application/json; charset=utf-8");
+        resp = resp.header("content-type", content_type);
     }
     resp.body(Body::from(text)).expect("a valid response")
+}
+
+/// The media type that makes `GET …/commits/{ref}` answer the bare sha.
+const SHA_MEDIA_TYPE: &str = "application/vnd.github.sha";
+
+fn is_commit_route(path: &str) -> bool {
+    let (p, _) = path.split_once('?').unwrap_or((path, ""));
+    let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["repos", _, _, "commits", r] if !r.is_empty())
+}
+
+fn digest_hex(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// `If-None-Match` as HTTP (RFC 9110 §13.1.2) and GitHub read it: `*`, or a list of entity
+/// tags compared weakly (`W/` ignored).
+fn etag_matches(asked: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    asked.trim() == "*" || asked.split(',').any(|t| bare(t) == bare(etag))
 }
 
 fn query(path: &str) -> (String, HashMap<String, String>) {

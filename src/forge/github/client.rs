@@ -7,12 +7,12 @@ mod issues;
 mod reviews;
 
 use super::app::GitHubApp;
-use super::http::{Answer, Method};
+use super::http::{Answer, Conditional, Method};
 use super::route::{basehead, branch_ref, encode, repo_path};
 use super::wire;
 use crate::forge::hosted::{
-    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Forges, Issue, IssueUpdate,
-    NewReviewComment, PullRequest, Reaction, Review, ReviewComment, TreeEntry,
+    CheckRun, Comment, CommitInfo, FileChange, Forge, ForgeError, Forges, HeadCheck, Issue,
+    IssueUpdate, NewReviewComment, PullRequest, Reaction, Review, ReviewComment, TreeEntry,
 };
 use crate::infra::secret::Secret;
 use base64::Engine;
@@ -30,6 +30,9 @@ const PER_PAGE: usize = 100;
 const MAX_PAGES: usize = 100;
 /// A bound on directory depth when a truncated tree is walked one level at a time.
 const MAX_TREE_DEPTH: usize = 64;
+/// The media type that makes the commit route answer only the sha, with the sha as its ETag
+/// (GitHub documents it for checking whether a ref moved).
+const SHA_MEDIA_TYPE: &str = "application/vnd.github.sha";
 
 /// One installation's view of GitHub. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -308,6 +311,60 @@ impl Forge for GitHubForge {
         match found {
             Ok(head) => Ok(Some(head.object.sha)),
             Err(ForgeError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One `GET commits/{branch}` in the sha media type with `If-None-Match`. GitHub's ETags
+    /// are specific to the token that fetched them, and installation tokens last an hour, so a
+    /// stored ETag from an earlier sweep would rarely match; the sha media type's ETag is the
+    /// sha itself, which any token can send back (GitHub's description of the route says so).
+    async fn head_since(
+        &self,
+        repo: &str,
+        branch: &str,
+        known_head: &str,
+        etag: Option<&str>,
+    ) -> Result<HeadCheck, ForgeError> {
+        let r = repo_path(repo)?;
+        branch_ref(branch)?;
+        let name = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+        let validator = etag
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("\"{known_head}\""));
+        let token = self.token().await?;
+        let answer = self
+            .app
+            .recorder()
+            .get_if_none_match(
+                &token,
+                "/repos/{owner}/{repo}/commits/{ref}",
+                format!("{r}/commits/{}", encode(name)),
+                SHA_MEDIA_TYPE,
+                &validator,
+            )
+            .await;
+        match answer {
+            Ok(Conditional::NotModified) => Ok(HeadCheck::Unchanged),
+            Ok(Conditional::Fresh { body, etag }) => {
+                let head = body.trim();
+                if head.is_empty() || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ForgeError::Permanent(format!(
+                        "GET /repos/{{owner}}/{{repo}}/commits/{{ref}}: expected a commit sha, GitHub sent `{}`",
+                        head.chars().take(80).collect::<String>()
+                    )));
+                }
+                if head == known_head {
+                    Ok(HeadCheck::Unchanged)
+                } else {
+                    Ok(HeadCheck::Moved {
+                        head: head.to_string(),
+                        etag,
+                    })
+                }
+            }
+            // 404: no such branch; 422: GitHub's answer for a ref that names no commit.
+            Err(ForgeError::NotFound(_) | ForgeError::Conflict(_)) => Ok(HeadCheck::Missing),
             Err(e) => Err(e),
         }
     }

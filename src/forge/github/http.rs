@@ -39,6 +39,15 @@ impl Answer {
     }
 }
 
+/// What a conditional GET found.
+pub(crate) enum Conditional {
+    /// 304: the resource still matches the validator sent; GitHub does not count this answer
+    /// against the primary rate limit.
+    NotModified,
+    /// 2xx: a new answer, with the validator (`etag`) to send next time, when GitHub gave one.
+    Fresh { body: String, etag: Option<String> },
+}
+
 impl Recorder {
     /// Sends `method path` (a path relative to the API base, with its query) as the bearer
     /// of `credential` (the App's JWT or an installation token), naming it `route` (the route
@@ -56,45 +65,94 @@ impl Recorder {
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| ForgeError::Permanent(format!("{metric_route}: request body: {e}")))?;
+        let raw = self
+            .exchange(credential, method, &metric_route, &path, &[], body)
+            .await?;
+        if (200..300).contains(&raw.status) {
+            Ok(Answer { body: raw.body })
+        } else {
+            Err(self.failure(&metric_route, &raw))
+        }
+    }
+
+    /// A GET with `If-None-Match: validator` and `Accept: accept`: 304 is an answer here,
+    /// not a failure.
+    pub async fn get_if_none_match(
+        &self,
+        credential: &Secret,
+        route: &'static str,
+        path: String,
+        accept: &str,
+        validator: &str,
+    ) -> Result<Conditional, ForgeError> {
+        let metric_route = format!("GET {route}");
+        let headers = [("accept", accept), ("if-none-match", validator)];
+        let raw = self
+            .exchange(
+                credential,
+                Method::Get,
+                &metric_route,
+                &path,
+                &headers,
+                None,
+            )
+            .await?;
+        match raw.status {
+            304 => Ok(Conditional::NotModified),
+            200..300 => Ok(Conditional::Fresh {
+                etag: header(&raw.headers, "etag").map(str::to_string),
+                body: raw.body,
+            }),
+            _ => Err(self.failure(&metric_route, &raw)),
+        }
+    }
+
+    /// One request and its answer, whatever the status, counted in the metrics (by status
+    /// class, so 304s show apart) with the rate limit GitHub reported.
+    async fn exchange(
+        &self,
+        credential: &Secret,
+        method: Method,
+        metric_route: &str,
+        path: &str,
+        extra: &[(&'static str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<RawAnswer, ForgeError> {
         let authorization = format!("Bearer {}", credential.expose());
         let sent = self
             .transport
-            .send(method, &path, &authorization, body)
+            .send(method, path, &authorization, extra, body)
             .await;
-        let RawAnswer {
-            status,
-            headers,
-            body,
-        } = match sent {
+        let raw = match sent {
             Ok(answer) => answer,
             Err(e) => {
                 // No answer at all (connection refused, reset, timeout): status 0 in metrics.
                 if let Some(m) = &self.metrics {
-                    m.github_api_call(&metric_route, 0);
+                    m.github_api_call(metric_route, 0);
                 }
-                return Err(no_answer(&metric_route, &e));
+                return Err(no_answer(metric_route, &e));
             }
         };
         if let Some(m) = &self.metrics {
-            m.github_api_call(&metric_route, status);
+            m.github_api_call(metric_route, raw.status);
             if let Some(remaining) =
-                header(&headers, "x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok())
+                header(&raw.headers, "x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok())
             {
-                let resource = header(&headers, "x-ratelimit-resource").unwrap_or("core");
+                let resource = header(&raw.headers, "x-ratelimit-resource").unwrap_or("core");
                 m.github_rate_limit_remaining(resource, remaining);
             }
         }
-        if (200..300).contains(&status) {
-            Ok(Answer { body })
-        } else {
-            Err(classify(
-                &metric_route,
-                status,
-                &headers,
-                &body,
-                self.clock.now(),
-            ))
-        }
+        Ok(raw)
+    }
+
+    fn failure(&self, metric_route: &str, raw: &RawAnswer) -> ForgeError {
+        classify(
+            metric_route,
+            raw.status,
+            &raw.headers,
+            &raw.body,
+            self.clock.now(),
+        )
     }
 }
 

@@ -124,15 +124,17 @@ impl Transport {
     }
 
     /// Sends `method path` (`path` starts with `/` and carries its query) with `authorization`
-    /// (`Bearer …`), and reads the whole answer within the answer timeout.
+    /// (`Bearer …`) and `extra` headers (an `accept` there replaces the JSON default), and
+    /// reads the whole answer within the answer timeout.
     pub async fn send(
         &self,
         method: Method,
         path: &str,
         authorization: &str,
+        extra: &[(&'static str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<RawAnswer, TransportError> {
-        let request = self.request(method, path, authorization, body)?;
+        let request = self.request(method, path, authorization, extra, body)?;
         let exchange = async {
             let response = self
                 .client
@@ -163,19 +165,30 @@ impl Transport {
         method: Method,
         path: &str,
         authorization: &str,
+        extra: &[(&'static str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<Request<Full<Bytes>>, TransportError> {
         let mut auth = HeaderValue::from_str(authorization)
             .map_err(|_| TransportError::NoAnswer("a credential is not header text".into()))?;
         // Kept out of hyper's debug output and HPACK tables.
         auth.set_sensitive(true);
+        let accept = extra
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("accept"))
+            .map_or("application/vnd.github+json", |(_, v)| *v);
         let mut builder = Request::builder()
             .method(method.http())
             .uri(format!("{}{path}", self.base))
             .header(USER_AGENT, USER_AGENT_VALUE)
-            .header(ACCEPT, "application/vnd.github+json")
+            .header(ACCEPT, accept)
             .header("x-github-api-version", API_VERSION)
             .header(AUTHORIZATION, auth);
+        for (name, value) in extra
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("accept"))
+        {
+            builder = builder.header(*name, *value);
+        }
         if body.is_some() {
             builder = builder.header(CONTENT_TYPE, "application/json");
         }

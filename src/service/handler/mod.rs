@@ -7,21 +7,25 @@ pub mod decisions;
 pub mod pulls;
 pub mod read;
 pub mod relock;
+pub mod reuse;
 pub mod review;
 pub mod tracking;
 
-use crate::forge::hosted::{Forge, ForgeError, Forges, Retry};
+use crate::forge::hosted::{Forge, ForgeError, Forges, HeadCheck, Retry};
 use crate::knowledge::handle::Pinned;
 use crate::pipeline::{self, RunOptions, run_parsed};
 use crate::relock::Relocker;
 use crate::remedy::groups::plan_groups_carrying;
 use crate::render::check::{PullNote, check_run};
 use crate::service::clock::Clock;
-use crate::service::jobs::{Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob};
+use crate::service::jobs::{
+    Job, JobError, JobHandler, JobKind, JobOutcome, RepoRef, ScanJob, ScanReason,
+};
 use crate::snapshot::RepoSnapshot;
 use crate::store::Store;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::findings::{self, SeenFinding};
+use crate::store::findings::{self, SeenFinding, finding_key};
+use crate::store::scan_marks::{self, ScanMark};
 use chrono::{DateTime, NaiveDate, Utc};
 use read::{ParseCache, read_repository};
 use std::sync::Arc;
@@ -189,6 +193,18 @@ impl ScanHandler {
 
     async fn scan(&self, job_id: i64, job: &ScanJob) -> Result<JobOutcome, JobError> {
         let forge = self.forge(job.installation_id).await?;
+        // Only a sweep may end early: every other reason says something changed.
+        let mut moved_to = None;
+        if job.reason == ScanReason::Sweep {
+            match self
+                .unchanged_since_marked(forge.as_ref(), &job.repository)
+                .await?
+            {
+                Probe::Unchanged(summary) => return Ok(JobOutcome::new(summary)),
+                Probe::Moved { head, etag } => moved_to = etag.map(|etag| (head, etag)),
+                Probe::Unknown => {}
+            }
+        }
         let scanned = self
             .scan_default_branch(
                 forge.as_ref(),
@@ -198,7 +214,69 @@ impl ScanHandler {
                 None,
             )
             .await?;
+        // The validator GitHub gave for the head just scanned is what the next sweep sends.
+        if let Some((head, etag)) = moved_to.filter(|(head, _)| *head == scanned.head) {
+            scan_marks::set_etag(self.store.pool(), job.repository.id, &head, &etag).await?;
+        }
         Ok(JobOutcome::new(scanned.summary))
+    }
+
+    /// What the scan's result depends on besides the commit and the day ([`reuse::scan_key`]),
+    /// for a repository holding `packages`.
+    fn scan_key(
+        &self,
+        options: &RunOptions,
+        packages: &std::collections::BTreeSet<crate::store::packages::PackageKey>,
+    ) -> String {
+        let settings = format!(
+            "slug={} max-open={} relock={}",
+            self.app_slug,
+            self.max_open_fix_prs,
+            self.relocker.is_some()
+        );
+        let advisories =
+            crate::knowledge::digest::advisories_digest(&self.knowledge.advisories, packages);
+        reuse::scan_key(&self.knowledge.digest(), &advisories, &settings, options)
+    }
+
+    /// [`Probe::Unchanged`] when the last scan's result still holds: same knowledge,
+    /// decisions and settings, no date that matters passed since, and GitHub says the default
+    /// branch has not moved (one conditional request, not counted against the rate limit when
+    /// it answers 304).
+    async fn unchanged_since_marked(
+        &self,
+        forge: &dyn Forge,
+        repository: &RepoRef,
+    ) -> Result<Probe, JobError> {
+        let Some(mark) = scan_marks::get(self.store.pool(), repository.id).await? else {
+            return Ok(Probe::Unknown);
+        };
+        let options = decisions::run_options(&self.store, repository.id).await?;
+        let packages =
+            crate::store::packages::of_repository(self.store.pool(), repository.id).await?;
+        let key = self.scan_key(&options, &packages);
+        if !reuse::still_valid(&mark, &key, self.clock.now()) {
+            return Ok(Probe::Unknown);
+        }
+        let repo = repository.full_name.as_str();
+        let check = forge
+            .head_since(
+                repo,
+                &mark.default_branch,
+                &mark.head_sha,
+                mark.etag.as_deref(),
+            )
+            .await
+            .map_err(job_error)?;
+        Ok(match check {
+            HeadCheck::Unchanged => Probe::Unchanged(format!(
+                "{repo}@{}: unchanged since the scan of {}; nothing to do",
+                short(&mark.head_sha),
+                mark.scanned_at.format("%Y-%m-%d %H:%M UTC")
+            )),
+            HeadCheck::Moved { head, etag } => Probe::Moved { head, etag },
+            HeadCheck::Missing => Probe::Unknown,
+        })
     }
 
     /// The whole default-branch pass: scan, record, fix PRs, tracking issue, check run. Also
@@ -291,6 +369,41 @@ impl ScanHandler {
             .create_check_run(repo, &check)
             .await
             .map_err(job_error)?;
+        // A failed re-lock is worth another try at the next sweep: no mark, so it rescans.
+        if relocks.attempts.iter().all(|a| a.outcome.is_ok()) {
+            let exceptions: Vec<&crate::policy::Exception> = analysis
+                .outcome
+                .repo_config
+                .exceptions
+                .iter()
+                .chain(&options.accepted_risks)
+                .collect();
+            let blockers: Vec<(&crate::model::Finding, NaiveDate)> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    let seen = delta.first_seen.get(&finding_key(f));
+                    (f, seen.map_or(today, DateTime::date_naive))
+                })
+                .collect();
+            let until = reuse::next_change(
+                &self.knowledge.catalog,
+                &exceptions,
+                &blockers,
+                &self.knowledge.policy,
+                today,
+            );
+            let mark = ScanMark {
+                repository_id: repository.id,
+                default_branch: default_branch.clone(),
+                head_sha: head.clone(),
+                etag: None,
+                knowledge_key: self.scan_key(&options, &packages),
+                reusable_until: until.map(reuse::start_of),
+                scanned_at: now,
+            };
+            scan_marks::put(self.store.pool(), &mark).await?;
+        }
         let mut summary = format!(
             "{repo}@{}: {} blocker(s), {} warning(s); {} new, {} fixed finding(s); {} PR action(s), {} held back; tracking issue: {tracked}",
             short(&head),
@@ -323,6 +436,16 @@ impl ScanHandler {
             default_branch,
         })
     }
+}
+
+/// What a sweep's look at a repository's mark and branch found.
+enum Probe {
+    /// Nothing to do: the job's summary.
+    Unchanged(String),
+    /// The branch moved to `head`; `etag` is GitHub's validator for it.
+    Moved { head: String, etag: Option<String> },
+    /// No usable mark, or the branch is gone: scan in full.
+    Unknown,
 }
 
 pub(crate) fn short(sha: &str) -> &str {
