@@ -265,7 +265,9 @@ fn yarn_berry_relocks_with_set_resolution_exactly_as_berry_resolves() {
 }
 
 /// leaf locked twice (0.9.0 for `new`, 1.0.0 for `mid` and `other`): moving the 1.0.0 entry
-/// to exactly 1.0.1 while 1.0.2 exists, with resolutions scoped to its two parents.
+/// to exactly 1.0.1 while 1.0.2 exists, with resolutions scoped to its two parents. `other` is
+/// no dependency of the project itself but of `top`, as most parents in real locks are (the
+/// corpus's semver entries): a resolution key must reach it at any depth.
 #[test]
 fn yarn_moves_one_of_several_entries_exactly() {
     let registry = Verdaccio::start();
@@ -274,10 +276,11 @@ fn yarn_moves_one_of_several_entries_exactly() {
     registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
     registry.publish("other", "1.0.0", &[("leaf", "~1.0.0")]);
     registry.publish("new", "1.0.0", &[("leaf", "^0.9.0")]);
+    registry.publish("top", "1.0.0", &[("other", "^1.0.0")]);
     let repo = tempfile::tempdir().unwrap();
     std::fs::write(
         repo.path().join("package.json"),
-        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"top\": \"^1.0.0\"\n  }\n}\n",
     )
     .unwrap();
     yarn(&registry, repo.path(), &["install"]);
@@ -317,8 +320,8 @@ fn yarn_moves_one_of_several_entries_exactly() {
     assert_eq!(done.files["yarn.lock"], yarn_own);
     assert_eq!(done.files.len(), 1, "package.json is left as it was");
     assert!(
-        done.command.contains("\"mid/leaf\": \"1.0.1\"")
-            && done.command.contains("\"other/leaf\": \"1.0.1\""),
+        done.command.contains("\"**/mid/leaf\": \"1.0.1\"")
+            && done.command.contains("\"**/other/leaf\": \"1.0.1\""),
         "{}",
         done.command
     );
