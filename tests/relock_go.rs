@@ -34,15 +34,11 @@ fn module(proxy: &GoProxy, dir: &Path) {
 }
 
 fn relocker(proxy: &GoProxy) -> Relocker {
-    let mut r = Relocker::from_env(Registries {
+    relock_support::relocker(Registries {
         goproxy: Some(proxy.url()),
         gosumdb: Some("off".into()),
         ..Default::default()
-    });
-    let mut dirs = vec![venv_bin()];
-    dirs.extend(std::env::split_paths(&r.path));
-    r.path = std::env::join_paths(dirs).unwrap();
-    r
+    })
 }
 
 #[test]

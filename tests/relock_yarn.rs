@@ -4,35 +4,10 @@
 mod relock_support;
 
 use patchwright::manifest;
-use patchwright::relock::{DirSource, Manager, Registries, RelockError, Relocker, Request};
+use patchwright::relock::{DirSource, Manager, Registries, RelockError, Request};
 use relock_support::{Verdaccio, copy_dir, path_with_test_deps, test_deps};
 use std::path::Path;
 use std::process::Command;
-
-fn yarn(registry: &Verdaccio, dir: &Path, args: &[&str]) {
-    let home = registry.dir.path().join("yarn-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let out = Command::new(test_deps().join("node_modules/.bin/yarn"))
-        .args(args)
-        .args([
-            "--registry",
-            &registry.url,
-            "--ignore-scripts",
-            "--non-interactive",
-        ])
-        .current_dir(dir)
-        .env("HOME", &home)
-        .env("PATH", path_with_test_deps())
-        .output()
-        .expect("yarn runs");
-    assert!(
-        out.status.success(),
-        "yarn {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_dir_all(dir.join("node_modules"));
-}
 
 fn locked(lock: &str, name: &str) -> Vec<String> {
     let mut v: Vec<String> = manifest::yarn_lock::parse("yarn.lock", lock)
@@ -58,7 +33,7 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"dlib\": \"^1.0.0\",\n    \"mid\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
     )
     .unwrap();
-    yarn(&registry, repo.path(), &["install"]);
+    registry.yarn(repo.path(), &["install"]);
     let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
 
@@ -73,7 +48,7 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         .collect::<Vec<_>>()
         .join("\n\n");
     std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
-    yarn(&registry, reference.path(), &["install"]);
+    registry.yarn(reference.path(), &["install"]);
     let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_own, "leaf"), ["1.0.1"]);
 
@@ -84,18 +59,17 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         .unwrap()
         .replace("\"dlib\": \"^1.0.0\"", "\"dlib\": \"^1.0.1\"");
     std::fs::write(direct_reference.path().join("package.json"), &raised).unwrap();
-    yarn(&registry, direct_reference.path(), &["install"]);
+    registry.yarn(direct_reference.path(), &["install"]);
     let yarn_direct = std::fs::read_to_string(direct_reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_direct, "dlib"), ["1.0.1"]);
 
     registry.publish("leaf", "1.0.2", &[]);
     registry.publish("dlib", "1.0.2", &[]);
     registry.publish("dlib", "1.2.0", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
-    relocker.path = path_with_test_deps();
     let request = |package: &str, to: &str, direct: bool| Request {
         manager: Manager::Yarn,
         lockfile: "yarn.lock".into(),
@@ -213,12 +187,12 @@ fn yarn_berry_relocks_with_set_resolution_exactly_as_berry_resolves() {
 
     registry.publish("leaf", "1.0.2", &[]);
     registry.publish("dlib", "1.2.0", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let mut relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
     let mut dirs = vec![test_deps().join("berry/node_modules/.bin")];
-    dirs.extend(std::env::split_paths(&path_with_test_deps()));
+    dirs.extend(std::env::split_paths(&relocker.path));
     relocker.path = std::env::join_paths(dirs).unwrap();
     let request = |package: &str, to: &str, direct: bool| Request {
         manager: Manager::Yarn,
@@ -283,7 +257,7 @@ fn yarn_moves_one_of_several_entries_exactly() {
         "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"top\": \"^1.0.0\"\n  }\n}\n",
     )
     .unwrap();
-    yarn(&registry, repo.path(), &["install"]);
+    registry.yarn(repo.path(), &["install"]);
     let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&original, "leaf"), ["0.9.0", "1.0.0"]);
 
@@ -296,16 +270,15 @@ fn yarn_moves_one_of_several_entries_exactly() {
         .collect::<Vec<_>>()
         .join("\n\n");
     std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
-    yarn(&registry, reference.path(), &["install"]);
+    registry.yarn(reference.path(), &["install"]);
     let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_own, "leaf"), ["0.9.0", "1.0.1"]);
 
     registry.publish("leaf", "1.0.2", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
-    relocker.path = path_with_test_deps();
     let request = Request {
         manager: Manager::Yarn,
         lockfile: "yarn.lock".into(),
