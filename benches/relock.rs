@@ -12,7 +12,7 @@ mod relock_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use patchwright::relock::{self, DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{CratesRegistry, GoProxy, PyPiServer, Verdaccio, relocker, test_deps};
+use relock_support::{CratesRegistry, GoProxy, PyPiServer, Verdaccio, ok, relocker, test_deps};
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,15 +56,6 @@ fn present(ecosystem: &str, relocker: &Relocker, tool: &str, needs: &[&Path]) ->
     missing.is_empty()
 }
 
-fn ok(out: std::process::Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Times `request` against `repo` after checking once that it reaches its target.
 fn time(c: &mut Criterion, ecosystem: &str, relocker: &Relocker, request: &Request, repo: &Path) {
     let files = DirSource::new(repo);
@@ -101,7 +92,7 @@ fn npm_and_yarn(c: &mut Criterion) {
     .unwrap();
     if npm {
         let args = ["install", "--package-lock-only", "--ignore-scripts"];
-        ok(registry.npm(repo.path(), &args), "npm install");
+        ok(registry.npm(repo.path(), &args));
     }
     if yarn {
         registry.yarn(repo.path(), &["install"]);
@@ -136,10 +127,7 @@ fn cargo(c: &mut Criterion) {
     )
     .unwrap();
     std::fs::write(repo.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-    ok(
-        registry.cargo(repo.path(), &["generate-lockfile"]),
-        "cargo generate-lockfile",
-    );
+    ok(registry.cargo(repo.path(), &["generate-lockfile"]));
     registry.publish("leaf", "1.0.1", &[]);
     let relocker = relocker(Registries {
         crates: Some(registry.index()),
@@ -171,7 +159,7 @@ fn poetry(c: &mut Criterion) {
         ),
     )
     .unwrap();
-    ok(index.poetry(repo.path(), "cache", &["lock"]), "poetry lock");
+    ok(index.poetry(repo.path(), "cache", &["lock"]));
     index.publish("leaf", "1.0.1", &[]);
     let relocker = relocker(Registries::default());
     let request = leaf_request(Manager::Poetry, "poetry.lock", "1.0.0", "1.0.1");
@@ -191,10 +179,7 @@ fn go(c: &mut Criterion) {
         "module example.com/app\n\ngo 1.21\n\nrequire example.com/mid v1.0.0\n\nrequire example.com/leaf v1.0.0 // indirect\n",
     )
     .unwrap();
-    ok(
-        proxy.go(repo.path(), &["mod", "download", "all"]),
-        "go mod download",
-    );
+    ok(proxy.go(repo.path(), &["mod", "download", "all"]));
     proxy.publish("example.com/leaf", "v1.0.1", &[]);
     let relocker = relocker(Registries {
         goproxy: Some(proxy.url()),

@@ -5,7 +5,7 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Request};
-use relock_support::{PyPiServer, copy_dir};
+use relock_support::{PyPiServer, copy_dir, ok};
 
 fn locked(lock: &str, name: &str) -> Vec<String> {
     let mut v: Vec<String> = manifest::poetry_lock::parse("poetry.lock", lock)
@@ -16,15 +16,6 @@ fn locked(lock: &str, name: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn ok(out: std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

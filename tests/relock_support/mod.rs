@@ -215,12 +215,7 @@ impl Verdaccio {
             .env("PATH", path_with_test_deps())
             .output()
             .expect("yarn runs");
-        assert!(
-            out.status.success(),
-            "yarn {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok(out);
         let _ = std::fs::remove_dir_all(dir.join("node_modules"));
     }
 
@@ -244,6 +239,16 @@ impl Verdaccio {
             .output()
             .expect("npm runs")
     }
+}
+
+/// Asserts that a program the test ran succeeded, showing its output otherwise.
+pub fn ok(out: std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A relocker against `registries` that finds the package managers the test dependencies
