@@ -58,7 +58,7 @@ fn workspace(registry: &CratesRegistry, root: &Path) {
 }
 
 fn relocker(registry: &CratesRegistry) -> Relocker {
-    Relocker::from_env(Registries {
+    relock_support::relocker(Registries {
         crates: Some(registry.index()),
         ..Default::default()
     })

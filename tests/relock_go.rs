@@ -4,18 +4,9 @@
 mod relock_support;
 
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{GoProxy, venv_bin, write_advisory};
+use relock_support::{GoProxy, ok, venv_bin, write_advisory};
 use std::path::Path;
 use std::process::Command;
-
-fn ok(out: std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// `example.com/app` requires `example.com/mid`, which requires `example.com/leaf v1.0.0`.
 fn module(proxy: &GoProxy, dir: &Path) {
@@ -34,15 +25,11 @@ fn module(proxy: &GoProxy, dir: &Path) {
 }
 
 fn relocker(proxy: &GoProxy) -> Relocker {
-    let mut r = Relocker::from_env(Registries {
+    relock_support::relocker(Registries {
         goproxy: Some(proxy.url()),
         gosumdb: Some("off".into()),
         ..Default::default()
-    });
-    let mut dirs = vec![venv_bin()];
-    dirs.extend(std::env::split_paths(&r.path));
-    r.path = std::env::join_paths(dirs).unwrap();
-    r
+    })
 }
 
 #[test]

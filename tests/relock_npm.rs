@@ -11,12 +11,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn relocker(registry: &Verdaccio) -> Relocker {
-    let mut r = Relocker::from_env(Registries {
+    relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
-    });
-    r.path = path_with_test_deps();
-    r
+    })
 }
 
 fn request(package: &str, from: &str, to: &str, direct: bool) -> Request {

@@ -4,7 +4,7 @@
 
 mod relock_support;
 
-use patchwright::relock::{DirSource, Manager, Registries, RelockError, Relocker, Request};
+use patchwright::relock::{DirSource, Manager, Registries, RelockError, Request};
 use relock_support::{PyPiServer, test_deps, venv_bin};
 use std::path::Path;
 use std::process::Command;
@@ -128,7 +128,7 @@ fn hashed_requirements_get_exactly_the_hashes_pip_compile_writes() {
     .unwrap();
     let compiled = pip_compile(&index, reference.path(), "cache-2");
 
-    let relocker = Relocker::from_env(Registries {
+    let relocker = relock_support::relocker(Registries {
         pypi: Some(index.simple.clone()),
         ..Default::default()
     });

@@ -4,8 +4,8 @@
 mod relock_support;
 
 use patchwright::manifest;
-use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{PyPiServer, copy_dir, venv_bin};
+use patchwright::relock::{DirSource, Manager, Registries, Request};
+use relock_support::{PyPiServer, copy_dir, ok};
 
 fn locked(lock: &str, name: &str) -> Vec<String> {
     let mut v: Vec<String> = manifest::poetry_lock::parse("poetry.lock", lock)
@@ -16,15 +16,6 @@ fn locked(lock: &str, name: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn ok(out: std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -51,10 +42,7 @@ fn poetry_relocks_an_exact_version_as_poetry_resolves_it() {
     assert_eq!(locked(&poetry_own, "leaf"), ["1.0.1"]);
 
     index.publish("leaf", "1.0.2", &[]);
-    let mut relocker = Relocker::from_env(Registries::default());
-    let mut dirs = vec![venv_bin()];
-    dirs.extend(std::env::split_paths(&relocker.path));
-    relocker.path = std::env::join_paths(dirs).unwrap();
+    let relocker = relock_support::relocker(Registries::default());
     let request = Request {
         manager: Manager::Poetry,
         lockfile: "poetry.lock".into(),

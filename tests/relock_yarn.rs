@@ -4,35 +4,10 @@
 mod relock_support;
 
 use patchwright::manifest;
-use patchwright::relock::{DirSource, Manager, Registries, RelockError, Relocker, Request};
+use patchwright::relock::{DirSource, Manager, Registries, RelockError, Request};
 use relock_support::{Verdaccio, copy_dir, path_with_test_deps, test_deps};
 use std::path::Path;
 use std::process::Command;
-
-fn yarn(registry: &Verdaccio, dir: &Path, args: &[&str]) {
-    let home = registry.dir.path().join("yarn-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let out = Command::new(test_deps().join("node_modules/.bin/yarn"))
-        .args(args)
-        .args([
-            "--registry",
-            &registry.url,
-            "--ignore-scripts",
-            "--non-interactive",
-        ])
-        .current_dir(dir)
-        .env("HOME", &home)
-        .env("PATH", path_with_test_deps())
-        .output()
-        .expect("yarn runs");
-    assert!(
-        out.status.success(),
-        "yarn {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_dir_all(dir.join("node_modules"));
-}
 
 fn locked(lock: &str, name: &str) -> Vec<String> {
     let mut v: Vec<String> = manifest::yarn_lock::parse("yarn.lock", lock)
@@ -58,7 +33,7 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"dlib\": \"^1.0.0\",\n    \"mid\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
     )
     .unwrap();
-    yarn(&registry, repo.path(), &["install"]);
+    registry.yarn(repo.path(), &["install"]);
     let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&original, "leaf"), ["1.0.0"]);
 
@@ -73,7 +48,7 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         .collect::<Vec<_>>()
         .join("\n\n");
     std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
-    yarn(&registry, reference.path(), &["install"]);
+    registry.yarn(reference.path(), &["install"]);
     let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_own, "leaf"), ["1.0.1"]);
 
@@ -84,18 +59,17 @@ fn yarn_relocks_transitive_and_direct_entries_exactly_as_yarn_does() {
         .unwrap()
         .replace("\"dlib\": \"^1.0.0\"", "\"dlib\": \"^1.0.1\"");
     std::fs::write(direct_reference.path().join("package.json"), &raised).unwrap();
-    yarn(&registry, direct_reference.path(), &["install"]);
+    registry.yarn(direct_reference.path(), &["install"]);
     let yarn_direct = std::fs::read_to_string(direct_reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_direct, "dlib"), ["1.0.1"]);
 
     registry.publish("leaf", "1.0.2", &[]);
     registry.publish("dlib", "1.0.2", &[]);
     registry.publish("dlib", "1.2.0", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
-    relocker.path = path_with_test_deps();
     let request = |package: &str, to: &str, direct: bool| Request {
         manager: Manager::Yarn,
         lockfile: "yarn.lock".into(),
@@ -152,12 +126,7 @@ fn berry(registry: &Verdaccio, dir: &Path, args: &[&str]) {
         .env("YARN_ENABLE_IMMUTABLE_INSTALLS", "false")
         .output()
         .expect("yarn berry runs");
-    assert!(
-        out.status.success(),
-        "yarn {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    relock_support::ok(out);
 }
 
 #[test]
@@ -213,12 +182,12 @@ fn yarn_berry_relocks_with_set_resolution_exactly_as_berry_resolves() {
 
     registry.publish("leaf", "1.0.2", &[]);
     registry.publish("dlib", "1.2.0", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let mut relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
     let mut dirs = vec![test_deps().join("berry/node_modules/.bin")];
-    dirs.extend(std::env::split_paths(&path_with_test_deps()));
+    dirs.extend(std::env::split_paths(&relocker.path));
     relocker.path = std::env::join_paths(dirs).unwrap();
     let request = |package: &str, to: &str, direct: bool| Request {
         manager: Manager::Yarn,
@@ -265,7 +234,9 @@ fn yarn_berry_relocks_with_set_resolution_exactly_as_berry_resolves() {
 }
 
 /// leaf locked twice (0.9.0 for `new`, 1.0.0 for `mid` and `other`): moving the 1.0.0 entry
-/// to exactly 1.0.1 while 1.0.2 exists, with resolutions scoped to its two parents.
+/// to exactly 1.0.1 while 1.0.2 exists, with resolutions scoped to its two parents. `other` is
+/// no dependency of the project itself but of `top`, as most parents in real locks are (the
+/// corpus's semver entries): a resolution key must reach it at any depth.
 #[test]
 fn yarn_moves_one_of_several_entries_exactly() {
     let registry = Verdaccio::start();
@@ -274,13 +245,14 @@ fn yarn_moves_one_of_several_entries_exactly() {
     registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
     registry.publish("other", "1.0.0", &[("leaf", "~1.0.0")]);
     registry.publish("new", "1.0.0", &[("leaf", "^0.9.0")]);
+    registry.publish("top", "1.0.0", &[("other", "^1.0.0")]);
     let repo = tempfile::tempdir().unwrap();
     std::fs::write(
         repo.path().join("package.json"),
-        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"other\": \"^1.0.0\"\n  }\n}\n",
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\",\n    \"new\": \"^1.0.0\",\n    \"top\": \"^1.0.0\"\n  }\n}\n",
     )
     .unwrap();
-    yarn(&registry, repo.path(), &["install"]);
+    registry.yarn(repo.path(), &["install"]);
     let original = std::fs::read_to_string(repo.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&original, "leaf"), ["0.9.0", "1.0.0"]);
 
@@ -293,16 +265,15 @@ fn yarn_moves_one_of_several_entries_exactly() {
         .collect::<Vec<_>>()
         .join("\n\n");
     std::fs::write(reference.path().join("yarn.lock"), without).unwrap();
-    yarn(&registry, reference.path(), &["install"]);
+    registry.yarn(reference.path(), &["install"]);
     let yarn_own = std::fs::read_to_string(reference.path().join("yarn.lock")).unwrap();
     assert_eq!(locked(&yarn_own, "leaf"), ["0.9.0", "1.0.1"]);
 
     registry.publish("leaf", "1.0.2", &[]);
-    let mut relocker = Relocker::from_env(Registries {
+    let relocker = relock_support::relocker(Registries {
         npm: Some(registry.url.clone()),
         ..Default::default()
     });
-    relocker.path = path_with_test_deps();
     let request = Request {
         manager: Manager::Yarn,
         lockfile: "yarn.lock".into(),
@@ -317,8 +288,8 @@ fn yarn_moves_one_of_several_entries_exactly() {
     assert_eq!(done.files["yarn.lock"], yarn_own);
     assert_eq!(done.files.len(), 1, "package.json is left as it was");
     assert!(
-        done.command.contains("\"mid/leaf\": \"1.0.1\"")
-            && done.command.contains("\"other/leaf\": \"1.0.1\""),
+        done.command.contains("\"**/mid/leaf\": \"1.0.1\"")
+            && done.command.contains("\"**/other/leaf\": \"1.0.1\""),
         "{}",
         done.command
     );

@@ -19,9 +19,7 @@ use patchwright::pipeline::{Knowledge, RunOptions, run_parsed};
 use patchwright::policy::OrgPolicy;
 use patchwright::relock::{Registries, Relocker};
 use patchwright::service::handler::read::{ParseCache, read_repository};
-use relock_support::{
-    CratesRegistry, GoProxy, Verdaccio, copy_dir, path_with_test_deps, venv_bin, write_advisory,
-};
+use relock_support::{CratesRegistry, GoProxy, Verdaccio, copy_dir, write_advisory};
 use std::collections::BTreeMap;
 use std::path::Path;
 use world::{INSTALLATION, REPO, push_payload, world_with};
@@ -146,17 +144,13 @@ fn knowledge(dir: &Path) -> Knowledge {
 }
 
 fn relocker(f: &Fixture) -> Relocker {
-    let mut r = Relocker::from_env(Registries {
+    relock_support::relocker(Registries {
         npm: Some(f.npm.url.clone()),
         crates: Some(f.crates.index()),
         goproxy: Some(f.go.url()),
         gosumdb: Some("off".into()),
         ..Default::default()
-    });
-    let mut dirs = vec![venv_bin()];
-    dirs.extend(std::env::split_paths(&path_with_test_deps()));
-    r.path = std::env::join_paths(dirs).unwrap();
-    r
+    })
 }
 
 /// What each package manager makes of the project when the test runs it by hand, in a copy:

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod pypi;
 mod sandbox;
 mod tools;
+mod yarn_blocks;
 
 pub use changes::LockChange;
 pub use files::{DirSource, FileSource};
@@ -195,12 +196,20 @@ impl Relocker {
         Ok((work, ctx))
     }
 
-    /// osv-scanner's "relax" strategy for a transitive npm target that its parents' ranges
-    /// refuse: for each such parent, the lowest later release whose range allows `to`, asked of
-    /// the registry with `npm view` (so the registry settings and token apply). Said as one
-    /// sentence; `None` when nothing could be asked (no npm, registry unreachable).
-    pub fn npm_relax(&self, lock: &str, name: &str, from: &str, to: &str) -> Option<String> {
-        let refusing = plan::npm_refusing_parents(lock, name, from, to).ok()?;
+    /// osv-scanner's "relax" strategy for a transitive target that its parents' ranges refuse
+    /// (package-lock.json or yarn.lock v1; both take their packages from the npm registry): for
+    /// each such parent, the lowest later release whose range allows `to`, asked of the registry
+    /// with `npm view` (so the registry settings and token apply). Said as one sentence; `None`
+    /// when nothing could be asked (no npm, registry unreachable).
+    pub fn relax(
+        &self,
+        manager: Manager,
+        lock: &str,
+        name: &str,
+        from: &str,
+        to: &str,
+    ) -> Option<String> {
+        let refusing = plan::refusing_parents(manager, lock, name, from, to).ok()?;
         let (_work, ctx) = self.context(Manager::Npm).ok()?;
         managers::npm::write_npmrc(&ctx).ok()?;
         let mut said = Vec::new();
@@ -366,7 +375,7 @@ pub fn relock_findings(
     attempts
 }
 
-/// The relax strategy's sentence for a refused transitive npm re-lock, if it applies.
+/// The relax strategy's sentence for a refused transitive npm or yarn re-lock, if it applies.
 fn relax(
     finding: &crate::model::Finding,
     snapshot: &crate::snapshot::RepoSnapshot,
@@ -375,11 +384,9 @@ fn relax(
     let dependency = finding.dependency.as_deref()?;
     let fix = finding.fix.as_ref()?;
     let lockfile = &dependency.location.file;
-    if Manager::for_lockfile(lockfile) != Some(Manager::Npm) {
-        return None;
-    }
+    let manager = Manager::for_lockfile(lockfile)?;
     let lock = snapshot.files.get(lockfile)?;
-    relocker.npm_relax(lock, &dependency.name, &fix.from, &fix.to)
+    relocker.relax(manager, lock, &dependency.name, &fix.from, &fix.to)
 }
 
 #[cfg(test)]

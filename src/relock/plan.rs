@@ -143,14 +143,62 @@ pub fn request(finding: &Finding, snapshot: &RepoSnapshot) -> Option<Result<Requ
         to: fix.to.clone(),
         direct: matches!(dependency.kind, DependencyKind::Direct),
     };
-    if manager == Manager::Npm && !request.direct {
+    if !request.direct && matches!(manager, Manager::Npm | Manager::Yarn) {
         let source = snapshot.files.get(lockfile)?;
-        if let Err(reason) = npm_parents_allow(source, &request.package, &request.from, &request.to)
-        {
+        if let Err(reason) = parents_allow(
+            manager,
+            source,
+            &request.package,
+            &request.from,
+            &request.to,
+        ) {
             return Some(Err(reason));
         }
     }
     Some(Ok(request))
+}
+
+/// [`npm_parents_allow`] for the lockfile `manager` writes: yarn v1 entries answer the patterns
+/// in their header, so a pattern whose range refuses the target is refused here in an instant
+/// rather than by yarn after a full install (a resolution would force it outside the range
+/// and leave a lock claiming `leaf@1.0.0` resolves to another version).
+fn parents_allow(
+    manager: Manager,
+    lock: &str,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), String> {
+    match manager {
+        Manager::Yarn if !super::yarn_blocks::is_berry(lock) => {
+            let refusing = super::yarn_blocks::refusing_parents(lock, name, from, to);
+            if refusing.is_empty() {
+                Ok(())
+            } else {
+                Err(refusal(&refusing, name, to))
+            }
+        }
+        Manager::Npm => npm_parents_allow(lock, name, from, to),
+        _ => Ok(()),
+    }
+}
+
+/// The parents that refuse `to` for the entry of `name` at `from`, in the lockfile `manager`
+/// writes (package-lock.json or yarn.lock v1), for the relax strategy.
+pub fn refusing_parents(
+    manager: Manager,
+    lock: &str,
+    name: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Parent>, String> {
+    match manager {
+        Manager::Npm => npm_refusing_parents(lock, name, from, to),
+        Manager::Yarn if !super::yarn_blocks::is_berry(lock) => {
+            Ok(super::yarn_blocks::refusing_parents(lock, name, from, to))
+        }
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// A package that depends on the entry being moved, and the range it asks for.

@@ -1,8 +1,10 @@
-//! Local registries for the re-lock tests, started on loopback by the tests themselves and
-//! stopped (by their own process id) when dropped: Verdaccio for npm (no uplinks, so nothing
-//! leaves the machine). Fixtures are published to them by the tests.
+//! Local registries for the re-lock tests and benches/relock.rs, started on loopback by them and
+//! stopped (by their own process id) when dropped: Verdaccio for npm and yarn (no uplinks, so
+//! nothing leaves the machine), a static sparse crates index, pypiserver, a `GOPROXY=file://`
+//! folder. Fixtures are published to them by the tests.
 #![allow(dead_code)]
 
+use patchwright::relock::{Registries, Relocker};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -195,6 +197,28 @@ impl Verdaccio {
         );
     }
 
+    /// yarn classic (from the test dependencies) against this registry, install scripts off;
+    /// asserts it succeeds and drops the node_modules it made.
+    pub fn yarn(&self, dir: &Path, args: &[&str]) {
+        let home = self.dir.path().join("yarn-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let out = Command::new(test_deps().join("node_modules/.bin/yarn"))
+            .args(args)
+            .args([
+                "--registry",
+                &self.url,
+                "--ignore-scripts",
+                "--non-interactive",
+            ])
+            .current_dir(dir)
+            .env("HOME", &home)
+            .env("PATH", path_with_test_deps())
+            .output()
+            .expect("yarn runs");
+        ok(out);
+        let _ = std::fs::remove_dir_all(dir.join("node_modules"));
+    }
+
     /// npm run against this registry with the publishing user config; HOME in the temp folder.
     pub fn npm(&self, dir: &Path, args: &[&str]) -> std::process::Output {
         let home = self.dir.path().join("home");
@@ -215,6 +239,26 @@ impl Verdaccio {
             .output()
             .expect("npm runs")
     }
+}
+
+/// Asserts that a program the test ran succeeded, showing its output otherwise.
+pub fn ok(out: std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A relocker against `registries` that finds the package managers the test dependencies
+/// bring (yarn, Poetry, Go) ahead of the system's (npm, cargo).
+pub fn relocker(registries: Registries) -> Relocker {
+    let mut relocker = Relocker::from_env(registries);
+    let mut dirs = vec![test_deps().join("node_modules/.bin"), venv_bin()];
+    dirs.extend(std::env::split_paths(&relocker.path));
+    relocker.path = std::env::join_paths(dirs).unwrap();
+    relocker
 }
 
 /// Recursively copies a folder.

@@ -7,8 +7,9 @@
 //!   package.json back and `yarn install` again, which drops the resolution's own pattern and
 //!   leaves the entry at V with its new `resolved` and `integrity`;
 //! - a transitive entry among several of the same package: the same, with one resolution per
-//!   package that depends on that entry (`"mid/leaf": "V"`), which leaves the other entries
-//!   alone; where that cannot be said exactly (a parent depending on two entries through two of
+//!   package that depends on that entry (`"**/mid/leaf": "V"`: yarn matches the key against
+//!   the whole path from the root, so a bare `mid/leaf` would only reach a `mid` the project
+//!   itself depends on), which leaves the other entries alone; where that cannot be said exactly (a parent depending on two entries through two of
 //!   its versions, or a pattern only package.json asks for), its block is deleted and `yarn
 //!   install` resolves its patterns again (the newest release in range), accepted only when
 //!   that is exactly V.
@@ -29,6 +30,7 @@
 use super::{package_json, required, workspace_manifests};
 use crate::manifest;
 use crate::relock::sandbox::Context;
+use crate::relock::yarn_blocks::{Block, blocks, is_berry, pattern_name};
 use crate::relock::{Done, FileSource, RelockError, Request};
 use serde_json::Value;
 
@@ -48,10 +50,7 @@ pub(crate) fn relock(
     ctx: &Context,
 ) -> Result<Done, RelockError> {
     let lock = required(files, &request.lockfile)?;
-    if lock
-        .lines()
-        .any(|l| matches!(l.trim_end(), "__metadata:" | "\"__metadata\":"))
-    {
+    if is_berry(&lock) {
         return super::berry::relock(request, files, ctx, lock);
     }
     let version = version_of_program(ctx, "")?;
@@ -172,7 +171,7 @@ fn transitive(
         .filter(|d| d.name == request.package)
         .collect::<Vec<_>>();
     // One entry: a resolution for the package. Several: one per parent of the entry being
-    // moved (`"mid/leaf": "V"`), which leaves the other entries alone.
+    // moved (`"**/mid/leaf": "V"`, at any depth), which leaves the other entries alone.
     let keys = if entries.len() == 1 {
         Some(vec![request.package.clone()])
     } else {
@@ -236,65 +235,7 @@ fn transitive(
     }
 }
 
-/// One yarn.lock v1 block: its patterns and its dependencies (name, range).
-struct Block {
-    patterns: Vec<String>,
-    version: Option<String>,
-    dependencies: Vec<(String, String)>,
-}
-
-fn blocks(lock: &str) -> Vec<Block> {
-    let unquote = |s: &str| s.trim().trim_matches('"').to_string();
-    let mut out: Vec<Block> = Vec::new();
-    let mut in_deps = false;
-    for line in lock.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        if !line.starts_with(' ') {
-            let header = line.trim_end().trim_end_matches(':');
-            out.push(Block {
-                patterns: header.split(", ").map(unquote).collect(),
-                version: None,
-                dependencies: Vec::new(),
-            });
-            in_deps = false;
-            continue;
-        }
-        let Some(block) = out.last_mut() else {
-            continue;
-        };
-        if let Some(field) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
-            in_deps = matches!(field.trim_end(), "dependencies:" | "optionalDependencies:");
-            if let Some(v) = field.strip_prefix("version ") {
-                block.version = Some(unquote(v));
-            }
-        } else if in_deps && let Some(dep) = line.strip_prefix("    ") {
-            // `name "range"`, the name quoted when it is scoped.
-            let dep = dep.trim();
-            let split = match dep.strip_prefix('"') {
-                Some(quoted) => quoted.find('"').map(|i| i + 2),
-                None => dep.find(' '),
-            };
-            if let Some(at) = split {
-                block
-                    .dependencies
-                    .push((unquote(&dep[..at]), unquote(&dep[at..])));
-            }
-        }
-    }
-    out
-}
-
-/// The package a pattern (`leaf@^1.0.0`, `@s/x@~2`) names.
-fn pattern_name(pattern: &str) -> &str {
-    match pattern[1..].rfind('@') {
-        Some(at) => &pattern[..at + 1],
-        None => pattern,
-    }
-}
-
-/// `PARENT/NAME` resolution keys that move only the entry of `name` at `version`: one per
+/// `**/PARENT/NAME` resolution keys that move only the entry of `name` at `version`: one per
 /// package that depends on it. `None` when that cannot be said exactly: a parent that also
 /// depends on another entry of `name` (through another of its versions), or a pattern of the
 /// entry no package in the lock asks for (the project's own package.json).
@@ -333,7 +274,7 @@ fn parent_scoped(lock: &str, name: &str, version: &str) -> Option<Vec<String>> {
         })
         .flat_map(|b| b.dependencies.iter().filter(|(n, _)| n == name))
         .all(|(n, r)| entry.patterns.contains(&format!("{n}@{r}")));
-    clean.then(|| parents.iter().map(|p| format!("{p}/{name}")).collect())
+    clean.then(|| parents.iter().map(|p| format!("**/{p}/{name}")).collect())
 }
 
 /// The version of the `yarn` program (`yarn --version`): v1 and Berry lockfiles each need theirs.
@@ -520,11 +461,14 @@ mod tests {
         let lock = "# yarn lockfile v1\n\n\nleaf@^0.9.0:\n  version \"0.9.0\"\n\nleaf@^1.0.0, leaf@~1.0.0:\n  version \"1.0.0\"\n\nmid@^1.0.0:\n  version \"1.0.0\"\n  dependencies:\n    leaf \"^1.0.0\"\n\nnew@^1.0.0:\n  version \"1.0.0\"\n  dependencies:\n    leaf \"^0.9.0\"\n\n\"@s/other@^1.0.0\":\n  version \"1.0.0\"\n  dependencies:\n    leaf \"~1.0.0\"\n";
         assert_eq!(
             parent_scoped(lock, "leaf", "1.0.0"),
-            Some(vec!["@s/other/leaf".to_string(), "mid/leaf".to_string()])
+            Some(vec![
+                "**/@s/other/leaf".to_string(),
+                "**/mid/leaf".to_string()
+            ])
         );
         assert_eq!(
             parent_scoped(lock, "leaf", "0.9.0"),
-            Some(vec!["new/leaf".to_string()])
+            Some(vec!["**/new/leaf".to_string()])
         );
         // `mid` at another version depends on the other entry: a `mid/leaf` key would move both.
         let shared = format!(

@@ -1,0 +1,194 @@
+//! Re-lock time per ecosystem: one transitive entry moved by its own package manager (npm, yarn
+//! v1, cargo, Poetry, go) against the local registries the tests use, already started and
+//! holding the versions (a warm registry; each re-lock still starts from an empty package
+//! manager cache in a fresh working copy, as in production). Nearly all of the time is the
+//! package manager's own run. An ecosystem whose tool is missing is skipped with a message
+//! (scripts/relock-deps.sh installs them).
+//!
+//! `cargo bench --bench relock` (or `--profile dev`: the Rust side is a few milliseconds).
+
+#[path = "../tests/relock_support/mod.rs"]
+mod relock_support;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use patchwright::relock::{self, DirSource, Manager, Registries, Relocker, Request};
+use relock_support::{CratesRegistry, GoProxy, PyPiServer, Verdaccio, ok, relocker, test_deps};
+use std::path::Path;
+use std::time::Duration;
+
+/// `leaf` from 1.0.0 to 1.0.1 (the newest), pulled in by `mid`.
+fn leaf_request(manager: Manager, lockfile: &str, from: &str, to: &str) -> Request {
+    let package = if manager == Manager::Go {
+        "example.com/leaf"
+    } else {
+        "leaf"
+    };
+    Request {
+        manager,
+        lockfile: lockfile.into(),
+        package: package.into(),
+        from: from.into(),
+        to: to.into(),
+        direct: false,
+    }
+}
+
+/// Whether every one of `needs` exists; says which is missing otherwise.
+fn present(ecosystem: &str, relocker: &Relocker, tool: &str, needs: &[&Path]) -> bool {
+    let missing: Vec<String> = needs
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .chain(
+            relock::availability(&relocker.path)
+                .0
+                .iter()
+                .filter(|(m, found)| m.tool() == tool && found.is_none())
+                .map(|_| format!("`{tool}` on PATH")),
+        )
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "relock/{ecosystem} skipped: {} missing (run scripts/relock-deps.sh)",
+            missing.join(", ")
+        );
+    }
+    missing.is_empty()
+}
+
+/// Times `request` against `repo` after checking once that it reaches its target.
+fn time(c: &mut Criterion, ecosystem: &str, relocker: &Relocker, request: &Request, repo: &Path) {
+    let files = DirSource::new(repo);
+    let done = relocker
+        .relock(request, &files)
+        .unwrap_or_else(|e| panic!("{ecosystem} re-lock: {e}"));
+    assert!(!done.changes.is_empty(), "{ecosystem}: nothing changed");
+    let mut group = c.benchmark_group("relock");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function(ecosystem, |b| {
+        b.iter(|| relocker.relock(request, &files).expect("re-lock"))
+    });
+    group.finish();
+}
+
+fn npm_and_yarn(c: &mut Criterion) {
+    let verdaccio = test_deps().join("node_modules/.bin/verdaccio");
+    let probe = relocker(Registries::default());
+    let npm = present("npm", &probe, "npm", &[&verdaccio]);
+    let yarn = present("yarn", &probe, "yarn", &[&verdaccio]);
+    if !npm && !yarn {
+        return;
+    }
+    let registry = Verdaccio::start();
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("package.json"),
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"license\": \"MIT\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\"\n  }\n}\n",
+    )
+    .unwrap();
+    if npm {
+        let args = ["install", "--package-lock-only", "--ignore-scripts"];
+        ok(registry.npm(repo.path(), &args));
+    }
+    if yarn {
+        registry.yarn(repo.path(), &["install"]);
+    }
+    registry.publish("leaf", "1.0.1", &[]);
+    let relocker = relocker(Registries {
+        npm: Some(registry.url.clone()),
+        ..Default::default()
+    });
+    if npm {
+        let request = leaf_request(Manager::Npm, "package-lock.json", "1.0.0", "1.0.1");
+        time(c, "npm", &relocker, &request, repo.path());
+    }
+    if yarn {
+        let request = leaf_request(Manager::Yarn, "yarn.lock", "1.0.0", "1.0.1");
+        time(c, "yarn", &relocker, &request, repo.path());
+    }
+}
+
+fn cargo(c: &mut Criterion) {
+    if !present("cargo", &relocker(Registries::default()), "cargo", &[]) {
+        return;
+    }
+    let registry = CratesRegistry::start();
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::write(
+        repo.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nmid = \"1\"\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    ok(registry.cargo(repo.path(), &["generate-lockfile"]));
+    registry.publish("leaf", "1.0.1", &[]);
+    let relocker = relocker(Registries {
+        crates: Some(registry.index()),
+        ..Default::default()
+    });
+    let request = leaf_request(Manager::Cargo, "Cargo.lock", "1.0.0", "1.0.1");
+    time(c, "cargo", &relocker, &request, repo.path());
+}
+
+fn poetry(c: &mut Criterion) {
+    let server = relock_support::venv_bin().join("pypi-server");
+    if !present(
+        "poetry",
+        &relocker(Registries::default()),
+        "poetry",
+        &[&server],
+    ) {
+        return;
+    }
+    let index = PyPiServer::start();
+    index.publish("leaf", "1.0.0", &[]);
+    index.publish("mid", "1.0.0", &["leaf>=1.0,<2"]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"mid>=1.0\"]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{}\"\npriority = \"primary\"\n",
+            index.simple
+        ),
+    )
+    .unwrap();
+    ok(index.poetry(repo.path(), "cache", &["lock"]));
+    index.publish("leaf", "1.0.1", &[]);
+    let relocker = relocker(Registries::default());
+    let request = leaf_request(Manager::Poetry, "poetry.lock", "1.0.0", "1.0.1");
+    time(c, "poetry", &relocker, &request, repo.path());
+}
+
+fn go(c: &mut Criterion) {
+    if !present("go", &relocker(Registries::default()), "go", &[]) {
+        return;
+    }
+    let proxy = GoProxy::new();
+    proxy.publish("example.com/leaf", "v1.0.0", &[]);
+    proxy.publish("example.com/mid", "v1.0.0", &["example.com/leaf v1.0.0"]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("go.mod"),
+        "module example.com/app\n\ngo 1.21\n\nrequire example.com/mid v1.0.0\n\nrequire example.com/leaf v1.0.0 // indirect\n",
+    )
+    .unwrap();
+    ok(proxy.go(repo.path(), &["mod", "download", "all"]));
+    proxy.publish("example.com/leaf", "v1.0.1", &[]);
+    let relocker = relocker(Registries {
+        goproxy: Some(proxy.url()),
+        gosumdb: Some("off".into()),
+        ..Default::default()
+    });
+    let request = leaf_request(Manager::Go, "go.mod", "v1.0.0", "v1.0.1");
+    time(c, "go", &relocker, &request, repo.path());
+}
+
+criterion_group!(benches, npm_and_yarn, cargo, poetry, go);
+criterion_main!(benches);
