@@ -34,6 +34,12 @@ pub struct RunOptions {
     /// Only part of the repository was scanned (a subfolder): an exception that matches nothing
     /// may match in the rest, so `exception-unused` is not reported.
     pub partial: bool,
+    /// What the registries said about the scanned images (tags, digests), fetched at the edge;
+    /// `None` when lookups are off: image fixes then come from the catalog alone, as before.
+    pub registry: Option<std::sync::Arc<crate::registry::RegistryFacts>>,
+    /// The org turned digest pinning off (`[registry] pin-digests = false`); the repository
+    /// config's `pin-digests` wins over it.
+    pub no_digest_pins: bool,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -92,12 +98,19 @@ pub fn run_parsed(
     }
 
     let mut findings = scan::scan(&manifests, &knowledge.catalog, &knowledge.advisories, now);
-    remedy::plan(
+    let facts = options.registry.as_deref();
+    if let Some(facts) = facts {
+        findings.extend(scan::registry_findings(&manifests, facts));
+    }
+    let pin_digests = repo_config.pin_digests.unwrap_or(!options.no_digest_pins);
+    remedy::plan_with_registry(
         &mut findings,
         snapshot,
         &knowledge.catalog,
         &knowledge.advisories,
         now,
+        facts,
+        pin_digests,
     );
     let ignored_updates = policy::apply_ignores(&mut findings, &options.ignores);
     // The config's exceptions first: when both cover a finding, the one written in the

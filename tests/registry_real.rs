@@ -1,0 +1,741 @@
+//! The registry client against a real registry: Debian's `docker-registry` (CNCF Distribution
+//! 2.8, installed by scripts/registry-deps.sh) started on a free loopback port with a generated
+//! config and its storage in a temporary folder. Images and an index are pushed through the
+//! HTTP API; what Distribution 2.8 does not do (paginated tag lists, bearer tokens, 429s,
+//! garbage) is added by a small loopback proxy in front of it that forwards everything else.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use patchwright::registry::auth::CredentialStore;
+use patchwright::registry::client::{OCI_INDEX, OCI_MANIFEST, sha256_digest};
+use patchwright::registry::{
+    Lookup, Platform, RegistryClient, RegistryConfig, RegistryError, Repository,
+};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// The real registry
+// ---------------------------------------------------------------------------------------------
+
+struct Registry {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Registry {
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+        .or_else(|| Some(Path::new("/usr/bin").join(name)).filter(|p| p.is_file()));
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is not installed: run scripts/registry-deps.sh (Debian's docker-registry and apache2-utils)")
+    })
+}
+
+/// Starts `docker-registry serve` with storage in a temporary folder; with `htpasswd`, basic
+/// auth for that user and password.
+async fn start_registry(htpasswd: Option<(&str, &str)>) -> Registry {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let auth = match htpasswd {
+        Some((user, password)) => {
+            let out = Command::new(tool("htpasswd"))
+                .args(["-Bbn", user, password])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "htpasswd: {out:?}");
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, out.stdout).unwrap();
+            format!(
+                "auth:\n  htpasswd:\n    realm: patchwright-test\n    path: {}\n",
+                file.display()
+            )
+        }
+        None => String::new(),
+    };
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+        dir.path().join("data").display()
+    );
+    let config_path = dir.path().join("config.yml");
+    std::fs::write(&config_path, config).unwrap();
+    let child = Command::new(tool("docker-registry"))
+        .arg("serve")
+        .arg(&config_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker-registry starts");
+    let registry = Registry {
+        child,
+        port,
+        _dir: dir,
+    };
+    let http = http();
+    for _ in 0..200 {
+        let request = Request::get(format!("{}/v2/", registry.base()))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        if let Ok(r) = http.request(request).await
+            && matches!(r.status(), StatusCode::OK | StatusCode::UNAUTHORIZED)
+        {
+            return registry;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("docker-registry did not answer on port {port}");
+}
+
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+fn http() -> Http {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// What pushing needs: where, and the basic credentials if the registry wants them.
+struct Pusher {
+    base: String,
+    auth: Option<String>,
+    http: Http,
+}
+
+impl Pusher {
+    fn new(base: &str, auth: Option<(&str, &str)>) -> Pusher {
+        use base64::Engine;
+        Pusher {
+            base: base.to_string(),
+            auth: auth.map(|(u, p)| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+                )
+            }),
+            http: http(),
+        }
+    }
+
+    async fn send(&self, method: Method, url: &str, content_type: Option<&str>, body: Vec<u8>) -> Response<Incoming> {
+        let mut request = Request::builder().method(method).uri(url);
+        if let Some(auth) = &self.auth {
+            request = request.header("authorization", auth);
+        }
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        self.http
+            .request(request.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// The blob upload flow: POST for an upload URL, then PUT the bytes with their digest.
+    async fn blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = sha256_digest(bytes);
+        let started = self
+            .send(Method::POST, &format!("{}/v2/{repo}/blobs/uploads/", self.base), None, Vec::new())
+            .await;
+        assert_eq!(started.status(), StatusCode::ACCEPTED);
+        let location = started.headers()["location"].to_str().unwrap().to_string();
+        let location = if location.starts_with("http") {
+            location
+        } else {
+            format!("{}{location}", self.base)
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put = self
+            .send(
+                Method::PUT,
+                &format!("{location}{separator}digest={digest}"),
+                Some("application/octet-stream"),
+                bytes.to_vec(),
+            )
+            .await;
+        assert_eq!(put.status(), StatusCode::CREATED, "blob PUT");
+        digest
+    }
+
+    async fn manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> String {
+        let response = self
+            .send(
+                Method::PUT,
+                &format!("{}/v2/{repo}/manifests/{reference}", self.base),
+                Some(media_type),
+                body.to_vec(),
+            )
+            .await;
+        let status = response.status();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(status, StatusCode::CREATED, "manifest PUT: {}", String::from_utf8_lossy(&text));
+        sha256_digest(body)
+    }
+
+    /// A one-layer OCI image for `arch`; `marker` makes its content (and digest) unique.
+    async fn image(&self, repo: &str, arch: &str, marker: &str) -> PushedImage {
+        let layer = format!("layer of {repo} {arch} {marker}").into_bytes();
+        let layer_digest = self.blob(repo, &layer).await;
+        let config = serde_json::json!({
+            "architecture": arch, "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+            "config": {"Labels": {"marker": marker}}
+        })
+        .to_string()
+        .into_bytes();
+        let config_digest = self.blob(repo, &config).await;
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}]
+        })
+        .to_string()
+        .into_bytes();
+        let digest = self.manifest(repo, &sha256_digest(&manifest), OCI_MANIFEST, &manifest).await;
+        PushedImage {
+            digest,
+            manifest,
+            layer,
+            layer_digest,
+        }
+    }
+
+    async fn tag(&self, repo: &str, tag: &str, image: &PushedImage) -> String {
+        self.manifest(repo, tag, OCI_MANIFEST, &image.manifest).await
+    }
+
+    /// An index of an amd64 and an arm64 image under `tag`; returns the index's digest and the
+    /// arm64 image.
+    async fn index(&self, repo: &str, tag: &str, marker: &str) -> (String, PushedImage) {
+        let amd = self.image(repo, "amd64", marker).await;
+        let arm = self.image(repo, "arm64", marker).await;
+        let entry = |image: &PushedImage, arch: &str| {
+            serde_json::json!({
+                "mediaType": OCI_MANIFEST, "digest": image.digest, "size": image.manifest.len(),
+                "platform": {"architecture": arch, "os": "linux"}
+            })
+        };
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [entry(&amd, "amd64"), entry(&arm, "arm64")]
+        })
+        .to_string()
+        .into_bytes();
+        (self.manifest(repo, tag, OCI_INDEX, &index).await, arm)
+    }
+}
+
+struct PushedImage {
+    digest: String,
+    manifest: Vec<u8>,
+    layer: Vec<u8>,
+    layer_digest: String,
+}
+
+fn client(config: &RegistryConfig, credentials: CredentialStore) -> RegistryClient {
+    RegistryClient::new(config, credentials).unwrap()
+}
+
+fn quick() -> RegistryConfig {
+    RegistryConfig {
+        enabled: true,
+        timeout: Duration::from_secs(10),
+        max_retry_wait: Duration::from_secs(5),
+        ..RegistryConfig::default()
+    }
+}
+
+fn repo(host: &str, path: &str) -> Repository {
+    Repository {
+        host: host.to_string(),
+        path: path.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy: forwards to the registry, and adds what a test asks for
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct ProxyState {
+    /// Answer this many requests with 429 and this `Retry-After` first.
+    too_many: u32,
+    retry_after: String,
+    /// Answer every request with a 200 of HTML.
+    garbage: bool,
+    /// Split tag lists into pages of this size, with `Link` headers.
+    page: Option<usize>,
+    /// Require `Authorization: Bearer <token>` and serve tokens at `/token`.
+    bearer: Option<String>,
+    /// Serve this body for blob requests instead of the registry's.
+    tampered_blob: Option<Vec<u8>>,
+}
+
+struct Proxy {
+    port: u16,
+    state: Arc<Mutex<ProxyState>>,
+    requests: Arc<AtomicU32>,
+    token_requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+async fn start_proxy(upstream: String) -> Proxy {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let state = Arc::new(Mutex::new(ProxyState::default()));
+    let requests = Arc::new(AtomicU32::new(0));
+    let token_requests = Arc::new(Mutex::new(Vec::new()));
+    let (s, r, t) = (state.clone(), requests.clone(), token_requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (s, r, t, upstream) = (s.clone(), r.clone(), t.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    proxy_one(req, s.clone(), r.clone(), t.clone(), upstream.clone(), port)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Proxy {
+        port,
+        state,
+        requests,
+        token_requests,
+    }
+}
+
+fn reply(status: StatusCode, headers: &[(&str, String)], body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::builder().status(status);
+    for (k, v) in headers {
+        response = response.header(*k, v);
+    }
+    response.body(Full::new(body.into())).unwrap()
+}
+
+async fn proxy_one(
+    req: Request<Incoming>,
+    state: Arc<Mutex<ProxyState>>,
+    requests: Arc<AtomicU32>,
+    tokens: Arc<Mutex<Vec<String>>>,
+    upstream: String,
+    port: u16,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    requests.fetch_add(1, Ordering::SeqCst);
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let (too_many, retry_after, garbage, page, bearer, tampered) = {
+        let mut s = state.lock().unwrap();
+        let too_many = s.too_many > 0;
+        if too_many {
+            s.too_many -= 1;
+        }
+        (too_many, s.retry_after.clone(), s.garbage, s.page, s.bearer.clone(), s.tampered_blob.clone())
+    };
+    if path == "/token" {
+        let auth = req
+            .headers()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        tokens.lock().unwrap().push(format!("{query} {auth}"));
+        let token = bearer.unwrap_or_default();
+        return Ok(reply(StatusCode::OK, &[], format!("{{\"token\":\"{token}\"}}")));
+    }
+    if too_many {
+        return Ok(reply(StatusCode::TOO_MANY_REQUESTS, &[("retry-after", retry_after)], "slow down"));
+    }
+    if garbage {
+        return Ok(reply(StatusCode::OK, &[("content-type", "text/html".into())], "<html>maintenance</html>"));
+    }
+    if let Some(token) = bearer {
+        let sent = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+        if sent != Some(format!("Bearer {token}").as_str()) {
+            let challenge = format!(
+                "Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test-registry\",scope=\"repository:team/app:pull\""
+            );
+            return Ok(reply(StatusCode::UNAUTHORIZED, &[("www-authenticate", challenge)], "{}"));
+        }
+    }
+    if let Some(body) = tampered
+        && path.contains("/blobs/")
+    {
+        return Ok(reply(StatusCode::OK, &[], body));
+    }
+    // Forward, keeping method, Accept and the path and query.
+    let paging = page.is_some() && path.ends_with("/tags/list");
+    let target = if paging {
+        path.clone()
+    } else {
+        req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default()
+    };
+    let mut forward = Request::builder()
+        .method(req.method().clone())
+        .uri(format!("{upstream}{target}"));
+    if let Some(accept) = req.headers().get("accept") {
+        forward = forward.header("accept", accept);
+    }
+    let answer = http()
+        .request(forward.body(Full::new(Bytes::new())).unwrap())
+        .await
+        .unwrap();
+    let status = answer.status();
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    for name in ["content-type", "docker-content-digest"] {
+        if let Some(v) = answer.headers().get(name) {
+            headers.push((name, v.to_str().unwrap().to_string()));
+        }
+    }
+    let body = answer.into_body().collect().await.unwrap().to_bytes();
+    if let (Some(size), true) = (page, path.ends_with("/tags/list")) {
+        // Distribution 2.8 lists all tags at once: page them as the spec describes.
+        let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let mut tags: Vec<String> = list["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        tags.sort();
+        let last = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("last="))
+            .map(str::to_string);
+        let start = last.map_or(0, |l| tags.iter().position(|t| *t == l).map_or(0, |i| i + 1));
+        let chunk: Vec<String> = tags.iter().skip(start).take(size).cloned().collect();
+        let mut headers = vec![("content-type", "application/json".to_string())];
+        if start + size < tags.len() {
+            headers.push((
+                "link",
+                format!("<{path}?n={size}&last={}>; rel=\"next\"", chunk.last().unwrap()),
+            ));
+        }
+        let body = serde_json::json!({"name": list["name"], "tags": chunk}).to_string();
+        return Ok(reply(status, &headers, body));
+    }
+    Ok(reply(status, &headers, body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn tags_digests_an_index_and_blobs_from_a_real_registry() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let alpine = push.image("library/node", "amd64", "alpine").await;
+    push.tag("library/node", "1.2.3-alpine3.19", &alpine).await;
+    let slim = push.image("library/node", "amd64", "slim").await;
+    push.tag("library/node", "1.2.3-bookworm-slim", &slim).await;
+    let (index_digest, arm) = push.index("library/node", "1.3.0-alpine3.19", "multi").await;
+
+    let client = client(&quick(), CredentialStore::default());
+    let node = repo(&registry.host(), "library/node");
+    let mut tags = client.tags(&node).await.unwrap();
+    tags.sort();
+    assert_eq!(tags, ["1.2.3-alpine3.19", "1.2.3-bookworm-slim", "1.3.0-alpine3.19"]);
+
+    // A HEAD gives the digest; for the multi-platform tag it is the index's, not an image's.
+    assert_eq!(client.digest(&node, "1.2.3-alpine3.19").await.unwrap(), alpine.digest);
+    assert_eq!(client.digest(&node, "1.3.0-alpine3.19").await.unwrap(), index_digest);
+    assert_ne!(index_digest, arm.digest);
+    let missing = client.digest(&node, "9.9.9").await.unwrap_err();
+    assert!(matches!(missing, RegistryError::NotFound { .. }), "{missing}");
+    assert!(missing.to_string().contains("no tag `9.9.9`"), "{missing}");
+
+    // The index resolves to the platform asked for.
+    let arm64 = Platform {
+        architecture: "arm64".into(),
+        ..Platform::default()
+    };
+    let manifest = client.manifest(&node, "1.3.0-alpine3.19", &arm64).await.unwrap();
+    assert_eq!(manifest.digest, arm.digest);
+    assert_eq!(manifest.index_digest.as_deref(), Some(index_digest.as_str()));
+    assert_eq!(manifest.layers.len(), 1);
+    let single = client
+        .manifest(&node, "1.2.3-bookworm-slim", &Platform::default())
+        .await
+        .unwrap();
+    assert_eq!((single.digest.as_str(), single.index_digest), (slim.digest.as_str(), None));
+
+    // Blobs stream and check their digest.
+    let blob = client.blob(&node, &manifest.layers[0].digest).await.unwrap();
+    assert_eq!(blob.read_to_end(1 << 20).await.unwrap(), arm.layer);
+    assert_eq!(manifest.layers[0].digest, arm.layer_digest);
+    let mut blob = client.blob(&node, &alpine.layer_digest).await.unwrap();
+    let mut read = Vec::new();
+    while let Some(chunk) = blob.next_chunk().await.unwrap() {
+        read.extend_from_slice(&chunk);
+    }
+    assert_eq!(read, alpine.layer);
+}
+
+#[tokio::test]
+async fn tag_lists_are_followed_across_pages() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("team/app", "amd64", "paged").await;
+    let mut pushed = Vec::new();
+    for i in 0..7 {
+        let tag = format!("1.{i}.0-alpine3.19");
+        push.tag("team/app", &tag, &image).await;
+        pushed.push(tag);
+    }
+    let proxy = start_proxy(registry.base()).await;
+    proxy.state.lock().unwrap().page = Some(3);
+    let mut client = client(&quick(), CredentialStore::default());
+    client.page_size = 3;
+    let mut tags = client.tags(&repo(&proxy.host(), "team/app")).await.unwrap();
+    tags.sort();
+    assert_eq!(tags, pushed);
+    // Three pages: 3 + 3 + 1.
+    assert_eq!(proxy.requests.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn basic_auth_from_a_docker_config_file() {
+    let registry = start_registry(Some(("ci", "s3cret"))).await;
+    let push = Pusher::new(&registry.base(), Some(("ci", "s3cret")));
+    let image = push.image("team/app", "amd64", "private").await;
+    push.tag("team/app", "2.0.0-bookworm-slim", &image).await;
+    let app = repo(&registry.host(), "team/app");
+
+    let anonymous = client(&quick(), CredentialStore::default());
+    let refused = anonymous.tags(&app).await.unwrap_err().to_string();
+    assert!(
+        refused.contains(&format!("there are none for `{}`", registry.host())),
+        "{refused}"
+    );
+
+    let file = format!(
+        r#"{{"auths": {{"{}": {{"auth": "Y2k6czNjcmV0"}}}}}}"#,
+        registry.host()
+    );
+    let credentials = CredentialStore::from_docker_config("config.json", &file).unwrap();
+    let signed_in = client(&quick(), credentials);
+    assert_eq!(signed_in.tags(&app).await.unwrap(), ["2.0.0-bookworm-slim"]);
+    assert_eq!(signed_in.digest(&app, "2.0.0-bookworm-slim").await.unwrap(), image.digest);
+
+    let mut wrong = CredentialStore::default();
+    wrong.insert(
+        &registry.host(),
+        patchwright::registry::auth::Credentials {
+            username: "ci".into(),
+            password: "nope".into(),
+        },
+    );
+    let refused = client(&quick(), wrong).tags(&app).await.unwrap_err().to_string();
+    assert!(refused.contains("were refused: check them"), "{refused}");
+}
+
+#[tokio::test]
+async fn bearer_tokens_are_fetched_from_the_challenge_realm_once() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("team/app", "amd64", "token").await;
+    push.tag("team/app", "3.1.0", &image).await;
+    let proxy = start_proxy(registry.base()).await;
+    proxy.state.lock().unwrap().bearer = Some("tok-123".into());
+    let mut credentials = CredentialStore::default();
+    credentials.insert(
+        &proxy.host(),
+        patchwright::registry::auth::Credentials {
+            username: "robot".into(),
+            password: "pw".into(),
+        },
+    );
+    let client = client(&quick(), credentials);
+    let app = repo(&proxy.host(), "team/app");
+    assert_eq!(client.tags(&app).await.unwrap(), ["3.1.0"]);
+    assert_eq!(client.digest(&app, "3.1.0").await.unwrap(), image.digest);
+    let tokens = proxy.token_requests.lock().unwrap().clone();
+    assert_eq!(tokens.len(), 1, "the token is reused: {tokens:?}");
+    assert!(tokens[0].contains("service=test-registry"), "{tokens:?}");
+    assert!(tokens[0].contains("scope=repository%3Ateam%2Fapp%3Apull"), "{tokens:?}");
+    assert!(tokens[0].ends_with("Basic cm9ib3Q6cHc="), "credentials go to the realm: {tokens:?}");
+}
+
+#[tokio::test]
+async fn rate_limits_are_waited_out_within_bounds() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("team/app", "amd64", "limited").await;
+    push.tag("team/app", "1.0.0", &image).await;
+    let proxy = start_proxy(registry.base()).await;
+    let app = repo(&proxy.host(), "team/app");
+    {
+        let mut s = proxy.state.lock().unwrap();
+        s.too_many = 2;
+        s.retry_after = "1".into();
+    }
+    let client = client(&quick(), CredentialStore::default());
+    let started = std::time::Instant::now();
+    assert_eq!(client.digest(&app, "1.0.0").await.unwrap(), image.digest);
+    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After is honoured");
+    assert_eq!(proxy.requests.load(Ordering::SeqCst), 3);
+
+    // A wait longer than allowed gives up at once, with the reason.
+    {
+        let mut s = proxy.state.lock().unwrap();
+        s.too_many = 1;
+        s.retry_after = "3600".into();
+    }
+    let err = client.tags(&app).await.unwrap_err();
+    assert!(matches!(err, RegistryError::RateLimited { .. }), "{err}");
+    assert!(err.to_string().contains("asks to wait 3600s"), "{err}");
+
+    // More 429s than retries: bounded.
+    {
+        let mut s = proxy.state.lock().unwrap();
+        s.too_many = 10;
+        s.retry_after = "0".into();
+    }
+    let err = client.tags(&app).await.unwrap_err().to_string();
+    assert!(err.contains("after 3 retries"), "{err}");
+}
+
+#[tokio::test]
+async fn garbage_tampering_and_a_dead_registry_are_clear_errors() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("team/app", "amd64", "faults").await;
+    push.tag("team/app", "1.0.0", &image).await;
+    let proxy = start_proxy(registry.base()).await;
+    let app = repo(&proxy.host(), "team/app");
+    let client = client(&quick(), CredentialStore::default());
+
+    proxy.state.lock().unwrap().garbage = true;
+    let err = client.tags(&app).await.unwrap_err().to_string();
+    assert!(err.contains("not a registry answer: the tag list is not JSON"), "{err}");
+    proxy.state.lock().unwrap().garbage = false;
+
+    proxy.state.lock().unwrap().tampered_blob = Some(b"not the layer".to_vec());
+    let blob = client.blob(&app, &image.layer_digest).await.unwrap();
+    let err = blob.read_to_end(1 << 20).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("not the {} asked for", image.layer_digest)), "{err}");
+
+    let dead = repo(&format!("127.0.0.1:{}", free_port()), "team/app");
+    let err = client.tags(&dead).await.unwrap_err();
+    assert!(matches!(err, RegistryError::Network { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn mirrors_are_tried_in_order_then_the_origin() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("library/node", "amd64", "mirror").await;
+    push.tag("library/node", "1.2.3-alpine3.19", &image).await;
+    let origin_proxy = start_proxy(registry.base()).await;
+    let mirror = start_proxy(registry.base()).await;
+    let dead = format!("http://127.0.0.1:{}", free_port());
+
+    // Docker Hub names go to the mirror (the origin would be registry-1.docker.io).
+    let mut config = quick();
+    config
+        .mirrors
+        .insert("docker.io".into(), vec![dead.clone(), mirror.base()]);
+    let hub = client(&config, CredentialStore::default());
+    let node = Repository::of(&patchwright::model::ImageRef::parse("node:1.2.3-alpine3.19").unwrap());
+    assert_eq!(hub.tags(&node).await.unwrap(), ["1.2.3-alpine3.19"]);
+    assert_eq!(mirror.requests.load(Ordering::SeqCst), 1);
+
+    // Every mirror down: the origin answers.
+    let mut config = quick();
+    config
+        .mirrors
+        .insert(origin_proxy.host(), vec![dead.clone()]);
+    let client = client(&config, CredentialStore::default());
+    let app = repo(&origin_proxy.host(), "library/node");
+    assert_eq!(client.digest(&app, "1.2.3-alpine3.19").await.unwrap(), image.digest);
+
+    // Everything down: one error that lists each attempt.
+    origin_proxy.state.lock().unwrap().garbage = true;
+    let err = client.tags(&app).await.unwrap_err().to_string();
+    assert!(err.contains("every source failed"), "{err}");
+    assert!(err.contains(&dead), "{err}");
+}
+
+#[tokio::test]
+async fn lookups_count_calls_cold_and_warm_and_record_failures() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let image = push.image("team/app", "amd64", "cache").await;
+    push.tag("team/app", "1.0.0-alpine3.19", &image).await;
+    let host = registry.host();
+    let config = quick();
+    let lookup = Lookup::with_client(client(&config, CredentialStore::default()), &config);
+    let images: Vec<patchwright::model::ImageRef> = [
+        format!("{host}/team/app:1.0.0-alpine3.19"),
+        format!("127.0.0.1:{}/gone/app:1", free_port()),
+    ]
+    .iter()
+    .map(|r| patchwright::model::ImageRef::parse(r).unwrap())
+    .collect();
+    let now = chrono::Utc::now();
+    let facts = lookup.facts_for(&images, now).await;
+    let cold = lookup.client().calls();
+    let app = format!("{host}/team/app");
+    assert_eq!(facts.tags(&app).unwrap(), ["1.0.0-alpine3.19"]);
+    assert_eq!(facts.digest(&app, "1.0.0-alpine3.19"), Some(image.digest.as_str()));
+    let problems = facts.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("gone/app"), "{problems:?}");
+    // Tag list + HEAD for the live image, one failed connection for the dead one.
+    assert_eq!(cold, 3);
+
+    // Warm: only the dead registry is asked again (failures are not cached).
+    let again = lookup.facts_for(&images, now + chrono::Duration::minutes(1)).await;
+    assert_eq!(again.digest(&app, "1.0.0-alpine3.19"), facts.digest(&app, "1.0.0-alpine3.19"));
+    assert_eq!(lookup.client().calls() - cold, 1);
+    // Past the TTL: asked again.
+    let _ = lookup.facts_for(&images, now + chrono::Duration::hours(2)).await;
+    assert_eq!(lookup.client().calls() - cold, 1 + 3);
+}
