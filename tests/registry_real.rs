@@ -151,7 +151,13 @@ impl Pusher {
         }
     }
 
-    async fn send(&self, method: Method, url: &str, content_type: Option<&str>, body: Vec<u8>) -> Response<Incoming> {
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response<Incoming> {
         let mut request = Request::builder().method(method).uri(url);
         if let Some(auth) = &self.auth {
             request = request.header("authorization", auth);
@@ -169,7 +175,12 @@ impl Pusher {
     async fn blob(&self, repo: &str, bytes: &[u8]) -> String {
         let digest = sha256_digest(bytes);
         let started = self
-            .send(Method::POST, &format!("{}/v2/{repo}/blobs/uploads/", self.base), None, Vec::new())
+            .send(
+                Method::POST,
+                &format!("{}/v2/{repo}/blobs/uploads/", self.base),
+                None,
+                Vec::new(),
+            )
             .await;
         assert_eq!(started.status(), StatusCode::ACCEPTED);
         let location = started.headers()["location"].to_str().unwrap().to_string();
@@ -202,7 +213,12 @@ impl Pusher {
             .await;
         let status = response.status();
         let text = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(status, StatusCode::CREATED, "manifest PUT: {}", String::from_utf8_lossy(&text));
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "manifest PUT: {}",
+            String::from_utf8_lossy(&text)
+        );
         sha256_digest(body)
     }
 
@@ -226,7 +242,9 @@ impl Pusher {
         })
         .to_string()
         .into_bytes();
-        let digest = self.manifest(repo, &sha256_digest(&manifest), OCI_MANIFEST, &manifest).await;
+        let digest = self
+            .manifest(repo, &sha256_digest(&manifest), OCI_MANIFEST, &manifest)
+            .await;
         PushedImage {
             digest,
             manifest,
@@ -236,7 +254,8 @@ impl Pusher {
     }
 
     async fn tag(&self, repo: &str, tag: &str, image: &PushedImage) -> String {
-        self.manifest(repo, tag, OCI_MANIFEST, &image.manifest).await
+        self.manifest(repo, tag, OCI_MANIFEST, &image.manifest)
+            .await
     }
 
     /// An index of an amd64 and an arm64 image under `tag`; returns the index's digest and the
@@ -332,7 +351,9 @@ async fn start_proxy(upstream: String) -> Proxy {
     let (s, r, t) = (state.clone(), requests.clone(), token_requests.clone());
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let (s, r, t, upstream) = (s.clone(), r.clone(), t.clone(), upstream.clone());
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
@@ -352,7 +373,11 @@ async fn start_proxy(upstream: String) -> Proxy {
     }
 }
 
-fn reply(status: StatusCode, headers: &[(&str, String)], body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn reply(
+    status: StatusCode,
+    headers: &[(&str, String)],
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut response = Response::builder().status(status);
     for (k, v) in headers {
         response = response.header(*k, v);
@@ -377,7 +402,14 @@ async fn proxy_one(
         if too_many {
             s.too_many -= 1;
         }
-        (too_many, s.retry_after.clone(), s.garbage, s.page, s.bearer.clone(), s.tampered_blob.clone())
+        (
+            too_many,
+            s.retry_after.clone(),
+            s.garbage,
+            s.page,
+            s.bearer.clone(),
+            s.tampered_blob.clone(),
+        )
     };
     if path == "/token" {
         let auth = req
@@ -387,21 +419,40 @@ async fn proxy_one(
             .unwrap_or_default();
         tokens.lock().unwrap().push(format!("{query} {auth}"));
         let token = bearer.unwrap_or_default();
-        return Ok(reply(StatusCode::OK, &[], format!("{{\"token\":\"{token}\"}}")));
+        return Ok(reply(
+            StatusCode::OK,
+            &[],
+            format!("{{\"token\":\"{token}\"}}"),
+        ));
     }
     if too_many {
-        return Ok(reply(StatusCode::TOO_MANY_REQUESTS, &[("retry-after", retry_after)], "slow down"));
+        return Ok(reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            &[("retry-after", retry_after)],
+            "slow down",
+        ));
     }
     if garbage {
-        return Ok(reply(StatusCode::OK, &[("content-type", "text/html".into())], "<html>maintenance</html>"));
+        return Ok(reply(
+            StatusCode::OK,
+            &[("content-type", "text/html".into())],
+            "<html>maintenance</html>",
+        ));
     }
     if let Some(token) = bearer {
-        let sent = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+        let sent = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
         if sent != Some(format!("Bearer {token}").as_str()) {
             let challenge = format!(
                 "Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test-registry\",scope=\"repository:team/app:pull\""
             );
-            return Ok(reply(StatusCode::UNAUTHORIZED, &[("www-authenticate", challenge)], "{}"));
+            return Ok(reply(
+                StatusCode::UNAUTHORIZED,
+                &[("www-authenticate", challenge)],
+                "{}",
+            ));
         }
     }
     if let Some(body) = tampered
@@ -414,7 +465,10 @@ async fn proxy_one(
     let target = if paging {
         path.clone()
     } else {
-        req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default()
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default()
     };
     let mut forward = Request::builder()
         .method(req.method().clone())
@@ -448,13 +502,18 @@ async fn proxy_one(
             .split('&')
             .find_map(|kv| kv.strip_prefix("last="))
             .map(str::to_string);
-        let start = last.map_or(0, |l| tags.iter().position(|t| *t == l).map_or(0, |i| i + 1));
+        let start = last.map_or(0, |l| {
+            tags.iter().position(|t| *t == l).map_or(0, |i| i + 1)
+        });
         let chunk: Vec<String> = tags.iter().skip(start).take(size).cloned().collect();
         let mut headers = vec![("content-type", "application/json".to_string())];
         if start + size < tags.len() {
             headers.push((
                 "link",
-                format!("<{path}?n={size}&last={}>; rel=\"next\"", chunk.last().unwrap()),
+                format!(
+                    "<{path}?n={size}&last={}>; rel=\"next\"",
+                    chunk.last().unwrap()
+                ),
             ));
         }
         let body = serde_json::json!({"name": list["name"], "tags": chunk}).to_string();
@@ -475,20 +534,38 @@ async fn tags_digests_an_index_and_blobs_from_a_real_registry() {
     push.tag("library/node", "1.2.3-alpine3.19", &alpine).await;
     let slim = push.image("library/node", "amd64", "slim").await;
     push.tag("library/node", "1.2.3-bookworm-slim", &slim).await;
-    let (index_digest, arm) = push.index("library/node", "1.3.0-alpine3.19", "multi").await;
+    let (index_digest, arm) = push
+        .index("library/node", "1.3.0-alpine3.19", "multi")
+        .await;
 
     let client = client(&quick(), CredentialStore::default());
     let node = repo(&registry.host(), "library/node");
     let mut tags = client.tags(&node).await.unwrap();
     tags.sort();
-    assert_eq!(tags, ["1.2.3-alpine3.19", "1.2.3-bookworm-slim", "1.3.0-alpine3.19"]);
+    assert_eq!(
+        tags,
+        [
+            "1.2.3-alpine3.19",
+            "1.2.3-bookworm-slim",
+            "1.3.0-alpine3.19"
+        ]
+    );
 
     // A HEAD gives the digest; for the multi-platform tag it is the index's, not an image's.
-    assert_eq!(client.digest(&node, "1.2.3-alpine3.19").await.unwrap(), alpine.digest);
-    assert_eq!(client.digest(&node, "1.3.0-alpine3.19").await.unwrap(), index_digest);
+    assert_eq!(
+        client.digest(&node, "1.2.3-alpine3.19").await.unwrap(),
+        alpine.digest
+    );
+    assert_eq!(
+        client.digest(&node, "1.3.0-alpine3.19").await.unwrap(),
+        index_digest
+    );
     assert_ne!(index_digest, arm.digest);
     let missing = client.digest(&node, "9.9.9").await.unwrap_err();
-    assert!(matches!(missing, RegistryError::NotFound { .. }), "{missing}");
+    assert!(
+        matches!(missing, RegistryError::NotFound { .. }),
+        "{missing}"
+    );
     assert!(missing.to_string().contains("no tag `9.9.9`"), "{missing}");
 
     // The index resolves to the platform asked for.
@@ -496,18 +573,30 @@ async fn tags_digests_an_index_and_blobs_from_a_real_registry() {
         architecture: "arm64".into(),
         ..Platform::default()
     };
-    let manifest = client.manifest(&node, "1.3.0-alpine3.19", &arm64).await.unwrap();
+    let manifest = client
+        .manifest(&node, "1.3.0-alpine3.19", &arm64)
+        .await
+        .unwrap();
     assert_eq!(manifest.digest, arm.digest);
-    assert_eq!(manifest.index_digest.as_deref(), Some(index_digest.as_str()));
+    assert_eq!(
+        manifest.index_digest.as_deref(),
+        Some(index_digest.as_str())
+    );
     assert_eq!(manifest.layers.len(), 1);
     let single = client
         .manifest(&node, "1.2.3-bookworm-slim", &Platform::default())
         .await
         .unwrap();
-    assert_eq!((single.digest.as_str(), single.index_digest), (slim.digest.as_str(), None));
+    assert_eq!(
+        (single.digest.as_str(), single.index_digest),
+        (slim.digest.as_str(), None)
+    );
 
     // Blobs stream and check their digest.
-    let blob = client.blob(&node, &manifest.layers[0].digest).await.unwrap();
+    let blob = client
+        .blob(&node, &manifest.layers[0].digest)
+        .await
+        .unwrap();
     assert_eq!(blob.read_to_end(1 << 20).await.unwrap(), arm.layer);
     assert_eq!(manifest.layers[0].digest, arm.layer_digest);
     let mut blob = client.blob(&node, &alpine.layer_digest).await.unwrap();
@@ -562,7 +651,10 @@ async fn basic_auth_from_a_docker_config_file() {
     let credentials = CredentialStore::from_docker_config("config.json", &file).unwrap();
     let signed_in = client(&quick(), credentials);
     assert_eq!(signed_in.tags(&app).await.unwrap(), ["2.0.0-bookworm-slim"]);
-    assert_eq!(signed_in.digest(&app, "2.0.0-bookworm-slim").await.unwrap(), image.digest);
+    assert_eq!(
+        signed_in.digest(&app, "2.0.0-bookworm-slim").await.unwrap(),
+        image.digest
+    );
 
     let mut wrong = CredentialStore::default();
     wrong.insert(
@@ -572,7 +664,11 @@ async fn basic_auth_from_a_docker_config_file() {
             password: "nope".into(),
         },
     );
-    let refused = client(&quick(), wrong).tags(&app).await.unwrap_err().to_string();
+    let refused = client(&quick(), wrong)
+        .tags(&app)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("were refused: check them"), "{refused}");
 }
 
@@ -599,8 +695,14 @@ async fn bearer_tokens_are_fetched_from_the_challenge_realm_once() {
     let tokens = proxy.token_requests.lock().unwrap().clone();
     assert_eq!(tokens.len(), 1, "the token is reused: {tokens:?}");
     assert!(tokens[0].contains("service=test-registry"), "{tokens:?}");
-    assert!(tokens[0].contains("scope=repository%3Ateam%2Fapp%3Apull"), "{tokens:?}");
-    assert!(tokens[0].ends_with("Basic cm9ib3Q6cHc="), "credentials go to the realm: {tokens:?}");
+    assert!(
+        tokens[0].contains("scope=repository%3Ateam%2Fapp%3Apull"),
+        "{tokens:?}"
+    );
+    assert!(
+        tokens[0].ends_with("Basic cm9ib3Q6cHc="),
+        "credentials go to the realm: {tokens:?}"
+    );
 }
 
 #[tokio::test]
@@ -619,7 +721,10 @@ async fn rate_limits_are_waited_out_within_bounds() {
     let client = client(&quick(), CredentialStore::default());
     let started = std::time::Instant::now();
     assert_eq!(client.digest(&app, "1.0.0").await.unwrap(), image.digest);
-    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After is honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After is honoured"
+    );
     assert_eq!(proxy.requests.load(Ordering::SeqCst), 3);
 
     // A wait longer than allowed gives up at once, with the reason.
@@ -654,13 +759,19 @@ async fn garbage_tampering_and_a_dead_registry_are_clear_errors() {
 
     proxy.state.lock().unwrap().garbage = true;
     let err = client.tags(&app).await.unwrap_err().to_string();
-    assert!(err.contains("not a registry answer: the tag list is not JSON"), "{err}");
+    assert!(
+        err.contains("not a registry answer: the tag list is not JSON"),
+        "{err}"
+    );
     proxy.state.lock().unwrap().garbage = false;
 
     proxy.state.lock().unwrap().tampered_blob = Some(b"not the layer".to_vec());
     let blob = client.blob(&app, &image.layer_digest).await.unwrap();
     let err = blob.read_to_end(1 << 20).await.unwrap_err().to_string();
-    assert!(err.contains(&format!("not the {} asked for", image.layer_digest)), "{err}");
+    assert!(
+        err.contains(&format!("not the {} asked for", image.layer_digest)),
+        "{err}"
+    );
 
     let dead = repo(&format!("127.0.0.1:{}", free_port()), "team/app");
     let err = client.tags(&dead).await.unwrap_err();
@@ -683,7 +794,8 @@ async fn mirrors_are_tried_in_order_then_the_origin() {
         .mirrors
         .insert("docker.io".into(), vec![dead.clone(), mirror.base()]);
     let hub = client(&config, CredentialStore::default());
-    let node = Repository::of(&patchwright::model::ImageRef::parse("node:1.2.3-alpine3.19").unwrap());
+    let node =
+        Repository::of(&patchwright::model::ImageRef::parse("node:1.2.3-alpine3.19").unwrap());
     assert_eq!(hub.tags(&node).await.unwrap(), ["1.2.3-alpine3.19"]);
     assert_eq!(mirror.requests.load(Ordering::SeqCst), 1);
 
@@ -694,7 +806,10 @@ async fn mirrors_are_tried_in_order_then_the_origin() {
         .insert(origin_proxy.host(), vec![dead.clone()]);
     let client = client(&config, CredentialStore::default());
     let app = repo(&origin_proxy.host(), "library/node");
-    assert_eq!(client.digest(&app, "1.2.3-alpine3.19").await.unwrap(), image.digest);
+    assert_eq!(
+        client.digest(&app, "1.2.3-alpine3.19").await.unwrap(),
+        image.digest
+    );
 
     // Everything down: one error that lists each attempt.
     origin_proxy.state.lock().unwrap().garbage = true;
@@ -724,7 +839,10 @@ async fn lookups_count_calls_cold_and_warm_and_record_failures() {
     let cold = lookup.client().calls();
     let app = format!("{host}/team/app");
     assert_eq!(facts.tags(&app).unwrap(), ["1.0.0-alpine3.19"]);
-    assert_eq!(facts.digest(&app, "1.0.0-alpine3.19"), Some(image.digest.as_str()));
+    assert_eq!(
+        facts.digest(&app, "1.0.0-alpine3.19"),
+        Some(image.digest.as_str())
+    );
     let problems = facts.problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("gone/app"), "{problems:?}");
@@ -732,10 +850,187 @@ async fn lookups_count_calls_cold_and_warm_and_record_failures() {
     assert_eq!(cold, 3);
 
     // Warm: only the dead registry is asked again (failures are not cached).
-    let again = lookup.facts_for(&images, now + chrono::Duration::minutes(1)).await;
-    assert_eq!(again.digest(&app, "1.0.0-alpine3.19"), facts.digest(&app, "1.0.0-alpine3.19"));
+    let again = lookup
+        .facts_for(&images, now + chrono::Duration::minutes(1))
+        .await;
+    assert_eq!(
+        again.digest(&app, "1.0.0-alpine3.19"),
+        facts.digest(&app, "1.0.0-alpine3.19")
+    );
     assert_eq!(lookup.client().calls() - cold, 1);
     // Past the TTL: asked again.
-    let _ = lookup.facts_for(&images, now + chrono::Duration::hours(2)).await;
+    let _ = lookup
+        .facts_for(&images, now + chrono::Duration::hours(2))
+        .await;
     assert_eq!(lookup.client().calls() - cold, 1 + 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line against the real registry
+// ---------------------------------------------------------------------------------------------
+
+const CATALOG: &str = r#"revision = "registry-test"
+
+[[image]]
+name = "node"
+approved = ["1.3*", "1.4*"]
+# A hand-listed tag the registry does not have: offline fixes name it, registry-checked ones
+# must not.
+tags = ["1.4.0-alpine3.19"]
+"#;
+
+fn patchwright(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_patchwright"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PATCHWRIGHT_CONFIG")
+        .env_remove("PATCHWRIGHT_CATALOG")
+        .env_remove("PATCHWRIGHT_REGISTRY_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test]
+async fn fix_moves_to_tags_the_registry_has_and_pins_their_digests() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let old_alpine = push.image("library/node", "amd64", "1.2.3-alpine").await;
+    push.tag("library/node", "1.2.3-alpine3.19", &old_alpine)
+        .await;
+    let (index_digest, _) = push
+        .index("library/node", "1.3.0-alpine3.19", "1.3.0")
+        .await;
+    let first_build = push
+        .image("library/node", "amd64", "1.3.1-slim build 1")
+        .await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &first_build)
+        .await;
+    // The tag is rebuilt: same tag, new image (a refresh).
+    let rebuilt = push
+        .image("library/node", "amd64", "1.3.1-slim build 2")
+        .await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &rebuilt)
+        .await;
+
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("catalog.toml"), CATALOG).unwrap();
+    std::fs::create_dir(dir.join("advisories")).unwrap();
+    let dead = free_port();
+    std::fs::write(
+        dir.join("registry.toml"),
+        format!(
+            "[registry]\nmirrors = {{ \"docker.io\" = [\"{}\"] }}\ntimeout-secs = 10\n",
+            registry.base()
+        ),
+    )
+    .unwrap();
+    let project = dir.join("project");
+    std::fs::create_dir(&project).unwrap();
+    let dockerfile = format!(
+        "ARG SLIM=1.3.1-bookworm-slim\nFROM node:1.2.3-alpine3.19 AS build\nRUN true\n\nFROM node:${{SLIM}} AS test\nRUN true\n\nFROM 127.0.0.1:{dead}/team/tool:1.0 AS tool\n\nFROM node:1.3.1-bookworm-slim@{}\nUSER node\n",
+        first_build.digest
+    );
+    std::fs::write(project.join("Dockerfile"), &dockerfile).unwrap();
+    let common = [
+        "--catalog",
+        "catalog.toml",
+        "--advisories",
+        "advisories",
+        "--today",
+        "2026-12-01",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(common);
+        args.push("project");
+        patchwright(dir, &args)
+    };
+
+    // Offline: the catalog's hand list, a tag that does not exist, and one note.
+    let offline = run(&["fix", "--dry-run"]);
+    let out = String::from_utf8_lossy(&offline.stdout);
+    let err = String::from_utf8_lossy(&offline.stderr);
+    assert!(
+        out.contains("+FROM node:1.4.0-alpine3.19 AS build"),
+        "{out}\n{err}"
+    );
+    assert_eq!(
+        err.matches("were not checked against the registries")
+            .count(),
+        1,
+        "{err}"
+    );
+
+    // With the registry: a tag it has, pinned to its index's digest; the ARG default pinned;
+    // the rebuilt tag refreshed; the dead registry only a note.
+    let online = run(&["fix", "--dry-run", "--registry-config", "registry.toml"]);
+    let out = String::from_utf8_lossy(&online.stdout);
+    let err = String::from_utf8_lossy(&online.stderr);
+    assert!(
+        out.contains(&format!(
+            "+FROM node:1.3.0-alpine3.19@{index_digest} AS build"
+        )),
+        "{out}\n{err}"
+    );
+    assert!(!out.contains("1.4.0-alpine3.19"), "{out}");
+    assert!(
+        out.contains(&format!("+ARG SLIM=1.3.1-bookworm-slim@{}", rebuilt.digest)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "+FROM node:1.3.1-bookworm-slim@{}",
+            rebuilt.digest
+        )),
+        "{out}"
+    );
+    assert!(
+        !err.contains("were not checked against the registries"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "registry not checked for 127.0.0.1:{dead}/team/tool"
+        )),
+        "{err}"
+    );
+    assert!(online.status.code().is_some(), "{err}");
+
+    let scan = run(&["scan", "--registry-config", "registry.toml"]);
+    let out = String::from_utf8_lossy(&scan.stdout);
+    assert!(out.contains("image-digest-refresh"), "{out}");
+    assert!(out.contains(&rebuilt.digest), "{out}");
+
+    // The repository turns digest pinning off: tags move, nothing is pinned.
+    std::fs::create_dir_all(project.join(".github")).unwrap();
+    std::fs::write(
+        project.join(".github/patchwright.toml"),
+        "pin-digests = false\n",
+    )
+    .unwrap();
+    let unpinned = run(&["fix", "--dry-run", "--registry-config", "registry.toml"]);
+    let out = String::from_utf8_lossy(&unpinned.stdout);
+    assert!(
+        out.contains("+FROM node:1.3.0-alpine3.19 AS build\n"),
+        "{out}"
+    );
+    assert!(!out.contains("+ARG SLIM"), "{out}");
+
+    // Applied for real, the files hold the pins and a second scan finds nothing to refresh.
+    std::fs::remove_file(project.join(".github/patchwright.toml")).unwrap();
+    let applied = run(&["fix", "--registry-config", "registry.toml"]);
+    assert!(applied.status.code().is_some());
+    let written = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+    assert!(
+        written.contains(&format!("ARG SLIM=1.3.1-bookworm-slim@{}", rebuilt.digest)),
+        "{written}"
+    );
+    let rescan = run(&["scan", "--registry-config", "registry.toml"]);
+    let out = String::from_utf8_lossy(&rescan.stdout);
+    assert!(!out.contains("image-digest-refresh"), "{out}");
+    assert!(
+        !out.contains("image-digest-not-pinned") || out.contains("team/tool"),
+        "{out}"
+    );
 }

@@ -28,8 +28,13 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
     };
 
     let mut snapshot = snapshot;
-    let mut before =
-        super::registry::run(registry.as_ref(), &snapshot, &knowledge, today, &mut options);
+    let mut before = super::registry::run(
+        registry.as_ref(),
+        &snapshot,
+        &knowledge,
+        today,
+        &mut options,
+    );
     if !args.relock.no_relock {
         relock(args, &mut before.report.findings, &mut snapshot);
     }

@@ -91,10 +91,8 @@ impl CredentialStore {
             var("PATCHWRIGHT_REGISTRY_PASSWORD"),
         ) && !host.is_empty()
         {
-            self.by_host.insert(
-                normalise_host(&host),
-                Credentials { username, password },
-            );
+            self.by_host
+                .insert(normalise_host(&host), Credentials { username, password });
         }
         self
     }
@@ -174,7 +172,11 @@ fn parse_params(text: &str) -> BTreeMap<String, String> {
         let Some((key, after)) = rest.split_once('=') else {
             break;
         };
-        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
             match quoted.find('"') {
                 Some(end) => (&quoted[..end], &quoted[end + 1..]),

@@ -57,7 +57,10 @@ mod tests {
             .with_timezone(&Utc);
         let mut cache = TtlCache::new(Duration::minutes(10));
         cache.insert("node", vec!["20"], t0);
-        assert_eq!(cache.get(&"node", t0 + Duration::minutes(9)), Some(&vec!["20"]));
+        assert_eq!(
+            cache.get(&"node", t0 + Duration::minutes(9)),
+            Some(&vec!["20"])
+        );
         assert_eq!(cache.get(&"node", t0 + Duration::minutes(10)), None);
         cache.purge(t0 + Duration::minutes(11));
         assert!(cache.is_empty());

@@ -9,7 +9,9 @@ use super::config::RegistryConfig;
 use super::reference::Repository;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -171,7 +173,10 @@ pub struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub fn new(config: &RegistryConfig, credentials: CredentialStore) -> Result<Self, RegistryError> {
+    pub fn new(
+        config: &RegistryConfig,
+        credentials: CredentialStore,
+    ) -> Result<Self, RegistryError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| RegistryError::Network {
@@ -203,14 +208,18 @@ impl RegistryClient {
 
     /// Every tag of the repository, following `Link: <…>; rel="next"` pages.
     pub async fn tags(&self, repo: &Repository) -> Result<Vec<String>, RegistryError> {
-        self.from_sources(repo, |base| self.tags_from(base, repo))
+        self.try_sources(repo, |base| self.tags_from(base, repo))
             .await
     }
 
     /// The digest `reference` (a tag) points to, from a `HEAD` of its manifest: for a
     /// multi-platform image, the index's digest.
-    pub async fn digest(&self, repo: &Repository, reference: &str) -> Result<String, RegistryError> {
-        self.from_sources(repo, |base| self.digest_from(base, repo, reference))
+    pub async fn digest(
+        &self,
+        repo: &Repository,
+        reference: &str,
+    ) -> Result<String, RegistryError> {
+        self.try_sources(repo, |base| self.digest_from(base, repo, reference))
             .await
     }
 
@@ -222,15 +231,17 @@ impl RegistryClient {
         reference: &str,
         platform: &Platform,
     ) -> Result<Manifest, RegistryError> {
-        self.from_sources(repo, |base| self.manifest_from(base, repo, reference, platform))
-            .await
+        self.try_sources(repo, |base| {
+            self.manifest_from(base, repo, reference, platform)
+        })
+        .await
     }
 
     /// Opens a blob (a layer or a config) for streaming; read it with [`Blob::next_chunk`],
     /// which fails at the end if the content's sha256 is not `digest`. Callers must discard
     /// what they read when it fails.
     pub async fn blob(&self, repo: &Repository, digest: &str) -> Result<Blob, RegistryError> {
-        self.from_sources(repo, |base| self.blob_from(base, repo, digest))
+        self.try_sources(repo, |base| self.blob_from(base, repo, digest))
             .await
     }
 
@@ -241,7 +252,11 @@ impl RegistryClient {
         sources
     }
 
-    async fn from_sources<'a, T, F, Fut>(&'a self, repo: &Repository, op: F) -> Result<T, RegistryError>
+    async fn try_sources<'a, T, F, Fut>(
+        &'a self,
+        repo: &Repository,
+        op: F,
+    ) -> Result<T, RegistryError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, RegistryError>> + 'a,
@@ -262,7 +277,11 @@ impl RegistryClient {
         })
     }
 
-    async fn tags_from(&self, base: String, repo: &Repository) -> Result<Vec<String>, RegistryError> {
+    async fn tags_from(
+        &self,
+        base: String,
+        repo: &Repository,
+    ) -> Result<Vec<String>, RegistryError> {
         let mut base = base;
         let mut next = Some(format!("/v2/{}/tags/list?n={}", repo.path, self.page_size));
         let mut tags = Vec::new();
@@ -285,10 +304,11 @@ impl RegistryClient {
                 .and_then(next_link)
                 .map(|link| split_link(&base, &link));
             let body = self.read_document(response, &url).await?;
-            let list: TagList = serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage {
-                url: url.clone(),
-                message: format!("the tag list is not JSON of the API's shape ({e})"),
-            })?;
+            let list: TagList =
+                serde_json::from_slice(&body).map_err(|e| RegistryError::Garbage {
+                    url: url.clone(),
+                    message: format!("the tag list is not JSON of the API's shape ({e})"),
+                })?;
             tags.extend(list.tags.unwrap_or_default());
             if let Some((next_base, next_path)) = following {
                 base = next_base;
@@ -312,12 +332,12 @@ impl RegistryClient {
             .await?;
         let response = expect_success(response, &url, &what)?;
         if let Some(digest) = header(response.headers(), "docker-content-digest") {
-            return valid_digest(&digest).then_some(digest.clone()).ok_or(
-                RegistryError::Garbage {
+            return valid_digest(&digest)
+                .then_some(digest.clone())
+                .ok_or(RegistryError::Garbage {
                     url,
                     message: format!("`Docker-Content-Digest: {digest}` is not a sha256 digest"),
-                },
-            );
+                });
         }
         // Some registries leave the header off a HEAD: the digest is the body's sha256.
         let response = self
@@ -447,7 +467,11 @@ impl RegistryClient {
         let mut challenged = false;
         let mut retries = 0;
         loop {
-            let authorization = self.authorizations.lock().ok().and_then(|a| a.get(&key).cloned());
+            let authorization = self
+                .authorizations
+                .lock()
+                .ok()
+                .and_then(|a| a.get(&key).cloned());
             let response = self
                 .once(method.clone(), &url, accept, authorization.as_deref())
                 .await?;
@@ -476,7 +500,9 @@ impl RegistryClient {
                 }
                 StatusCode::UNAUTHORIZED if !challenged => {
                     challenged = true;
-                    let value = self.answer_challenge(base, repo, response.headers(), &url).await?;
+                    let value = self
+                        .answer_challenge(base, repo, response.headers(), &url)
+                        .await?;
                     if let Ok(mut known) = self.authorizations.lock() {
                         known.insert(key.clone(), value);
                     }
@@ -797,7 +823,9 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 /// `sha256:` and 64 lowercase hex digits: the only digests we pin.
 pub fn valid_digest(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|h| {
-        h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 

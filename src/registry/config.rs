@@ -116,9 +116,7 @@ impl RegistryTable {
                 .collect(),
             insecure: self.insecure.unwrap_or_default(),
             credentials_file: self.credentials_file.map(|p| base.join(p)),
-            cache_ttl: self
-                .cache_ttl_secs
-                .map_or(d.cache_ttl, Duration::from_secs),
+            cache_ttl: self.cache_ttl_secs.map_or(d.cache_ttl, Duration::from_secs),
             timeout: self
                 .timeout_secs
                 .map_or(d.timeout, |s| Duration::from_secs(s.max(1))),
@@ -181,7 +179,10 @@ pin-digests = false
         let c = RegistryConfig::parse("r.toml", text, Path::new("/etc/pw")).unwrap();
         assert!(c.enabled);
         assert_eq!(c.mirrors["docker.io"], ["http://127.0.0.1:5000"]);
-        assert_eq!(c.credentials_file.as_deref(), Some(Path::new("/etc/pw/docker.json")));
+        assert_eq!(
+            c.credentials_file.as_deref(),
+            Some(Path::new("/etc/pw/docker.json"))
+        );
         assert_eq!(c.cache_ttl, Duration::from_secs(60));
         assert!(!c.pin_digests);
         assert_eq!(c.refresh_every_days, 7);
@@ -189,9 +190,13 @@ pin-digests = false
 
     #[test]
     fn errors_name_the_file_and_the_key() {
-        let err = RegistryConfig::parse("r.toml", "mirrors = { hub = [\"ftp://x\"] }", Path::new("."))
-            .unwrap_err()
-            .to_string();
+        let err = RegistryConfig::parse(
+            "r.toml",
+            "mirrors = { hub = [\"ftp://x\"] }",
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("r.toml: mirrors.\"hub\""), "{err}");
         let err = RegistryConfig::parse("r.toml", "cache-ttl = 5", Path::new("."))
             .unwrap_err()

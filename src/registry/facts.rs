@@ -37,7 +37,8 @@ impl RegistryFacts {
     }
 
     pub fn has_tag(&self, canonical: &str, tag: &str) -> Option<bool> {
-        self.tags(canonical).map(|tags| tags.iter().any(|t| t == tag))
+        self.tags(canonical)
+            .map(|tags| tags.iter().any(|t| t == tag))
     }
 
     pub fn digest(&self, canonical: &str, tag: &str) -> Option<&str> {

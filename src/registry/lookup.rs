@@ -37,6 +37,7 @@ struct Caches {
 pub struct Lookup {
     client: RegistryClient,
     caches: Mutex<Caches>,
+    config: RegistryConfig,
 }
 
 impl Lookup {
@@ -60,14 +61,21 @@ impl Lookup {
     }
 
     pub fn with_client(client: RegistryClient, config: &RegistryConfig) -> Lookup {
-        let ttl = chrono::Duration::from_std(config.cache_ttl).unwrap_or(chrono::Duration::hours(1));
+        let ttl =
+            chrono::Duration::from_std(config.cache_ttl).unwrap_or(chrono::Duration::hours(1));
         Lookup {
             client,
             caches: Mutex::new(Caches {
                 tags: TtlCache::new(ttl),
                 digests: TtlCache::new(ttl),
             }),
+            config: config.clone(),
         }
+    }
+
+    /// The settings it was made with (`pin-digests`, `refresh-every-days`, …).
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
     }
 
     /// The client, for manifests and blobs (the image layer readers).
@@ -124,8 +132,14 @@ impl Lookup {
             let Some(tag) = &target.tag else { continue };
             let canonical = target.canonical_name();
             let before = facts.digest(&canonical, tag).is_some();
-            self.add_digests(facts, &canonical, &Repository::of(target), std::slice::from_ref(tag), now)
-                .await;
+            self.add_digests(
+                facts,
+                &canonical,
+                &Repository::of(target),
+                std::slice::from_ref(tag),
+                now,
+            )
+            .await;
             added |= !before && facts.digest(&canonical, tag).is_some();
         }
         added
@@ -157,8 +171,17 @@ impl Lookup {
         }
     }
 
-    async fn tags(&self, repo: &Repository, now: DateTime<Utc>) -> Result<Vec<String>, RegistryError> {
-        if let Some(tags) = self.caches.lock().ok().and_then(|c| c.tags.get(repo, now).cloned()) {
+    async fn tags(
+        &self,
+        repo: &Repository,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, RegistryError> {
+        if let Some(tags) = self
+            .caches
+            .lock()
+            .ok()
+            .and_then(|c| c.tags.get(repo, now).cloned())
+        {
             return Ok(tags);
         }
         let tags = self.client.tags(repo).await?;
@@ -169,9 +192,19 @@ impl Lookup {
         Ok(tags)
     }
 
-    async fn digest(&self, repo: &Repository, tag: &str, now: DateTime<Utc>) -> Result<String, RegistryError> {
+    async fn digest(
+        &self,
+        repo: &Repository,
+        tag: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, RegistryError> {
         let key = (repo.clone(), tag.to_string());
-        if let Some(digest) = self.caches.lock().ok().and_then(|c| c.digests.get(&key, now).cloned()) {
+        if let Some(digest) = self
+            .caches
+            .lock()
+            .ok()
+            .and_then(|c| c.digests.get(&key, now).cloned())
+        {
             return Ok(digest);
         }
         let digest = self.client.digest(repo, tag).await?;
@@ -188,7 +221,9 @@ pub fn images_in(snapshot: &RepoSnapshot) -> Vec<ImageRef> {
     snapshot
         .files
         .iter()
-        .filter_map(|(path, content)| manifest::detect(path).map(|kind| manifest::parse(kind, path, content)))
+        .filter_map(|(path, content)| {
+            manifest::detect(path).map(|kind| manifest::parse(kind, path, content))
+        })
         .flat_map(|m| m.dependencies.into_iter())
         .filter_map(|d| d.image.map(|site| site.reference))
         .collect()

@@ -82,7 +82,10 @@ mod tests {
         let r = repo("ghcr.io/org/app:1");
         assert_eq!((r.host.as_str(), r.path.as_str()), ("ghcr.io", "org/app"));
         assert_eq!(r.origin(&[]), "https://ghcr.io");
-        assert_eq!(repo("127.0.0.1:5000/app").origin(&[]), "http://127.0.0.1:5000");
+        assert_eq!(
+            repo("127.0.0.1:5000/app").origin(&[]),
+            "http://127.0.0.1:5000"
+        );
         assert_eq!(repo("localhost:5000/app").path, "app");
         assert_eq!(
             repo("reg.internal:5000/app").origin(&["reg.internal:5000".into()]),

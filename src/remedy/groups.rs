@@ -134,7 +134,10 @@ pub fn refresh_group(report: &Report, snapshot: &RepoSnapshot) -> Option<FixGrou
     let fix_key = fix_key(
         Ecosystem::Docker,
         "digest-refresh",
-        owned.iter().filter_map(|f| f.fix.as_ref()).map(|x| x.to.as_str()),
+        owned
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|x| x.to.as_str()),
     );
     Some(FixGroup {
         branch: DIGEST_REFRESH_BRANCH.to_string(),
@@ -151,7 +154,11 @@ pub fn refresh_group(report: &Report, snapshot: &RepoSnapshot) -> Option<FixGrou
 
 /// Whether a digest-refresh PR may be opened on `today`: none was opened in the last
 /// `every_days` days (`last_opened` is the day the latest one was opened, if any).
-pub fn refresh_due(last_opened: Option<chrono::NaiveDate>, today: chrono::NaiveDate, every_days: u32) -> bool {
+pub fn refresh_due(
+    last_opened: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    every_days: u32,
+) -> bool {
     last_opened.is_none_or(|last| (today - last).num_days() >= i64::from(every_days))
 }
 
@@ -267,5 +274,14 @@ mod tests {
             slug("registry.example.com:5000/team/app"),
             "registry.example.com-5000-team-app"
         );
+    }
+
+    #[test]
+    fn a_refresh_waits_out_its_window() {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert!(refresh_due(None, day(1), 7));
+        assert!(!refresh_due(Some(day(1)), day(7), 7));
+        assert!(refresh_due(Some(day(1)), day(8), 7));
+        assert!(refresh_due(Some(day(1)), day(2), 1));
     }
 }

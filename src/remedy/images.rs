@@ -27,9 +27,7 @@ pub(super) fn plan(
     let site = dependency.image.as_ref().ok_or("not an image")?;
     let image = &site.reference;
     let current = parse_tag(image.tag.as_deref().unwrap_or("latest"));
-    let registry_tags = registry
-        .facts
-        .and_then(|f| f.tags(&image.canonical_name()));
+    let registry_tags = registry.facts.and_then(|f| f.tags(&image.canonical_name()));
     // Only a digest to add or refresh: the tag stays.
     let moves = group.iter().any(|f| {
         !matches!(
@@ -44,9 +42,10 @@ pub(super) fn plan(
     let (target_name, target_tag) = if moves {
         move_target(image, &current, catalog, registry_tags, today, &mut notes)?
     } else {
-        let tag = image.tag.clone().ok_or_else(|| {
-            format!("`{}` has no tag to pin a digest for", image.name())
-        })?;
+        let tag = image
+            .tag
+            .clone()
+            .ok_or_else(|| format!("`{}` has no tag to pin a digest for", image.name()))?;
         (image.name(), tag)
     };
     let target = ImageRef::parse(&format!("{target_name}:{target_tag}")).ok_or_else(|| {
@@ -184,7 +183,7 @@ fn move_target(
             ImageRef::parse(&name).is_some_and(|r| r.canonical_name() == image.canonical_name());
         if same_image
             && let Some(tags) = registry_tags
-            && !tags.iter().any(|t| *t == tag)
+            && !tags.contains(&tag)
         {
             // The catalog's line is right, its spelling may not exist: take the nearest tag
             // the registry has instead of naming one it does not.

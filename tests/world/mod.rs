@@ -158,6 +158,7 @@ pub async fn world_with(
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
         relocker: relocker.map(Arc::new),
+        registry: None,
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),

@@ -42,6 +42,9 @@ pub struct ScanHandler {
     /// Re-locks lockfiles for fix PRs through the package managers on PATH; `None` turns
     /// re-locking off (the findings keep their "needs a re-lock" command).
     pub relocker: Option<Arc<Relocker>>,
+    /// Container registry lookups (the `[registry]` table); `None` keeps image fixes to the
+    /// catalog alone.
+    pub registry: Option<Arc<crate::registry::Lookup>>,
 }
 
 /// Forge failures in the job runner's terms, as the forge classifies them
@@ -217,8 +220,19 @@ impl ScanHandler {
         let (default_branch, head) = forge.default_branch(repo).await.map_err(job_error)?;
         let now = self.clock.now();
         let today = now.date_naive();
-        let options = decisions::run_options(&self.store, repository.id).await?;
+        let mut options = decisions::run_options(&self.store, repository.id).await?;
         let mut analysis = self.analyse(forge, repo, &head, &options, today).await?;
+        if let Some(lookup) = &self.registry {
+            with_registry(
+                lookup,
+                &mut analysis,
+                &mut options,
+                &self.knowledge,
+                today,
+                now,
+            )
+            .await;
+        }
 
         let seen: Vec<SeenFinding> = analysis
             .outcome
@@ -252,7 +266,26 @@ impl ScanHandler {
         let report = &analysis.outcome.report;
         let codeowners = tracking::codeowners(&analysis.snapshot);
         let kept = relocks.kept();
-        let groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
+        let mut groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
+        if let Some(lookup) = &self.registry
+            && let Some(refresh) = crate::remedy::groups::refresh_group(report, &analysis.snapshot)
+        {
+            // Last, so it never takes the place of a security fix; opened at most once per
+            // window, and kept up to date while it is open.
+            let is_open = open.iter().any(|pr| pr.pull.head_ref == refresh.branch);
+            let last = crate::store::fix_prs::last_opened_on_branch(
+                self.store.pool(),
+                repository.id,
+                &refresh.branch,
+            )
+            .await?;
+            let every = lookup.config().refresh_every_days;
+            if is_open
+                || crate::remedy::groups::refresh_due(last.map(|t| t.date_naive()), today, every)
+            {
+                groups.push(refresh);
+            }
+        }
         let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
@@ -322,6 +355,33 @@ impl ScanHandler {
             head,
             default_branch,
         })
+    }
+}
+
+/// Runs the pipeline again with what the registries say about the snapshot's images, then once
+/// more when fixes move to tags whose digests were not asked for yet. Registry failures are
+/// facts (the report's findings keep their catalog-only fixes), never a failed job.
+async fn with_registry(
+    lookup: &crate::registry::Lookup,
+    analysis: &mut Analysis,
+    options: &mut RunOptions,
+    knowledge: &pipeline::Knowledge,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) {
+    options.no_digest_pins = !lookup.config().pin_digests;
+    let mut facts = lookup.gather(&analysis.snapshot, now).await;
+    for problem in facts.problems() {
+        tracing::warn!(problem = %problem, "registry not checked; image fixes come from the catalog");
+    }
+    for round in 0..2 {
+        options.registry = Some(Arc::new(facts.clone()));
+        let manifests = std::mem::take(&mut analysis.outcome.manifests);
+        analysis.outcome = run_parsed(&analysis.snapshot, manifests, knowledge, today, options);
+        let missing = facts.missing_digests(&analysis.outcome.report);
+        if round == 1 || missing.is_empty() || !lookup.complete(&mut facts, &missing, now).await {
+            break;
+        }
     }
 }
 
