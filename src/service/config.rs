@@ -510,7 +510,7 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] and [{ADVISORY_SYNC_TABLE}] tables",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}] and [{REGISTRY_TABLE}] tables",
                     known.join(", ")
                 ),
             });
