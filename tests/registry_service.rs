@@ -8,12 +8,14 @@ mod support;
 mod world;
 
 use patchwright::catalog::{AdvisoryDb, load_catalog};
+use patchwright::forge::github::GitHubForge;
+use patchwright::forge::hosted::Forge;
 use patchwright::pipeline::Knowledge;
 use patchwright::policy::OrgPolicy;
 use patchwright::registry::{Lookup, RegistryConfig};
 use registry_support::{Pusher, start_registry};
 use std::sync::Arc;
-use world::{REPO, world_with_registry};
+use world::{INSTALLATION, REPO, pull_closed_payload, world_with_registry};
 
 const CATALOG: &str = r#"revision = "registry-service-test"
 
@@ -122,4 +124,49 @@ async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
         .collect();
     assert_eq!(refreshes.len(), 1);
     assert!(at(&refreshes[0], "app/Dockerfile").contains(&third.digest));
+
+    // A person merges it: main holds the refreshed pin, the PR is closed.
+    let merged = refreshes[0].clone();
+    let refreshed = at(&merged, "app/Dockerfile");
+    world.github.push(
+        REPO,
+        "main",
+        &[("app/Dockerfile", Some(refreshed.as_str()))],
+        "octocat",
+    );
+    let forge = GitHubForge::new(world.app.clone(), INSTALLATION);
+    forge.close_pull(REPO, merged.number).await.unwrap();
+    world
+        .deliver(
+            "pull_request",
+            "d-3",
+            pull_closed_payload(merged.number, &merged.head, true, "octocat"),
+        )
+        .await;
+
+    // Rebuilt again two days later: inside the 7-day window, no new refresh PR.
+    let fourth = push.image("library/node", "amd64", "node build 4").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &fourth)
+        .await;
+    world.clock.advance(chrono::TimeDelta::days(2));
+    world.scan_main("d-4").await;
+    let open_refreshes = |world: &world::World| {
+        world
+            .github
+            .pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head == "patchwright/docker/digest-refresh" && p.state == "open")
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        open_refreshes(&world).is_empty(),
+        "the window holds it back"
+    );
+
+    // A week after the last one: the next refresh PR opens.
+    world.clock.advance(chrono::TimeDelta::days(6));
+    world.scan_main("d-5").await;
+    let reopened = open_refreshes(&world);
+    assert_eq!(reopened.len(), 1);
+    assert!(at(&reopened[0], "app/Dockerfile").contains(&fourth.digest));
 }
