@@ -18,6 +18,7 @@ pub mod nearest;
 pub mod owners;
 pub mod pipeline;
 pub mod policy;
+pub mod registry;
 pub mod relock;
 pub mod remedy;
 pub mod render;

@@ -764,6 +764,7 @@ pub enum RuleId {
     UnapprovedBaseImage,
     ImageTagNotPinned,
     ImageDigestNotPinned,
+    ImageDigestRefresh,
     RunsAsRoot,
     UnpinnedOsPackages,
     DependencyBelowMinimum,
@@ -773,13 +774,14 @@ pub enum RuleId {
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 13] = [
         RuleId::VulnerableDependency,
         RuleId::VulnerableImage,
         RuleId::EolBaseImage,
         RuleId::UnapprovedBaseImage,
         RuleId::ImageTagNotPinned,
         RuleId::ImageDigestNotPinned,
+        RuleId::ImageDigestRefresh,
         RuleId::RunsAsRoot,
         RuleId::UnpinnedOsPackages,
         RuleId::DependencyBelowMinimum,
@@ -796,6 +798,7 @@ impl RuleId {
             RuleId::UnapprovedBaseImage => "unapproved-base-image",
             RuleId::ImageTagNotPinned => "image-tag-not-pinned",
             RuleId::ImageDigestNotPinned => "image-digest-not-pinned",
+            RuleId::ImageDigestRefresh => "image-digest-refresh",
             RuleId::RunsAsRoot => "runs-as-root",
             RuleId::UnpinnedOsPackages => "unpinned-os-packages",
             RuleId::DependencyBelowMinimum => "dependency-below-minimum",
@@ -828,6 +831,9 @@ impl RuleId {
             RuleId::ImageDigestNotPinned => {
                 "An image is referenced by tag only; a digest pin makes builds reproducible."
             }
+            RuleId::ImageDigestRefresh => {
+                "A pinned tag was rebuilt: the registry's digest for it moved (a refresh, batched into one low-urgency PR)."
+            }
             RuleId::RunsAsRoot => "The final stage of a Dockerfile runs as root.",
             RuleId::UnpinnedOsPackages => {
                 "OS packages are installed without versions (`apt-get install`, `apk add`)."
@@ -858,9 +864,10 @@ impl RuleId {
             | RuleId::RunsAsRoot
             | RuleId::DependencyBelowMinimum
             | RuleId::ExceptionExpired => Level::Warning,
-            RuleId::ImageDigestNotPinned | RuleId::UnpinnedOsPackages | RuleId::ExceptionUnused => {
-                Level::Info
-            }
+            RuleId::ImageDigestNotPinned
+            | RuleId::ImageDigestRefresh
+            | RuleId::UnpinnedOsPackages
+            | RuleId::ExceptionUnused => Level::Info,
         }
     }
 }

@@ -34,6 +34,12 @@ pub struct RunOptions {
     /// Only part of the repository was scanned (a subfolder): an exception that matches nothing
     /// may match in the rest, so `exception-unused` is not reported.
     pub partial: bool,
+    /// What the registries said about the scanned images (tags, digests), fetched at the edge;
+    /// `None` when lookups are off: image fixes then come from the catalog alone, as before.
+    pub registry: Option<std::sync::Arc<crate::registry::RegistryFacts>>,
+    /// The org turned digest pinning off (`[registry] pin-digests = false`); the repository
+    /// config's `pin-digests` wins over it.
+    pub no_digest_pins: bool,
 }
 
 /// A scan's result, with the parsed manifests kept for fixing and verifying.
@@ -92,12 +98,19 @@ pub fn run_parsed(
     }
 
     let mut findings = scan::scan(&manifests, &knowledge.catalog, &knowledge.advisories, now);
-    remedy::plan(
+    let facts = options.registry.as_deref();
+    if let Some(facts) = facts {
+        findings.extend(scan::registry_findings(&manifests, facts));
+    }
+    let pin_digests = repo_config.pin_digests.unwrap_or(!options.no_digest_pins);
+    remedy::plan_with_registry(
         &mut findings,
         snapshot,
         &knowledge.catalog,
         &knowledge.advisories,
         now,
+        facts,
+        pin_digests,
     );
     let ignored_updates = policy::apply_ignores(&mut findings, &options.ignores);
     // The config's exceptions first: when both cover a finding, the one written in the
@@ -333,5 +346,105 @@ mod tests {
         // Without options the report lists only the config's exception.
         assert_eq!(plain.exceptions.len(), 1);
         assert!(plain.ignored_updates.is_empty());
+    }
+
+    /// Registry facts as the edge would give them: node's tags and two digests.
+    fn registry_world() -> (Knowledge, crate::registry::RegistryFacts) {
+        let catalog = crate::catalog::parse_catalog(
+            "catalog.toml",
+            "revision = \"t\"\n[[image]]\nname = \"node\"\napproved = [\"20*\", \"22*\", \"24*\"]\ntags = [\"24.0.0-alpine\"]\npreferred-variant = \"alpine\"\n",
+        )
+        .unwrap();
+        let knowledge = Knowledge {
+            catalog,
+            advisories: AdvisoryDb::default(),
+            policy: OrgPolicy::default(),
+        };
+        let mut facts = crate::registry::RegistryFacts::default();
+        let node = facts.repository_mut("node");
+        node.tags = Some(
+            [
+                "20.18.0-alpine",
+                "22.11.0-alpine",
+                "22.12.0-alpine",
+                "22.12.0-bookworm-slim",
+                "23.1.0-alpine",
+                "latest",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        node.digests.insert(
+            "22.12.0-alpine".into(),
+            format!("sha256:{}", "a".repeat(64)),
+        );
+        (knowledge, facts)
+    }
+
+    /// Each finding's rules (its own and those folded into it) with its fix target.
+    fn fixes(report: &Report) -> Vec<(Vec<RuleId>, String)> {
+        report
+            .findings
+            .iter()
+            .map(|f| {
+                let mut rules = vec![f.rule];
+                rules.extend(f.also.iter().map(|r| r.rule));
+                (
+                    rules,
+                    f.fix.as_ref().map(|x| x.to.clone()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    fn fixed_to(report: &Report, rule: RuleId) -> Option<String> {
+        fixes(report)
+            .into_iter()
+            .find(|(rules, to)| rules.contains(&rule) && !to.is_empty())
+            .map(|(_, to)| to)
+    }
+
+    #[test]
+    fn latest_moves_to_the_newest_approved_registry_tag_and_pins_it() {
+        let (knowledge, facts) = registry_world();
+        let snapshot = RepoSnapshot::from_files([("Dockerfile", "FROM node:latest\nUSER node\n")]);
+        let today = date("2026-12-01");
+        // Offline: the catalog's hand list (a tag the registry does not have), no pin.
+        let offline = run(&snapshot, &knowledge, today, &RunOptions::default()).report;
+        assert_eq!(
+            fixed_to(&offline, RuleId::ImageTagNotPinned).as_deref(),
+            Some("node:24.0.0-alpine"),
+            "{:?}",
+            fixes(&offline)
+        );
+        assert_eq!(fixed_to(&offline, RuleId::ImageDigestNotPinned), None);
+        // With facts: the newest approved tag of the preferred variant that exists (23 is not
+        // approved, 24 is not in the registry), pinned to its digest, one fix for all three.
+        let options = RunOptions {
+            registry: Some(std::sync::Arc::new(facts.clone())),
+            ..RunOptions::default()
+        };
+        let report = run(&snapshot, &knowledge, today, &options).report;
+        let pinned = format!("node:22.12.0-alpine@sha256:{}", "a".repeat(64));
+        let all = fixes(&report);
+        assert!(
+            all.iter().any(|(rules, to)| *to == pinned
+                && rules.contains(&RuleId::ImageTagNotPinned)
+                && rules.contains(&RuleId::ImageDigestNotPinned)),
+            "{all:?}"
+        );
+        // The org turns pinning off: the same tag, no digest.
+        let options = RunOptions {
+            no_digest_pins: true,
+            ..options
+        };
+        let report = run(&snapshot, &knowledge, today, &options).report;
+        assert_eq!(
+            fixed_to(&report, RuleId::ImageTagNotPinned).as_deref(),
+            Some("node:22.12.0-alpine"),
+            "{:?}",
+            fixes(&report)
+        );
+        assert_eq!(fixed_to(&report, RuleId::ImageDigestNotPinned), None);
     }
 }

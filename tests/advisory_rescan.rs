@@ -203,6 +203,7 @@ async fn setup(mirror: &str) -> Setup {
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: 5,
         relocker: None,
+        registry: None,
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),

@@ -275,6 +275,7 @@ fn scan_sarif_is_valid_sarif_with_every_rule() {
             "unapproved-base-image",
             "image-tag-not-pinned",
             "image-digest-not-pinned",
+            "image-digest-refresh",
             "runs-as-root",
             "unpinned-os-packages",
             "dependency-below-minimum",
@@ -1105,7 +1106,7 @@ fn rules_prints_each_level_as_the_readme_states_it() {
         })
         .filter(|(id, _)| patchwright::model::RuleId::parse(id).is_some())
         .collect();
-    assert_eq!(rows.len(), 12, "{rows:?}");
+    assert_eq!(rows.len(), 13, "{rows:?}");
     for (id, level) in rows {
         let line = rules
             .lines()

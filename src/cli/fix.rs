@@ -18,7 +18,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
         knowledge,
         checkout,
         today,
-        options,
+        mut options,
+        registry,
     } = prepare(&args.common)?;
     // A branch is HEAD plus the fix: its files are read from HEAD, not from the work tree.
     let snapshot = match &args.branch {
@@ -27,7 +28,13 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
     };
 
     let mut snapshot = snapshot;
-    let mut before = pipeline::run(&snapshot, &knowledge, today, &options);
+    let mut before = super::registry::run(
+        registry.as_ref(),
+        &snapshot,
+        &knowledge,
+        today,
+        &mut options,
+    );
     if !args.relock.no_relock {
         relock(args, &mut before.report.findings, &mut snapshot);
     }

@@ -4,6 +4,7 @@
 mod advisories;
 mod fix;
 mod knowledge;
+mod registry;
 mod scan;
 
 use clap::{Args, Parser, Subcommand};
@@ -71,6 +72,14 @@ pub struct CommonArgs {
     /// Evaluate the policy as of this date (YYYY-MM-DD) instead of today.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
+    /// Ask the container registries for the images' tags and digests: fixes then move only to
+    /// tags the registry has and pin digests. Off by default (offline).
+    #[arg(long)]
+    pub registry: bool,
+    /// Registry settings (TOML: `mirrors`, `credentials-file`, `cache-ttl-secs`,
+    /// `pin-digests`, …; see README). Turns lookups on unless it says `enabled = false`.
+    #[arg(long, value_name = "FILE", env = "PATCHWRIGHT_REGISTRY_CONFIG")]
+    pub registry_config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -206,6 +215,8 @@ struct Prepared {
     checkout: crate::forge::local::Checkout,
     today: chrono::NaiveDate,
     options: crate::pipeline::RunOptions,
+    /// Registry lookups, when turned on.
+    registry: Option<registry::Session>,
 }
 
 /// Loads everything a run needs; the only place the CLI reads the clock.
@@ -228,12 +239,15 @@ fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
             checkout.root.display()
         );
     }
+    let registry = registry::Session::start(common)?;
     Ok(Prepared {
         options: crate::pipeline::RunOptions {
             tier: common.tier.clone(),
             partial: checkout.is_partial(),
+            no_digest_pins: registry.as_ref().is_some_and(|r| !r.config.pin_digests),
             ..Default::default()
         },
+        registry,
         knowledge,
         checkout,
         today: common

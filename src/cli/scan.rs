@@ -1,7 +1,6 @@
 //! `patchwright scan`.
 
 use super::{Prepared, ScanArgs, exit_code, prepare, verdict};
-use crate::pipeline;
 use crate::render;
 
 pub fn run(args: ScanArgs) -> u8 {
@@ -13,9 +12,16 @@ fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         knowledge,
         checkout,
         today,
-        options,
+        mut options,
+        registry,
     } = prepare(&args.common)?;
-    let outcome = pipeline::run(&checkout.snapshot, &knowledge, today, &options);
+    let outcome = super::registry::run(
+        registry.as_ref(),
+        &checkout.snapshot,
+        &knowledge,
+        today,
+        &mut options,
+    );
     // JSON is streamed: on a large monorepo the report text alone is tens of megabytes.
     if args.format == render::Format::Json {
         let stdout = std::io::stdout();

@@ -16,7 +16,16 @@ pub fn fold(findings: Vec<Finding>) -> Vec<Finding> {
         let key = finding
             .dependency
             .as_deref()
-            .filter(|_| crate::remedy::fixable_rule(finding.rule))
+            .filter(|_| {
+                crate::remedy::fixable_rule(finding.rule)
+                    // Digest pins and refreshes have fixes only with registry facts; then
+                    // they ride along with the tag change of the same image.
+                    || (matches!(
+                        finding.rule,
+                        crate::model::RuleId::ImageDigestNotPinned
+                            | crate::model::RuleId::ImageDigestRefresh
+                    ) && finding.fix.is_some())
+            })
             .filter(|_| finding.fix.is_some() || finding.no_fix_reason.is_some())
             .map(|d| {
                 (

@@ -18,6 +18,9 @@ pub struct RepoConfig {
     pub exceptions: Vec<Exception>,
     /// Globs (gitignore-style) of paths the scan skips.
     pub exclude: Vec<String>,
+    /// `pin-digests = false`: image fixes keep tags only (no `@sha256:` pins), whatever the
+    /// org's registry config says. `None` follows the org.
+    pub pin_digests: Option<bool>,
 }
 
 /// A time-bound, owned, explained suppression.
@@ -79,6 +82,8 @@ struct RawConfig {
     exclude: Vec<String>,
     #[serde(default, rename = "exception")]
     exceptions: Vec<Spanned<RawException>>,
+    #[serde(rename = "pin-digests")]
+    pin_digests: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +215,7 @@ pub fn parse_repo_config(
             tier: raw.tier.map(Spanned::into_inner),
             exceptions,
             exclude: raw.exclude,
+            pin_digests: raw.pin_digests,
         })
     } else {
         Err(errors)

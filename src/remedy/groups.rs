@@ -3,7 +3,7 @@
 //! in every file that names it. Pure.
 
 use super::{apply, collect_edits};
-use crate::model::{Ecosystem, Finding, Level, Severity};
+use crate::model::{Ecosystem, Finding, Level, RuleId, Severity};
 use crate::report::Report;
 use crate::snapshot::RepoSnapshot;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,7 +78,9 @@ fn fixable(report: &Report) -> BTreeMap<(Ecosystem, String), Vec<&Finding>> {
         let (Some(eco), Some(package), Some(_)) = (f.ecosystem, &f.package, &f.fix) else {
             continue;
         };
-        if f.is_active() && f.level >= Level::Warning {
+        // Refreshes are routine: they go in their own batched PR (see [`refresh_group`]),
+        // never in a security fix's.
+        if f.is_active() && f.level >= Level::Warning && f.rule != RuleId::ImageDigestRefresh {
             by_subject
                 .entry((eco, package.clone()))
                 .or_default()
@@ -101,6 +103,63 @@ pub fn pending_fix_keys(report: &Report) -> BTreeMap<String, String> {
             (branch_for(eco, &subject), fix_key(eco, &subject, targets))
         })
         .collect()
+}
+
+/// The branch that batches digest refreshes: one per repository, apart from security fixes.
+pub const DIGEST_REFRESH_BRANCH: &str = "patchwright/docker/digest-refresh";
+
+/// Every active `image-digest-refresh` fix of the report as one group (branch
+/// [`DIGEST_REFRESH_BRANCH`], level info), or `None` when there is none to make. The caller
+/// opens it only when [`refresh_due`] says the window allows.
+pub fn refresh_group(report: &Report, snapshot: &RepoSnapshot) -> Option<FixGroup> {
+    let owned: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.rule == RuleId::ImageDigestRefresh)
+        .filter(|f| f.fix.as_ref().is_some_and(|x| !x.edits.is_empty()))
+        .cloned()
+        .collect();
+    if owned.is_empty() {
+        return None;
+    }
+    let edits = collect_edits(&owned);
+    let after = apply(snapshot, &edits).ok()?;
+    let files: Vec<(String, String)> = edits
+        .keys()
+        .filter_map(|path| Some((path.clone(), after.files.get(path)?.clone())))
+        .collect();
+    let mut images: Vec<&str> = owned.iter().filter_map(|f| f.package.as_deref()).collect();
+    images.sort();
+    images.dedup();
+    let fix_key = fix_key(
+        Ecosystem::Docker,
+        "digest-refresh",
+        owned
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .map(|x| x.to.as_str()),
+    );
+    Some(FixGroup {
+        branch: DIGEST_REFRESH_BRANCH.to_string(),
+        fix_key,
+        ecosystem: Ecosystem::Docker,
+        subject: "digest-refresh".to_string(),
+        title: format!("Refresh image digests ({})", images.join(", ")),
+        level: Level::Info,
+        severity: None,
+        findings: owned,
+        files,
+    })
+}
+
+/// Whether a digest-refresh PR may be opened on `today`: none was opened in the last
+/// `every_days` days (`last_opened` is the day the latest one was opened, if any).
+pub fn refresh_due(
+    last_opened: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    every_days: u32,
+) -> bool {
+    last_opened.is_none_or(|last| (today - last).num_days() >= i64::from(every_days))
 }
 
 /// `pypi/urllib3@1.26.18`; several targets are joined with `+`.
@@ -215,5 +274,14 @@ mod tests {
             slug("registry.example.com:5000/team/app"),
             "registry.example.com-5000-team-app"
         );
+    }
+
+    #[test]
+    fn a_refresh_waits_out_its_window() {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert!(refresh_due(None, day(1), 7));
+        assert!(!refresh_due(Some(day(1)), day(7), 7));
+        assert!(refresh_due(Some(day(1)), day(8), 7));
+        assert!(refresh_due(Some(day(1)), day(2), 1));
     }
 }

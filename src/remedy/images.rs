@@ -5,8 +5,16 @@ use super::Planned;
 use super::edits::reference_edit;
 use crate::catalog::tag::{TagParts, parse_tag, variant_family};
 use crate::catalog::{Catalog, EolStatus};
-use crate::model::{ChangeKind, Dependency, Finding, Fix, ImageRef, SegmentSource};
+use crate::model::{ChangeKind, Dependency, Finding, Fix, ImageRef, RuleId, SegmentSource};
+use crate::registry::RegistryFacts;
 use chrono::NaiveDate;
+
+/// What the registry said, and whether fixes may pin digests.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RegistryView<'a> {
+    pub facts: Option<&'a RegistryFacts>,
+    pub pin_digests: bool,
+}
 
 pub(super) fn plan(
     dependency: &Dependency,
@@ -14,63 +22,99 @@ pub(super) fn plan(
     catalog: &Catalog,
     source: Option<&str>,
     today: NaiveDate,
+    registry: RegistryView<'_>,
 ) -> Planned {
     let site = dependency.image.as_ref().ok_or("not an image")?;
     let image = &site.reference;
-    let rule = catalog.image(&image.canonical_name()).ok_or_else(|| {
-        format!(
-            "the catalog lists no approved tags for `{}`: ask the platform team to add it, or move to an approved image",
-            image.name()
+    let current = parse_tag(image.tag.as_deref().unwrap_or("latest"));
+    let registry_tags = registry.facts.and_then(|f| f.tags(&image.canonical_name()));
+    // Only a digest to add or refresh: the tag stays.
+    let moves = group.iter().any(|f| {
+        !matches!(
+            f.rule,
+            RuleId::ImageDigestNotPinned | RuleId::ImageDigestRefresh
         )
-    })?;
-    let current_tag = image.tag.clone().unwrap_or_else(|| "latest".to_string());
-    let current = parse_tag(&current_tag);
+    });
+    let wants_pin = registry.pin_digests
+        && registry_tags.is_some()
+        && group.iter().any(|f| f.rule == RuleId::ImageDigestNotPinned);
     let mut notes = Vec::new();
-
-    let eol_replacement = rule
-        .eol_for(&current_tag)
-        .filter(|e| e.status_on(today) != EolStatus::Supported)
-        .and_then(|e| e.replacement.clone());
-    let (target_name, target_tag) = match eol_replacement {
-        Some(replacement) => {
-            let (name, tag) = replacement_target(image, &replacement, &current, rule);
-            if !replacement.ends_with(&tag) {
-                let kept = if current.variant.is_empty() {
-                    "the plain tag in use (no variant) is kept".to_string()
-                } else {
-                    format!("the `{}` variant in use is kept", current.variant)
-                };
-                notes.push(format!(
-                    "the catalog names `{replacement}`; {kept}, as the catalog approves `{tag}`"
-                ));
-            }
-            (name, tag)
-        }
-        None => (
-            image.name(),
-            nearest_tag(&current, rule, today)
-                .ok_or_else(|| no_candidate_reason(image, &current, rule))?,
-        ),
-    };
-
-    let digest = match &image.digest {
-        None => None,
-        Some(_) => match rule.digests.get(&target_tag) {
-            Some(d) => {
-                notes.push(format!("the digest stays pinned: {d}"));
-                Some(d.clone())
-            }
-            None => {
-                return Err(format!(
-                    "`{}` is pinned by digest, and the catalog does not know the digest of `{target_name}:{target_tag}`: add it under `digests` in the catalog so the pin can be kept",
-                    image.name()
-                ));
-            }
-        },
+    let (target_name, target_tag) = if moves {
+        move_target(image, &current, catalog, registry_tags, today, &mut notes)?
+    } else {
+        let tag = image
+            .tag
+            .clone()
+            .ok_or_else(|| format!("`{}` has no tag to pin a digest for", image.name()))?;
+        (image.name(), tag)
     };
     let target = ImageRef::parse(&format!("{target_name}:{target_tag}")).ok_or_else(|| {
         format!("the catalog's target `{target_name}:{target_tag}` is not a valid image reference")
     })?;
+    let target_canonical = target.canonical_name();
+    let registry_digest = registry
+        .facts
+        .and_then(|f| f.digest(&target_canonical, &target_tag));
+    // The target's own catalog entry, else (as before the registry) the image's entry.
+    let catalog_digest = catalog
+        .image(&target_canonical)
+        .and_then(|r| r.digest_for(&target_tag))
+        .or_else(|| {
+            catalog
+                .image(&image.canonical_name())
+                .and_then(|r| r.digest_for(&target_tag))
+        });
+
+    let digest = if image.digest.is_some() {
+        match registry_digest.or(catalog_digest) {
+            Some(d) => {
+                if image.digest.as_deref() == Some(d) {
+                    notes.push(format!("the digest stays pinned: {d}"));
+                } else if moves {
+                    notes.push(format!("the digest stays pinned, to `{target_tag}`'s: {d}"));
+                } else {
+                    notes.push(format!(
+                        "`{target_tag}` was rebuilt: the registry's digest for it is now {d} (a refresh: same tag, new image)"
+                    ));
+                }
+                Some(d.to_string())
+            }
+            None => {
+                return Err(format!(
+                    "`{}` is pinned by digest, and neither the registry nor the catalog gives the digest of `{target_name}:{target_tag}`: add it under `digests` in the catalog, or turn registry lookups on, so the pin can be kept",
+                    image.name()
+                ));
+            }
+        }
+    } else if wants_pin {
+        match registry_digest {
+            Some(d) => {
+                notes.push(format!(
+                    "pinned to the registry's digest of `{target_tag}` ({d}); the tag stays for readers"
+                ));
+                Some(d.to_string())
+            }
+            None if moves => {
+                notes.push(format!(
+                    "the registry gave no digest for `{target_tag}`, so the tag is not pinned"
+                ));
+                None
+            }
+            None => {
+                return Err(format!(
+                    "the registry gave no digest for `{}:{target_tag}`{}",
+                    image.name(),
+                    registry
+                        .facts
+                        .and_then(|f| f.repository(&image.canonical_name())?.error.clone())
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let new_reference = match &digest {
         Some(d) => format!("{target_name}:{target_tag}@{d}"),
         None => format!("{target_name}:{target_tag}"),
@@ -84,7 +128,11 @@ pub(super) fn plan(
     }
 
     let target_parts = parse_tag(&target_tag);
-    let change = if target.canonical_name() != image.canonical_name() {
+    let same_tag = image.tag.as_deref() == Some(target_tag.as_str())
+        && target_canonical == image.canonical_name();
+    let change = if !moves || same_tag {
+        ChangeKind::Digest
+    } else if target_canonical != image.canonical_name() {
         ChangeKind::Replacement
     } else if target_parts.variant != current.variant && current.version.is_some() {
         notes.push(format!(
@@ -106,6 +154,91 @@ pub(super) fn plan(
         clears,
         notes,
     })
+}
+
+/// The image and tag a tag change moves to: the catalog's replacement for an end-of-life tag,
+/// else the nearest approved tag. With the registry's tags, only a tag it has.
+fn move_target(
+    image: &ImageRef,
+    current: &TagParts,
+    catalog: &Catalog,
+    registry_tags: Option<&[String]>,
+    today: NaiveDate,
+    notes: &mut Vec<String>,
+) -> Result<(String, String), String> {
+    let rule = catalog.image(&image.canonical_name()).ok_or_else(|| {
+        format!(
+            "the catalog lists no approved tags for `{}`: ask the platform team to add it, or move to an approved image",
+            image.name()
+        )
+    })?;
+    let current_tag = image.tag.clone().unwrap_or_else(|| "latest".to_string());
+    let eol_replacement = rule
+        .eol_for(&current_tag)
+        .filter(|e| e.status_on(today) != EolStatus::Supported)
+        .and_then(|e| e.replacement.clone());
+    if let Some(replacement) = eol_replacement {
+        let (name, tag) = replacement_target(image, &replacement, current, rule);
+        let same_image =
+            ImageRef::parse(&name).is_some_and(|r| r.canonical_name() == image.canonical_name());
+        if same_image
+            && let Some(tags) = registry_tags
+            && !tags.contains(&tag)
+        {
+            // The catalog's line is right, its spelling may not exist: take the nearest tag
+            // the registry has instead of naming one it does not.
+            let candidates = registry_candidates(rule, tags, today);
+            let replacement_parts = parse_tag(&tag);
+            if let Some(found) = nearest_tag(&replacement_parts, rule, &candidates) {
+                notes.push(format!(
+                    "the catalog names `{replacement}`; the registry has no `{tag}`, so the nearest tag it has is used"
+                ));
+                return Ok((name, found));
+            }
+            return Err(format!(
+                "the catalog's replacement `{replacement}` is not a tag the registry has, and no approved tag near it is: update the catalog's replacement"
+            ));
+        }
+        if !replacement.ends_with(&tag) {
+            let kept = if current.variant.is_empty() {
+                "the plain tag in use (no variant) is kept".to_string()
+            } else {
+                format!("the `{}` variant in use is kept", current.variant)
+            };
+            notes.push(format!(
+                "the catalog names `{replacement}`; {kept}, as the catalog approves `{tag}`"
+            ));
+        }
+        return Ok((name, tag));
+    }
+    let candidates = match registry_tags {
+        Some(tags) => registry_candidates(rule, tags, today),
+        None => rule.candidates(today),
+    };
+    let tag = nearest_tag(current, rule, &candidates)
+        .ok_or_else(|| no_candidate_reason(image, current, rule, registry_tags.is_some()))?;
+    if registry_tags.is_some() {
+        notes.push(format!("`{tag}` is a tag the registry has"));
+    }
+    Ok((image.name(), tag))
+}
+
+/// The registry's tags a fix may move to: approved by the catalog, not past end of life on
+/// `today`, not known vulnerable.
+fn registry_candidates<'a>(
+    rule: &crate::catalog::ImageRule,
+    tags: &'a [String],
+    today: NaiveDate,
+) -> Vec<&'a str> {
+    tags.iter()
+        .map(String::as_str)
+        .filter(|t| rule.matches_approved(t))
+        .filter(|t| {
+            rule.eol_for(t)
+                .is_none_or(|r| r.status_on(today) == EolStatus::Supported)
+        })
+        .filter(|t| rule.vulnerable_for(t).is_none())
+        .collect()
 }
 
 fn display_variant(v: &str) -> &str {
@@ -162,11 +295,10 @@ fn replacement_target(
 fn nearest_tag(
     current: &TagParts,
     rule: &crate::catalog::ImageRule,
-    today: NaiveDate,
+    candidates: &[&str],
 ) -> Option<String> {
-    let usable: Vec<(String, TagParts)> = rule
-        .candidates(today)
-        .into_iter()
+    let usable: Vec<(String, TagParts)> = candidates
+        .iter()
         .map(|t| (t.to_string(), parse_tag(t)))
         .filter(|(_, p)| p.version.is_some())
         .collect();
@@ -264,7 +396,15 @@ fn no_candidate_reason(
     image: &ImageRef,
     current: &TagParts,
     rule: &crate::catalog::ImageRule,
+    registry_checked: bool,
 ) -> String {
+    if registry_checked {
+        return format!(
+            "the registry has no tag of `{}` that the catalog approves (supported, not known vulnerable) in the `{}` variant at or above the current version; changing variant is a decision for a person",
+            image.name(),
+            display_variant(&current.variant)
+        );
+    }
     let variants: std::collections::BTreeSet<String> = rule
         .tags
         .iter()
@@ -331,12 +471,13 @@ mod tests {
             version: None,
             ..parse_tag("20-alpine")
         };
+        let candidates = rule.candidates(today);
         assert_eq!(
-            nearest_tag(&empty, &rule, today),
-            nearest_tag(&unversioned, &rule, today)
+            nearest_tag(&empty, &rule, &candidates),
+            nearest_tag(&unversioned, &rule, &candidates)
         );
         assert_eq!(
-            nearest_tag(&parse_tag("20-alpine"), &rule, today).as_deref(),
+            nearest_tag(&parse_tag("20-alpine"), &rule, &candidates).as_deref(),
             Some("20.11.1-alpine")
         );
     }

@@ -23,7 +23,8 @@ use std::collections::BTreeMap;
 /// The outcome of planning for one dependency.
 pub(crate) type Planned = Result<Fix, String>;
 
-/// Attaches a fix (or the reason there is none) to every finding a fix can address.
+/// Attaches a fix (or the reason there is none) to every finding a fix can address, from the
+/// catalog alone (no registry facts).
 pub fn plan(
     findings: &mut [Finding],
     snapshot: &RepoSnapshot,
@@ -31,11 +32,35 @@ pub fn plan(
     advisories: &AdvisoryDb,
     today: NaiveDate,
 ) {
+    plan_with_registry(findings, snapshot, catalog, advisories, today, None, false);
+}
+
+/// [`plan`] with what the registries said: image fixes move only to tags the registry has,
+/// and (when `pin_digests`) pin the registry's digest, so `image-digest-not-pinned` and
+/// `image-digest-refresh` get fixes. Without facts this is exactly [`plan`].
+pub fn plan_with_registry(
+    findings: &mut [Finding],
+    snapshot: &RepoSnapshot,
+    catalog: &Catalog,
+    advisories: &AdvisoryDb,
+    today: NaiveDate,
+    registry: Option<&crate::registry::RegistryFacts>,
+    pin_digests: bool,
+) {
+    let view = images::RegistryView {
+        facts: registry,
+        pin_digests,
+    };
+    let plannable = |rule: RuleId| {
+        fixable_rule(rule)
+            || (registry.is_some() && rule == RuleId::ImageDigestRefresh)
+            || (registry.is_some() && pin_digests && rule == RuleId::ImageDigestNotPinned)
+    };
     // Group findings by the dependency they are about: (file, first byte of its declaration).
     let mut groups: BTreeMap<(String, u32, u32, String), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         if let Some(d) = &f.dependency
-            && fixable_rule(f.rule)
+            && plannable(f.rule)
         {
             groups
                 .entry((
@@ -58,13 +83,23 @@ pub fn plan(
             .get(&dependency.location.file)
             .map(String::as_str);
         let planned = if dependency.image.is_some() {
-            images::plan(dependency, &group, catalog, source, today)
+            images::plan(dependency, &group, catalog, source, today, view)
         } else {
             packages::plan(dependency, &group, catalog, advisories)
         };
         let planned = planned.and_then(|fix| refuse_lossy(fix, snapshot));
         for &i in indices {
             match &planned {
+                // A tag move the registry gave no digest for leaves the pin undone.
+                Ok(fix)
+                    if findings[i].rule == RuleId::ImageDigestNotPinned
+                        && !fix.to.contains('@') =>
+                {
+                    findings[i].no_fix_reason = Some(format!(
+                        "the registry gave no digest for `{}`, so it cannot be pinned",
+                        fix.to
+                    ));
+                }
                 Ok(fix) => findings[i].fix = Some(fix.clone()),
                 Err(reason) => findings[i].no_fix_reason = Some(reason.clone()),
             }
@@ -88,7 +123,10 @@ pub fn explain_missing_fixes(findings: &mut [Finding]) {
 fn why_no_fix(rule: RuleId) -> &'static str {
     match rule {
         RuleId::ImageDigestNotPinned => {
-            "the digest a tag points to is only known to the registry, which patchwright does not query yet; pin it by hand (`docker buildx imagetools inspect IMAGE:TAG` shows it) or leave it at info"
+            "the digest a tag points to is only known to the registry, and registry lookups are off (or digest pinning is turned off): run with `--registry`, pin it by hand (`docker buildx imagetools inspect IMAGE:TAG` shows it) or leave it at info"
+        }
+        RuleId::ImageDigestRefresh => {
+            "the registry's new digest could not be written into the reference: update the pin by hand"
         }
         RuleId::RunsAsRoot => {
             "which user the image should run as depends on its files, ports and permissions, so it is a decision for the image's owner: add a non-root `USER` to the final stage"

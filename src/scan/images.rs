@@ -89,6 +89,36 @@ pub(super) fn check(
     }
 }
 
+/// A tag pinned by digest whose digest at the registry is no longer the pinned one: the image
+/// was rebuilt under the same tag (base OS patches, usually). Info: a refresh is routine.
+pub(super) fn digest_refresh(
+    dependency: &Dependency,
+    facts: &crate::registry::RegistryFacts,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(site) = &dependency.image else {
+        return;
+    };
+    let image = &site.reference;
+    let (Some(tag), Some(pinned)) = (&image.tag, &image.digest) else {
+        return;
+    };
+    let Some(current) = facts.digest(&image.canonical_name(), tag) else {
+        return;
+    };
+    if current != pinned {
+        findings.push(image_finding(
+            RuleId::ImageDigestRefresh,
+            dependency,
+            &image_subject(image),
+            format!(
+                "`{}:{tag}` now points to {current} at the registry; the pin is {pinned}, an older build of the same tag",
+                image.name()
+            ),
+        ));
+    }
+}
+
 /// `node:18-alpine`, `team/app@sha256:…` — how people name an image in conversation.
 pub(crate) fn image_subject(image: &ImageRef) -> String {
     match (&image.tag, &image.digest) {

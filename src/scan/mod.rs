@@ -33,6 +33,21 @@ pub fn scan(
     merge_copies(findings)
 }
 
+/// What the registries' facts add to a scan: `image-digest-refresh` for each pinned tag whose
+/// digest moved. Separate from [`scan`] so a scan without facts is untouched.
+pub fn registry_findings(
+    manifests: &[ParsedManifest],
+    facts: &crate::registry::RegistryFacts,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for manifest in manifests {
+        for dependency in &manifest.dependencies {
+            images::digest_refresh(dependency, facts, &mut findings);
+        }
+    }
+    findings
+}
+
 /// A lockfile often holds one package at one version several times (npm nests copies under
 /// different parents). Those are one problem with one fix: report it once, at its first place,
 /// and say where else it is.

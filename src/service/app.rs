@@ -164,6 +164,12 @@ pub async fn run(config: ServiceConfig, config_path: Option<PathBuf>) -> anyhow:
         .await
         .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
     let relocker = relocker(&config);
+    let registry = match &config.registry {
+        Some(registry) => Some(Arc::new(
+            crate::registry::Lookup::new(registry).context("[registry]")?,
+        )),
+        None => None,
+    };
     let sources = Sources {
         handle: Arc::clone(&handle),
         status,
@@ -194,6 +200,7 @@ pub async fn run(config: ServiceConfig, config_path: Option<PathBuf>) -> anyhow:
                 app_slug: handler_config.app_slug.clone(),
                 max_open_fix_prs: handler_config.max_open_fix_prs as usize,
                 relocker: relocker.clone(),
+                registry: registry.clone(),
             });
             Ok(handler)
         },

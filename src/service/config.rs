@@ -60,6 +60,8 @@ pub const POLICY_TABLE: &str = "policy";
 /// The advisory sync inside `serve` (mirror, ecosystems, folder, interval). Not `[advisories]`:
 /// the CLI reads the same file and takes `advisories` as a folder or a list of folders.
 pub const ADVISORY_SYNC_TABLE: &str = "advisory-sync";
+/// Container registry lookups for image fixes (see `registry::config`).
+pub const REGISTRY_TABLE: &str = "registry";
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -145,6 +147,9 @@ pub struct ServiceConfig {
     /// Where the package managers fetch from; the npm token comes from the environment
     /// variable `npm-token-env` names (its `Debug` redacts it).
     pub registries: Registries,
+    /// The `[registry]` table: tags and digests from container registries; `None` (absent, or
+    /// `enabled = false`) keeps image fixes to the catalog alone.
+    pub registry: Option<crate::registry::RegistryConfig>,
 }
 
 impl ServiceConfig {
@@ -348,6 +353,7 @@ impl ServiceConfig {
         let relock = v.flag("relock", true);
         let relock_timeout = v.int("relock-timeout-seconds", Some(120), 1, 3_600);
         let registries = v.registries();
+        let registry = v.registry();
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
@@ -385,6 +391,7 @@ impl ServiceConfig {
                 relock: relock?,
                 relock_timeout: Duration::from_secs(relock_timeout?.unsigned_abs()),
                 registries: registries?,
+                registry: registry?,
             })
         })();
         settle(file_name, config, problems)
@@ -443,6 +450,7 @@ struct FileValues {
     keys: Vec<(String, Found)>,
     policy: Option<(toml::Value, Origin)>,
     advisory_sync: Option<(toml::Value, Origin)>,
+    registry: Option<(toml::Value, Origin)>,
     unknown: Vec<ConfigProblem>,
 }
 
@@ -502,13 +510,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             values.advisory_sync = Some((value, origin));
             continue;
         }
+        if key == REGISTRY_TABLE {
+            values.registry = Some((value, origin));
+            continue;
+        }
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             values.unknown.push(ConfigProblem {
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] and [{ADVISORY_SYNC_TABLE}] tables",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}] and [{REGISTRY_TABLE}] tables",
                     known.join(", ")
                 ),
             });
@@ -776,6 +788,32 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             Ok(config) => Some(Some(config)),
             Err(message) => {
                 self.problem(origin, ADVISORY_SYNC_TABLE, message);
+                None
+            }
+        }
+    }
+
+    /// The `[registry]` table: `Some(None)` when absent or disabled, `None` when it is wrong.
+    /// A relative `credentials-file` is taken from the working directory, as the other paths.
+    fn registry(&mut self) -> Option<Option<crate::registry::RegistryConfig>> {
+        let Some((value, origin)) = self.file.registry.take() else {
+            return Some(None);
+        };
+        let table = match value.try_into::<crate::registry::config::RegistryTable>() {
+            Ok(table) => table,
+            Err(e) => {
+                self.problem(origin, REGISTRY_TABLE, e.message().trim_end().to_string());
+                return None;
+            }
+        };
+        match table.into_config(self.file_name, std::path::Path::new("")) {
+            Ok(config) => Some(config.enabled.then_some(config)),
+            Err(e) => {
+                let message = match e {
+                    crate::registry::config::ConfigError::Invalid { message, .. } => message,
+                    other => other.to_string(),
+                };
+                self.problem(origin, REGISTRY_TABLE, message);
                 None
             }
         }

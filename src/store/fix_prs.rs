@@ -237,3 +237,20 @@ pub async fn count_open<'e, E: Executor<'e, Database = Any>>(
     .fetch_one(ex)
     .await?)
 }
+
+/// When the latest fix PR on `branch` was opened, whatever its state: how the digest-refresh
+/// window (at most one PR per repository per window) is kept without a table of its own.
+pub async fn last_opened_on_branch<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    repository_id: i64,
+    branch: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let ms: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(opened_at) FROM fix_prs WHERE repository_id = $1 AND branch = $2",
+    )
+    .bind(repository_id)
+    .bind(branch)
+    .fetch_one(ex)
+    .await?;
+    ms.map(|ms| from_ms(ms, "fix_prs")).transpose()
+}

@@ -126,6 +126,17 @@ pub async fn world_with(
     knowledge: Knowledge,
     relocker: Option<patchwright::relock::Relocker>,
 ) -> World {
+    world_with_registry(max_open, files, knowledge, relocker, None).await
+}
+
+/// [`world_with`], with container registry lookups (the `[registry]` table) when given.
+pub async fn world_with_registry(
+    max_open: usize,
+    files: Vec<(String, String)>,
+    knowledge: Knowledge,
+    relocker: Option<patchwright::relock::Relocker>,
+    registry: Option<Arc<patchwright::registry::Lookup>>,
+) -> World {
     let clock = ManualClock::at("2026-11-23T09:00:00Z");
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     // One clock for both sides: GitHub mints and checks tokens and JWTs by the time the App
@@ -158,6 +169,7 @@ pub async fn world_with(
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: max_open,
         relocker: relocker.map(Arc::new),
+        registry,
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),

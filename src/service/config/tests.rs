@@ -85,7 +85,7 @@ fn every_problem_is_reported_at_once() {
             "config.toml:1:1: workers: 0 is out of range; use 1 to 64".to_string(),
             "config.toml:2:1: log-format: \"yaml\" is not a log format; use `text` or `json`".to_string(),
             format!(
-                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy] and [advisory-sync] tables",
+                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy], [advisory-sync] and [registry] tables",
                 KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
             ),
         ]
@@ -288,5 +288,43 @@ fn the_advisory_sync_table_is_read_and_replaces_the_default_local_folder() {
         vec![format!(
             "config.toml:{line}:2: advisory-sync: ecosystems: is empty; name at least one, e.g. [\"npm\", \"PyPI\"]"
         )]
+    );
+}
+
+#[test]
+fn the_registry_table_is_read_and_checked() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert_eq!(c.registry, None, "off without the table");
+
+    let table = "\n[registry]\nmirrors = { \"docker.io\" = [\"https://mirror.example.com/\"] }\ncache-ttl-secs = 600\npin-digests = false\nrefresh-every-days = 14\n";
+    let c = ServiceConfig::from_sources("config.toml", Some(&format!("{MINIMAL}{table}")), no_env)
+        .unwrap();
+    let r = c.registry.expect("the table turns lookups on");
+    assert_eq!(r.mirrors["docker.io"], ["https://mirror.example.com"]);
+    assert_eq!(r.cache_ttl, Duration::from_secs(600));
+    assert!(!r.pin_digests);
+    assert_eq!(r.refresh_every_days, 14);
+
+    let off = "\n[registry]\nenabled = false\n";
+    let c = ServiceConfig::from_sources("config.toml", Some(&format!("{MINIMAL}{off}")), no_env)
+        .unwrap();
+    assert_eq!(c.registry, None);
+
+    let found = problems(
+        &format!("{MINIMAL}\n[registry]\nrefresh-every-days = 0\ncache-ttl = 1\n"),
+        no_env,
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("registry: unknown field `cache-ttl`"),
+        "{found:?}"
+    );
+    let found = problems(
+        &format!("{MINIMAL}\n[registry]\nrefresh-every-days = 0\n"),
+        no_env,
+    );
+    assert!(
+        found[0].contains("refresh-every-days must be at least 1"),
+        "{found:?}"
     );
 }

@@ -46,6 +46,9 @@ pub struct ScanHandler {
     /// Re-locks lockfiles for fix PRs through the package managers on PATH; `None` turns
     /// re-locking off (the findings keep their "needs a re-lock" command).
     pub relocker: Option<Arc<Relocker>>,
+    /// Container registry lookups (the `[registry]` table); `None` keeps image fixes to the
+    /// catalog alone.
+    pub registry: Option<Arc<crate::registry::Lookup>>,
 }
 
 /// Forge failures in the job runner's terms, as the forge classifies them
@@ -228,15 +231,27 @@ impl ScanHandler {
         options: &RunOptions,
         packages: &std::collections::BTreeSet<crate::store::packages::PackageKey>,
     ) -> String {
+        let registry = self.registry.as_ref().map(|lookup| {
+            let config = lookup.config();
+            (config.pin_digests, config.refresh_every_days)
+        });
         let settings = format!(
-            "slug={} max-open={} relock={}",
+            "slug={} max-open={} relock={} registry={registry:?}",
             self.app_slug,
             self.max_open_fix_prs,
             self.relocker.is_some()
         );
+        // The registry's answers bound how long a mark holds (where marks are written), not
+        // its key: a key over them would never match at the next sweep, which has not asked
+        // the registry yet.
+        let decisions = RunOptions {
+            registry: None,
+            no_digest_pins: false,
+            ..options.clone()
+        };
         let advisories =
             crate::knowledge::digest::advisories_digest(&self.knowledge.advisories, packages);
-        reuse::scan_key(&self.knowledge.digest(), &advisories, &settings, options)
+        reuse::scan_key(&self.knowledge.digest(), &advisories, &settings, &decisions)
     }
 
     /// [`Probe::Unchanged`] when the last scan's result still holds: same knowledge,
@@ -295,8 +310,19 @@ impl ScanHandler {
         let (default_branch, head) = forge.default_branch(repo).await.map_err(job_error)?;
         let now = self.clock.now();
         let today = now.date_naive();
-        let options = decisions::run_options(&self.store, repository.id).await?;
+        let mut options = decisions::run_options(&self.store, repository.id).await?;
         let mut analysis = self.analyse(forge, repo, &head, &options, today).await?;
+        if let Some(lookup) = &self.registry {
+            with_registry(
+                lookup,
+                &mut analysis,
+                &mut options,
+                &self.knowledge,
+                today,
+                now,
+            )
+            .await;
+        }
 
         let seen: Vec<SeenFinding> = analysis
             .outcome
@@ -330,7 +356,26 @@ impl ScanHandler {
         let report = &analysis.outcome.report;
         let codeowners = tracking::codeowners(&analysis.snapshot);
         let kept = relocks.kept();
-        let groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
+        let mut groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
+        if let Some(lookup) = &self.registry
+            && let Some(refresh) = crate::remedy::groups::refresh_group(report, &analysis.snapshot)
+        {
+            // Last, so it never takes the place of a security fix; opened at most once per
+            // window, and kept up to date while it is open.
+            let is_open = open.iter().any(|pr| pr.pull.head_ref == refresh.branch);
+            let last = crate::store::fix_prs::last_opened_on_branch(
+                self.store.pool(),
+                repository.id,
+                &refresh.branch,
+            )
+            .await?;
+            let every = lookup.config().refresh_every_days;
+            if is_open
+                || crate::remedy::groups::refresh_due(last.map(|t| t.date_naive()), today, every)
+            {
+                groups.push(refresh);
+            }
+        }
         let sync = pulls::FixPrSync {
             ctx: &ctx,
             default_branch: &default_branch,
@@ -393,6 +438,20 @@ impl ScanHandler {
                 &self.knowledge.policy,
                 today,
             );
+            // Tags are pushed and rebuilt without the repository changing: with registries on,
+            // an unchanged repository is scanned in full (registry asked) once per refresh
+            // window, the pace at which digest refreshes are offered anyway.
+            let until = match &self.registry {
+                Some(lookup) => {
+                    let days = u64::from(lookup.config().refresh_every_days);
+                    let recheck = today.checked_add_days(chrono::Days::new(days));
+                    match (until, recheck) {
+                        (Some(u), Some(r)) => Some(u.min(r)),
+                        (u, r) => u.or(r),
+                    }
+                }
+                None => until,
+            };
             let mark = ScanMark {
                 repository_id: repository.id,
                 default_branch: default_branch.clone(),
@@ -446,6 +505,33 @@ enum Probe {
     Moved { head: String, etag: Option<String> },
     /// No usable mark, or the branch is gone: scan in full.
     Unknown,
+}
+
+/// Runs the pipeline again with what the registries say about the snapshot's images, then once
+/// more when fixes move to tags whose digests were not asked for yet. Registry failures are
+/// facts (the report's findings keep their catalog-only fixes), never a failed job.
+async fn with_registry(
+    lookup: &crate::registry::Lookup,
+    analysis: &mut Analysis,
+    options: &mut RunOptions,
+    knowledge: &pipeline::Knowledge,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) {
+    options.no_digest_pins = !lookup.config().pin_digests;
+    let mut facts = lookup.gather(&analysis.snapshot, now).await;
+    for problem in facts.problems() {
+        tracing::warn!(problem = %problem, "registry not checked; image fixes come from the catalog");
+    }
+    for round in 0..2 {
+        options.registry = Some(Arc::new(facts.clone()));
+        let manifests = std::mem::take(&mut analysis.outcome.manifests);
+        analysis.outcome = run_parsed(&analysis.snapshot, manifests, knowledge, today, options);
+        let missing = facts.missing_digests(&analysis.outcome.report);
+        if round == 1 || missing.is_empty() || !lookup.complete(&mut facts, &missing, now).await {
+            break;
+        }
+    }
 }
 
 pub(crate) fn short(sha: &str) -> &str {

@@ -1,0 +1,172 @@
+//! The service with registry lookups: a real registry (Docker Hub names through a mirror on
+//! loopback), the fake GitHub, real SQLite. A rebuilt tag becomes one digest-refresh PR on its
+//! own branch, apart from the security fix PR, updated in place on the next rebuild.
+
+mod fake_github;
+mod registry_support;
+mod support;
+mod world;
+
+use patchwright::catalog::{AdvisoryDb, load_catalog};
+use patchwright::forge::github::GitHubForge;
+use patchwright::forge::hosted::Forge;
+use patchwright::pipeline::Knowledge;
+use patchwright::policy::OrgPolicy;
+use patchwright::registry::{Lookup, RegistryConfig};
+use registry_support::{Pusher, start_registry};
+use std::sync::Arc;
+use world::{INSTALLATION, REPO, pull_closed_payload, world_with_registry};
+
+const CATALOG: &str = r#"revision = "registry-service-test"
+
+[[image]]
+name = "node"
+approved = ["1.3*"]
+
+[[image]]
+name = "python"
+approved = ["3.14*"]
+"#;
+
+#[tokio::test]
+async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let first = push.image("library/node", "amd64", "node build 1").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &first)
+        .await;
+    let python = push.image("library/python", "amd64", "python 3.14.1").await;
+    push.tag("library/python", "3.14.1-slim", &python).await;
+    let old_python = push.image("library/python", "amd64", "python 3.12").await;
+    push.tag("library/python", "3.12.0-slim", &old_python).await;
+    // The node tag is rebuilt after the repository pinned it.
+    let second = push.image("library/node", "amd64", "node build 2").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &second)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let catalog_path = dir.path().join("catalog.toml");
+    std::fs::write(&catalog_path, CATALOG).unwrap();
+    let knowledge = Knowledge {
+        catalog: load_catalog(&catalog_path).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&[]).0,
+        policy: OrgPolicy::default(),
+    };
+    let mut config = RegistryConfig {
+        enabled: true,
+        ..RegistryConfig::default()
+    };
+    config
+        .mirrors
+        .insert("docker.io".into(), vec![registry.base()]);
+    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let files = vec![
+        (
+            "app/Dockerfile".to_string(),
+            format!(
+                "FROM node:1.3.1-bookworm-slim@{}\nUSER node\n",
+                first.digest
+            ),
+        ),
+        (
+            "worker/Dockerfile".to_string(),
+            "FROM python:3.12.0-slim\nUSER app\n".to_string(),
+        ),
+    ];
+    let world = world_with_registry(5, files, knowledge, None, Some(lookup)).await;
+    world.scan_main("d-1").await;
+
+    let pulls = world.github.pulls(REPO);
+    let heads: Vec<&str> = pulls.iter().map(|p| p.head.as_str()).collect();
+    assert_eq!(pulls.len(), 2, "{heads:?}");
+    let refresh = pulls
+        .iter()
+        .find(|p| p.head == "patchwright/docker/digest-refresh")
+        .unwrap_or_else(|| panic!("no refresh PR: {heads:?}"));
+    let security = pulls
+        .iter()
+        .find(|p| p.head == "patchwright/docker/python")
+        .unwrap_or_else(|| panic!("no python PR: {heads:?}"));
+    let at = |pull: &fake_github::Pull, path: &str| {
+        let head = world.github.branch(REPO, &pull.head).unwrap();
+        world.github.file_at(&head, path).unwrap()
+    };
+    assert_eq!(
+        at(refresh, "app/Dockerfile"),
+        format!(
+            "FROM node:1.3.1-bookworm-slim@{}\nUSER node\n",
+            second.digest
+        )
+    );
+    assert_eq!(
+        at(refresh, "worker/Dockerfile"),
+        "FROM python:3.12.0-slim\nUSER app\n",
+        "the refresh carries no security fix"
+    );
+    // The security fix moves to a tag the registry has, pinned; the refresh is not in it.
+    assert_eq!(
+        at(security, "worker/Dockerfile"),
+        format!("FROM python:3.14.1-slim@{}\nUSER app\n", python.digest)
+    );
+    assert!(at(security, "app/Dockerfile").contains(&first.digest));
+
+    // Rebuilt again: the same refresh PR is updated, no second one opened.
+    let third = push.image("library/node", "amd64", "node build 3").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &third)
+        .await;
+    world.clock.advance(chrono::TimeDelta::hours(2));
+    world.scan_main("d-2").await;
+    let refreshes: Vec<fake_github::Pull> = world
+        .github
+        .pulls(REPO)
+        .into_iter()
+        .filter(|p| p.head == "patchwright/docker/digest-refresh")
+        .collect();
+    assert_eq!(refreshes.len(), 1);
+    assert!(at(&refreshes[0], "app/Dockerfile").contains(&third.digest));
+
+    // A person merges it: main holds the refreshed pin, the PR is closed.
+    let merged = refreshes[0].clone();
+    let refreshed = at(&merged, "app/Dockerfile");
+    world.github.push(
+        REPO,
+        "main",
+        &[("app/Dockerfile", Some(refreshed.as_str()))],
+        "octocat",
+    );
+    let forge = GitHubForge::new(world.app.clone(), INSTALLATION);
+    forge.close_pull(REPO, merged.number).await.unwrap();
+    world
+        .deliver(
+            "pull_request",
+            "d-3",
+            pull_closed_payload(merged.number, &merged.head, true, "octocat"),
+        )
+        .await;
+
+    // Rebuilt again two days later: inside the 7-day window, no new refresh PR.
+    let fourth = push.image("library/node", "amd64", "node build 4").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &fourth)
+        .await;
+    world.clock.advance(chrono::TimeDelta::days(2));
+    world.scan_main("d-4").await;
+    let open_refreshes = |world: &world::World| {
+        world
+            .github
+            .pulls(REPO)
+            .into_iter()
+            .filter(|p| p.head == "patchwright/docker/digest-refresh" && p.state == "open")
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        open_refreshes(&world).is_empty(),
+        "the window holds it back"
+    );
+
+    // A week after the last one: the next refresh PR opens.
+    world.clock.advance(chrono::TimeDelta::days(6));
+    world.scan_main("d-5").await;
+    let reopened = open_refreshes(&world);
+    assert_eq!(reopened.len(), 1);
+    assert!(at(&reopened[0], "app/Dockerfile").contains(&fourth.digest));
+}
