@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/test-deps.sh
 if [ -x scripts/test-deps-github.sh ]; then scripts/test-deps-github.sh; fi
 if [ -x scripts/relock-deps.sh ]; then scripts/relock-deps.sh; fi
+scripts/browser-deps.sh
 url="$(scripts/services.sh)"
 if [ -n "$url" ]; then export DATABASE_URL="$url"; fi
 cargo test --locked "$@"

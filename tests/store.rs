@@ -178,7 +178,9 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
             vec![
                 "accepted_risks",
                 "audit",
+                "daily_snapshots",
                 "deliveries",
+                "finding_events",
                 "findings",
                 "fix_prs",
                 "installations",
@@ -186,8 +188,10 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "jobs",
                 "repositories",
                 "repository_packages",
+                "repository_profiles",
                 "tracking_issues",
                 "update_ignores",
+                "web_sessions",
             ]
         );
         for (name, table) in &tables {

@@ -59,6 +59,8 @@ pub const POLICY_TABLE: &str = "policy";
 /// The advisory sync inside `serve` (mirror, ecosystems, folder, interval). Not `[advisories]`:
 /// the CLI reads the same file and takes `advisories` as a folder or a list of folders.
 pub const ADVISORY_SYNC_TABLE: &str = "advisory-sync";
+/// The dashboard's sign-in and sessions (`crate::web::WebConfig`); without it no page is served.
+pub const WEB_TABLE: &str = "web";
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -142,6 +144,8 @@ pub struct ServiceConfig {
     /// Where the package managers fetch from; the npm token comes from the environment
     /// variable `npm-token-env` names (its `Debug` redacts it).
     pub registries: Registries,
+    /// The `[web]` table: the dashboard is served only when it is set.
+    pub web: Option<crate::web::WebConfig>,
 }
 
 impl ServiceConfig {
@@ -339,6 +343,7 @@ impl ServiceConfig {
         let relock = v.flag("relock", true);
         let relock_timeout = v.int("relock-timeout-seconds", Some(120), 1, 3_600);
         let registries = v.registries();
+        let web = v.web();
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
@@ -375,6 +380,7 @@ impl ServiceConfig {
                 relock: relock?,
                 relock_timeout: Duration::from_secs(relock_timeout?.unsigned_abs()),
                 registries: registries?,
+                web: web?,
             })
         })();
         settle(file_name, config, problems)
@@ -433,6 +439,7 @@ struct FileValues {
     keys: Vec<(String, Found)>,
     policy: Option<(toml::Value, Origin)>,
     advisory_sync: Option<(toml::Value, Origin)>,
+    web: Option<(toml::Value, Origin)>,
     unknown: Vec<ConfigProblem>,
 }
 
@@ -492,13 +499,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             values.advisory_sync = Some((value, origin));
             continue;
         }
+        if key == WEB_TABLE {
+            values.web = Some((value, origin));
+            continue;
+        }
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             values.unknown.push(ConfigProblem {
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}] and [{ADVISORY_SYNC_TABLE}] tables",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}] and [{WEB_TABLE}] tables",
                     known.join(", ")
                 ),
             });
@@ -766,6 +777,20 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             Ok(config) => Some(Some(config)),
             Err(message) => {
                 self.problem(origin, ADVISORY_SYNC_TABLE, message);
+                None
+            }
+        }
+    }
+
+    /// The `[web]` table: `Some(None)` when absent, `None` when it is wrong.
+    fn web(&mut self) -> Option<Option<crate::web::WebConfig>> {
+        let Some((value, origin)) = self.file.web.take() else {
+            return Some(None);
+        };
+        match crate::web::WebConfig::from_toml(value, |var| std::env::var(var).ok()) {
+            Ok(config) => Some(Some(config)),
+            Err(message) => {
+                self.problem(origin, WEB_TABLE, message);
                 None
             }
         }
