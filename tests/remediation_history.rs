@@ -98,8 +98,8 @@ async fn scans_append_opened_excepted_reopened_and_fixed_events() {
                 ("qs", Opened, 0),
                 ("qs", Excepted, 2),
                 ("lodash", Fixed, 2),
-                ("lodash", Opened, 3),
                 ("qs", Opened, 3),
+                ("lodash", Opened, 3),
             ]
         );
         assert!(
@@ -299,4 +299,51 @@ async fn figures_over_a_generated_year_match_a_plain_recomputation() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn patchwright_report_prints_the_figures_of_a_store() {
+    let db = support::TestDb::sqlite().await;
+    let now = Utc::now();
+    let h = history_gen::plan(40, now);
+    history_gen::write(&db.store, &h).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patchwright"))
+            .arg("report")
+            .arg("--database")
+            .arg(&db.url)
+            .args(args)
+            .env_remove("PATCHWRIGHT_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--format", "json", "--since", "30d", "--rebuild-snapshots"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let start = now - TimeDelta::days(30);
+    let opened = h.prs.iter().filter(|p| p.opened > start).count();
+    assert_eq!(json["window"]["days"], 30);
+    assert_eq!(json["repositories"], 40);
+    assert_eq!(json["fix_prs"]["opened"], opened);
+    assert_eq!(
+        json["open_blockers"].as_array().unwrap().len(),
+        31,
+        "a point per day"
+    );
+
+    let text = run(&[]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("over the last 90 days (40 repositories)"),
+        "{text}"
+    );
+    assert!(text.contains("SLA (open blockers):"), "{text}");
+
+    let bad = run(&["--since", "3 weeks"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("90d"));
 }

@@ -181,6 +181,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "daily_snapshots",
                 "deliveries",
                 "finding_events",
+                "finding_facts",
                 "findings",
                 "fix_prs",
                 "installations",

@@ -5,11 +5,18 @@
 -- time to remediate, recurrence and rework can be computed for any past window, and
 -- `daily_snapshots` holds the open counts per day, rebuilt from the events at any time.
 
--- What the figures group and time by, recorded by every scan.
-ALTER TABLE findings ADD COLUMN severity TEXT NOT NULL DEFAULT 'unknown';
-ALTER TABLE findings ADD COLUMN package TEXT NOT NULL DEFAULT '';    -- package or image name
-ALTER TABLE findings ADD COLUMN owners TEXT NOT NULL DEFAULT '';     -- CODEOWNERS of the file, space-separated
-ALTER TABLE findings ADD COLUMN excepted_at INTEGER;                 -- since when an exception covers it
+-- What the figures group and time by, recorded by every scan beside `findings` (a table of
+-- its own rather than new columns: SQLite cannot add a column only if it is missing, and every
+-- migration here must survive a second application).
+CREATE TABLE IF NOT EXISTS finding_facts (
+    repository_id   INTEGER NOT NULL REFERENCES repositories (id),
+    finding_key     TEXT    NOT NULL,
+    severity        TEXT    NOT NULL,     -- the advisory's, `unknown` when unrated
+    package         TEXT    NOT NULL,     -- package or image name, without version or tag
+    owners          TEXT    NOT NULL,     -- CODEOWNERS of the file, space-separated
+    excepted_at     INTEGER,               -- since when an exception covers it
+    PRIMARY KEY (repository_id, finding_key)
+);
 
 CREATE TABLE IF NOT EXISTS finding_events (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -47,9 +54,12 @@ INSERT INTO finding_events (repository_id, finding_key, event, level, severity, 
 SELECT repository_id, finding_key, 'opened', level, 'unknown', '',
        CASE WHEN instr(advisories, ' ') > 0 THEN substr(advisories, 1, instr(advisories, ' ') - 1) ELSE advisories END,
        first_seen_at
-FROM findings;
+FROM findings f0
+WHERE NOT EXISTS (SELECT 1 FROM finding_events e WHERE e.repository_id = f0.repository_id AND e.finding_key = f0.finding_key);
 INSERT INTO finding_events (repository_id, finding_key, event, level, severity, package, advisory, at)
 SELECT repository_id, finding_key, 'fixed', level, 'unknown', '',
        CASE WHEN instr(advisories, ' ') > 0 THEN substr(advisories, 1, instr(advisories, ' ') - 1) ELSE advisories END,
        fixed_at
-FROM findings WHERE fixed_at IS NOT NULL;
+FROM findings f0
+WHERE f0.fixed_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM finding_events e WHERE e.repository_id = f0.repository_id AND e.finding_key = f0.finding_key AND e.event = 'fixed');

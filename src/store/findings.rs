@@ -126,24 +126,16 @@ pub async fn record_scan(
     let before = history::previous_states(&mut *conn, repository_id).await?;
     // A reappearance after a fix restarts the first-seen clock: it is a new exposure.
     for f in seen {
-        let excepted_at = f.excepted.then_some(now_ms);
         let first_seen: i64 = sqlx::query_scalar(
             "INSERT INTO findings (repository_id, finding_key, rule, subject, file, line,
-                                   level, advisories, first_seen_at, last_seen_at,
-                                   severity, package, owners, excepted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
+                                   level, advisories, first_seen_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
              ON CONFLICT (repository_id, finding_key) DO UPDATE SET
                  rule = excluded.rule, subject = excluded.subject, file = excluded.file,
                  line = excluded.line, level = excluded.level, advisories = excluded.advisories,
-                 severity = excluded.severity, package = excluded.package,
-                 owners = excluded.owners,
                  first_seen_at = CASE WHEN findings.fixed_at IS NULL
                                       THEN findings.first_seen_at
                                       ELSE excluded.first_seen_at END,
-                 excepted_at = CASE WHEN excluded.excepted_at IS NULL THEN NULL
-                                    WHEN findings.fixed_at IS NULL AND findings.excepted_at IS NOT NULL
-                                    THEN findings.excepted_at
-                                    ELSE excluded.excepted_at END,
                  last_seen_at = excluded.last_seen_at,
                  fixed_at = NULL
              RETURNING first_seen_at",
@@ -157,12 +149,14 @@ pub async fn record_scan(
         .bind(&f.level)
         .bind(f.advisories.join(" "))
         .bind(now_ms)
-        .bind(&f.severity)
-        .bind(&f.package)
-        .bind(f.owners.join(" "))
-        .bind(excepted_at)
         .fetch_one(&mut *conn)
         .await?;
+        // An exception that already covered the open finding keeps its start.
+        let excepted_since = match before.get(&f.key) {
+            Some(p) if p.open && f.excepted => p.excepted_since.or(Some(now_ms)),
+            _ => f.excepted.then_some(now_ms),
+        };
+        history::record_facts(&mut *conn, repository_id, f, excepted_since).await?;
         // New, or back after a fix: its clock starts now.
         if first_seen == now_ms {
             delta.new += 1;

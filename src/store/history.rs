@@ -62,6 +62,8 @@ pub struct FindingEvent {
 pub struct PreviousState {
     pub open: bool,
     pub excepted: bool,
+    /// When the exception covering it started (unix ms), if one does.
+    pub excepted_since: Option<i64>,
     pub level: String,
     pub severity: String,
     pub package: String,
@@ -74,8 +76,12 @@ pub async fn previous_states(
     repository_id: i64,
 ) -> Result<HashMap<String, PreviousState>, StoreError> {
     let rows = sqlx::query(
-        "SELECT finding_key, fixed_at, excepted_at, level, severity, package, advisories
-         FROM findings WHERE repository_id = $1",
+        "SELECT f.finding_key, f.fixed_at, x.excepted_at, f.level, x.severity, x.package,
+                f.advisories
+         FROM findings f
+         LEFT JOIN finding_facts x
+                ON x.repository_id = f.repository_id AND x.finding_key = f.finding_key
+         WHERE f.repository_id = $1",
     )
     .bind(repository_id)
     .fetch_all(&mut *conn)
@@ -83,14 +89,21 @@ pub async fn previous_states(
     let mut states = HashMap::with_capacity(rows.len());
     for r in &rows {
         let advisories: String = r.try_get("advisories")?;
+        let excepted_since: Option<i64> = r.try_get("excepted_at")?;
         states.insert(
             r.try_get("finding_key")?,
             PreviousState {
                 open: r.try_get::<Option<i64>, _>("fixed_at")?.is_none(),
-                excepted: r.try_get::<Option<i64>, _>("excepted_at")?.is_some(),
+                excepted: excepted_since.is_some(),
+                excepted_since,
                 level: r.try_get("level")?,
-                severity: r.try_get("severity")?,
-                package: r.try_get("package")?,
+                // Rows from before the history existed have no facts yet.
+                severity: r
+                    .try_get::<Option<String>, _>("severity")?
+                    .unwrap_or_else(|| "unknown".into()),
+                package: r
+                    .try_get::<Option<String>, _>("package")?
+                    .unwrap_or_default(),
                 advisory: advisories
                     .split_whitespace()
                     .next()
@@ -164,6 +177,32 @@ pub fn scan_events(
     events
 }
 
+/// Records what the figures group a seen finding by (severity, package, owners) and since
+/// when an exception covers it.
+pub async fn record_facts(
+    conn: &mut AnyConnection,
+    repository_id: i64,
+    f: &SeenFinding,
+    excepted_since: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO finding_facts (repository_id, finding_key, severity, package, owners, excepted_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (repository_id, finding_key) DO UPDATE SET
+             severity = excluded.severity, package = excluded.package,
+             owners = excluded.owners, excepted_at = excluded.excepted_at",
+    )
+    .bind(repository_id)
+    .bind(&f.key)
+    .bind(&f.severity)
+    .bind(&f.package)
+    .bind(f.owners.join(" "))
+    .bind(excepted_since)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn record_events(
     conn: &mut AnyConnection,
     events: &[FindingEvent],
@@ -199,7 +238,8 @@ pub async fn events<'e, E: Executor<'e, Database = Any>>(
         "SELECT e.repository_id, e.finding_key, e.event, e.level, e.severity, e.package,
                 e.advisory, e.at, f.owners
          FROM finding_events e
-         LEFT JOIN findings f ON f.repository_id = e.repository_id AND f.finding_key = e.finding_key
+         LEFT JOIN finding_facts f
+                ON f.repository_id = e.repository_id AND f.finding_key = e.finding_key
          WHERE {filter}
          ORDER BY e.at, e.id"
     );

@@ -42,6 +42,8 @@ pub fn environment() -> Environment<'static> {
     env.add_function("pct", |v: Option<f64>| text::percent(v));
     env.add_function("days", |v: Option<f64>| text::days(v));
     env.add_function("trend", |v: Option<f64>| text::trend(v));
+    // Tier and team names go into paths and query strings.
+    env.add_filter("urlencode", |v: String| encode(&v));
     env.add_function("hours", |v: Option<f64>| {
         v.map_or_else(|| "n/a".to_string(), |h| format!("{h:.1} h"))
     });
@@ -212,8 +214,16 @@ async fn scope_page(
     ))
 }
 
+/// Percent-encodes everything but unreserved characters: safe in a path segment and a query.
 fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn either(result: Result<Response, Response>) -> Response {
@@ -318,4 +328,53 @@ pub async fn rebuild_snapshots(
         }
         .await,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::SlaDays;
+
+    fn empty_figures() -> Figures {
+        let now = "2026-06-15T12:00:00Z".parse().unwrap();
+        figures(
+            &Dataset::default(),
+            &SlaDays::default(),
+            now,
+            Window { days: 7 },
+        )
+    }
+
+    #[test]
+    fn every_page_template_renders_and_escapes() {
+        let env = environment();
+        let f = empty_figures();
+        let (b, w) = charts(&f);
+        let scope = env
+            .get_template("scope.html")
+            .unwrap()
+            .render(context! {
+                title => "Organisation", heading => "<Organisation>", login => "octocat", admin => true,
+                csrf => "tok", f => Value::from(minijinja::value::Serde(&f)),
+                repositories => Vec::<String>::new(), tiers => vec!["internet-facing"], teams => vec!["@acme/web"],
+                api => "/api", csv => "/csv", blockers_chart => b.clone(), warnings_chart => w.clone(),
+            })
+            .unwrap();
+        assert!(scope.contains("&lt;Organisation&gt;"), "text is escaped");
+        assert!(
+            scope.contains("<svg role=\"img\""),
+            "charts are not escaped"
+        );
+        assert!(scope.contains(r#"name="csrf" value="tok""#));
+        let repo = env
+            .get_template("repository.html")
+            .unwrap()
+            .render(context! {
+                title => "acme/x", heading => "acme/x", tier => "internet-facing", login => "octocat", admin => false,
+                csrf => "tok", f => Value::from(minijinja::value::Serde(&f)), api => "/api", csv => "/csv",
+                audit_csv => "/a", audit => Vec::<String>::new(), blockers_chart => b, warnings_chart => w,
+            })
+            .unwrap();
+        assert!(repo.contains("nothing open"));
+    }
 }
