@@ -94,7 +94,15 @@ pub async fn compute(
     let data = match scope {
         Scope::Organisation => data,
         Scope::Tier(tier) => data.restricted(|r| r.tier.as_deref() == Some(tier.as_str())),
-        Scope::Team(owner) => data.for_owner(owner, from, now.date_naive()),
+        // A team owning nothing the viewer can see is not found: the page would only echo
+        // the name asked for.
+        Scope::Team(owner) => {
+            let team = data.for_owner(owner, from, now.date_naive());
+            if team.events.is_empty() {
+                return Err(access::not_found());
+            }
+            team
+        }
         Scope::Repository(_) if data.repositories.is_empty() => return Err(access::not_found()),
         Scope::Repository(_) => data,
     };
