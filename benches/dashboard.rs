@@ -1,4 +1,4 @@
-//! Dashboard server time on a generated year of 1,000 repositories (tests/history_gen.rs),
+//! Dashboard server time on a generated year of 1,000 repositories (tests/history_gen/),
 //! on PostgreSQL when DATABASE_URL names one (SQLite otherwise): the organisation page, one
 //! repository's page, the organisation JSON, and the daily snapshot rebuild over 90 days.
 
@@ -11,9 +11,11 @@ use patchwright::store::web_sessions::{self, WebSession};
 use std::time::Duration;
 use tower::ServiceExt;
 
+// The fake's own unit tests are compiled in bench builds too; their imports are unused there.
+#[allow(unused_imports)]
 #[path = "../tests/fake_github/mod.rs"]
 mod fake_github;
-#[path = "../tests/history_gen.rs"]
+#[path = "../tests/history_gen/mod.rs"]
 mod history_gen;
 #[path = "../tests/support/mod.rs"]
 mod support;

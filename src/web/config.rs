@@ -103,7 +103,7 @@ impl WebConfig {
 
     pub fn is_admin(&self, login: &str) -> bool {
         let login = login.to_ascii_lowercase();
-        self.admins.iter().any(|a| *a == login)
+        self.admins.contains(&login)
     }
 
     pub fn redirect_uri(&self) -> String {

@@ -65,11 +65,21 @@ pub struct Computed {
     pub data: Dataset,
 }
 
+/// A `since` that is not a number of days.
+#[derive(Debug)]
+pub struct BadWindow(String);
+
+impl From<BadWindow> for Response {
+    fn from(e: BadWindow) -> Response {
+        (StatusCode::BAD_REQUEST, e.0).into_response()
+    }
+}
+
 /// The `since` query parameter (`90d` when absent).
-pub fn window(uri: &Uri) -> Result<Window, Response> {
+pub fn window(uri: &Uri) -> Result<Window, BadWindow> {
     match access::query(uri).get("since") {
         None => Ok(Window { days: 90 }),
-        Some(text) => Window::parse(text).map_err(|e| (StatusCode::BAD_REQUEST, e).into_response()),
+        Some(text) => Window::parse(text).map_err(BadWindow),
     }
 }
 

@@ -152,12 +152,15 @@ struct Model {
     rate_remaining: i64,
     /// People who can sign in with the App's user authorization flow: login → installations
     /// and the repositories (id, full name) each lets them see.
-    oauth_users: HashMap<String, Vec<(u64, Vec<(i64, String)>)>>,
+    oauth_users: HashMap<String, Vec<OAuthGrant>>,
     /// Who the browser is signed in to GitHub as (the authorize page's user).
     oauth_browser: Option<String>,
     oauth_codes: HashMap<String, String>,
     user_tokens: HashMap<String, String>,
 }
+
+/// An installation and the repositories (id, full name) it lets a person see.
+type OAuthGrant = (u64, Vec<(i64, String)>);
 
 type Shared = Arc<Mutex<Model>>;
 

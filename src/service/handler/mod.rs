@@ -339,19 +339,6 @@ pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conflicts_are_not_retried() {
-        let refused = job_error(ForgeError::Conflict("422 Validation Failed".into()));
-        assert!(matches!(refused, JobError::Permanent(_)), "{refused:?}");
-        let flaky = job_error(ForgeError::Retryable("502".into()));
-        assert!(matches!(flaky, JobError::Retryable(_)), "{flaky:?}");
-    }
-}
-
 /// The tier a scan judged the repository under: the CLI-style override, the repository
 /// config's, or the organisation's default.
 fn repository_tier(
@@ -371,4 +358,17 @@ fn repository_tier(
         })
         .and_then(|config| config.tier)
         .unwrap_or_else(|| policy.default_tier.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_are_not_retried() {
+        let refused = job_error(ForgeError::Conflict("422 Validation Failed".into()));
+        assert!(matches!(refused, JobError::Permanent(_)), "{refused:?}");
+        let flaky = job_error(ForgeError::Retryable("502".into()));
+        assert!(matches!(flaky, JobError::Retryable(_)), "{flaky:?}");
+    }
 }
