@@ -110,3 +110,47 @@ impl WebConfig {
         format!("{}/oauth/callback", self.public_url)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> toml::Value {
+        toml::from_str(text).unwrap()
+    }
+
+    const BASE: &str = "client-id = \"Iv1.x\"\npublic-url = \"https://dash.example.com/\"\n";
+
+    #[test]
+    fn secrets_come_from_the_table_or_the_environment_and_are_checked() {
+        let missing = WebConfig::from_toml(table(BASE), |_| None).unwrap_err();
+        assert!(
+            missing.contains("client-secret") && missing.contains(CLIENT_SECRET_ENV),
+            "{missing}"
+        );
+        let env = |var: &str| match var {
+            CLIENT_SECRET_ENV => Some("s3cret".to_string()),
+            SESSION_KEY_ENV => Some("short".to_string()),
+            _ => None,
+        };
+        let short = WebConfig::from_toml(table(BASE), env).unwrap_err();
+        assert!(
+            short.starts_with("session-key:") && short.contains("32 bytes"),
+            "{short}"
+        );
+        let text = format!(
+            "{BASE}session-key = \"{}\"\nadmins = [\"@OctoCat\"]\n",
+            "k".repeat(32)
+        );
+        let c = WebConfig::from_toml(table(&text), env).unwrap();
+        assert_eq!(c.redirect_uri(), "https://dash.example.com/oauth/callback");
+        assert!(c.is_admin("octocat") && !c.is_admin("mallory"));
+        assert_eq!(c.github_url, "https://github.com");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "secrets stay out of Debug"
+        );
+        let unknown = WebConfig::from_toml(table(&format!("{BASE}colour = 1\n")), env).unwrap_err();
+        assert!(unknown.contains("colour"), "{unknown}");
+    }
+}
