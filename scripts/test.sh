@@ -10,6 +10,7 @@ scripts/test-deps.sh
 if [ -x scripts/test-deps-github.sh ]; then scripts/test-deps-github.sh; fi
 if [ -x scripts/relock-deps.sh ]; then scripts/relock-deps.sh; fi
 if [ -x scripts/registry-deps.sh ]; then scripts/registry-deps.sh; fi
+scripts/browser-deps.sh
 url="$(scripts/services.sh)"
 if [ -n "$url" ]; then export DATABASE_URL="$url"; fi
 cargo test --locked "$@"

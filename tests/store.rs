@@ -178,7 +178,10 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
             vec![
                 "accepted_risks",
                 "audit",
+                "daily_snapshots",
                 "deliveries",
+                "finding_events",
+                "finding_facts",
                 "findings",
                 "fix_prs",
                 "installations",
@@ -187,8 +190,10 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
                 "repositories",
                 "repository_packages",
                 "repository_scan_marks",
+                "repository_profiles",
                 "tracking_issues",
                 "update_ignores",
+                "web_sessions",
             ]
         );
         for (name, table) in &tables {

@@ -5,6 +5,7 @@ mod advisories;
 mod fix;
 mod knowledge;
 mod registry;
+mod report;
 mod scan;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +44,8 @@ pub enum Command {
     /// Keep a directory of OSV advisories current from osv.dev or a mirror.
     #[command(subcommand)]
     Advisories(advisories::AdvisoriesCommand),
+    /// Remediation figures over the service's store (MTTR, SLAs, fix PR outcomes), text or JSON.
+    Report(report::ReportArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -162,6 +165,7 @@ pub fn main() -> ExitCode {
         }
         Command::Serve(args) => serve(args),
         Command::Advisories(command) => advisories::run(command),
+        Command::Report(args) => exit_code(report::run(args)),
     };
     ExitCode::from(code)
 }

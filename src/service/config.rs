@@ -62,6 +62,8 @@ pub const POLICY_TABLE: &str = "policy";
 pub const ADVISORY_SYNC_TABLE: &str = "advisory-sync";
 /// Container registry lookups for image fixes (see `registry::config`).
 pub const REGISTRY_TABLE: &str = "registry";
+/// The dashboard's sign-in and sessions (`crate::web::WebConfig`); without it no page is served.
+pub const WEB_TABLE: &str = "web";
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -150,6 +152,8 @@ pub struct ServiceConfig {
     /// The `[registry]` table: tags and digests from container registries; `None` (absent, or
     /// `enabled = false`) keeps image fixes to the catalog alone.
     pub registry: Option<crate::registry::RegistryConfig>,
+    /// The `[web]` table: the dashboard is served only when it is set.
+    pub web: Option<crate::web::WebConfig>,
 }
 
 impl ServiceConfig {
@@ -354,6 +358,7 @@ impl ServiceConfig {
         let relock_timeout = v.int("relock-timeout-seconds", Some(120), 1, 3_600);
         let registries = v.registries();
         let registry = v.registry();
+        let web = v.web();
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
@@ -392,6 +397,7 @@ impl ServiceConfig {
                 relock_timeout: Duration::from_secs(relock_timeout?.unsigned_abs()),
                 registries: registries?,
                 registry: registry?,
+                web: web?,
             })
         })();
         settle(file_name, config, problems)
@@ -451,6 +457,7 @@ struct FileValues {
     policy: Option<(toml::Value, Origin)>,
     advisory_sync: Option<(toml::Value, Origin)>,
     registry: Option<(toml::Value, Origin)>,
+    web: Option<(toml::Value, Origin)>,
     unknown: Vec<ConfigProblem>,
 }
 
@@ -514,13 +521,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             values.registry = Some((value, origin));
             continue;
         }
+        if key == WEB_TABLE {
+            values.web = Some((value, origin));
+            continue;
+        }
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             values.unknown.push(ConfigProblem {
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}] and [{REGISTRY_TABLE}] tables",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}], [{REGISTRY_TABLE}] and [{WEB_TABLE}] tables",
                     known.join(", ")
                 ),
             });
@@ -814,6 +825,20 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                     other => other.to_string(),
                 };
                 self.problem(origin, REGISTRY_TABLE, message);
+                None
+            }
+        }
+    }
+
+    /// The `[web]` table: `Some(None)` when absent, `None` when it is wrong.
+    fn web(&mut self) -> Option<Option<crate::web::WebConfig>> {
+        let Some((value, origin)) = self.file.web.take() else {
+            return Some(None);
+        };
+        match crate::web::WebConfig::from_toml(value, |var| std::env::var(var).ok()) {
+            Ok(config) => Some(Some(config)),
+            Err(message) => {
+                self.problem(origin, WEB_TABLE, message);
                 None
             }
         }

@@ -255,7 +255,20 @@ pub async fn serve_built(
     };
     // The HTTP side and the pool each get the grace period, at the same time, so the whole
     // stop takes at most that long (plus settling the jobs' rows).
-    let http = server::serve(listener, router(state), limits, async move {
+    let mut app = router(state.clone());
+    if let Some(web) = &config.web {
+        let web = crate::web::WebState::new(
+            store.clone(),
+            web.clone(),
+            &config.github_api_url,
+            Arc::clone(&state.clock),
+            config.policy.sla_days.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("[web]: {e}"))?;
+        app = app.merge(crate::web::router(web));
+        tracing::info!("dashboard served at /dashboard (sign-in at /login)");
+    }
+    let http = server::serve(listener, app, limits, async move {
         shutdown.await;
         tracing::info!("shutdown requested: no new webhooks; finishing running jobs");
         let _ = stop_tx.send(true);

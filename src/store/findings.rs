@@ -4,7 +4,7 @@
 //! moves a line or a bump that does not fix the problem keeps its first-seen date (the SLA
 //! clock the policy runs).
 
-use super::{StoreError, from_ms, from_ms_opt, to_ms};
+use super::{StoreError, from_ms, from_ms_opt, history, to_ms};
 use crate::model::Finding;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, AnyConnection, Executor, Row};
@@ -20,6 +20,14 @@ pub struct SeenFinding {
     pub line: u32,
     pub level: String,
     pub advisories: Vec<String>,
+    /// The advisory's severity (`unknown` when none is rated), as `Severity::as_str`.
+    pub severity: String,
+    /// The package or image the finding is about, without a version: what rework is counted by.
+    pub package: String,
+    /// Who owns the file by CODEOWNERS (filled in by the caller that read them).
+    pub owners: Vec<String>,
+    /// Whether an exception covers it in this scan: the remediation clock stops.
+    pub excepted: bool,
 }
 
 impl From<&Finding> for SeenFinding {
@@ -32,7 +40,30 @@ impl From<&Finding> for SeenFinding {
             line: f.line,
             level: f.level.as_str().to_string(),
             advisories: f.advisories.clone(),
+            severity: f
+                .severity
+                .unwrap_or(crate::model::Severity::Unknown)
+                .as_str()
+                .to_string(),
+            package: package_name(f),
+            owners: Vec::new(),
+            excepted: f.exception.is_some(),
         }
+    }
+}
+
+/// The package or image a finding is about, without version or tag.
+fn package_name(f: &Finding) -> String {
+    if let Some(package) = &f.package {
+        return package.clone();
+    }
+    // An image reference: `node:16-alpine` or `node@sha256:…` is about `node`.
+    let subject = f.subject.as_str();
+    let without_digest = subject.split('@').next().unwrap_or(subject);
+    let last_slash = without_digest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match without_digest[last_slash..].find(':') {
+        Some(colon) => without_digest[..last_slash + colon].to_string(),
+        None => without_digest.to_string(),
     }
 }
 
@@ -75,8 +106,8 @@ pub struct ScanDelta {
 }
 
 /// Records a complete scan of a repository at `now`: seen findings are opened or refreshed,
-/// open findings the scan did not see are marked fixed. Run it inside a transaction so a
-/// crash cannot leave half a scan.
+/// open findings the scan did not see are marked fixed, and each change is appended to the
+/// history (`finding_events`). Run it inside a transaction so a crash cannot leave half a scan.
 pub async fn record_scan(
     conn: &mut AnyConnection,
     repository_id: i64,
@@ -85,8 +116,14 @@ pub async fn record_scan(
 ) -> Result<ScanDelta, StoreError> {
     let now_ms = to_ms(now);
     let mut delta = ScanDelta::default();
-    // One write per finding, no read first: SQLite cannot upgrade a read transaction to a
-    // write one while another connection writes, so the transaction must begin with a write.
+    // SQLite cannot upgrade a read transaction to a write one while another connection
+    // writes, so the transaction begins with a write (that changes nothing) before reading
+    // what was there.
+    sqlx::query("UPDATE findings SET line = line WHERE repository_id = $1 AND 1 = 0")
+        .bind(repository_id)
+        .execute(&mut *conn)
+        .await?;
+    let before = history::previous_states(&mut *conn, repository_id).await?;
     // A reappearance after a fix restarts the first-seen clock: it is a new exposure.
     for f in seen {
         let first_seen: i64 = sqlx::query_scalar(
@@ -114,6 +151,12 @@ pub async fn record_scan(
         .bind(now_ms)
         .fetch_one(&mut *conn)
         .await?;
+        // An exception that already covered the open finding keeps its start.
+        let excepted_since = match before.get(&f.key) {
+            Some(p) if p.open && f.excepted => p.excepted_since.or(Some(now_ms)),
+            _ => f.excepted.then_some(now_ms),
+        };
+        history::record_facts(&mut *conn, repository_id, f, excepted_since).await?;
         // New, or back after a fix: its clock starts now.
         if first_seen == now_ms {
             delta.new += 1;
@@ -134,6 +177,8 @@ pub async fn record_scan(
     .execute(&mut *conn)
     .await?;
     delta.fixed = fixed.rows_affected();
+    let events = history::scan_events(repository_id, &before, seen, now);
+    history::record_events(&mut *conn, &events).await?;
     Ok(delta)
 }
 

@@ -56,10 +56,10 @@ pub struct OpenedFixPr<'a> {
     pub head_sha: &'a str,
 }
 
-const COLUMNS: &str = "repository_id, number, branch, fix_key, state, head_sha, closed_by_human, \
+pub(crate) const COLUMNS: &str = "repository_id, number, branch, fix_key, state, head_sha, closed_by_human, \
     opened_at, updated_at, closed_at";
 
-fn from_row(r: &AnyRow) -> Result<FixPr, StoreError> {
+pub(crate) fn from_row(r: &AnyRow) -> Result<FixPr, StoreError> {
     const T: &str = "fix_prs";
     let state: String = r.try_get("state")?;
     Ok(FixPr {

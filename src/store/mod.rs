@@ -13,12 +13,14 @@ pub mod audit;
 pub mod deliveries;
 pub mod findings;
 pub mod fix_prs;
+pub mod history;
 pub mod ignores;
 pub mod installations;
 pub mod jobs;
 pub mod packages;
 pub mod scan_marks;
 pub mod tracking;
+pub mod web_sessions;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

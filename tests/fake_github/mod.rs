@@ -162,7 +162,17 @@ struct Model {
     truncate_trees: bool,
     next_id: u64,
     rate_remaining: i64,
+    /// People who can sign in with the App's user authorization flow: login → installations
+    /// and the repositories (id, full name) each lets them see.
+    oauth_users: HashMap<String, Vec<OAuthGrant>>,
+    /// Who the browser is signed in to GitHub as (the authorize page's user).
+    oauth_browser: Option<String>,
+    oauth_codes: HashMap<String, String>,
+    user_tokens: HashMap<String, String>,
 }
+
+/// An installation and the repositories (id, full name) it lets a person see.
+type OAuthGrant = (u64, Vec<(i64, String)>);
 
 type Shared = Arc<Mutex<Model>>;
 
@@ -218,6 +228,10 @@ impl FakeGitHub {
             truncate_trees: false,
             next_id: 1000,
             rate_remaining: 5000,
+            oauth_users: HashMap::new(),
+            oauth_browser: None,
+            oauth_codes: HashMap::new(),
+            user_tokens: HashMap::new(),
         }));
         let app = axum::Router::new()
             .fallback(handle)
@@ -242,6 +256,23 @@ impl FakeGitHub {
 
     pub fn private_key_pem(&self) -> String {
         keys::test_key().private_pem.clone()
+    }
+
+    /// A person who can sign in, seeing `repos` (id, full name) through installation `id`.
+    pub fn add_oauth_user(&self, login: &str, installation: u64, repos: &[(i64, &str)]) {
+        self.lock()
+            .oauth_users
+            .entry(login.to_string())
+            .or_default()
+            .push((
+                installation,
+                repos.iter().map(|(id, n)| (*id, n.to_string())).collect(),
+            ));
+    }
+
+    /// The browser is signed in to GitHub as `login`: the authorize page approves for them.
+    pub fn browser_signed_in_as(&self, login: &str) {
+        self.lock().oauth_browser = Some(login.to_string());
     }
 
     pub fn add_installation(&self, id: u64, account: &str) {
@@ -861,6 +892,90 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
                 None => {}
             }
             reply(201, answer)
+        }
+        ("GET", ["login", "oauth", "authorize"]) => {
+            let (Some(redirect), Some(state), Some(_client)) =
+                (q.get("redirect_uri"), q.get("state"), q.get("client_id"))
+            else {
+                return error(400, "client_id, redirect_uri and state are required");
+            };
+            let Some(login) = m.oauth_browser.clone() else {
+                return error(401, "nobody is signed in to GitHub in this browser");
+            };
+            m.next_id += 1;
+            let code = format!("code{}", m.next_id);
+            m.oauth_codes.insert(code.clone(), login);
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            Reply {
+                status: 302,
+                body: Value::Null,
+                headers: vec![(
+                    "location".into(),
+                    format!(
+                        "{redirect}{sep}code={code}&state={}",
+                        encode_component(state)
+                    ),
+                )],
+            }
+        }
+        ("POST", ["login", "oauth", "access_token"]) => {
+            // GitHub answers 200 with an `error` field for a bad code.
+            let code = str_field(&body, "code").unwrap_or("");
+            match (
+                str_field(&body, "client_secret"),
+                m.oauth_codes.remove(code),
+            ) {
+                (Some(secret), Some(login)) if !secret.is_empty() => {
+                    m.next_id += 1;
+                    let token = format!("ghu_fake{}", m.next_id);
+                    m.user_tokens.insert(token.clone(), login);
+                    reply(
+                        200,
+                        json!({ "access_token": token, "token_type": "bearer", "scope": "" }),
+                    )
+                }
+                _ => reply(
+                    200,
+                    json!({ "error": "bad_verification_code", "error_description": "The code passed is incorrect or expired." }),
+                ),
+            }
+        }
+        ("GET", ["user", rest @ ..]) => {
+            let token = auth.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+            let Some(login) = m.user_tokens.get(token).cloned() else {
+                return error(401, "Bad credentials");
+            };
+            let grants = m.oauth_users.get(&login).cloned().unwrap_or_default();
+            match rest {
+                [] => reply(200, json!({ "login": login, "id": 1, "type": "User" })),
+                ["installations"] => {
+                    let all: Vec<Value> = grants
+                        .iter()
+                        .map(|(id, _)| json!({ "id": id, "account": { "login": m.installations.get(id).cloned().unwrap_or_default() } }))
+                        .collect();
+                    reply(
+                        200,
+                        json!({ "total_count": all.len(), "installations": page(&all, &q) }),
+                    )
+                }
+                ["installations", id, "repositories"] => {
+                    let Some((_, repos)) = grants.iter().find(|(i, _)| i.to_string() == *id) else {
+                        return error(404, "Not Found");
+                    };
+                    let all: Vec<Value> = repos
+                        .iter()
+                        .map(|(id, name)| json!({ "id": id, "full_name": name }))
+                        .collect();
+                    reply(
+                        200,
+                        json!({ "total_count": all.len(), "repositories": page(&all, &q) }),
+                    )
+                }
+                _ => {
+                    m.unknown_routes.push(format!("{method} {full}"));
+                    error(404, "Not Found")
+                }
+            }
         }
         (_, ["repos", owner, name, rest @ ..]) => {
             let full_name = format!("{owner}/{name}");
@@ -1641,4 +1756,16 @@ fn check_run_json(base: &str, r: &CheckRunState) -> Value {
         "output": { "title": r.title, "summary": r.summary, "text": null, "annotations_count": r.annotations.len(), "annotations_url": format!("{base}/check-runs/{}/annotations", r.id) },
         "check_suite": { "id": 1 }, "app": null, "pull_requests": [],
     })
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

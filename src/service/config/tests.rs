@@ -85,7 +85,7 @@ fn every_problem_is_reported_at_once() {
             "config.toml:1:1: workers: 0 is out of range; use 1 to 64".to_string(),
             "config.toml:2:1: log-format: \"yaml\" is not a log format; use `text` or `json`".to_string(),
             format!(
-                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy], [advisory-sync] and [registry] tables",
+                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy], [advisory-sync], [registry] and [web] tables",
                 KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
             ),
         ]

@@ -324,13 +324,22 @@ impl ScanHandler {
             .await;
         }
 
+        // Owners and tier go with the findings into the remediation history (per-team views).
+        let file_owners = tracking::codeowners(&analysis.snapshot);
         let seen: Vec<SeenFinding> = analysis
             .outcome
             .report
             .findings
             .iter()
-            .map(SeenFinding::from)
+            .map(|f| {
+                let mut seen = SeenFinding::from(f);
+                if let Some(owners) = file_owners.as_ref().and_then(|c| c.owners_of(&f.file)) {
+                    seen.owners = owners.to_vec();
+                }
+                seen
+            })
             .collect();
+        let tier = repository_tier(&analysis.snapshot, &self.knowledge.policy, &options);
         let mut conn = self
             .store
             .pool()
@@ -342,6 +351,7 @@ impl ScanHandler {
         let packages =
             crate::knowledge::rescan::inventory_packages(&analysis.outcome.report.inventory);
         crate::store::packages::record_inventory(&mut conn, repository.id, &packages).await?;
+        crate::store::history::set_tier(&mut *conn, repository.id, &tier, now).await?;
         drop(conn);
 
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
@@ -354,7 +364,7 @@ impl ScanHandler {
             None => relock::Relocks::default(),
         };
         let report = &analysis.outcome.report;
-        let codeowners = tracking::codeowners(&analysis.snapshot);
+        let codeowners = file_owners;
         let kept = relocks.kept();
         let mut groups = plan_groups_carrying(report, &analysis.snapshot, &kept);
         if let Some(lookup) = &self.registry
@@ -536,6 +546,27 @@ async fn with_registry(
 
 pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
+}
+
+/// The tier a scan judged the repository under: the CLI-style override, the repository
+/// config's, or the organisation's default.
+fn repository_tier(
+    snapshot: &RepoSnapshot,
+    policy: &crate::policy::OrgPolicy,
+    options: &RunOptions,
+) -> String {
+    if let Some(tier) = &options.tier {
+        return tier.clone();
+    }
+    let tiers = policy.tier_names();
+    snapshot
+        .files
+        .get(crate::policy::REPO_CONFIG_PATH)
+        .and_then(|text| {
+            crate::policy::parse_repo_config(crate::policy::REPO_CONFIG_PATH, text, &tiers).ok()
+        })
+        .and_then(|config| config.tier)
+        .unwrap_or_else(|| policy.default_tier.clone())
 }
 
 #[cfg(test)]

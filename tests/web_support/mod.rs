@@ -1,0 +1,183 @@
+//! Shared by the dashboard tests: a store with two repositories' history, the fake GitHub's
+//! sign-in, and the dashboard router.
+
+#![allow(dead_code)]
+
+use crate::fake_github::FakeGitHub;
+use chrono::{DateTime, TimeDelta, Utc};
+use patchwright::infra::clock::Clock;
+use patchwright::store::Store;
+use patchwright::store::audit::{self, AuditEntry};
+use patchwright::store::findings::{self, SeenFinding};
+use patchwright::store::fix_prs::{self, OpenedFixPr};
+use patchwright::store::history;
+use patchwright::store::installations::{self, RepositoryUpsert};
+use patchwright::web::{WebConfig, WebState};
+use std::sync::Arc;
+
+pub const PUBLIC_REPO: (i64, &str) = (101, "acme/storefront");
+/// Everything about this one carries "hush" so a leak is easy to find in any answer.
+pub const SECRET_REPO: (i64, &str) = (202, "acme/hush-payroll");
+pub const SECRET_MARKERS: [&str; 1] = ["hush"];
+
+pub fn seen(key: &str, level: &str, severity: &str, owners: &[&str]) -> SeenFinding {
+    SeenFinding {
+        key: format!("vulnerable-package|package-lock.json|{key}|GHSA-{key}"),
+        rule: "vulnerable-package".into(),
+        subject: format!("{key}@1.0.0"),
+        file: "package-lock.json".into(),
+        line: 3,
+        level: level.into(),
+        advisories: vec![format!("GHSA-{key}")],
+        severity: severity.into(),
+        package: key.to_string(),
+        owners: owners.iter().map(|o| o.to_string()).collect(),
+        excepted: false,
+    }
+}
+
+/// Two repositories with findings, fixes, a fix PR and an audit trail each, scanned through
+/// `record_scan` over 40 days up to `now`.
+pub async fn seed(store: &Store, now: DateTime<Utc>) {
+    let pool = store.pool();
+    let t0 = now - TimeDelta::days(40);
+    installations::upsert_installation(pool, 1, "acme", t0)
+        .await
+        .unwrap();
+    for (id, name) in [PUBLIC_REPO, SECRET_REPO] {
+        installations::upsert_repository(
+            pool,
+            &RepositoryUpsert {
+                id,
+                installation_id: 1,
+                full_name: name,
+                default_branch: Some("main"),
+                private: Some(true),
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+        history::set_tier(pool, id, "internet-facing", t0)
+            .await
+            .unwrap();
+    }
+    let scan = |repo: i64, seen: Vec<SeenFinding>, at: DateTime<Utc>| async move {
+        let mut tx = store.begin().await.unwrap();
+        findings::record_scan(&mut tx, repo, &seen, at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    let web = ["@acme/web"];
+    let hush = ["@acme/hush-team"];
+    scan(
+        101,
+        vec![
+            seen("lodash", "blocker", "high", &web),
+            seen("qs", "warning", "medium", &web),
+        ],
+        t0,
+    )
+    .await;
+    scan(202, vec![seen("hushlib", "blocker", "critical", &hush)], t0).await;
+    // Ten days later lodash is fixed by a merged fix PR; hushlib stays.
+    fix_prs::insert(
+        pool,
+        &OpenedFixPr {
+            repository_id: 101,
+            number: 5,
+            branch: "patchwright/npm/lodash",
+            fix_key: "npm:lodash",
+            head_sha: "a",
+        },
+        t0 + TimeDelta::days(2),
+    )
+    .await
+    .unwrap();
+    fix_prs::insert(
+        pool,
+        &OpenedFixPr {
+            repository_id: 202,
+            number: 9,
+            branch: "patchwright/npm/hushlib",
+            fix_key: "npm:hushlib",
+            head_sha: "b",
+        },
+        t0 + TimeDelta::days(2),
+    )
+    .await
+    .unwrap();
+    fix_prs::record_closed(pool, 101, 5, true, false, t0 + TimeDelta::days(10))
+        .await
+        .unwrap();
+    scan(
+        101,
+        vec![seen("qs", "warning", "medium", &web)],
+        t0 + TimeDelta::days(10),
+    )
+    .await;
+    scan(
+        202,
+        vec![seen("hushlib", "blocker", "critical", &hush)],
+        t0 + TimeDelta::days(10),
+    )
+    .await;
+    for (repo, what) in [
+        (101, "#5 for npm:lodash (blocker)"),
+        (202, "#9 for npm:hushlib (hush)"),
+    ] {
+        let mut entry = AuditEntry::new(t0 + TimeDelta::days(2), "fix-pr-opened", what);
+        entry.installation_id = Some(1);
+        entry.repository_id = Some(repo);
+        audit::record(pool, &entry).await.unwrap();
+    }
+    history::rebuild_snapshots(
+        store,
+        (now - TimeDelta::days(90)).date_naive(),
+        now.date_naive(),
+    )
+    .await
+    .unwrap();
+}
+
+pub const SESSION_KEY: &str = "0123456789abcdef0123456789abcdef-test-only";
+
+pub fn web_config(github: &str, public_url: &str) -> WebConfig {
+    let table: toml::Value = toml::from_str(&format!(
+        r#"client-id = "Iv1.testclient"
+client-secret = "test-client-secret"
+session-key = "{SESSION_KEY}"
+public-url = "{public_url}"
+github-url = "{github}"
+admins = ["@Root-Admin"]
+"#
+    ))
+    .unwrap();
+    WebConfig::from_toml(table, |_| None).unwrap()
+}
+
+pub fn web_state(
+    store: Store,
+    fake: &FakeGitHub,
+    public_url: &str,
+    clock: Arc<dyn Clock>,
+) -> WebState {
+    WebState::new(
+        store,
+        web_config(&fake.url, public_url),
+        &fake.url,
+        clock,
+        patchwright::policy::SlaDays::default(),
+    )
+    .unwrap()
+}
+
+/// The people of the tests: alice sees the storefront only; root-admin is an admin; mallory
+/// is signed in to GitHub but sees no repository of the App.
+pub fn people(fake: &FakeGitHub) {
+    fake.add_installation(1, "acme");
+    fake.add_oauth_user("alice", 1, &[PUBLIC_REPO]);
+    fake.add_oauth_user("root-admin", 1, &[PUBLIC_REPO]);
+    fake.add_oauth_user("mallory", 1, &[]);
+}
