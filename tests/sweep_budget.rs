@@ -115,6 +115,7 @@ async fn sweeper(repos: &[(String, Vec<(&str, &str)>)]) -> Sweeper {
         app_slug: "patchwright".to_string(),
         max_open_fix_prs: 5,
         relocker: None,
+        registry: None,
     });
     let runner = Arc::new(JobRunner::new(
         db.store.clone(),
