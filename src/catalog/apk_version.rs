@@ -1,9 +1,10 @@
 //! Alpine package versions ordered as apk-tools orders them (Gentoo-style:
 //! `digits{.digits}[letter]{_suffix[digits]}[-r#]`): numbers numerically, a component after a
 //! dot with leading zeros below every plain number, `_alpha` < `_beta` < `_pre` < `_rc` below the
-//! bare release, `_cvs` < `_svn` < `_git` < `_hg` < `_p` above it, and `-r` revisions last.
+//! bare release, `_cvs` < `_svn` < `_git` < `_hg` < `_p` above it, then a `~commit` hash, and
+//! `-r` revisions last.
 //! Written from apk-tools' documented behaviour and pinned by its own test vectors
-//! (`test/version.data`, restated in fixtures/versions/apk-version.data).
+//! (`test/unit/version.data`, copied to fixtures/versions/apk-version.data).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -51,144 +52,178 @@ impl ApkVersion {
     }
 }
 
-/// What the next token of a version is. The order matters: when two versions agree up to
-/// where one has more, the one whose next token ranks lower is the greater version (a
-/// revision or a number beats the end), except for pre-release suffixes.
+/// The kind of a token. The order matters: tokens only go forward through it, and when two
+/// versions agree up to where one has more, the one whose next token ranks lower is the
+/// greater version (a revision beats the end), except for pre-release suffixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
-    Invalid,
-    /// A number after a dot: leading zeros make it sort below every plain number.
-    DigitOrZero,
+    InitialDigit,
     Digit,
     Letter,
     Suffix,
     SuffixNumber,
+    /// `~` and a commit hash (apk-tools 3).
+    CommitHash,
     RevisionNumber,
     End,
+    Invalid,
 }
 
-const PRE_SUFFIXES: [&str; 4] = ["alpha", "beta", "pre", "rc"];
-const POST_SUFFIXES: [&str; 5] = ["cvs", "svn", "git", "hg", "p"];
+/// Suffix ranks: pre-releases below the bare release (`NO_SUFFIX`), post-releases above.
+const SUFFIXES: [(&str, u8); 9] = [
+    ("alpha", 0),
+    ("beta", 1),
+    ("pre", 2),
+    ("rc", 3),
+    ("cvs", 5),
+    ("svn", 6),
+    ("git", 7),
+    ("hg", 8),
+    ("p", 9),
+];
+const NO_SUFFIX: u8 = 4;
 
-#[derive(Clone)]
-struct Tokens<'a> {
-    rest: &'a [u8],
+/// One token: its kind, its text, and its number or suffix rank.
+struct Token<'a> {
     kind: Kind,
+    text: &'a str,
+    number: u128,
+    suffix: u8,
+}
+
+/// Reads the tokens of a version one by one.
+struct Tokens<'a> {
+    rest: &'a str,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(text: &'a str) -> Tokens<'a> {
-        Tokens {
-            rest: text.as_bytes(),
-            kind: Kind::Digit,
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &'a str {
+        let end = self
+            .rest
+            .find(|c: char| !keep(c))
+            .unwrap_or(self.rest.len());
+        let (taken, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        taken
+    }
+
+    fn digits(&mut self, kind: Kind) -> Token<'a> {
+        let text = self.take_while(|c| c.is_ascii_digit());
+        let number = text.bytes().fold(0u128, |n, c| {
+            n.saturating_mul(10).saturating_add(u128::from(c - b'0'))
+        });
+        Token {
+            kind: if text.is_empty() { Kind::Invalid } else { kind },
+            text,
+            number,
+            suffix: 0,
         }
     }
 
-    /// The value of the current token; moves on to the next one.
-    fn value(&mut self) -> i128 {
-        if self.rest.is_empty() {
-            self.kind = Kind::End;
-            return 0;
-        }
-        let mut fixed_next = None;
-        let (value, used) = match self.kind {
-            Kind::DigitOrZero if self.rest[0] == b'0' => {
-                let zeros = self.rest.iter().take_while(|&&c| c == b'0').count();
-                fixed_next = Some(Kind::Digit);
-                (-(zeros as i128), zeros)
-            }
-            Kind::DigitOrZero | Kind::Digit | Kind::SuffixNumber | Kind::RevisionNumber => {
-                let digits = self.rest.iter().take_while(|c| c.is_ascii_digit()).count();
-                let value = self.rest[..digits].iter().fold(0i128, |n, &c| {
-                    n.saturating_mul(10).saturating_add(i128::from(c - b'0'))
-                });
-                (value, digits)
-            }
-            Kind::Letter => (i128::from(self.rest[0]), 1),
-            Kind::Suffix => {
-                let starts = |s: &str| self.rest.starts_with(s.as_bytes());
-                if let Some(i) = PRE_SUFFIXES.iter().position(|s| starts(s)) {
-                    (
-                        i as i128 - PRE_SUFFIXES.len() as i128,
-                        PRE_SUFFIXES[i].len(),
-                    )
-                } else if let Some(i) = POST_SUFFIXES.iter().position(|s| starts(s)) {
-                    (i as i128, POST_SUFFIXES[i].len())
-                } else {
-                    self.kind = Kind::Invalid;
-                    return -1;
+    fn first(&mut self) -> Token<'a> {
+        self.digits(Kind::InitialDigit)
+    }
+
+    /// The token after `previous`; `Invalid` where the grammar does not allow one.
+    fn next(&mut self, previous: Kind) -> Token<'a> {
+        let invalid = Token {
+            kind: Kind::Invalid,
+            text: "",
+            number: 0,
+            suffix: 0,
+        };
+        let Some(c) = self.rest.chars().next() else {
+            return Token {
+                kind: Kind::End,
+                ..invalid
+            };
+        };
+        match c {
+            'a'..='z' if previous <= Kind::Digit => {
+                let text = &self.rest[..1];
+                self.rest = &self.rest[1..];
+                Token {
+                    kind: Kind::Letter,
+                    text,
+                    number: 0,
+                    suffix: 0,
                 }
             }
-            Kind::Invalid | Kind::End => {
-                self.kind = Kind::Invalid;
-                return -1;
+            '.' if previous <= Kind::Digit => {
+                self.rest = &self.rest[1..];
+                self.digits(Kind::Digit)
             }
-        };
-        self.rest = &self.rest[used..];
-        if self.rest.is_empty() {
-            self.kind = Kind::End;
-        } else if let Some(kind) = fixed_next {
-            self.kind = kind;
-        } else {
-            self.advance_kind();
+            '0'..='9' => match previous {
+                Kind::InitialDigit | Kind::Digit => self.digits(Kind::Digit),
+                Kind::Suffix => self.digits(Kind::SuffixNumber),
+                _ => invalid,
+            },
+            '_' if previous <= Kind::SuffixNumber => {
+                self.rest = &self.rest[1..];
+                let text = self.take_while(|c| c.is_ascii_lowercase());
+                match SUFFIXES.iter().find(|(name, _)| *name == text) {
+                    Some((_, rank)) => Token {
+                        kind: Kind::Suffix,
+                        text,
+                        number: 0,
+                        suffix: *rank,
+                    },
+                    None => invalid,
+                }
+            }
+            '~' if previous < Kind::CommitHash => {
+                self.rest = &self.rest[1..];
+                let text = self.take_while(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+                Token {
+                    kind: Kind::CommitHash,
+                    text,
+                    number: 0,
+                    suffix: 0,
+                }
+            }
+            '-' if previous < Kind::RevisionNumber && self.rest.starts_with("-r") => {
+                self.rest = &self.rest[2..];
+                self.digits(Kind::RevisionNumber)
+            }
+            _ => invalid,
         }
-        value
     }
+}
 
-    /// Decides the kind of the token at `rest`, consuming its separator.
-    fn advance_kind(&mut self) {
-        let c = self.rest[0];
-        let current = self.kind;
-        let mut next =
-            if matches!(current, Kind::Digit | Kind::DigitOrZero) && c.is_ascii_lowercase() {
-                Kind::Letter
-            } else if current == Kind::Letter && c.is_ascii_digit() {
-                Kind::Digit
-            } else if current == Kind::Suffix && c.is_ascii_digit() {
-                Kind::SuffixNumber
-            } else {
-                let (kind, used) = match c {
-                    b'.' => (Kind::DigitOrZero, 1),
-                    b'_' => (Kind::Suffix, 1),
-                    b'-' if self.rest.get(1) == Some(&b'r') => (Kind::RevisionNumber, 2),
-                    _ => (Kind::Invalid, 1),
-                };
-                self.rest = &self.rest[used.min(self.rest.len())..];
-                kind
-            };
-        // Tokens only go forward (numbers, letter, suffixes, revision), with the few steps
-        // back that the grammar allows.
-        let allowed_back = matches!(
-            (next, current),
-            (Kind::DigitOrZero, Kind::Digit)
-                | (Kind::Suffix, Kind::SuffixNumber)
-                | (Kind::Digit, Kind::Letter)
-        );
-        if next < current && !allowed_back {
-            next = Kind::Invalid;
+/// Two tokens of the same kind.
+fn compare_tokens(a: &Token<'_>, b: &Token<'_>) -> Ordering {
+    match a.kind {
+        // A component after a dot with a leading zero compares as text (Gentoo's rule):
+        // `1.02` < `1.1`, `1.0.1` < `1.06`.
+        Kind::Digit if a.text.starts_with('0') || b.text.starts_with('0') => a.text.cmp(b.text),
+        Kind::InitialDigit | Kind::Digit | Kind::SuffixNumber | Kind::RevisionNumber => {
+            a.number.cmp(&b.number)
         }
-        self.kind = next;
+        Kind::Letter => a.text.cmp(b.text),
+        Kind::Suffix => a.suffix.cmp(&b.suffix),
+        Kind::CommitHash | Kind::End | Kind::Invalid => a.text.cmp(b.text),
     }
 }
 
 fn compare(a: &str, b: &str) -> Ordering {
-    let (mut ta, mut tb) = (Tokens::new(a), Tokens::new(b));
-    let (mut va, mut vb) = (0, 0);
-    while ta.kind == tb.kind && !matches!(ta.kind, Kind::End | Kind::Invalid) && va == vb {
-        va = ta.value();
-        vb = tb.value();
-    }
-    if va != vb {
-        return va.cmp(&vb);
+    let (mut ra, mut rb) = (Tokens { rest: a }, Tokens { rest: b });
+    let (mut ta, mut tb) = (ra.first(), rb.first());
+    while ta.kind == tb.kind && ta.kind < Kind::End {
+        match compare_tokens(&ta, &tb) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+        ta = ra.next(ta.kind);
+        tb = rb.next(tb.kind);
     }
     if ta.kind == tb.kind {
         return Ordering::Equal;
     }
     // One goes on where the other stopped: more is greater, unless it is a pre-release suffix.
-    if ta.kind == Kind::Suffix && ta.clone().value() < 0 {
+    if ta.kind == Kind::Suffix && ta.suffix < NO_SUFFIX {
         return Ordering::Less;
     }
-    if tb.kind == Kind::Suffix && tb.clone().value() < 0 {
+    if tb.kind == Kind::Suffix && tb.suffix < NO_SUFFIX {
         return Ordering::Greater;
     }
     tb.kind.cmp(&ta.kind)

@@ -1,8 +1,9 @@
-//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`. The edge where the clock
+//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`, `advisories`, `image`. The edge where the clock
 //! is read, files are loaded and exit codes are chosen; everything it calls is pure.
 
 mod advisories;
 mod fix;
+mod image;
 mod knowledge;
 mod scan;
 
@@ -42,6 +43,9 @@ pub enum Command {
     /// Keep a directory of OSV advisories current from osv.dev or a mirror.
     #[command(subcommand)]
     Advisories(advisories::AdvisoriesCommand),
+    /// What is inside an image (OCI layout directory or `docker save` tarball): OS packages,
+    /// their advisories, the candidate that clears the most, and an SBOM.
+    Image(image::ImageArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -152,6 +156,7 @@ pub fn main() -> ExitCode {
         }
         Command::Serve(args) => serve(args),
         Command::Advisories(command) => advisories::run(command),
+        Command::Image(args) => image::run(args),
     };
     ExitCode::from(code)
 }

@@ -110,14 +110,15 @@ pub fn recommend(
     if !rated.is_empty() {
         sentence.push_str(&format!(" ({})", rated.join(", ")));
     }
+    let stay = if stay_open == 1 { "stays" } else { "stay" };
     sentence.push_str(&match (stay_open, stay_open_unfixed) {
         (0, _) => "; none stay open".to_string(),
         (open, unfixed) if open == unfixed => {
-            format!("; {open} stay open, no fixed package released")
+            format!("; {open} {stay} open, no fixed package released")
         }
-        (open, 0) => format!("; {open} stay open"),
+        (open, 0) => format!("; {open} {stay} open"),
         (open, unfixed) => {
-            format!("; {open} stay open ({unfixed} with no fixed package released)")
+            format!("; {open} {stay} open ({unfixed} with no fixed package released)")
         }
     });
     if introduced > 0 {
