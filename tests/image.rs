@@ -648,3 +648,54 @@ fn apk_orders_versions_as_apk_tools_own_test_vectors_say() {
     }
     assert!(checked > 700, "{checked}");
 }
+
+mod never_panic {
+    //! The image readers on arbitrary and mutated input return instead of panicking, and notes
+    //! point at lines of the input (what fuzz/fuzz_targets/image_layer.rs checks, on stable).
+
+    use super::*;
+    use patchwright::image::{layer, manifest, os_release, packages};
+    use proptest::prelude::*;
+
+    fn real_status_prefix() -> Vec<u8> {
+        let (status, _, _) = real_debian();
+        status[..status.len().min(20_000)].to_vec()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn package_databases(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let lines = bytes.split(|&b| b == b'\n').count() as u32;
+            let db = packages::parse_dpkg_status(&bytes);
+            prop_assert!(db.notes.iter().all(|n| n.line >= 1 && n.line <= lines));
+            let db = packages::parse_apk_installed(&bytes);
+            prop_assert!(db.notes.iter().all(|n| n.line >= 1 && n.line <= lines));
+            os_release::parse_os_release(&String::from_utf8_lossy(&bytes));
+            let _ = manifest::parse_document(&bytes);
+            let _ = layer::read_layer(&bytes[..], "sha256:00");
+        }
+
+        #[test]
+        fn mutated_real_status(cut in 0usize..20_000, flip in 0usize..20_000, byte in any::<u8>()) {
+            let mut bytes = real_status_prefix();
+            if !bytes.is_empty() {
+                let at = flip % bytes.len();
+                bytes[at] = byte;
+                bytes.truncate(cut.min(bytes.len()));
+            }
+            let db = packages::parse_dpkg_status(&bytes);
+            prop_assert!(db.packages.iter().all(|p| !p.name.is_empty() && !p.version.is_empty()));
+        }
+
+        #[test]
+        fn truncated_layers(cut in 0usize..4000, how in 0u8..3) {
+            let how = [Compression::None, Compression::Gzip, Compression::Zstd][usize::from(how)];
+            let layer = alpine_layer(&alpine_installed("3.1.3-r0"), how);
+            let blob = compress(&layer.tar, how);
+            let cut = cut.min(blob.len());
+            let _ = layer::read_layer(&blob[..cut], "sha256:00");
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! - [`contents`]: merged files → distribution, release and packages (unknown is never clean).
 //! - [`analyse`]: the I/O edge that puts these together.
 //! - [`advisories`]: packages × OSV distribution records → the image's advisories (pure).
+//! - [`finding`]: the `vulnerable-image` finding of an image (pure).
 //! - [`recommend`]: which candidate image clears the most, in one sentence (pure).
 //! - [`sbom`]: CycloneDX 1.5 JSON (pure).
 
@@ -19,6 +20,7 @@ pub mod advisories;
 pub mod analyse;
 pub mod cache;
 pub mod contents;
+pub mod finding;
 pub mod layer;
 pub mod manifest;
 pub mod os_release;
@@ -31,6 +33,7 @@ pub use advisories::{ImageAdvisory, OsAdvisories, match_advisories};
 pub use analyse::{AnalyseOptions, AnalysedImage, LayerOrigin, analyse};
 pub use cache::LayerCache;
 pub use contents::{Distribution, OsContents};
+pub use finding::image_finding;
 pub use layer::{FileFacts, LayerFacts, merge_layers, read_layer};
 pub use manifest::Platform;
 pub use recommend::{Candidate, Recommendation, recommend};

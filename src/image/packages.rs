@@ -77,6 +77,11 @@ fn paragraphs(text: &str) -> Vec<Paragraph<'_>> {
     out
 }
 
+/// A field's value, unless it is empty.
+fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}
+
 /// Reads a dpkg `status` file, or one file of distroless's `status.d/`. Only packages whose
 /// `Status` says `installed` count (a file of `status.d/` has no `Status`: it is installed).
 pub fn parse_dpkg_status(bytes: &[u8]) -> PackageDb {
@@ -88,8 +93,10 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> PackageDb {
                 continue;
             }
         }
-        let (Some(name), Some(version)) = (paragraph.get("Package"), paragraph.get("Version"))
-        else {
+        let (Some(name), Some(version)) = (
+            present(paragraph.get("Package")),
+            present(paragraph.get("Version")),
+        ) else {
             db.notes.push(DbNote {
                 line: paragraph.line,
                 message: "a package entry without `Package` or `Version`; skipped".to_string(),
@@ -132,7 +139,10 @@ pub fn parse_apk_installed(bytes: &[u8]) -> PackageDb {
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| v.trim())
         };
-        let (Some(name), Some(version)) = (get("P"), get("V")) else {
+        let (Some(name), Some(version)) = (
+            get("P").filter(|v| !v.is_empty()),
+            get("V").filter(|v| !v.is_empty()),
+        ) else {
             db.notes.push(DbNote {
                 line: paragraph.line,
                 message: "a package entry without `P:` or `V:`; skipped".to_string(),
