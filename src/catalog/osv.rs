@@ -740,10 +740,32 @@ mod tests {
 
     #[test]
     fn other_ecosystems_are_skipped_silently() {
-        let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
-        let record = parse_record("d.json", json).unwrap();
+        let json = r#"{"id": "RLSA-1", "affected": [{"package": {"ecosystem": "Rocky Linux:9", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.7-1"}]}]}]}"#;
+        let record = parse_record("r.json", json).unwrap();
         assert!(record.advisory.is_none());
         assert!(record.skipped.is_empty());
+    }
+
+    #[test]
+    fn distribution_records_keep_their_release() {
+        let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
+        let advisory = parse_record("d.json", json).unwrap().advisory.unwrap();
+        let installed = parse_version(Ecosystem::Debian, "1.1.1k-1+deb11u2").unwrap();
+        assert!(advisory.affects_in_release(Ecosystem::Debian, Some("11"), "openssl", &installed));
+        assert!(!advisory.affects_in_release(Ecosystem::Debian, Some("12"), "openssl", &installed));
+        let fixed = parse_version(Ecosystem::Debian, "1.1.1n-0+deb11u1").unwrap();
+        assert!(!advisory.affects_in_release(Ecosystem::Debian, Some("11"), "openssl", &fixed));
+        assert_eq!(
+            split_ecosystem("Ubuntu:Pro:22.04:LTS"),
+            Some((Ecosystem::Ubuntu, Some("22.04".to_string())))
+        );
+        assert_eq!(
+            split_ecosystem("Alpine:v3.19").unwrap().1.as_deref(),
+            Some("v3.19")
+        );
+        assert_eq!(split_ecosystem("Debian:"), None);
+        assert_eq!(osv_release(Ecosystem::Alpine, "3.19.1"), "v3.19");
+        assert_eq!(osv_release(Ecosystem::Debian, "12"), "12");
     }
 
     #[test]
