@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod forge;
+pub mod image;
 pub mod infra;
 pub mod knowledge;
 pub mod manifest;

@@ -24,10 +24,20 @@ pub enum Ecosystem {
     RubyGems,
     #[serde(rename = "Packagist")]
     Packagist,
+    /// Debian's packages; OSV names the release too (`Debian:12`), kept in
+    /// [`Affected::release`](crate::catalog::Affected::release).
+    #[serde(rename = "Debian")]
+    Debian,
+    /// Ubuntu's packages (`Ubuntu:22.04`, `Ubuntu:Pro:22.04:LTS` in OSV).
+    #[serde(rename = "Ubuntu")]
+    Ubuntu,
+    /// Alpine's packages (`Alpine:v3.19` in OSV).
+    #[serde(rename = "Alpine")]
+    Alpine,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 7] = [
+    pub const ALL: [Ecosystem; 10] = [
         Ecosystem::CratesIo,
         Ecosystem::Npm,
         Ecosystem::PyPI,
@@ -35,7 +45,18 @@ impl Ecosystem {
         Ecosystem::Docker,
         Ecosystem::RubyGems,
         Ecosystem::Packagist,
+        Ecosystem::Debian,
+        Ecosystem::Ubuntu,
+        Ecosystem::Alpine,
     ];
+
+    /// The operating-system distributions, whose OSV ecosystems carry a release.
+    pub fn is_distribution(self) -> bool {
+        matches!(
+            self,
+            Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine
+        )
+    }
 
     /// The OSV spelling (`crates.io`, `npm`, `PyPI`, `Go`, `docker`).
     pub fn as_str(self) -> &'static str {
@@ -47,6 +68,9 @@ impl Ecosystem {
             Ecosystem::Docker => "docker",
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::Packagist => "Packagist",
+            Ecosystem::Debian => "Debian",
+            Ecosystem::Ubuntu => "Ubuntu",
+            Ecosystem::Alpine => "Alpine",
         }
     }
 
@@ -60,6 +84,9 @@ impl Ecosystem {
             "docker" | "image" | "oci" => Some(Ecosystem::Docker),
             "rubygems" | "gem" | "ruby" => Some(Ecosystem::RubyGems),
             "packagist" | "composer" | "php" => Some(Ecosystem::Packagist),
+            "debian" => Some(Ecosystem::Debian),
+            "ubuntu" => Some(Ecosystem::Ubuntu),
+            "alpine" => Some(Ecosystem::Alpine),
             _ => None,
         }
     }
@@ -74,6 +101,9 @@ impl Ecosystem {
             Ecosystem::Docker => "docker",
             Ecosystem::RubyGems => "rubygems",
             Ecosystem::Packagist => "packagist",
+            Ecosystem::Debian => "debian",
+            Ecosystem::Ubuntu => "ubuntu",
+            Ecosystem::Alpine => "alpine",
         }
     }
 }

@@ -93,6 +93,21 @@ impl AdvisoryDb {
             .collect()
     }
 
+    /// Live advisories that affect the distribution package `name` (source package or origin)
+    /// at `version` in `release` of `eco`, sorted by id.
+    pub fn affecting_in_release(
+        &self,
+        eco: Ecosystem,
+        release: Option<&str>,
+        name: &str,
+        version: &Version,
+    ) -> Vec<&Advisory> {
+        self.for_package(eco, name)
+            .into_iter()
+            .filter(|a| a.affects_in_release(eco, release, name, version))
+            .collect()
+    }
+
     /// Live advisories that name the package at any version, sorted by id.
     pub fn for_package(&self, eco: Ecosystem, name: &str) -> Vec<&Advisory> {
         self.by_package
@@ -260,15 +275,18 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// The rank of an id as the advisory's name: the database native to the ecosystem first, then
 /// GHSA, then CVE, then anything else.
 fn id_rank(eco: Ecosystem, id: &str) -> u8 {
-    let native = match eco {
-        Ecosystem::CratesIo => "RUSTSEC-",
-        Ecosystem::Go => "GO-",
-        Ecosystem::PyPI => "PYSEC-",
-        Ecosystem::Npm | Ecosystem::RubyGems | Ecosystem::Packagist => "GHSA-",
-        Ecosystem::Docker => "\0",
+    let native: &[&str] = match eco {
+        Ecosystem::CratesIo => &["RUSTSEC-"],
+        Ecosystem::Go => &["GO-"],
+        Ecosystem::PyPI => &["PYSEC-"],
+        Ecosystem::Npm | Ecosystem::RubyGems | Ecosystem::Packagist => &["GHSA-"],
+        Ecosystem::Docker => &[],
+        Ecosystem::Debian => &["DSA-", "DLA-", "DTSA-", "DEBIAN-"],
+        Ecosystem::Ubuntu => &["USN-", "UBUNTU-"],
+        Ecosystem::Alpine => &["ALPINE-"],
     };
     let id = id.to_ascii_uppercase();
-    if id.starts_with(native) {
+    if native.iter().any(|prefix| id.starts_with(prefix)) {
         0
     } else if id.starts_with("GHSA-") {
         1

@@ -7,7 +7,9 @@
 //! - [`tag`] and [`pattern`]: image tags taken apart, and tag glob patterns.
 
 pub mod advisory_db;
+pub mod apk_version;
 pub mod composer_version;
+pub mod dpkg_version;
 pub mod file;
 pub mod gem_version;
 pub mod name;
@@ -24,7 +26,7 @@ pub use file::{
     load_catalog, parse_catalog,
 };
 pub use name::normalize_name;
-pub use osv::{Advisory, Affected, AffectedRange, RangeEvent};
+pub use osv::{Advisory, Affected, AffectedRange, RangeEvent, osv_release, split_ecosystem};
 pub use pattern::{PatternError, TagPattern};
 pub use severity::{SeverityInfo, cvss_base_score};
 pub use tag::{TagParts, TagVersion, parse_tag, variant_family};

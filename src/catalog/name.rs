@@ -31,7 +31,10 @@ pub fn normalize_name(eco: Ecosystem, name: &str) -> String {
         | Ecosystem::Npm
         | Ecosystem::Go
         | Ecosystem::Docker
-        | Ecosystem::RubyGems => name.to_string(),
+        | Ecosystem::RubyGems
+        | Ecosystem::Debian
+        | Ecosystem::Ubuntu
+        | Ecosystem::Alpine => name.to_string(),
     }
 }
 

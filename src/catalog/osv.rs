@@ -43,6 +43,9 @@ pub struct Advisory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Affected {
     pub ecosystem: Ecosystem,
+    /// For a distribution, the release OSV names after the colon, as [`osv_release`] spells
+    /// it (`12`, `22.04`, `v3.19`); `None` when the record names none (any release).
+    pub release: Option<String>,
     /// As the advisory writes it.
     pub name: String,
     /// As [`normalize_name`] gives it, for comparing.
@@ -139,10 +142,53 @@ impl AffectedRange {
     }
 }
 
+/// Splits an OSV ecosystem name into the ecosystem and, for a distribution, its release:
+/// `Debian:12` → (Debian, `12`), `Ubuntu:Pro:22.04:LTS` → (Ubuntu, `22.04`), `Alpine:v3.19` →
+/// (Alpine, `v3.19`). `None` for an ecosystem we do not handle.
+pub fn split_ecosystem(text: &str) -> Option<(Ecosystem, Option<String>)> {
+    if let Some(eco) = Ecosystem::parse(text) {
+        return Some((eco, None));
+    }
+    let (head, rest) = text.split_once(':')?;
+    let eco = Ecosystem::parse(head).filter(|e| e.is_distribution())?;
+    let release = match eco {
+        Ecosystem::Ubuntu => rest
+            .split(':')
+            .find(|part| part.starts_with(|c: char| c.is_ascii_digit()))?
+            .to_string(),
+        _ => rest.trim().to_string(),
+    };
+    (!release.is_empty()).then_some((eco, Some(release)))
+}
+
+/// The release as OSV names it, from an image's `/etc/os-release` `VERSION_ID`: Debian's major
+/// number (`12.4` → `12`), Ubuntu's `22.04`, Alpine's `v` and first two numbers (`3.19.1` →
+/// `v3.19`).
+pub fn osv_release(eco: Ecosystem, version_id: &str) -> String {
+    let version_id = version_id.trim();
+    match eco {
+        Ecosystem::Debian => version_id.split('.').next().unwrap_or("").to_string(),
+        Ecosystem::Alpine => {
+            let bare = version_id.strip_prefix('v').unwrap_or(version_id);
+            let two: Vec<&str> = bare.split('.').take(2).collect();
+            format!("v{}", two.join("."))
+        }
+        _ => version_id.to_string(),
+    }
+}
+
 impl Affected {
     /// Whether this entry names `name` (compared in normalised form) in `eco`.
     pub fn is_package(&self, eco: Ecosystem, name: &str) -> bool {
         self.ecosystem == eco && self.normalized_name == normalize_name(eco, name)
+    }
+
+    /// Whether this entry covers `release` (an entry without a release covers every one).
+    pub fn is_release(&self, release: Option<&str>) -> bool {
+        match (&self.release, release) {
+            (Some(own), Some(wanted)) => own == wanted,
+            _ => true,
+        }
     }
 
     /// Whether `version` is in a range or in the `versions[]` list.
@@ -162,6 +208,40 @@ impl Advisory {
                 .affected
                 .iter()
                 .any(|a| a.is_package(eco, name) && a.contains(version))
+    }
+
+    /// Whether the advisory applies to the distribution package `name` (a source package for
+    /// Debian and Ubuntu, an origin for Alpine) at `version` in `release`.
+    pub fn affects_in_release(
+        &self,
+        eco: Ecosystem,
+        release: Option<&str>,
+        name: &str,
+        version: &Version,
+    ) -> bool {
+        self.withdrawn.is_none()
+            && self
+                .affected
+                .iter()
+                .any(|a| a.is_package(eco, name) && a.is_release(release) && a.contains(version))
+    }
+
+    /// The `fixed` versions for the package in `release`, sorted ascending, without duplicates.
+    pub fn fixed_versions_in_release(
+        &self,
+        eco: Ecosystem,
+        release: Option<&str>,
+        name: &str,
+    ) -> Vec<Version> {
+        let mut fixed: Vec<Version> = self
+            .affected
+            .iter()
+            .filter(|a| a.is_package(eco, name) && a.is_release(release))
+            .flat_map(|a| a.ranges.iter().flat_map(|r| r.fixed().cloned()))
+            .collect();
+        fixed.sort();
+        fixed.dedup();
+        fixed
     }
 
     /// Every `fixed` version for the package, sorted ascending, without duplicates.
@@ -280,7 +360,7 @@ struct RawEvent {
 }
 
 /// One OSV record as read: its advisory (`None` when none of its `affected` entries is in an
-/// ecosystem we handle, a Debian or Maven record: those are skipped without a word), and the
+/// ecosystem we handle, a Maven or Rocky Linux record: those are skipped without a word), and the
 /// entries of it that were skipped, as notes.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -391,7 +471,8 @@ impl Reader<'_> {
         let Some(package) = &raw.package else {
             return Ok(());
         };
-        let Some(eco) = Ecosystem::parse(&package.ecosystem).filter(|e| *e != Ecosystem::Docker)
+        let Some((eco, release)) =
+            split_ecosystem(&package.ecosystem).filter(|(e, _)| *e != Ecosystem::Docker)
         else {
             return Ok(());
         };
@@ -429,6 +510,7 @@ impl Reader<'_> {
         }
         read.affected.push(Affected {
             ecosystem: eco,
+            release,
             name: package.name.trim().to_string(),
             normalized_name: normalize_name(eco, &package.name),
             ranges,
@@ -658,10 +740,32 @@ mod tests {
 
     #[test]
     fn other_ecosystems_are_skipped_silently() {
-        let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
-        let record = parse_record("d.json", json).unwrap();
+        let json = r#"{"id": "RLSA-1", "affected": [{"package": {"ecosystem": "Rocky Linux:9", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.7-1"}]}]}]}"#;
+        let record = parse_record("r.json", json).unwrap();
         assert!(record.advisory.is_none());
         assert!(record.skipped.is_empty());
+    }
+
+    #[test]
+    fn distribution_records_keep_their_release() {
+        let json = r#"{"id": "DSA-1", "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1n-0+deb11u1"}]}]}]}"#;
+        let advisory = parse_record("d.json", json).unwrap().advisory.unwrap();
+        let installed = parse_version(Ecosystem::Debian, "1.1.1k-1+deb11u2").unwrap();
+        assert!(advisory.affects_in_release(Ecosystem::Debian, Some("11"), "openssl", &installed));
+        assert!(!advisory.affects_in_release(Ecosystem::Debian, Some("12"), "openssl", &installed));
+        let fixed = parse_version(Ecosystem::Debian, "1.1.1n-0+deb11u1").unwrap();
+        assert!(!advisory.affects_in_release(Ecosystem::Debian, Some("11"), "openssl", &fixed));
+        assert_eq!(
+            split_ecosystem("Ubuntu:Pro:22.04:LTS"),
+            Some((Ecosystem::Ubuntu, Some("22.04".to_string())))
+        );
+        assert_eq!(
+            split_ecosystem("Alpine:v3.19").unwrap().1.as_deref(),
+            Some("v3.19")
+        );
+        assert_eq!(split_ecosystem("Debian:"), None);
+        assert_eq!(osv_release(Ecosystem::Alpine, "3.19.1"), "v3.19");
+        assert_eq!(osv_release(Ecosystem::Debian, "12"), "12");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - docker: tags with a leading version number (see [`TagVersion`]).
 //! - RubyGems: `Gem::Version` order (see [`GemVersion`]).
 //! - Packagist: Composer's normalization, then PHP's `version_compare` (see [`ComposerVersion`]).
+//! - Debian, Ubuntu: dpkg's order (see [`DpkgVersion`]); Alpine: apk-tools' (see [`ApkVersion`]).
 //!
 //! Versions of different ecosystems never compare equal; they order by kind (semver, PEP 440,
 //! Go, docker) so that sorting a mixed list is still total and deterministic. Matching code
@@ -20,7 +21,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+pub use crate::catalog::apk_version::ApkVersion;
 pub use crate::catalog::composer_version::ComposerVersion;
+pub use crate::catalog::dpkg_version::DpkgVersion;
 pub use crate::catalog::gem_version::GemVersion;
 use crate::catalog::tag::TagVersion;
 use crate::model::Ecosystem;
@@ -40,6 +43,10 @@ pub enum Version {
     Gem(GemVersion),
     /// Packagist.
     Composer(ComposerVersion),
+    /// Debian and Ubuntu packages.
+    Dpkg(DpkgVersion),
+    /// Alpine packages.
+    Apk(ApkVersion),
 }
 
 /// A version text that does not parse in its ecosystem.
@@ -85,6 +92,10 @@ pub fn parse_version(eco: Ecosystem, text: &str) -> Result<Version, VersionError
         Ecosystem::Packagist => ComposerVersion::parse(trimmed)
             .map(Version::Composer)
             .map_err(error),
+        Ecosystem::Debian | Ecosystem::Ubuntu => DpkgVersion::parse(trimmed)
+            .map(Version::Dpkg)
+            .map_err(error),
+        Ecosystem::Alpine => ApkVersion::parse(trimmed).map(Version::Apk).map_err(error),
     }
 }
 
@@ -145,6 +156,8 @@ impl Version {
                 | (Version::Docker(_), Ecosystem::Docker)
                 | (Version::Gem(_), Ecosystem::RubyGems)
                 | (Version::Composer(_), Ecosystem::Packagist)
+                | (Version::Dpkg(_), Ecosystem::Debian | Ecosystem::Ubuntu)
+                | (Version::Apk(_), Ecosystem::Alpine)
         )
     }
 
@@ -160,6 +173,8 @@ impl Version {
                 .starts_with(|c: char| c.is_ascii_alphabetic()),
             Version::Gem(v) => v.is_prerelease(),
             Version::Composer(v) => v.is_prerelease(),
+            Version::Dpkg(v) => v.is_prerelease(),
+            Version::Apk(v) => v.is_prerelease(),
         }
     }
 
@@ -173,6 +188,8 @@ impl Version {
             Version::Docker(t) => t.numbers().to_vec(),
             Version::Gem(v) => v.release(),
             Version::Composer(v) => v.release(),
+            Version::Dpkg(v) => v.release(),
+            Version::Apk(v) => v.release(),
         }
     }
 
@@ -193,6 +210,8 @@ impl Version {
             Version::Docker(_) => 3,
             Version::Gem(_) => 4,
             Version::Composer(_) => 5,
+            Version::Dpkg(_) => 6,
+            Version::Apk(_) => 7,
         }
     }
 }
@@ -207,6 +226,8 @@ impl Ord for Version {
             (Version::Docker(a), Version::Docker(b)) => a.cmp(b),
             (Version::Gem(a), Version::Gem(b)) => a.cmp(b),
             (Version::Composer(a), Version::Composer(b)) => a.cmp(b),
+            (Version::Dpkg(a), Version::Dpkg(b)) => a.cmp(b),
+            (Version::Apk(a), Version::Apk(b)) => a.cmp(b),
             _ => self.kind_rank().cmp(&other.kind_rank()),
         }
     }
@@ -236,6 +257,9 @@ impl Hash for Version {
             Version::Docker(t) => t.hash(state),
             Version::Gem(v) => v.hash(state),
             Version::Composer(v) => v.hash(state),
+            // Equal versions can be spelled differently (`1.09` and `1.9`, `1.0` and
+            // `1.0-0`): the kind alone is a hash consistent with that equality.
+            Version::Dpkg(_) | Version::Apk(_) => {}
         }
     }
 }
@@ -251,6 +275,8 @@ impl fmt::Display for Version {
             Version::Docker(t) => write!(f, "{t}"),
             Version::Gem(v) => write!(f, "{v}"),
             Version::Composer(v) => write!(f, "{v}"),
+            Version::Dpkg(v) => write!(f, "{v}"),
+            Version::Apk(v) => write!(f, "{v}"),
         }
     }
 }

@@ -1,8 +1,9 @@
-//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`. The edge where the clock
+//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`, `advisories`, `image`. The edge where the clock
 //! is read, files are loaded and exit codes are chosen; everything it calls is pure.
 
 mod advisories;
 mod fix;
+mod image;
 mod knowledge;
 mod registry;
 mod report;
@@ -46,6 +47,9 @@ pub enum Command {
     Advisories(advisories::AdvisoriesCommand),
     /// Remediation figures over the service's store (MTTR, SLAs, fix PR outcomes), text or JSON.
     Report(report::ReportArgs),
+    /// What is inside an image (OCI layout directory or `docker save` tarball): OS packages,
+    /// their advisories, the candidate that clears the most, and an SBOM.
+    Image(image::ImageArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -166,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Advisories(command) => advisories::run(command),
         Command::Report(args) => exit_code(report::run(args)),
+        Command::Image(args) => image::run(args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,254 @@
+//! `patchwright image SOURCE`: what is inside an image (an OCI layout directory or a
+//! `docker save` tarball): its OS packages, their advisories, the candidate that clears the
+//! most, and a CycloneDX SBOM.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::{EXIT_OK, exit_code};
+use crate::catalog::{AdvisoryDb, read_json_records};
+use crate::image::{
+    AnalyseOptions, AnalysedImage, Candidate, Distribution, LayerCache, LayerOrigin, LocalImage,
+    OsAdvisories, Platform, Recommendation, analyse, match_advisories, recommend,
+};
+use crate::model::Ecosystem;
+
+#[derive(Args, Debug)]
+pub struct ImageArgs {
+    /// An OCI image layout directory, or a tarball written by `docker save`.
+    pub source: PathBuf,
+    /// The platform to read from a multi-platform image.
+    #[arg(long, default_value = "linux/amd64")]
+    pub platform: String,
+    /// A directory of OSV advisories (`Debian:12`, `Ubuntu:22.04`, `Alpine:v3.19` records);
+    /// repeatable.
+    #[arg(long)]
+    pub advisories: Vec<PathBuf>,
+    /// Another image (same forms as SOURCE) to consider moving to; repeatable.
+    #[arg(long)]
+    pub candidate: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ImageFormat,
+    /// Also write a CycloneDX 1.5 JSON SBOM of the image to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+    /// Where results per layer digest are kept (default: $XDG_CACHE_HOME/patchwright/layers).
+    #[arg(long, env = "PATCHWRIGHT_LAYER_CACHE", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Read every layer, neither using nor filling the layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Layers larger than this many MiB are not read (and said so).
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    pub max_layer_mb: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImageFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: ImageArgs) -> u8 {
+    exit_code(run_inner(&args))
+}
+
+/// One analysed image with its advisories.
+struct Analysed {
+    image: AnalysedImage,
+    advisories: OsAdvisories,
+}
+
+fn run_inner(args: &ImageArgs) -> anyhow::Result<u8> {
+    let platform = Platform::parse(&args.platform).map_err(anyhow::Error::msg)?;
+    let options = AnalyseOptions {
+        platform,
+        max_layer_bytes: args.max_layer_mb.saturating_mul(1 << 20),
+    };
+    let cache = (!args.no_cache).then(|| LayerCache::new(cache_dir(args.cache_dir.as_deref())));
+    let db = load_advisories(&args.advisories)?;
+    let read = |path: &Path| -> anyhow::Result<Analysed> {
+        let source = LocalImage::open(path)?;
+        let image = analyse(&source, &options, cache.as_ref())?;
+        let advisories = match_advisories(&image.os, &db);
+        Ok(Analysed { image, advisories })
+    };
+    let current = read(&args.source)?;
+    let candidates = args
+        .candidate
+        .iter()
+        .map(|p| read(p).with_context(|| format!("candidate {}", p.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let recommendation = recommend(
+        &current.image.os.label,
+        &current.advisories,
+        &candidates
+            .iter()
+            .map(|c| Candidate {
+                label: c.image.os.label.clone(),
+                advisories: &c.advisories,
+                change: change_size(&current.image, &c.image),
+            })
+            .collect::<Vec<_>>(),
+    );
+    if let Some(path) = &args.sbom {
+        let bom = crate::image::sbom::cyclonedx(
+            &current.image,
+            &current.advisories,
+            &uuid::Uuid::new_v4().to_string(),
+            &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        let text = serde_json::to_string_pretty(&bom)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write the SBOM to {}", path.display()))?;
+    }
+    match args.format {
+        ImageFormat::Json => {
+            let json = serde_json::json!({
+                "image": current.image,
+                "advisories": current.advisories,
+                "counts": current.advisories.counts().iter()
+                    .map(|(s, n)| (format!("{s:?}").to_ascii_lowercase(), *n))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+                "recommendation": recommendation,
+            });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        ImageFormat::Text => print!("{}", text(&current, &recommendation)),
+    }
+    Ok(EXIT_OK)
+}
+
+/// 0: same distribution and release; 1: another release; 2: another distribution.
+fn change_size(from: &AnalysedImage, to: &AnalysedImage) -> u8 {
+    match (&from.os.distribution, &to.os.distribution) {
+        (
+            Distribution::Known {
+                ecosystem: a,
+                release: ra,
+            },
+            Distribution::Known {
+                ecosystem: b,
+                release: rb,
+            },
+        ) if a == b => u8::from(ra != rb),
+        _ => 2,
+    }
+}
+
+fn load_advisories(dirs: &[PathBuf]) -> anyhow::Result<AdvisoryDb> {
+    let mut records = Vec::new();
+    for dir in dirs {
+        let (found, errors) = read_json_records(dir);
+        if let Some(first) = errors.first() {
+            anyhow::bail!("{first}");
+        }
+        records.extend(found);
+    }
+    let (db, errors) = AdvisoryDb::from_json_records(&records);
+    for e in &errors {
+        eprintln!("note: {e}");
+    }
+    Ok(db)
+}
+
+fn cache_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_path_buf();
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("patchwright").join("layers")
+}
+
+fn text(current: &Analysed, recommendation: &Recommendation) -> String {
+    let image = &current.image;
+    let os = &image.os;
+    let mut out = format!(
+        "image: {} ({})\nid: {}\n",
+        image.source, image.platform, image.image_id
+    );
+    let from_cache = image
+        .layers
+        .iter()
+        .filter(|l| l.origin == LayerOrigin::Cache)
+        .count();
+    out.push_str(&format!(
+        "layers: {} ({from_cache} from the layer cache)\n",
+        image.layers.len()
+    ));
+    match &os.distribution {
+        Distribution::Known { ecosystem, release } => {
+            let osv = match ecosystem {
+                Ecosystem::Alpine => format!("Alpine:{release}"),
+                other => format!("{other}:{release}"),
+            };
+            out.push_str(&format!(
+                "os: {} (advisories of {osv}); {} packages from {}\n",
+                os.label,
+                os.packages.len(),
+                os.package_db
+            ));
+            let counts: Vec<String> = current
+                .advisories
+                .counts()
+                .iter()
+                .map(|(s, n)| format!("{n} {}", format!("{s:?}").to_ascii_lowercase()))
+                .collect();
+            let total = current.advisories.ids().len();
+            if total == 0 {
+                out.push_str("advisories: none known for these packages\n");
+            } else {
+                out.push_str(&format!("advisories: {total} ({})\n", counts.join(", ")));
+            }
+            for a in current.advisories.worst(usize::MAX) {
+                let fix = a
+                    .fixed
+                    .as_deref()
+                    .map_or("no fixed package released".to_string(), |f| {
+                        format!("fixed in {f}")
+                    });
+                out.push_str(&format!(
+                    "  {} {} {} {}: {fix}; {}\n",
+                    a.id,
+                    format!("{:?}", a.severity).to_ascii_lowercase(),
+                    a.package,
+                    a.installed,
+                    a.summary
+                ));
+            }
+            out.push_str(&format!("recommendation: {}\n", recommendation.sentence));
+        }
+        Distribution::Unknown { reason } => {
+            out.push_str(&format!(
+                "os: unknown: {reason}\nadvisories: not checked (an unknown distribution is not a clean one)\n"
+            ));
+        }
+    }
+    for note in os
+        .notes
+        .iter()
+        .chain(&image.notes)
+        .chain(&current.advisories.notes)
+    {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    if !os.packages.is_empty() {
+        out.push_str("packages:\n");
+        for p in &os.packages {
+            if p.source == p.name {
+                out.push_str(&format!("  {} {}\n", p.name, p.version));
+            } else {
+                out.push_str(&format!(
+                    "  {} {} (source {})\n",
+                    p.name, p.version, p.source
+                ));
+            }
+        }
+    }
+    out
+}
