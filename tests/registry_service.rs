@@ -10,9 +10,11 @@ mod world;
 use patchwright::catalog::{AdvisoryDb, load_catalog};
 use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
+use patchwright::infra::clock::Clock;
 use patchwright::pipeline::Knowledge;
 use patchwright::policy::OrgPolicy;
 use patchwright::registry::{Lookup, RegistryConfig};
+use patchwright::service::sweep::{Pacing, enqueue_sweep};
 use registry_support::{Pusher, start_registry};
 use std::sync::Arc;
 use world::{INSTALLATION, REPO, pull_closed_payload, world_with_registry};
@@ -169,4 +171,40 @@ async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
     let reopened = open_refreshes(&world);
     assert_eq!(reopened.len(), 1);
     assert!(at(&reopened[0], "app/Dockerfile").contains(&fourth.digest));
+
+    // Sweeps of the unchanged repository while the tag moves again: inside the refresh window
+    // one conditional request and no scan (the registry's answers are not part of the mark's
+    // key, which would never match at a sweep), so the open refresh PR keeps its digest; past
+    // the window the sweep scans in full, asks the registry and the PR follows the tag.
+    let fifth = push.image("library/node", "amd64", "node build 5").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &fifth)
+        .await;
+    world.clock.advance(chrono::TimeDelta::hours(1));
+    sweep(&world).await;
+    let open = open_refreshes(&world);
+    assert_eq!(open.len(), 1);
+    assert!(
+        at(&open[0], "app/Dockerfile").contains(&fourth.digest),
+        "inside the window the sweep reused the last scan"
+    );
+    world.clock.advance(chrono::TimeDelta::days(8));
+    sweep(&world).await;
+    let open = open_refreshes(&world);
+    assert_eq!(open.len(), 1);
+    assert!(
+        at(&open[0], "app/Dockerfile").contains(&fifth.digest),
+        "past the window the sweep asked the registry again"
+    );
+}
+
+/// Queues a sweep of every repository and runs it (a one-second interval: due at once).
+async fn sweep(world: &world::World) {
+    let pacing = Pacing {
+        interval: chrono::TimeDelta::seconds(1),
+        calls_per_hour: 5_000,
+    };
+    let now = world.clock.now();
+    enqueue_sweep(&world.db.store, now, pacing).await.unwrap();
+    world.clock.advance(chrono::TimeDelta::seconds(2));
+    world.work().await;
 }

@@ -7,7 +7,7 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{StaticServer, copy_dir, write_advisory};
+use relock_support::{StaticServer, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
 use std::path::Path;
 use std::process::Command;
 
@@ -189,36 +189,19 @@ fn fix_relocks_gemfile_lock_and_the_rescan_is_clean() {
     write_advisory(&advisories, "GHSA-leaf-0001", "RubyGems", "leaf", "1.0.1");
     write_advisory(&advisories, "GHSA-tip-0001", "RubyGems", "tip", "1.0.1");
     let adv = advisories.to_str().unwrap();
-    let patchwright = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_patchwright"))
-            .args(args)
-            .current_dir(&repo)
-            .env_remove("PATCHWRIGHT_CONFIG")
-            .env_remove("PATCHWRIGHT_CATALOG")
-            .output()
-            .expect("the binary runs")
-    };
+    let patchwright = |args: &[&str]| relock_support::patchwright(&repo, args, &[]);
     let out = patchwright(&["fix", ".", "--advisories", adv]);
-    let (text, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
-    assert!(err.contains("Gemfile.lock (bundle)"), "{err}");
-    assert!(err.contains("re-locked leaf 1.0.0 → 1.0.1"), "{err}");
-    assert!(err.contains("re-locked tip 1.0.0 → 1.0.1"), "{err}");
-    assert!(
-        text.contains("changed 1 file(s); blockers 2 → 0"),
-        "{text}{err}"
+    assert_fixed(
+        &out,
+        &[
+            "Gemfile.lock (bundle)",
+            "re-locked leaf 1.0.0 → 1.0.1",
+            "re-locked tip 1.0.0 → 1.0.1",
+        ],
+        "changed 1 file(s); blockers 2 → 0",
     );
     let lock = read(&repo, "web/Gemfile.lock");
     assert_eq!(locked(&lock, "leaf"), ["1.0.1"]);
     assert_eq!(locked(&lock, "tip"), ["1.0.1"]);
-    let scan = patchwright(&["scan", ".", "--advisories", adv]);
-    assert_eq!(
-        scan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scan.stdout)
-    );
+    assert_scan_clean(&patchwright(&["scan", ".", "--advisories", adv]));
 }

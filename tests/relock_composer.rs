@@ -7,7 +7,7 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{StaticServer, copy_dir, write_advisory};
+use relock_support::{StaticServer, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
 use sha1::{Digest, Sha1};
 use std::io::Write;
 use std::path::Path;
@@ -223,36 +223,19 @@ fn fix_relocks_composer_lock_and_the_rescan_is_clean() {
         "1.0.1",
     );
     let adv = advisories.to_str().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_patchwright"))
-            .args(args)
-            .current_dir(&repo)
-            .env_remove("PATCHWRIGHT_CONFIG")
-            .env_remove("PATCHWRIGHT_CATALOG")
-            .output()
-            .expect("the binary runs")
-    };
+    let run = |args: &[&str]| relock_support::patchwright(&repo, args, &[]);
     let out = run(&["fix", ".", "--advisories", adv]);
-    let (text, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
-    assert!(err.contains("composer.lock (composer)"), "{err}");
-    assert!(err.contains("re-locked acme/leaf 1.0.0 → 1.0.1"), "{err}");
-    assert!(err.contains("re-locked acme/tip 1.0.0 → 1.0.1"), "{err}");
-    assert!(
-        text.contains("changed 1 file(s); blockers 2 → 0"),
-        "{text}{err}"
+    assert_fixed(
+        &out,
+        &[
+            "composer.lock (composer)",
+            "re-locked acme/leaf 1.0.0 → 1.0.1",
+            "re-locked acme/tip 1.0.0 → 1.0.1",
+        ],
+        "changed 1 file(s); blockers 2 → 0",
     );
     let lock = read(&repo, "site/composer.lock");
     assert_eq!(locked(&lock, "acme/leaf"), ["1.0.1"]);
     assert_eq!(locked(&lock, "acme/tip"), ["1.0.1"]);
-    let scan = run(&["scan", ".", "--advisories", adv]);
-    assert_eq!(
-        scan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scan.stdout)
-    );
+    assert_scan_clean(&run(&["scan", ".", "--advisories", adv]));
 }

@@ -8,7 +8,9 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{Verdaccio, copy_dir, test_deps, write_advisory};
+use relock_support::{
+    Verdaccio, assert_fixed, assert_scan_clean, copy_dir, test_deps, write_advisory,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -184,15 +186,15 @@ fn a_version_the_registry_lacks_is_a_failure_with_pnpms_words() {
 }
 
 fn patchwright(args: &[&str], dir: &Path, registry: &Verdaccio) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_patchwright"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PATCHWRIGHT_CONFIG")
-        .env_remove("PATCHWRIGHT_CATALOG")
-        .env("PATH", pnpm_path())
-        .env("PATCHWRIGHT_NPM_REGISTRY", &registry.url)
-        .output()
-        .expect("the binary runs")
+    let path = pnpm_path();
+    relock_support::patchwright(
+        dir,
+        args,
+        &[
+            ("PATH", path.as_ref()),
+            ("PATCHWRIGHT_NPM_REGISTRY", registry.url.as_ref()),
+        ],
+    )
 }
 
 #[test]
@@ -209,17 +211,14 @@ fn fix_relocks_pnpm_lock_and_the_rescan_is_clean() {
     let adv = advisories.to_str().unwrap();
 
     let out = patchwright(&["fix", ".", "--advisories", adv], &repo, &registry);
-    let (text, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
-    assert!(err.contains("pnpm-lock.yaml (pnpm)"), "{err}");
-    assert!(err.contains("re-locked leaf 1.0.0 → 1.0.1"), "{err}");
-    assert!(err.contains("re-locked tip 1.0.0 → 1.0.1"), "{err}");
-    assert!(
-        text.contains("changed 2 file(s); blockers 2 → 0"),
-        "{text}{err}"
+    assert_fixed(
+        &out,
+        &[
+            "pnpm-lock.yaml (pnpm)",
+            "re-locked leaf 1.0.0 → 1.0.1",
+            "re-locked tip 1.0.0 → 1.0.1",
+        ],
+        "changed 2 file(s); blockers 2 → 0",
     );
     let lock = read(&repo, "app/pnpm-lock.yaml");
     assert_eq!(locked(&lock, "leaf"), ["1.0.1"]);
@@ -230,13 +229,11 @@ fn fix_relocks_pnpm_lock_and_the_rescan_is_clean() {
         &repo.join("app"),
         &["install", "--frozen-lockfile", "--lockfile-only"],
     );
-    let scan = patchwright(&["scan", ".", "--advisories", adv], &repo, &registry);
-    assert_eq!(
-        scan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scan.stdout)
-    );
+    assert_scan_clean(&patchwright(
+        &["scan", ".", "--advisories", adv],
+        &repo,
+        &registry,
+    ));
 }
 
 #[test]

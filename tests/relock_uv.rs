@@ -6,7 +6,9 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{PyPiServer, copy_dir, test_deps, write_advisory};
+use relock_support::{
+    PyPiServer, assert_fixed, assert_scan_clean, copy_dir, test_deps, write_advisory,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -173,29 +175,27 @@ fn fix_relocks_uv_lock_and_the_rescan_is_clean() {
     write_advisory(&advisories, "PYSEC-leaf-1", "PyPI", "leaf", "1.0.1");
     write_advisory(&advisories, "PYSEC-tip-1", "PyPI", "tip", "1.0.1");
     let adv = advisories.to_str().unwrap();
+    let path = uv_path();
+    let pypi_index = index.simple.clone();
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_patchwright"))
-            .args(args)
-            .current_dir(&repo)
-            .env_remove("PATCHWRIGHT_CONFIG")
-            .env_remove("PATCHWRIGHT_CATALOG")
-            .env("PATH", uv_path())
-            .env("PATCHWRIGHT_PYPI_INDEX", &index.simple)
-            .output()
-            .expect("the binary runs")
+        relock_support::patchwright(
+            &repo,
+            args,
+            &[
+                ("PATH", path.as_ref()),
+                ("PATCHWRIGHT_PYPI_INDEX", pypi_index.as_ref()),
+            ],
+        )
     };
     let out = run(&["fix", ".", "--advisories", adv]);
-    let (text, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}{err}");
-    assert!(err.contains("uv.lock (uv)"), "{err}");
-    assert!(err.contains("re-locked leaf 1.0.0 → 1.0.1"), "{err}");
-    assert!(err.contains("re-locked tip 1.0.0 → 1.0.1"), "{err}");
-    assert!(
-        text.contains("changed 1 file(s); blockers 2 → 0"),
-        "{text}{err}"
+    assert_fixed(
+        &out,
+        &[
+            "uv.lock (uv)",
+            "re-locked leaf 1.0.0 → 1.0.1",
+            "re-locked tip 1.0.0 → 1.0.1",
+        ],
+        "changed 1 file(s); blockers 2 → 0",
     );
     let lock = read(&repo, "svc/uv.lock");
     assert_eq!(locked(&lock, "leaf"), ["1.0.1"]);
@@ -207,11 +207,5 @@ fn fix_relocks_uv_lock_and_the_rescan_is_clean() {
         "cache-check",
         &["lock", "--locked"],
     );
-    let scan = run(&["scan", ".", "--advisories", adv]);
-    assert_eq!(
-        scan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scan.stdout)
-    );
+    assert_scan_clean(&run(&["scan", ".", "--advisories", adv]));
 }

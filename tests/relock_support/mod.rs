@@ -251,6 +251,48 @@ pub fn ok(out: std::process::Output) {
     );
 }
 
+/// `patchwright ARGS` in `repo` without the caller's config or catalog, with `env` added.
+pub fn patchwright(
+    repo: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_patchwright"));
+    command
+        .args(args)
+        .current_dir(repo)
+        .env_remove("PATCHWRIGHT_CONFIG")
+        .env_remove("PATCHWRIGHT_CATALOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+/// Asserts that `patchwright fix` succeeded, printed each of `on_stderr` (the lockfile and
+/// its re-locks) and `summary` on stdout.
+pub fn assert_fixed(out: &std::process::Output, on_stderr: &[&str], summary: &str) {
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    for line in on_stderr {
+        assert!(err.contains(line), "{line:?} not in {err}");
+    }
+    assert!(text.contains(summary), "{text}{err}");
+}
+
+/// Asserts that `patchwright scan` found nothing that blocks (exit status 0).
+pub fn assert_scan_clean(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// A relocker against `registries` that finds the package managers the test dependencies
 /// bring (yarn, Poetry, Go) ahead of the system's (npm, cargo).
 pub fn relocker(registries: Registries) -> Relocker {
