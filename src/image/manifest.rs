@@ -15,7 +15,11 @@ pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 /// `os/architecture[/variant]`, as `--platform` and registries write it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Platform {
+    // Defaults: an index entry whose platform lacks a field is one no platform asked for
+    // matches, not an unreadable index.
+    #[serde(default)]
     pub os: String,
+    #[serde(default)]
     pub architecture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
@@ -54,6 +58,13 @@ impl Platform {
         self.os == other.os
             && self.architecture == other.architecture
             && (self.variant.is_none() || self.variant == other.variant)
+    }
+}
+
+/// linux/amd64, the platform images are read for unless another is asked for.
+impl Default for Platform {
+    fn default() -> Self {
+        Platform::linux_amd64()
     }
 }
 

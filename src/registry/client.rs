@@ -23,10 +23,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+// The OCI document model (media types, descriptors, platforms) is the image reader's: a
+// registry serves the same documents an OCI layout holds.
+pub use crate::image::manifest::{Descriptor, OCI_INDEX, OCI_MANIFEST, Platform};
 
 /// Index types first: the digest a `HEAD` returns is then the multi-platform index's, the one
 /// `docker pull image@digest` resolves on every platform.
@@ -72,47 +71,6 @@ pub enum RegistryError {
         repository: String,
         attempts: Vec<String>,
     },
-}
-
-/// The platform a multi-platform index is resolved to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Platform {
-    pub os: String,
-    pub architecture: String,
-    pub variant: Option<String>,
-}
-
-impl Default for Platform {
-    fn default() -> Self {
-        Platform {
-            os: "linux".to_string(),
-            architecture: "amd64".to_string(),
-            variant: None,
-        }
-    }
-}
-
-/// A content descriptor: what a manifest lists for its config and each layer.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    #[serde(default)]
-    pub media_type: String,
-    pub digest: String,
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    pub platform: Option<DescriptorPlatform>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct DescriptorPlatform {
-    #[serde(default)]
-    pub os: String,
-    #[serde(default)]
-    pub architecture: String,
-    #[serde(default)]
-    pub variant: Option<String>,
 }
 
 /// One platform's image manifest.
@@ -362,13 +320,7 @@ impl RegistryClient {
         let url = format!("{base}/v2/{}/manifests/{reference}", repo.path);
         let chosen = entries
             .iter()
-            .find(|d| {
-                d.platform.as_ref().is_some_and(|p| {
-                    p.os == platform.os
-                        && p.architecture == platform.architecture
-                        && (platform.variant.is_none() || p.variant == platform.variant)
-                })
-            })
+            .find(|d| d.platform.as_ref().is_some_and(|p| platform.matches(p)))
             .ok_or_else(|| RegistryError::NotFound {
                 url: url.clone(),
                 what: format!(
