@@ -11,18 +11,16 @@ mod relock_support;
 mod support;
 mod world;
 
-use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
 use patchwright::infra::clock::Clock;
 use patchwright::pipeline::{Knowledge, RunOptions, run_parsed};
-use patchwright::policy::OrgPolicy;
 use patchwright::relock::{Registries, Relocker};
 use patchwright::service::handler::read::{ParseCache, read_repository};
-use relock_support::{CratesRegistry, GoProxy, Verdaccio, copy_dir, write_advisory};
+use relock_support::{CratesRegistry, GoProxy, Verdaccio, copy_dir, files_below, knowledge_with};
 use std::collections::BTreeMap;
 use std::path::Path;
-use world::{INSTALLATION, REPO, push_payload, world_with};
+use world::{INSTALLATION, REPO, changed_files, push_payload, world_with};
 
 fn ok(what: &str, out: std::process::Output) {
     assert!(
@@ -106,41 +104,16 @@ fn fixture() -> Fixture {
     }
 }
 
-/// Every file of the fixture repository (no build output exists: nothing was built).
-fn files(root: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The test's own advisories: each leaf is vulnerable before 1.0.1.
 fn knowledge(dir: &Path) -> Knowledge {
-    write_advisory(dir, "GHSA-test-npm-leaf", "npm", "leaf", "1.0.1");
-    write_advisory(dir, "RUSTSEC-2099-0001", "crates.io", "cleaf", "1.0.1");
-    write_advisory(dir, "GO-2099-0001", "Go", "example.com/gleaf", "1.0.1");
-    let (records, _) = read_json_records(dir);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Knowledge {
-        catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
-        advisories: AdvisoryDb::from_json_records(&records).0,
-        policy: OrgPolicy::default(),
-    }
+    knowledge_with(
+        dir,
+        &[
+            ("GHSA-test-npm-leaf", "npm", "leaf", "1.0.1"),
+            ("RUSTSEC-2099-0001", "crates.io", "cleaf", "1.0.1"),
+            ("GO-2099-0001", "Go", "example.com/gleaf", "1.0.1"),
+        ],
+    )
 }
 
 fn relocker(f: &Fixture) -> Relocker {
@@ -158,7 +131,7 @@ fn relocker(f: &Fixture) -> Relocker {
 fn by_hand(f: &Fixture) -> BTreeMap<&'static str, BTreeMap<String, String>> {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(f.repo.path(), copy.path());
-    let before: BTreeMap<String, String> = files(copy.path()).into_iter().collect();
+    let before: BTreeMap<String, String> = files_below(copy.path()).into_iter().collect();
     ok(
         "npm update",
         f.npm.npm(
@@ -181,7 +154,7 @@ fn by_hand(f: &Fixture) -> BTreeMap<&'static str, BTreeMap<String, String>> {
         ),
     );
     let mut changed: BTreeMap<&'static str, BTreeMap<String, String>> = BTreeMap::new();
-    for (path, content) in files(copy.path()) {
+    for (path, content) in files_below(copy.path()) {
         if before.get(&path) == Some(&content) {
             continue;
         }
@@ -195,26 +168,6 @@ fn by_hand(f: &Fixture) -> BTreeMap<&'static str, BTreeMap<String, String>> {
     changed
 }
 
-/// The files a commit changes against its first parent, read through the real client.
-async fn changed_files(forge: &GitHubForge, commit: &str) -> BTreeMap<String, String> {
-    let info = forge.commit(REPO, commit).await.unwrap();
-    let old: BTreeMap<String, String> = forge
-        .tree(REPO, &info.parents[0])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.path, e.sha))
-        .collect();
-    let mut out = BTreeMap::new();
-    for entry in forge.tree(REPO, commit).await.unwrap() {
-        if old.get(&entry.path) != Some(&entry.sha) {
-            let bytes = forge.blob(REPO, &entry.sha).await.unwrap();
-            out.insert(entry.path, String::from_utf8(bytes).unwrap());
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files() {
     let f = fixture();
@@ -225,7 +178,7 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
 
     let w = world_with(
         10,
-        files(f.repo.path()),
+        files_below(f.repo.path()),
         self::knowledge(advisories.path()),
         Some(relocker(&f)),
     )
@@ -301,7 +254,7 @@ async fn each_lockfile_gets_one_fix_pr_with_exactly_the_package_managers_files()
 
     // What a fix PR costs: the pass's requests that build and open PRs, and the files the
     // re-locks read beyond the scan, per PR.
-    let scanned = files(f.repo.path())
+    let scanned = files_below(f.repo.path())
         .iter()
         .filter(|(path, _)| patchwright::snapshot::wants(path))
         .count();
@@ -461,7 +414,7 @@ async fn a_missing_package_manager_is_a_note_and_never_blocks_the_other_fixes() 
     nothing.path = empty.path().as_os_str().to_owned();
     let w = world_with(
         10,
-        files(f.repo.path()),
+        files_below(f.repo.path()),
         knowledge(advisories.path()),
         Some(nothing),
     )

@@ -11,17 +11,14 @@ mod relock_support;
 mod support;
 mod world;
 
-use patchwright::catalog::{AdvisoryDb, load_catalog, read_json_records};
 use patchwright::forge::github::GitHubForge;
-use patchwright::forge::hosted::Forge;
 use patchwright::pipeline::Knowledge;
-use patchwright::policy::OrgPolicy;
 use patchwright::relock::{Registries, Relocker};
-use relock_support::{PyPiServer, Verdaccio, copy_dir, test_deps, write_advisory};
+use relock_support::{PyPiServer, Verdaccio, copy_dir, files_below, knowledge_with, test_deps};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use world::{INSTALLATION, REPO, push_payload, world_with};
+use world::{INSTALLATION, REPO, changed_files, push_payload, world_with};
 
 fn tools_path() -> std::ffi::OsString {
     let mut dirs = vec![
@@ -122,45 +119,21 @@ fn fixture() -> Fixture {
     f
 }
 
-fn files(root: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn knowledge(dir: &Path) -> Knowledge {
-    write_advisory(dir, "GHSA-test-pnpm-leaf", "npm", "leaf", "1.0.1");
-    write_advisory(dir, "PYSEC-2099-0001", "PyPI", "pleaf", "1.0.1");
-    let (records, _) = read_json_records(dir);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Knowledge {
-        catalog: load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap(),
-        advisories: AdvisoryDb::from_json_records(&records).0,
-        policy: OrgPolicy::default(),
-    }
+    knowledge_with(
+        dir,
+        &[
+            ("GHSA-test-pnpm-leaf", "npm", "leaf", "1.0.1"),
+            ("PYSEC-2099-0001", "PyPI", "pleaf", "1.0.1"),
+        ],
+    )
 }
 
 /// What pnpm and uv make of each project by hand, in a copy: folder → (path → new content).
 fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(f.repo.path(), copy.path());
-    let before: BTreeMap<String, String> = files(copy.path()).into_iter().collect();
+    let before: BTreeMap<String, String> = files_below(copy.path()).into_iter().collect();
     f.pnpm(
         &copy.path().join("web"),
         &["update", "leaf", "--lockfile-only"],
@@ -171,32 +144,13 @@ fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
         &["lock", "--upgrade-package", "pleaf"],
     );
     let mut changed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (path, content) in files(copy.path()) {
+    for (path, content) in files_below(copy.path()) {
         if before.get(&path) != Some(&content) {
             let folder = path.split('/').next().unwrap().to_string();
             changed.entry(folder).or_default().insert(path, content);
         }
     }
     changed
-}
-
-async fn changed_files(forge: &GitHubForge, commit: &str) -> BTreeMap<String, String> {
-    let info = forge.commit(REPO, commit).await.unwrap();
-    let old: BTreeMap<String, String> = forge
-        .tree(REPO, &info.parents[0])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.path, e.sha))
-        .collect();
-    let mut out = BTreeMap::new();
-    for entry in forge.tree(REPO, commit).await.unwrap() {
-        if old.get(&entry.path) != Some(&entry.sha) {
-            let bytes = forge.blob(REPO, &entry.sha).await.unwrap();
-            out.insert(entry.path, String::from_utf8(bytes).unwrap());
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,7 +172,7 @@ async fn pnpm_and_uv_lockfiles_get_fix_prs_with_exactly_the_package_managers_fil
 
     let w = world_with(
         10,
-        files(f.repo.path()),
+        files_below(f.repo.path()),
         knowledge(advisories.path()),
         Some(relocker),
     )

@@ -303,6 +303,49 @@ pub fn relocker(registries: Registries) -> Relocker {
     relocker
 }
 
+/// Every file below `root` (path relative to it, text), sorted: a fixture repository, where
+/// nothing was built.
+pub fn files_below(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The example catalog with the test's own advisories, each `(id, ecosystem, package, first
+/// fixed version)`, written to `dir` and read back as OSV records.
+pub fn knowledge_with(
+    dir: &Path,
+    advisories: &[(&str, &str, &str, &str)],
+) -> patchwright::pipeline::Knowledge {
+    for (id, ecosystem, name, fixed) in advisories {
+        write_advisory(dir, id, ecosystem, name, fixed);
+    }
+    let (records, _) = patchwright::catalog::read_json_records(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    patchwright::pipeline::Knowledge {
+        catalog: patchwright::catalog::load_catalog(&root.join("fixtures/catalog.example.toml"))
+            .unwrap(),
+        advisories: patchwright::catalog::AdvisoryDb::from_json_records(&records).0,
+        policy: patchwright::policy::OrgPolicy::default(),
+    }
+}
+
 /// Recursively copies a folder.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

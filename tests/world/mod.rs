@@ -431,3 +431,27 @@ impl World {
         self.work().await;
     }
 }
+
+/// The files a commit changes against its first parent, read through the real client.
+pub async fn changed_files(
+    forge: &patchwright::forge::github::GitHubForge,
+    commit: &str,
+) -> std::collections::BTreeMap<String, String> {
+    use patchwright::forge::hosted::Forge;
+    let info = forge.commit(REPO, commit).await.unwrap();
+    let old: std::collections::BTreeMap<String, String> = forge
+        .tree(REPO, &info.parents[0])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.path, e.sha))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for entry in forge.tree(REPO, commit).await.unwrap() {
+        if old.get(&entry.path) != Some(&entry.sha) {
+            let bytes = forge.blob(REPO, &entry.sha).await.unwrap();
+            out.insert(entry.path, String::from_utf8(bytes).unwrap());
+        }
+    }
+    out
+}
