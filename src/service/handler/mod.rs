@@ -453,12 +453,7 @@ impl ScanHandler {
             // window, the pace at which digest refreshes are offered anyway.
             let until = match &self.registry {
                 Some(lookup) => {
-                    let days = u64::from(lookup.config().refresh_every_days);
-                    let recheck = today.checked_add_days(chrono::Days::new(days));
-                    match (until, recheck) {
-                        (Some(u), Some(r)) => Some(u.min(r)),
-                        (u, r) => u.or(r),
-                    }
+                    reuse::at_most_days(until, today, lookup.config().refresh_every_days)
                 }
                 None => until,
             };

@@ -72,9 +72,27 @@ pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+/// `until`, brought forward to `days` after `today` at the latest: what the repository does not
+/// hold (a registry's tags and digests) is looked at again at that pace.
+pub fn at_most_days(until: Option<NaiveDate>, today: NaiveDate, days: u32) -> Option<NaiveDate> {
+    let recheck = today.checked_add_days(chrono::Days::new(u64::from(days)));
+    match (until, recheck) {
+        (Some(until), Some(recheck)) => Some(until.min(recheck)),
+        (until, recheck) => until.or(recheck),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recheck_window_brings_the_next_change_forward_never_back() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert_eq!(at_most_days(None, day(1), 7), Some(day(8)));
+        assert_eq!(at_most_days(Some(day(20)), day(1), 7), Some(day(8)));
+        assert_eq!(at_most_days(Some(day(3)), day(1), 7), Some(day(3)));
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
