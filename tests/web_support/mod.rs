@@ -123,6 +123,24 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) {
         t0 + TimeDelta::days(10),
     )
     .await;
+    // Base images: the storefront moved from node 18 to 20; the hidden one's carry "hush".
+    for (repo, at, image, tag) in [
+        (101, t0, "node", "18"),
+        (101, t0 + TimeDelta::days(10), "node", "20"),
+        (202, t0, "registry.example/hush/base", "1"),
+    ] {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let seen = patchwright::remediation::lineage::BaseImageSeen {
+            file: "Dockerfile".into(),
+            stage: "runtime".into(),
+            image: image.into(),
+            tag: tag.into(),
+            digest: None,
+        };
+        patchwright::store::lineage::record(&mut conn, repo, &format!("commit-{tag}"), &[seen], at)
+            .await
+            .unwrap();
+    }
     for (repo, what) in [
         (101, "#5 for npm:lodash (blocker)"),
         (202, "#9 for npm:hushlib (hush)"),
