@@ -15,6 +15,7 @@ pub mod lineage;
 pub mod oauth;
 pub mod pages;
 pub mod session;
+pub mod setup;
 
 pub use config::WebConfig;
 
@@ -35,6 +36,8 @@ pub struct WebState {
     /// `[policy.sla-days]`: when blockers are due.
     pub sla: SlaDays,
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// The REST API root (`github-api-url`), for `/setup`'s manifest conversion.
+    pub api_url: String,
 }
 
 impl WebState {
@@ -59,6 +62,7 @@ impl WebState {
             clock,
             sla,
             templates: Arc::new(pages::environment()),
+            api_url: api_url.trim_end_matches('/').to_string(),
         })
     }
 }
@@ -69,6 +73,8 @@ pub fn router(state: WebState) -> Router {
         .route("/login", get(access::login))
         .route("/oauth/callback", get(access::callback))
         .route("/logout", post(access::logout))
+        .route("/setup", get(setup::page_for_admins))
+        .route("/setup/callback", get(setup::callback_for_admins))
         .route("/dashboard", get(pages::organisation))
         .route("/dashboard/tiers/{tier}", get(pages::tier))
         .route("/dashboard/team", get(pages::team))

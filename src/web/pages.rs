@@ -33,6 +33,7 @@ pub fn environment() -> Environment<'static> {
             "lineage.html",
             include_str!("../../templates/web/lineage.html"),
         ),
+        ("setup.html", include_str!("../../templates/web/setup.html")),
         (
             "message.html",
             include_str!("../../templates/web/message.html"),
