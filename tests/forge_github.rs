@@ -1806,10 +1806,8 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         Some(person) => failures.push(format!("signed_in: {person:?}")),
         None => {}
     }
-    if let Some(created) = call!(
-        "convert_manifest",
-        oauth.convert_manifest(&manifest_code)
-    ) && (created.id <= 0 || created.pem.expose() != fake.private_key_pem())
+    if let Some(created) = call!("convert_manifest", oauth.convert_manifest(&manifest_code))
+        && (created.id <= 0 || created.pem.expose() != fake.private_key_pem())
     {
         failures.push(format!("convert_manifest: app {}", created.id));
     }
@@ -1939,7 +1937,9 @@ async fn browser_redirect(method: &str, url: &str, form: Option<String>) -> Stri
         request = request.header("content-type", "application/x-www-form-urlencoded");
     }
     let request = request
-        .body(Full::new(hyper::body::Bytes::from(form.unwrap_or_default())))
+        .body(Full::new(hyper::body::Bytes::from(
+            form.unwrap_or_default(),
+        )))
         .unwrap();
     let response = client.request(request).await.unwrap();
     assert_eq!(response.status().as_u16(), 302, "{url} redirects");

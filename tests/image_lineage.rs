@@ -75,17 +75,18 @@ async fn scans_record_periods_and_the_lineage_names_the_merged_fix_pr_and_what_i
         )
         .await
         .unwrap();
-        let scan = |commit: &'static str, images: Vec<BaseImageSeen>, seen: Vec<SeenFinding>, at| {
-            let store = db.store.clone();
-            async move {
-                let mut tx = store.begin().await.unwrap();
-                findings::record_scan(&mut tx, 7, &seen, at).await.unwrap();
-                patchwright::store::lineage::record(&mut tx, 7, commit, &images, at)
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
-            }
-        };
+        let scan =
+            |commit: &'static str, images: Vec<BaseImageSeen>, seen: Vec<SeenFinding>, at| {
+                let store = db.store.clone();
+                async move {
+                    let mut tx = store.begin().await.unwrap();
+                    findings::record_scan(&mut tx, 7, &seen, at).await.unwrap();
+                    patchwright::store::lineage::record(&mut tx, 7, commit, &images, at)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            };
         let day = |n: i64| t0 + TimeDelta::days(n);
         let build = || base("build", "node", "16", None);
         let runtime = |tag: &str, digest: Option<&str>| base("#1", "nginx", tag, digest);
@@ -138,14 +139,20 @@ async fn scans_record_periods_and_the_lineage_names_the_merged_fix_pr_and_what_i
         // Day 4: a person moves nginx's tag to another digest; day 5 they revert.
         scan(
             "c4",
-            vec![base("build", "node", "20", None), runtime("1.25", Some("sha256:bb"))],
+            vec![
+                base("build", "node", "20", None),
+                runtime("1.25", Some("sha256:bb")),
+            ],
             vec![],
             day(4),
         )
         .await;
         scan(
             "c5",
-            vec![base("build", "node", "20", None), runtime("1.25", Some("sha256:aa"))],
+            vec![
+                base("build", "node", "20", None),
+                runtime("1.25", Some("sha256:aa")),
+            ],
             vec![],
             day(5),
         )
@@ -184,7 +191,11 @@ async fn scans_record_periods_and_the_lineage_names_the_merged_fix_pr_and_what_i
         );
         let node = &stages[1].steps;
         assert_eq!(
-            (node[0].first_seen, node[0].last_seen, node[0].commit.as_str()),
+            (
+                node[0].first_seen,
+                node[0].last_seen,
+                node[0].commit.as_str()
+            ),
             (day(0), day(1), "c0")
         );
         assert_eq!(node[1].fix_pr, Some(4), "the docker PR, not the npm one");

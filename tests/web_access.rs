@@ -70,25 +70,46 @@ async fn a_person_without_access_sees_nothing_of_a_repository_on_any_route() {
         page.body
     );
     // Her repository's image lineage: node 18, then 20, on the page, in JSON and CSV.
-    let lineage = call(&app, "GET", "/dashboard/repos/101/lineage", Some(&alice), "").await;
+    let lineage = call(
+        &app,
+        "GET",
+        "/dashboard/repos/101/lineage",
+        Some(&alice),
+        "",
+    )
+    .await;
     assert!(
         lineage.body.contains("node:18") && lineage.body.contains("node:20"),
         "{}",
         lineage.body
     );
     let stages: serde_json::Value = serde_json::from_str(
-        &call(&app, "GET", "/api/v1/repositories/101/lineage", Some(&alice), "")
-            .await
-            .body,
+        &call(
+            &app,
+            "GET",
+            "/api/v1/repositories/101/lineage",
+            Some(&alice),
+            "",
+        )
+        .await
+        .body,
     )
     .unwrap();
     assert_eq!(stages[0]["stage"], "runtime");
     assert_eq!(stages[0]["steps"][1]["tag"], "20");
     assert_eq!(stages[0]["steps"][1]["commit"], "commit-20");
-    let csv = call(&app, "GET", "/export/repositories/101/lineage.csv", Some(&alice), "").await;
+    let csv = call(
+        &app,
+        "GET",
+        "/export/repositories/101/lineage.csv",
+        Some(&alice),
+        "",
+    )
+    .await;
     assert!(
-        csv.body.starts_with("file,stage,image,tag,digest,first_seen,last_seen,commit,current,fix_pr,cleared\n")
-            && csv.body.contains("Dockerfile,runtime,node,20,,"),
+        csv.body.starts_with(
+            "file,stage,image,tag,digest,first_seen,last_seen,commit,current,fix_pr,cleared\n"
+        ) && csv.body.contains("Dockerfile,runtime,node,20,,"),
         "{}",
         csv.body
     );

@@ -35,7 +35,10 @@ fn unescape(text: &str) -> String {
 /// The form's action and its hidden manifest.
 fn form(html: &str) -> (String, String) {
     let attr = |after: &str| {
-        let start = html.find(after).unwrap_or_else(|| panic!("no {after} in {html}")) + after.len();
+        let start = html
+            .find(after)
+            .unwrap_or_else(|| panic!("no {after} in {html}"))
+            + after.len();
         unescape(&html[start..start + html[start..].find('"').unwrap()])
     };
     (attr("action=\""), attr("name=\"manifest\" value=\""))
@@ -57,7 +60,11 @@ async fn post_to_github(action: &str, manifest: &str) -> String {
         )
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::FOUND, "GitHub redirects back");
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "GitHub redirects back"
+    );
     let location = response.headers()[header::LOCATION]
         .to_str()
         .unwrap()
@@ -119,7 +126,14 @@ async fn an_admin_creates_the_app_and_its_credentials_land_in_a_0600_file_once()
     let refused = call(&app, "GET", "/setup", Some(&alice), "").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!refused.body.contains("<form") && set_cookie(&refused, "pw_setup_state").is_none());
-    let refused = call(&app, "GET", "/setup/callback?code=x&state=y", Some(&alice), "").await;
+    let refused = call(
+        &app,
+        "GET",
+        "/setup/callback?code=x&state=y",
+        Some(&alice),
+        "",
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     let admin = sign_in(&app, &fake, "root-admin").await;
@@ -128,7 +142,10 @@ async fn an_admin_creates_the_app_and_its_credentials_land_in_a_0600_file_once()
     let state_cookie = cookie_pair(set_cookie(&start, "pw_setup_state").expect("a state cookie"));
     let (action, manifest) = form(&start.body);
     assert!(
-        action.starts_with(&format!("{}/organizations/acme/settings/apps/new?state=", fake.url)),
+        action.starts_with(&format!(
+            "{}/organizations/acme/settings/apps/new?state=",
+            fake.url
+        )),
         "{action}"
     );
     let back = post_to_github(&action, &manifest).await;
@@ -136,8 +153,14 @@ async fn an_admin_creates_the_app_and_its_credentials_land_in_a_0600_file_once()
     assert!(path.starts_with("/setup/callback?code="), "{path}");
     let created = &fake.manifest_apps()[0];
     assert_eq!(created.owner, "acme");
-    assert_eq!(created.manifest["hook_attributes"]["url"], "http://dashboard.test/webhook");
-    assert_eq!(created.manifest["default_permissions"]["pull_requests"], "write");
+    assert_eq!(
+        created.manifest["hook_attributes"]["url"],
+        "http://dashboard.test/webhook"
+    );
+    assert_eq!(
+        created.manifest["default_permissions"]["pull_requests"],
+        "write"
+    );
 
     // GitHub's answer without the page's state cookie, or with another state: no conversion.
     let no_cookie = call(&app, "GET", path, Some(&admin), "").await;
@@ -157,11 +180,23 @@ async fn an_admin_creates_the_app_and_its_credentials_land_in_a_0600_file_once()
     assert!(created.converted);
     assert_eq!(written["app-id"].as_integer(), Some(created.id as i64));
     assert_eq!(written["app-slug"].as_str(), Some(created.slug.as_str()));
-    assert_eq!(written["webhook-secret"].as_str(), Some(created.webhook_secret.as_str()));
-    assert_eq!(written["client-secret"].as_str(), Some(created.client_secret.as_str()));
-    assert_eq!(written["private-key"].as_str(), Some(fake.private_key_pem().as_str()));
+    assert_eq!(
+        written["webhook-secret"].as_str(),
+        Some(created.webhook_secret.as_str())
+    );
+    assert_eq!(
+        written["client-secret"].as_str(),
+        Some(created.client_secret.as_str())
+    );
+    assert_eq!(
+        written["private-key"].as_str(),
+        Some(fake.private_key_pem().as_str())
+    );
     for secret in [&created.webhook_secret, &created.client_secret] {
-        assert!(!done.body.contains(secret.as_str()), "the page shows a secret");
+        assert!(
+            !done.body.contains(secret.as_str()),
+            "the page shows a secret"
+        );
     }
     assert!(!done.body.contains("PRIVATE KEY"));
 
@@ -214,7 +249,10 @@ async fn before_any_configuration_patchwright_setup_serves_the_flow_and_says_whe
     assert_eq!(start.status, StatusCode::OK, "{}", start.body);
     let state_cookie = cookie_pair(set_cookie(&start, "pw_setup_state").unwrap());
     let (action, manifest) = form(&start.body);
-    assert!(action.starts_with(&format!("{}/settings/apps/new?state=", fake.url)), "{action}");
+    assert!(
+        action.starts_with(&format!("{}/settings/apps/new?state=", fake.url)),
+        "{action}"
+    );
     let back = post_to_github(&action, &manifest).await;
     let path = back.strip_prefix("https://pw.example.com").unwrap();
     assert_eq!(
@@ -226,7 +264,10 @@ async fn before_any_configuration_patchwright_setup_serves_the_flow_and_says_whe
     let done = call(&app, "GET", path, Some(&state_cookie), "").await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let apps = fake.manifest_apps();
-    assert_eq!((apps[0].owner.as_str(), apps[0].slug.as_str()), ("octocat", "patchwright-test"));
+    assert_eq!(
+        (apps[0].owner.as_str(), apps[0].slug.as_str()),
+        ("octocat", "patchwright-test")
+    );
     assert_eq!(*created.borrow(), Some(apps[0].id as i64));
     assert_eq!(mode(&output), 0o600);
 }

@@ -253,7 +253,12 @@ fn changed_by(fix_prs: &[FixPr], before: &BaseImagePeriod, after: &BaseImagePeri
 }
 
 /// What the scan at `at` fixed in `file`: advisory ids, or the rule for catalog findings.
-fn cleared(events: &[FindingEvent], repository_id: i64, file: &str, at: DateTime<Utc>) -> Vec<String> {
+fn cleared(
+    events: &[FindingEvent],
+    repository_id: i64,
+    file: &str,
+    at: DateTime<Utc>,
+) -> Vec<String> {
     let ids: BTreeSet<String> = events
         .iter()
         .filter(|e| e.repository_id == repository_id && e.kind == EventKind::Fixed && e.at == at)
@@ -337,7 +342,13 @@ mod tests {
 
     #[test]
     fn a_scan_extends_the_same_image_and_starts_a_period_on_a_change() {
-        let latest = [period(1, "18", None, "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")];
+        let latest = [period(
+            1,
+            "18",
+            None,
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T00:00:00Z",
+        )];
         // Same tag, and now the registry tells the digest: the same period, digest filled in.
         assert_eq!(
             recording(&latest, &[seen("18", Some("sha256:a"))]),
@@ -346,11 +357,20 @@ mod tests {
                 digest: Some("sha256:a".into())
             }]
         );
-        let pinned = [period(1, "18", Some("sha256:a"), "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")];
+        let pinned = [period(
+            1,
+            "18",
+            Some("sha256:a"),
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T00:00:00Z",
+        )];
         // Registry off this time: still the same period, nothing to fill in.
         assert_eq!(
             recording(&pinned, &[seen("18", None)]),
-            [Recording::Extend { id: 1, digest: None }]
+            [Recording::Extend {
+                id: 1,
+                digest: None
+            }]
         );
         // The tag moved to another digest, or the tag changed: a new period each.
         assert_eq!(
@@ -372,10 +392,28 @@ mod tests {
     #[test]
     fn each_change_names_the_fix_pr_between_the_scans_and_what_it_cleared() {
         let periods = [
-            period(1, "16", None, "2026-01-01T00:00:00Z", "2026-01-10T00:00:00Z"),
-            period(2, "20", Some("sha256:b"), "2026-01-11T00:00:00Z", "2026-02-01T00:00:00Z"),
+            period(
+                1,
+                "16",
+                None,
+                "2026-01-01T00:00:00Z",
+                "2026-01-10T00:00:00Z",
+            ),
+            period(
+                2,
+                "20",
+                Some("sha256:b"),
+                "2026-01-11T00:00:00Z",
+                "2026-02-01T00:00:00Z",
+            ),
             // A revert by a person: no PR of the bot's.
-            period(3, "16", None, "2026-02-02T00:00:00Z", "2026-02-03T00:00:00Z"),
+            period(
+                3,
+                "16",
+                None,
+                "2026-02-02T00:00:00Z",
+                "2026-02-03T00:00:00Z",
+            ),
         ];
         let prs = [
             // Merged between the last scan of 16 and the first of 20, about node: the one.
@@ -386,11 +424,27 @@ mod tests {
             merged(6, "docker/node@node:18", "2026-01-09T00:00:00Z"),
         ];
         let events = [
-            fixed("vulnerable-image|Dockerfile|node|CVE-1", "CVE-1", "2026-01-11T00:00:00Z"),
-            fixed("end-of-life|Dockerfile|node:16|", "", "2026-01-11T00:00:00Z"),
+            fixed(
+                "vulnerable-image|Dockerfile|node|CVE-1",
+                "CVE-1",
+                "2026-01-11T00:00:00Z",
+            ),
+            fixed(
+                "end-of-life|Dockerfile|node:16|",
+                "",
+                "2026-01-11T00:00:00Z",
+            ),
             // Another file, and another time: not this change's.
-            fixed("vulnerable-package|package-lock.json|qs|GHSA-q", "GHSA-q", "2026-01-11T00:00:00Z"),
-            fixed("vulnerable-image|Dockerfile|node|CVE-2", "CVE-2", "2026-01-12T00:00:00Z"),
+            fixed(
+                "vulnerable-package|package-lock.json|qs|GHSA-q",
+                "GHSA-q",
+                "2026-01-11T00:00:00Z",
+            ),
+            fixed(
+                "vulnerable-image|Dockerfile|node|CVE-2",
+                "CVE-2",
+                "2026-01-12T00:00:00Z",
+            ),
         ];
         let l = lineage(&periods, &prs, &events);
         assert_eq!(l.len(), 1);

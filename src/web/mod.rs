@@ -90,10 +90,7 @@ pub fn router(state: WebState) -> Router {
             get(export::repository_json),
         )
         .route("/api/v1/repositories/{id}/audit", get(export::audit_json))
-        .route(
-            "/api/v1/repositories/{id}/lineage",
-            get(lineage::json),
-        )
+        .route("/api/v1/repositories/{id}/lineage", get(lineage::json))
         .route("/export/open-findings.csv", get(export::open_findings_csv))
         .route(
             "/export/repositories/{id}/open-findings.csv",
@@ -103,10 +100,7 @@ pub fn router(state: WebState) -> Router {
             "/export/repositories/{id}/audit.csv",
             get(export::audit_csv),
         )
-        .route(
-            "/export/repositories/{id}/lineage.csv",
-            get(lineage::csv),
-        )
+        .route("/export/repositories/{id}/lineage.csv", get(lineage::csv))
         .with_state(state)
 }
 

@@ -157,7 +157,9 @@ pub fn write_credentials(path: &Path, text: &str) -> Result<(), SetupError> {
             });
         }
     };
-    let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
     if let Err(source) = written {
         drop(file);
         let _ = std::fs::remove_file(path);
@@ -174,7 +176,10 @@ fn page(
     status: StatusCode,
     ctx: minijinja::Value,
 ) -> Response {
-    match templates.get_template("setup.html").and_then(|t| t.render(ctx)) {
+    match templates
+        .get_template("setup.html")
+        .and_then(|t| t.render(ctx))
+    {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => access::internal(e),
     }
@@ -274,7 +279,11 @@ async fn finish(
     Ok(app)
 }
 
-fn done(templates: &minijinja::Environment<'static>, settings: &SetupSettings, app: &CreatedApp) -> Response {
+fn done(
+    templates: &minijinja::Environment<'static>,
+    settings: &SetupSettings,
+    app: &CreatedApp,
+) -> Response {
     let mut response = page(
         templates,
         StatusCode::OK,
@@ -294,20 +303,13 @@ fn done(templates: &minijinja::Environment<'static>, settings: &SetupSettings, a
 
 // ---- Inside the dashboard: admins only ----------------------------------------------------
 
-/// The settings from `[web]`, or the answer that setup is off.
-fn dashboard_settings(state: &WebState) -> Result<SetupSettings, Response> {
-    let Some(output) = state.config.setup_output.clone() else {
-        return Err(message(
-            &state.templates,
-            StatusCode::NOT_FOUND,
-            "/setup is off: name the credentials file in [web] setup-output",
-        ));
-    };
-    Ok(SetupSettings {
+/// The settings from `[web]`; `None` when `setup-output` is not set (setup is off).
+fn dashboard_settings(state: &WebState) -> Option<SetupSettings> {
+    Some(SetupSettings {
         github_url: state.config.github_url.clone(),
         api_url: state.api_url.clone(),
         public_url: state.config.public_url.clone(),
-        output,
+        output: state.config.setup_output.clone()?,
         organisation: state.config.setup_organisation.clone(),
         name: "patchwright".to_string(),
     })
@@ -322,7 +324,13 @@ async fn admin(state: &WebState, headers: &HeaderMap) -> Result<SetupSettings, R
             "only admins create GitHub Apps",
         ));
     }
-    dashboard_settings(state)
+    dashboard_settings(state).ok_or_else(|| {
+        message(
+            &state.templates,
+            StatusCode::NOT_FOUND,
+            "/setup is off: name the credentials file in [web] setup-output",
+        )
+    })
 }
 
 /// `GET /setup` in the dashboard.
@@ -380,7 +388,8 @@ impl Unconfigured {
         clock: Arc<dyn crate::infra::clock::Clock>,
     ) -> Result<Unconfigured, String> {
         // Nothing to sign in with yet: the client id and secret stay empty.
-        let github = GitHubOAuth::new(&settings.github_url, &settings.api_url, "", Secret::new(""))?;
+        let github =
+            GitHubOAuth::new(&settings.github_url, &settings.api_url, "", Secret::new(""))?;
         let key = SessionKey::new(Secret::new(session::new_token()))?;
         Ok(Unconfigured {
             settings: Arc::new(settings),
@@ -440,9 +449,15 @@ mod tests {
     #[test]
     fn the_manifest_asks_for_what_the_service_handles_and_posts_to_the_right_owner() {
         let m = manifest("https://pw.example.com/", "patchwright-acme");
-        assert_eq!(m["hook_attributes"]["url"], "https://pw.example.com/webhook");
+        assert_eq!(
+            m["hook_attributes"]["url"],
+            "https://pw.example.com/webhook"
+        );
         assert_eq!(m["redirect_url"], "https://pw.example.com/setup/callback");
-        assert_eq!(m["callback_urls"][0], "https://pw.example.com/oauth/callback");
+        assert_eq!(
+            m["callback_urls"][0],
+            "https://pw.example.com/oauth/callback"
+        );
         assert_eq!(m["default_permissions"]["contents"], "write");
         assert_eq!(m["default_events"], serde_json::json!(EVENTS));
         assert_eq!(
@@ -466,7 +481,9 @@ mod tests {
             client_id: "Iv1.x".into(),
             client_secret: Secret::new("cs"),
             webhook_secret: Some(Secret::new("wh\"s")),
-            pem: Secret::new("-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n"),
+            pem: Secret::new(
+                "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n",
+            ),
         };
         let text = credentials_toml(&app, "2026-06-15T12:00:00Z".parse().unwrap());
         write_credentials(&path, &text).unwrap();
@@ -482,6 +499,10 @@ mod tests {
         assert_eq!(back["private-key"].as_str(), Some(app.pem.expose()));
         let again = write_credentials(&path, "other").unwrap_err();
         assert!(matches!(again, SetupError::Exists(_)), "{again}");
-        assert!(std::fs::read_to_string(&path).unwrap().contains("app-id = 42"));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("app-id = 42")
+        );
     }
 }

@@ -26,7 +26,12 @@ pub struct ManifestApp {
 
 /// The browser posts the manifest form (`manifest=<json>`) to GitHub's new-App page, as the
 /// person it is signed in as; GitHub sends it back to the manifest's `redirect_url`.
-pub fn new_app(m: &mut Model, org: Option<&str>, q: &HashMap<String, String>, body: &Value) -> Reply {
+pub fn new_app(
+    m: &mut Model,
+    org: Option<&str>,
+    q: &HashMap<String, String>,
+    body: &Value,
+) -> Reply {
     let Some(person) = m.oauth_browser.clone() else {
         return error(401, "nobody is signed in to GitHub in this browser");
     };
@@ -73,7 +78,10 @@ pub fn new_app(m: &mut Model, org: Option<&str>, q: &HashMap<String, String>, bo
     Reply {
         status: 302,
         body: Value::Null,
-        headers: vec![("location".into(), format!("{redirect}{sep}code={code}{state}"))],
+        headers: vec![(
+            "location".into(),
+            format!("{redirect}{sep}code={code}{state}"),
+        )],
     }
 }
 
@@ -116,7 +124,9 @@ fn integration_json(app: &ManifestApp) -> Value {
 /// `GET /user` for a signed-in person: a `private-user`.
 pub fn private_user_json(login: &str) -> Value {
     let mut v = user_json(login);
-    for key in ["bio", "blog", "company", "email", "hireable", "location", "name"] {
+    for key in [
+        "bio", "blog", "company", "email", "hireable", "location", "name",
+    ] {
         v[key] = Value::Null;
     }
     for key in [

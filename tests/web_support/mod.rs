@@ -7,11 +7,10 @@ use crate::fake_github::FakeGitHub;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, TimeDelta, Utc};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tower::ServiceExt;
-use chrono::{DateTime, TimeDelta, Utc};
 use patchwright::infra::clock::Clock;
 use patchwright::store::Store;
 use patchwright::store::audit::{self, AuditEntry};
@@ -21,6 +20,7 @@ use patchwright::store::history;
 use patchwright::store::installations::{self, RepositoryUpsert};
 use patchwright::web::{WebConfig, WebState};
 use std::sync::Arc;
+use tower::ServiceExt;
 
 pub const PUBLIC_REPO: (i64, &str) = (101, "acme/storefront");
 /// Everything about this one carries "hush" so a leak is easy to find in any answer.
@@ -215,7 +215,13 @@ pub struct Answer {
     pub body: String,
 }
 
-pub async fn call(app: &Router, method: &str, uri: &str, cookie: Option<&str>, body: &str) -> Answer {
+pub async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
@@ -303,4 +309,3 @@ pub async fn sign_in(app: &Router, fake: &FakeGitHub, login: &str) -> String {
     }
     cookie_pair(session)
 }
-
