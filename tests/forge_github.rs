@@ -16,6 +16,7 @@ use patchwright::infra::metrics::Metrics;
 use patchwright::infra::secret::Secret;
 use patchwright::service::handler::job_error;
 use patchwright::service::jobs::JobError;
+use patchwright::web::oauth::GitHubOAuth;
 use std::sync::{Arc, Mutex};
 
 const REPO: &str = "octo-org/api";
@@ -1769,6 +1770,48 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         f.delete_branch(REPO, "patchwright/node-20")
     );
 
+    // The dashboard's calls: sign-in's `/user` routes and `/setup`'s manifest conversion go
+    // through Prism; the browser's pages on github.com (authorize, new App) are not REST API
+    // routes, so the browser goes to the fake directly.
+    let direct_before = fake.requests().len();
+    fake.add_oauth_user("alice", INSTALLATION, &[(4711, REPO)]);
+    fake.browser_signed_in_as("alice");
+    let oauth = GitHubOAuth::new(&fake.url, &prism.url, "Iv1.prism", Secret::new("s")).unwrap();
+    let back = browser_redirect(
+        "GET",
+        &oauth.authorize_url("https://pw.example.com/oauth/callback", "st"),
+        None,
+    )
+    .await;
+    let code = query_value(&back, "code");
+    let user_token = oauth
+        .exchange(&code, "https://pw.example.com/oauth/callback")
+        .await
+        .unwrap();
+    let manifest = patchwright::web::setup::manifest("https://pw.example.com", "pw-prism");
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("manifest", &manifest.to_string())
+        .finish();
+    let back = browser_redirect(
+        "POST",
+        &format!("{}/settings/apps/new?state=st", fake.url),
+        Some(form),
+    )
+    .await;
+    let manifest_code = query_value(&back, "code");
+    let direct = fake.requests().len() - direct_before;
+    assert_eq!(direct, 3, "authorize, token, new App");
+    match call!("signed_in (/user routes)", oauth.signed_in(&user_token)) {
+        Some(person) if person.login == "alice" && person.repository_ids == [4711] => {}
+        Some(person) => failures.push(format!("signed_in: {person:?}")),
+        None => {}
+    }
+    if let Some(created) = call!("convert_manifest", oauth.convert_manifest(&manifest_code))
+        && (created.id <= 0 || created.pem.expose() != fake.private_key_pem())
+    {
+        failures.push(format!("convert_manifest: app {}", created.id));
+    }
+
     let traffic = prism.traffic();
     let violations: Vec<&String> = traffic
         .iter()
@@ -1780,8 +1823,8 @@ async fn every_forge_call_passes_githubs_openapi_description() {
         failures.is_empty() && violations.is_empty(),
         "through Prism:\nfailed calls: {failures:#?}\nviolations: {violations:#?}"
     );
-    // Every call went through Prism to the fake (token minting included).
-    assert_eq!(forwarded, fake.requests().len());
+    // Every API call went through Prism to the fake (token minting included).
+    assert_eq!(forwarded, fake.requests().len() - direct);
     assert!(forwarded >= 40, "{forwarded}");
     assert_eq!(fake.check_runs(REPO)[0].annotations.len(), 60);
     // The calls did what they say, so Prism saw real answers, not errors.
@@ -1878,4 +1921,38 @@ async fn raw_request(
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// What a browser does with a page of GitHub's that answers with a redirect: the place it is
+/// sent to.
+async fn browser_redirect(method: &str, url: &str, form: Option<String>) -> String {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("user-agent", "test-browser");
+    if form.is_some() {
+        request = request.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let request = request
+        .body(Full::new(hyper::body::Bytes::from(
+            form.unwrap_or_default(),
+        )))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 302, "{url} redirects");
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let _ = response.into_body().collect().await;
+    location
+}
+
+fn query_value(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
 }

@@ -178,6 +178,7 @@ async fn every_table_has_a_primary_key_and_the_expected_columns() {
             vec![
                 "accepted_risks",
                 "audit",
+                "base_image_periods",
                 "daily_snapshots",
                 "deliveries",
                 "finding_events",

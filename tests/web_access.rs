@@ -7,113 +7,15 @@ mod support;
 mod web_support;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use fake_github::FakeGitHub;
-use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use patchwright::web::{self, DATA_ROUTES};
 use support::{ManualClock, TestDb};
-use tower::ServiceExt;
-use web_support::{PUBLIC_REPO, SECRET_MARKERS, SECRET_REPO};
+use web_support::{
+    PUBLIC_REPO, SECRET_MARKERS, SECRET_REPO, authorize, call, cookie_pair, set_cookie, sign_in,
+};
 
 const NOW: &str = "2026-06-15T12:00:00Z";
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn call(app: &Router, method: &str, uri: &str, cookie: Option<&str>, body: &str) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    if method == "POST" {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let response = app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = to_bytes(response.into_body(), 64 << 20).await.unwrap();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn set_cookie<'a>(a: &'a Answer, name: &str) -> Option<&'a str> {
-    a.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-/// What a browser does on GitHub's authorize page: follows it to the redirect.
-async fn authorize(url: &str) -> String {
-    let client: Client<_, http_body_util::Empty<axum::body::Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(
-            Request::get(url)
-                .header(header::USER_AGENT, "test-browser")
-                .body(http_body_util::Empty::new())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::FOUND,
-        "the authorize page redirects"
-    );
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let _ = response.into_body().collect().await;
-    location
-}
-
-/// Signs `login` in through `/login`, GitHub's authorize page and `/oauth/callback`; returns
-/// the session cookie (`name=value`).
-async fn sign_in(app: &Router, fake: &FakeGitHub, login: &str) -> String {
-    fake.browser_signed_in_as(login);
-    let start = call(app, "GET", "/login", None, "").await;
-    assert_eq!(start.status, StatusCode::SEE_OTHER);
-    let to_github = start.headers[header::LOCATION].to_str().unwrap();
-    assert!(
-        to_github.starts_with(&format!("{}/login/oauth/authorize?", fake.url)),
-        "{to_github}"
-    );
-    assert!(to_github.contains("client_id=Iv1.testclient"));
-    let state_cookie = cookie_pair(set_cookie(&start, "pw_oauth_state").expect("a state cookie"));
-    let back = authorize(to_github).await;
-    let path = back
-        .strip_prefix("http://dashboard.test")
-        .expect("back to the public URL");
-    assert!(path.starts_with("/oauth/callback?code="), "{path}");
-    let done = call(app, "GET", path, Some(&state_cookie), "").await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert_eq!(done.headers[header::LOCATION], "/dashboard");
-    let session = set_cookie(&done, "pw_session").expect("a session cookie");
-    for part in ["HttpOnly", "Secure", "SameSite=Lax", "Max-Age=28800"] {
-        assert!(session.contains(part), "{session}");
-    }
-    cookie_pair(session)
-}
 
 async fn setup() -> (TestDb, FakeGitHub, Router) {
     let db = TestDb::sqlite().await;
@@ -166,6 +68,50 @@ async fn a_person_without_access_sees_nothing_of_a_repository_on_any_route() {
         page.body.contains("acme&#x2f;storefront") && page.body.contains("GHSA-qs"),
         "{}",
         page.body
+    );
+    // Her repository's image lineage: node 18, then 20, on the page, in JSON and CSV.
+    let lineage = call(
+        &app,
+        "GET",
+        "/dashboard/repos/101/lineage",
+        Some(&alice),
+        "",
+    )
+    .await;
+    assert!(
+        lineage.body.contains("node:18") && lineage.body.contains("node:20"),
+        "{}",
+        lineage.body
+    );
+    let stages: serde_json::Value = serde_json::from_str(
+        &call(
+            &app,
+            "GET",
+            "/api/v1/repositories/101/lineage",
+            Some(&alice),
+            "",
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(stages[0]["stage"], "runtime");
+    assert_eq!(stages[0]["steps"][1]["tag"], "20");
+    assert_eq!(stages[0]["steps"][1]["commit"], "commit-20");
+    let csv = call(
+        &app,
+        "GET",
+        "/export/repositories/101/lineage.csv",
+        Some(&alice),
+        "",
+    )
+    .await;
+    assert!(
+        csv.body.starts_with(
+            "file,stage,image,tag,digest,first_seen,last_seen,commit,current,fix_pr,cleared\n"
+        ) && csv.body.contains("Dockerfile,runtime,node,20,,"),
+        "{}",
+        csv.body
     );
     let figures: serde_json::Value = serde_json::from_str(
         &call(&app, "GET", "/api/v1/figures", Some(&alice), "")
@@ -355,6 +301,8 @@ fn every_dashboard_route_is_walked_by_the_access_tests() {
             "/oauth/callback",
             "/logout",
             "/dashboard/snapshots",
+            "/setup",
+            "/setup/callback",
         ]
         .contains(&path)
         {
@@ -367,5 +315,5 @@ fn every_dashboard_route_is_walked_by_the_access_tests() {
             "{path} is not in DATA_ROUTES"
         );
     }
-    assert_eq!(walked, DATA_ROUTES.len() + 4);
+    assert_eq!(walked, DATA_ROUTES.len() + 6);
 }

@@ -1,4 +1,4 @@
-//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`, `advisories`, `image`. The edge where the clock
+//! The command line: `scan`, `fix`, `catalog check`, `rules`, `serve`, `setup`, `advisories`, `image`. The edge where the clock
 //! is read, files are loaded and exit codes are chosen; everything it calls is pure.
 
 mod advisories;
@@ -8,6 +8,7 @@ mod knowledge;
 mod registry;
 mod report;
 mod scan;
+mod setup;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +43,9 @@ pub enum Command {
     Rules,
     /// Run the GitHub App service.
     Serve(ServeArgs),
+    /// Create the GitHub App through GitHub's manifest flow, before any configuration: serves
+    /// /setup until the App's id, key and secrets are written to a file.
+    Setup(setup::SetupArgs),
     /// Keep a directory of OSV advisories current from osv.dev or a mirror.
     #[command(subcommand)]
     Advisories(advisories::AdvisoriesCommand),
@@ -168,6 +172,7 @@ pub fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Serve(args) => serve(args),
+        Command::Setup(args) => exit_code(setup::run(args)),
         Command::Advisories(command) => advisories::run(command),
         Command::Report(args) => exit_code(report::run(args)),
         Command::Image(args) => image::run(args),

@@ -9,6 +9,7 @@
 
 pub mod exposures;
 pub mod figures;
+pub mod lineage;
 pub mod snapshots;
 pub mod text;
 

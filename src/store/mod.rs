@@ -17,6 +17,7 @@ pub mod history;
 pub mod ignores;
 pub mod installations;
 pub mod jobs;
+pub mod lineage;
 pub mod packages;
 pub mod scan_marks;
 pub mod tracking;

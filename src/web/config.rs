@@ -22,6 +22,8 @@ struct RawWeb {
     admins: Vec<String>,
     #[serde(default = "default_session_hours")]
     session_hours: u32,
+    setup_output: Option<std::path::PathBuf>,
+    setup_organisation: Option<String>,
 }
 
 fn default_github_url() -> String {
@@ -47,6 +49,12 @@ pub struct WebConfig {
     /// Logins who see every repository (compared without case, without `@`).
     pub admins: Vec<String>,
     pub session_hours: u32,
+    /// `setup-output`: where `/setup` (admins only here) writes a new App's id, key and
+    /// webhook secret; `/setup` is off without it.
+    pub setup_output: Option<std::path::PathBuf>,
+    /// `setup-organisation`: the organisation `/setup` creates the App under (else the
+    /// admin's own account).
+    pub setup_organisation: Option<String>,
 }
 
 impl WebConfig {
@@ -98,6 +106,8 @@ impl WebConfig {
                 .map(|a| a.trim_start_matches('@').to_ascii_lowercase())
                 .collect(),
             session_hours: raw.session_hours,
+            setup_output: raw.setup_output,
+            setup_organisation: raw.setup_organisation.filter(|o| !o.trim().is_empty()),
         })
     }
 

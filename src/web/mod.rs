@@ -11,9 +11,11 @@ pub mod access;
 pub mod chart;
 pub mod config;
 pub mod export;
+pub mod lineage;
 pub mod oauth;
 pub mod pages;
 pub mod session;
+pub mod setup;
 
 pub use config::WebConfig;
 
@@ -34,6 +36,8 @@ pub struct WebState {
     /// `[policy.sla-days]`: when blockers are due.
     pub sla: SlaDays,
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// The REST API root (`github-api-url`), for `/setup`'s manifest conversion.
+    pub api_url: String,
 }
 
 impl WebState {
@@ -58,6 +62,7 @@ impl WebState {
             clock,
             sla,
             templates: Arc::new(pages::environment()),
+            api_url: api_url.trim_end_matches('/').to_string(),
         })
     }
 }
@@ -68,10 +73,13 @@ pub fn router(state: WebState) -> Router {
         .route("/login", get(access::login))
         .route("/oauth/callback", get(access::callback))
         .route("/logout", post(access::logout))
+        .route("/setup", get(setup::page_for_admins))
+        .route("/setup/callback", get(setup::callback_for_admins))
         .route("/dashboard", get(pages::organisation))
         .route("/dashboard/tiers/{tier}", get(pages::tier))
         .route("/dashboard/team", get(pages::team))
         .route("/dashboard/repos/{id}", get(pages::repository))
+        .route("/dashboard/repos/{id}/lineage", get(lineage::page))
         .route("/dashboard/snapshots", post(pages::rebuild_snapshots))
         .route("/api/v1/figures", get(export::organisation_json))
         .route("/api/v1/tiers/{tier}/figures", get(export::tier_json))
@@ -82,6 +90,7 @@ pub fn router(state: WebState) -> Router {
             get(export::repository_json),
         )
         .route("/api/v1/repositories/{id}/audit", get(export::audit_json))
+        .route("/api/v1/repositories/{id}/lineage", get(lineage::json))
         .route("/export/open-findings.csv", get(export::open_findings_csv))
         .route(
             "/export/repositories/{id}/open-findings.csv",
@@ -91,6 +100,7 @@ pub fn router(state: WebState) -> Router {
             "/export/repositories/{id}/audit.csv",
             get(export::audit_csv),
         )
+        .route("/export/repositories/{id}/lineage.csv", get(lineage::csv))
         .with_state(state)
 }
 
@@ -101,6 +111,7 @@ pub const DATA_ROUTES: &[&str] = &[
     "/dashboard/tiers/{tier}",
     "/dashboard/team?owner={owner}",
     "/dashboard/repos/{id}",
+    "/dashboard/repos/{id}/lineage",
     "/api/v1/figures",
     "/api/v1/tiers/{tier}/figures",
     "/api/v1/team/figures?owner={owner}",
@@ -110,4 +121,6 @@ pub const DATA_ROUTES: &[&str] = &[
     "/export/open-findings.csv",
     "/export/repositories/{id}/open-findings.csv",
     "/export/repositories/{id}/audit.csv",
+    "/export/repositories/{id}/lineage.csv",
+    "/api/v1/repositories/{id}/lineage",
 ];

@@ -72,6 +72,31 @@ struct Repository {
     id: i64,
 }
 
+/// A GitHub App just created through the manifest flow, as `POST /app-manifests/{code}/conversions`
+/// returns it. No `Debug`: it holds the App's secrets.
+pub struct CreatedApp {
+    pub id: i64,
+    pub slug: String,
+    pub html_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// GitHub leaves it out when the manifest turned webhooks off.
+    pub webhook_secret: Option<Secret>,
+    /// The App's private key, PEM.
+    pub pem: Secret,
+}
+
+#[derive(Deserialize)]
+struct Conversion {
+    id: i64,
+    slug: Option<String>,
+    html_url: String,
+    client_id: String,
+    client_secret: String,
+    webhook_secret: Option<String>,
+    pem: String,
+}
+
 /// Who signed in and the repositories GitHub lets them see through the App's installations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
@@ -204,6 +229,40 @@ impl GitHubOAuth {
                     .unwrap_or_else(|| "no token in the answer".into()),
             )),
         }
+    }
+
+    /// Exchanges the code of the App manifest flow for the new App's id and secrets (a code
+    /// works once, within an hour). `code` must be GitHub's: letters, digits, `-` and `_`.
+    pub async fn convert_manifest(&self, code: &str) -> Result<CreatedApp, OAuthError> {
+        let what = "the App manifest conversion";
+        if code.is_empty()
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(OAuthError::Refused(format!(
+                "{what}: the code is not one GitHub gives"
+            )));
+        }
+        let text = self
+            .send(
+                hyper::Method::POST,
+                format!("{}/app-manifests/{code}/conversions", self.api_url),
+                None,
+                None,
+                what,
+            )
+            .await?;
+        let c: Conversion = Self::parse(&text, what)?;
+        Ok(CreatedApp {
+            id: c.id,
+            slug: c.slug.unwrap_or_default(),
+            html_url: c.html_url,
+            client_id: c.client_id,
+            client_secret: Secret::new(c.client_secret),
+            webhook_secret: c.webhook_secret.map(Secret::new),
+            pem: Secret::new(c.pem),
+        })
     }
 
     /// The person's login and every repository of the App's installations they can see.

@@ -30,6 +30,11 @@ pub fn environment() -> Environment<'static> {
             include_str!("../../templates/web/repository.html"),
         ),
         (
+            "lineage.html",
+            include_str!("../../templates/web/lineage.html"),
+        ),
+        ("setup.html", include_str!("../../templates/web/setup.html")),
+        (
             "message.html",
             include_str!("../../templates/web/message.html"),
         ),
@@ -165,7 +170,7 @@ fn repository_lines(c: &Computed) -> Vec<RepositoryLine> {
         .collect()
 }
 
-fn render(state: &WebState, template: &str, ctx: Value) -> Response {
+pub(super) fn render(state: &WebState, template: &str, ctx: Value) -> Response {
     match state
         .templates
         .get_template(template)
@@ -304,6 +309,7 @@ pub async fn repository(
                     api => format!("/api/v1/repositories/{id}/figures?since={}d", window.days),
                     csv => format!("/export/repositories/{id}/open-findings.csv"),
                     audit_csv => format!("/export/repositories/{id}/audit.csv"),
+                    lineage => format!("/dashboard/repos/{id}/lineage"),
                     audit, blockers_chart, warnings_chart,
                 },
             ))

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+mod apps;
 mod compare;
 mod diff;
 pub mod git;
@@ -14,6 +15,8 @@ pub mod keys;
 mod reviews;
 
 // Each test binary reads a different part of the fake.
+#[allow(unused_imports)]
+pub use apps::ManifestApp;
 #[allow(unused_imports)]
 pub use issues::IssueState;
 #[allow(unused_imports)]
@@ -169,6 +172,8 @@ struct Model {
     oauth_browser: Option<String>,
     oauth_codes: HashMap<String, String>,
     user_tokens: HashMap<String, String>,
+    /// Apps created through the manifest flow (`/settings/apps/new`).
+    manifest_apps: Vec<apps::ManifestApp>,
 }
 
 /// An installation and the repositories (id, full name) it lets a person see.
@@ -232,6 +237,7 @@ impl FakeGitHub {
             oauth_browser: None,
             oauth_codes: HashMap::new(),
             user_tokens: HashMap::new(),
+            manifest_apps: Vec::new(),
         }));
         let app = axum::Router::new()
             .fallback(handle)
@@ -268,6 +274,11 @@ impl FakeGitHub {
                 installation,
                 repos.iter().map(|(id, n)| (*id, n.to_string())).collect(),
             ));
+    }
+
+    /// The Apps created through the manifest flow, oldest first.
+    pub fn manifest_apps(&self) -> Vec<ManifestApp> {
+        self.lock().manifest_apps.clone()
     }
 
     /// The browser is signed in to GitHub as `login`: the authorize page approves for them.
@@ -940,6 +951,11 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
                 ),
             }
         }
+        ("POST", ["settings", "apps", "new"]) => apps::new_app(m, None, &q, &body),
+        ("POST", ["organizations", org, "settings", "apps", "new"]) => {
+            apps::new_app(m, Some(org), &q, &body)
+        }
+        ("POST", ["app-manifests", code, "conversions"]) => apps::convert(m, code),
         ("GET", ["user", rest @ ..]) => {
             let token = auth.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
             let Some(login) = m.user_tokens.get(token).cloned() else {
@@ -947,11 +963,16 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
             };
             let grants = m.oauth_users.get(&login).cloned().unwrap_or_default();
             match rest {
-                [] => reply(200, json!({ "login": login, "id": 1, "type": "User" })),
+                [] => reply(200, apps::private_user_json(&login)),
                 ["installations"] => {
                     let all: Vec<Value> = grants
                         .iter()
-                        .map(|(id, _)| json!({ "id": id, "account": { "login": m.installations.get(id).cloned().unwrap_or_default() } }))
+                        .map(|(id, _)| {
+                            apps::installation_json(
+                                *id,
+                                &m.installations.get(id).cloned().unwrap_or_default(),
+                            )
+                        })
                         .collect();
                     reply(
                         200,
@@ -964,7 +985,7 @@ fn route(m: &mut Model, method: &Method, full: &str, headers: &HeaderMap, body: 
                     };
                     let all: Vec<Value> = repos
                         .iter()
-                        .map(|(id, name)| json!({ "id": id, "full_name": name }))
+                        .map(|(id, name)| repo_json(name, *id as u64, "main"))
                         .collect();
                     reply(
                         200,

@@ -4,7 +4,13 @@
 #![allow(dead_code)]
 
 use crate::fake_github::FakeGitHub;
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, TimeDelta, Utc};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use patchwright::infra::clock::Clock;
 use patchwright::store::Store;
 use patchwright::store::audit::{self, AuditEntry};
@@ -14,6 +20,7 @@ use patchwright::store::history;
 use patchwright::store::installations::{self, RepositoryUpsert};
 use patchwright::web::{WebConfig, WebState};
 use std::sync::Arc;
+use tower::ServiceExt;
 
 pub const PUBLIC_REPO: (i64, &str) = (101, "acme/storefront");
 /// Everything about this one carries "hush" so a leak is easy to find in any answer.
@@ -123,6 +130,24 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) {
         t0 + TimeDelta::days(10),
     )
     .await;
+    // Base images: the storefront moved from node 18 to 20; the hidden one's carry "hush".
+    for (repo, at, image, tag) in [
+        (101, t0, "node", "18"),
+        (101, t0 + TimeDelta::days(10), "node", "20"),
+        (202, t0, "registry.example/hush/base", "1"),
+    ] {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let seen = patchwright::remediation::lineage::BaseImageSeen {
+            file: "Dockerfile".into(),
+            stage: "runtime".into(),
+            image: image.into(),
+            tag: tag.into(),
+            digest: None,
+        };
+        patchwright::store::lineage::record(&mut conn, repo, &format!("commit-{tag}"), &[seen], at)
+            .await
+            .unwrap();
+    }
     for (repo, what) in [
         (101, "#5 for npm:lodash (blocker)"),
         (202, "#9 for npm:hushlib (hush)"),
@@ -180,4 +205,107 @@ pub fn people(fake: &FakeGitHub) {
     fake.add_oauth_user("alice", 1, &[PUBLIC_REPO]);
     fake.add_oauth_user("root-admin", 1, &[PUBLIC_REPO]);
     fake.add_oauth_user("mallory", 1, &[]);
+}
+
+// ---- Requests to the dashboard and sign-in through the fake GitHub ------------------------
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+pub async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if method == "POST" {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = to_bytes(response.into_body(), 64 << 20).await.unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub fn set_cookie<'a>(a: &'a Answer, name: &str) -> Option<&'a str> {
+    a.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// What a browser does on GitHub's authorize page: follows it to the redirect.
+pub async fn authorize(url: &str) -> String {
+    let client: Client<_, http_body_util::Empty<axum::body::Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(
+            Request::get(url)
+                .header(header::USER_AGENT, "test-browser")
+                .body(http_body_util::Empty::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FOUND,
+        "the authorize page redirects"
+    );
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let _ = response.into_body().collect().await;
+    location
+}
+
+/// Signs `login` in through `/login`, GitHub's authorize page and `/oauth/callback`; returns
+/// the session cookie (`name=value`).
+pub async fn sign_in(app: &Router, fake: &FakeGitHub, login: &str) -> String {
+    fake.browser_signed_in_as(login);
+    let start = call(app, "GET", "/login", None, "").await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let to_github = start.headers[header::LOCATION].to_str().unwrap();
+    assert!(
+        to_github.starts_with(&format!("{}/login/oauth/authorize?", fake.url)),
+        "{to_github}"
+    );
+    assert!(to_github.contains("client_id=Iv1.testclient"));
+    let state_cookie = cookie_pair(set_cookie(&start, "pw_oauth_state").expect("a state cookie"));
+    let back = authorize(to_github).await;
+    let path = back
+        .strip_prefix("http://dashboard.test")
+        .expect("back to the public URL");
+    assert!(path.starts_with("/oauth/callback?code="), "{path}");
+    let done = call(app, "GET", path, Some(&state_cookie), "").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.headers[header::LOCATION], "/dashboard");
+    let session = set_cookie(&done, "pw_session").expect("a session cookie");
+    for part in ["HttpOnly", "Secure", "SameSite=Lax", "Max-Age=28800"] {
+        assert!(session.contains(part), "{session}");
+    }
+    cookie_pair(session)
 }

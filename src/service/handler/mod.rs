@@ -352,6 +352,12 @@ impl ScanHandler {
             crate::knowledge::rescan::inventory_packages(&analysis.outcome.report.inventory);
         crate::store::packages::record_inventory(&mut conn, repository.id, &packages).await?;
         crate::store::history::set_tier(&mut *conn, repository.id, &tier, now).await?;
+        // The image lineage: what each Dockerfile stage is built from at this commit.
+        let base_images = crate::remediation::lineage::base_images(
+            &analysis.outcome.manifests,
+            options.registry.as_deref(),
+        );
+        crate::store::lineage::record(&mut conn, repository.id, &head, &base_images, now).await?;
         drop(conn);
 
         let ctx = self.ctx(forge, repository, installation_id, job_id, &head, now);
