@@ -1,5 +1,5 @@
 //! Re-lock time per ecosystem: one transitive entry moved by its own package manager (npm, yarn
-//! v1, cargo, Poetry, go) against the local registries the tests use, already started and
+//! v1, cargo, Poetry, go, pnpm, uv, pipenv) against the local registries the tests use, already started and
 //! holding the versions (a warm registry; each re-lock still starts from an empty package
 //! manager cache in a fresh working copy, as in production). Nearly all of the time is the
 //! package manager's own run. An ecosystem whose tool is missing is skipped with a message
@@ -190,5 +190,149 @@ fn go(c: &mut Criterion) {
     time(c, "go", &relocker, &request, repo.path());
 }
 
-criterion_group!(benches, npm_and_yarn, cargo, poetry, go);
+/// Runs a test dependency's `program` in `dir` with `path` and `env` only; panics with its
+/// output when it fails.
+fn tool(dir: &Path, program: &Path, args: &[&str], path: &std::ffi::OsStr, env: &[(&str, &Path)]) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs: {e}", program.display()));
+    ok(out);
+}
+
+/// `dirs` ahead of this process's PATH.
+fn path_with(dirs: &[&str]) -> std::ffi::OsString {
+    let mut all: Vec<std::path::PathBuf> = dirs.iter().map(|d| test_deps().join(d)).collect();
+    all.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(all).unwrap()
+}
+
+fn pnpm(c: &mut Criterion) {
+    let verdaccio = test_deps().join("node_modules/.bin/verdaccio");
+    let path = path_with(&["pnpm/node_modules/.bin", "node_modules/.bin"]);
+    let mut probe = relocker(Registries::default());
+    probe.path = path.clone();
+    if !present("pnpm", &probe, "pnpm", &[&verdaccio]) {
+        return;
+    }
+    let registry = Verdaccio::start();
+    registry.publish("leaf", "1.0.0", &[]);
+    registry.publish("mid", "1.0.0", &[("leaf", "^1.0.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("package.json"),
+        "{\n  \"name\": \"app\",\n  \"version\": \"0.0.0\",\n  \"dependencies\": {\n    \"mid\": \"^1.0.0\"\n  }\n}\n",
+    )
+    .unwrap();
+    let home = registry.dir.path().join("pnpm-home");
+    let pnpm = test_deps().join("pnpm/node_modules/.bin/pnpm");
+    let args = [
+        "install",
+        "--lockfile-only",
+        "--ignore-scripts",
+        "--registry",
+        &registry.url,
+    ];
+    let env = [
+        ("HOME", home.as_path()),
+        ("npm_config_store_dir", &home.join("store")),
+    ];
+    tool(repo.path(), &pnpm, &args, &path, &env);
+    registry.publish("leaf", "1.0.1", &[]);
+    let mut relocker = relocker(Registries {
+        npm: Some(registry.url.clone()),
+        ..Default::default()
+    });
+    relocker.path = path;
+    let request = leaf_request(Manager::Pnpm, "pnpm-lock.yaml", "1.0.0", "1.0.1");
+    time(c, "pnpm", &relocker, &request, repo.path());
+}
+
+/// The Python index and `mid` → `leaf` 1.0.0 for uv and pipenv, or `None` when pypiserver or
+/// `tool` is missing.
+fn python_index(ecosystem: &str, tool: &str, path: &std::ffi::OsStr) -> Option<PyPiServer> {
+    let server = relock_support::venv_bin().join("pypi-server");
+    let mut probe = relocker(Registries::default());
+    probe.path = path.to_os_string();
+    if !present(ecosystem, &probe, tool, &[&server]) {
+        return None;
+    }
+    let index = PyPiServer::start();
+    index.publish("leaf", "1.0.0", &[]);
+    index.publish("mid", "1.0.0", &["leaf>=1.0,<2"]);
+    Some(index)
+}
+
+fn uv(c: &mut Criterion) {
+    let path = path_with(&["uv/bin"]);
+    let Some(index) = python_index("uv", "uv", &path) else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"mid>=1.0\"]\n",
+    )
+    .unwrap();
+    let home = index.dir.path().join("uv-home");
+    let args = ["lock", "--default-index", &index.simple];
+    let env = [
+        ("HOME", home.as_path()),
+        ("UV_CACHE_DIR", &home.join("cache")),
+        ("UV_PYTHON_DOWNLOADS", Path::new("never")),
+    ];
+    tool(
+        repo.path(),
+        &test_deps().join("uv/bin/uv"),
+        &args,
+        &path,
+        &env,
+    );
+    index.publish("leaf", "1.0.1", &[]);
+    let mut relocker = relocker(Registries {
+        pypi: Some(index.simple.clone()),
+        ..Default::default()
+    });
+    relocker.path = path;
+    let request = leaf_request(Manager::Uv, "uv.lock", "1.0.0", "1.0.1");
+    time(c, "uv", &relocker, &request, repo.path());
+}
+
+fn pipenv(c: &mut Criterion) {
+    let path = path_with(&["pipenv/bin"]);
+    let Some(index) = python_index("pipenv", "pipenv", &path) else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("Pipfile"),
+        format!(
+            "[[source]]\nurl = \"{}\"\nverify_ssl = false\nname = \"local\"\n\n[packages]\nmid = \">=1.0\"\n",
+            index.simple
+        ),
+    )
+    .unwrap();
+    let home = index.dir.path().join("pipenv-home");
+    let env = [
+        ("HOME", home.as_path()),
+        ("WORKON_HOME", &home.join("venvs")),
+        ("PIPENV_YES", Path::new("1")),
+        ("PIP_CONFIG_FILE", Path::new("/dev/null")),
+    ];
+    let pipenv = test_deps().join("pipenv/bin/pipenv");
+    tool(repo.path(), &pipenv, &["lock"], &path, &env);
+    index.publish("leaf", "1.0.1", &[]);
+    let mut relocker = relocker(Registries::default());
+    relocker.path = path;
+    let request = leaf_request(Manager::Pipenv, "Pipfile.lock", "1.0.0", "1.0.1");
+    time(c, "pipenv", &relocker, &request, repo.path());
+}
+
+criterion_group!(benches, npm_and_yarn, cargo, poetry, go, pnpm, uv, pipenv);
 criterion_main!(benches);
