@@ -324,6 +324,8 @@ fn pipenv(c: &mut Criterion) {
         ("WORKON_HOME", &home.join("venvs")),
         ("PIPENV_YES", Path::new("1")),
         ("PIP_CONFIG_FILE", Path::new("/dev/null")),
+        ("VIRTUALENV_NO_PIP", Path::new("1")),
+        ("VIRTUALENV_NO_SETUPTOOLS", Path::new("1")),
     ];
     let pipenv = test_deps().join("pipenv/bin/pipenv");
     tool(repo.path(), &pipenv, &["lock"], &path, &env);

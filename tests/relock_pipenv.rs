@@ -34,7 +34,14 @@ fn pipenv_status(index: &PyPiServer, dir: &Path, cache: &str, args: &[&str]) -> 
         bin.display()
     );
     let home = index.dir.path().join("pipenv-home");
-    let out = Command::new(bin)
+    let mut command = Command::new(bin);
+    if args == ["lock"] {
+        // As patchwright runs it: resolving needs no pip or setuptools in the virtualenv.
+        command
+            .env("VIRTUALENV_NO_PIP", "1")
+            .env("VIRTUALENV_NO_SETUPTOOLS", "1");
+    }
+    let out = command
         .args(args)
         .current_dir(dir)
         .env_clear()

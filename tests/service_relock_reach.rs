@@ -98,6 +98,8 @@ impl Fixture {
                 ("PIPENV_NOSPIN", Path::new("1")),
                 ("PIP_CONFIG_FILE", Path::new("/dev/null")),
                 ("PIP_FIND_LINKS", Path::new("")),
+                ("VIRTUALENV_NO_PIP", Path::new("1")),
+                ("VIRTUALENV_NO_SETUPTOOLS", Path::new("1")),
             ],
         );
     }
