@@ -1,5 +1,5 @@
 //! Re-lock time per ecosystem: one transitive entry moved by its own package manager (npm, yarn
-//! v1, cargo, Poetry, go, pnpm, uv, pipenv) against the local registries the tests use, already started and
+//! v1, cargo, Poetry, go, pnpm, uv, pipenv, Composer, Bundler) against the local registries the tests use, already started and
 //! holding the versions (a warm registry; each re-lock still starts from an empty package
 //! manager cache in a fresh working copy, as in production). Nearly all of the time is the
 //! package manager's own run. An ecosystem whose tool is missing is skipped with a message
@@ -12,16 +12,19 @@ mod relock_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use patchwright::relock::{self, DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{CratesRegistry, GoProxy, PyPiServer, Verdaccio, ok, relocker, test_deps};
+use relock_support::{
+    ComposerRepo, CratesRegistry, GemSource, GoProxy, PyPiServer, Verdaccio, ok, relocker,
+    test_deps,
+};
 use std::path::Path;
 use std::time::Duration;
 
 /// `leaf` from 1.0.0 to 1.0.1 (the newest), pulled in by `mid`.
 fn leaf_request(manager: Manager, lockfile: &str, from: &str, to: &str) -> Request {
-    let package = if manager == Manager::Go {
-        "example.com/leaf"
-    } else {
-        "leaf"
+    let package = match manager {
+        Manager::Go => "example.com/leaf",
+        Manager::Composer => "acme/leaf",
+        _ => "leaf",
     };
     Request {
         manager,
@@ -336,5 +339,93 @@ fn pipenv(c: &mut Criterion) {
     time(c, "pipenv", &relocker, &request, repo.path());
 }
 
-criterion_group!(benches, npm_and_yarn, cargo, poetry, go, pnpm, uv, pipenv);
+fn composer(c: &mut Criterion) {
+    let relocker = relocker(Registries::default());
+    if !present("composer", &relocker, "composer", &[]) {
+        return;
+    }
+    let registry = ComposerRepo::start();
+    registry.publish("acme/leaf", "1.0.0", &[]);
+    registry.publish("acme/mid", "1.0.0", &[("acme/leaf", "^1.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("composer.json"),
+        format!(
+            "{{\n    \"name\": \"acme/site\",\n    \"require\": {{\n        \"acme/mid\": \"^1.0\"\n    }},\n    \"repositories\": [\n        {{\"type\": \"composer\", \"url\": \"{}\"}},\n        {{\"packagist.org\": false}}\n    ],\n    \"config\": {{\"secure-http\": false}}\n}}\n",
+            registry.server.url.trim_end_matches('/')
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let args = [
+        "update",
+        "--no-interaction",
+        "--no-install",
+        "--no-scripts",
+        "--no-plugins",
+    ];
+    let env = [
+        ("HOME", home.path()),
+        ("COMPOSER_HOME", &home.path().join("composer")),
+        ("COMPOSER_CACHE_DIR", &home.path().join("cache")),
+        ("COMPOSER_NO_AUDIT", Path::new("1")),
+        ("COMPOSER_ALLOW_SUPERUSER", Path::new("1")),
+    ];
+    let program = relock::availability(&relocker.path)
+        .0
+        .into_iter()
+        .find_map(|(m, found)| (m == Manager::Composer).then_some(found).flatten())
+        .expect("composer on PATH");
+    tool(repo.path(), &program, &args, &relocker.path, &env);
+    registry.publish("acme/leaf", "1.0.1", &[]);
+    let request = leaf_request(Manager::Composer, "composer.lock", "1.0.0", "1.0.1");
+    time(c, "composer", &relocker, &request, repo.path());
+}
+
+fn bundler(c: &mut Criterion) {
+    let relocker = relocker(Registries::default());
+    if !present("bundler", &relocker, "bundle", &[]) {
+        return;
+    }
+    let source = GemSource::start();
+    source.publish("leaf", "1.0.0", &[]);
+    source.publish("mid", "1.0.0", &[("leaf", "~> 1.0")]);
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("Gemfile"),
+        format!(
+            "source \"{}\"\n\ngem \"mid\", \"~> 1.0\"\n",
+            source.server.url
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("HOME", home.path()),
+        ("BUNDLE_USER_HOME", &home.path().join("bundle")),
+        ("BUNDLE_APP_CONFIG", &home.path().join("config")),
+    ];
+    let program = relock::availability(&relocker.path)
+        .0
+        .into_iter()
+        .find_map(|(m, found)| (m == Manager::Bundler).then_some(found).flatten())
+        .expect("bundle on PATH");
+    tool(repo.path(), &program, &["lock"], &relocker.path, &env);
+    source.publish("leaf", "1.0.1", &[]);
+    let request = leaf_request(Manager::Bundler, "Gemfile.lock", "1.0.0", "1.0.1");
+    time(c, "bundler", &relocker, &request, repo.path());
+}
+
+criterion_group!(
+    benches,
+    npm_and_yarn,
+    cargo,
+    poetry,
+    go,
+    pnpm,
+    uv,
+    pipenv,
+    composer,
+    bundler
+);
 criterion_main!(benches);
