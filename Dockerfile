@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The patchwright service (`patchwright serve`) with the package managers its fix PRs re-lock
-# with: npm and yarn 1 (package-lock.json, yarn.lock), cargo (Cargo.lock), go (go.mod + go.sum)
-# and Poetry (poetry.lock). Hashed requirements need no program. See README "Run in a container".
+# with: npm and yarn 1 (package-lock.json, yarn.lock), cargo (Cargo.lock), go (go.mod + go.sum),
+# Poetry (poetry.lock) and pipenv (Pipfile.lock). Hashed requirements need no program. See
+# README "Run in a container".
 #
 #   docker build -t patchwright .
 #
@@ -42,6 +43,11 @@ COPY --from=builder /usr/local/cargo/bin/cargo /usr/local/cargo/bin/rustup /usr/
 RUN python3 -m venv /opt/poetry \
     && /opt/poetry/bin/pip install --no-cache-dir --disable-pip-version-check 'poetry>=2,<3' \
     && ln -s /opt/poetry/bin/poetry /usr/local/bin/poetry
+
+# pipenv in a venv of its own (it wants a newer setuptools than Poetry's venv holds).
+RUN python3 -m venv /opt/pipenv \
+    && /opt/pipenv/bin/pip install --no-cache-dir --disable-pip-version-check 'pipenv>=2024.1' \
+    && ln -s /opt/pipenv/bin/pipenv /usr/local/bin/pipenv
 
 COPY --from=builder /out/patchwright /usr/local/bin/patchwright
 

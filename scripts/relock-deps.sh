@@ -10,6 +10,9 @@
 #                 old for `toolchain` lines), from PyPI;
 #   pnpm/         pnpm@10 (its own prefix), which re-locks pnpm-lock.yaml;
 #   uv/           a virtualenv of its own with uv (re-locks uv.lock), from PyPI;
+#   pipenv/       a virtualenv of its own with pipenv (re-locks Pipfile.lock), from PyPI (its
+#                 own venv: pipenv needs a newer setuptools than poetry's venv has, and
+#                 installing into that venv would move packages under a running test);
 #   piptools/     a virtualenv of its own with pip-tools, whose `pip-compile --generate-hashes`
 #                 the hashed-requirements test compares patchwright's hash lookup with (its own
 #                 venv, so its pins of build/click never move poetry's).
@@ -76,6 +79,14 @@ else
   python3 -m venv "$dest/uv"
   PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/uv/bin/pip" install -q --disable-pip-version-check 'uv>=0.9,<1'
   test -x "$uv" || { echo "relock-deps: $uv missing after install" >&2; exit 1; }
+fi
+pipenv="$dest/pipenv/bin/pipenv"
+if [ -x "$pipenv" ]; then
+  echo "relock-deps: pipenv already installed in $dest/pipenv"
+else
+  python3 -m venv "$dest/pipenv"
+  PIP_FIND_LINKS= PIP_CONFIG_FILE=/dev/null "$dest/pipenv/bin/pip" install -q --disable-pip-version-check 'pipenv>=2024.1'
+  test -x "$pipenv" || { echo "relock-deps: $pipenv missing after install" >&2; exit 1; }
 fi
 if command -v composer >/dev/null && command -v php >/dev/null && command -v bundle >/dev/null && command -v gem >/dev/null; then
   echo "relock-deps: composer, php, ruby and bundler already installed"

@@ -7,59 +7,9 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{StaticServer, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
+use relock_support::{GemSource, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
 use std::path::Path;
 use std::process::Command;
-
-/// A gem source in a folder: `gems/*.gem` and the index `gem generate_index` writes.
-struct GemSource {
-    server: StaticServer,
-    _dir: tempfile::TempDir,
-    build: tempfile::TempDir,
-}
-
-impl GemSource {
-    fn start() -> GemSource {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("gems")).unwrap();
-        GemSource {
-            server: StaticServer::start(dir.path()),
-            _dir: dir,
-            build: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// Builds `name-version.gem` with these runtime dependencies and re-indexes the source.
-    fn publish(&self, name: &str, version: &str, deps: &[(&str, &str)]) {
-        let work = self.build.path().join(format!("{name}-{version}"));
-        std::fs::create_dir_all(work.join("lib")).unwrap();
-        std::fs::write(work.join(format!("lib/{name}.rb")), "module Fixture; end\n").unwrap();
-        let deps: String = deps
-            .iter()
-            .map(|(n, r)| format!("  s.add_dependency \"{n}\", \"{r}\"\n"))
-            .collect();
-        std::fs::write(
-            work.join(format!("{name}.gemspec")),
-            format!(
-                "Gem::Specification.new do |s|\n  s.name = \"{name}\"\n  s.version = \"{version}\"\n  s.summary = \"fixture\"\n  s.authors = [\"t\"]\n  s.license = \"MIT\"\n  s.files = [\"lib/{name}.rb\"]\n{deps}end\n"
-            ),
-        )
-        .unwrap();
-        run(
-            &work,
-            "gem",
-            &["build", "--silent", &format!("{name}.gemspec")],
-            &[],
-        );
-        std::fs::rename(
-            work.join(format!("{name}-{version}.gem")),
-            self.server.root.join(format!("gems/{name}-{version}.gem")),
-        )
-        .unwrap();
-        let root = self.server.root.to_str().unwrap().to_string();
-        run(&work, "gem", &["generate_index", "--directory", &root], &[]);
-    }
-}
 
 fn run(dir: &Path, tool: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
     let out = Command::new(tool)

@@ -7,64 +7,9 @@ mod relock_support;
 
 use patchwright::manifest;
 use patchwright::relock::{DirSource, Manager, Registries, Relocker, Request};
-use relock_support::{StaticServer, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
-use sha1::{Digest, Sha1};
-use std::io::Write;
+use relock_support::{ComposerRepo, assert_fixed, assert_scan_clean, copy_dir, write_advisory};
 use std::path::Path;
 use std::process::Command;
-
-/// A Composer repository in a folder: every published version is in `packages.json`, its dist
-/// zip under `dist/`.
-struct ComposerRepo {
-    server: StaticServer,
-    _dir: tempfile::TempDir,
-    packages: std::cell::RefCell<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl ComposerRepo {
-    fn start() -> ComposerRepo {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-        ComposerRepo {
-            server: StaticServer::start(dir.path()),
-            _dir: dir,
-            packages: Default::default(),
-        }
-    }
-
-    fn publish(&self, name: &str, version: &str, requires: &[(&str, &str)]) {
-        let require: serde_json::Map<String, serde_json::Value> = requires
-            .iter()
-            .map(|(n, r)| (n.to_string(), serde_json::Value::String(r.to_string())))
-            .collect();
-        let file = format!("dist/{}-{version}.zip", name.replace('/', "-"));
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        zip.start_file("composer.json", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        let manifest = serde_json::json!({"name": name, "require": require});
-        zip.write_all(manifest.to_string().as_bytes()).unwrap();
-        let bytes = zip.finish().unwrap().into_inner();
-        std::fs::write(self.server.root.join(&file), &bytes).unwrap();
-        let shasum = hex(&Sha1::digest(&bytes));
-        let entry = serde_json::json!({
-            "name": name, "version": version, "type": "library", "require": require,
-            "dist": {"type": "zip", "url": format!("{}{file}", self.server.url), "shasum": shasum},
-        });
-        let mut packages = self.packages.borrow_mut();
-        packages
-            .entry(name.to_string())
-            .or_insert_with(|| serde_json::json!({}))
-            .as_object_mut()
-            .unwrap()
-            .insert(version.to_string(), entry);
-        let index = serde_json::json!({"packages": *packages});
-        std::fs::write(self.server.root.join("packages.json"), index.to_string()).unwrap();
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn composer_bin() -> std::path::PathBuf {
     let bin = patchwright_find("composer");

@@ -1,7 +1,8 @@
 //! The service re-locks the newer lockfile formats through the same relocker as the CLI: a
-//! repository with a pnpm-lock.yaml and a uv.lock, each with a vulnerable transitive package,
-//! scanned through a signed webhook, the real job runner and the real GitHub client against the
-//! stateful fake GitHub, with the real pnpm and uv against Verdaccio and pypiserver on loopback.
+//! repository with a pnpm-lock.yaml, a uv.lock and a Pipfile.lock, each with a vulnerable
+//! transitive package, scanned through a signed webhook, the real job runner and the real GitHub
+//! client against the stateful fake GitHub, with the real pnpm, uv and pipenv against Verdaccio
+//! and pypiserver on loopback.
 //! Each lockfile gets one fix PR whose files are exactly what the package manager writes when
 //! the test runs it itself.
 
@@ -24,6 +25,7 @@ fn tools_path() -> std::ffi::OsString {
     let mut dirs = vec![
         test_deps().join("pnpm/node_modules/.bin"),
         test_deps().join("uv/bin"),
+        test_deps().join("pipenv/bin"),
     ];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
@@ -81,10 +83,30 @@ impl Fixture {
             &[("HOME", home), ("UV_CACHE_DIR", &home.join(cache))],
         );
     }
+
+    fn pipenv(&self, dir: &Path, cache: &str) {
+        let home = self.home.path();
+        run(
+            dir,
+            "pipenv",
+            &["lock"],
+            &[
+                ("HOME", home),
+                ("WORKON_HOME", &home.join("venvs")),
+                ("PIPENV_CACHE_DIR", &home.join(cache)),
+                ("PIPENV_YES", Path::new("1")),
+                ("PIPENV_NOSPIN", Path::new("1")),
+                ("PIP_CONFIG_FILE", Path::new("/dev/null")),
+                ("PIP_FIND_LINKS", Path::new("")),
+                ("VIRTUALENV_NO_PIP", Path::new("1")),
+                ("VIRTUALENV_NO_SETUPTOOLS", Path::new("1")),
+            ],
+        );
+    }
 }
 
-/// web (pnpm): mid ^1.0.0 → leaf ^1.0.0; py (uv): pmid → pleaf. Locked while only the 1.0.0
-/// releases exist, then the fixed 1.0.1 releases are published.
+/// web (pnpm): mid ^1.0.0 → leaf ^1.0.0; py (uv): pmid → pleaf; pipenv: qmid → qleaf. Locked
+/// while only the 1.0.0 releases exist, then the fixed 1.0.1 releases are published.
 fn fixture() -> Fixture {
     let f = Fixture {
         npm: Verdaccio::start(),
@@ -116,6 +138,21 @@ fn fixture() -> Fixture {
     .unwrap();
     f.uv(&py, "cache-0", &["lock"]);
     f.pypi.publish("pleaf", "1.0.1", &[]);
+
+    f.pypi.publish("qleaf", "1.0.0", &[]);
+    f.pypi.publish("qmid", "1.0.0", &["qleaf>=1.0,<2"]);
+    let pipenv = root.join("pipenv");
+    std::fs::create_dir_all(&pipenv).unwrap();
+    std::fs::write(
+        pipenv.join("Pipfile"),
+        format!(
+            "[[source]]\nurl = \"{}\"\nverify_ssl = false\nname = \"local\"\n\n[packages]\nqmid = \">=1.0\"\n",
+            f.pypi.simple
+        ),
+    )
+    .unwrap();
+    f.pipenv(&pipenv, "pipenv-cache-0");
+    f.pypi.publish("qleaf", "1.0.1", &[]);
     f
 }
 
@@ -125,11 +162,13 @@ fn knowledge(dir: &Path) -> Knowledge {
         &[
             ("GHSA-test-pnpm-leaf", "npm", "leaf", "1.0.1"),
             ("PYSEC-2099-0001", "PyPI", "pleaf", "1.0.1"),
+            ("PYSEC-2099-0002", "PyPI", "qleaf", "1.0.1"),
         ],
     )
 }
 
-/// What pnpm and uv make of each project by hand, in a copy: folder → (path → new content).
+/// What pnpm, uv and pipenv make of each project by hand, in a copy: folder → (path → new
+/// content). `pipenv lock` moves every package to its newest release, which is only qleaf here.
 fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(f.repo.path(), copy.path());
@@ -143,6 +182,7 @@ fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
         "cache-1",
         &["lock", "--upgrade-package", "pleaf"],
     );
+    f.pipenv(&copy.path().join("pipenv"), "pipenv-cache-1");
     let mut changed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (path, content) in files_below(copy.path()) {
         if before.get(&path) != Some(&content) {
@@ -154,13 +194,13 @@ fn by_hand(f: &Fixture) -> BTreeMap<String, BTreeMap<String, String>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pnpm_and_uv_lockfiles_get_fix_prs_with_exactly_the_package_managers_files() {
+async fn pnpm_uv_and_pipenv_lockfiles_get_fix_prs_with_exactly_the_package_managers_files() {
     let f = fixture();
     let advisories = tempfile::tempdir().unwrap();
     let expected = by_hand(&f);
     assert_eq!(
         expected.keys().collect::<Vec<_>>(),
-        ["py", "web"],
+        ["pipenv", "py", "web"],
         "{expected:#?}"
     );
     let mut relocker = Relocker::from_env(Registries {
@@ -182,7 +222,7 @@ async fn pnpm_and_uv_lockfiles_get_fix_prs_with_exactly_the_package_managers_fil
     w.work().await;
 
     let pulls = w.open_pulls();
-    assert_eq!(pulls.len(), 2, "{pulls:#?}");
+    assert_eq!(pulls.len(), 3, "{pulls:#?}");
     let forge = GitHubForge::new(w.app.clone(), INSTALLATION);
     for pull in &pulls {
         let head = w.github.branch(REPO, &pull.head).unwrap();
@@ -198,10 +238,10 @@ async fn pnpm_and_uv_lockfiles_get_fix_prs_with_exactly_the_package_managers_fil
             "{}: the PR's files are the package manager's own",
             pull.head
         );
-        let entry = if folder == "web" {
-            "leaf 1.0.0 → 1.0.1"
-        } else {
-            "pleaf 1.0.0 → 1.0.1"
+        let entry = match folder.as_str() {
+            "web" => "leaf 1.0.0 → 1.0.1",
+            "py" => "pleaf 1.0.0 → 1.0.1",
+            _ => "qleaf 1.0.0 → 1.0.1",
         };
         assert!(
             pull.body

@@ -166,6 +166,7 @@ impl Relocker {
             Manager::Uv => managers::uv::relock(request, files, &ctx),
             Manager::Composer => managers::composer::relock(request, files, &ctx),
             Manager::Bundler => managers::bundler::relock(request, files, &ctx),
+            Manager::Pipenv => managers::pipenv::relock(request, files, &ctx),
         }?;
         finish(request, done)
     }

@@ -20,11 +20,12 @@ pub enum Manager {
     Uv,
     Composer,
     Bundler,
+    Pipenv,
 }
 
 impl Manager {
     /// The managers that run as programs found on PATH (all but [`Manager::Pip`]).
-    pub const ALL: [Manager; 9] = [
+    pub const ALL: [Manager; 10] = [
         Manager::Npm,
         Manager::Yarn,
         Manager::Cargo,
@@ -34,6 +35,7 @@ impl Manager {
         Manager::Uv,
         Manager::Composer,
         Manager::Bundler,
+        Manager::Pipenv,
     ];
 
     /// The binary looked up on PATH.
@@ -49,6 +51,7 @@ impl Manager {
             Manager::Uv => "uv",
             Manager::Composer => "composer",
             Manager::Bundler => "bundle",
+            Manager::Pipenv => "pipenv",
         }
     }
 
@@ -65,6 +68,7 @@ impl Manager {
             Manager::Uv => "uv.lock",
             Manager::Composer => "composer.lock",
             Manager::Bundler => "Gemfile.lock",
+            Manager::Pipenv => "Pipfile.lock",
         }
     }
 
@@ -80,6 +84,7 @@ impl Manager {
             "uv.lock" => Some(Manager::Uv),
             "composer.lock" => Some(Manager::Composer),
             "Gemfile.lock" | "gems.locked" => Some(Manager::Bundler),
+            "Pipfile.lock" => Some(Manager::Pipenv),
             _ => None,
         }
     }
@@ -501,7 +506,8 @@ mod tests {
         assert_eq!(
             tools,
             [
-                "bundle", "cargo", "composer", "go", "npm", "pnpm", "poetry", "uv", "yarn"
+                "bundle", "cargo", "composer", "go", "npm", "pipenv", "pnpm", "poetry", "uv",
+                "yarn"
             ]
         );
     }
@@ -531,8 +537,10 @@ mod tests {
             Some(Manager::Bundler)
         );
         assert_eq!(Manager::for_lockfile("gems.locked"), Some(Manager::Bundler));
-        // Pipfile.lock: pipenv cannot move one package (see README "Re-locking").
-        assert_eq!(Manager::for_lockfile("Pipfile.lock"), None);
+        assert_eq!(
+            Manager::for_lockfile("api/Pipfile.lock"),
+            Some(Manager::Pipenv)
+        );
         assert_eq!(
             Manager::for_lockfile("a/b/Cargo.lock"),
             Some(Manager::Cargo)

@@ -165,8 +165,9 @@ fn relock_command(d: &Dependency, to: &str) -> String {
     } else if file.ends_with("uv.lock") {
         format!("uv lock --upgrade-package {name}=={to}")
     } else if file.ends_with("Pipfile.lock") {
-        // pipenv cannot move one package with the Pipfile unchanged (README "Re-locking"), so
-        // this is never run for the reader: it pins NAME in the Pipfile too, to review.
+        // What a person can type: patchwright's own re-lock (a temporary Pipfile holding the
+        // other packages, README "Re-locking") is no single pipenv command, and this one pins
+        // NAME in the Pipfile too, to review.
         format!("pipenv upgrade {name}=={to} (it also pins {name} in the Pipfile)")
     } else if file.ends_with("Gemfile.lock") || file.ends_with("gems.locked") {
         format!("bundle update --conservative {name} (with a Gemfile constraint that allows {to})")

@@ -1,7 +1,8 @@
 //! Local registries for the re-lock tests and benches/relock.rs, started on loopback by them and
 //! stopped (by their own process id) when dropped: Verdaccio for npm and yarn (no uplinks, so
 //! nothing leaves the machine), a static sparse crates index, pypiserver, a `GOPROXY=file://`
-//! folder. Fixtures are published to them by the tests.
+//! folder, a static Composer repository and a `gem generate_index` gem source. Fixtures are
+//! published to them by the tests.
 #![allow(dead_code)]
 
 use patchwright::relock::{Registries, Relocker};
@@ -759,4 +760,112 @@ impl GoProxy {
             .output()
             .expect("go runs")
     }
+}
+
+/// A Composer repository in a folder: every published version is in `packages.json`, its dist
+/// zip under `dist/`.
+pub struct ComposerRepo {
+    pub server: StaticServer,
+    _dir: tempfile::TempDir,
+    packages: std::cell::RefCell<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ComposerRepo {
+    pub fn start() -> ComposerRepo {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("dist")).unwrap();
+        ComposerRepo {
+            server: StaticServer::start(dir.path()),
+            _dir: dir,
+            packages: Default::default(),
+        }
+    }
+
+    pub fn publish(&self, name: &str, version: &str, requires: &[(&str, &str)]) {
+        let require: serde_json::Map<String, serde_json::Value> = requires
+            .iter()
+            .map(|(n, r)| (n.to_string(), serde_json::Value::String(r.to_string())))
+            .collect();
+        let file = format!("dist/{}-{version}.zip", name.replace('/', "-"));
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("composer.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        let manifest = serde_json::json!({"name": name, "require": require});
+        std::io::Write::write_all(&mut zip, manifest.to_string().as_bytes()).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        std::fs::write(self.server.root.join(&file), &bytes).unwrap();
+        let shasum = hex(&<sha1::Sha1 as sha1::Digest>::digest(&bytes));
+        let entry = serde_json::json!({
+            "name": name, "version": version, "type": "library", "require": require,
+            "dist": {"type": "zip", "url": format!("{}{file}", self.server.url), "shasum": shasum},
+        });
+        let mut packages = self.packages.borrow_mut();
+        packages
+            .entry(name.to_string())
+            .or_insert_with(|| serde_json::json!({}))
+            .as_object_mut()
+            .unwrap()
+            .insert(version.to_string(), entry);
+        let index = serde_json::json!({"packages": *packages});
+        std::fs::write(self.server.root.join("packages.json"), index.to_string()).unwrap();
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A gem source in a folder: `gems/*.gem` and the index `gem generate_index` writes.
+pub struct GemSource {
+    pub server: StaticServer,
+    _dir: tempfile::TempDir,
+    build: tempfile::TempDir,
+}
+
+impl GemSource {
+    pub fn start() -> GemSource {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gems")).unwrap();
+        GemSource {
+            server: StaticServer::start(dir.path()),
+            _dir: dir,
+            build: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Builds `name-version.gem` with these runtime dependencies and re-indexes the source.
+    pub fn publish(&self, name: &str, version: &str, deps: &[(&str, &str)]) {
+        let work = self.build.path().join(format!("{name}-{version}"));
+        std::fs::create_dir_all(work.join("lib")).unwrap();
+        std::fs::write(work.join(format!("lib/{name}.rb")), "module Fixture; end\n").unwrap();
+        let deps: String = deps
+            .iter()
+            .map(|(n, r)| format!("  s.add_dependency \"{n}\", \"{r}\"\n"))
+            .collect();
+        std::fs::write(
+            work.join(format!("{name}.gemspec")),
+            format!(
+                "Gem::Specification.new do |s|\n  s.name = \"{name}\"\n  s.version = \"{version}\"\n  s.summary = \"fixture\"\n  s.authors = [\"t\"]\n  s.license = \"MIT\"\n  s.files = [\"lib/{name}.rb\"]\n{deps}end\n"
+            ),
+        )
+        .unwrap();
+        gem(&work, &["build", "--silent", &format!("{name}.gemspec")]);
+        std::fs::rename(
+            work.join(format!("{name}-{version}.gem")),
+            self.server.root.join(format!("gems/{name}-{version}.gem")),
+        )
+        .unwrap();
+        let root = self.server.root.to_str().unwrap().to_string();
+        gem(&work, &["generate_index", "--directory", &root]);
+    }
+}
+
+/// `gem ARGS` in `dir`, for [`GemSource`].
+fn gem(dir: &Path, args: &[&str]) {
+    let out = Command::new("gem")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("gem runs ({e}): run scripts/relock-deps.sh"));
+    ok(out);
 }

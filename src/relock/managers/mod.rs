@@ -8,6 +8,7 @@ pub(crate) mod composer;
 pub(crate) mod go;
 pub(crate) mod npm;
 pub(crate) mod pip;
+pub(crate) mod pipenv;
 pub(crate) mod pnpm;
 pub(crate) mod poetry;
 pub(crate) mod uv;

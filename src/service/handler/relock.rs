@@ -301,6 +301,7 @@ fn is_manager_file(path: &str) -> bool {
             | "composer.json"
             | "Gemfile"
             | "gems.rb"
+            | "Pipfile"
     )
 }
 
@@ -468,10 +469,12 @@ mod tests {
             "web/composer.json",
             "web/Gemfile",
             "web/gems.rb",
+            "web/Pipfile",
         ] {
             assert!(is_manager_file(file), "{file}");
         }
         assert!(!is_manager_file("web/Gemfile.bak"));
+        assert!(!is_manager_file("web/Pipfile.bak"));
     }
 
     #[test]
