@@ -150,15 +150,15 @@ pub fn read_advisories(dirs: &[PathBuf]) -> (AdvisoryDb, Vec<FileError>, usize) 
 }
 
 /// The folders the service reads advisories from: the synced one (when configured and
-/// present) first, then the local one.
-pub fn advisory_dirs(sync: Option<&AdvisorySyncConfig>, local: Option<&Path>) -> Vec<PathBuf> {
+/// present) first, then the local ones in their order.
+pub fn advisory_dirs(sync: Option<&AdvisorySyncConfig>, local: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(sync) = sync
         && sync.dir.is_dir()
     {
         dirs.push(sync.dir.clone());
     }
-    dirs.extend(local.map(Path::to_path_buf));
+    dirs.extend(local.iter().cloned());
     dirs
 }
 
@@ -206,7 +206,7 @@ mod tests {
             interval_minutes: 60,
         };
         // Nothing synced yet: only the local folder.
-        let dirs = advisory_dirs(Some(&config), Some(&root));
+        let dirs = advisory_dirs(Some(&config), std::slice::from_ref(&root));
         assert_eq!(dirs, std::slice::from_ref(&root));
         let (local, _, _) = read_advisories(&dirs);
         assert!(!local.is_empty());
@@ -222,7 +222,8 @@ mod tests {
             dir: synced.path().to_path_buf(),
             ..config
         };
-        let (both, errors, _) = read_advisories(&advisory_dirs(Some(&config), Some(&root)));
+        let (both, errors, _) =
+            read_advisories(&advisory_dirs(Some(&config), std::slice::from_ref(&root)));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(both.len(), local.len() + 1);
         assert!(both.get("GHSA-test-0001").is_some());
