@@ -11,8 +11,8 @@
 
 mod registry_support;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use base64::Engine;
 use patchwright::registry::client::RegistryError;
@@ -95,9 +95,13 @@ struct TokenServer {
 /// they are right, else a token for the scope's repository (pull only, whatever was asked).
 async fn token(
     State(server): State<Arc<TokenServer>>,
-    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> axum::response::Response {
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
@@ -123,7 +127,13 @@ async fn token(
     }
     let repository = scope.split(':').nth(1).unwrap_or_default();
     let token = server.signer.token(repository, &["pull"]);
-    axum::Json(serde_json::json!({"token": token, "expires_in": 300})).into_response()
+    let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// The token server on a loopback port, and the registry trusting it.
@@ -218,6 +228,22 @@ async fn pulls_tags_and_digests_through_distributions_token_auth() {
         [("repository:team/app:pull".to_string(), true)],
         "one token for the repository, reused for every call"
     );
+
+    // The registry does check the chain: the same token signed by a root it does not trust
+    // is refused.
+    let stranger = signer();
+    let refused = Pusher::with_authorization(
+        &registry.base(),
+        format!("Bearer {}", stranger.token("team/app", &["pull"])),
+    )
+    .send(
+        hyper::Method::GET,
+        &format!("{}/v2/team/app/tags/list", registry.base()),
+        None,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use super::sync::{Outcome, SyncError, SyncRequest, sync_ecosystem};
 use crate::catalog::{AdvisoryDb, read_json_records};
 use crate::model::FileError;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `[advisory-sync]` table of the service configuration.
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn advisories_are_read_from_the_synced_and_the_local_folder_together() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
         let synced = tempfile::tempdir().unwrap();
         let config = AdvisorySyncConfig {
             mirror: "http://127.0.0.1:9".into(),
