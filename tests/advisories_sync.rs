@@ -480,15 +480,16 @@ fn free_port() -> u16 {
 /// no sweeps and no GitHub reachable (start-up must not need it).
 fn serve_config(dir: &Path, port: u16, mirror: &str, extra: &str) -> PathBuf {
     use rsa::pkcs1::EncodeRsaPrivateKey;
-    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-    let key_path = dir.join("app-key.pem");
-    std::fs::write(
-        &key_path,
+    // One App key per test binary: RSA key generation is slow in a debug build.
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
         key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
             .unwrap()
-            .as_bytes(),
-    )
-    .unwrap();
+            .to_string()
+    });
+    let key_path = dir.join("app-key.pem");
+    std::fs::write(&key_path, key).unwrap();
     let text = format!(
         "listen = \"127.0.0.1:{port}\"\napp-id = 1\napp-slug = \"patchwright\"\n\
          private-key-path = {key:?}\nwebhook-secret = \"s\"\n\
