@@ -36,8 +36,12 @@ fn main() {
         let push = registry_support::Pusher::new(&base, None);
         let image = push.image("library/node", "amd64", "bench").await;
         for i in 0..TAGS {
-            push.tag("library/node", &format!("1.{}.{}-bookworm-slim", i / 10, i % 10), &image)
-                .await;
+            push.tag(
+                "library/node",
+                &format!("1.{}.{}-bookworm-slim", i / 10, i % 10),
+                &image,
+            )
+            .await;
         }
     });
     let image = ImageRef::parse("node:1.3.1-bookworm-slim").unwrap();
@@ -47,7 +51,11 @@ fn main() {
     // The calls each case makes, counted once outside the timing.
     let cold = Lookup::new(&config(&base)).unwrap();
     let facts = rt.block_on(cold.facts_for(images, now));
-    assert!(facts.digest(&image.canonical_name(), "1.3.1-bookworm-slim").is_some());
+    assert!(
+        facts
+            .digest(&image.canonical_name(), "1.3.1-bookworm-slim")
+            .is_some()
+    );
     let cold_calls = cold.client().calls();
     rt.block_on(cold.facts_for(images, now));
     eprintln!(
@@ -75,7 +83,12 @@ fn main() {
         b.iter(|| black_box(rt.block_on(client.tags(&repo)).unwrap()))
     });
     group.bench_function("manifest_head_kept_alive", |b| {
-        b.iter(|| black_box(rt.block_on(client.digest(&repo, "1.3.1-bookworm-slim")).unwrap()))
+        b.iter(|| {
+            black_box(
+                rt.block_on(client.digest(&repo, "1.3.1-bookworm-slim"))
+                    .unwrap(),
+            )
+        })
     });
     group.finish();
     c.final_summary();

@@ -554,7 +554,13 @@ async fn wait_for_healthz(served: &mut Served, port: u16, done: impl Fn(&str) ->
         if let Some(status) = served.0.try_wait().unwrap() {
             let mut err = String::new();
             use std::io::Read;
-            served.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            served
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             panic!("serve exited ({status}) before /healthz said so:\n{err}");
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -568,8 +574,20 @@ fn exit_of(served: &mut Served) -> (std::process::ExitStatus, String) {
     for _ in 0..600 {
         if let Some(status) = served.0.try_wait().unwrap() {
             let mut out = String::new();
-            served.0.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-            served.0.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+            served
+                .0
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            served
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
             return (status, out);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -589,16 +607,25 @@ async fn serve_syncs_from_the_mirror_before_it_starts_and_reports_it_in_healthz(
     // No local folder: every advisory it reports loaded came from the mirror.
     let expected = load(&Path::new(SHARED).join(ECO)).len();
     assert!(expected > 0);
-    let body = wait_for_healthz(&mut served, port, |b| b.contains(&format!("advisory sync {ECO}: ok at"))).await;
+    let body = wait_for_healthz(&mut served, port, |b| {
+        b.contains(&format!("advisory sync {ECO}: ok at"))
+    })
+    .await;
     assert!(body.starts_with("ok\n"), "{body}");
     assert!(
         body.contains(&format!("advisories: {expected} loaded")),
         "{body}"
     );
-    assert_eq!(load(&dir.path().join("osv")).len(), expected, "kept on disk");
+    assert_eq!(
+        load(&dir.path().join("osv")).len(),
+        expected,
+        "kept on disk"
+    );
     let requests = mirror.lock().unwrap().requests.clone();
     assert!(
-        requests.iter().any(|(path, _)| *path == format!("/{ECO}/all.zip")),
+        requests
+            .iter()
+            .any(|(path, _)| *path == format!("/{ECO}/all.zip")),
         "{requests:?}"
     );
 }

@@ -256,7 +256,10 @@ async fn an_open_refresh_pr_does_not_take_a_security_fix_slot() {
     world.github.push(
         REPO,
         "main",
-        &[("worker/Dockerfile", Some("FROM python:3.12.0-slim\nUSER app\n"))],
+        &[(
+            "worker/Dockerfile",
+            Some("FROM python:3.12.0-slim\nUSER app\n"),
+        )],
         "octocat",
     );
     world.clock.advance(chrono::TimeDelta::hours(1));

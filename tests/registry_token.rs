@@ -128,12 +128,7 @@ async fn token(
     let repository = scope.split(':').nth(1).unwrap_or_default();
     let token = server.signer.token(repository, &["pull"]);
     let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
-    (
-        StatusCode::OK,
-        [("content-type", "application/json")],
-        body,
-    )
-        .into_response()
+    (StatusCode::OK, [("content-type", "application/json")], body).into_response()
 }
 
 /// The token server on a loopback port, and the registry trusting it.
@@ -183,13 +178,18 @@ async fn pulls_tags_and_digests_through_distributions_token_auth() {
     // The test pushes with a token it signs itself (push and pull on the repository).
     let push = Pusher::with_authorization(
         &registry.base(),
-        format!("Bearer {}", server.signer.token("team/app", &["pull", "push"])),
+        format!(
+            "Bearer {}",
+            server.signer.token("team/app", &["pull", "push"])
+        ),
     );
     let old = push.image("team/app", "amd64", "token 1.0").await;
     push.tag("team/app", "1.0-alpine3.19", &old).await;
     let new = push.image("team/app", "amd64", "token 1.1").await;
     push.tag("team/app", "1.1-alpine3.19", &new).await;
-    let (index, _) = push.index("team/app", "1.1-bookworm-slim", "token index").await;
+    let (index, _) = push
+        .index("team/app", "1.1-bookworm-slim", "token index")
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let lookup = lookup(dir.path(), &registry.host(), PASSWORD);
@@ -202,7 +202,10 @@ async fn pulls_tags_and_digests_through_distributions_token_auth() {
     // Without a token the registry answers 401 with the challenge; the client fetches one.
     let mut tags = client.tags(&repo).await.unwrap();
     tags.sort();
-    assert_eq!(tags, ["1.0-alpine3.19", "1.1-alpine3.19", "1.1-bookworm-slim"]);
+    assert_eq!(
+        tags,
+        ["1.0-alpine3.19", "1.1-alpine3.19", "1.1-bookworm-slim"]
+    );
     assert_eq!(
         client.digest(&repo, "1.0-alpine3.19").await.unwrap(),
         old.digest
@@ -268,6 +271,9 @@ async fn a_wrong_password_is_a_clear_error_naming_the_registry() {
         )),
         "{text}"
     );
-    assert!(!text.contains("wrong-password"), "no secret in errors: {text}");
+    assert!(
+        !text.contains("wrong-password"),
+        "no secret in errors: {text}"
+    );
     assert_eq!(server.requests.lock().unwrap().len(), 1);
 }

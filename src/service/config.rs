@@ -552,7 +552,10 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
                     _ => None,
                 })
                 .collect::<Option<Vec<String>>>()
-                .map_or(Raw::Other("an array holding other things than strings"), Raw::List),
+                .map_or(
+                    Raw::Other("an array holding other things than strings"),
+                    Raw::List,
+                ),
             toml::Value::Table(_) => Raw::Other("a table"),
         };
         values.keys.push((key, Found { raw, origin }));
@@ -689,12 +692,14 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             (Raw::Str(s), _) => vec![s],
             (Raw::List(items), _) => items,
             (Raw::Int(i), _) => {
-                let message = format!("expected a path or an array of paths, found the integer {i}");
+                let message =
+                    format!("expected a path or an array of paths, found the integer {i}");
                 self.problem(found.origin, key, message);
                 return None;
             }
             (Raw::Bool(b), _) => {
-                let message = format!("expected a path or an array of paths, found the boolean {b}");
+                let message =
+                    format!("expected a path or an array of paths, found the boolean {b}");
                 self.problem(found.origin, key, message);
                 return None;
             }

@@ -136,7 +136,7 @@ pub struct Pusher {
 }
 
 impl Pusher {
-        /// A pusher that sends `authorization` as it is (a bearer token for a token-auth registry).
+    /// A pusher that sends `authorization` as it is (a bearer token for a token-auth registry).
     pub fn with_authorization(base: &str, authorization: String) -> Pusher {
         Pusher {
             base: base.to_string(),

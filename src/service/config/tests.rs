@@ -335,16 +335,18 @@ fn advisories_path_is_one_folder_or_several() {
     );
 
     // The environment gives several as PATH does, and wins over the file.
-    let env = |var: &str| {
-        (var == "PATCHWRIGHT_ADVISORIES_PATH").then(|| "/a/npm:/b/PyPI".to_string())
-    };
+    let env =
+        |var: &str| (var == "PATCHWRIGHT_ADVISORIES_PATH").then(|| "/a/npm:/b/PyPI".to_string());
     let c = ServiceConfig::from_sources("config.toml", Some(&list), env).unwrap();
-    assert_eq!(c.advisories_path, [Path::new("/a/npm"), Path::new("/b/PyPI")]);
+    assert_eq!(
+        c.advisories_path,
+        [Path::new("/a/npm"), Path::new("/b/PyPI")]
+    );
 
     // Beside a sync, a list combines with the synced folder.
     let sync = "\n[advisory-sync]\necosystems = [\"npm\"]\ndir = \"/var/lib/osv\"\n";
-    let c = ServiceConfig::from_sources("config.toml", Some(&format!("{list}{sync}")), no_env)
-        .unwrap();
+    let c =
+        ServiceConfig::from_sources("config.toml", Some(&format!("{list}{sync}")), no_env).unwrap();
     assert_eq!(c.advisories_path.len(), 2);
     assert!(c.advisory_sync.is_some());
 

@@ -143,7 +143,10 @@ impl FixPrSync<'_> {
     ) -> Result<SyncResult, Failure> {
         // The digest-refresh PR is counted apart from `max_open`: it is one per repository at
         // most, and a low-urgency rebuild must never hold back a security fix's slot.
-        let mut open_count = open.iter().filter(|pr| !is_refresh(&pr.pull.head_ref)).count();
+        let mut open_count = open
+            .iter()
+            .filter(|pr| !is_refresh(&pr.pull.head_ref))
+            .count();
         let mut result = SyncResult::default();
         for group in groups {
             let existing = open.iter().find(|pr| pr.pull.head_ref == group.branch);
