@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tests/registry_real.rs runs: Debian's `docker-registry` (CNCF Distribution 2.8,
 # the real OCI distribution server the registry client is tested against) and `htpasswd`
-# (apache2-utils) for its basic-auth variant. Idempotent; quiet when already installed.
+# (apache2-utils) for its basic-auth variant. tests/registry_token.rs (its `auth.token`
+# variant) and benches/registry.rs need nothing more. Idempotent; quiet when already installed.
 set -euo pipefail
 missing=()
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)

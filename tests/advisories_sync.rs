@@ -453,3 +453,212 @@ async fn the_command_says_the_sync_failed_and_what_it_kept() {
     assert!(stderr.contains("502"), "{stderr}");
     assert!(stderr.contains("kept the last good data"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `serve` at start-up: the first sync, /healthz, and the refusal without data
+// ---------------------------------------------------------------------------------------------
+
+/// A `serve` process; killed when dropped, so a failed assertion leaves nothing running.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A service configuration syncing `ECO` from `mirror` into `dir/osv`, with no local folder,
+/// no sweeps and no GitHub reachable (start-up must not need it).
+fn serve_config(dir: &Path, port: u16, mirror: &str, extra: &str) -> PathBuf {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    // One App key per test binary: RSA key generation is slow in a debug build.
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        key.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string()
+    });
+    let key_path = dir.join("app-key.pem");
+    std::fs::write(&key_path, key).unwrap();
+    let text = format!(
+        "listen = \"127.0.0.1:{port}\"\napp-id = 1\napp-slug = \"patchwright\"\n\
+         private-key-path = {key:?}\nwebhook-secret = \"s\"\n\
+         github-api-url = \"http://127.0.0.1:{closed}\"\n\
+         database-url = \"sqlite://{db}?mode=rwc\"\n\
+         catalog-path = \"{root}/fixtures/catalog.example.toml\"\n\
+         sweep-interval-hours = 0\nrelock = false\n{extra}\n\
+         [advisory-sync]\nmirror = {mirror:?}\necosystems = [\"{ECO}\"]\ndir = {osv:?}\n",
+        key = key_path.display().to_string(),
+        closed = free_port(),
+        db = dir.join("patchwright.db").display(),
+        root = env!("CARGO_MANIFEST_DIR"),
+        osv = dir.join("osv").display().to_string(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn serve_with(config: &Path) -> Served {
+    Served(
+        std::process::Command::new(env!("CARGO_BIN_EXE_patchwright"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// `GET /healthz` over a plain socket: the status line's code and the body, or `None` while
+/// nothing listens yet.
+async fn healthz(port: u16) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .await
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.ok()?;
+    let code = answer.split(' ').nth(1)?.parse().ok()?;
+    let (_, body) = answer.split_once("\r\n\r\n")?;
+    Some((code, body.to_string()))
+}
+
+/// Polls `/healthz` until `done` holds for its body; panics with the last body and the
+/// process's output after 60 s or when the process exits.
+async fn wait_for_healthz(served: &mut Served, port: u16, done: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..600 {
+        if let Some((code, body)) = healthz(port).await {
+            if code == 200 && done(&body) {
+                return body;
+            }
+            last = body;
+        }
+        if let Some(status) = served.0.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            served
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("serve exited ({status}) before /healthz said so:\n{err}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/healthz never said so; last body:\n{last}");
+}
+
+/// Waits for the process to exit (at most 60 s) and returns its status and both outputs.
+fn exit_of(served: &mut Served) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    for _ in 0..600 {
+        if let Some(status) = served.0.try_wait().unwrap() {
+            let mut out = String::new();
+            served
+                .0
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            served
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            return (status, out);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("serve did not exit");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_syncs_from_the_mirror_before_it_starts_and_reports_it_in_healthz() {
+    let (base, mirror) = start().await;
+    publish(&mirror, &state1(), "v1");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = serve_config(dir.path(), port, &base, "");
+    let mut served = serve_with(&config);
+
+    // No local folder: every advisory it reports loaded came from the mirror.
+    let expected = load(&Path::new(SHARED).join(ECO)).len();
+    assert!(expected > 0);
+    let body = wait_for_healthz(&mut served, port, |b| {
+        b.contains(&format!("advisory sync {ECO}: ok at"))
+    })
+    .await;
+    assert!(body.starts_with("ok\n"), "{body}");
+    assert!(
+        body.contains(&format!("advisories: {expected} loaded")),
+        "{body}"
+    );
+    assert_eq!(
+        load(&dir.path().join("osv")).len(),
+        expected,
+        "kept on disk"
+    );
+    let requests = mirror.lock().unwrap().requests.clone();
+    assert!(
+        requests
+            .iter()
+            .any(|(path, _)| *path == format!("/{ECO}/all.zip")),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_first_sync_without_local_data_refuses_to_start_unless_allowed() {
+    // The mirror answers, but has nothing for the ecosystem (404): no data at all.
+    let (base, _mirror) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = serve_config(dir.path(), port, &base, "");
+    let mut served = serve_with(&config);
+    let (status, output) = exit_of(&mut served);
+    assert!(!status.success(), "{output}");
+    let osv = dir.path().join("osv");
+    assert!(
+        output.contains(&format!(
+            "advisory-sync: no sync into {} has succeeded yet (see the errors above), and no advisories-path gives local records.",
+            osv.display()
+        )),
+        "{output}"
+    );
+    assert!(output.contains("allow-no-advisories = true"), "{output}");
+    assert!(healthz(port).await.is_none(), "nothing listens");
+
+    // The operator allows it: the service starts, and /healthz says what failed.
+    let config = serve_config(dir.path(), port, &base, "allow-no-advisories = true");
+    let mut served = serve_with(&config);
+    let body = wait_for_healthz(&mut served, port, |b| b.contains("FAILED")).await;
+    assert!(body.contains("advisories: 0 loaded"), "{body}");
+    assert!(
+        body.contains(&format!("advisory sync {ECO}: FAILED at")),
+        "{body}"
+    );
+    assert!(body.contains("no sync of it has succeeded yet"), "{body}");
+}

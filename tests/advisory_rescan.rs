@@ -223,7 +223,7 @@ async fn setup(mirror: &str) -> Setup {
                 dir: synced.path().to_path_buf(),
                 interval_minutes: 60,
             }),
-            local_advisories: None,
+            local_advisories: Vec::new(),
             config_path: None,
             catalog_path: "unused.toml".into(),
         },
@@ -445,7 +445,7 @@ async fn serve_syncs_at_start_swaps_the_data_in_and_reports_it() {
             dir: dir.path().join("osv"),
             interval_minutes: 60,
         }),
-        local_advisories: None,
+        local_advisories: Vec::new(),
         config_path: None,
         catalog_path: "unused.toml".into(),
     };

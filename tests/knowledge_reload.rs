@@ -51,7 +51,7 @@ async fn keeper(dir: &Path, db: &TestDb) -> Keeper {
             handle,
             status: Arc::new(KnowledgeStatus::default()),
             sync: None,
-            local_advisories: None,
+            local_advisories: Vec::new(),
             config_path: Some(config),
             catalog_path: dir.join("catalog.toml"),
         },

@@ -197,6 +197,83 @@ async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
     );
 }
 
+/// `max-open-fix-prs = 1` and a refresh PR already open: a fix that comes later still opens,
+/// because the refresh PR has a place of its own and does not take the one slot.
+#[tokio::test]
+async fn an_open_refresh_pr_does_not_take_a_security_fix_slot() {
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let first = push.image("library/node", "amd64", "slot build 1").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &first)
+        .await;
+    let python = push.image("library/python", "amd64", "slot 3.14.1").await;
+    push.tag("library/python", "3.14.1-slim", &python).await;
+    let old_python = push.image("library/python", "amd64", "slot 3.12").await;
+    push.tag("library/python", "3.12.0-slim", &old_python).await;
+    let second = push.image("library/node", "amd64", "slot build 2").await;
+    push.tag("library/node", "1.3.1-bookworm-slim", &second)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let catalog_path = dir.path().join("catalog.toml");
+    std::fs::write(&catalog_path, CATALOG).unwrap();
+    let knowledge = Knowledge {
+        catalog: load_catalog(&catalog_path).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&[]).0,
+        policy: OrgPolicy::default(),
+    };
+    let mut config = RegistryConfig {
+        enabled: true,
+        ..RegistryConfig::default()
+    };
+    config
+        .mirrors
+        .insert("docker.io".into(), vec![registry.base()]);
+    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let files = vec![(
+        "app/Dockerfile".to_string(),
+        format!(
+            "FROM node:1.3.1-bookworm-slim@{}\nUSER node\n",
+            first.digest
+        ),
+    )];
+    let world = world_with_registry(1, files, knowledge, None, Some(lookup)).await;
+    world.scan_main("slot-1").await;
+    let heads = |world: &world::World| {
+        let mut heads: Vec<String> = world
+            .github
+            .pulls(REPO)
+            .into_iter()
+            .filter(|p| p.state == "open")
+            .map(|p| p.head)
+            .collect();
+        heads.sort();
+        heads
+    };
+    assert_eq!(heads(&world), ["patchwright/docker/digest-refresh"]);
+
+    // A new Dockerfile on an image the catalog does not approve: its fix needs a slot.
+    world.github.push(
+        REPO,
+        "main",
+        &[(
+            "worker/Dockerfile",
+            Some("FROM python:3.12.0-slim\nUSER app\n"),
+        )],
+        "octocat",
+    );
+    world.clock.advance(chrono::TimeDelta::hours(1));
+    world.scan_main("slot-2").await;
+    assert_eq!(
+        heads(&world),
+        [
+            "patchwright/docker/digest-refresh",
+            "patchwright/docker/python"
+        ],
+        "the security fix opens beside the refresh PR"
+    );
+}
+
 /// Queues a sweep of every repository and runs it (a one-second interval: due at once).
 async fn sweep(world: &world::World) {
     let pacing = Pacing {

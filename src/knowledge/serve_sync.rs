@@ -8,7 +8,7 @@ use super::sync::{Outcome, SyncError, SyncRequest, sync_ecosystem};
 use crate::catalog::{AdvisoryDb, read_json_records};
 use crate::model::FileError;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `[advisory-sync]` table of the service configuration.
@@ -150,15 +150,15 @@ pub fn read_advisories(dirs: &[PathBuf]) -> (AdvisoryDb, Vec<FileError>, usize) 
 }
 
 /// The folders the service reads advisories from: the synced one (when configured and
-/// present) first, then the local one.
-pub fn advisory_dirs(sync: Option<&AdvisorySyncConfig>, local: Option<&Path>) -> Vec<PathBuf> {
+/// present) first, then the local ones in their order.
+pub fn advisory_dirs(sync: Option<&AdvisorySyncConfig>, local: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(sync) = sync
         && sync.dir.is_dir()
     {
         dirs.push(sync.dir.clone());
     }
-    dirs.extend(local.map(Path::to_path_buf));
+    dirs.extend(local.iter().cloned());
     dirs
 }
 
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn advisories_are_read_from_the_synced_and_the_local_folder_together() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/advisories");
         let synced = tempfile::tempdir().unwrap();
         let config = AdvisorySyncConfig {
             mirror: "http://127.0.0.1:9".into(),
@@ -206,7 +206,7 @@ mod tests {
             interval_minutes: 60,
         };
         // Nothing synced yet: only the local folder.
-        let dirs = advisory_dirs(Some(&config), Some(&root));
+        let dirs = advisory_dirs(Some(&config), std::slice::from_ref(&root));
         assert_eq!(dirs, std::slice::from_ref(&root));
         let (local, _, _) = read_advisories(&dirs);
         assert!(!local.is_empty());
@@ -222,7 +222,8 @@ mod tests {
             dir: synced.path().to_path_buf(),
             ..config
         };
-        let (both, errors, _) = read_advisories(&advisory_dirs(Some(&config), Some(&root)));
+        let (both, errors, _) =
+            read_advisories(&advisory_dirs(Some(&config), std::slice::from_ref(&root)));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(both.len(), local.len() + 1);
         assert!(both.get("GHSA-test-0001").is_some());

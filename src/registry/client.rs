@@ -524,12 +524,22 @@ impl RegistryClient {
                 let response = self
                     .once(Method::GET, token_url.as_str(), None, basic.as_deref())
                     .await?;
-                if !response.status().is_success() {
-                    return Err(refused(format!(
-                        "the token service {} answered {}",
-                        token_url.origin().ascii_serialization(),
-                        response.status()
-                    )));
+                let status = response.status();
+                if !status.is_success() {
+                    let service = token_url.origin().ascii_serialization();
+                    // A 401/403 from the token service is about who we are: say which
+                    // credentials it refused, or that there were none, and where they live.
+                    let hint = match (status, credentials) {
+                        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, Some(c)) => format!(
+                            "the token service {service} refused the credentials for `{host}` (user `{}`, {status}): check the password in the credentials file (`auths.\"{host}\"`) or PATCHWRIGHT_REGISTRY_PASSWORD",
+                            c.username
+                        ),
+                        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) => format!(
+                            "the token service {service} wants a user name and password ({status}) and there are none for `{host}`: add them to the credentials file (`auths.\"{host}\".auth`) or PATCHWRIGHT_REGISTRY_HOST/USERNAME/PASSWORD"
+                        ),
+                        _ => format!("the token service {service} answered {status}"),
+                    };
+                    return Err(refused(hint));
                 }
                 let body = self.read_document(response, token_url.as_str()).await?;
                 let answer: TokenAnswer =

@@ -41,25 +41,21 @@ pub fn read_catalog(path: &Path) -> anyhow::Result<Catalog> {
 /// unreadable advisory is logged and skipped.
 pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
     let catalog = read_catalog(&config.catalog_path)?;
-    let local = config.advisories_path.as_deref();
+    let local = config.advisories_path.as_slice();
     let sync = config.advisory_sync.as_ref();
     let dirs = advisory_dirs(sync, local);
-    let (advisories, errors, records) = read_advisories(&dirs);
+    let (advisories, errors, _) = read_advisories(&dirs);
     for e in &errors {
         tracing::warn!(error = %e, "advisory skipped");
     }
+    // A missing folder beside others that give data is worth a warning, not a refusal.
+    for path in local.iter().filter(|p| !p.is_dir()) {
+        tracing::warn!(folder = %path.display(), "advisories-path: not a directory; skipped");
+    }
     if advisories.is_empty() {
-        let local_why = local.map(|path| {
-            if !path.is_dir() {
-                format!("{} is not a directory", path.display())
-            } else if records == 0 {
-                format!("{} holds no OSV *.json record", path.display())
-            } else {
-                format!(
-                    "none of the {records} records in {} could be read as an advisory",
-                    path.display()
-                )
-            }
+        let local_why = (!local.is_empty()).then(|| {
+            let reasons: Vec<String> = local.iter().map(|path| why_no_advisories(path)).collect();
+            reasons.join("; ")
         });
         let why = match (sync, local_why) {
             (None, Some(why)) => format!("advisories-path: {why}"),
@@ -96,6 +92,23 @@ pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
         advisories,
         policy: config.policy.clone(),
     })
+}
+
+/// Why a local folder gave no advisory (only asked once the database came out empty).
+fn why_no_advisories(path: &Path) -> String {
+    if !path.is_dir() {
+        return format!("{} is not a directory", path.display());
+    }
+    let (records, _) = crate::catalog::read_json_records(path);
+    if records.is_empty() {
+        format!("{} holds no OSV *.json record", path.display())
+    } else {
+        format!(
+            "none of the {} records in {} could be read as an advisory",
+            records.len(),
+            path.display()
+        )
+    }
 }
 
 /// The relocker the jobs use, or `None` when `relock = false`; says in the log which
@@ -315,6 +328,68 @@ mod tests {
         assert_eq!(
             on.registries.npm.as_deref(),
             Some("https://npm.example.com/")
+        );
+    }
+
+    /// `advisories-path` as a list: every folder is read, together with the synced one; a
+    /// missing folder beside others is skipped, and when none gives data each one is named.
+    #[test]
+    fn several_advisory_folders_are_read_together_with_the_synced_one() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sample = root.join("fixtures/advisories");
+        let count = |dirs: &[&std::path::Path], extra: &str| {
+            let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            let text = format!(
+                "app-id = 1\napp-slug = \"p\"\nprivate-key-path = \"k\"\nwebhook-secret = \"s\"\n\
+                 catalog-path = \"{}/fixtures/catalog.example.toml\"\nadvisories-path = {list:?}\n{extra}",
+                root.display()
+            );
+            let config = ServiceConfig::from_sources("config.toml", Some(&text), |_| None).unwrap();
+            load_knowledge(&config).map(|k| k.advisories.len())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let extra = dir.path().join("extra");
+        std::fs::create_dir(&extra).unwrap();
+        std::fs::write(
+            extra.join("GHSA-list-0001.json"),
+            r#"{"id":"GHSA-list-0001","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}]}"#,
+        )
+        .unwrap();
+        let alone = count(&[&sample], "").unwrap();
+        assert!(alone > 0);
+        let missing = dir.path().join("missing");
+        assert_eq!(count(&[&sample, &extra, &missing], "").unwrap(), alone + 1);
+
+        // With a sync: its folder and the local ones together.
+        let synced = dir.path().join("osv");
+        std::fs::create_dir_all(synced.join("PyPI")).unwrap();
+        std::fs::copy(
+            extra.join("GHSA-list-0001.json"),
+            synced.join("PyPI/GHSA-list-0002.json"),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(synced.join("PyPI/GHSA-list-0002.json")).unwrap();
+        std::fs::write(
+            synced.join("PyPI/GHSA-list-0002.json"),
+            text.replace("GHSA-list-0001", "GHSA-list-0002"),
+        )
+        .unwrap();
+        let sync = format!(
+            "[advisory-sync]\necosystems = [\"PyPI\"]\ndir = {:?}\n",
+            synced.display().to_string()
+        );
+        assert_eq!(count(&[&sample, &extra], &sync).unwrap(), alone + 2);
+
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let error = count(&[&missing, &empty], "").unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!(
+                "advisories-path: {} is not a directory; {} holds no OSV *.json record.",
+                missing.display(),
+                empty.display()
+            )),
+            "{error}"
         );
     }
 }

@@ -116,9 +116,9 @@ pub struct ServiceConfig {
     pub github_api_url: String,
     pub database_url: DatabaseUrl,
     pub catalog_path: PathBuf,
-    /// The local folder of OSV records; `None` when `[advisory-sync]` is set and this is not
-    /// (the synced folder is then the only source).
-    pub advisories_path: Option<PathBuf>,
+    /// The local folders of OSV records, read together (and with the synced folder); empty
+    /// when `[advisory-sync]` is set and this is not (the synced folder is then the only source).
+    pub advisories_path: Vec<PathBuf>,
     /// The `[advisory-sync]` table: `None` turns the sync inside `serve` off.
     pub advisory_sync: Option<crate::knowledge::serve_sync::AdvisorySyncConfig>,
     pub workers: usize,
@@ -234,6 +234,8 @@ enum Raw {
     Str(String),
     Int(i64),
     Bool(bool),
+    /// An array of strings (the keys that take several paths).
+    List(Vec<String>),
     /// Any other TOML type, named for the message.
     Other(&'static str),
 }
@@ -328,8 +330,8 @@ impl ServiceConfig {
         let catalog_path = v.path("catalog-path", Some("catalog.toml"));
         let advisory_sync = v.advisory_sync();
         let advisories_path = match advisory_sync {
-            Some(Some(_)) if v.find("advisories-path").is_none() => Some(None),
-            _ => v.path("advisories-path", Some("advisories")).map(Some),
+            Some(Some(_)) if v.find("advisories-path").is_none() => Some(Vec::new()),
+            _ => v.paths("advisories-path", "advisories"),
         };
         let workers = v.int("workers", Some(2), 1, 64);
         let max_open_fix_prs = v.int("max-open-fix-prs", Some(5), 0, 1000);
@@ -543,7 +545,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             toml::Value::Float(_) => Raw::Other("a float"),
             toml::Value::Boolean(b) => Raw::Bool(b),
             toml::Value::Datetime(_) => Raw::Other("a date"),
-            toml::Value::Array(_) => Raw::Other("an array"),
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    toml::Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()
+                .map_or(
+                    Raw::Other("an array holding other things than strings"),
+                    Raw::List,
+                ),
             toml::Value::Table(_) => Raw::Other("a table"),
         };
         values.keys.push((key, Found { raw, origin }));
@@ -636,6 +648,11 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                 self.problem(found.origin, key, message);
                 return None;
             }
+            Raw::List(_) => {
+                let message = "expected a string, found an array".to_string();
+                self.problem(found.origin, key, message);
+                return None;
+            }
             Raw::Other(what) => {
                 let message = format!("expected a string, found {what}");
                 self.problem(found.origin, key, message);
@@ -661,6 +678,59 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
         })
     }
 
+    /// A key of one path or several: a string or an array of strings in the file, and in the
+    /// environment a list separated as `PATH` is (`:` on Unix). `default` when absent.
+    fn paths(&mut self, key: &str, default: &str) -> Option<Vec<PathBuf>> {
+        let Some(found) = self.find(key) else {
+            return Some(vec![PathBuf::from(default)]);
+        };
+        let from_env = matches!(found.origin, Origin::Env { .. });
+        let items: Vec<String> = match (found.raw, from_env) {
+            (Raw::Str(s), true) => std::env::split_paths(s.trim())
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            (Raw::Str(s), _) => vec![s],
+            (Raw::List(items), _) => items,
+            (Raw::Int(i), _) => {
+                let message =
+                    format!("expected a path or an array of paths, found the integer {i}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            (Raw::Bool(b), _) => {
+                let message =
+                    format!("expected a path or an array of paths, found the boolean {b}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            (Raw::Other(what), _) => {
+                let message = format!("expected a path or an array of paths, found {what}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+        };
+        let mut paths = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item = item.trim();
+            if item.is_empty() {
+                let message = format!(
+                    "entry {} is empty; give a folder path (or leave the entry out)",
+                    i + 1
+                );
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            let path = PathBuf::from(item);
+            if paths.contains(&path) {
+                let message = format!("{item:?} is named twice; name each folder once");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            paths.push(path);
+        }
+        Some(paths)
+    }
+
     /// An integer key within `min..=max`; the environment gives it as decimal text.
     fn int(&mut self, key: &str, default: Option<i64>, min: i64, max: i64) -> Option<i64> {
         let Some(found) = self.find(key) else {
@@ -681,6 +751,11 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             },
             Raw::Bool(b) => {
                 let message = format!("expected a whole number, found the boolean {b}");
+                self.problem(found.origin, key, message);
+                return None;
+            }
+            Raw::List(_) => {
+                let message = "expected a whole number, found an array".to_string();
                 self.problem(found.origin, key, message);
                 return None;
             }
@@ -711,7 +786,7 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
                 "false" => Some(false),
                 _ => None,
             },
-            Raw::Int(_) | Raw::Other(_) => None,
+            Raw::Int(_) | Raw::List(_) | Raw::Other(_) => None,
         };
         if value.is_none() {
             let message = "expected `true` or `false`".to_string();

@@ -30,8 +30,8 @@ pub struct Sources {
     pub handle: Arc<KnowledgeHandle>,
     pub status: Arc<KnowledgeStatus>,
     pub sync: Option<AdvisorySyncConfig>,
-    /// The local folder of OSV records read together with the synced one.
-    pub local_advisories: Option<PathBuf>,
+    /// The local folders of OSV records read together with the synced one.
+    pub local_advisories: Vec<PathBuf>,
     /// The configuration file a reload reads `catalog-path` and `[policy]` from again; without
     /// one, a reload reads the catalog at `catalog_path` and keeps the policy.
     pub config_path: Option<PathBuf>,
@@ -127,7 +127,7 @@ impl Keeper {
             return summary;
         }
 
-        let dirs = advisory_dirs(Some(config), self.sources.local_advisories.as_deref());
+        let dirs = advisory_dirs(Some(config), &self.sources.local_advisories);
         let handle = Arc::clone(&self.sources.handle);
         // Reading and parsing a whole ecosystem is seconds of CPU: off the async workers.
         let swapped = tokio::task::spawn_blocking(move || {

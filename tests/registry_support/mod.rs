@@ -66,7 +66,6 @@ pub fn tool(name: &str) -> PathBuf {
 /// auth for that user and password.
 pub async fn start_registry(htpasswd: Option<(&str, &str)>) -> Registry {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let auth = match htpasswd {
         Some((user, password)) => {
             let out = Command::new(tool("htpasswd"))
@@ -83,6 +82,13 @@ pub async fn start_registry(htpasswd: Option<(&str, &str)>) -> Registry {
         }
         None => String::new(),
     };
+    start_registry_with(dir, &auth).await
+}
+
+/// Starts `docker-registry serve` with `auth` (the YAML of its `auth:` section, or nothing)
+/// and storage in `dir`.
+pub async fn start_registry_with(dir: tempfile::TempDir, auth: &str) -> Registry {
+    let port = free_port();
     let config = format!(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
         dir.path().join("data").display()
@@ -130,6 +136,15 @@ pub struct Pusher {
 }
 
 impl Pusher {
+    /// A pusher that sends `authorization` as it is (a bearer token for a token-auth registry).
+    pub fn with_authorization(base: &str, authorization: String) -> Pusher {
+        Pusher {
+            base: base.to_string(),
+            auth: Some(authorization),
+            http: http(),
+        }
+    }
+
     pub fn new(base: &str, auth: Option<(&str, &str)>) -> Pusher {
         use base64::Engine;
         Pusher {

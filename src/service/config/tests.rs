@@ -260,7 +260,7 @@ fn a_token_variable_that_is_not_set_or_a_bad_registry_is_a_problem() {
 fn the_advisory_sync_table_is_read_and_replaces_the_default_local_folder() {
     let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
     assert_eq!(c.advisory_sync, None);
-    assert_eq!(c.advisories_path.as_deref(), Some(Path::new("advisories")));
+    assert_eq!(c.advisories_path, [Path::new("advisories")]);
 
     let sync = "\n[advisory-sync]\necosystems = [\"npm\"]\ndir = \"/var/lib/osv\"\ninterval-minutes = 15\n";
     let c = ServiceConfig::from_sources("config.toml", Some(&format!("{MINIMAL}{sync}")), no_env)
@@ -268,18 +268,14 @@ fn the_advisory_sync_table_is_read_and_replaces_the_default_local_folder() {
     let s = c.advisory_sync.expect("the table is read");
     assert_eq!(s.ecosystems, ["npm"]);
     assert_eq!(s.interval(), Duration::from_secs(900));
-    assert_eq!(
-        c.advisories_path, None,
+    assert!(
+        c.advisories_path.is_empty(),
         "no default local folder beside a sync"
     );
 
     let text = format!("{MINIMAL}advisories-path = \"local\"\n{sync}");
     let c = ServiceConfig::from_sources("config.toml", Some(&text), no_env).unwrap();
-    assert_eq!(
-        c.advisories_path.as_deref(),
-        Some(Path::new("local")),
-        "both combine"
-    );
+    assert_eq!(c.advisories_path, [Path::new("local")], "both combine");
 
     let text = format!("{MINIMAL}\n[advisory-sync]\necosystems = []\ndir = \"d\"\n");
     let line = text.lines().position(|l| l == "[advisory-sync]").unwrap() + 1;
@@ -326,5 +322,59 @@ fn the_registry_table_is_read_and_checked() {
     assert!(
         found[0].contains("refresh-every-days must be at least 1"),
         "{found:?}"
+    );
+}
+
+#[test]
+fn advisories_path_is_one_folder_or_several() {
+    let list = format!("{MINIMAL}advisories-path = [\"osv/npm\", \"/srv/osv/PyPI\"]\n");
+    let c = ServiceConfig::from_sources("config.toml", Some(&list), no_env).unwrap();
+    assert_eq!(
+        c.advisories_path,
+        [Path::new("osv/npm"), Path::new("/srv/osv/PyPI")]
+    );
+
+    // The environment gives several as PATH does, and wins over the file.
+    let env =
+        |var: &str| (var == "PATCHWRIGHT_ADVISORIES_PATH").then(|| "/a/npm:/b/PyPI".to_string());
+    let c = ServiceConfig::from_sources("config.toml", Some(&list), env).unwrap();
+    assert_eq!(
+        c.advisories_path,
+        [Path::new("/a/npm"), Path::new("/b/PyPI")]
+    );
+
+    // Beside a sync, a list combines with the synced folder.
+    let sync = "\n[advisory-sync]\necosystems = [\"npm\"]\ndir = \"/var/lib/osv\"\n";
+    let c =
+        ServiceConfig::from_sources("config.toml", Some(&format!("{list}{sync}")), no_env).unwrap();
+    assert_eq!(c.advisories_path.len(), 2);
+    assert!(c.advisory_sync.is_some());
+
+    let line = MINIMAL.lines().count() + 1;
+    let bad = |value: &str| problems(&format!("{MINIMAL}advisories-path = {value}\n"), no_env);
+    assert_eq!(
+        bad("[\"osv\", \"\"]"),
+        vec![format!(
+            "config.toml:{line}:1: advisories-path: entry 2 is empty; give a folder path (or leave the entry out)"
+        )]
+    );
+    assert_eq!(
+        bad("[\"osv\", \"osv\"]"),
+        vec![format!(
+            "config.toml:{line}:1: advisories-path: \"osv\" is named twice; name each folder once"
+        )]
+    );
+    assert_eq!(
+        bad("[\"osv\", 3]"),
+        vec![format!(
+            "config.toml:{line}:1: advisories-path: expected a path or an array of paths, found an array holding other things than strings"
+        )]
+    );
+    // Other keys still take one string only.
+    assert_eq!(
+        problems(&format!("{MINIMAL}catalog-path = [\"a\"]\n"), no_env),
+        vec![format!(
+            "config.toml:{line}:1: catalog-path: expected a string, found an array"
+        )]
     );
 }

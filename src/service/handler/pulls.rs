@@ -94,6 +94,11 @@ enum Step<'p> {
     Open,
 }
 
+/// Whether `branch` is the digest-refresh PR's, which `max-open-fix-prs` does not count.
+fn is_refresh(branch: &str) -> bool {
+    branch == crate::remedy::groups::DIGEST_REFRESH_BRANCH
+}
+
 /// One pass over the fix PRs of a repository after a scan of its default branch.
 pub struct FixPrSync<'a> {
     pub ctx: &'a Ctx<'a>,
@@ -136,7 +141,12 @@ impl FixPrSync<'_> {
         before: &Report,
         knowledge: &Knowledge,
     ) -> Result<SyncResult, Failure> {
-        let mut open_count = open.len();
+        // The digest-refresh PR is counted apart from `max_open`: it is one per repository at
+        // most, and a low-urgency rebuild must never hold back a security fix's slot.
+        let mut open_count = open
+            .iter()
+            .filter(|pr| !is_refresh(&pr.pull.head_ref))
+            .count();
         let mut result = SyncResult::default();
         for group in groups {
             let existing = open.iter().find(|pr| pr.pull.head_ref == group.branch);
@@ -165,7 +175,9 @@ impl FixPrSync<'_> {
                 Step::Open => {
                     let body = self.body(group, snapshot, before, knowledge);
                     let opened = self.open(group, &body, knowledge).await?;
-                    open_count += 1;
+                    if !is_refresh(&group.branch) {
+                        open_count += 1;
+                    }
                     opened
                 }
             };
@@ -203,7 +215,12 @@ impl FixPrSync<'_> {
                 Step::Unchanged(pr)
             }
             Some(pr) => Step::Update(pr),
-            None if open_count >= self.max_open => Step::HeldBack,
+            // 0 opens none at all; otherwise the refresh PR has a place of its own.
+            None if self.max_open == 0
+                || (open_count >= self.max_open && !is_refresh(&group.branch)) =>
+            {
+                Step::HeldBack
+            }
             None => Step::Open,
         })
     }
