@@ -17,8 +17,10 @@ pub mod history;
 pub mod ignores;
 pub mod installations;
 pub mod jobs;
+pub mod notifications;
 pub mod packages;
 pub mod scan_marks;
+pub mod snapshot_runs;
 pub mod tracking;
 pub mod web_sessions;
 
