@@ -423,3 +423,71 @@ async fn the_daily_snapshot_is_taken_once_a_day_per_installation_and_feeds_the_c
     })
     .await;
 }
+
+// ---------------------------------------------------------------- wired into serve
+
+#[tokio::test]
+async fn serve_takes_the_daily_snapshot_at_start_and_stops_its_background_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = Chat::start().await;
+    let mut config = support::serve_config(dir.path());
+    config.notifications = Some(NotifyConfig {
+        webhook_url: Secret::new(&chat.url),
+        interval: TimeDelta::minutes(60),
+        horizon: Horizon {
+            sla_due_days: 7,
+            exception_days: 14,
+        },
+    });
+    let store = Store::connect_with(config.database_url.expose(), 2)
+        .await
+        .unwrap();
+    let now = Utc::now();
+    installations::upsert_installation(store.pool(), 5, "acme", now)
+        .await
+        .unwrap();
+    installations::upsert_repository(
+        store.pool(),
+        &RepositoryUpsert {
+            id: 50,
+            installation_id: 5,
+            full_name: "acme/web",
+            default_branch: Some("main"),
+            private: Some(false),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let served = support::serve(config).await;
+    let mut days = Vec::new();
+    for _ in 0..100 {
+        days = snapshot_runs::days(store.pool(), 5).await.unwrap();
+        if !days.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(days, [Utc::now().date_naive()], "taken at start");
+    // The notifier took its first turn too: the installation is watched from now on.
+    let mut watched = false;
+    for _ in 0..100 {
+        let began = patchwright::store::notifications::began(store.pool())
+            .await
+            .unwrap();
+        if began.is_some() {
+            watched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(watched, "the notifier ran");
+    served.stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), served.server)
+        .await
+        .expect("serve stops with its background tasks")
+        .unwrap()
+        .unwrap();
+    assert!(chat.texts().is_empty(), "nothing to tell");
+    store.close().await;
+}
