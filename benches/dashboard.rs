@@ -1,6 +1,7 @@
 //! Dashboard server time on a generated year of 1,000 repositories (tests/history_gen/),
 //! on PostgreSQL when DATABASE_URL names one (SQLite otherwise): the organisation page, one
-//! repository's page, the organisation JSON, and the daily snapshot rebuild over 90 days.
+//! repository's page, the organisation JSON, the snapshot rebuild over 90 days, and the daily
+//! snapshot job's two days.
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
@@ -104,6 +105,20 @@ fn bench(c: &mut Criterion) {
                 &db.store,
                 (now - TimeDelta::days(90)).date_naive(),
                 now.date_naive(),
+            ))
+            .unwrap()
+        })
+    });
+    // What the daily job does for an installation of all 1,000 repositories: yesterday again
+    // and today (`service::daily_snapshots`).
+    let ids: Vec<i64> = (1..=1000).collect();
+    g.bench_function("snapshot_daily_2d", |b| {
+        b.iter(|| {
+            rt.block_on(history::rebuild_snapshots_of(
+                &db.store,
+                (now - TimeDelta::days(1)).date_naive(),
+                now.date_naive(),
+                Some(&ids),
             ))
             .unwrap()
         })

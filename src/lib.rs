@@ -16,6 +16,7 @@ pub mod knowledge;
 pub mod manifest;
 pub mod model;
 pub mod nearest;
+pub mod notify;
 pub mod owners;
 pub mod pipeline;
 pub mod policy;

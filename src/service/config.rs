@@ -64,6 +64,8 @@ pub const ADVISORY_SYNC_TABLE: &str = "advisory-sync";
 pub const REGISTRY_TABLE: &str = "registry";
 /// The dashboard's sign-in and sessions (`crate::web::WebConfig`); without it no page is served.
 pub const WEB_TABLE: &str = "web";
+/// Chat notifications (`crate::notify::NotifyConfig`); without it none are sent.
+pub const NOTIFICATIONS_TABLE: &str = "notifications";
 
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:3000";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
@@ -154,6 +156,8 @@ pub struct ServiceConfig {
     pub registry: Option<crate::registry::RegistryConfig>,
     /// The `[web]` table: the dashboard is served only when it is set.
     pub web: Option<crate::web::WebConfig>,
+    /// The `[notifications]` table: chat messages are sent only when it is set and enabled.
+    pub notifications: Option<crate::notify::NotifyConfig>,
 }
 
 impl ServiceConfig {
@@ -361,6 +365,7 @@ impl ServiceConfig {
         let registries = v.registries();
         let registry = v.registry();
         let web = v.web();
+        let notifications = v.notifications();
 
         let mut problems = v.problems;
         problems.extend(v.file.unknown);
@@ -400,6 +405,7 @@ impl ServiceConfig {
                 registries: registries?,
                 registry: registry?,
                 web: web?,
+                notifications: notifications?,
             })
         })();
         settle(file_name, config, problems)
@@ -460,6 +466,7 @@ struct FileValues {
     advisory_sync: Option<(toml::Value, Origin)>,
     registry: Option<(toml::Value, Origin)>,
     web: Option<(toml::Value, Origin)>,
+    notifications: Option<(toml::Value, Origin)>,
     unknown: Vec<ConfigProblem>,
 }
 
@@ -527,13 +534,17 @@ fn read_file(file_name: &str, text: &str, problems: &mut Vec<ConfigProblem>) -> 
             values.web = Some((value, origin));
             continue;
         }
+        if key == NOTIFICATIONS_TABLE {
+            values.notifications = Some((value, origin));
+            continue;
+        }
         if !KEYS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             values.unknown.push(ConfigProblem {
                 origin,
                 key: key.clone(),
                 message: format!(
-                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}], [{REGISTRY_TABLE}] and [{WEB_TABLE}] tables",
+                    "unknown key; the keys are {}, and the [{POLICY_TABLE}], [{ADVISORY_SYNC_TABLE}], [{REGISTRY_TABLE}], [{WEB_TABLE}] and [{NOTIFICATIONS_TABLE}] tables",
                     known.join(", ")
                 ),
             });
@@ -914,6 +925,20 @@ impl<F: Fn(&str) -> Option<String>> Values<'_, F> {
             Ok(config) => Some(Some(config)),
             Err(message) => {
                 self.problem(origin, WEB_TABLE, message);
+                None
+            }
+        }
+    }
+
+    /// The `[notifications]` table: `Some(None)` when absent or disabled, `None` when wrong.
+    fn notifications(&mut self) -> Option<Option<crate::notify::NotifyConfig>> {
+        let Some((value, origin)) = self.file.notifications.take() else {
+            return Some(None);
+        };
+        match crate::notify::NotifyConfig::from_toml(value, |var| std::env::var(var).ok()) {
+            Ok(config) => Some(config),
+            Err(message) => {
+                self.problem(origin, NOTIFICATIONS_TABLE, message);
                 None
             }
         }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod daily_snapshots;
 pub mod handler;
 pub mod jobs;
 pub mod metrics;
@@ -233,6 +234,29 @@ pub async fn serve_built(
             Err(e) => tracing::error!(error = %e, "cannot listen for SIGHUP: reloads off"),
         }
     }
+    // The daily snapshots and the notifications run beside the job pool, each in its own
+    // task: neither ever holds a worker, and a stuck chat webhook delays only its messages.
+    let mut background = vec![tokio::spawn(daily_snapshots::run(
+        store.clone(),
+        Arc::clone(&clock),
+        stop_rx.clone(),
+    ))];
+    if let Some(notify) = &config.notifications {
+        let webhook = crate::notify::deliver::Webhook::new(notify.webhook_url.clone())
+            .map_err(|e| anyhow::anyhow!("[notifications]: {e}"))?;
+        let notifier = Arc::new(crate::notify::run::Notifier {
+            store: store.clone(),
+            config: notify.clone(),
+            sla: config.policy.sla_days.clone(),
+            webhook,
+        });
+        background.push(tokio::spawn(notifier.run(
+            Arc::clone(&clock),
+            crate::notify::run::TICK,
+            stop_rx.clone(),
+        )));
+        tracing::info!(interval = ?notify.interval, "chat notifications on");
+    }
     let pool = tokio::spawn(runner.run(Arc::clone(&wake), stop_rx));
 
     let state = AppState {
@@ -280,6 +304,9 @@ pub async fn serve_built(
     }
     for keeper in keepers {
         keeper.await?;
+    }
+    for task in background {
+        task.await?;
     }
     store.close().await;
     tracing::info!("stopped");

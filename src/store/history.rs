@@ -402,19 +402,24 @@ pub struct SnapshotRow {
     pub open: i64,
 }
 
-/// Replaces the snapshot rows of the days `from..=to` with `rows` (which must lie in those
-/// days), in one transaction: the rebuild is all or nothing.
+/// Replaces the snapshot rows of the days `from..=to` of the given repositories (all when
+/// `None`) with `rows` (which must lie in those days and repositories), in one transaction:
+/// the rebuild is all or nothing.
 pub async fn replace_snapshots(
     conn: &mut AnyConnection,
     from: NaiveDate,
     to: NaiveDate,
+    repositories: Option<&[i64]>,
     rows: &[SnapshotRow],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM daily_snapshots WHERE day >= $1 AND day <= $2")
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .execute(&mut *conn)
-        .await?;
+    let filter = id_filter("repository_id", repositories);
+    sqlx::query(&format!(
+        "DELETE FROM daily_snapshots WHERE day >= $1 AND day <= $2 AND {filter}"
+    ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .execute(&mut *conn)
+    .await?;
     // Several rows per statement: a year of a thousand repositories is ~10⁵ rows.
     for chunk in rows.chunks(200) {
         let mut sql = String::from(
@@ -506,11 +511,22 @@ pub async fn rebuild_snapshots(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<usize, StoreError> {
-    let events = events(store.pool(), None).await?;
+    rebuild_snapshots_of(store, from, to, None).await
+}
+
+/// [`rebuild_snapshots`] for the given repositories only (all when `None`): what the daily job
+/// runs per installation.
+pub async fn rebuild_snapshots_of(
+    store: &super::Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    repositories: Option<&[i64]>,
+) -> Result<usize, StoreError> {
+    let events = events(store.pool(), repositories).await?;
     let exposures = crate::remediation::exposures(&events);
     let rows = crate::remediation::snapshots::daily_counts(&exposures, from, to);
     let mut tx = store.begin().await?;
-    replace_snapshots(&mut tx, from, to, &rows).await?;
+    replace_snapshots(&mut tx, from, to, repositories, &rows).await?;
     tx.commit().await?;
     Ok(rows.len())
 }

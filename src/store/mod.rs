@@ -18,8 +18,10 @@ pub mod ignores;
 pub mod installations;
 pub mod jobs;
 pub mod lineage;
+pub mod notifications;
 pub mod packages;
 pub mod scan_marks;
+pub mod snapshot_runs;
 pub mod tracking;
 pub mod web_sessions;
 

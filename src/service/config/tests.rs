@@ -85,7 +85,7 @@ fn every_problem_is_reported_at_once() {
             "config.toml:1:1: workers: 0 is out of range; use 1 to 64".to_string(),
             "config.toml:2:1: log-format: \"yaml\" is not a log format; use `text` or `json`".to_string(),
             format!(
-                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy], [advisory-sync], [registry] and [web] tables",
+                "config.toml:4:1: webhok-secret: unknown key; the keys are {}, and the [policy], [advisory-sync], [registry], [web] and [notifications] tables",
                 KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
             ),
         ]
@@ -375,6 +375,45 @@ fn advisories_path_is_one_folder_or_several() {
         problems(&format!("{MINIMAL}catalog-path = [\"a\"]\n"), no_env),
         vec![format!(
             "config.toml:{line}:1: catalog-path: expected a string, found an array"
+        )]
+    );
+}
+
+#[test]
+fn the_notifications_table_is_read_and_its_url_never_repeated_in_errors() {
+    let c = ServiceConfig::from_sources("config.toml", Some(MINIMAL), no_env).unwrap();
+    assert!(c.notifications.is_none(), "off unless configured");
+    let good = format!(
+        "{MINIMAL}\n[notifications]\nwebhook-url = \"https://hooks.slack.com/services/T0/B0/tok\"\ninterval-minutes = 30\n"
+    );
+    let c = ServiceConfig::from_sources("config.toml", Some(&good), no_env).unwrap();
+    let n = c.notifications.expect("configured");
+    assert_eq!(n.interval, chrono::TimeDelta::minutes(30));
+    assert_eq!(n.horizon.sla_due_days, 7);
+    assert_eq!(n.horizon.exception_days, 14);
+    assert!(!format!("{n:?}").contains("tok"), "the URL is a secret");
+
+    let off = format!("{MINIMAL}\n[notifications]\nenabled = false\n");
+    let c = ServiceConfig::from_sources("config.toml", Some(&off), no_env).unwrap();
+    assert!(c.notifications.is_none());
+
+    let bad = format!(
+        "{MINIMAL}\n[notifications]\nwebhook-url = \"hooks.slack.com/services/T0/B0/tok\"\n"
+    );
+    let line = bad.lines().position(|l| l == "[notifications]").unwrap() + 1;
+    assert_eq!(
+        problems(&bad, no_env),
+        [format!(
+            "config.toml:{line}:2: notifications: webhook-url: not an http(s) URL"
+        )]
+    );
+    let bad = format!(
+        "{MINIMAL}\n[notifications]\nwebhook-url = \"https://x.example/h\"\ninterval-minutes = 0\n"
+    );
+    assert_eq!(
+        problems(&bad, no_env),
+        [format!(
+            "config.toml:{line}:2: notifications: interval-minutes: 0 is out of range (1 to 10080, a week)"
         )]
     );
 }
