@@ -155,11 +155,15 @@ impl Remote {
             Some(path) => RegistryConfig::load(path)?,
             None => RegistryConfig::default(),
         };
-        let lookup = Lookup::new(&config).context("cannot set up the registry client")?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime for the registry")?;
+        // The client's connection pool belongs to the runtime it is made in.
+        let lookup = {
+            let _inside = runtime.enter();
+            Lookup::new(&config).context("cannot set up the registry client")?
+        };
         Ok((runtime, lookup))
     }
 
@@ -184,10 +188,13 @@ impl Remote {
         let (options, cache) = (options.clone(), cache.cloned());
         let handle = runtime.handle().clone();
         // The layer reader blocks; the client's futures run on `runtime` meanwhile.
-        let read = runtime.block_on(tokio::task::spawn_blocking(move || {
-            let source = RegistryImage::new(client, &image, handle);
-            analyse(&source, &options, cache.as_ref())
-        }))?;
+        let read = runtime.block_on(async move {
+            tokio::task::spawn_blocking(move || {
+                let source = RegistryImage::new(client, &image, handle);
+                analyse(&source, &options, cache.as_ref())
+            })
+            .await
+        })?;
         Ok(read?)
     }
 }

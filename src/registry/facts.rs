@@ -151,8 +151,9 @@ impl RegistryFacts {
             .filter_map(|f| {
                 let fix = f.fix.as_ref()?;
                 let target = ImageRef::parse(&fix.to)?;
-                let from_read = ImageRef::parse(&fix.from)
-                    .is_some_and(|from| self.contents(&from).is_some());
+                let from_read = ImageRef::parse(&fix.from).is_some_and(|from| {
+                    matches!(self.contents(&from), Some(ImageContents::Read(_)))
+                });
                 Some((target, from_read))
             })
             .filter(|(target, from_read)| {

@@ -110,7 +110,8 @@ impl Lookup {
         facts
     }
 
-    /// Reads `image`'s layers into `facts` unless they hold it already; `true` when added.
+    /// Reads `image`'s layers into `facts` unless they hold it already; `true` when contents
+    /// were added (a failure is recorded too, but is nothing to scan again for).
     async fn add_contents(
         &self,
         facts: &mut RegistryFacts,
@@ -133,8 +134,9 @@ impl Lookup {
                 contents
             }
         };
+        let read = matches!(contents, ImageContents::Read(_));
         facts.set_contents(image, contents);
-        true
+        read
     }
 
     fn cached(&self, key: &String, now: DateTime<Utc>) -> Option<ImageContents> {

@@ -64,11 +64,7 @@ pub fn judge(
             continue;
         }
         let dropped = findings[i].fix.take();
-        findings[i].no_fix_reason = Some(format!(
-            "{} (`{}` was the approved tag to move to)",
-            recommendation.sentence,
-            dropped.as_ref().map_or("", |d| d.to.as_str())
-        ));
+        findings[i].no_fix_reason = Some(recommendation.sentence);
         replan.extend(shared_digest_only(findings, i, dropped.as_ref()));
     }
     replan
