@@ -230,5 +230,22 @@ pin-digests = false
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `cache-ttl`"), "{err}");
+        let err = RegistryConfig::parse("r.toml", "platform = \"amd64\"", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("r.toml: platform: `amd64` is not a platform"), "{err}");
+    }
+
+    #[test]
+    fn image_reading_keys() {
+        let text = "read-images = false\nlayer-cache = \"layers\"\nplatform = \"linux/arm64/v8\"\nmax-layer-mb = 2\n";
+        let c = RegistryConfig::parse("r.toml", text, Path::new("/etc/pw")).unwrap();
+        assert!(!c.read_images);
+        assert_eq!(c.layer_cache.as_deref(), Some(Path::new("/etc/pw/layers")));
+        assert_eq!(c.platform.to_string(), "linux/arm64/v8");
+        assert_eq!(c.max_layer_bytes, 2 << 20);
+        let d = RegistryConfig::parse("r.toml", "", Path::new(".")).unwrap();
+        assert!(d.read_images);
+        assert_eq!(d.platform.to_string(), "linux/amd64");
     }
 }

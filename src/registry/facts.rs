@@ -189,4 +189,23 @@ mod tests {
         assert_eq!(facts.digest("node", "20-alpine"), Some("sha256:aa"));
         assert_eq!(facts.problems(), ["ghcr.io/x/y: down"]);
     }
+
+    #[test]
+    fn contents_of_a_pin_are_the_tags_only_when_the_registry_gave_that_digest() {
+        let mut facts = RegistryFacts::default();
+        let tag = ImageRef::parse("debian:12.11").unwrap();
+        facts.set_contents(&tag, ImageContents::Failed("x".into()));
+        facts
+            .repository_mut("debian")
+            .digests
+            .insert("12.11".into(), "sha256:new".into());
+        let pinned_new = ImageRef::parse("debian:12.11@sha256:new").unwrap();
+        let pinned_old = ImageRef::parse("debian:12.11@sha256:old").unwrap();
+        assert!(facts.contents(&pinned_new).is_some());
+        // An older build of the tag is another image: not the tag's contents.
+        assert!(facts.contents(&pinned_old).is_none());
+        assert!(facts.reads_images());
+        assert_eq!(facts.content_problems(), ["debian:12.11: x"]);
+        assert_eq!(content_key(&pinned_old), "debian:12.11@sha256:old");
+    }
 }
