@@ -118,8 +118,12 @@ pub fn run_parsed(
         pin_digests,
     );
     if let Some(facts) = facts {
-        let replan =
-            remedy::contents::judge(&mut findings, facts, &knowledge.catalog, &knowledge.advisories);
+        let replan = remedy::contents::judge(
+            &mut findings,
+            facts,
+            &knowledge.catalog,
+            &knowledge.advisories,
+        );
         // Findings that shared a tag move no longer wanted are planned again on their own
         // (a digest pin of the tag in use).
         let mut again: Vec<Finding> = replan.iter().map(|&i| findings[i].clone()).collect();

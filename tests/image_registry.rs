@@ -66,8 +66,9 @@ async fn push_debians(push: &Pusher) -> String {
             &[base.stored(), extra.stored(), whiteout.stored()],
         )
         .await;
-    let installed = std::fs::read_to_string(crate_dir().join("fixtures/images/alpine-3.18.4-installed"))
-        .unwrap();
+    let installed =
+        std::fs::read_to_string(crate_dir().join("fixtures/images/alpine-3.18.4-installed"))
+            .unwrap();
     let alpine = Layer::new(
         &[
             Entry::File(
@@ -82,7 +83,11 @@ async fn push_debians(push: &Pusher) -> String {
         .layered_image("library/debian", "arm64", &[alpine.stored()])
         .await;
     let index = push
-        .index_of("library/debian", "12.1", &[(&amd64, "amd64"), (&arm64, "arm64")])
+        .index_of(
+            "library/debian",
+            "12.1",
+            &[(&amd64, "amd64"), (&arm64, "arm64")],
+        )
         .await;
     let current = debian_layer(&status, &os_release, &debian_version, Compression::Gzip);
     let now = push
@@ -180,11 +185,7 @@ async fn a_digest_the_registry_does_not_have_is_an_error_not_an_empty_image() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = LayerCache::new(tmp.path());
     let reference = format!("{}/team/base:1", registry.host());
-    let missing = format!(
-        "{}/team/base@sha256:{}",
-        registry.host(),
-        "0".repeat(64)
-    );
+    let missing = format!("{}/team/base@sha256:{}", registry.host(), "0".repeat(64));
     let (ok, err) = tokio::task::spawn_blocking(move || {
         let ok = read_remote(&lookup, &reference, "linux/amd64", &cache);
         let source = RegistryImage::new(
@@ -197,7 +198,10 @@ async fn a_digest_the_registry_does_not_have_is_an_error_not_an_empty_image() {
     })
     .await
     .unwrap();
-    assert_eq!(ok.os.packages.len(), installed_count(&String::from_utf8_lossy(&status)));
+    assert_eq!(
+        ok.os.packages.len(),
+        installed_count(&String::from_utf8_lossy(&status))
+    );
     assert!(err.contains("404") || err.contains("no manifest"), "{err}");
 }
 
@@ -243,7 +247,10 @@ async fn the_image_command_reads_a_registry_reference_and_recommends_a_candidate
         text.contains(&format!("image: {host}/library/debian:12.1 (linux/amd64)")),
         "{text}"
     );
-    assert!(text.contains("layers: 3 (0 from the layer cache)"), "{text}");
+    assert!(
+        text.contains("layers: 3 (0 from the layer cache)"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "recommendation: debian 12.1 → {}: clears 1 of 2 OS advisories (1 high); 1 stays open, no fixed package released",
@@ -253,11 +260,19 @@ async fn the_image_command_reads_a_registry_reference_and_recommends_a_candidate
     );
     let out = patchwright(
         work.path(),
-        &["image", "not a reference", "--advisories", advisories.to_str().unwrap()],
+        &[
+            "image",
+            "not a reference",
+            "--advisories",
+            advisories.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is neither a file nor an image reference"), "{err}");
+    assert!(
+        err.contains("is neither a file nor an image reference"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,7 +351,10 @@ async fn scan_with_the_registry_reports_image_contents_and_judges_the_move() {
     let found = about_contents(&json);
     assert_eq!(found.len(), 1, "{json:#}\n{err}");
     let text = found[0].to_string();
-    assert!(text.contains("has 2 OS package advisories (1 high, 1 unrated)"), "{text}");
+    assert!(
+        text.contains("has 2 OS package advisories (1 high, 1 unrated)"),
+        "{text}"
+    );
     assert!(text.contains("DSA-5514-1"), "{text}");
     let fix = &found[0]["fix"];
     assert!(

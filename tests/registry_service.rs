@@ -279,7 +279,9 @@ async fn image_contents_make_the_finding_and_the_pr_says_what_the_move_clears() 
     );
     // Each layer was read once and kept on disk for the next start.
     assert_eq!(
-        std::fs::read_dir(dir.path().join("layers")).unwrap().count(),
+        std::fs::read_dir(dir.path().join("layers"))
+            .unwrap()
+            .count(),
         2
     );
 }

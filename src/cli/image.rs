@@ -11,7 +11,7 @@ use super::{EXIT_OK, exit_code};
 use crate::catalog::{AdvisoryDb, read_json_records};
 use crate::image::{
     AnalyseOptions, AnalysedImage, Candidate, Distribution, LayerCache, LayerOrigin, LocalImage,
-    OsAdvisories, Platform, RegistryImage, Recommendation, analyse, match_advisories, recommend,
+    OsAdvisories, Platform, Recommendation, RegistryImage, analyse, match_advisories, recommend,
 };
 use crate::model::{Ecosystem, ImageRef};
 use crate::registry::{Lookup, RegistryConfig};

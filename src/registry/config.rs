@@ -233,7 +233,10 @@ pin-digests = false
         let err = RegistryConfig::parse("r.toml", "platform = \"amd64\"", Path::new("."))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("r.toml: platform: `amd64` is not a platform"), "{err}");
+        assert!(
+            err.starts_with("r.toml: platform: `amd64` is not a platform"),
+            "{err}"
+        );
     }
 
     #[test]
