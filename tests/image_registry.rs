@@ -394,3 +394,60 @@ async fn scan_with_the_registry_reports_image_contents_and_judges_the_move() {
     assert!(about_contents(&json).is_empty(), "{json:#}");
     assert_eq!(err.matches("OS packages were not read").count(), 1, "{err}");
 }
+
+/// A fleet sharing base images: the first scan reads each layer once, later scans of other
+/// repositories within the TTL ask the registry nothing, and a restarted service (a new
+/// lookup, the same layer cache folder) fetches manifests again but reads no layer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_reads_each_layer_once_and_a_restart_reads_none() {
+    use patchwright::registry::facts::ImageContents;
+    use patchwright::snapshot::RepoSnapshot;
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    push_debians(&push).await;
+    let host = registry.host();
+    let point = point_release();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = RegistryConfig {
+        enabled: true,
+        layer_cache: Some(tmp.path().join("layers")),
+        ..RegistryConfig::default()
+    };
+    let repositories: Vec<RepoSnapshot> = (0..20)
+        .map(|i| {
+            let tag = if i % 2 == 0 { "12.1" } else { point.as_str() };
+            RepoSnapshot::from_files([(
+                format!("svc{i}/Dockerfile"),
+                format!("FROM {host}/library/debian:{tag}\nUSER app\n"),
+            )])
+        })
+        .collect();
+    let origins = |facts: &patchwright::registry::RegistryFacts, tag: &str| {
+        let image = ImageRef::parse(&format!("{host}/library/debian:{tag}")).unwrap();
+        match facts.contents(&image) {
+            Some(ImageContents::Read(read)) => {
+                read.layers.iter().map(|l| l.origin).collect::<Vec<_>>()
+            }
+            other => panic!("{tag} not read: {other:?}"),
+        }
+    };
+
+    let lookup = Lookup::new(&config).unwrap();
+    let now = chrono::Utc::now();
+    let first = lookup.gather(&repositories[0], now).await;
+    let second = lookup.gather(&repositories[1], now).await;
+    assert!(origins(&first, "12.1").iter().all(|o| *o == LayerOrigin::Read));
+    assert!(origins(&second, &point).iter().all(|o| *o == LayerOrigin::Read));
+    let calls = lookup.client().calls();
+    for snapshot in &repositories[2..] {
+        let facts = lookup.gather(snapshot, now).await;
+        assert_eq!(facts.content_problems(), Vec::<String>::new());
+    }
+    assert_eq!(lookup.client().calls(), calls, "18 more repositories, no request");
+    // Four layers in all (three of 12.1's amd64 image, one of the newer release).
+    assert_eq!(std::fs::read_dir(tmp.path().join("layers")).unwrap().count(), 4);
+
+    let restarted = Lookup::new(&config).unwrap();
+    let facts = restarted.gather(&repositories[0], now).await;
+    assert!(origins(&facts, "12.1").iter().all(|o| *o == LayerOrigin::Cache));
+}
