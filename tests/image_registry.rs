@@ -436,18 +436,39 @@ async fn a_fleet_reads_each_layer_once_and_a_restart_reads_none() {
     let now = chrono::Utc::now();
     let first = lookup.gather(&repositories[0], now).await;
     let second = lookup.gather(&repositories[1], now).await;
-    assert!(origins(&first, "12.1").iter().all(|o| *o == LayerOrigin::Read));
-    assert!(origins(&second, &point).iter().all(|o| *o == LayerOrigin::Read));
+    assert!(
+        origins(&first, "12.1")
+            .iter()
+            .all(|o| *o == LayerOrigin::Read)
+    );
+    assert!(
+        origins(&second, &point)
+            .iter()
+            .all(|o| *o == LayerOrigin::Read)
+    );
     let calls = lookup.client().calls();
     for snapshot in &repositories[2..] {
         let facts = lookup.gather(snapshot, now).await;
         assert_eq!(facts.content_problems(), Vec::<String>::new());
     }
-    assert_eq!(lookup.client().calls(), calls, "18 more repositories, no request");
+    assert_eq!(
+        lookup.client().calls(),
+        calls,
+        "18 more repositories, no request"
+    );
     // Four layers in all (three of 12.1's amd64 image, one of the newer release).
-    assert_eq!(std::fs::read_dir(tmp.path().join("layers")).unwrap().count(), 4);
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("layers"))
+            .unwrap()
+            .count(),
+        4
+    );
 
     let restarted = Lookup::new(&config).unwrap();
     let facts = restarted.gather(&repositories[0], now).await;
-    assert!(origins(&facts, "12.1").iter().all(|o| *o == LayerOrigin::Cache));
+    assert!(
+        origins(&facts, "12.1")
+            .iter()
+            .all(|o| *o == LayerOrigin::Cache)
+    );
 }

@@ -139,11 +139,11 @@ impl Lookup {
         read
     }
 
-    fn cached(&self, key: &String, now: DateTime<Utc>) -> Option<ImageContents> {
+    fn cached(&self, key: &str, now: DateTime<Utc>) -> Option<ImageContents> {
         self.caches
             .lock()
             .ok()
-            .and_then(|c| c.contents.get(key, now).cloned())
+            .and_then(|c| c.contents.get(&key.to_string(), now).cloned())
     }
 
     /// The image's OS contents, read on a blocking thread (the layer reader is synchronous).

@@ -43,7 +43,9 @@ pub fn judge(
                 "the contents of `{}` were not read, so which OS advisories it clears is not known",
                 fix.to
             );
-            findings[i].fix.as_mut().map(|fix| fix.notes.push(note));
+            if let Some(fix) = findings[i].fix.as_mut() {
+                fix.notes.push(note);
+            }
             continue;
         };
         let current_advisories = match_advisories(&current.os, advisories);
