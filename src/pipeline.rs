@@ -100,7 +100,12 @@ pub fn run_parsed(
     let mut findings = scan::scan(&manifests, &knowledge.catalog, &knowledge.advisories, now);
     let facts = options.registry.as_deref();
     if let Some(facts) = facts {
-        findings.extend(scan::registry_findings(&manifests, facts));
+        findings.extend(scan::registry_findings(
+            &manifests,
+            facts,
+            &knowledge.catalog,
+            &knowledge.advisories,
+        ));
     }
     let pin_digests = repo_config.pin_digests.unwrap_or(!options.no_digest_pins);
     remedy::plan_with_registry(
@@ -112,6 +117,29 @@ pub fn run_parsed(
         facts,
         pin_digests,
     );
+    if let Some(facts) = facts {
+        let replan = remedy::contents::judge(
+            &mut findings,
+            facts,
+            &knowledge.catalog,
+            &knowledge.advisories,
+        );
+        // Findings that shared a tag move no longer wanted are planned again on their own
+        // (a digest pin of the tag in use).
+        let mut again: Vec<Finding> = replan.iter().map(|&i| findings[i].clone()).collect();
+        remedy::plan_with_registry(
+            &mut again,
+            snapshot,
+            &knowledge.catalog,
+            &knowledge.advisories,
+            now,
+            Some(facts),
+            pin_digests,
+        );
+        for (i, f) in replan.into_iter().zip(again) {
+            findings[i] = f;
+        }
+    }
     let ignored_updates = policy::apply_ignores(&mut findings, &options.ignores);
     // The config's exceptions first: when both cover a finding, the one written in the
     // repository is the one it cites.

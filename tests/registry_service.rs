@@ -3,6 +3,7 @@
 //! own branch, apart from the security fix PR, updated in place on the next rebuild.
 
 mod fake_github;
+mod image_support;
 mod registry_support;
 mod support;
 mod world;
@@ -194,6 +195,94 @@ async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
     assert!(
         at(&open[0], "app/Dockerfile").contains(&fifth.digest),
         "past the window the sweep asked the registry again"
+    );
+}
+
+/// A base image whose OS packages have advisories: the check run names them, and the fix PR
+/// moving to the newer point release says what it clears in `recommend`'s words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_contents_make_the_finding_and_the_pr_says_what_the_move_clears() {
+    use image_support::{Compression, debian_layer, older_status, real_debian};
+    let registry = start_registry(None).await;
+    let push = Pusher::new(&registry.base(), None);
+    let (status, os_release, debian_version) = real_debian();
+    let old = older_status(&String::from_utf8_lossy(&status));
+    let point = String::from_utf8_lossy(&debian_version).trim().to_string();
+    let layer = debian_layer(old.as_bytes(), &os_release, b"12.1\n", Compression::Zstd);
+    let older = push
+        .layered_image("library/debian", "amd64", &[layer.stored()])
+        .await;
+    push.tag("library/debian", "12.1", &older).await;
+    let layer = debian_layer(&status, &os_release, &debian_version, Compression::Gzip);
+    let newer = push
+        .layered_image("library/debian", "amd64", &[layer.stored()])
+        .await;
+    push.tag("library/debian", &point, &newer).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let catalog_path = dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog_path,
+        "revision = \"contents\"\n\n[[image]]\nname = \"debian\"\napproved = [\"12.*\"]\n",
+    )
+    .unwrap();
+    let (records, errors) = patchwright::catalog::read_json_records(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/distro-advisories"),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let knowledge = Knowledge {
+        catalog: load_catalog(&catalog_path).unwrap(),
+        advisories: AdvisoryDb::from_json_records(&records).0,
+        policy: OrgPolicy::default(),
+    };
+    let mut config = RegistryConfig {
+        enabled: true,
+        layer_cache: Some(dir.path().join("layers")),
+        ..RegistryConfig::default()
+    };
+    config
+        .mirrors
+        .insert("docker.io".into(), vec![registry.base()]);
+    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let files = vec![(
+        "Dockerfile".to_string(),
+        "FROM debian:12.1\nUSER app\n".to_string(),
+    )];
+    let world = world_with_registry(5, files, knowledge, None, Some(lookup)).await;
+    world.scan_main("d-1").await;
+
+    let checks = world.github.check_runs(REPO);
+    let check = checks.last().expect("a check run");
+    let annotations = serde_json::to_string(&check.annotations).unwrap();
+    assert!(
+        annotations.contains("has 2 OS package advisories (1 high, 1 unrated)")
+            && annotations.contains("DSA-5514-1"),
+        "{annotations}\n{}",
+        check.summary
+    );
+    let pulls = world.github.pulls(REPO);
+    let pull = pulls
+        .iter()
+        .find(|p| p.body.contains("OS advisories"))
+        .unwrap_or_else(|| panic!("no PR says what it clears: {pulls:#?}"));
+    assert!(
+        pull.body.contains(&format!(
+            "debian 12.1 → {point}: clears 1 of 2 OS advisories (1 high); 1 stays open, no fixed package released"
+        )),
+        "{}",
+        pull.body
+    );
+    let head = world.github.branch(REPO, &pull.head).unwrap();
+    assert_eq!(
+        world.github.file_at(&head, "Dockerfile").unwrap(),
+        format!("FROM debian:{point}@{}\nUSER app\n", newer.digest)
+    );
+    // Each layer was read once and kept on disk for the next start.
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("layers"))
+            .unwrap()
+            .count(),
+        2
     );
 }
 

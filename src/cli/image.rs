@@ -1,6 +1,6 @@
-//! `patchwright image SOURCE`: what is inside an image (an OCI layout directory or a
-//! `docker save` tarball): its OS packages, their advisories, the candidate that clears the
-//! most, and a CycloneDX SBOM.
+//! `patchwright image SOURCE`: what is inside an image (an OCI layout directory, a
+//! `docker save` tarball, or a registry reference): its OS packages, their advisories, the
+//! candidate that clears the most, and a CycloneDX SBOM.
 
 use std::path::{Path, PathBuf};
 
@@ -11,13 +11,15 @@ use super::{EXIT_OK, exit_code};
 use crate::catalog::{AdvisoryDb, read_json_records};
 use crate::image::{
     AnalyseOptions, AnalysedImage, Candidate, Distribution, LayerCache, LayerOrigin, LocalImage,
-    OsAdvisories, Platform, Recommendation, analyse, match_advisories, recommend,
+    OsAdvisories, Platform, Recommendation, RegistryImage, analyse, match_advisories, recommend,
 };
-use crate::model::Ecosystem;
+use crate::model::{Ecosystem, ImageRef};
+use crate::registry::{Lookup, RegistryConfig};
 
 #[derive(Args, Debug)]
 pub struct ImageArgs {
-    /// An OCI image layout directory, or a tarball written by `docker save`.
+    /// An OCI image layout directory, a tarball written by `docker save`, or (when no such
+    /// file exists) a registry reference: `registry:port/repo:tag` or `repo@sha256:…`.
     pub source: PathBuf,
     /// The platform to read from a multi-platform image.
     #[arg(long, default_value = "linux/amd64")]
@@ -43,6 +45,10 @@ pub struct ImageArgs {
     /// Layers larger than this many MiB are not read (and said so).
     #[arg(long, default_value_t = 1024, value_name = "MIB")]
     pub max_layer_mb: u64,
+    /// Registry settings for references (mirrors, credentials, insecure hosts; the keys of
+    /// `scan --registry-config`).
+    #[arg(long, value_name = "FILE", env = "PATCHWRIGHT_REGISTRY_CONFIG")]
+    pub registry_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,9 +75,13 @@ fn run_inner(args: &ImageArgs) -> anyhow::Result<u8> {
     };
     let cache = (!args.no_cache).then(|| LayerCache::new(cache_dir(args.cache_dir.as_deref())));
     let db = load_advisories(&args.advisories)?;
+    let remote = Remote::new(args.registry_config.as_deref());
     let read = |path: &Path| -> anyhow::Result<Analysed> {
-        let source = LocalImage::open(path)?;
-        let image = analyse(&source, &options, cache.as_ref())?;
+        let image = if path.exists() {
+            analyse(&LocalImage::open(path)?, &options, cache.as_ref())?
+        } else {
+            remote.analyse(&path.to_string_lossy(), &options, cache.as_ref())?
+        };
         let advisories = match_advisories(&image.os, &db);
         Ok(Analysed { image, advisories })
     };
@@ -121,20 +131,71 @@ fn run_inner(args: &ImageArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// 0: same distribution and release; 1: another release; 2: another distribution.
 fn change_size(from: &AnalysedImage, to: &AnalysedImage) -> u8 {
-    match (&from.os.distribution, &to.os.distribution) {
-        (
-            Distribution::Known {
-                ecosystem: a,
-                release: ra,
-            },
-            Distribution::Known {
-                ecosystem: b,
-                release: rb,
-            },
-        ) if a == b => u8::from(ra != rb),
-        _ => 2,
+    crate::remedy::contents::change_size(&from.os.distribution, &to.os.distribution)
+}
+
+/// Images named by reference, read through the registry client on a runtime started the first
+/// time one is asked for.
+struct Remote {
+    config: Option<PathBuf>,
+    started: std::sync::OnceLock<anyhow::Result<(tokio::runtime::Runtime, Lookup)>>,
+}
+
+impl Remote {
+    fn new(config: Option<&Path>) -> Remote {
+        Remote {
+            config: config.map(Path::to_path_buf),
+            started: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn start(&self) -> anyhow::Result<(tokio::runtime::Runtime, Lookup)> {
+        let config = match &self.config {
+            Some(path) => RegistryConfig::load(path)?,
+            None => RegistryConfig::default(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime for the registry")?;
+        // The client's connection pool belongs to the runtime it is made in.
+        let lookup = {
+            let _inside = runtime.enter();
+            Lookup::new(&config).context("cannot set up the registry client")?
+        };
+        Ok((runtime, lookup))
+    }
+
+    fn analyse(
+        &self,
+        reference: &str,
+        options: &AnalyseOptions,
+        cache: Option<&LayerCache>,
+    ) -> anyhow::Result<AnalysedImage> {
+        let image = ImageRef::parse(reference)
+            .filter(|r| r.tag.is_some() || r.digest.is_some() || r.registry.is_some())
+            .with_context(|| {
+                format!(
+                    "`{reference}` is neither a file nor an image reference; give an OCI layout directory, a `docker save` tarball or a reference like registry:5000/repo:tag"
+                )
+            })?;
+        let (runtime, lookup) = match self.started.get_or_init(|| self.start()) {
+            Ok(started) => started,
+            Err(e) => anyhow::bail!("{e:#}"),
+        };
+        let client = std::sync::Arc::clone(lookup.client());
+        let (options, cache) = (options.clone(), cache.cloned());
+        let handle = runtime.handle().clone();
+        // The layer reader blocks; the client's futures run on `runtime` meanwhile.
+        let read = runtime.block_on(async move {
+            tokio::task::spawn_blocking(move || {
+                let source = RegistryImage::new(client, &image, handle);
+                analyse(&source, &options, cache.as_ref())
+            })
+            .await
+        })?;
+        Ok(read?)
     }
 }
 
@@ -158,11 +219,7 @@ fn cache_dir(given: Option<&Path>) -> PathBuf {
     if let Some(dir) = given {
         return dir.to_path_buf();
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("patchwright").join("layers")
+    crate::image::cache::default_dir()
 }
 
 fn text(current: &Analysed, recommendation: &Recommendation) -> String {

@@ -60,7 +60,7 @@ pub fn run(
             .any(|i| i.ecosystem == crate::model::Ecosystem::Docker)
         {
             eprintln!(
-                "note: image tags and digests were not checked against the registries (offline); run with --registry to check them and pin digests"
+                "note: image tags and digests were not checked against the registries, and base images' OS packages were not read (offline): no image is known clean; run with --registry to check them and pin digests"
             );
         }
         return outcome;
@@ -84,6 +84,9 @@ pub fn run(
         eprintln!(
             "note: registry not checked for {problem}; fixes for it come from the catalog alone"
         );
+    }
+    for problem in facts.content_problems() {
+        eprintln!("note: OS packages not checked for {problem}; not known to be clean");
     }
     outcome
 }

@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 use super::layer::{LAYER_FACTS_VERSION, LayerFacts};
 use super::manifest::check_digest;
 
+/// `$XDG_CACHE_HOME/patchwright/layers` (or `~/.cache/…`): where results are kept unless a
+/// folder is configured.
+pub fn default_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("patchwright").join("layers")
+}
+
 /// A directory of cached layer results.
 #[derive(Debug, Clone)]
 pub struct LayerCache {

@@ -10,6 +10,7 @@
 //!   `status` / `status.d/*` and apk's `installed`.
 //! - [`cache`]: results per layer digest on disk.
 //! - [`contents`]: merged files → distribution, release and packages (unknown is never clean).
+//! - [`remote`]: [`RegistryImage`], the same trait over the registry client (async → sync).
 //! - [`analyse`]: the I/O edge that puts these together.
 //! - [`advisories`]: packages × OSV distribution records → the image's advisories (pure).
 //! - [`finding`]: the `vulnerable-image` finding of an image (pure).
@@ -26,6 +27,7 @@ pub mod manifest;
 pub mod os_release;
 pub mod packages;
 pub mod recommend;
+pub mod remote;
 pub mod sbom;
 pub mod source;
 
@@ -37,4 +39,5 @@ pub use finding::image_finding;
 pub use layer::{FileFacts, LayerFacts, merge_layers, read_layer};
 pub use manifest::Platform;
 pub use recommend::{Candidate, Recommendation, recommend};
+pub use remote::RegistryImage;
 pub use source::{ImageError, ImageSource, LocalImage};

@@ -28,6 +28,15 @@ pub struct RegistryConfig {
     pub pin_digests: bool,
     /// Digest refreshes are batched into at most one PR per repository per this many days.
     pub refresh_every_days: u32,
+    /// Whether the base images' layers are read for their OS packages (`vulnerable-image` from
+    /// contents); `false` leaves image findings to the catalog's list.
+    pub read_images: bool,
+    /// Where results per layer digest are kept across runs; `None`: the user's cache folder.
+    pub layer_cache: Option<PathBuf>,
+    /// The platform read from multi-platform images.
+    pub platform: crate::image::Platform,
+    /// Layers larger than this (compressed) are not read, and the result says so.
+    pub max_layer_bytes: u64,
 }
 
 impl Default for RegistryConfig {
@@ -43,6 +52,10 @@ impl Default for RegistryConfig {
             max_retry_wait: Duration::from_secs(60),
             pin_digests: true,
             refresh_every_days: 7,
+            read_images: true,
+            layer_cache: None,
+            platform: crate::image::Platform::linux_amd64(),
+            max_layer_bytes: crate::image::analyse::DEFAULT_MAX_LAYER_BYTES,
         }
     }
 }
@@ -61,6 +74,10 @@ pub struct RegistryTable {
     pub max_retry_wait_secs: Option<u64>,
     pub pin_digests: Option<bool>,
     pub refresh_every_days: Option<u32>,
+    pub read_images: Option<bool>,
+    pub layer_cache: Option<PathBuf>,
+    pub platform: Option<String>,
+    pub max_layer_mb: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +119,11 @@ impl RegistryTable {
                 "refresh-every-days must be at least 1 (7 is a week)".to_string(),
             ));
         }
+        let platform = match &self.platform {
+            Some(text) => crate::image::Platform::parse(text)
+                .map_err(|m| invalid(format!("platform: {m}")))?,
+            None => d.platform.clone(),
+        };
         Ok(RegistryConfig {
             enabled: self.enabled.unwrap_or(true),
             mirrors: mirrors
@@ -126,6 +148,12 @@ impl RegistryTable {
                 .map_or(d.max_retry_wait, Duration::from_secs),
             pin_digests: self.pin_digests.unwrap_or(d.pin_digests),
             refresh_every_days,
+            read_images: self.read_images.unwrap_or(d.read_images),
+            layer_cache: self.layer_cache.map(|p| base.join(p)),
+            platform,
+            max_layer_bytes: self
+                .max_layer_mb
+                .map_or(d.max_layer_bytes, |mb| mb.saturating_mul(1 << 20)),
         })
     }
 }
@@ -202,5 +230,25 @@ pin-digests = false
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `cache-ttl`"), "{err}");
+        let err = RegistryConfig::parse("r.toml", "platform = \"amd64\"", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("r.toml: platform: `amd64` is not a platform"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn image_reading_keys() {
+        let text = "read-images = false\nlayer-cache = \"layers\"\nplatform = \"linux/arm64/v8\"\nmax-layer-mb = 2\n";
+        let c = RegistryConfig::parse("r.toml", text, Path::new("/etc/pw")).unwrap();
+        assert!(!c.read_images);
+        assert_eq!(c.layer_cache.as_deref(), Some(Path::new("/etc/pw/layers")));
+        assert_eq!(c.platform.to_string(), "linux/arm64/v8");
+        assert_eq!(c.max_layer_bytes, 2 << 20);
+        let d = RegistryConfig::parse("r.toml", "", Path::new(".")).unwrap();
+        assert!(d.read_images);
+        assert_eq!(d.platform.to_string(), "linux/amd64");
     }
 }

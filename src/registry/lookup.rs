@@ -7,14 +7,15 @@ use super::auth::CredentialStore;
 use super::cache::TtlCache;
 use super::client::{RegistryClient, RegistryError};
 use super::config::RegistryConfig;
-use super::facts::RegistryFacts;
+use super::facts::{ImageContents, RegistryFacts, content_key};
 use super::reference::Repository;
+use crate::image::{AnalyseOptions, LayerCache, RegistryImage, analyse};
 use crate::manifest;
 use crate::model::ImageRef;
 use crate::snapshot::RepoSnapshot;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
@@ -32,12 +33,17 @@ pub enum LookupError {
 struct Caches {
     tags: TtlCache<Repository, Vec<String>>,
     digests: TtlCache<(Repository, String), String>,
+    /// Images read, by [`content_key`]: a service scanning many repositories on one base image
+    /// fetches its manifest once per TTL (and its layers once: see `layer_cache`).
+    contents: TtlCache<String, ImageContents>,
 }
 
 pub struct Lookup {
-    client: RegistryClient,
+    client: Arc<RegistryClient>,
     caches: Mutex<Caches>,
     config: RegistryConfig,
+    /// Results per layer digest, on disk so a restart does not read layers again.
+    layer_cache: LayerCache,
 }
 
 impl Lookup {
@@ -63,13 +69,21 @@ impl Lookup {
     pub fn with_client(client: RegistryClient, config: &RegistryConfig) -> Lookup {
         let ttl =
             chrono::Duration::from_std(config.cache_ttl).unwrap_or(chrono::Duration::hours(1));
+        let layer_cache = LayerCache::new(
+            config
+                .layer_cache
+                .clone()
+                .unwrap_or_else(crate::image::cache::default_dir),
+        );
         Lookup {
-            client,
+            client: Arc::new(client),
             caches: Mutex::new(Caches {
                 tags: TtlCache::new(ttl),
                 digests: TtlCache::new(ttl),
+                contents: TtlCache::new(ttl),
             }),
             config: config.clone(),
+            layer_cache,
         }
     }
 
@@ -79,13 +93,79 @@ impl Lookup {
     }
 
     /// The client, for manifests and blobs (the image layer readers).
-    pub fn client(&self) -> &RegistryClient {
+    pub fn client(&self) -> &Arc<RegistryClient> {
         &self.client
     }
 
-    /// Facts for every image the snapshot's files name.
+    /// Facts for every image the snapshot's files name, with their contents when images are
+    /// read (`read-images`).
     pub async fn gather(&self, snapshot: &RepoSnapshot, now: DateTime<Utc>) -> RegistryFacts {
-        self.facts_for(&images_in(snapshot), now).await
+        let images = images_in(snapshot);
+        let mut facts = self.facts_for(&images, now).await;
+        if self.config.read_images {
+            for image in &images {
+                self.add_contents(&mut facts, image, now).await;
+            }
+        }
+        facts
+    }
+
+    /// Reads `image`'s layers into `facts` unless they hold it already; `true` when contents
+    /// were added (a failure is recorded too, but is nothing to scan again for).
+    async fn add_contents(
+        &self,
+        facts: &mut RegistryFacts,
+        image: &ImageRef,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let key = content_key(image);
+        if facts.contents(image).is_some() {
+            return false;
+        }
+        let contents = match self.cached(&key, now) {
+            Some(contents) => contents,
+            None => {
+                let contents = self.read_image(image).await;
+                // A failure is asked again next scan: the registry may be back.
+                if let (ImageContents::Read(_), Ok(mut caches)) = (&contents, self.caches.lock()) {
+                    caches.contents.purge(now);
+                    caches.contents.insert(key, contents.clone(), now);
+                }
+                contents
+            }
+        };
+        let read = matches!(contents, ImageContents::Read(_));
+        facts.set_contents(image, contents);
+        read
+    }
+
+    fn cached(&self, key: &str, now: DateTime<Utc>) -> Option<ImageContents> {
+        self.caches
+            .lock()
+            .ok()
+            .and_then(|c| c.contents.get(&key.to_string(), now).cloned())
+    }
+
+    /// The image's OS contents, read on a blocking thread (the layer reader is synchronous).
+    async fn read_image(&self, image: &ImageRef) -> ImageContents {
+        let client = Arc::clone(&self.client);
+        let options = AnalyseOptions {
+            platform: self.config.platform.clone(),
+            max_layer_bytes: self.config.max_layer_bytes,
+        };
+        let cache = self.layer_cache.clone();
+        let image = image.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let read = tokio::task::spawn_blocking(move || {
+            let source = RegistryImage::new(client, &image, runtime);
+            analyse(&source, &options, Some(&cache))
+        })
+        .await;
+        match read {
+            Ok(Ok(analysed)) => ImageContents::Read(Arc::new(analysed)),
+            Ok(Err(e)) => ImageContents::Failed(e.to_string()),
+            Err(e) => ImageContents::Failed(format!("the image reader stopped: {e}")),
+        }
     }
 
     /// Tags of each image's repository and the digest of each tag in use.
@@ -141,6 +221,9 @@ impl Lookup {
             )
             .await;
             added |= !before && facts.digest(&canonical, tag).is_some();
+            if self.config.read_images && facts.reads_images() {
+                added |= self.add_contents(facts, target, now).await;
+            }
         }
         added
     }

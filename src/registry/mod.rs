@@ -9,8 +9,10 @@
 //! One job per module: [`reference`] (image name → registry host and repository path),
 //! [`auth`] (credentials and `WWW-Authenticate` challenges), [`config`] (mirrors, credentials
 //! file, cache TTL), [`cache`] (a pure TTL cache), [`client`] (the HTTP calls: tag lists,
-//! manifest digests, manifests and blobs), [`facts`] (the pure data the pipeline reads) and
-//! [`lookup`] (the edge that fills facts for the images a scan found, through the cache).
+//! manifest digests, manifests and blobs), [`facts`] (the pure data the pipeline reads: tags,
+//! digests and what each base image's layers hold) and [`lookup`] (the edge that fills facts
+//! for the images a scan found, through the caches; images are read with
+//! [`crate::image::RegistryImage`] on a blocking thread).
 
 pub mod auth;
 pub mod cache;

@@ -4,6 +4,7 @@
 //! of them at once (an image that is both end-of-life and unapproved; a package with three
 //! advisories), so a second PR never follows the first.
 
+pub mod contents;
 mod edits;
 pub mod groups;
 mod images;

@@ -1,6 +1,7 @@
 //! Dependencies × catalog × advisories → findings. Pure: the same inputs give the same findings,
 //! in the same order.
 
+mod contents;
 mod images;
 mod packages;
 mod runtime;
@@ -34,15 +35,19 @@ pub fn scan(
 }
 
 /// What the registries' facts add to a scan: `image-digest-refresh` for each pinned tag whose
-/// digest moved. Separate from [`scan`] so a scan without facts is untouched.
+/// digest moved, and `vulnerable-image` from the OS packages of each image read (unless the
+/// catalog lists its tag). Separate from [`scan`] so a scan without facts is untouched.
 pub fn registry_findings(
     manifests: &[ParsedManifest],
     facts: &crate::registry::RegistryFacts,
+    catalog: &Catalog,
+    advisories: &AdvisoryDb,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for manifest in manifests {
         for dependency in &manifest.dependencies {
             images::digest_refresh(dependency, facts, &mut findings);
+            contents::check(dependency, facts, catalog, advisories, &mut findings);
         }
     }
     findings

@@ -79,7 +79,7 @@ pub fn compress(bytes: &[u8], how: Compression) -> Vec<u8> {
     }
 }
 
-fn media_type(how: Compression) -> &'static str {
+pub fn media_type(how: Compression) -> &'static str {
     match how {
         Compression::None => "application/vnd.oci.image.layer.v1.tar",
         Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -100,6 +100,25 @@ impl Layer {
             compression,
         }
     }
+
+    /// As a registry stores it: the compressed blob, its media type and its diff id.
+    pub fn stored(&self) -> (Vec<u8>, &'static str, String) {
+        (
+            compress(&self.tar, self.compression),
+            media_type(self.compression),
+            sha256(&self.tar),
+        )
+    }
+}
+
+/// `status` with glibc's binaries at `2.36-9+deb12u1`: this machine made an older point
+/// release, affected by DSA-5514-1 (Looney Tunables).
+pub fn older_status(status: &str) -> String {
+    let current = version_of(status, "libc6");
+    status.replace(
+        &format!("Version: {current}\n"),
+        "Version: 2.36-9+deb12u1\n",
+    )
 }
 
 /// An OCI image layout directory being written.

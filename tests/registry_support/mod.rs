@@ -267,6 +267,66 @@ impl Pusher {
         }
     }
 
+    /// An OCI image of real layers for `arch`: each `(blob, media type, diff id)` as stored.
+    pub async fn layered_image(
+        &self,
+        repo: &str,
+        arch: &str,
+        layers: &[(Vec<u8>, &str, String)],
+    ) -> PushedImage {
+        let mut descriptors = Vec::new();
+        for (blob, media_type, _) in layers {
+            let digest = self.blob(repo, blob).await;
+            descriptors.push(
+                serde_json::json!({"mediaType": media_type, "digest": digest, "size": blob.len()}),
+            );
+        }
+        let diff_ids: Vec<&String> = layers.iter().map(|l| &l.2).collect();
+        let config = serde_json::json!({
+            "architecture": arch, "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        })
+        .to_string()
+        .into_bytes();
+        let config_digest = self.blob(repo, &config).await;
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": descriptors,
+        })
+        .to_string()
+        .into_bytes();
+        let digest = self
+            .manifest(repo, &sha256_digest(&manifest), OCI_MANIFEST, &manifest)
+            .await;
+        PushedImage {
+            digest,
+            manifest,
+            layer: layers[0].0.clone(),
+            layer_digest: descriptors[0]["digest"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// An index of the given images and their architectures under `tag`; returns its digest.
+    pub async fn index_of(&self, repo: &str, tag: &str, images: &[(&PushedImage, &str)]) -> String {
+        let manifests: Vec<serde_json::Value> = images
+            .iter()
+            .map(|(image, arch)| {
+                serde_json::json!({
+                    "mediaType": OCI_MANIFEST, "digest": image.digest, "size": image.manifest.len(),
+                    "platform": {"architecture": arch, "os": "linux"}
+                })
+            })
+            .collect();
+        let index = serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests
+        })
+        .to_string()
+        .into_bytes();
+        self.manifest(repo, tag, OCI_INDEX, &index).await
+    }
+
     pub async fn tag(&self, repo: &str, tag: &str, image: &PushedImage) -> String {
         self.manifest(repo, tag, OCI_MANIFEST, &image.manifest)
             .await

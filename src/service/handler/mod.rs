@@ -534,6 +534,9 @@ async fn with_registry(
     for problem in facts.problems() {
         tracing::warn!(problem = %problem, "registry not checked; image fixes come from the catalog");
     }
+    for problem in facts.content_problems() {
+        tracing::warn!(problem = %problem, "image OS packages not checked; not known to be clean");
+    }
     for round in 0..2 {
         options.registry = Some(Arc::new(facts.clone()));
         let manifests = std::mem::take(&mut analysis.outcome.manifests);
