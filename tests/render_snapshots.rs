@@ -163,5 +163,12 @@ fn example_sarif_report() {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let outcome = run(&snapshot, &knowledge(), today, &RunOptions::default());
     let sarif = render::render(&outcome.report, render::Format::Sarif);
+    let mut streamed = Vec::new();
+    render::write(&outcome.report, render::Format::Sarif, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        sarif,
+        "streamed and built SARIF differ"
+    );
     insta::assert_snapshot!(sarif);
 }
