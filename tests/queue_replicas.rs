@@ -148,12 +148,11 @@ async fn two_replicas_never_work_on_one_repository_at_once() {
         "both replicas took part: {ran:?}"
     );
 
-    // After the fact, from the attempts alone: one per job, each with its start and end. Their
-    // times are read from the clock *before* the claim query and before the settle: a claim
-    // that waited on the previous job's release can record a start a few milliseconds before
-    // that job's recorded end although the work did not overlap (the count above is the
-    // proof). The apparent overlap is printed, not asserted, until the store stamps attempts
-    // in commit order.
+    // After the fact, from the attempts alone: one per job, each with its start and end, and
+    // the attempts of one repository one after the other. A start is read from the clock once
+    // the claim has its job (after any wait on the previous job's release) and an end before
+    // the job's row lets the next one go, so a later attempt never starts before an earlier
+    // one of its repository ended.
     let rows = sqlx::query(
         "SELECT j.repository_id, a.started_at, a.finished_at
          FROM job_attempts a JOIN jobs j ON j.id = a.job_id
@@ -173,14 +172,15 @@ async fn two_replicas_never_work_on_one_repository_at_once() {
             .or_default()
             .push((started, finished));
     }
-    let apparent = by_repository
-        .values()
-        .flat_map(|attempts| attempts.windows(2).map(|p| p[0].1 - p[1].0))
-        .max()
-        .unwrap_or_default();
-    eprintln!(
-        "largest apparent overlap of two attempts of one repository in job_attempts: {} ms",
-        apparent.num_milliseconds().max(0)
-    );
+    for (repository, attempts) in &by_repository {
+        for pair in attempts.windows(2) {
+            let ((_, ended), (started, _)) = (pair[0], pair[1]);
+            assert!(
+                started >= ended,
+                "repository {repository}: an attempt started at {started}, before the previous one ended at {ended} ({} ms overlap)",
+                (ended - started).num_milliseconds()
+            );
+        }
+    }
     db.cleanup().await;
 }

@@ -149,3 +149,26 @@ fn example_with_grants_and_ignores() {
         render::templates::check_summary_for(&report, &no_pulls, &[], Some("patchwright"))
     );
 }
+
+/// The SARIF document of the example project, byte for byte: it is written as it is serialised
+/// (not built whole first), and this pins that the bytes stay those serde-sarif's own types
+/// gave (property order, indentation, suppressions, columns).
+#[test]
+fn example_sarif_report() {
+    let snapshot = read_snapshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo"),
+        &[],
+    )
+    .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let outcome = run(&snapshot, &knowledge(), today, &RunOptions::default());
+    let sarif = render::render(&outcome.report, render::Format::Sarif);
+    let mut streamed = Vec::new();
+    render::write(&outcome.report, render::Format::Sarif, &mut streamed).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        sarif,
+        "streamed and built SARIF differ"
+    );
+    insta::assert_snapshot!(sarif);
+}

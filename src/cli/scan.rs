@@ -22,13 +22,10 @@ fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
         today,
         &mut options,
     );
-    // JSON is streamed: on a large monorepo the report text alone is tens of megabytes.
-    if args.format == render::Format::Json {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        render::write_json(&outcome.report, &mut out)?;
-    } else {
-        print!("{}", render::render(&outcome.report, args.format));
-    }
+    // JSON and SARIF are streamed: on a large monorepo the report text alone is tens of
+    // megabytes, and SARIF's document built whole as much again.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    render::write(&outcome.report, args.format, &mut out)?;
     Ok(verdict(&outcome.report, &args.common))
 }

@@ -28,6 +28,23 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
+/// [`render`] written straight to `out`: JSON and SARIF are serialised as they are written,
+/// without building the text (or, for SARIF, the document) in memory first.
+pub fn write(
+    report: &Report,
+    format: Format,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => {
+            out.write_all(text::report(report).as_bytes())?;
+            out.flush()
+        }
+        Format::Json => write_json(report, out),
+        Format::Sarif => sarif::write_report(report, out),
+    }
+}
+
 /// [`json`] written straight to `out`, without building the text in memory first.
 pub fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;

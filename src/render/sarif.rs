@@ -1,20 +1,33 @@
 //! SARIF 2.1.0, so GitHub code scanning (and any other SARIF reader) can ingest a scan.
 //!
 //! Built with `serde-sarif`, whose types are generated from the official SARIF schema, so a
-//! misspelt property cannot compile.
+//! misspelt property cannot compile. The document is written as it is serialised, one result
+//! at a time: on a large monorepo the results built whole, then their text, took more memory
+//! than the scan itself.
 
 use crate::model::{Finding, Level, RuleId};
 use crate::report::Report;
+use serde::{Serialize, Serializer};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
+    Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Suppression, Tool,
     ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The SARIF document of `report` as one string (small reports; [`write_report`] for the CLI).
 pub fn report(report: &Report) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and serde_json writes UTF-8.
+    let _ = write_report(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the SARIF document of `report` to `out`, each result serialised as it is built.
+pub fn write_report(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let rules: Vec<ReportingDescriptor> = RuleId::ALL.iter().map(|r| descriptor(*r)).collect();
     let driver = ToolComponent::builder()
         .name("patchwright")
@@ -22,25 +35,55 @@ pub fn report(report: &Report) -> String {
         .information_uri("https://github.com/patchwright/patchwright")
         .rules(rules)
         .build();
-    let fingerprints = fingerprints(&report.findings);
-    let results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .zip(fingerprints)
-        .map(|(f, fingerprint)| result(f, fingerprint))
-        .collect();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .build();
-    let sarif = Sarif::builder()
-        .schema(SARIF_SCHEMA)
-        .version(serde_json::json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    let mut out = serde_json::to_string_pretty(&sarif).unwrap_or_default();
-    out.push('\n');
-    out
+    let document = Document {
+        schema: SARIF_SCHEMA,
+        runs: [StreamedRun {
+            results: Results {
+                findings: &report.findings,
+                fingerprints: fingerprints(&report.findings),
+            },
+            tool: Tool::builder().driver(driver).build(),
+        }],
+        version: "2.1.0",
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// serde-sarif's `Sarif` with the properties this report sets, in the order its derived
+/// `Serialize` writes them (its fields are declared alphabetically), so the bytes are those
+/// of the document built whole (`tests/render_snapshots.rs` pins them).
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [StreamedRun<'a>; 1],
+    version: &'static str,
+}
+
+/// serde-sarif's `Run`, likewise: `results`, then `tool`.
+#[derive(Serialize)]
+struct StreamedRun<'a> {
+    results: Results<'a>,
+    tool: Tool,
+}
+
+/// The results, built one at a time while the array is written.
+struct Results<'a> {
+    findings: &'a [Finding],
+    fingerprints: Vec<String>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.findings
+                .iter()
+                .zip(&self.fingerprints)
+                .map(|(f, fingerprint)| result(f, fingerprint)),
+        )
+    }
 }
 
 fn descriptor(rule: RuleId) -> ReportingDescriptor {
@@ -115,7 +158,7 @@ fn suppressions(finding: &Finding) -> Option<Vec<Suppression>> {
     ])
 }
 
-fn result(finding: &Finding, fingerprint: String) -> SarifResult {
+fn result(finding: &Finding, fingerprint: &str) -> SarifResult {
     let mut text = format!("{}: {}", finding.subject, finding.message);
     for line in super::text::also_lines(finding) {
         text.push_str(&format!(" ({line}.)"));
@@ -168,7 +211,7 @@ fn result(finding: &Finding, fingerprint: String) -> SarifResult {
         .locations(vec![location])
         .partial_fingerprints(BTreeMap::from([(
             "patchwright/v1".to_string(),
-            fingerprint,
+            fingerprint.to_string(),
         )]))
         .properties(
             PropertyBag::builder()

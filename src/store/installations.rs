@@ -147,6 +147,12 @@ pub async fn installation<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Records a repository (again): re-adding clears `removed_at`; a rename updates the name.
+///
+/// A repository already recorded as `repo` says is left alone, `updated_at` included: nearly
+/// every push names its repository as it is, and an update (even to the same values) would
+/// lock the row until the delivery commits, so on PostgreSQL deliveries for one busy
+/// repository would queue behind each other's commit. The `NOT EXISTS` keeps that to one
+/// statement; a row that differs conflicts and is updated as before.
 pub async fn upsert_repository<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     repo: &RepositoryUpsert<'_>,
@@ -155,7 +161,13 @@ pub async fn upsert_repository<'e, E: Executor<'e, Database = Any>>(
     sqlx::query(
         "INSERT INTO repositories
              (id, installation_id, full_name, default_branch, private, added_at, updated_at)
-         VALUES ($1, $2, $3, $4, COALESCE($5, 0), $6, $6)
+         SELECT $1, $2, $3, $4, COALESCE($5, 0), $6, $6
+         WHERE NOT EXISTS (
+             SELECT 1 FROM repositories r
+             WHERE r.id = $1 AND r.installation_id = $2 AND r.full_name = $3
+               AND r.removed_at IS NULL
+               AND ($4 IS NULL OR r.default_branch = $4)
+               AND ($5 IS NULL OR r.private = $5))
          ON CONFLICT (id) DO UPDATE SET installation_id = $2, full_name = $3,
              default_branch = COALESCE($4, repositories.default_branch),
              private = COALESCE($5, repositories.private),

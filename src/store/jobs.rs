@@ -191,11 +191,26 @@ impl Claim {
 /// at a time, so there is nothing to skip (and a read transaction there could not be upgraded
 /// to a write once another writer committed). On both, the take and the record of the start
 /// in `job_attempts` are one transaction.
+///
+/// The attempt starts at `now`; [`claim_stamped`] reads its start after the take instead.
 pub async fn claim(
     pool: &AnyPool,
     now: DateTime<Utc>,
     token: &str,
     lease_until: DateTime<Utc>,
+) -> Result<Claim, StoreError> {
+    claim_stamped(pool, now, token, lease_until, || now).await
+}
+
+/// [`claim`], with the attempt's start read from `started` once the take has its row. The take
+/// can wait (on PostgreSQL, on the unique index of running keys while the previous job of the
+/// key settles), so a start read before it could precede the end of the attempt it waited for.
+pub async fn claim_stamped(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+    token: &str,
+    lease_until: DateTime<Utc>,
+    started: impl FnOnce() -> DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
     let mut conn = pool.acquire().await?;
     let postgres = conn.backend_name() == "PostgreSQL";
@@ -221,7 +236,7 @@ pub async fn claim(
     };
     let claim = take(&mut tx, id, now, token, lease_until).await?;
     if let Claim::Claimed(row) = &claim {
-        start_attempt(&mut tx, row, now).await?;
+        start_attempt(&mut tx, row, started().max(now)).await?;
     }
     match claim {
         Claim::Claimed(_) => tx.commit().await?,

@@ -117,7 +117,14 @@ impl JobRunner {
         for _ in 0..MAX_CLAIM_RACES {
             let now = self.clock.now();
             let token = uuid::Uuid::new_v4().to_string();
-            match jobs::claim(self.store.pool(), now, &token, self.lease_until(now)).await? {
+            let claimed = jobs::claim_stamped(
+                self.store.pool(),
+                now,
+                &token,
+                self.lease_until(now),
+                || self.clock.now(),
+            );
+            match claimed.await? {
                 Claim::Claimed(row) => {
                     let waited = (now - row.run_at).to_std().unwrap_or_default();
                     self.metrics.observe_job_wait(waited);
@@ -142,12 +149,10 @@ impl JobRunner {
         let Some(token) = row.lock_token.clone() else {
             return Ok(Settled::LeaseLost);
         };
-        let settled = self.run_claimed(row, token.clone(), cancel).await?;
-        let now = self.clock.now();
+        let Ended { settled, at } = self.run_claimed(row, token.clone(), cancel).await?;
         // The job's own row is settled already; a lost record of the attempt's end must not
         // undo that, only be told.
-        if let Err(e) = jobs::finish_attempt(self.store.pool(), &token, settled.label(), now).await
-        {
+        if let Err(e) = jobs::finish_attempt(self.store.pool(), &token, settled.label(), at).await {
             tracing::warn!(error = %e, outcome = settled.label(), "cannot record the end of a job attempt");
         }
         Ok(settled)
@@ -158,7 +163,7 @@ impl JobRunner {
         row: JobRow,
         token: String,
         mut cancel: watch::Receiver<bool>,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Ended, StoreError> {
         let started = Instant::now();
         let mut job = match Job::from_row(&row) {
             Ok(job) => job,
@@ -203,7 +208,7 @@ impl JobRunner {
                     if !jobs::extend_lease(self.store.pool(), row.id, &token, until).await? {
                         work.abort();
                         tracing::warn!(job = row.id, kind, "lease lost while running; another worker has the job");
-                        return Ok(self.finish(kind, Settled::LeaseLost, started));
+                        return Ok(self.finish(kind, Settled::LeaseLost, started, self.clock.now()));
                     }
                 }
                 () = &mut cancelled => {
@@ -215,7 +220,7 @@ impl JobRunner {
                     } else {
                         Settled::LeaseLost
                     };
-                    return Ok(self.finish(kind, settled, started));
+                    return Ok(self.finish(kind, settled, started, now));
                 }
             }
         };
@@ -252,7 +257,7 @@ impl JobRunner {
                 return self.fail(&row, &token, reason, kind, started).await;
             }
         };
-        Ok(self.finish(kind, settled, started))
+        Ok(self.finish(kind, settled, started, now))
     }
 
     /// Records a permanent failure on the job row and in the audit trail, in one transaction.
@@ -263,11 +268,11 @@ impl JobRunner {
         reason: String,
         kind: &'static str,
         started: Instant,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Ended, StoreError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if !jobs::fail(&mut *tx, row.id, token, &reason, now).await? {
-            return Ok(self.finish(kind, Settled::LeaseLost, started));
+            return Ok(self.finish(kind, Settled::LeaseLost, started, now));
         }
         let mut entry = AuditEntry::new(now, "job.failed", format!("{} job: {reason}", row.kind));
         entry.installation_id = row.installation_id;
@@ -277,13 +282,19 @@ impl JobRunner {
         audit::record(&mut *tx, &entry).await?;
         tx.commit().await?;
         tracing::error!(job = row.id, kind, reason, "job failed permanently");
-        Ok(self.finish(kind, Settled::Failed { reason }, started))
+        Ok(self.finish(kind, Settled::Failed { reason }, started, now))
     }
 
-    fn finish(&self, kind: &'static str, settled: Settled, started: Instant) -> Settled {
+    fn finish(
+        &self,
+        kind: &'static str,
+        settled: Settled,
+        started: Instant,
+        at: DateTime<Utc>,
+    ) -> Ended {
         self.metrics
             .observe_job(kind, settled.label(), started.elapsed());
-        settled
+        Ended { settled, at }
     }
 
     /// Claims jobs into free slots until none is due or every slot is taken.
@@ -345,6 +356,14 @@ impl JobRunner {
         }
         tracing::info!("job pool stopped");
     }
+}
+
+/// How an attempt settled, and when it ended: a time read before the job's row was settled,
+/// so before the next job of its key could be claimed (whose start is read after its claim).
+/// A time read after the settle could follow that start.
+struct Ended {
+    settled: Settled,
+    at: DateTime<Utc>,
 }
 
 fn log_joined(joined: Result<(i64, Result<Settled, StoreError>), tokio::task::JoinError>) {
