@@ -308,6 +308,23 @@ mod tests {
     }
 
     #[test]
+    fn spans_after_a_non_ascii_block_scalar_are_exact() {
+        // yaml-rust2 counts a block scalar's characters in bytes, so its positions after one
+        // holding non-ASCII text are late; the block reader's are byte-exact.
+        let source = "data: |\n  grüße\n  ok\nimage: 'nginx:1.25'\n";
+        let (docs, error) = parse(source);
+        assert_eq!(error, None);
+        assert_eq!(
+            docs[0].get("data").and_then(Node::as_str),
+            Some("grüße\nok\n")
+        );
+        assert_eq!(
+            span_text(source, docs[0].get("image").unwrap()),
+            Some("nginx:1.25")
+        );
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let source = "[".repeat(10_000);
         let (_, error) = parse(&source);
