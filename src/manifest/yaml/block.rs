@@ -331,7 +331,7 @@ impl Reader<'_> {
             let spaces = body.len() - body.trim_start_matches(' ').len();
             if spaces == body.len() {
                 // An empty line: it may belong to the block or follow it.
-                if indent.is_some_and(|m| spaces > m) || indent.is_none() {
+                if indent.is_none_or(|m| spaces > m) {
                     return None;
                 }
                 pending_breaks += 1;
