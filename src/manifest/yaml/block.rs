@@ -357,9 +357,7 @@ impl Reader<'_> {
             value.push('\n');
             offset += raw.len();
         }
-        if indent.is_none() {
-            return None;
-        }
+        indent?;
         match chomp {
             b'-' => {
                 value.pop();
@@ -722,7 +720,7 @@ mod tests {
             && !text.contains(" #")
             && !text.ends_with([':', ' '])
             && !text.contains(['\'', '"', '#'])
-            && !(flow && text.contains(','));
+            && (!flow || !text.contains(','));
         if plain && style == 0 {
             text.to_string()
         } else if style == 2 && !text.contains('"') {
