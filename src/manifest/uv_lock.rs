@@ -9,6 +9,12 @@
 //!   resolves to several versions).
 //!
 //! Every entry NeedsRelock: uv.lock records hashes and sizes of each package's files.
+//!
+//! `regular` reads the shape `uv lock` writes, much faster than building the `toml` crate's
+//! document; anything else (hand edits, syntax errors) is read by the `toml` crate, and both
+//! readings give the same result.
+
+mod regular;
 
 use std::collections::HashSet;
 
@@ -29,6 +35,43 @@ const FORMAT: LockFormat = LockFormat {
 const LOCAL_SOURCES: [&str; 4] = ["editable", "virtual", "directory", "path"];
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
+    regular::read(source)
+        .and_then(|lock| from_regular(file, source, &lock))
+        .unwrap_or_else(|| parse_full(file, source))
+}
+
+/// The dependencies of a lock `regular` read, or `None` when a package lacks its name or
+/// version (the full reading says which, with its line).
+fn from_regular(file: &str, source: &str, lock: &regular::Lock<'_>) -> Option<ParsedManifest> {
+    let mut out = ParsedManifest {
+        file: file.to_string(),
+        ..Default::default()
+    };
+    let mut lines = LineIndex::new(source);
+    let is_local = |p: &regular::Package<'_>| p.source.is_some_and(|k| LOCAL_SOURCES.contains(&k));
+    let mut direct = Direct::default();
+    for package in lock.packages.iter().filter(|p| is_local(p)) {
+        for (name, version) in &package.declared {
+            direct.add(name, *version);
+        }
+    }
+    for package in lock.packages.iter().filter(|p| !is_local(p)) {
+        let ((name, name_span), (version, version_span)) = (package.name?, package.version?);
+        let is_direct = direct.contains(name, version);
+        out.dependencies.push(dependency(
+            &mut lines,
+            file,
+            (name, name_span),
+            (version, Some(version_span)),
+            package.source,
+            is_direct,
+        ));
+    }
+    Some(out)
+}
+
+/// `parse` through the `toml` crate's document: any TOML.
+fn parse_full(file: &str, source: &str) -> ParsedManifest {
     let mut out = ParsedManifest {
         file: file.to_string(),
         ..Default::default()
@@ -101,32 +144,50 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             Span::new(raw.start, raw.end)
         });
         let is_direct = direct.contains(name, version);
-        let reason = match kind.as_deref() {
-            Some("git") | Some("url") => format!(
-                "`{name}` comes from a {} source, not an index: point pyproject.toml at a fixed release, then run `uv lock --upgrade-package {name}`",
-                kind.as_deref().unwrap_or_default()
-            ),
-            _ => format!(
-                "uv.lock records file hashes for each package: run `uv lock --upgrade-package {name}==<fixed version>`"
-            ),
-        };
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::PyPI,
-            name: name.to_string(),
-            version: Some(version.to_string()),
-            digest: None,
-            kind: if is_direct {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: lines.location(file, name_span),
-            version_spans: version_span.into_iter().collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock { reason },
-        });
+        out.dependencies.push(dependency(
+            &mut lines,
+            file,
+            (name, name_span),
+            (version, version_span),
+            kind.as_deref(),
+            is_direct,
+        ));
     }
     out
+}
+
+/// One registry, git or url package as a dependency.
+fn dependency(
+    lines: &mut LineIndex<'_>,
+    file: &str,
+    (name, name_span): (&str, Span),
+    (version, version_span): (&str, Option<Span>),
+    kind: Option<&str>,
+    is_direct: bool,
+) -> Dependency {
+    let reason = match kind {
+        Some(kind @ ("git" | "url")) => format!(
+            "`{name}` comes from a {kind} source, not an index: point pyproject.toml at a fixed release, then run `uv lock --upgrade-package {name}`"
+        ),
+        _ => format!(
+            "uv.lock records file hashes for each package: run `uv lock --upgrade-package {name}==<fixed version>`"
+        ),
+    };
+    Dependency {
+        ecosystem: Ecosystem::PyPI,
+        name: name.to_string(),
+        version: Some(version.to_string()),
+        digest: None,
+        kind: if is_direct {
+            DependencyKind::Direct
+        } else {
+            DependencyKind::Transitive
+        },
+        location: lines.location(file, name_span),
+        version_spans: version_span.into_iter().collect(),
+        image: None,
+        edit_mode: EditMode::NeedsRelock { reason },
+    }
 }
 
 /// What the workspace's own packages ask for, by normalized name.
@@ -159,14 +220,20 @@ impl Direct {
             let Some(name) = entry.get("name").and_then(|n| n.get_ref().as_str()) else {
                 continue;
             };
-            let name = normalize_name(Ecosystem::PyPI, name);
-            match entry.get("version").and_then(|v| v.get_ref().as_str()) {
-                Some(version) => {
-                    self.exact.insert((name, version.to_string()));
-                }
-                None => {
-                    self.any_version.insert(name);
-                }
+            let version = entry.get("version").and_then(|v| v.get_ref().as_str());
+            self.add(name, version);
+        }
+    }
+
+    /// A requirement of `name`, at exactly `version` when it has one.
+    fn add(&mut self, name: &str, version: Option<&str>) {
+        let name = normalize_name(Ecosystem::PyPI, name);
+        match version {
+            Some(version) => {
+                self.exact.insert((name, version.to_string()));
+            }
+            None => {
+                self.any_version.insert(name);
             }
         }
     }

@@ -1,0 +1,884 @@
+//! A fast reader for the plain block YAML that tools and people write most (pnpm-lock.yaml,
+//! Kubernetes manifests, Compose files, workflows): block mappings and sequences, one-line plain
+//! and quoted scalars, one-line flow collections, comments, `---` between documents.
+//!
+//! It builds the same tree as the full parser (`yaml-rust2`) byte for byte, spans and starts
+//! included, or gives up (`None`) on the first thing outside that subset: anchors, aliases,
+//! tags, block scalars, escapes, multi-line scalars or flow collections, empty values, tabs,
+//! `\r`, directives, and anything that might be a syntax error. The caller then runs the full
+//! parser, so a result never depends on this reader: it only has to be right when it answers.
+//! yaml-rust2 reads character by character through a generic scanner; this reads lines and
+//! bytes, which is what makes YAML as fast per byte as the JSON lockfiles.
+
+use super::{Node, Scalar};
+use crate::model::Span;
+
+/// Nesting deeper than this goes to the full parser, which reports it.
+const MAX_DEPTH: usize = 100;
+/// YAML limits implicit keys to 1024 characters; longer ones are left to the full parser.
+const MAX_KEY: usize = 1024;
+
+/// The documents of `source`, or `None` when it is not in the subset this reader knows.
+pub(super) fn parse(source: &str) -> Option<Vec<Node>> {
+    let bytes = source.as_bytes();
+    if bytes.contains(&b'\t') || bytes.contains(&b'\r') || source.starts_with('\u{feff}') {
+        return None;
+    }
+    let mut lines = Vec::new();
+    // Each document's lines, as a range of `lines`; `---` ends one.
+    let mut docs = Vec::new();
+    let mut doc_start = 0;
+    let mut seen_marker = false;
+    let mut offset = 0;
+    for raw in source.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let body = raw.strip_suffix('\n').unwrap_or(raw);
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let rest = &body[indent..];
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        if indent == 0 && (rest.starts_with("---") || rest.starts_with("...")) {
+            if rest.trim_end_matches(' ') != "---" {
+                return None;
+            }
+            if lines.len() == doc_start {
+                // Content before the first `---` is optional; between two it is an empty
+                // document (a null), which the full parser builds.
+                if seen_marker {
+                    return None;
+                }
+            } else {
+                docs.push(doc_start..lines.len());
+            }
+            seen_marker = true;
+            doc_start = lines.len();
+            continue;
+        }
+        if indent == 0 && rest.starts_with('%') {
+            return None;
+        }
+        lines.push(Line {
+            start,
+            indent,
+            end: start + body.len(),
+        });
+    }
+    if lines.len() > doc_start {
+        docs.push(doc_start..lines.len());
+    } else if seen_marker {
+        // A trailing `---` opens an empty document.
+        return None;
+    }
+    let mut reader = Reader {
+        source,
+        bytes,
+        lines,
+        pos: 0,
+        end: 0,
+        depth: 0,
+    };
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        reader.pos = doc.start;
+        reader.end = doc.end;
+        let first = reader.lines[doc.start];
+        let node = reader.collection(first.indent, first.start + first.indent)?;
+        if reader.pos != doc.end {
+            return None;
+        }
+        out.push(node);
+    }
+    Some(out)
+}
+
+#[derive(Clone, Copy)]
+struct Line {
+    /// Byte offset of the line.
+    start: usize,
+    /// Leading spaces.
+    indent: usize,
+    /// Byte offset of the line's end, without its `\n`.
+    end: usize,
+}
+
+struct Reader<'a> {
+    source: &'a str,
+    bytes: &'a [u8],
+    /// Lines with content (blank and comment-only lines left out).
+    lines: Vec<Line>,
+    /// The line being read.
+    pos: usize,
+    /// One past the current document's last line.
+    end: usize,
+    depth: usize,
+}
+
+impl Reader<'_> {
+    fn line(&self) -> Option<Line> {
+        (self.pos < self.end).then(|| self.lines[self.pos])
+    }
+
+    fn is_item(&self, at: usize, end: usize) -> bool {
+        self.bytes[at] == b'-' && (at + 1 == end || self.bytes[at + 1] == b' ')
+    }
+
+    /// A block mapping or sequence whose first entry starts at byte `at` of the current line,
+    /// in column `indent` (deeper than the line's own indentation after `- `).
+    fn collection(&mut self, indent: usize, at: usize) -> Option<Node> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let line = self.line()?;
+        let node = if self.is_item(at, line.end) {
+            self.sequence(indent, at)
+        } else {
+            self.mapping(indent, at)
+        };
+        self.depth -= 1;
+        node
+    }
+
+    fn sequence(&mut self, indent: usize, mut at: usize) -> Option<Node> {
+        let mut items = Vec::new();
+        loop {
+            let line = self.line()?;
+            // After `-`: the item on this line, or on the next lines when nothing follows.
+            let content = skip_spaces(self.bytes, at + 1, line.end);
+            if content == line.end || self.bytes[content] == b'#' {
+                if content < line.end && self.bytes[content - 1] != b' ' {
+                    return None;
+                }
+                self.pos += 1;
+                items.push(self.nested(indent, false)?);
+            } else {
+                let column = content - line.start;
+                items.push(self.inline(indent, column, content, line)?);
+            }
+            match self.line() {
+                Some(next) if next.indent == indent => {
+                    at = next.start + next.indent;
+                    if !self.is_item(at, next.end) {
+                        // A key at the sequence's column ends it only when it belongs to a
+                        // mapping the sequence is the value of; the caller checks.
+                        break;
+                    }
+                }
+                Some(next) if next.indent > indent => return None,
+                _ => break,
+            }
+        }
+        Some(Node::Seq(items))
+    }
+
+    /// What starts at byte `at` of `line` (column `column`) after the `- ` of a sequence at
+    /// `indent`: a nested collection written compactly, or a value.
+    fn inline(&mut self, indent: usize, column: usize, at: usize, line: Line) -> Option<Node> {
+        if self.is_item(at, line.end) || self.key_end(at, line.end).is_some() {
+            return self.collection(column, at);
+        }
+        let node = self.value(at, line.end, indent)?;
+        self.after_value(column)?;
+        Some(node)
+    }
+
+    /// After a one-line value: a deeper line would continue it (a multi-line scalar) or be an
+    /// error, both left to the full parser.
+    fn after_value(&self, column: usize) -> Option<()> {
+        match self.line() {
+            Some(next) if next.indent >= column => None,
+            _ => Some(()),
+        }
+    }
+
+    fn mapping(&mut self, indent: usize, mut at: usize) -> Option<Node> {
+        let mut entries = Vec::new();
+        loop {
+            let line = self.line()?;
+            let (key, colon) = self.key_end(at, line.end)?;
+            let content = skip_spaces(self.bytes, colon + 1, line.end);
+            let value = if content == line.end || self.bytes[content] == b'#' {
+                if content < line.end && content == colon + 1 {
+                    return None;
+                }
+                self.pos += 1;
+                self.nested(indent, true)?
+            } else {
+                if self.is_item(content, line.end) || self.key_end(content, line.end).is_some() {
+                    return None;
+                }
+                let node = self.value(content, line.end, indent)?;
+                self.after_value(indent + 1)?;
+                node
+            };
+            entries.push((key, value));
+            match self.line() {
+                Some(next) if next.indent == indent => {
+                    at = next.start + next.indent;
+                    if self.is_item(at, next.end) {
+                        return None;
+                    }
+                }
+                Some(next) if next.indent > indent => return None,
+                _ => break,
+            }
+        }
+        Some(Node::Map(entries))
+    }
+
+    /// The value of a key or `-` with nothing after it on its line: a deeper collection, or a
+    /// sequence in the key's own column. Anything else (an empty value, a scalar on the next
+    /// line) goes to the full parser.
+    fn nested(&mut self, parent: usize, sequence_here: bool) -> Option<Node> {
+        let line = self.line()?;
+        let at = line.start + line.indent;
+        if line.indent > parent {
+            if !self.is_item(at, line.end) && self.key_end(at, line.end).is_none() {
+                return None;
+            }
+            return self.collection(line.indent, at);
+        }
+        if sequence_here && line.indent == parent && self.is_item(at, line.end) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return None;
+            }
+            let node = self.sequence(line.indent, at);
+            self.depth -= 1;
+            return node;
+        }
+        None
+    }
+
+    /// When a mapping key starts at `at`: the key and the offset of its `:`.
+    fn key_end(&self, at: usize, end: usize) -> Option<(Node, usize)> {
+        let bytes = self.bytes;
+        let (key, after) = match bytes[at] {
+            b'\'' | b'"' => {
+                let (scalar, after) = self.quoted(at, end)?;
+                (scalar, skip_spaces(bytes, after, end))
+            }
+            _ => {
+                if !plain_start(bytes, at, end) {
+                    return None;
+                }
+                // The first `: ` (or `:` at the end) before any comment.
+                let mut i = at;
+                let colon = loop {
+                    if i >= end {
+                        return None;
+                    }
+                    match bytes[i] {
+                        b':' if i + 1 == end || bytes[i + 1] == b' ' => break i,
+                        b'#' if bytes[i - 1] == b' ' => return None,
+                        b'[' | b']' | b'{' | b'}' => return None,
+                        _ => i += 1,
+                    }
+                };
+                let text = self.source[at..colon].trim_end_matches(' ');
+                (self.plain(at, text), colon)
+            }
+        };
+        if after >= end || bytes[after] != b':' || (after + 1 < end && bytes[after + 1] != b' ') {
+            return None;
+        }
+        if after - at > MAX_KEY {
+            return None;
+        }
+        Some((key, after))
+    }
+
+    /// A value from `at` to the end of the line (a comment may follow), or a literal block
+    /// scalar whose lines are deeper than `parent`; the lines it takes are passed.
+    fn value(&mut self, at: usize, end: usize, parent: usize) -> Option<Node> {
+        if self.bytes[at] == b'|' {
+            return self.literal(at, end, parent);
+        }
+        let node = self.one_line(at, end)?;
+        self.pos += 1;
+        Some(node)
+    }
+
+    /// `|`, `|-` or `|+` (no indentation indicator) and the lines below it: the value is
+    /// the lines without their common indentation, chomped as the header says. Its text is not
+    /// its value, so it has no span (as the full parser gives). Leading empty lines, a last
+    /// line without a line break and deeper blank lines go to the full parser.
+    fn literal(&mut self, at: usize, end: usize, parent: usize) -> Option<Node> {
+        let bytes = self.bytes;
+        let (chomp, header_end) = match bytes.get(at + 1) {
+            Some(&c @ (b'-' | b'+')) => (c, at + 2),
+            _ => (b' ', at + 1),
+        };
+        if !rest_is_comment(bytes, header_end, end) || end >= bytes.len() {
+            return None;
+        }
+        // The content lines: the first fixes the indentation, which must be deeper than the
+        // parent's; the block ends before the first non-empty line less indented.
+        let mut value = String::new();
+        let mut indent = None;
+        let mut pending_breaks = 0;
+        let mut offset = end + 1;
+        let mut stop = bytes.len();
+        // The full parser's position for a block scalar: its first content character.
+        let mut first = 0;
+        for raw in self.source[offset..].split_inclusive('\n') {
+            let Some(body) = raw.strip_suffix('\n') else {
+                // A last line without its line break: left to the full parser.
+                return None;
+            };
+            let spaces = body.len() - body.trim_start_matches(' ').len();
+            if spaces == body.len() {
+                // An empty line: it may belong to the block or follow it.
+                if indent.is_none_or(|m| spaces > m) {
+                    return None;
+                }
+                pending_breaks += 1;
+                offset += raw.len();
+                continue;
+            }
+            if indent.is_none() {
+                first = offset + spaces;
+            }
+            let m = *indent.get_or_insert(spaces);
+            if spaces < m {
+                stop = offset;
+                break;
+            }
+            if m <= parent {
+                return None;
+            }
+            for _ in 0..pending_breaks {
+                value.push('\n');
+            }
+            pending_breaks = 0;
+            value.push_str(&body[m..]);
+            value.push('\n');
+            offset += raw.len();
+        }
+        indent?;
+        match chomp {
+            b'-' => {
+                value.pop();
+            }
+            b'+' => {
+                for _ in 0..pending_breaks {
+                    value.push('\n');
+                }
+            }
+            _ => {}
+        }
+        // Past the block's lines (its comment-like lines were counted as lines).
+        let stop = stop.min(offset);
+        while self.pos < self.end && self.lines[self.pos].start < stop {
+            self.pos += 1;
+        }
+        Some(Node::Scalar(Scalar {
+            value,
+            start: first,
+            span: None,
+        }))
+    }
+
+    /// A value on one line: a quoted or plain scalar or a flow collection.
+    fn one_line(&self, at: usize, end: usize) -> Option<Node> {
+        let bytes = self.bytes;
+        let (node, after) = match bytes[at] {
+            b'\'' | b'"' => self.quoted(at, end)?,
+            b'[' | b'{' => self.flow(at, end, 0)?,
+            _ => {
+                if !plain_start(bytes, at, end) {
+                    return None;
+                }
+                let mut i = at;
+                let mut stop = end;
+                while i < end {
+                    match bytes[i] {
+                        b':' if i + 1 == end || bytes[i + 1] == b' ' => return None,
+                        b'#' if bytes[i - 1] == b' ' => {
+                            stop = i;
+                            break;
+                        }
+                        b'[' | b']' | b'{' | b'}' => return None,
+                        _ => i += 1,
+                    }
+                }
+                let text = self.source[at..stop].trim_end_matches(' ');
+                return Some(self.plain(at, text));
+            }
+        };
+        rest_is_comment(bytes, after, end).then_some(node)
+    }
+
+    fn plain(&self, at: usize, text: &str) -> Node {
+        Node::Scalar(Scalar {
+            value: text.to_string(),
+            start: at,
+            span: Some(Span::new(at, at + text.len())),
+        })
+    }
+
+    /// A quoted scalar closed on its line, without escapes other than `''`: the scalar and the
+    /// offset after its closing quote.
+    fn quoted(&self, at: usize, end: usize) -> Option<(Node, usize)> {
+        let bytes = self.bytes;
+        let quote = bytes[at];
+        let mut i = at + 1;
+        let mut doubled = false;
+        let close = loop {
+            if i >= end {
+                return None;
+            }
+            match bytes[i] {
+                b'\\' if quote == b'"' => return None,
+                b'\'' if quote == b'\'' && i + 1 < end && bytes[i + 1] == b'\'' => {
+                    doubled = true;
+                    i += 2;
+                }
+                b if b == quote => break i,
+                _ => i += 1,
+            }
+        };
+        let raw = &self.source[at + 1..close];
+        let scalar = if doubled {
+            let value = raw.replace("''", "'");
+            let span = super::value_span(self.source, at, &value, "'");
+            Scalar {
+                value,
+                start: at,
+                span,
+            }
+        } else {
+            Scalar {
+                value: raw.to_string(),
+                start: at,
+                span: (!raw.is_empty()).then(|| Span::new(at + 1, close)),
+            }
+        };
+        Some((Node::Scalar(scalar), close + 1))
+    }
+
+    /// A flow collection closed on its line: the node and the offset after it.
+    fn flow(&self, at: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+        if self.depth + depth > MAX_DEPTH {
+            return None;
+        }
+        let bytes = self.bytes;
+        let (open, close) = (bytes[at], if bytes[at] == b'[' { b']' } else { b'}' });
+        let mut i = skip_spaces(bytes, at + 1, end);
+        let mut items = Vec::new();
+        let mut entries = Vec::new();
+        if i < end && bytes[i] == close {
+            let node = if open == b'[' {
+                Node::Seq(items)
+            } else {
+                Node::Map(entries)
+            };
+            return Some((node, i + 1));
+        }
+        loop {
+            if open == b'[' {
+                let (item, after) = self.flow_node(i, end, depth)?;
+                items.push(item);
+                i = skip_spaces(bytes, after, end);
+            } else {
+                if i >= end {
+                    return None;
+                }
+                let (key, after) = match bytes[i] {
+                    b'\'' | b'"' => self.quoted(i, end)?,
+                    _ => self.flow_plain(i, end)?,
+                };
+                let colon = skip_spaces(bytes, after, end);
+                if colon + 1 >= end || bytes[colon] != b':' || bytes[colon + 1] != b' ' {
+                    return None;
+                }
+                let start = skip_spaces(bytes, colon + 1, end);
+                if start >= end || matches!(bytes[start], b',' | b'}') {
+                    return None;
+                }
+                let (value, after) = self.flow_node(start, end, depth)?;
+                entries.push((key, value));
+                i = skip_spaces(bytes, after, end);
+            }
+            if i >= end {
+                return None;
+            }
+            match bytes[i] {
+                b',' => {
+                    i = skip_spaces(bytes, i + 1, end);
+                    if i >= end || matches!(bytes[i], b']' | b'}' | b',') {
+                        return None;
+                    }
+                }
+                b if b == close => {
+                    let node = if open == b'[' {
+                        Node::Seq(items)
+                    } else {
+                        Node::Map(entries)
+                    };
+                    return Some((node, i + 1));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn flow_node(&self, at: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+        if at >= end {
+            return None;
+        }
+        match self.bytes[at] {
+            b'[' | b'{' => self.flow(at, end, depth + 1),
+            b'\'' | b'"' => self.quoted(at, end),
+            _ => self.flow_plain(at, end),
+        }
+    }
+
+    /// A plain scalar inside a flow collection: it ends at `,`, a bracket or `: `.
+    fn flow_plain(&self, at: usize, end: usize) -> Option<(Node, usize)> {
+        let bytes = self.bytes;
+        if at >= end || !plain_start(bytes, at, end) {
+            return None;
+        }
+        let mut i = at;
+        while i < end {
+            match bytes[i] {
+                b',' | b'[' | b']' | b'{' | b'}' => break,
+                b':' if i + 1 == end || matches!(bytes[i + 1], b' ' | b',' | b']' | b'}') => break,
+                b'#' if bytes[i - 1] == b' ' => return None,
+                _ => i += 1,
+            }
+        }
+        let text = self.source[at..i].trim_end_matches(' ');
+        if text.is_empty() || (i < end && matches!(bytes[i], b'[' | b'{')) {
+            return None;
+        }
+        Some((self.plain(at, text), at + text.len()))
+    }
+}
+
+/// Whether a plain scalar may start at `at` (YAML's indicator characters may not start one;
+/// `-`, `?` and `:` may when a non-space follows).
+fn plain_start(bytes: &[u8], at: usize, end: usize) -> bool {
+    match bytes[at] {
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' | b' ' => false,
+        b'-' | b'?' | b':' => {
+            at + 1 < end && !matches!(bytes[at + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}')
+        }
+        _ => true,
+    }
+}
+
+fn skip_spaces(bytes: &[u8], mut at: usize, end: usize) -> usize {
+    while at < end && bytes[at] == b' ' {
+        at += 1;
+    }
+    at
+}
+
+/// Nothing but spaces and a comment (which needs a space before its `#`) from `at` to `end`.
+fn rest_is_comment(bytes: &[u8], at: usize, end: usize) -> bool {
+    let next = skip_spaces(bytes, at, end);
+    next == end || (bytes[next] == b'#' && next > at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_full;
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    /// The fast reader either declines or builds exactly what the full parser builds.
+    fn agrees(source: &str) -> bool {
+        match parse(source) {
+            None => false,
+            Some(docs) => {
+                assert_eq!((docs, None), parse_full(source), "{source}");
+                true
+            }
+        }
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_full_parser_on_every_corpus_yaml_file() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut files = Vec::new();
+        yaml_files(&corpus, &mut files);
+        files.sort();
+        assert!(files.len() >= 70, "{} YAML files", files.len());
+        let mut read = Vec::new();
+        for path in &files {
+            let source = std::fs::read_to_string(path).unwrap();
+            if agrees(&source) {
+                read.push(path.strip_prefix(&corpus).unwrap().display().to_string());
+            }
+        }
+        // The files the speed figures are measured on take the fast path.
+        for measured in [
+            "vuejs_core/pnpm-lock.yaml",
+            "microservices-demo/release/kubernetes-manifests.yaml",
+        ] {
+            assert!(read.iter().any(|r| r == measured), "{measured}: {read:?}");
+        }
+        eprintln!(
+            "fast path: {} of {} corpus YAML files",
+            read.len(),
+            files.len()
+        );
+    }
+
+    #[test]
+    fn declines_what_it_does_not_know() {
+        for source in [
+            "a: &x 1\nb: *x\n",
+            "a: !tag 1\n",
+            "a: >\n  text\n",
+            "a: \"esc\\n\"\n",
+            "a: one\n  two\n",
+            "a: [1,\n  2]\n",
+            "a:\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "%YAML 1.2\n---\na: b\n",
+            "a: 1\n---\n",
+            "a: b: c\n",
+            "a: [1, ]\n",
+            "a: {b}\n",
+            "- a\nb: c\n",
+            "a: 1\n - b\n",
+            "? a\n: b\n",
+            "a: 'open\n",
+            "plain\n",
+        ] {
+            assert_eq!(parse(source), None, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_usual_shapes() {
+        for source in [
+            "a: |\n  line one\n    deeper # not a comment\n\n  after a blank\n\nb: 1\n",
+            "a: |-\n  x\n\n\nb: 1\n",
+            "a: |+\n  x\n\n\nb: 1\n",
+            "- |\n  x\n- y\n",
+            "k:\n  - name: n\n    args:\n    - |\n      echo $x\n      # hi\n    other: 1\n",
+            "",
+            "# only a comment\n",
+            "a: 1\n",
+            "---\na: 1\n---\nb: [x, 'y', \"z\"]\n",
+            "k:\n- a\n- b: 1\n  c: 2 # note\nd: {e: f, g: [h]}\n",
+            "- - a\n  - b\n-\n  x: 'it''s'\n",
+            "'@scope/pkg@1.0.0':\n    resolution: {integrity: sha512-a+b/c==}\n    engines: {node: ^22.13.0 || >=24.0.0}\n",
+            "url: https://example.com/a#b\nempty: ''\nspaced : v\n",
+            "é: 'ünï'\nx: {}\ny: []\n",
+        ] {
+            assert!(agrees(source), "{source:?}");
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Gen {
+        Scalar(String, u8),
+        Seq(Vec<Gen>, bool),
+        Map(Vec<((String, u8), Gen)>, bool),
+    }
+
+    fn tree() -> impl Strategy<Value = Gen> {
+        let leaf = ("[a-z0-9 :#'\"@/^|>().,é-]{1,10}", 0..4u8).prop_map(|(s, q)| Gen::Scalar(s, q));
+        leaf.prop_recursive(4, 48, 5, |inner| {
+            prop_oneof![
+                (prop::collection::vec(inner.clone(), 1..5), any::<bool>())
+                    .prop_map(|(v, f)| Gen::Seq(v, f)),
+                (
+                    prop::collection::vec((("[a-z@'/][a-z0-9@/. :-]{0,8}", 0..3u8), inner), 1..5),
+                    any::<bool>()
+                )
+                    .prop_map(|(v, f)| Gen::Map(v, f)),
+            ]
+        })
+    }
+
+    /// A scalar written plain when YAML allows it, else quoted (`style` picks which quotes).
+    fn scalar(text: &str, style: u8, flow: bool) -> String {
+        let plain = text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && !text.contains(": ")
+            && !text.contains(" #")
+            && !text.ends_with([':', ' '])
+            && !text.contains(['\'', '"', '#'])
+            && (!flow || !text.contains(','));
+        if plain && style == 0 {
+            text.to_string()
+        } else if style == 2 && !text.contains('"') {
+            format!("\"{text}\"")
+        } else {
+            format!("'{}'", text.replace('\'', "''"))
+        }
+    }
+
+    fn is_flow(node: &Gen) -> bool {
+        match node {
+            Gen::Scalar(..) => false,
+            Gen::Seq(items, flow) => {
+                *flow
+                    && items
+                        .iter()
+                        .all(|i| is_flow(i) || matches!(i, Gen::Scalar(..)))
+            }
+            Gen::Map(entries, flow) => {
+                *flow
+                    && entries
+                        .iter()
+                        .all(|(_, v)| is_flow(v) || matches!(v, Gen::Scalar(..)))
+            }
+        }
+    }
+
+    fn flow(node: &Gen) -> String {
+        match node {
+            Gen::Scalar(text, style) => scalar(text, *style, true),
+            Gen::Seq(items, _) => format!(
+                "[{}]",
+                items.iter().map(flow).collect::<Vec<_>>().join(", ")
+            ),
+            Gen::Map(entries, _) => format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|((k, s), v)| format!("{}: {}", scalar(k, *s, true), flow(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// `node` as a block collection at `indent` (a scalar root becomes a one-key mapping).
+    fn block(node: &Gen, indent: usize, out: &mut String) {
+        let pad = " ".repeat(indent);
+        let inline = |node: &Gen| match node {
+            // ASCII only: yaml-rust2 counts the characters of a block scalar's lines in bytes,
+            // so its positions after a non-ASCII one are off (this reader's are right).
+            Gen::Scalar(text, 3)
+                if text.is_ascii() && text.split(',').any(|l| !l.trim().is_empty()) =>
+            {
+                let chomp = ["", "-", "+"][text.len() % 3];
+                let mut literal = format!("|{chomp}");
+                for line in text.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+                    literal.push_str(&format!("\n{pad}  {line}"));
+                }
+                Some(literal)
+            }
+            Gen::Scalar(text, style) => {
+                let comment = if text.len() % 3 == 0 { "  # note" } else { "" };
+                Some(format!("{}{comment}", scalar(text, *style, false)))
+            }
+            other if is_flow(other) => Some(flow(other)),
+            _ => None,
+        };
+        match node {
+            Gen::Scalar(..) => block(
+                &Gen::Map(vec![(("root".into(), 0), node.clone())], false),
+                indent,
+                out,
+            ),
+            Gen::Seq(items, _) => {
+                for item in items {
+                    match inline(item) {
+                        Some(text) => out.push_str(&format!("{pad}- {text}\n")),
+                        None => {
+                            let mut nested = String::new();
+                            block(item, indent + 2, &mut nested);
+                            out.push_str(&pad);
+                            out.push_str("- ");
+                            out.push_str(&nested[indent + 2..]);
+                        }
+                    }
+                }
+            }
+            Gen::Map(entries, _) => {
+                for (i, ((key, style), value)) in entries.iter().enumerate() {
+                    if i > 0 && key.len() % 4 == 1 {
+                        out.push('\n');
+                    }
+                    out.push_str(&format!("{pad}{}:", scalar(key, *style, false)));
+                    match inline(value) {
+                        Some(text) => out.push_str(&format!(" {text}\n")),
+                        None => {
+                            out.push('\n');
+                            let compact = matches!(value, Gen::Seq(..)) && key.len() % 2 == 0;
+                            block(value, if compact { indent } else { indent + 2 }, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn document(docs: &[Gen], marker: bool) -> String {
+        let mut out = String::new();
+        for (i, doc) in docs.iter().enumerate() {
+            if i > 0 || marker {
+                out.push_str("---\n");
+            }
+            block(doc, 0, &mut out);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn generated_block_yaml_is_read_as_the_full_parser_reads_it(
+            docs in prop::collection::vec(tree(), 1..3),
+            marker in any::<bool>(),
+        ) {
+            let source = document(&docs, marker);
+            prop_assert!(agrees(&source), "declined: {source}");
+        }
+
+        #[test]
+        fn mutated_yaml_is_declined_or_read_as_the_full_parser_reads_it(
+            docs in prop::collection::vec(tree(), 1..3),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), "[ \n:#'\"\\[\\]{},&*!|>?%@\\\\-]{0,2}", 0..3u8), 1..4),
+        ) {
+            let mut source = document(&docs, false);
+            for (at, text, op) in edits {
+                let mut at = at.index(source.len() + 1);
+                while !source.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match op {
+                    0 => source.insert_str(at, &text),
+                    1 => {
+                        let mut end = (at + text.len() + 1).min(source.len());
+                        while !source.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        source.replace_range(at..end, "");
+                    }
+                    _ => source.insert_str(at, &format!("{text} ")),
+                }
+            }
+            // yaml-rust2's positions after a non-ASCII character in a block scalar are off
+            // (see `block`): nothing to compare with there.
+            if source.is_ascii() || !source.contains('|') {
+                agrees(&source);
+            }
+        }
+    }
+}
