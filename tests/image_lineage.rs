@@ -8,19 +8,14 @@ mod support;
 mod world;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use patchwright::catalog::{AdvisoryDb, load_catalog};
 use patchwright::forge::github::GitHubForge;
 use patchwright::forge::hosted::Forge;
-use patchwright::pipeline::Knowledge;
-use patchwright::policy::OrgPolicy;
-use patchwright::registry::{Lookup, RegistryConfig};
 use patchwright::remediation::lineage::{BaseImageSeen, lineage};
 use patchwright::store::findings::{self, SeenFinding};
 use patchwright::store::fix_prs::{self, OpenedFixPr};
 use patchwright::store::history;
 use patchwright::store::installations::{self, RepositoryUpsert};
-use registry_support::{Pusher, start_registry};
-use std::sync::Arc;
+use registry_support::{Pusher, catalog_knowledge, mirrored_lookup, start_registry};
 use support::each_backend;
 use world::{INSTALLATION, REPO, REPO_ID, pull_closed_payload, world_with_registry};
 
@@ -226,21 +221,8 @@ async fn a_merged_image_fix_pr_shows_in_the_lineage_with_the_registrys_digests()
     push.tag("library/python", "3.12.0-slim", &old).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let catalog_path = dir.path().join("catalog.toml");
-    std::fs::write(&catalog_path, CATALOG).unwrap();
-    let knowledge = Knowledge {
-        catalog: load_catalog(&catalog_path).unwrap(),
-        advisories: AdvisoryDb::from_json_records(&[]).0,
-        policy: OrgPolicy::default(),
-    };
-    let mut config = RegistryConfig {
-        enabled: true,
-        ..RegistryConfig::default()
-    };
-    config
-        .mirrors
-        .insert("docker.io".into(), vec![registry.base()]);
-    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let knowledge = catalog_knowledge(dir.path(), CATALOG);
+    let lookup = mirrored_lookup(&registry);
     let files = vec![(
         "worker/Dockerfile".to_string(),
         "FROM python:3.12.0-slim AS app\nUSER app\n".to_string(),

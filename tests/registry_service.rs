@@ -16,7 +16,7 @@ use patchwright::pipeline::Knowledge;
 use patchwright::policy::OrgPolicy;
 use patchwright::registry::{Lookup, RegistryConfig};
 use patchwright::service::sweep::{Pacing, enqueue_sweep};
-use registry_support::{Pusher, start_registry};
+use registry_support::{Pusher, catalog_knowledge, mirrored_lookup, start_registry};
 use std::sync::Arc;
 use world::{INSTALLATION, REPO, pull_closed_payload, world_with_registry};
 
@@ -48,21 +48,8 @@ async fn a_rebuilt_tag_gets_one_refresh_pr_apart_from_security_fixes() {
         .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let catalog_path = dir.path().join("catalog.toml");
-    std::fs::write(&catalog_path, CATALOG).unwrap();
-    let knowledge = Knowledge {
-        catalog: load_catalog(&catalog_path).unwrap(),
-        advisories: AdvisoryDb::from_json_records(&[]).0,
-        policy: OrgPolicy::default(),
-    };
-    let mut config = RegistryConfig {
-        enabled: true,
-        ..RegistryConfig::default()
-    };
-    config
-        .mirrors
-        .insert("docker.io".into(), vec![registry.base()]);
-    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let knowledge = catalog_knowledge(dir.path(), CATALOG);
+    let lookup = mirrored_lookup(&registry);
     let files = vec![
         (
             "app/Dockerfile".to_string(),
@@ -304,21 +291,8 @@ async fn an_open_refresh_pr_does_not_take_a_security_fix_slot() {
         .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let catalog_path = dir.path().join("catalog.toml");
-    std::fs::write(&catalog_path, CATALOG).unwrap();
-    let knowledge = Knowledge {
-        catalog: load_catalog(&catalog_path).unwrap(),
-        advisories: AdvisoryDb::from_json_records(&[]).0,
-        policy: OrgPolicy::default(),
-    };
-    let mut config = RegistryConfig {
-        enabled: true,
-        ..RegistryConfig::default()
-    };
-    config
-        .mirrors
-        .insert("docker.io".into(), vec![registry.base()]);
-    let lookup = Arc::new(Lookup::new(&config).unwrap());
+    let knowledge = catalog_knowledge(dir.path(), CATALOG);
+    let lookup = mirrored_lookup(&registry);
     let files = vec![(
         "app/Dockerfile".to_string(),
         format!(

@@ -360,3 +360,27 @@ pub struct PushedImage {
     pub layer: Vec<u8>,
     pub layer_digest: String,
 }
+
+/// Knowledge of the catalog text `catalog` (written into `dir`, as the service reads a catalog
+/// file) and no advisories: for tests whose findings come from the catalog and the registry.
+pub fn catalog_knowledge(dir: &Path, catalog: &str) -> patchwright::pipeline::Knowledge {
+    let catalog_path = dir.join("catalog.toml");
+    std::fs::write(&catalog_path, catalog).unwrap();
+    patchwright::pipeline::Knowledge {
+        catalog: patchwright::catalog::load_catalog(&catalog_path).unwrap(),
+        advisories: patchwright::catalog::AdvisoryDb::from_json_records(&[]).0,
+        policy: patchwright::policy::OrgPolicy::default(),
+    }
+}
+
+/// A lookup that reads `docker.io` images through `registry`, configured as its mirror.
+pub fn mirrored_lookup(registry: &Registry) -> std::sync::Arc<patchwright::registry::Lookup> {
+    let mut config = patchwright::registry::RegistryConfig {
+        enabled: true,
+        ..patchwright::registry::RegistryConfig::default()
+    };
+    config
+        .mirrors
+        .insert("docker.io".into(), vec![registry.base()]);
+    std::sync::Arc::new(patchwright::registry::Lookup::new(&config).unwrap())
+}
