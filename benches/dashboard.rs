@@ -1,7 +1,7 @@
 //! Dashboard server time on a generated year of 1,000 repositories (tests/history_gen/),
-//! on PostgreSQL when DATABASE_URL names one (SQLite otherwise): the organisation page, one
-//! repository's page, the organisation JSON, the snapshot rebuild over 90 days, and the daily
-//! snapshot job's two days.
+//! on PostgreSQL when DATABASE_URL names one (SQLite otherwise): the organisation, tier and
+//! team pages, one repository's page and its lineage, the organisation JSON, the snapshot
+//! rebuild over 90 days, and the daily snapshot job's two days.
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
@@ -39,6 +39,17 @@ fn bench(c: &mut Criterion) {
         };
         let plan = history_gen::plan(1000, now);
         history_gen::write(&db.store, &plan).await;
+        // Owners for every finding (the generator records none), so the team page has a team
+        // of about half the repositories to show.
+        sqlx::query(
+            "INSERT INTO finding_facts (repository_id, finding_key, severity, package, owners)
+             SELECT DISTINCT repository_id, finding_key, severity, package,
+                    CASE WHEN repository_id % 2 = 0 THEN '@acme/web' ELSE '@acme/api' END
+             FROM finding_events",
+        )
+        .execute(db.store.pool())
+        .await
+        .unwrap();
         history::rebuild_snapshots(
             &db.store,
             (now - TimeDelta::days(90)).date_naive(),
@@ -96,7 +107,14 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("dashboard");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    for path in ["/dashboard", "/dashboard/repos/500", "/api/v1/figures"] {
+    for path in [
+        "/dashboard",
+        "/dashboard/tiers/internet-facing",
+        "/dashboard/team?owner=@acme/web",
+        "/dashboard/repos/500",
+        "/dashboard/repos/500/lineage",
+        "/api/v1/figures",
+    ] {
         g.bench_function(path, |b| b.iter(|| rt.block_on(get(path))));
     }
     g.bench_function("snapshot_rebuild_90d", |b| {

@@ -164,6 +164,28 @@ async fn figures_over_a_generated_year_match_a_plain_recomputation() {
         let sla = SlaDays::default();
         let f = figures(&data, &sla, now, window);
 
+        // The pages chart the counts summed by the database: the same series as summing the
+        // rows of every repository, for all repositories and for a subset.
+        let series = patchwright::remediation::snapshots::series;
+        let (from, to) = (start.date_naive(), now.date_naive());
+        let some: Vec<i64> = (1..=1000).filter(|id| id % 3 == 0).collect();
+        for ids in [None, Some(some.as_slice())] {
+            let rows = history::snapshots(db.store.pool(), from, ids)
+                .await
+                .unwrap();
+            let totals = history::snapshot_totals(db.store.pool(), from, ids)
+                .await
+                .unwrap();
+            assert!(totals.len() < rows.len(), "summed over repositories");
+            for level in ["blocker", "warning", "info"] {
+                assert_eq!(
+                    series(&totals, level, from, to),
+                    series(&rows, level, from, to),
+                    "{level} over {ids:?}"
+                );
+            }
+        }
+
         assert_eq!(f.repositories, 1000);
         for row in &f.mttr {
             let want30 = plain_mttr(&h, &row.severity, now - TimeDelta::days(30), now);

@@ -470,12 +470,8 @@ pub async fn snapshots<'e, E: Executor<'e, Database = Any>>(
         .await?;
     rows.iter()
         .map(|r| {
-            let day: String = r.try_get("day")?;
             Ok(SnapshotRow {
-                day: day.parse().map_err(|_| StoreError::Corrupt {
-                    table: "daily_snapshots",
-                    message: format!("day `{day}` is not YYYY-MM-DD"),
-                })?,
+                day: parse_day(r.try_get("day")?)?,
                 repository_id: r.try_get("repository_id")?,
                 level: r.try_get("level")?,
                 severity: r.try_get("severity")?,
@@ -485,12 +481,63 @@ pub async fn snapshots<'e, E: Executor<'e, Database = Any>>(
         .collect()
 }
 
+/// The daily open counts from `from` on, summed over the given repositories (all when
+/// `None`): one row per day, level and severity, with `repository_id` 0 (no one repository).
+/// What a chart of many repositories draws; summing in the database spares reading a row per
+/// repository and day (~10⁵ rows for a thousand repositories over 90 days).
+pub async fn snapshot_totals<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    from: NaiveDate,
+    repositories: Option<&[i64]>,
+) -> Result<Vec<SnapshotRow>, StoreError> {
+    let filter = id_filter("repository_id", repositories);
+    // PostgreSQL sums BIGINT into NUMERIC: cast back so both backends return an integer.
+    let sql = format!(
+        "SELECT day, level, severity, CAST(SUM(open_count) AS BIGINT) AS open_count
+         FROM daily_snapshots WHERE day >= $1 AND {filter}
+         GROUP BY day, level, severity ORDER BY day, level, severity"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from.to_string())
+        .fetch_all(ex)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SnapshotRow {
+                day: parse_day(r.try_get("day")?)?,
+                repository_id: 0,
+                level: r.try_get("level")?,
+                severity: r.try_get("severity")?,
+                open: r.try_get("open_count")?,
+            })
+        })
+        .collect()
+}
+
+fn parse_day(day: String) -> Result<NaiveDate, StoreError> {
+    day.parse().map_err(|_| StoreError::Corrupt {
+        table: "daily_snapshots",
+        message: format!("day `{day}` is not YYYY-MM-DD"),
+    })
+}
+
 /// Everything the figures need about the given repositories (all when `None`), with the daily
 /// snapshots from `snapshots_from` on.
 pub async fn dataset(
     store: &super::Store,
     repositories: Option<&[i64]>,
     snapshots_from: NaiveDate,
+) -> Result<crate::remediation::Dataset, StoreError> {
+    let mut data = records(store, repositories).await?;
+    data.snapshots = snapshots(store.pool(), snapshots_from, repositories).await?;
+    Ok(data)
+}
+
+/// [`dataset`] without the daily snapshots, for callers that read them summed
+/// ([`snapshot_totals`]) or compute them.
+pub async fn records(
+    store: &super::Store,
+    repositories: Option<&[i64]>,
 ) -> Result<crate::remediation::Dataset, StoreError> {
     let pool = store.pool();
     Ok(crate::remediation::Dataset {
@@ -499,7 +546,7 @@ pub async fn dataset(
         fix_prs: fix_prs(pool, repositories).await?,
         accepted_risks: accepted_risks(pool, repositories).await?,
         ignores: live_ignores(pool, repositories).await?,
-        snapshots: snapshots(pool, snapshots_from, repositories).await?,
+        snapshots: Vec::new(),
     })
 }
 

@@ -103,12 +103,27 @@ pub async fn compute(
         Scope::Repository(id) => Some(vec![*id]),
         _ => viewer.scope(),
     };
-    let data = history::dataset(&state.store, ids.as_deref(), from)
+    // The charts of many repositories read the daily counts summed by the database; a
+    // team's are computed from its findings, a repository's are few.
+    let pool = state.store.pool();
+    let data = history::records(&state.store, ids.as_deref())
         .await
         .map_err(access::internal)?;
     let data = match scope {
-        Scope::Organisation => data,
-        Scope::Tier(tier) => data.restricted(|r| r.tier.as_deref() == Some(tier.as_str())),
+        Scope::Organisation => Dataset {
+            snapshots: history::snapshot_totals(pool, from, ids.as_deref())
+                .await
+                .map_err(access::internal)?,
+            ..data
+        },
+        Scope::Tier(tier) => {
+            let mut tier_data = data.restricted(|r| r.tier.as_deref() == Some(tier.as_str()));
+            let tier_ids: Vec<i64> = tier_data.repositories.iter().map(|r| r.id).collect();
+            tier_data.snapshots = history::snapshot_totals(pool, from, Some(&tier_ids))
+                .await
+                .map_err(access::internal)?;
+            tier_data
+        }
         // A team owning nothing the viewer can see is not found: the page would only echo
         // the name asked for.
         Scope::Team(owner) => {
@@ -119,7 +134,12 @@ pub async fn compute(
             team
         }
         Scope::Repository(_) if data.repositories.is_empty() => return Err(access::not_found()),
-        Scope::Repository(_) => data,
+        Scope::Repository(_) => Dataset {
+            snapshots: history::snapshots(pool, from, ids.as_deref())
+                .await
+                .map_err(access::internal)?,
+            ..data
+        },
     };
     Ok(Computed {
         figures: figures(&data, &state.sla, now, window),
