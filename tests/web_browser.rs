@@ -188,6 +188,21 @@ async fn the_dashboard_in_a_real_browser() {
         assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG screenshot");
         std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
     }
+    // The storefront's base-image lineage: node 18, then 20 (no charts on this page).
+    client
+        .goto(&format!("{base}/dashboard/repos/101/lineage"))
+        .await
+        .unwrap();
+    let source = client.source().await.unwrap();
+    assert!(
+        source.contains("node:18") && source.contains("node:20") && !source.contains("hush"),
+        "{source}"
+    );
+    std::fs::write(
+        shots.join("lineage-storefront.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
     // The storefront's open warning, with its owner.
     client
         .goto(&format!("{base}/dashboard/repos/101"))
