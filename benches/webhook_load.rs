@@ -23,7 +23,8 @@
 //!
 //! `cargo bench --bench webhook_load` (`PATCHWRIGHT_LOAD_REQUESTS`, `PATCHWRIGHT_LOAD_RATE`,
 //! `PATCHWRIGHT_LOAD_REPLICAS`, `PATCHWRIGHT_LOAD_REPOSITORIES`, `PATCHWRIGHT_LOAD_IN_PROCESS`,
-//! `DATABASE_URL`).
+//! `DATABASE_URL`). `PATCHWRIGHT_LOAD_PING=1` puts intake back on the pool that pings a
+//! connection before each use, to measure what skipping it saves.
 
 use patchwright::service::clock::SystemClock;
 use patchwright::service::router;
@@ -83,7 +84,12 @@ async fn start_replica(
 ) -> std::net::SocketAddr {
     // A pool of its own per replica, sized as `serve` sizes it for 8 workers.
     let store = Store::connect_with(url, 12).await.expect("store");
-    let app = router(app_state(store, Arc::new(SystemClock)));
+    let mut state = app_state(store, Arc::new(SystemClock));
+    if std::env::var("PATCHWRIGHT_LOAD_PING").is_ok_and(|v| v == "1") {
+        // Intake on the pool that pings each connection before use, as before.
+        state.intake = state.store.clone();
+    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
