@@ -1311,3 +1311,49 @@ async fn a_push_does_not_wait_for_another_delivery_of_its_repository_to_commit()
     assert_eq!(status, StatusCode::OK, "it joins the waiting scan: {text}");
     db.cleanup().await;
 }
+
+/// Intake takes its connections without sqlx's ping before use (a round trip per delivery).
+/// A connection the server dropped while it sat idle must then cost a retry, not the
+/// delivery: GitHub does not redeliver a 500 by itself.
+#[tokio::test]
+async fn a_delivery_on_a_connection_the_server_dropped_is_retried_and_stored() {
+    let Some(db) = support::TestDb::postgres().await else {
+        eprintln!("skipped: no PostgreSQL (set DATABASE_URL)");
+        return;
+    };
+    let app = app(&TestDbRef {
+        backend: db.backend,
+        store: db.store.clone(),
+        url: db.url.clone(),
+    });
+    let push = default_branch_push();
+    let (status, text) = send(&app, signed_request("push", "before", body(&push))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    // Let the connection go back to its pool, then end every server process of the
+    // database but this one, as a restart or an idle timeout on the server would.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty(), "the intake pool held no connection");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut later = push.clone();
+    later["after"] = json!("2222222222222222222222222222222222222222");
+    let (status, text) = send(&app, signed_request("push", "after", body(&later))).await;
+    assert!(status.is_success(), "{status}: {text}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE id = 'after'")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    drop(admin);
+    db.cleanup().await;
+}

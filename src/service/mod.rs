@@ -40,6 +40,10 @@ use webhook::body::BodyLimits;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The pool webhook intake writes through first: the same database as `store`, without
+    /// the ping before each use ([`Store::untested_twin`]). A delivery whose connection
+    /// turns out dead is retried once on `store`, whose acquire discards dead connections.
+    pub intake: Store,
     pub webhook_secret: Secret,
     /// The app's own login, `<slug>[bot]`: tells its PRs and comments apart.
     pub bot_login: Arc<str>,
@@ -261,6 +265,7 @@ pub async fn serve_built(
 
     let state = AppState {
         store: store.clone(),
+        intake: store.untested_twin(connections),
         webhook_secret: config.webhook_secret.clone(),
         bot_login: config.bot_login().into(),
         clock,

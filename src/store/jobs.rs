@@ -157,6 +157,41 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(id)
 }
 
+/// Stores a queued job unless `job`'s repository already has a queued job of its kind;
+/// returns the new job's id, or `None` when one was waiting.
+///
+/// One statement where [`queued_of_repository`] then [`insert`] are two: webhook intake
+/// calls this for every push, and on PostgreSQL each statement is a round trip. The check
+/// and the insert see the same snapshot, as the two statements did in one transaction; two
+/// deliveries committing at once can both insert, as before (there is no unique index on
+/// queued jobs to refuse the second, and a second scan is only repeated work).
+pub async fn insert_unless_queued<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, installation_id, repository_id, concurrency_key,
+                           delivery_id, state, attempts, run_at, created_at)
+         SELECT $1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8
+         WHERE NOT EXISTS (
+             SELECT 1 FROM jobs WHERE kind = $1 AND state = 'queued' AND repository_id = $4
+         )
+         RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(job.installation_id)
+    .bind(job.repository_id)
+    .bind(job.concurrency_key.as_deref())
+    .bind(job.delivery_id.as_deref())
+    .bind(to_ms(job.run_at))
+    .bind(to_ms(now))
+    .fetch_optional(ex)
+    .await?;
+    Ok(id)
+}
+
 /// What a [`claim`] came back with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {

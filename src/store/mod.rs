@@ -87,6 +87,25 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the error says the connection itself is gone (the server closed it, was
+    /// restarted, or the socket broke) rather than anything about the statement: what a
+    /// test-before-acquire ping would have caught before the statement was sent. Nothing
+    /// the statement did survives such an error unless it was a `COMMIT` that reached the
+    /// server, so a caller whose work is idempotent may run it again on another connection.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            StoreError::Sql(sqlx::Error::Io(_)) => true,
+            // Class 08 is "connection exception"; 57P01-57P03 are the server shutting down
+            // or restarting (what a terminated backend reports before it hangs up).
+            StoreError::Sql(sqlx::Error::Database(e)) => e.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// The store client: a connection pool on one backend.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -132,6 +151,33 @@ impl Store {
         let store = Store { pool, backend };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// A second pool on the same database, of at most `max_connections`, that hands out its
+    /// idle connections without sqlx's test-before-acquire ping: for webhook intake, where
+    /// the ping is a round trip to PostgreSQL on every delivery's critical path. A
+    /// connection the server dropped meanwhile then fails its first statement instead, with
+    /// an error [`StoreError::is_connection_lost`] tells, and intake retries the delivery on
+    /// the tested pool (see `service::webhook::receive`). sqlx still pings a connection when
+    /// it is released, off the request's path, and drops it if that fails.
+    ///
+    /// On SQLite this is the store itself: its ping is no network round trip, and a second
+    /// pool would only add writers contending for the one write lock.
+    pub fn untested_twin(&self, max_connections: u32) -> Store {
+        if self.backend == Backend::Sqlite {
+            return self.clone();
+        }
+        let pool = self
+            .pool
+            .options()
+            .clone()
+            .test_before_acquire(false)
+            .max_connections(max_connections.max(1))
+            .connect_lazy_with((*self.pool.connect_options()).clone());
+        Store {
+            pool,
+            backend: self.backend,
+        }
     }
 
     /// Applies the migrations not yet applied; a no-op on an up-to-date database.

@@ -275,6 +275,8 @@ pub fn app_state(store: Store, clock: Arc<dyn Clock>) -> AppState {
 /// [`app_state`] with its own webhook body budget and read timeout.
 pub fn app_state_with_limits(store: Store, clock: Arc<dyn Clock>, limits: BodyLimits) -> AppState {
     AppState {
+        // As `serve` builds it: intake on a pool without the ping before each use.
+        intake: store.untested_twin(12),
         store,
         webhook_secret: Secret::new(SECRET),
         bot_login: BOT.into(),

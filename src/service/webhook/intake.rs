@@ -417,10 +417,14 @@ pub async fn apply(
             }
             // A scan reads the default branch as it is when it runs, so a second one queued
             // behind a waiting one would only repeat it.
-            Op::Enqueue(kind @ JobKind::Scan(scan))
-                if jobs::queued_of_repository(&mut *conn, "scan", scan.repository.id).await? =>
-            {
-                tracing::debug!(repository = %kind.repository().full_name, "scan already queued");
+            Op::Enqueue(kind @ JobKind::Scan(_)) => {
+                let job = kind.to_new_job(Some(delivery_id), now);
+                match jobs::insert_unless_queued(&mut *conn, &job, now).await? {
+                    Some(id) => applied.job_ids.push(id),
+                    None => {
+                        tracing::debug!(repository = %kind.repository().full_name, "scan already queued");
+                    }
+                }
             }
             Op::Enqueue(kind) => {
                 let job = kind.to_new_job(Some(delivery_id), now);

@@ -118,7 +118,18 @@ pub async fn receive(State(state): State<AppState>, request: Request<Body>) -> R
             return answer(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    match store(&state, event_name, delivery_id, &event).await {
+    let mut stored = store(&state, &state.intake, event_name, delivery_id, &event).await;
+    if let Err(e) = &stored
+        && e.is_connection_lost()
+    {
+        // The intake pool does not ping a connection before use, so one the server dropped
+        // fails here instead; nothing of the delivery was kept unless its COMMIT got through,
+        // and then the retry finds it and answers "duplicate". The tested pool discards dead
+        // connections before handing one out.
+        tracing::warn!(delivery = delivery_id, error = %e, "intake connection lost; retrying the delivery once");
+        stored = store(&state, &state.store, event_name, delivery_id, &event).await;
+    }
+    match stored {
         Ok(Stored::Duplicate) => {
             state.metrics.webhook(label, "duplicate");
             tracing::info!(
@@ -167,13 +178,14 @@ enum Stored {
 
 async fn store(
     state: &AppState,
+    db: &crate::store::Store,
     event_name: &str,
     delivery_id: &str,
     event: &Event,
 ) -> Result<Stored, crate::store::StoreError> {
     let plan = intake::plan(event, &state.bot_login);
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = db.begin().await?;
     // The delivery row goes first: it is the write that takes SQLite's lock, and the
     // conflict that tells a redelivery.
     let delivery = Delivery {
