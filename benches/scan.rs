@@ -3,8 +3,9 @@
 //!
 //! - `corpus/*`: ../shared/corpus with the 79 real advisories and the example catalog; with
 //!   and without the directory walk, so parse + scan is visible on its own.
-//! - `monorepo/*`: 1,000 Dockerfiles, 20 lockfiles of 5,000 packages, 20,000 advisories, all
-//!   generated in memory (seeded). Loading the advisories is measured apart from scanning.
+//! - `monorepo/*`: 1,000 Dockerfiles, 22 lockfiles of 5,000 packages (two of each of eleven
+//!   formats), 100 Compose files, 100 Kubernetes manifests, 20,000 advisories, all generated in
+//!   memory (seeded). Loading the advisories is measured apart from scanning.
 //! - `lockfile/package-lock-v2-minified`: one 5,000-package package-lock.json (v2, with its
 //!   `dependencies` mirror) on a single line, the shape a quadratic scanner suffers most from.
 //! - `format/*`: one real corpus file per format (the largest package-lock.json, and the
@@ -162,12 +163,15 @@ fn generated(c: &mut Criterion) {
     );
     assert_eq!(
         outcome.report.summary.files,
-        monorepo::DOCKERFILES + monorepo::LOCKFILES
+        monorepo::DOCKERFILES
+            + monorepo::LOCKFILES
+            + monorepo::COMPOSE_FILES
+            + monorepo::KUBERNETES_MANIFESTS
     );
     let per_lockfile: Vec<usize> = outcome
         .manifests
         .iter()
-        .filter(|m| !m.file.ends_with("Dockerfile"))
+        .filter(|m| monorepo::is_lockfile(&m.file))
         .map(|m| m.dependencies.len())
         .collect();
     eprintln!(

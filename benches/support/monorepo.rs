@@ -1,6 +1,8 @@
-//! A generated monorepo for the scan benchmark: 1,000 Dockerfiles, 20 lockfiles of 5,000
-//! packages each (six formats) and 20,000 OSV advisories over the same package names, all in
-//! memory and the same bytes on every run (seeded).
+//! A generated monorepo for the scan benchmark: 1,000 Dockerfiles, 22 lockfiles of 5,000
+//! packages each (two of each of eleven formats), 100 Compose files and 100 multi-document
+//! Kubernetes manifests in the Dockerfiles' folders, and 20,000 OSV advisories over the same
+//! package names (npm, PyPI, crates.io, Go, RubyGems, Packagist), all in memory and the same
+//! bytes on every run (seeded).
 //!
 //! Advisories are drawn from the same skewed popularity as lockfile entries, with mostly narrow
 //! version ranges, so a few percent of the installed packages match: the shape of a real
@@ -13,7 +15,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 pub const DOCKERFILES: usize = 1_000;
-pub const LOCKFILES: usize = 20;
+/// Two of each format `lockfile` writes.
+pub const LOCKFILES: usize = 22;
+pub const COMPOSE_FILES: usize = 100;
+pub const KUBERNETES_MANIFESTS: usize = 100;
 pub const PACKAGES_PER_LOCKFILE: usize = 5_000;
 pub const ADVISORIES: usize = 20_000;
 /// Distinct names per ecosystem: larger than one lockfile, so lockfiles of one ecosystem
@@ -31,12 +36,20 @@ pub struct Monorepo {
 impl Monorepo {
     pub fn generate() -> Monorepo {
         let mut rng = Rng::new(SEED);
-        let mut files = Vec::with_capacity(DOCKERFILES + LOCKFILES);
+        let mut files =
+            Vec::with_capacity(DOCKERFILES + LOCKFILES + COMPOSE_FILES + KUBERNETES_MANIFESTS);
         for i in 0..DOCKERFILES {
             files.push(dockerfile(&mut rng, i));
         }
         for k in 0..LOCKFILES {
             files.push(lockfile(&mut rng, k));
+        }
+        // In every fifth service's folder, one or the other.
+        for c in 0..COMPOSE_FILES {
+            files.push(compose(&mut rng, c * 10));
+        }
+        for m in 0..KUBERNETES_MANIFESTS {
+            files.push(kubernetes(&mut rng, m * 10 + 5));
         }
         let advisories = (0..ADVISORIES).map(|i| advisory(&mut rng, i)).collect();
         Monorepo { files, advisories }
@@ -78,6 +91,8 @@ enum Eco {
     PyPI,
     Crates,
     Go,
+    RubyGems,
+    Packagist,
 }
 
 impl Eco {
@@ -87,6 +102,8 @@ impl Eco {
             Eco::PyPI => "PyPI",
             Eco::Crates => "crates.io",
             Eco::Go => "Go",
+            Eco::RubyGems => "RubyGems",
+            Eco::Packagist => "Packagist",
         }
     }
 }
@@ -104,6 +121,8 @@ fn package_name(eco: Eco, n: usize) -> String {
         Eco::PyPI => &["urllib3", "Django", "pycrypto"],
         Eco::Crates => &["tokio"],
         Eco::Go => &["golang.org/x/text", "golang.org/x/crypto"],
+        Eco::RubyGems => &["rack", "nokogiri"],
+        Eco::Packagist => &["symfony/http-kernel", "guzzlehttp/guzzle"],
     };
     if let Some(name) = known.get(n) {
         return (*name).to_string();
@@ -115,6 +134,9 @@ fn package_name(eco: Eco, n: usize) -> String {
         Eco::PyPI => format!("py{a}-{b}-{n}"),
         Eco::Crates => format!("{a}{b}_{n}"),
         Eco::Go => format!("github.com/{a}{b}{}/{b}{a}-{n}", n % 97),
+        Eco::RubyGems if n % 3 == 0 => format!("{a}_{b}-{n}"),
+        Eco::RubyGems => format!("{a}{b}-{n}"),
+        Eco::Packagist => format!("{a}{b}/{b}{a}-{n}"),
     }
 }
 
@@ -167,14 +189,27 @@ fn choose_packages(rng: &mut Rng, eco: Eco, count: usize) -> Vec<(usize, String)
 // ---- lockfiles ----------------------------------------------------------------------------------
 
 fn lockfile(rng: &mut Rng, k: usize) -> (String, String) {
-    match k % 6 {
+    match k % 11 {
         0 => package_lock(rng, k),
         1 => yarn_lock(rng, k),
-        2 => cargo_lock(rng, k),
-        3 => poetry_lock(rng, k),
-        4 => requirements(rng, k),
+        2 => pnpm_lock(rng, k),
+        3 => cargo_lock(rng, k),
+        4 => poetry_lock(rng, k),
+        5 => uv_lock(rng, k),
+        6 => pipfile_lock(rng, k),
+        7 => requirements(rng, k),
+        8 => gemfile_lock(rng, k),
+        9 => composer_lock(rng, k),
         _ => go_mod(rng, k),
     }
+}
+
+/// Whether a generated path is one of the lockfiles (not a Dockerfile, Compose file or
+/// Kubernetes manifest).
+pub fn is_lockfile(path: &str) -> bool {
+    !(path.ends_with("Dockerfile")
+        || path.ends_with("/compose.yaml")
+        || path.ends_with("/kubernetes.yaml"))
 }
 
 fn npm_tarball(name: &str, v: Ver) -> String {
@@ -349,6 +384,238 @@ fn poetry_lock(rng: &mut Rng, k: usize) -> (String, String) {
         rng.hex(64)
     );
     (format!("py/svc-{k}/poetry.lock"), out)
+}
+
+/// pnpm-lock.yaml v9: importers (the root and two workspace packages), `packages` with
+/// integrity hashes, `snapshots` with dependencies and some peer-suffixed keys.
+fn pnpm_lock(rng: &mut Rng, k: usize) -> (String, String) {
+    let names = choose_packages(rng, Eco::Npm, PACKAGES_PER_LOCKFILE);
+    let versions: Vec<Ver> = names.iter().map(|_| version(rng, Eco::Npm)).collect();
+    let quoted = |key: &str| {
+        if key.starts_with('@') {
+            format!("'{key}'")
+        } else {
+            key.to_string()
+        }
+    };
+    let mut out = String::from(
+        "lockfileVersion: '9.0'\n\nsettings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\nimporters:\n",
+    );
+    for (p, project) in [".", "packages/api", "packages/web"].iter().enumerate() {
+        let _ = write!(out, "\n  {project}:\n");
+        for (field, from) in [("dependencies", p * 30), ("devDependencies", 100 + p * 10)] {
+            let _ = writeln!(out, "    {field}:");
+            for i in from..from + 15 {
+                let (name, v) = (&names[i].1, versions[i]);
+                let _ = writeln!(
+                    out,
+                    "      {}:\n        specifier: ^{}.{}.0\n        version: {v}",
+                    quoted(name),
+                    v.0,
+                    v.1
+                );
+            }
+        }
+    }
+    out.push_str("\npackages:\n");
+    for ((_, name), v) in names.iter().zip(&versions) {
+        let _ = write!(
+            out,
+            "\n  {}:\n    resolution: {{integrity: sha512-{}==}}\n",
+            quoted(&format!("{name}@{v}")),
+            rng.base64(86)
+        );
+        if rng.chance(20) {
+            let _ = writeln!(out, "    engines: {{node: '>={}'}}", 12 + rng.below(10));
+        }
+        if rng.chance(5) {
+            out.push_str("    hasBin: true\n");
+        }
+    }
+    out.push_str("\nsnapshots:\n");
+    for (i, ((_, name), v)) in names.iter().zip(&versions).enumerate() {
+        let key = if i % 40 == 3 {
+            let (peer, peer_v) = (
+                &names[(i * 7) % names.len()].1,
+                versions[(i * 7) % names.len()],
+            );
+            format!("{name}@{v}({peer}@{peer_v})")
+        } else {
+            format!("{name}@{v}")
+        };
+        if rng.chance(30) {
+            let _ = write!(out, "\n  {}:\n    dependencies:\n", quoted(&key));
+            for _ in 0..1 + rng.below(3) {
+                let d = rng.below(names.len());
+                let _ = writeln!(out, "      {}: {}", quoted(&names[d].1), versions[d]);
+            }
+        } else {
+            let _ = write!(out, "\n  {}: {{}}\n", quoted(&key));
+        }
+    }
+    (format!("web/pnpm-{k}/pnpm-lock.yaml"), out)
+}
+
+/// uv.lock as `uv lock` writes it: the project (a virtual member) first, then every package
+/// with its sdist and a wheel.
+fn uv_lock(rng: &mut Rng, k: usize) -> (String, String) {
+    let names = choose_packages(rng, Eco::PyPI, PACKAGES_PER_LOCKFILE);
+    let mut out = String::from(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.10\"\n\n[[package]]\nname = \"svc\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [\n",
+    );
+    for (_, name) in names.iter().take(25) {
+        let _ = writeln!(out, "    {{ name = \"{name}\" }},");
+    }
+    out.push_str("]\n");
+    for (_, name) in &names {
+        let v = version(rng, Eco::PyPI);
+        let file = name.replace('-', "_");
+        let _ = write!(
+            out,
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{v}\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n"
+        );
+        if rng.chance(30) {
+            out.push_str("dependencies = [\n");
+            for _ in 0..1 + rng.below(3) {
+                let (_, dep) = rng.pick(&names);
+                let _ = writeln!(out, "    {{ name = \"{dep}\" }},");
+            }
+            out.push_str("]\n");
+        }
+        let _ = writeln!(
+            out,
+            "sdist = {{ url = \"https://files.pythonhosted.org/packages/{}/{file}-{v}.tar.gz\", hash = \"sha256:{}\", size = {}, upload-time = \"2025-06-18T09:00:10.843Z\" }}\nwheels = [\n    {{ url = \"https://files.pythonhosted.org/packages/{}/{file}-{v}-py3-none-any.whl\", hash = \"sha256:{}\", size = {}, upload-time = \"2025-06-18T09:00:09.676Z\" }},\n]",
+            rng.hex(8),
+            rng.hex(64),
+            1000 + rng.below(90_000),
+            rng.hex(8),
+            rng.hex(64),
+            1000 + rng.below(90_000)
+        );
+    }
+    (format!("py/uv-{k}/uv.lock"), out)
+}
+
+/// Pipfile.lock (spec 6): most packages in `default`, a fifth in `develop`.
+fn pipfile_lock(rng: &mut Rng, k: usize) -> (String, String) {
+    let names = choose_packages(rng, Eco::PyPI, PACKAGES_PER_LOCKFILE);
+    let mut default = Map::new();
+    let mut develop = Map::new();
+    for (i, (_, name)) in names.iter().enumerate() {
+        let v = version(rng, Eco::PyPI);
+        let mut entry = json!({
+            "hashes": [format!("sha256:{}", rng.hex(64)), format!("sha256:{}", rng.hex(64))],
+            "version": format!("=={v}"),
+        });
+        if rng.chance(40) {
+            entry["markers"] = json!("python_version >= '3.8'");
+        }
+        if i % 5 == 4 {
+            develop.insert(name.clone(), entry);
+        } else {
+            default.insert(name.clone(), entry);
+        }
+    }
+    let doc = json!({
+        "_meta": {
+            "hash": { "sha256": rng.hex(64) },
+            "pipfile-spec": 6,
+            "requires": { "python_version": "3.12" },
+            "sources": [{ "name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": true }],
+        },
+        "default": default,
+        "develop": develop,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    (format!("py/pipenv-{k}/Pipfile.lock"), text)
+}
+
+/// Gemfile.lock (Bundler 2): `GEM` specs with requirements, one gem in thirty locked for a
+/// second platform too, `DEPENDENCIES` naming forty of them.
+fn gemfile_lock(rng: &mut Rng, k: usize) -> (String, String) {
+    let names = choose_packages(rng, Eco::RubyGems, PACKAGES_PER_LOCKFILE);
+    let mut out = String::from("GEM\n  remote: https://rubygems.org/\n  specs:\n");
+    for (i, (_, name)) in names.iter().enumerate() {
+        let v = version(rng, Eco::RubyGems);
+        let _ = writeln!(out, "    {name} ({v})");
+        if rng.chance(30) {
+            for _ in 0..1 + rng.below(3) {
+                let (_, dep) = rng.pick(&names);
+                let _ = writeln!(out, "      {dep} (~> {}.{})", rng.below(5), rng.below(10));
+            }
+        }
+        if i % 30 == 7 {
+            let _ = writeln!(out, "    {name} ({v}-x86_64-linux)");
+        }
+    }
+    out.push_str("\nPLATFORMS\n  ruby\n  x86_64-linux\n\nDEPENDENCIES\n");
+    let mut direct: Vec<&String> = names.iter().take(40).map(|(_, n)| n).collect();
+    direct.sort();
+    for name in direct {
+        let _ = writeln!(out, "  {name} (~> {}.0)", rng.below(5));
+    }
+    out.push_str("\nBUNDLED WITH\n   2.5.6\n");
+    (format!("ruby/app-{k}/Gemfile.lock"), out)
+}
+
+/// composer.lock (Composer 2): `packages` and `packages-dev` with `require` maps, as Composer
+/// writes them (four-space indentation, escaped slashes are not used).
+fn composer_lock(rng: &mut Rng, k: usize) -> (String, String) {
+    let names = choose_packages(rng, Eco::Packagist, PACKAGES_PER_LOCKFILE);
+    let mut packages = Vec::new();
+    let mut dev = Vec::new();
+    for (i, (_, name)) in names.iter().enumerate() {
+        let v = version(rng, Eco::Packagist);
+        let version = if i % 3 == 0 {
+            format!("v{v}")
+        } else {
+            v.to_string()
+        };
+        let reference = rng.hex(40);
+        let mut require = Map::new();
+        require.insert("php".into(), json!(">=8.1"));
+        if rng.chance(40) {
+            for _ in 0..1 + rng.below(3) {
+                let (_, dep) = rng.pick(&names);
+                require.insert(dep.clone(), json!(format!("^{}.0", rng.below(5))));
+            }
+        }
+        let entry = json!({
+            "name": name,
+            "version": version,
+            "source": { "type": "git", "url": format!("https://github.com/{name}.git"), "reference": reference },
+            "dist": { "type": "zip", "url": format!("https://api.github.com/repos/{name}/zipball/{reference}"), "reference": reference, "shasum": "" },
+            "require": require,
+            "type": "library",
+            "autoload": { "psr-4": { "Generated\\Pkg\\": "src/" } },
+            "license": ["MIT"],
+            "description": format!("Generated package {i}"),
+            "time": "2025-09-12T12:18:52+00:00",
+        });
+        if i % 6 == 5 {
+            dev.push(entry);
+        } else {
+            packages.push(entry);
+        }
+    }
+    let doc = json!({
+        "_readme": ["This file locks the dependencies of your project to a known state"],
+        "content-hash": rng.hex(32),
+        "packages": packages,
+        "packages-dev": dev,
+        "aliases": [],
+        "minimum-stability": "stable",
+        "stability-flags": {},
+        "prefer-stable": false,
+        "prefer-lowest": false,
+        "platform": { "php": "^8.1" },
+        "platform-dev": {},
+        "plugin-api-version": "2.6.0",
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    (format!("php/app-{k}/composer.lock"), text)
 }
 
 /// pip-compile output: pinned, half of them with hashes, with `# via` comments.
@@ -534,6 +801,88 @@ fn dockerfile(rng: &mut Rng, i: usize) -> (String, String) {
     (path, globals)
 }
 
+// ---- Compose files and Kubernetes manifests ----------------------------------------------------
+
+/// A reference as YAML writes it: plain mostly, quoted sometimes.
+fn yaml_image(rng: &mut Rng) -> String {
+    let (name, tag) = image(rng);
+    match rng.below(4) {
+        0 => format!("\"{name}:{tag}\""),
+        1 => format!("'{name}:{tag}'"),
+        _ => format!("{name}:{tag}"),
+    }
+}
+
+/// A Compose file of two to five services next to a Dockerfile: images, a build, ports,
+/// environment, volumes; one in ten shares an image through an anchor.
+fn compose(rng: &mut Rng, i: usize) -> (String, String) {
+    let mut out = String::from("# generated for the scan benchmark\nname: svc\n");
+    let anchored = i % 100 == 50;
+    if anchored {
+        let _ = writeln!(out, "x-base: &base {}", yaml_image(rng));
+    }
+    out.push_str("services:\n");
+    let _ = writeln!(
+        out,
+        "  app:\n    build:\n      context: .\n      dockerfile: Dockerfile\n    ports:\n      - \"{}:8080\"\n    environment:\n      LOG_LEVEL: info\n      PORT: \"8080\"\n    depends_on:\n      - db",
+        8000 + i % 1000
+    );
+    let _ = writeln!(
+        out,
+        "  db:\n    image: {}\n    volumes:\n      - db-data:/var/lib/data\n    restart: unless-stopped",
+        yaml_image(rng)
+    );
+    for s in 0..rng.below(4) {
+        let image = if anchored && s == 0 {
+            "*base".to_string()
+        } else {
+            yaml_image(rng)
+        };
+        let _ = writeln!(
+            out,
+            "  worker-{s}:\n    image: {image}  # pinned by the platform team\n    command: [\"run\", \"--queue\", \"q{s}\"]\n    deploy:\n      replicas: {}",
+            1 + rng.below(3)
+        );
+    }
+    out.push_str("volumes:\n  db-data: {}\n");
+    (format!("services/svc-{i:04}/compose.yaml"), out)
+}
+
+/// A multi-document manifest: a ConfigMap, a Deployment (init container, one or two
+/// containers), a Service, and in one of three a CronJob.
+fn kubernetes(rng: &mut Rng, i: usize) -> (String, String) {
+    let app = format!("svc-{i:04}");
+    let mut out = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  labels:\n    app: {app}\ndata:\n  LOG_LEVEL: info\n  FEATURES: \"a,b,c\"\n---\n"
+    );
+    let _ = writeln!(
+        out,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {app}\n  labels:\n    app: {app}\n    tier: backend\nspec:\n  replicas: {}\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      serviceAccountName: {app}\n      initContainers:\n      - name: migrate\n        image: {}\n        command: [\"/bin/migrate\", \"--up\"]\n      containers:\n      - name: app\n        image: {}\n        ports:\n        - containerPort: 8080\n          name: http\n        env:\n        - name: PORT\n          value: \"8080\"\n        - name: CONFIG\n          valueFrom:\n            configMapKeyRef:\n              name: {app}-config\n              key: LOG_LEVEL\n        resources:\n          requests:\n            cpu: 100m\n            memory: 64Mi\n          limits:\n            cpu: 200m\n            memory: 128Mi\n        readinessProbe:\n          httpGet:\n            path: /healthz\n            port: 8080",
+        1 + rng.below(3),
+        yaml_image(rng),
+        yaml_image(rng)
+    );
+    if rng.chance(50) {
+        let _ = writeln!(
+            out,
+            "      - name: proxy\n        image: {}\n        args: [\"--upstream\", \"127.0.0.1:8080\"]",
+            yaml_image(rng)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {app}\nspec:\n  type: ClusterIP\n  selector:\n    app: {app}\n  ports:\n  - name: http\n    port: 80\n    targetPort: 8080"
+    );
+    if i % 3 == 0 {
+        let _ = writeln!(
+            out,
+            "---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {app}-nightly\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n          - name: job\n            image: {}",
+            yaml_image(rng)
+        );
+    }
+    (format!("services/svc-{i:04}/deploy/kubernetes.yaml"), out)
+}
+
 // ---- advisories ---------------------------------------------------------------------------------
 
 const VECTORS: &[&str] = &[
@@ -576,10 +925,12 @@ fn events(rng: &mut Rng, eco: Eco) -> Vec<Value> {
 
 fn advisory(rng: &mut Rng, i: usize) -> (String, String) {
     let eco = match rng.below(20) {
-        0..=7 => Eco::Npm,
-        8..=12 => Eco::PyPI,
-        13..=15 => Eco::Crates,
-        _ => Eco::Go,
+        0..=6 => Eco::Npm,
+        7..=11 => Eco::PyPI,
+        12..=13 => Eco::Crates,
+        14..=15 => Eco::Go,
+        16..=17 => Eco::RubyGems,
+        _ => Eco::Packagist,
     };
     let year = 2018 + i % 8;
     let ghsa_id = ghsa(rng);
@@ -595,6 +946,7 @@ fn advisory(rng: &mut Rng, i: usize) -> (String, String) {
             format!("GO-{year}-{i:05}"),
             vec![ghsa_id.clone(), cve.clone()],
         ),
+        Eco::RubyGems | Eco::Packagist => (ghsa_id.clone(), vec![cve.clone()]),
     };
     // Every fiftieth record restates the previous one's CVE, as GHSA and a native database do:
     // the loader has to merge them.

@@ -89,7 +89,7 @@ fn image_lines(images: &mut Images<'_>, source: &str) {
         }
         let begin = value_start + quote;
         let scalar = Scalar {
-            value: value.to_string(),
+            value: std::borrow::Cow::Borrowed(value),
             start: begin,
             span: Some(Span::new(begin, begin + value.len())),
         };

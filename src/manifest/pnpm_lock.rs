@@ -56,7 +56,8 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         add_declared(importer, &mut direct, v5);
     }
 
-    let mut seen = HashSet::new();
+    // Borrowed from the tree: no allocation per package to find duplicates and direct ones.
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
     for (key, _) in root.get("packages").map_or(&[][..], Node::entries) {
         let Some(key) = key.as_scalar() else {
             continue;
@@ -81,7 +82,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         if !is_registry_version(parsed.version) {
             continue;
         }
-        if !seen.insert((parsed.name.to_string(), parsed.version.to_string())) {
+        if !seen.insert((parsed.name, parsed.version)) {
             continue;
         }
         let (name_span, version_span) = match key.span {
@@ -97,7 +98,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             ),
             None => (Span::new(key.start, key.start), None),
         };
-        let is_direct = direct.contains(&(parsed.name.to_string(), parsed.version.to_string()));
+        let is_direct = direct.contains(&(parsed.name, parsed.version));
         let name = parsed.name;
         let reason = if is_direct {
             format!(
@@ -128,7 +129,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
 }
 
 /// The `(name, version)` pairs a project's dependency lists resolve to.
-fn add_declared(project: &Node, direct: &mut HashSet<(String, String)>, v5: bool) {
+fn add_declared<'t>(project: &'t Node<'_>, direct: &mut HashSet<(&'t str, &'t str)>, v5: bool) {
     for field in DECLARING_FIELDS {
         for (name, value) in project.get(field).map_or(&[][..], Node::entries) {
             let Some(name) = name.as_str() else {
@@ -150,7 +151,7 @@ fn add_declared(project: &Node, direct: &mut HashSet<(String, String)>, v5: bool
                 }
                 _ => (name, version),
             };
-            direct.insert((real.to_string(), version.to_string()));
+            direct.insert((real, version));
         }
     }
 }

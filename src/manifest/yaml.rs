@@ -3,7 +3,7 @@
 //!
 //! Read with `yaml-rust2`'s event parser (YAML 1.2, pure Rust, maintained; `serde_yaml` is
 //! archived and its successors give no positions). Its markers count characters, not bytes, so
-//! offsets are mapped to bytes here. A scalar's `span` covers exactly its value's bytes (inside
+//! offsets are mapped to bytes here (from their line and column: see `Offsets`). A scalar's `span` covers exactly its value's bytes (inside
 //! the quotes for a quoted scalar), or is `None` when the text differs from the value (escapes,
 //! block scalars, folded lines): an edit there would not change just the value.
 //!
@@ -11,6 +11,8 @@
 //! whatever it does not know goes through `yaml-rust2`.
 
 mod block;
+
+use std::borrow::Cow;
 
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -22,18 +24,21 @@ use crate::model::Span;
 const MAX_DEPTH: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Node {
-    Scalar(Scalar),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+pub(crate) enum Node<'a> {
+    Scalar(Scalar<'a>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
     /// `*name` of a collection: not followed (what it repeats is read where its anchor is). An
     /// alias of a scalar is that scalar, with the anchor's span, so an edit changes the anchor.
     Alias,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Scalar {
-    pub(crate) value: String,
+pub(crate) struct Scalar<'a> {
+    /// Borrowed from the source when the text is the value (plain and quoted scalars without
+    /// escapes, which is nearly all of them): a lockfile of thousands of packages then costs no
+    /// allocation per key or value.
+    pub(crate) value: Cow<'a, str>,
     /// Byte offset where the scalar starts (its quote, for a quoted one).
     pub(crate) start: usize,
     /// The bytes that hold exactly `value`, when there are such bytes.
@@ -50,7 +55,7 @@ pub(crate) struct YamlError {
 
 /// Every document of `source`, up to the first syntax error (the documents before it are kept:
 /// one bad document of a multi-document manifest does not hide the others).
-pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
+pub(crate) fn parse(source: &str) -> (Vec<Node<'_>>, Option<YamlError>) {
     match block::parse(source) {
         Some(docs) => (docs, None),
         None => parse_full(source),
@@ -58,18 +63,19 @@ pub(crate) fn parse(source: &str) -> (Vec<Node>, Option<YamlError>) {
 }
 
 /// `parse` through `yaml-rust2` alone: any YAML, and what the fast reader is checked against.
-fn parse_full(source: &str) -> (Vec<Node>, Option<YamlError>) {
+fn parse_full(source: &str) -> (Vec<Node<'_>>, Option<YamlError>) {
     let offsets = Offsets::new(source);
     let mut parser = Parser::new_from_str(source);
     let mut docs = Vec::new();
     // Open collections: a sequence, or a mapping with its pending key.
-    let mut stack: Vec<(Node, Option<Node>)> = Vec::new();
-    let mut anchored: std::collections::HashMap<usize, Scalar> = std::collections::HashMap::new();
+    let mut stack: Vec<(Node<'_>, Option<Node<'_>>)> = Vec::new();
+    let mut anchored: std::collections::HashMap<usize, Scalar<'_>> =
+        std::collections::HashMap::new();
     loop {
         let (event, mark) = match parser.next_token() {
             Ok(e) => e,
             Err(e) => {
-                let offset = offsets.byte(e.marker().index());
+                let offset = offsets.byte(*e.marker());
                 let error = YamlError {
                     offset,
                     line: line_at(source, offset),
@@ -105,7 +111,7 @@ fn parse_full(source: &str) -> (Vec<Node>, Option<YamlError>) {
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 if stack.len() >= MAX_DEPTH {
-                    let offset = offsets.byte(mark.index());
+                    let offset = offsets.byte(mark);
                     let error = YamlError {
                         offset,
                         line: line_at(source, offset),
@@ -160,15 +166,19 @@ fn scalar(
     value: String,
     style: TScalarStyle,
     mark: Marker,
-) -> Scalar {
-    let start = offsets.byte(mark.index());
+) -> Scalar<'static> {
+    let start = offsets.byte(mark);
     let span = match style {
         TScalarStyle::Plain => value_span(source, start, &value, ""),
         TScalarStyle::SingleQuoted => value_span(source, start, &value, "'"),
         TScalarStyle::DoubleQuoted => value_span(source, start, &value, "\""),
         TScalarStyle::Literal | TScalarStyle::Folded => None,
     };
-    Scalar { value, start, span }
+    Scalar {
+        value: Cow::Owned(value),
+        start,
+        span,
+    }
 }
 
 /// The bytes of `value` written as `quote value quote` at `start`, or later on the same line
@@ -193,32 +203,64 @@ fn value_span(source: &str, start: usize, value: &str, quote: &str) -> Option<Sp
     None
 }
 
-/// Character index → byte offset. Identity for ASCII text, a table otherwise.
-struct Offsets {
-    table: Option<Vec<usize>>,
-    len: usize,
+/// A yaml-rust2 marker → byte offset. The marker's `index` cannot be used: it counts
+/// characters, except in a block scalar's lines, where it counts bytes, so after non-ASCII text
+/// it is off one way or the other. Its line (1-based, breaking at `\n`, `\r\n` and a lone `\r`
+/// as the scanner does) and column (0-based, in characters from the line's start) are right, so
+/// the byte offset is the line's start plus the bytes of that many characters.
+struct Offsets<'s> {
+    source: &'s str,
+    /// Byte offset where each of the scanner's lines starts.
+    lines: Vec<usize>,
+    /// The last position converted: (line, column, byte offset), so columns are counted on from
+    /// there and a long line (minified flow YAML) does not make the conversion quadratic.
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
-impl Offsets {
-    fn new(source: &str) -> Offsets {
-        let table = (!source.is_ascii()).then(|| source.char_indices().map(|(i, _)| i).collect());
+impl<'s> Offsets<'s> {
+    fn new(source: &'s str) -> Offsets<'s> {
+        let bytes = source.as_bytes();
+        let mut lines = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                lines.push(i + 1);
+            }
+        }
         Offsets {
-            table,
-            len: source.len(),
+            source,
+            lines,
+            cursor: std::cell::Cell::new((1, 0, 0)),
         }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.table {
-            None => char_index.min(self.len),
-            Some(table) => table.get(char_index).copied().unwrap_or(self.len),
+    fn byte(&self, mark: Marker) -> usize {
+        let (line, column) = (mark.line(), mark.col());
+        let Some(&line_start) = line.checked_sub(1).and_then(|l| self.lines.get(l)) else {
+            return self.source.len();
+        };
+        let (cursor_line, cursor_column, cursor_byte) = self.cursor.get();
+        let (from, mut skip) = if cursor_line == line && cursor_column <= column {
+            (cursor_byte, column - cursor_column)
+        } else {
+            (line_start, column)
+        };
+        let rest = self.source.get(from..).unwrap_or("");
+        let mut byte = from;
+        for c in rest.chars() {
+            if skip == 0 {
+                break;
+            }
+            skip -= 1;
+            byte += c.len_utf8();
         }
+        self.cursor.set((line, column, byte));
+        byte
     }
 }
 
-impl Node {
+impl<'a> Node<'a> {
     /// The value of `key` in a mapping.
-    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node<'a>> {
         match self {
             Node::Map(entries) => entries
                 .iter()
@@ -235,21 +277,21 @@ impl Node {
         }
     }
 
-    pub(crate) fn as_scalar(&self) -> Option<&Scalar> {
+    pub(crate) fn as_scalar(&self) -> Option<&Scalar<'a>> {
         match self {
             Node::Scalar(s) => Some(s),
             _ => None,
         }
     }
 
-    pub(crate) fn entries(&self) -> &[(Node, Node)] {
+    pub(crate) fn entries(&self) -> &[(Node<'a>, Node<'a>)] {
         match self {
             Node::Map(entries) => entries,
             _ => &[],
         }
     }
 
-    pub(crate) fn items(&self) -> &[Node] {
+    pub(crate) fn items(&self) -> &[Node<'a>] {
         match self {
             Node::Seq(items) => items,
             _ => &[],
@@ -309,8 +351,8 @@ mod tests {
 
     #[test]
     fn spans_after_a_non_ascii_block_scalar_are_exact() {
-        // yaml-rust2 counts a block scalar's characters in bytes, so its positions after one
-        // holding non-ASCII text are late; the block reader's are byte-exact.
+        // yaml-rust2's marker index counts a block scalar's characters in bytes, so positions
+        // after one holding non-ASCII text must not come from it (both readers are exact).
         let source = "data: |\n  grüße\n  ok\nimage: 'nginx:1.25'\n";
         let (docs, error) = parse(source);
         assert_eq!(error, None);
@@ -322,6 +364,48 @@ mod tests {
             span_text(source, docs[0].get("image").unwrap()),
             Some("nginx:1.25")
         );
+    }
+
+    #[test]
+    fn the_full_parser_gives_byte_spans_after_non_ascii_text() {
+        // yaml-rust2's marker index counts a block scalar's bytes and every other character
+        // once: both kinds of non-ASCII text come before the values checked here.
+        let source = "data: |\n  grüße\n  ok\nname: 'ünï' # é\nimage: 'nginx:1.25'\nflow: [ä, \"b\\u00e9\", c]\nlast: plain\n";
+        let (docs, error) = parse_full(source);
+        assert_eq!(error, None);
+        let doc = &docs[0];
+        assert_eq!(doc.get("data").and_then(Node::as_str), Some("grüße\nok\n"));
+        assert_eq!(span_text(source, doc.get("name").unwrap()), Some("ünï"));
+        let image = doc.get("image").unwrap().as_scalar().unwrap();
+        assert_eq!(image.span.and_then(|s| s.slice(source)), Some("nginx:1.25"));
+        assert_eq!(&source[image.start..image.start + 1], "'");
+        let flow = doc.get("flow").unwrap().items();
+        assert_eq!(span_text(source, &flow[0]), Some("ä"));
+        assert_eq!(span_text(source, &flow[1]), None);
+        assert_eq!(span_text(source, &flow[2]), Some("c"));
+        assert_eq!(span_text(source, doc.get("last").unwrap()), Some("plain"));
+        // The keys' starts too (pnpm keys' versions are found from them).
+        let last_key = doc.entries().last().unwrap().0.as_scalar().unwrap();
+        assert_eq!(&source[last_key.start..last_key.start + 4], "last");
+    }
+
+    #[test]
+    fn the_full_parser_errors_name_the_right_line_after_non_ascii_text() {
+        let source = "a: |\n  ünïcödé\nb: 'ß'\nc: [1\n";
+        let (_, error) = parse_full(source);
+        let error = error.unwrap();
+        assert_eq!(error.line, 5, "{error:?}");
+        assert!(source.is_char_boundary(error.offset));
+    }
+
+    #[test]
+    fn crlf_and_lone_cr_line_breaks_keep_spans_exact() {
+        let source = "a: ü\r\nb: 'x'\rc: ß\r\nd: end\n";
+        let (docs, error) = parse_full(source);
+        assert_eq!(error, None);
+        assert_eq!(span_text(source, docs[0].get("b").unwrap()), Some("x"));
+        assert_eq!(span_text(source, docs[0].get("c").unwrap()), Some("ß"));
+        assert_eq!(span_text(source, docs[0].get("d").unwrap()), Some("end"));
     }
 
     #[test]

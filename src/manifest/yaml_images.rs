@@ -236,7 +236,7 @@ impl<'a> Images<'a> {
     }
 }
 
-fn present(scalar: Option<&Scalar>) -> Option<&Scalar> {
+fn present<'s, 'a>(scalar: Option<&'s Scalar<'a>>) -> Option<&'s Scalar<'a>> {
     scalar.filter(|s| !s.value.trim().is_empty())
 }
 
