@@ -12,6 +12,7 @@ use crate::snapshot::RepoSnapshot;
 use chrono::NaiveDate;
 
 mod fold;
+mod parse;
 
 /// The data a scan judges against, loaded once and shared by every scan.
 pub struct Knowledge {
@@ -55,13 +56,7 @@ pub fn run(
     now: NaiveDate,
     options: &RunOptions,
 ) -> Outcome {
-    let manifests: Vec<ParsedManifest> = snapshot
-        .files
-        .iter()
-        .filter_map(|(path, content)| {
-            manifest::detect(path).map(|kind| manifest::parse(kind, path, content))
-        })
-        .collect();
+    let manifests = parse::parse_all(snapshot);
     run_parsed(snapshot, manifests, knowledge, now, options)
 }
 
