@@ -9,6 +9,7 @@ pub mod gemfile_lock;
 pub mod go_mod;
 pub mod helm_values;
 mod json_doc;
+mod json_tree;
 pub mod kubernetes;
 pub mod npm_lock;
 pub mod pipfile_lock;

@@ -25,10 +25,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use jsonc_parser::ast::{Object, ObjectPropName, StringLit, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use super::cargo_lock::{LineIndex, exact_span};
+use super::json_tree::{self, Object, Prop, Str, Value};
 use crate::model::{
     Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
@@ -42,16 +42,16 @@ const DECLARING_FIELDS: [&str; 4] = [
 ];
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
-    let mut lock = Lock {
-        file,
-        basename: file.rsplit(['/', '\\']).next().unwrap_or(file),
-        source,
-        lines: LineIndex::new(source),
-        out: ParsedManifest {
-            file: file.to_string(),
-            ..Default::default()
-        },
-    };
+    // Most lockfiles are plain JSON the fast reader takes; anything else goes through
+    // jsonc_parser, which gives the same tree or the error message users see.
+    match json_tree::parse_fast(source) {
+        Some(tree) => read(file, source, Ok(Some(tree))),
+        None => read(file, source, parse_general(source)),
+    }
+}
+
+/// jsonc_parser's reading of `source`, strict as npm is.
+fn parse_general(source: &str) -> Result<Option<Value<'_>>, jsonc_parser::errors::ParseError> {
     // npm reads the file with JSON.parse: comments, trailing commas and the like are errors.
     let strict = ParseOptions {
         allow_comments: false,
@@ -65,8 +65,28 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let ast = match parse_to_ast(source, &CollectOptions::default(), &strict) {
-        Ok(ast) => ast,
+    parse_to_ast(source, &CollectOptions::default(), &strict)
+        .map(|ast| ast.value.map(json_tree::from_jsonc))
+}
+
+/// The manifest from the document's tree, or from the error that stopped parsing.
+fn read<'s>(
+    file: &str,
+    source: &'s str,
+    tree: Result<Option<Value<'s>>, jsonc_parser::errors::ParseError>,
+) -> ParsedManifest {
+    let mut lock = Lock {
+        file,
+        basename: file.rsplit(['/', '\\']).next().unwrap_or(file),
+        source,
+        lines: LineIndex::new(source),
+        out: ParsedManifest {
+            file: file.to_string(),
+            ..Default::default()
+        },
+    };
+    let tree = match tree {
+        Ok(tree) => tree,
         Err(error) => {
             let message = format!(
                 "{} is not valid JSON here ({} at column {}); restore it from version control or regenerate it with `npm install`",
@@ -84,7 +104,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             return lock.out;
         }
     };
-    let Some(Value::Object(root)) = &ast.value else {
+    let Some(Value::Object(root)) = &tree else {
         let message = format!(
             "{} must hold a JSON object with `lockfileVersion` and `packages` or `dependencies`; regenerate it with `npm install`",
             lock.basename
@@ -93,10 +113,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         return lock.out;
     };
     if let Some(version) = root.get("lockfileVersion")
-        && !matches!(version.value, Value::NumberLit(_))
+        && !matches!(version.value, Value::Number)
     {
         lock.error(
-            version.range.start,
+            version.start(),
             "`lockfileVersion` must be a number (1, 2 or 3); regenerate the file with `npm install`"
                 .to_string(),
         );
@@ -167,16 +187,16 @@ impl<'a> Lock<'a> {
             .iter()
             .filter_map(|prop| {
                 let entry = prop.value.as_object()?;
-                entry.get_boolean("link").filter(|link| link.value)?;
+                entry.get_bool("link").filter(|&link| link)?;
                 let target = entry.get_string("resolved")?;
-                Some((target.value.as_ref(), prop.name.as_str()))
+                Some((target.value.as_ref(), prop.name()))
             })
             .collect();
 
         let mut declared: HashMap<&str, HashSet<&str>> = HashMap::new();
         let mut declared_anywhere: HashSet<&str> = HashSet::new();
         for prop in &packages.properties {
-            let key = prop.name.as_str();
+            let key = prop.name();
             let Some(entry) = prop.value.as_object() else {
                 continue;
             };
@@ -187,21 +207,21 @@ impl<'a> Lock<'a> {
             for field in DECLARING_FIELDS {
                 if let Some(list) = entry.get_object(field) {
                     for dep in &list.properties {
-                        names.insert(dep.name.as_str());
-                        declared_anywhere.insert(dep.name.as_str());
+                        names.insert(dep.name());
+                        declared_anywhere.insert(dep.name());
                     }
                 }
             }
         }
 
         for prop in &packages.properties {
-            let key = prop.name.as_str();
+            let key = prop.name();
             let Some(cut) = key.rfind("node_modules/") else {
                 continue;
             };
             let Some(entry) = prop.value.as_object() else {
                 self.error(
-                    prop.range.start,
+                    prop.start(),
                     format!(
                         "`packages` entry `{key}` must be an object with a `version`; regenerate {} with `npm install`",
                         self.basename
@@ -209,15 +229,15 @@ impl<'a> Lock<'a> {
                 );
                 continue;
             };
-            if entry.get_boolean("link").is_some_and(|link| link.value) {
+            if entry.get_bool("link") == Some(true) {
                 continue;
             }
             let Some(version_prop) = entry.get("version") else {
                 continue;
             };
-            let Value::StringLit(version) = &version_prop.value else {
+            let Value::String(version) = &version_prop.value else {
                 self.error(
-                    version_prop.range.start,
+                    version_prop.start(),
                     format!(
                         "`version` of `{key}` must be a string like \"1.2.3\"; regenerate {} with `npm install`",
                         self.basename
@@ -231,7 +251,7 @@ impl<'a> Lock<'a> {
                 .map_or(installed_as, |n| n.value.as_ref());
             if name.is_empty() || version.value.is_empty() {
                 self.error(
-                    prop.range.start,
+                    prop.start(),
                     format!(
                         "`packages` entry `{key}` has an empty name or version; regenerate {} with `npm install`",
                         self.basename
@@ -251,7 +271,7 @@ impl<'a> Lock<'a> {
             {
                 spans.extend(mirrored.span);
             }
-            let key_span = string_span_any(prop_name_lit(&prop.name));
+            let key_span = string_span_any(&prop.name);
             self.push(Found {
                 name,
                 installed_as,
@@ -270,10 +290,10 @@ impl<'a> Lock<'a> {
         let mut stack = vec![(String::new(), tree)];
         while let Some((prefix, level)) = stack.pop() {
             for prop in &level.properties {
-                let key = prop.name.as_str();
+                let key = prop.name();
                 let Some(entry) = prop.value.as_object() else {
                     self.error(
-                        prop.range.start,
+                        prop.start(),
                         format!(
                             "`dependencies` entry `{key}` must be an object with a `version`; regenerate {} with `npm install`",
                             self.basename
@@ -295,9 +315,9 @@ impl<'a> Lock<'a> {
 
     fn tree_version(&mut self, key: &str, entry: &Object<'_>) -> Option<TreeVersion> {
         let prop = entry.get("version")?;
-        let Value::StringLit(lit) = &prop.value else {
+        let Value::String(lit) = &prop.value else {
             self.error(
-                prop.range.start,
+                prop.start(),
                 format!(
                     "`version` of `{key}` must be a string like \"1.2.3\"; regenerate {} with `npm install`",
                     self.basename
@@ -341,7 +361,7 @@ impl<'a> Lock<'a> {
                     continue;
                 };
                 if let Some(requires) = entry.get_object("requires") {
-                    required.extend(requires.properties.iter().map(|r| r.name.as_str()));
+                    required.extend(requires.properties.iter().map(|r| r.name()));
                 }
                 if let Some(nested) = entry.get_object("dependencies") {
                     stack.push(nested);
@@ -354,10 +374,10 @@ impl<'a> Lock<'a> {
         let mut pending: Vec<(Span, &str, TreeVersion, bool)> = Vec::new();
         while let Some((level, top)) = stack.pop() {
             for prop in &level.properties {
-                let key = prop.name.as_str();
+                let key = prop.name();
                 let Some(entry) = prop.value.as_object() else {
                     self.error(
-                        prop.range.start,
+                        prop.start(),
                         format!(
                             "`dependencies` entry `{key}` must be an object with a `version`; regenerate {} with `npm install`",
                             self.basename
@@ -372,7 +392,7 @@ impl<'a> Lock<'a> {
                     continue;
                 };
                 let direct = top && !required.contains(key);
-                let key_span = string_span_any(prop_name_lit(&prop.name));
+                let key_span = string_span_any(&prop.name);
                 pending.push((key_span, key, found, direct));
             }
         }
@@ -445,26 +465,125 @@ fn mirror_path(key: &str, links: &HashMap<&str, &str>) -> String {
 }
 
 fn field_object<'o, 'a>(object: &'o Object<'a>, name: &str) -> Option<&'o Object<'a>> {
-    object.get(name).and_then(|prop| prop.value.as_object())
-}
-
-fn prop_name_lit<'o, 'a>(name: &'o ObjectPropName<'a>) -> Option<&'o StringLit<'a>> {
-    match name {
-        ObjectPropName::String(lit) => Some(lit),
-        ObjectPropName::Word(_) => None,
-    }
+    object
+        .get(name)
+        .and_then(|prop: &Prop<'a>| prop.value.as_object())
 }
 
 /// The span inside the quotes, when it holds exactly the value (no escapes).
-fn string_span(source: &str, lit: &StringLit<'_>) -> Option<Span> {
-    let inner = string_span_any(Some(lit));
+fn string_span(source: &str, lit: &Str<'_>) -> Option<Span> {
+    let inner = string_span_any(lit);
     exact_span(source, inner, &lit.value)
 }
 
 /// The span inside the quotes, whatever it holds: for locations, not edits.
-fn string_span_any(lit: Option<&StringLit<'_>>) -> Span {
-    lit.map_or(Span::new(0, 0), |lit| {
-        let start = lit.range.start.saturating_add(1).min(lit.range.end);
-        Span::new(start, lit.range.end.saturating_sub(1).max(start))
-    })
+fn string_span_any(lit: &Str<'_>) -> Span {
+    let start = lit.start.saturating_add(1).min(lit.end);
+    Span::new(start, lit.end.saturating_sub(1).max(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The manifest through jsonc_parser alone, as before the fast reader.
+    fn general(file: &str, source: &str) -> ParsedManifest {
+        read(file, source, parse_general(source))
+    }
+
+    fn corpus_lockfiles() -> Vec<(String, String)> {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut found = Vec::new();
+        for entry in ignore::WalkBuilder::new(&corpus).hidden(false).build() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy();
+            if name == "package-lock.json" || name == "npm-shrinkwrap.json" {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                found.push((entry.path().display().to_string(), text));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn corpus_lockfiles_read_the_same_through_either_path() {
+        let files = corpus_lockfiles();
+        for (path, text) in &files {
+            assert!(
+                json_tree::parse_fast(text).is_some(),
+                "{path}: the fast reader gave up"
+            );
+            let fast = parse(path, text);
+            assert!(!fast.dependencies.is_empty(), "{path}");
+            assert_eq!(fast, general(path, text), "{path}");
+        }
+        if std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus")
+            .exists()
+        {
+            assert!(files.len() >= 11, "{} package-lock.json", files.len());
+        }
+    }
+
+    /// A small v1, v2 or v3 lockfile with aliases, links, a workspace, nesting and escapes.
+    const SAMPLE: &str = r#"{
+  "name": "app",
+  "lockfileVersion": 2,
+  "requires": true,
+  "packages": {
+    "": {"name": "app", "dependencies": {"a": "^1.0.0", "al": "npm:b@^2"}, "workspaces": ["packages/web"]},
+    "packages/web": {"name": "web", "devDependencies": {"c": "3"}},
+    "node_modules/web": {"resolved": "packages/web", "link": true},
+    "node_modules/a": {"version": "1.0.1", "resolved": "https://r/a", "integrity": "sha512-x"},
+    "node_modules/al": {"name": "b", "version": "2.0.0"},
+    "node_modules/a/node_modules/d": {"version": "0.1.\u0030", "dev": true},
+    "packages/web/node_modules/c": {"version": "3.0.0", "engines": {"node": ">=8"}, "os": ["linux"]},
+    "node_modules/e": {"version": 5},
+    "node_modules/f": "x",
+    "node_modules/@s/g": {"version": "1.2.3", "license": null}
+  },
+  "dependencies": {
+    "a": {"version": "1.0.1", "requires": {"d": "0.1"}, "dependencies": {"d": {"version": "0.1.0"}}},
+    "al": {"version": "npm:b@2.0.0"},
+    "web": {"version": "file:packages/web", "dependencies": {"c": {"version": "3.0.0"}}},
+    "h": {"version": "git+https://x/y.git"},
+    "@s/g": {"version": "1.2.3"}
+  }
+}"#;
+
+    proptest! {
+        #[test]
+        fn mutated_lockfiles_read_the_same_through_either_path(
+            at in any::<prop::sample::Index>(),
+            with in "[\\x00-\\x7f]{1,2}|é|\\\\u00",
+            delete in 0usize..3,
+            v1 in any::<bool>(),
+        ) {
+            let mut source = if v1 {
+                SAMPLE.replace("\"packages\"", "\"packagez\"").replace("\"lockfileVersion\": 2", "\"lockfileVersion\": 1")
+            } else {
+                SAMPLE.to_string()
+            };
+            let mut at = at.index(source.len() + 1);
+            while !source.is_char_boundary(at) {
+                at -= 1;
+            }
+            for _ in 0..delete {
+                if at < source.len() {
+                    source.remove(at);
+                }
+            }
+            if delete == 0 {
+                source.insert_str(at, &with);
+            }
+            prop_assert_eq!(
+                parse("package-lock.json", &source),
+                general("package-lock.json", &source),
+                "{:?}",
+                source
+            );
+        }
+    }
 }

@@ -13,6 +13,13 @@ pub(super) fn check(
     let Some(text) = dependency.version.as_deref() else {
         return;
     };
+    // Most installed packages have no advisory and no catalog rule: those need no version
+    // parsed and no subject written (on the corpus, 9 of 10 dependencies).
+    let named = advisories.for_package(dependency.ecosystem, &dependency.name);
+    let rule = catalog.package(dependency.ecosystem, &dependency.name);
+    if named.is_empty() && rule.is_none() {
+        return;
+    }
     // A version the ecosystem can't parse (a git ref, a local path) cannot be matched; the parser
     // has already said what it could about it.
     let Ok(version) = parse_version(dependency.ecosystem, text) else {
@@ -20,7 +27,11 @@ pub(super) fn check(
     };
     let subject = format!("{}@{}", dependency.name, text);
 
-    let matched = advisories.affecting(dependency.ecosystem, &dependency.name, &version);
+    // What `AdvisoryDb::affecting` gives, from the list already looked up.
+    let matched: Vec<&Advisory> = named
+        .into_iter()
+        .filter(|a| a.affects(dependency.ecosystem, &dependency.name, &version))
+        .collect();
     if !matched.is_empty() {
         let refs: Vec<AdvisoryRef> = matched
             .iter()
@@ -44,7 +55,7 @@ pub(super) fn check(
         findings.push(f);
     }
 
-    if let Some(rule) = catalog.package(dependency.ecosystem, &dependency.name) {
+    if let Some(rule) = rule {
         if let Some(minimum) = &rule.minimum
             && version < *minimum
         {
