@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::name::normalize_name;
 use crate::catalog::osv::{Advisory, parse_record};
 use crate::catalog::version::Version;
+use crate::infra::parallel;
 use crate::model::{Ecosystem, FileError};
 
 /// Advisories, ready to match.
@@ -42,8 +43,11 @@ impl AdvisoryDb {
     pub fn from_json_records(records: &[(String, String)]) -> (AdvisoryDb, Vec<FileError>) {
         let mut parsed = Vec::new();
         let mut errors = Vec::new();
-        for (file, json) in records {
-            match parse_record(file, json) {
+        // Records are independent: parse them on every core, then take the results in input
+        // order so the database and the error list are exactly what a sequential loop gives.
+        let results = parallel::map(records, |(file, json)| parse_record(file, json));
+        for result in results {
+            match result {
                 Ok(record) => {
                     parsed.extend(record.advisory);
                     errors.extend(record.skipped);
@@ -179,9 +183,11 @@ pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>)
     files.retain(|f| *f != path.join(crate::knowledge::STATE_FILE));
     files.sort();
     let mut records = Vec::new();
-    for file in files {
+    // Thousands of small files: reading them on several threads overlaps the system calls.
+    let read = parallel::map(&files, |file| std::fs::read_to_string(file));
+    for (file, text) in files.iter().zip(read) {
         let name = file.display().to_string();
-        match std::fs::read_to_string(&file) {
+        match text {
             Ok(text) => records.push((name, text)),
             Err(e) => errors.push(FileError {
                 file: name,
