@@ -91,9 +91,14 @@ impl AdvisoryDb {
 
     /// Live advisories that affect `name` at `version` in `eco`, sorted by id.
     pub fn affecting(&self, eco: Ecosystem, name: &str, version: &Version) -> Vec<&Advisory> {
-        self.for_package(eco, name)
-            .into_iter()
-            .filter(|a| a.affects(eco, name, version))
+        // The name is normalised once here, not once per candidate's `affected` entry.
+        let key = (eco, normalize_name(eco, name));
+        let Some(ids) = self.by_package.get(&key) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|&i| self.advisories.get(i))
+            .filter(|a| a.affects_normalized(eco, &key.1, version))
             .collect()
     }
 
@@ -396,5 +401,55 @@ fn merge_group(mut group: Vec<Advisory>) -> Advisory {
         informational,
         affected,
         sources,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `affecting` normalises the name once; it must pick exactly what checking each candidate
+    /// with `affects` (which normalises per entry) picks, for every spelling and version.
+    #[test]
+    fn affecting_agrees_with_affects_on_the_fixtures() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (db, errors) = AdvisoryDb::load_dir(&root.join("fixtures/advisories"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut checked = 0;
+        for advisory in db.iter() {
+            for affected in &advisory.affected {
+                let eco = affected.ecosystem;
+                let mut versions: Vec<Version> = affected.versions.clone();
+                for range in &affected.ranges {
+                    versions.extend(range.events().iter().filter_map(|e| e.version().cloned()));
+                }
+                let spellings = [
+                    affected.name.clone(),
+                    affected.name.to_uppercase(),
+                    affected.name.replace('-', "_"),
+                ];
+                for name in &spellings {
+                    for version in &versions {
+                        let expected: Vec<&str> = db
+                            .for_package(eco, name)
+                            .into_iter()
+                            .filter(|a| a.affects(eco, name, version))
+                            .map(|a| a.id.as_str())
+                            .collect();
+                        let got: Vec<&str> = db
+                            .affecting(eco, name, version)
+                            .into_iter()
+                            .map(|a| a.id.as_str())
+                            .collect();
+                        assert_eq!(got, expected, "{eco} {name} {version}");
+                        checked += usize::from(!got.is_empty());
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 50,
+            "the fixtures must exercise matches: {checked}"
+        );
     }
 }
