@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::name::normalize_name;
 use crate::catalog::osv::{Advisory, parse_record};
 use crate::catalog::version::Version;
+use crate::infra::parallel;
 use crate::model::{Ecosystem, FileError};
 
 /// Advisories, ready to match.
@@ -42,8 +43,11 @@ impl AdvisoryDb {
     pub fn from_json_records(records: &[(String, String)]) -> (AdvisoryDb, Vec<FileError>) {
         let mut parsed = Vec::new();
         let mut errors = Vec::new();
-        for (file, json) in records {
-            match parse_record(file, json) {
+        // Records are independent: parse them on every core, then take the results in input
+        // order so the database and the error list are exactly what a sequential loop gives.
+        let results = parallel::map(records, |(file, json)| parse_record(file, json));
+        for result in results {
+            match result {
                 Ok(record) => {
                     parsed.extend(record.advisory);
                     errors.extend(record.skipped);
@@ -87,9 +91,14 @@ impl AdvisoryDb {
 
     /// Live advisories that affect `name` at `version` in `eco`, sorted by id.
     pub fn affecting(&self, eco: Ecosystem, name: &str, version: &Version) -> Vec<&Advisory> {
-        self.for_package(eco, name)
-            .into_iter()
-            .filter(|a| a.affects(eco, name, version))
+        // The name is normalised once here, not once per candidate's `affected` entry.
+        let key = (eco, normalize_name(eco, name));
+        let Some(ids) = self.by_package.get(&key) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|&i| self.advisories.get(i))
+            .filter(|a| a.affects_normalized(eco, &key.1, version))
             .collect()
     }
 
@@ -179,9 +188,11 @@ pub fn read_json_records(path: &Path) -> (Vec<(String, String)>, Vec<FileError>)
     files.retain(|f| *f != path.join(crate::knowledge::STATE_FILE));
     files.sort();
     let mut records = Vec::new();
-    for file in files {
+    // Thousands of small files: reading them on several threads overlaps the system calls.
+    let read = parallel::map(&files, |file| std::fs::read_to_string(file));
+    for (file, text) in files.iter().zip(read) {
         let name = file.display().to_string();
-        match std::fs::read_to_string(&file) {
+        match text {
             Ok(text) => records.push((name, text)),
             Err(e) => errors.push(FileError {
                 file: name,
@@ -390,5 +401,55 @@ fn merge_group(mut group: Vec<Advisory>) -> Advisory {
         informational,
         affected,
         sources,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `affecting` normalises the name once; it must pick exactly what checking each candidate
+    /// with `affects` (which normalises per entry) picks, for every spelling and version.
+    #[test]
+    fn affecting_agrees_with_affects_on_the_fixtures() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (db, errors) = AdvisoryDb::load_dir(&root.join("fixtures/advisories"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut checked = 0;
+        for advisory in db.iter() {
+            for affected in &advisory.affected {
+                let eco = affected.ecosystem;
+                let mut versions: Vec<Version> = affected.versions.clone();
+                for range in &affected.ranges {
+                    versions.extend(range.events().iter().filter_map(|e| e.version().cloned()));
+                }
+                let spellings = [
+                    affected.name.clone(),
+                    affected.name.to_uppercase(),
+                    affected.name.replace('-', "_"),
+                ];
+                for name in &spellings {
+                    for version in &versions {
+                        let expected: Vec<&str> = db
+                            .for_package(eco, name)
+                            .into_iter()
+                            .filter(|a| a.affects(eco, name, version))
+                            .map(|a| a.id.as_str())
+                            .collect();
+                        let got: Vec<&str> = db
+                            .affecting(eco, name, version)
+                            .into_iter()
+                            .map(|a| a.id.as_str())
+                            .collect();
+                        assert_eq!(got, expected, "{eco} {name} {version}");
+                        checked += usize::from(!got.is_empty());
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 50,
+            "the fixtures must exercise matches: {checked}"
+        );
     }
 }

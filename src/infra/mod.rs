@@ -7,4 +7,5 @@
 pub mod clock;
 pub mod knowledge_metrics;
 pub mod metrics;
+pub mod parallel;
 pub mod secret;

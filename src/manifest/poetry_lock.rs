@@ -9,14 +9,46 @@
 //! pyproject.toml, which only Poetry recomputes.
 
 use super::cargo_lock::{LineIndex, LockFormat, package_tables, parse_document};
-use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest};
+use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
 
 const FORMAT: LockFormat = LockFormat {
     name: "poetry.lock",
     regenerate: "regenerate poetry.lock with `poetry lock`",
 };
 
+mod fast;
+
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
+    match fast::read(source) {
+        Some(packages) => from_fast(file, source, packages),
+        None => parse_with_toml(file, source),
+    }
+}
+
+/// The manifest from what the fast reader gave: the same dependencies the TOML path builds.
+fn from_fast(file: &str, source: &str, packages: Vec<fast::FastPackage<'_>>) -> ParsedManifest {
+    let mut out = ParsedManifest {
+        file: file.to_string(),
+        ..Default::default()
+    };
+    let mut lines = LineIndex::new(source);
+    out.dependencies.reserve(packages.len());
+    for package in packages.into_iter().filter(|p| !p.is_directory) {
+        out.dependencies.push(dependency(
+            file,
+            &mut lines,
+            package.name,
+            package.name_span,
+            package.version,
+            Some(package.version_span),
+        ));
+    }
+    out
+}
+
+/// Any poetry.lock, through the `toml` crate: the reference the fast reader must agree with,
+/// and the path for every file it declines.
+fn parse_with_toml(file: &str, source: &str) -> ParsedManifest {
     let mut out = ParsedManifest {
         file: file.to_string(),
         ..Default::default()
@@ -33,22 +65,42 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         if source_type == Some("directory") {
             continue;
         }
-        let name = package.name;
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::PyPI,
-            name: name.to_string(),
-            version: Some(package.version.to_string()),
-            digest: None,
-            kind: DependencyKind::Transitive,
-            location: lines.location(file, package.name_span),
-            version_spans: package.version_span.into_iter().collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock {
-                reason: format!(
-                    "poetry.lock records file hashes for each package: run `poetry update {name}`"
-                ),
-            },
-        });
+        out.dependencies.push(dependency(
+            file,
+            &mut lines,
+            package.name,
+            package.name_span,
+            package.version,
+            package.version_span,
+        ));
     }
     out
 }
+
+fn dependency(
+    file: &str,
+    lines: &mut LineIndex<'_>,
+    name: &str,
+    name_span: Span,
+    version: &str,
+    version_span: Option<Span>,
+) -> Dependency {
+    Dependency {
+        ecosystem: Ecosystem::PyPI,
+        name: name.to_string(),
+        version: Some(version.to_string()),
+        digest: None,
+        kind: DependencyKind::Transitive,
+        location: lines.location(file, name_span),
+        version_spans: version_span.into_iter().collect(),
+        image: None,
+        edit_mode: EditMode::NeedsRelock {
+            reason: format!(
+                "poetry.lock records file hashes for each package: run `poetry update {name}`"
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
