@@ -18,6 +18,7 @@ pub mod ignores;
 pub mod installations;
 pub mod jobs;
 pub mod lineage;
+pub mod push_intake;
 pub mod notifications;
 pub mod packages;
 pub mod scan_marks;
