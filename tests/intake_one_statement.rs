@@ -96,6 +96,8 @@ fn sequence() -> Vec<Step> {
         push("d4", PushTo::new(8, 2, "two", 'e')),
         // Once the scan runs, the next push queues another.
         Step::StartQueued { repository_id: 1 },
+        // A redelivery that would change every row and queue a scan if it were new.
+        push("d1", PushTo::new(9, 1, "other", 'x')),
         push(
             "d5",
             PushTo {
@@ -236,11 +238,14 @@ async fn a_push_in_one_statement_writes_what_the_transaction_writes() {
     assert_eq!(reference[1], queued(&[]), "joins the waiting scan");
     assert_eq!(reference[2], Stored::Duplicate);
     assert_eq!(reference[4], queued(&[2]));
-    assert_eq!(reference[5], queued(&[3]), "a new scan once the first runs");
-    assert_eq!(reference[6], queued(&[]), "joins across the move");
-    assert_eq!(reference[7], queued(&[4]), "a removed repository comes back");
-    assert!(matches!(&reference[8], Stored::Done { outcome: Outcome::Ignored(_), job_ids } if job_ids.is_empty()));
-    assert_eq!(reference[11], Stored::Duplicate);
+    assert_eq!(reference[5], Stored::Duplicate);
+    assert_eq!(reference[6], queued(&[3]), "a new scan once the first runs");
+    assert_eq!(reference[7], queued(&[]), "joins across the move");
+    assert_eq!(reference[8], queued(&[4]), "a removed repository comes back");
+    assert!(
+        matches!(&reference[9], Stored::Done { outcome: Outcome::Ignored(_), job_ids } if job_ids.is_empty())
+    );
+    assert_eq!(reference[12], Stored::Duplicate);
 
     let expected = rows(&general.store).await;
     let got = rows(&single.store).await;
