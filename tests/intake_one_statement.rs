@@ -220,8 +220,7 @@ async fn rows(db: &Store) -> Vec<(&'static str, Vec<String>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_in_one_statement_writes_what_the_transaction_writes() {
-    let (Some(general), Some(single)) = (TestDb::postgres().await, TestDb::postgres().await)
-    else {
+    let (Some(general), Some(single)) = (TestDb::postgres().await, TestDb::postgres().await) else {
         eprintln!("DATABASE_URL is not PostgreSQL: nothing to compare");
         return;
     };
@@ -241,7 +240,11 @@ async fn a_push_in_one_statement_writes_what_the_transaction_writes() {
     assert_eq!(reference[5], Stored::Duplicate);
     assert_eq!(reference[6], queued(&[3]), "a new scan once the first runs");
     assert_eq!(reference[7], queued(&[]), "joins across the move");
-    assert_eq!(reference[8], queued(&[4]), "a removed repository comes back");
+    assert_eq!(
+        reference[8],
+        queued(&[4]),
+        "a removed repository comes back"
+    );
     assert!(
         matches!(&reference[9], Stored::Done { outcome: Outcome::Ignored(_), job_ids } if job_ids.is_empty())
     );
@@ -249,7 +252,11 @@ async fn a_push_in_one_statement_writes_what_the_transaction_writes() {
 
     let expected = rows(&general.store).await;
     let got = rows(&single.store).await;
-    assert!(expected.iter().any(|(t, r)| *t == "repositories" && r.len() == 2));
+    assert!(
+        expected
+            .iter()
+            .any(|(t, r)| *t == "repositories" && r.len() == 2)
+    );
     for ((table, want), (_, have)) in expected.iter().zip(&got) {
         assert_eq!(have, want, "rows of {table}");
     }

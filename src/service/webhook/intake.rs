@@ -5,12 +5,12 @@
 //! trail) is written right here, atomically with the delivery record, so a redelivery can
 //! never apply it twice. Anything that needs GitHub or the scanner becomes a job.
 
+use super::event::Event as ParsedEvent;
 use super::event::{
     CommentAction, Event, InstallationAction, InstallationRef, PullRequestAction,
     RepositoriesAction,
 };
 use crate::service::jobs::{CommentJob, JobKind, RepoRef, ReviewJob, ScanJob, ScanReason};
-use super::event::Event as ParsedEvent;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::deliveries::{self, Delivery};
 use crate::store::push_intake::{self, PushIntake};
@@ -519,7 +519,10 @@ pub struct Received<'a> {
 pub enum Stored {
     /// A delivery with this id was already stored; nothing was written.
     Duplicate,
-    Done { outcome: Outcome, job_ids: Vec<i64> },
+    Done {
+        outcome: Outcome,
+        job_ids: Vec<i64>,
+    },
 }
 
 fn delivery_row(received: &Received<'_>, plan: &Plan) -> Delivery {
@@ -625,7 +628,9 @@ async fn store_push(
         default_branch: push.default_branch,
         private: push.private,
     };
-    let job = push.scan.to_new_job(Some(received.delivery_id), received.now);
+    let job = push
+        .scan
+        .to_new_job(Some(received.delivery_id), received.now);
     let done = push_intake::record(
         db.pool(),
         &delivery_row(received, plan),
