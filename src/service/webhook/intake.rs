@@ -1,5 +1,7 @@
 //! What a verified, parsed event does: [`plan`] decides (pure), [`apply`] writes the plan in
-//! the delivery's transaction.
+//! the delivery's transaction, [`store`] records the delivery with it. A push on PostgreSQL
+//! is written in one statement instead ([`crate::store::push_intake`]): its acknowledgement
+//! waits on one round trip, not six; [`store_general`] is the path it must match.
 //!
 //! Bookkeeping that is only rows (installations, repositories, a fix PR's fate, the audit
 //! trail) is written right here, atomically with the delivery record, so a redelivery can

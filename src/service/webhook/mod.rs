@@ -4,7 +4,7 @@
 //! one is answered 401 with no side effect. The body is hashed as it streams in and kept
 //! only within a byte budget shared by every request ([`body`]): past it, 503 with
 //! `Retry-After`. The delivery record, the bookkeeping and the jobs
-//! are one transaction; the answer (202 when jobs were stored) goes out once it commits, never
+//! are one transaction (a push on PostgreSQL: one statement, [`intake::store`]); the answer (202 when jobs were stored) goes out once it commits, never
 //! after the work: the workers pick the jobs up from the store.
 
 pub mod body;
@@ -122,7 +122,7 @@ pub async fn receive(State(state): State<AppState>, request: Request<Body>) -> R
         && e.is_connection_lost()
     {
         // The intake pool does not ping a connection before use, so one the server dropped
-        // fails here instead; nothing of the delivery was kept unless its COMMIT got through,
+        // fails here instead; nothing of the delivery was kept unless its commit got through,
         // and then the retry finds it and answers "duplicate". The tested pool discards dead
         // connections before handing one out.
         tracing::warn!(delivery = delivery_id, error = %e, "intake connection lost; retrying the delivery once");
