@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod lineage;
 pub mod notifications;
 pub mod packages;
+pub mod push_intake;
 pub mod scan_marks;
 pub mod snapshot_runs;
 pub mod tracking;

@@ -1,17 +1,22 @@
 //! What a verified, parsed event does: [`plan`] decides (pure), [`apply`] writes the plan in
-//! the delivery's transaction.
+//! the delivery's transaction, [`store`] records the delivery with it. A push on PostgreSQL
+//! is written in one statement instead ([`crate::store::push_intake`]): its acknowledgement
+//! waits on one round trip, not six; [`store_general`] is the path it must match.
 //!
 //! Bookkeeping that is only rows (installations, repositories, a fix PR's fate, the audit
 //! trail) is written right here, atomically with the delivery record, so a redelivery can
 //! never apply it twice. Anything that needs GitHub or the scanner becomes a job.
 
+use super::event::Event as ParsedEvent;
 use super::event::{
     CommentAction, Event, InstallationAction, InstallationRef, PullRequestAction,
     RepositoriesAction,
 };
 use crate::service::jobs::{CommentJob, JobKind, RepoRef, ReviewJob, ScanJob, ScanReason};
 use crate::store::audit::{self, AuditEntry};
-use crate::store::{StoreError, fix_prs, installations, jobs};
+use crate::store::deliveries::{self, Delivery};
+use crate::store::push_intake::{self, PushIntake};
+use crate::store::{Backend, Store, StoreError, fix_prs, installations, jobs};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
@@ -498,4 +503,151 @@ pub async fn apply(
         }
     }
     Ok(applied)
+}
+
+/// A verified, parsed delivery to store.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    pub event_name: &'a str,
+    pub delivery_id: &'a str,
+    pub event: &'a ParsedEvent,
+    /// The app's own login (`<slug>[bot]`).
+    pub bot_login: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// What storing a delivery came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A delivery with this id was already stored; nothing was written.
+    Duplicate,
+    Done {
+        outcome: Outcome,
+        job_ids: Vec<i64>,
+    },
+}
+
+fn delivery_row(received: &Received<'_>, plan: &Plan) -> Delivery {
+    Delivery {
+        id: received.delivery_id.to_string(),
+        event: received.event_name.to_string(),
+        action: received.event.action(),
+        installation_id: received.event.installation_id(),
+        repository_id: received.event.repository_id(),
+        received_at: received.now,
+        outcome: plan.outcome.describe(),
+    }
+}
+
+/// Stores a delivery and what it plans: a push on PostgreSQL in one statement
+/// ([`push_intake`]), everything else with [`store_general`].
+pub async fn store(db: &Store, received: &Received<'_>) -> Result<Stored, StoreError> {
+    let plan = plan(received.event, received.bot_login);
+    if db.backend() == Backend::Postgres
+        && let Some(push) = PushPlan::of(&plan)
+    {
+        return store_push(db, received, &plan, &push).await;
+    }
+    store_planned(db, received, &plan).await
+}
+
+/// The reference path: the delivery record, then each op of the plan, in one transaction.
+pub async fn store_general(db: &Store, received: &Received<'_>) -> Result<Stored, StoreError> {
+    let plan = plan(received.event, received.bot_login);
+    store_planned(db, received, &plan).await
+}
+
+async fn store_planned(
+    db: &Store,
+    received: &Received<'_>,
+    plan: &Plan,
+) -> Result<Stored, StoreError> {
+    let mut tx = db.begin().await?;
+    // The delivery row goes first: it is the write that takes SQLite's lock, and the
+    // conflict that tells a redelivery.
+    if !deliveries::insert(&mut *tx, &delivery_row(received, plan)).await? {
+        tx.rollback().await?;
+        return Ok(Stored::Duplicate);
+    }
+    let applied = apply(&mut tx, plan, received.delivery_id, received.now).await?;
+    if applied.outcome != plan.outcome {
+        deliveries::set_outcome(&mut *tx, received.delivery_id, &applied.outcome.describe())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Stored::Done {
+        outcome: applied.outcome,
+        job_ids: applied.job_ids,
+    })
+}
+
+/// The parts of a plan shaped like a push's: exactly these three ops, whose outcome
+/// [`apply`] never revises, so one statement can write them all.
+struct PushPlan<'p> {
+    installation: &'p InstallationRef,
+    installation_id: i64,
+    repository: &'p RepoRef,
+    default_branch: Option<&'p str>,
+    private: Option<bool>,
+    scan: &'p JobKind,
+}
+
+impl<'p> PushPlan<'p> {
+    fn of(plan: &'p Plan) -> Option<PushPlan<'p>> {
+        match plan.ops.as_slice() {
+            [
+                Op::EnsureInstallation(installation),
+                Op::UpsertRepository {
+                    installation_id,
+                    repository,
+                    default_branch,
+                    private,
+                },
+                Op::Enqueue(scan @ JobKind::Scan(_)),
+            ] => Some(PushPlan {
+                installation,
+                installation_id: *installation_id,
+                repository,
+                default_branch: default_branch.as_deref(),
+                private: *private,
+                scan,
+            }),
+            _ => None,
+        }
+    }
+}
+
+async fn store_push(
+    db: &Store,
+    received: &Received<'_>,
+    plan: &Plan,
+    push: &PushPlan<'_>,
+) -> Result<Stored, StoreError> {
+    let repo = installations::RepositoryUpsert {
+        id: push.repository.id,
+        installation_id: push.installation_id,
+        full_name: &push.repository.full_name,
+        default_branch: push.default_branch,
+        private: push.private,
+    };
+    let job = push
+        .scan
+        .to_new_job(Some(received.delivery_id), received.now);
+    let done = push_intake::record(
+        db.pool(),
+        &delivery_row(received, plan),
+        push.installation.id,
+        &push.installation.account_login,
+        &repo,
+        &job,
+        received.now,
+    )
+    .await?;
+    Ok(match done {
+        PushIntake::Duplicate => Stored::Duplicate,
+        PushIntake::Stored { job_id } => Stored::Done {
+            outcome: plan.outcome.clone(),
+            job_ids: job_id.into_iter().collect(),
+        },
+    })
 }

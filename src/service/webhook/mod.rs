@@ -4,7 +4,7 @@
 //! one is answered 401 with no side effect. The body is hashed as it streams in and kept
 //! only within a byte budget shared by every request ([`body`]): past it, 503 with
 //! `Retry-After`. The delivery record, the bookkeeping and the jobs
-//! are one transaction; the answer (202 when jobs were stored) goes out once it commits, never
+//! are one transaction (a push on PostgreSQL: one statement, [`intake::store`]); the answer (202 when jobs were stored) goes out once it commits, never
 //! after the work: the workers pick the jobs up from the store.
 
 pub mod body;
@@ -13,14 +13,13 @@ pub mod intake;
 pub mod signature;
 
 use crate::service::AppState;
-use crate::store::deliveries::{self, Delivery};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, StatusCode, header as http_header};
 use axum::response::{IntoResponse, Response};
 use body::BodyError;
 use event::Event;
-use intake::Outcome;
+use intake::Stored;
 
 /// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
@@ -123,7 +122,7 @@ pub async fn receive(State(state): State<AppState>, request: Request<Body>) -> R
         && e.is_connection_lost()
     {
         // The intake pool does not ping a connection before use, so one the server dropped
-        // fails here instead; nothing of the delivery was kept unless its COMMIT got through,
+        // fails here instead; nothing of the delivery was kept unless its commit got through,
         // and then the retry finds it and answers "duplicate". The tested pool discards dead
         // connections before handing one out.
         tracing::warn!(delivery = delivery_id, error = %e, "intake connection lost; retrying the delivery once");
@@ -171,11 +170,6 @@ pub async fn receive(State(state): State<AppState>, request: Request<Body>) -> R
     }
 }
 
-enum Stored {
-    Duplicate,
-    Done { outcome: Outcome, job_ids: Vec<i64> },
-}
-
 async fn store(
     state: &AppState,
     db: &crate::store::Store,
@@ -183,31 +177,12 @@ async fn store(
     delivery_id: &str,
     event: &Event,
 ) -> Result<Stored, crate::store::StoreError> {
-    let plan = intake::plan(event, &state.bot_login);
-    let now = state.clock.now();
-    let mut tx = db.begin().await?;
-    // The delivery row goes first: it is the write that takes SQLite's lock, and the
-    // conflict that tells a redelivery.
-    let delivery = Delivery {
-        id: delivery_id.to_string(),
-        event: event_name.to_string(),
-        action: event.action(),
-        installation_id: event.installation_id(),
-        repository_id: event.repository_id(),
-        received_at: now,
-        outcome: plan.outcome.describe(),
+    let delivery = intake::Received {
+        event_name,
+        delivery_id,
+        event,
+        bot_login: &state.bot_login,
+        now: state.clock.now(),
     };
-    if !deliveries::insert(&mut *tx, &delivery).await? {
-        tx.rollback().await?;
-        return Ok(Stored::Duplicate);
-    }
-    let applied = intake::apply(&mut tx, &plan, delivery_id, now).await?;
-    if applied.outcome != plan.outcome {
-        deliveries::set_outcome(&mut *tx, delivery_id, &applied.outcome.describe()).await?;
-    }
-    tx.commit().await?;
-    Ok(Stored::Done {
-        outcome: applied.outcome,
-        job_ids: applied.job_ids,
-    })
+    intake::store(db, &delivery).await
 }
