@@ -15,20 +15,34 @@
 use std::collections::HashSet;
 
 use super::cargo_lock::LineIndex;
-use super::yaml::{self, Node};
+use super::yaml::{self, Node, Prune};
 use crate::model::{
     Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 const DECLARING_FIELDS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
 
+/// Only `packages`' keys are read, and `snapshots` not at all: most of the file, and most of
+/// the time a whole tree of it takes.
+const PRUNE: Prune<'static> = Prune {
+    values: &["snapshots"],
+    entry_values: &["packages"],
+};
+
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
+    read(file, source, yaml::parse_pruned(source, PRUNE))
+}
+
+fn read<'a>(
+    file: &str,
+    source: &'a str,
+    (docs, error): (Vec<Node<'a>>, Option<yaml::YamlError>),
+) -> ParsedManifest {
     let mut out = ParsedManifest {
         file: file.to_string(),
         ..Default::default()
     };
     let mut lines = LineIndex::new(source);
-    let (docs, error) = yaml::parse(source);
     if let Some(error) = error {
         let code = if error.offset >= source.trim_end().len() {
             ErrorCode::LockfileTruncated
@@ -277,6 +291,63 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// What the pruned tree gives is what the whole tree gives.
+    fn same_as_whole_tree(source: &str) {
+        let whole = read("pnpm-lock.yaml", source, yaml::parse(source));
+        assert_eq!(parse("pnpm-lock.yaml", source), whole, "{source}");
+    }
+
+    fn corpus_lockfile() -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/vuejs_core/pnpm-lock.yaml");
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn pruning_changes_nothing_on_the_corpus_and_test_lockfiles() {
+        let corpus = corpus_lockfile();
+        assert!(!parse("pnpm-lock.yaml", &corpus).dependencies.is_empty());
+        same_as_whole_tree(&corpus);
+        // Sections in another order, `packages` as the last key, a flow `packages` mapping and
+        // an importer named like a pruned key.
+        for source in [
+            "lockfileVersion: '9.0'\nsnapshots:\n  a@1.0.0: {}\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0\n",
+            "lockfileVersion: '9.0'\npackages: {a@1.0.0: {resolution: {integrity: x}}, b@2.0.0: {}}\n",
+            "lockfileVersion: '6.0'\ndependencies:\n  packages:\n    specifier: ^1\n    version: 1.0.0\npackages:\n  /packages@1.0.0:\n    dependencies:\n      snapshots: 1.0.0\n",
+            "---\nlockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n---\npackages:\n  b@1.0.0: {}\n",
+        ] {
+            same_as_whole_tree(source);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Cut anywhere and edited, the corpus lockfile still reads the same pruned or whole
+        /// (whether the fast reader takes it or not).
+        #[test]
+        fn pruning_changes_nothing_on_edited_lockfiles(
+            cut in 0.0..1.0f64,
+            edits in proptest::collection::vec((0.0..1.0f64, "[ \n:#'\"\\[\\]{},a-z@/-]{0,3}"), 0..4),
+        ) {
+            let corpus = corpus_lockfile();
+            let mut source = corpus[..floor(&corpus, cut)].to_string();
+            for (at, text) in edits {
+                let at = floor(&source, at);
+                source.insert_str(at, &text);
+            }
+            same_as_whole_tree(&source);
+        }
+    }
+
+    fn floor(text: &str, fraction: f64) -> usize {
+        let mut at = (text.len() as f64 * fraction) as usize;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
     }
 
     #[test]

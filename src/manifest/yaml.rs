@@ -12,6 +12,8 @@
 
 mod block;
 
+pub(crate) use block::Prune;
+
 use std::borrow::Cow;
 
 use yaml_rust2::parser::{Event, Parser};
@@ -56,7 +58,19 @@ pub(crate) struct YamlError {
 /// Every document of `source`, up to the first syntax error (the documents before it are kept:
 /// one bad document of a multi-document manifest does not hide the others).
 pub(crate) fn parse(source: &str) -> (Vec<Node<'_>>, Option<YamlError>) {
-    match block::parse(source) {
+    match block::parse_pruned(source, Prune::default()) {
+        Some(docs) => (docs, None),
+        None => parse_full(source),
+    }
+}
+
+/// `parse`, leaving out of the tree what `prune` names when the fast reader reads the file (the
+/// full parser's tree is whole): for readers that never look there.
+pub(crate) fn parse_pruned<'a>(
+    source: &'a str,
+    prune: Prune<'a>,
+) -> (Vec<Node<'a>>, Option<YamlError>) {
+    match block::parse_pruned(source, prune) {
         Some(docs) => (docs, None),
         None => parse_full(source),
     }

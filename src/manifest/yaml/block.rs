@@ -11,6 +11,7 @@
 //! bytes, which is what makes YAML as fast per byte as the JSON lockfiles.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::{Node, Scalar};
 use crate::model::Span;
@@ -20,13 +21,34 @@ const MAX_DEPTH: usize = 100;
 /// YAML limits implicit keys to 1024 characters; longer ones are left to the full parser.
 const MAX_KEY: usize = 1024;
 
+/// Parts of each document a reader never looks at, which are read (the file is accepted or
+/// declined exactly as without pruning) but not kept: building them is most of the cost of a
+/// large lockfile. A dropped collection is left empty (a `Map` or `Seq` with nothing in it);
+/// scalars stay. Only the block reader prunes: the full parser's tree is whole, so a reader
+/// must give the same answer from either.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Prune<'p> {
+    /// Keys of a document's root mapping whose values are dropped.
+    pub(crate) values: &'p [&'p str],
+    /// Keys of a document's root mapping whose value, when a mapping, keeps its keys and drops
+    /// their values.
+    pub(crate) entry_values: &'p [&'p str],
+}
+
 /// The documents of `source`, or `None` when it is not in the subset this reader knows.
+#[cfg(test)]
 pub(super) fn parse(source: &str) -> Option<Vec<Node<'_>>> {
+    parse_pruned(source, Prune::default())
+}
+
+/// `parse`, with what `prune` names left out of the tree.
+pub(super) fn parse_pruned<'a>(source: &'a str, prune: Prune<'a>) -> Option<Vec<Node<'a>>> {
     let bytes = source.as_bytes();
     if bytes.contains(&b'\t') || bytes.contains(&b'\r') || source.starts_with('\u{feff}') {
         return None;
     }
-    let mut lines = Vec::new();
+    // One entry per line at most: sized once instead of grown (and copied) a dozen times.
+    let mut lines = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
     // Each document's lines, as a range of `lines`; `---` ends one.
     let mut docs = Vec::new();
     let mut doc_start = 0;
@@ -80,6 +102,9 @@ pub(super) fn parse(source: &str) -> Option<Vec<Node<'_>>> {
         pos: 0,
         end: 0,
         depth: 0,
+        prune,
+        discard: Cell::new(false),
+        pending: Cell::new(Pending::Keep),
     };
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
@@ -115,9 +140,43 @@ struct Reader<'a> {
     /// One past the current document's last line.
     end: usize,
     depth: usize,
+    prune: Prune<'a>,
+    /// Inside a pruned value: collections are read but nothing is put in them.
+    discard: Cell<bool>,
+    /// What the next collection opened should drop, set by its key in the root mapping.
+    pending: Cell<Pending>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Keep,
+    EntryValues,
 }
 
 impl<'a> Reader<'a> {
+    /// Before reading the value of `key` in a mapping: drop it when the mapping's values are
+    /// dropped (`hollow`) or a root key's are. Returns what to restore afterwards.
+    fn enter_value(&self, key: &Node<'a>, root: bool, hollow: bool) -> bool {
+        let outer = self.discard.get();
+        if hollow {
+            self.discard.set(true);
+        } else if root && let Some(key) = key.as_str() {
+            if self.prune.values.contains(&key) {
+                self.discard.set(true);
+            } else if self.prune.entry_values.contains(&key) {
+                self.pending.set(Pending::EntryValues);
+            }
+        }
+        outer
+    }
+
+    /// After reading a value: back to what `enter_value` found; whether to keep the entry.
+    fn leave_value(&self, outer: bool) -> bool {
+        self.discard.set(outer);
+        self.pending.set(Pending::Keep);
+        !outer
+    }
+
     fn line(&self) -> Option<Line> {
         (self.pos < self.end).then(|| self.lines[self.pos])
     }
@@ -145,6 +204,8 @@ impl<'a> Reader<'a> {
 
     fn sequence(&mut self, indent: usize, mut at: usize) -> Option<Node<'a>> {
         let mut items = Vec::new();
+        self.pending.set(Pending::Keep);
+        let keep = !self.discard.get();
         loop {
             let line = self.line()?;
             // After `-`: the item on this line, or on the next lines when nothing follows.
@@ -154,10 +215,16 @@ impl<'a> Reader<'a> {
                     return None;
                 }
                 self.pos += 1;
-                items.push(self.nested(indent, false)?);
+                let item = self.nested(indent, false)?;
+                if keep {
+                    items.push(item);
+                }
             } else {
                 let column = content - line.start;
-                items.push(self.inline(indent, column, content, line)?);
+                let item = self.inline(indent, column, content, line)?;
+                if keep {
+                    items.push(item);
+                }
             }
             match self.line() {
                 Some(next) if next.indent == indent => {
@@ -197,9 +264,12 @@ impl<'a> Reader<'a> {
 
     fn mapping(&mut self, indent: usize, mut at: usize) -> Option<Node<'a>> {
         let mut entries = Vec::new();
+        let root = self.depth == 1 && !self.discard.get();
+        let hollow = self.pending.replace(Pending::Keep) == Pending::EntryValues;
         loop {
             let line = self.line()?;
             let (key, colon) = self.key_end(at, line.end)?;
+            let outer = self.enter_value(&key, root, hollow);
             let content = skip_spaces(self.bytes, colon + 1, line.end);
             let value = if content == line.end || self.bytes[content] == b'#' {
                 if content < line.end && content == colon + 1 {
@@ -215,7 +285,9 @@ impl<'a> Reader<'a> {
                 self.after_value(indent + 1)?;
                 node
             };
-            entries.push((key, value));
+            if self.leave_value(outer) {
+                entries.push((key, value));
+            }
             match self.line() {
                 Some(next) if next.indent == indent => {
                     at = next.start + next.indent;
@@ -468,6 +540,7 @@ impl<'a> Reader<'a> {
         }
         let bytes = self.bytes;
         let (open, close) = (bytes[at], if bytes[at] == b'[' { b']' } else { b'}' });
+        let hollow = self.pending.replace(Pending::Keep) == Pending::EntryValues;
         let mut i = skip_spaces(bytes, at + 1, end);
         let mut items = Vec::new();
         let mut entries = Vec::new();
@@ -482,7 +555,9 @@ impl<'a> Reader<'a> {
         loop {
             if open == b'[' {
                 let (item, after) = self.flow_node(i, end, depth)?;
-                items.push(item);
+                if !self.discard.get() {
+                    items.push(item);
+                }
                 i = skip_spaces(bytes, after, end);
             } else {
                 if i >= end {
@@ -500,8 +575,11 @@ impl<'a> Reader<'a> {
                 if start >= end || matches!(bytes[start], b',' | b'}') {
                     return None;
                 }
+                let outer = self.enter_value(&key, false, hollow);
                 let (value, after) = self.flow_node(start, end, depth)?;
-                entries.push((key, value));
+                if self.leave_value(outer) {
+                    entries.push((key, value));
+                }
                 i = skip_spaces(bytes, after, end);
             }
             if i >= end {
@@ -913,6 +991,58 @@ mod tests {
         out
     }
 
+    /// A collection without its content, as a pruned value is left.
+    fn hollow<'a>(node: Node<'a>) -> Node<'a> {
+        match node {
+            Node::Map(_) => Node::Map(Vec::new()),
+            Node::Seq(_) => Node::Seq(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// What pruning should leave of a whole document.
+    fn pruned<'a>(doc: Node<'a>, prune: Prune) -> Node<'a> {
+        let Node::Map(entries) = doc else {
+            return doc;
+        };
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match key.as_str() {
+                    Some(k) if prune.values.contains(&k) => hollow(value),
+                    Some(k) if prune.entry_values.contains(&k) => match value {
+                        Node::Map(inner) => {
+                            Node::Map(inner.into_iter().map(|(k, v)| (k, hollow(v))).collect())
+                        }
+                        other => other,
+                    },
+                    _ => value,
+                };
+                (key, value)
+            })
+            .collect();
+        Node::Map(entries)
+    }
+
+    #[test]
+    fn pruning_a_pnpm_lockfile_keeps_package_keys_only() {
+        let source = "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n  b@2.0.0: {}\nsnapshots:\n  a@1.0.0:\n    dependencies:\n      b: 2.0.0\n";
+        let prune = Prune {
+            values: &["snapshots"],
+            entry_values: &["packages"],
+        };
+        let docs = parse_pruned(source, prune).unwrap();
+        let packages = docs[0].get("packages").unwrap().entries();
+        let keys: Vec<&str> = packages.iter().filter_map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a@1.0.0", "b@2.0.0"]);
+        assert!(packages.iter().all(|(_, v)| v == &Node::Map(Vec::new())));
+        assert_eq!(docs[0].get("snapshots"), Some(&Node::Map(Vec::new())));
+        assert_eq!(
+            docs[0].get("lockfileVersion").and_then(Node::as_str),
+            Some("9.0")
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(500))]
 
@@ -923,6 +1053,44 @@ mod tests {
         ) {
             let source = document(&docs, marker);
             prop_assert!(agrees(&source), "declined: {source}");
+        }
+
+        #[test]
+        fn pruned_reading_drops_exactly_what_it_names_and_declines_the_same(
+            docs in prop::collection::vec(tree(), 1..3),
+            marker in any::<bool>(),
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let keys: Vec<&str> = docs
+                .iter()
+                .flat_map(|d| match d {
+                    Gen::Map(entries, _) => entries.iter().map(|((k, _), _)| k.as_str()).collect(),
+                    Gen::Scalar(..) => vec!["root"],
+                    Gen::Seq(..) => vec![],
+                })
+                .collect();
+            let picked: Vec<&str> = if keys.is_empty() {
+                vec![]
+            } else {
+                picks.iter().map(|p| keys[p.index(keys.len())]).collect()
+            };
+            let (values, entry_values) = picked.split_at(picked.len() / 2);
+            let prune = Prune { values, entry_values };
+            let source = document(&docs, marker);
+            let whole = parse(&source).expect("generated YAML is read");
+            let expected: Vec<Node> = whole.into_iter().map(|d| pruned(d, prune)).collect();
+            prop_assert_eq!(parse_pruned(&source, prune), Some(expected));
+            // Cut short, the file is declined or read as without pruning.
+            let mut end = cut.index(source.len() + 1);
+            while !source.is_char_boundary(end) {
+                end -= 1;
+            }
+            let short = &source[..end];
+            prop_assert_eq!(
+                parse_pruned(short, prune),
+                parse(short).map(|docs| docs.into_iter().map(|d| pruned(d, prune)).collect())
+            );
         }
 
         #[test]
