@@ -7,17 +7,10 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 use super::cargo_lock::{LineIndex, exact_span};
 use crate::model::{ErrorCode, FileError, Span};
 
-/// The document's top-level value, or `None` after pushing an error that names the line and
-/// says how to get a valid file back (`regenerate`, e.g. "regenerate it with `pipenv lock`").
-pub(crate) fn parse<'a>(
-    file: &str,
-    source: &'a str,
-    name: &str,
-    regenerate: &str,
-    lines: &LineIndex<'_>,
-    errors: &mut Vec<FileError>,
-) -> Option<Value<'a>> {
-    let strict = ParseOptions {
+/// What `JSON.parse` (npm, Composer's and Pipenv's own readers) accepts: comments, trailing
+/// commas and the like are errors there, so they are errors here.
+pub(crate) fn strict_options() -> ParseOptions {
+    ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
         allow_trailing_commas: false,
@@ -28,8 +21,20 @@ pub(crate) fn parse<'a>(
         allow_bare_decimal_point_numbers: false,
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
-    };
-    match parse_to_ast(source, &CollectOptions::default(), &strict) {
+    }
+}
+
+/// The document's top-level value, or `None` after pushing an error that names the line and
+/// says how to get a valid file back (`regenerate`, e.g. "regenerate it with `pipenv lock`").
+pub(crate) fn parse<'a>(
+    file: &str,
+    source: &'a str,
+    name: &str,
+    regenerate: &str,
+    lines: &LineIndex<'_>,
+    errors: &mut Vec<FileError>,
+) -> Option<Value<'a>> {
+    match parse_to_ast(source, &CollectOptions::default(), &strict_options()) {
         Ok(ast) => ast.value,
         Err(error) => {
             let message = format!(

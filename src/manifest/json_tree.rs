@@ -399,29 +399,18 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+    use jsonc_parser::{CollectOptions, parse_to_ast};
     use proptest::prelude::*;
-
-    fn strict() -> ParseOptions {
-        ParseOptions {
-            allow_comments: false,
-            allow_loose_object_property_names: false,
-            allow_trailing_commas: false,
-            allow_missing_commas: false,
-            allow_single_quoted_strings: false,
-            allow_hexadecimal_numbers: false,
-            allow_unary_plus_numbers: false,
-            allow_bare_decimal_point_numbers: false,
-            allow_non_finite_numbers: false,
-            allow_extended_string_escapes: false,
-        }
-    }
 
     /// What `jsonc_parser` gives, in this module's shape; `Err` when it refuses the text.
     fn general(source: &str) -> Result<Option<Value<'_>>, String> {
-        parse_to_ast(source, &CollectOptions::default(), &strict())
-            .map(|ast| ast.value.map(from_jsonc))
-            .map_err(|e| e.to_string())
+        parse_to_ast(
+            source,
+            &CollectOptions::default(),
+            &crate::manifest::json_doc::strict_options(),
+        )
+        .map(|ast| ast.value.map(from_jsonc))
+        .map_err(|e| e.to_string())
     }
 
     /// The fast reader never accepts what `jsonc_parser` refuses, and gives the same tree.

@@ -25,7 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+use jsonc_parser::{CollectOptions, parse_to_ast};
 
 use super::cargo_lock::{LineIndex, exact_span};
 use super::json_tree::{self, Object, Prop, Str, Value};
@@ -52,21 +52,12 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
 
 /// jsonc_parser's reading of `source`, strict as npm is.
 fn parse_general(source: &str) -> Result<Option<Value<'_>>, jsonc_parser::errors::ParseError> {
-    // npm reads the file with JSON.parse: comments, trailing commas and the like are errors.
-    let strict = ParseOptions {
-        allow_comments: false,
-        allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
-    };
-    parse_to_ast(source, &CollectOptions::default(), &strict)
-        .map(|ast| ast.value.map(json_tree::from_jsonc))
+    parse_to_ast(
+        source,
+        &CollectOptions::default(),
+        &super::json_doc::strict_options(),
+    )
+    .map(|ast| ast.value.map(json_tree::from_jsonc))
 }
 
 /// The manifest from the document's tree, or from the error that stopped parsing.
