@@ -3,18 +3,13 @@
 //! Parsers are pure functions of (kind, path, text), so the order they run in cannot change
 //! what they give; the manifests come back in the snapshot's (path) order either way.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use crate::infra::parallel;
 use crate::manifest::{self, ManifestKind};
 use crate::model::ParsedManifest;
 use crate::snapshot::RepoSnapshot;
 
 /// Below this much text, starting threads costs more than it saves.
 const PARALLEL_BYTES: usize = 256 * 1024;
-
-/// Worker threads get the stack a main thread has: parsers of nested formats recurse, and a
-/// file the main thread parses must not overflow a worker (only touched pages are resident).
-const WORKER_STACK: usize = 8 * 1024 * 1024;
 
 /// The manifests of `snapshot`'s files, in path order.
 pub(super) fn parse_all(snapshot: &RepoSnapshot) -> Vec<ParsedManifest> {
@@ -26,55 +21,23 @@ pub(super) fn parse_all(snapshot: &RepoSnapshot) -> Vec<ParsedManifest> {
         })
         .collect();
     let bytes: usize = jobs.iter().map(|(_, _, text)| text.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len());
-    if threads < 2 || bytes < PARALLEL_BYTES {
-        return jobs
-            .into_iter()
-            .map(|(kind, path, text)| manifest::parse(kind, path, text))
-            .collect();
-    }
+    let threads = if bytes < PARALLEL_BYTES {
+        1
+    } else {
+        parallel::cores()
+    };
     parse_shared(&jobs, threads)
 }
 
-/// `jobs` parsed by `threads` threads (this one included), largest file first so that the big
-/// lockfiles spread over the threads instead of ending up queued behind each other.
+/// `jobs` parsed by `threads` threads, largest file first so that the big lockfiles spread over
+/// the threads instead of ending up queued behind each other.
 fn parse_shared(jobs: &[(ManifestKind, &str, &str)], threads: usize) -> Vec<ParsedManifest> {
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].2.len()));
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let (kind, path, text) = jobs[i];
-            done.push((i, manifest::parse(kind, path, text)));
-        }
-        done
-    };
-    let mut parsed: Vec<(usize, ParsedManifest)> = std::thread::scope(|scope| {
-        // A thread that cannot be started leaves its share to the others: the queue is shared.
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("parse".into())
-                    .stack_size(WORKER_STACK)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut parsed = work();
-        for helper in helpers {
-            match helper.join() {
-                Ok(done) => parsed.extend(done),
-                // A parser panicked: the same panic as parsing on this thread would give.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        parsed
-    });
-    parsed.sort_unstable_by_key(|(i, _)| *i);
-    parsed.into_iter().map(|(_, manifest)| manifest).collect()
+    parallel::map_weighted(
+        jobs,
+        threads,
+        |(_, _, text)| text.len(),
+        |&(kind, path, text)| manifest::parse(kind, path, text),
+    )
 }
 
 #[cfg(test)]
