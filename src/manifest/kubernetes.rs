@@ -34,12 +34,33 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             .and_then(|m| m.get("name"))
             .and_then(Node::as_str)
             .unwrap_or("?");
-        walk(doc, &mut images, &format!("{kind} `{name}`"));
+        walk(doc, &mut images, Object { kind, name });
     }
     images.finish()
 }
 
-fn walk(node: &Node, images: &mut Images<'_>, context: &str) {
+/// The object a container belongs to, named in notes as "Deployment `web`".
+#[derive(Clone, Copy)]
+struct Object<'n> {
+    kind: &'n str,
+    name: &'n str,
+}
+
+/// Where an image is, written only when a note needs it: most images need none, and a string
+/// per container was a measurable part of reading a manifest.
+struct Container<'n> {
+    object: Object<'n>,
+    name: &'n str,
+}
+
+impl std::fmt::Display for Container<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Object { kind, name } = self.object;
+        write!(f, "{kind} `{name}`, container `{}`", self.name)
+    }
+}
+
+fn walk(node: &Node, images: &mut Images<'_>, object: Object<'_>) {
     match node {
         Node::Map(entries) => {
             for (key, value) in entries {
@@ -47,15 +68,15 @@ fn walk(node: &Node, images: &mut Images<'_>, context: &str) {
                     for container in value.items() {
                         let name = container.get("name").and_then(Node::as_str).unwrap_or("?");
                         if let Some(image) = container.get("image") {
-                            images.scalar(image, &format!("{context}, container `{name}`"));
+                            images.scalar(image, &Container { object, name });
                         }
                     }
                 } else {
-                    walk(value, images, context);
+                    walk(value, images, object);
                 }
             }
         }
-        Node::Seq(items) => items.iter().for_each(|i| walk(i, images, context)),
+        Node::Seq(items) => items.iter().for_each(|i| walk(i, images, object)),
         Node::Scalar(_) | Node::Alias => {}
     }
 }
@@ -93,7 +114,7 @@ fn image_lines(images: &mut Images<'_>, source: &str) {
             start: begin,
             span: Some(Span::new(begin, begin + value.len())),
         };
-        images.reference(&scalar, 0, value, "template line");
+        images.reference(&scalar, 0, value, &"template line");
     }
 }
 

@@ -45,7 +45,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
 }
 
 /// `container: node:20` or `container: {image: node:20}`.
-fn image_of(images: &mut Images<'_>, node: &Node, context: &str) {
+fn image_of(images: &mut Images<'_>, node: &Node, context: &dyn std::fmt::Display) {
     match node.get("image") {
         Some(image) => images.scalar(image, context),
         None => images.scalar(node, context),

@@ -6,6 +6,8 @@
 //! A templated value (`{{ .Values.x }}`, `${TAG}`, `${{ matrix.image }}`) is a note, never a
 //! guess: what it becomes is decided outside the file.
 
+use std::fmt::Display;
+
 use super::cargo_lock::LineIndex;
 use super::dockerfile::reference::parse_reference;
 use super::yaml::{Node, Scalar, YamlError};
@@ -77,8 +79,9 @@ impl<'a> Images<'a> {
         self.out.errors.push(error);
     }
 
-    /// A whole reference in one value (`image: nginx:1.25`). `context` says where, for notes.
-    pub(crate) fn scalar(&mut self, node: &Node, context: &str) {
+    /// A whole reference in one value (`image: nginx:1.25`). `context` says where, for notes:
+    /// it is rendered only when a note is written (most images need none).
+    pub(crate) fn scalar(&mut self, node: &Node, context: &dyn Display) {
         let Some(scalar) = node.as_scalar() else {
             return;
         };
@@ -87,7 +90,13 @@ impl<'a> Images<'a> {
 
     /// The reference `text`, written at `skip` bytes into `scalar`'s value (`docker://` is
     /// skipped in a workflow step).
-    pub(crate) fn reference(&mut self, scalar: &Scalar, skip: usize, text: &str, context: &str) {
+    pub(crate) fn reference(
+        &mut self,
+        scalar: &Scalar,
+        skip: usize,
+        text: &str,
+        context: &dyn Display,
+    ) {
         let text = text.trim();
         if text.is_empty() {
             return;
@@ -122,7 +131,7 @@ impl<'a> Images<'a> {
 
     /// An image split across keys, as Helm charts write it: `registry`, `repository`, `tag`,
     /// `digest`. `block` is the mapping.
-    pub(crate) fn split(&mut self, block: &Node, context: &str) {
+    pub(crate) fn split(&mut self, block: &Node, context: &dyn Display) {
         let field = |key: &str| block.get(key).and_then(Node::as_scalar);
         let Some(repository) = field("repository") else {
             return;
@@ -188,7 +197,7 @@ impl<'a> Images<'a> {
         self.push(segments, at, context);
     }
 
-    fn push(&mut self, segments: Vec<Segment>, at: Span, context: &str) {
+    fn push(&mut self, segments: Vec<Segment>, at: Span, context: &dyn Display) {
         let text: String = segments.iter().map(|s| s.text.as_str()).collect();
         let reference = match parse_reference(&text) {
             Ok(r) if r.to_string() == text => r,
@@ -224,7 +233,7 @@ impl<'a> Images<'a> {
         });
     }
 
-    fn invalid(&mut self, at: Span, context: &str, text: &str, reason: &str) {
+    fn invalid(&mut self, at: Span, context: &dyn Display, text: &str, reason: &str) {
         let error = FileError::new(
             self.file,
             0,

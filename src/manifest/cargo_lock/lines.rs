@@ -18,13 +18,7 @@ pub(crate) struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(source: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
-        starts.extend(
-            source
-                .bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
         LineIndex {
             source,
             starts,

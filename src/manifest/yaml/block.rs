@@ -44,20 +44,22 @@ pub(super) fn parse(source: &str) -> Option<Vec<Node<'_>>> {
 /// `parse`, with what `prune` names left out of the tree.
 pub(super) fn parse_pruned<'a>(source: &'a str, prune: Prune<'a>) -> Option<Vec<Node<'a>>> {
     let bytes = source.as_bytes();
-    if bytes.contains(&b'\t') || bytes.contains(&b'\r') || source.starts_with('\u{feff}') {
+    if memchr::memchr2(b'\t', b'\r', bytes).is_some() || source.starts_with('\u{feff}') {
         return None;
     }
     // One entry per line at most: sized once instead of grown (and copied) a dozen times.
-    let mut lines = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     // Each document's lines, as a range of `lines`; `---` ends one.
     let mut docs = Vec::new();
     let mut doc_start = 0;
     let mut seen_marker = false;
-    let mut offset = 0;
-    for raw in source.split_inclusive('\n') {
-        let start = offset;
-        offset += raw.len();
-        let body = raw.strip_suffix('\n').unwrap_or(raw);
+    // Each line's end: its `\n`, and the end of the text when the last line has none.
+    let last = (!source.ends_with('\n')).then_some(bytes.len());
+    let mut next = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(last) {
+        let start = next;
+        next = end + 1;
+        let body = &source[start..end];
         let indent = body.len() - body.trim_start_matches(' ').len();
         let rest = &body[indent..];
         if rest.is_empty() || rest.starts_with('#') {
@@ -341,6 +343,7 @@ impl<'a> Reader<'a> {
                 // The first `: ` (or `:` at the end) before any comment.
                 let mut i = at;
                 let colon = loop {
+                    i = next_special(bytes, i, end);
                     if i >= end {
                         return None;
                     }
@@ -467,7 +470,11 @@ impl<'a> Reader<'a> {
                 }
                 let mut i = at;
                 let mut stop = end;
-                while i < end {
+                loop {
+                    i = next_special(bytes, i, end);
+                    if i >= end {
+                        break;
+                    }
                     match bytes[i] {
                         b':' if i + 1 == end || bytes[i + 1] == b' ' => return None,
                         b'#' if bytes[i - 1] == b' ' => {
@@ -623,7 +630,11 @@ impl<'a> Reader<'a> {
             return None;
         }
         let mut i = at;
-        while i < end {
+        loop {
+            i = next_special(bytes, i, end);
+            if i >= end {
+                break;
+            }
             match bytes[i] {
                 b',' | b'[' | b']' | b'{' | b'}' => break,
                 b':' if i + 1 == end || matches!(bytes[i + 1], b' ' | b',' | b']' | b'}') => break,
@@ -650,6 +661,27 @@ fn plain_start(bytes: &[u8], at: usize, end: usize) -> bool {
         }
         _ => true,
     }
+}
+
+/// The bytes a plain scalar's scan must look at: everything else is passed over by one table
+/// lookup each (the scans are most of a YAML file's parse: every key and value goes through one).
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b":#[]{},";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// The first byte from `at` (before `end`) that `SPECIAL` names, or `end`.
+fn next_special(bytes: &[u8], mut at: usize, end: usize) -> usize {
+    while at < end && !SPECIAL[bytes[at] as usize] {
+        at += 1;
+    }
+    at
 }
 
 fn skip_spaces(bytes: &[u8], mut at: usize, end: usize) -> usize {
