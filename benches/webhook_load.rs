@@ -24,7 +24,9 @@
 //! `cargo bench --bench webhook_load` (`PATCHWRIGHT_LOAD_REQUESTS`, `PATCHWRIGHT_LOAD_RATE`,
 //! `PATCHWRIGHT_LOAD_REPLICAS`, `PATCHWRIGHT_LOAD_REPOSITORIES`, `PATCHWRIGHT_LOAD_IN_PROCESS`,
 //! `DATABASE_URL`). `PATCHWRIGHT_LOAD_PING=1` puts intake back on the pool that pings a
-//! connection before each use, to measure what skipping it saves.
+//! connection before each use, to measure what skipping it saves; `PATCHWRIGHT_LOAD_LAZY=1`
+//! leaves the intake pool's connections to be opened by the first deliveries, as `serve` did
+//! before it opened them first, to measure what that saves.
 //!
 //! Besides the whole run's percentiles it prints them per second of planned sends and the
 //! slowest deliveries with their send time, to tell a stall at the start (connections being
@@ -265,6 +267,14 @@ async fn start_replica(
     if std::env::var("PATCHWRIGHT_LOAD_PING").is_ok_and(|v| v == "1") {
         // Intake on the pool that pings each connection before use, as before.
         state.intake = state.store.clone();
+    }
+    // As `serve` does before it listens, unless asked to leave them to the first requests.
+    if !std::env::var("PATCHWRIGHT_LOAD_LAZY").is_ok_and(|v| v == "1") {
+        state
+            .intake
+            .open_connections()
+            .await
+            .expect("open the intake pool");
     }
     let intake = state.intake.clone();
     let app = router(state);
