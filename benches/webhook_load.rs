@@ -36,7 +36,8 @@
 //! statement log), and print them when it stops, with the slowest at the same time scale:
 //! whether a stall is in the database, in getting a connection, or before the request.
 //! `PATCHWRIGHT_LOAD_REPLICA_THREADS` sets a replica's worker threads (one per core by
-//! default, as `serve`).
+//! default, as `serve`), `PATCHWRIGHT_LOAD_INTAKE_CONNECTIONS` its intake pool's size (12 by
+//! default, as `serve` with 8 workers).
 
 use patchwright::service::clock::SystemClock;
 use patchwright::service::router;
@@ -164,7 +165,8 @@ mod server_times {
                 .or_else(|| samples.iter().map(|s| s.began_us).min())
                 .unwrap_or(0);
             let mut kinds: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
-            for s in samples.iter() {
+            // What ran before the load (the migrations) is left out.
+            for s in samples.iter().filter(|s| s.began_us >= origin) {
                 kinds.entry(&s.what).or_default().push(s);
             }
             let mut out = String::new();
@@ -267,6 +269,11 @@ async fn start_replica(
     if std::env::var("PATCHWRIGHT_LOAD_PING").is_ok_and(|v| v == "1") {
         // Intake on the pool that pings each connection before use, as before.
         state.intake = state.store.clone();
+    } else if let Ok(n) = std::env::var("PATCHWRIGHT_LOAD_INTAKE_CONNECTIONS") {
+        state.intake = state.store.untested_twin(
+            n.parse()
+                .expect("PATCHWRIGHT_LOAD_INTAKE_CONNECTIONS: a number"),
+        );
     }
     // As `serve` does before it listens, unless asked to leave them to the first requests.
     if !std::env::var("PATCHWRIGHT_LOAD_LAZY").is_ok_and(|v| v == "1") {
@@ -490,6 +497,10 @@ fn main() {
             .await
             .expect("count jobs");
         let lost = requests.saturating_sub(usize::try_from(stored).unwrap_or(0));
+        // The first second is the start (backends running their first statement, the
+        // installation's first row, the tables' first pages): what a replica that has been
+        // serving for a while answers is the rest.
+        let mut after_start: Vec<Duration> = per_second.iter().skip(1).flatten().copied().collect();
         all.sort();
         println!(
             "webhook_load: {requests} signed pushes to {repositories} repositories, {replicas} replica(s) ({mode}) on {backend}, planned at {rate} req/s: {:.0} req/s over {:.2} s; latency from the planned send p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {refused} answered other than 2xx, {lost} not stored ({stored} deliveries, {jobs} jobs)",
@@ -500,7 +511,13 @@ fn main() {
             percentile(&all, 0.99).as_secs_f64() * 1e3,
             all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         );
-        println!("  per second of planned sends (latency in ms):");
+        if !after_start.is_empty() {
+            println!("  after the first second: {} ms", summary(&mut after_start));
+        }
+        println!(
+            "  per second of planned sends (latency in ms; the first at {:.3} s since the epoch):",
+            started_us as f64 / 1e6
+        );
         for (second, latencies) in per_second.iter_mut().enumerate() {
             println!("  {second:>4} s  {}", summary(latencies));
         }
