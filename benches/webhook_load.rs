@@ -176,7 +176,7 @@ mod server_times {
                     "  {who} {what:<28} {} ms\n",
                     super::summary(&mut took)
                 ));
-                of_kind.sort_by(|a, b| b.took.cmp(&a.took));
+                of_kind.sort_by_key(|s| std::cmp::Reverse(s.took));
                 let slowest: Vec<String> = of_kind
                     .iter()
                     .take(5)
@@ -521,7 +521,7 @@ fn main() {
         for (second, latencies) in per_second.iter_mut().enumerate() {
             println!("  {second:>4} s  {}", summary(latencies));
         }
-        each.sort_by(|a, b| b.0.cmp(&a.0));
+        each.sort_by_key(|e| std::cmp::Reverse(e.0));
         let slowest: Vec<String> = each
             .iter()
             .take(10)
