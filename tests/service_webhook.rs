@@ -1016,6 +1016,63 @@ async fn serve_on_a_real_socket_runs_the_job_and_shuts_down_cleanly() {
     store.close().await;
 }
 
+/// Backends connected to the database `store` is on, other than the asking one.
+async fn backends(store: &Store) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn on_postgresql_the_intake_pool_is_open_before_the_first_request_is_served() {
+    use support::{SECRET, http};
+
+    let Some(db) = support::TestDb::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, "not a real key; serve only checks that it exists").unwrap();
+    let workers = 2;
+    let toml = format!(
+        "app-id = 1\napp-slug = \"patchwright\"\nprivate-key-path = {key:?}\nworkers = {workers}\n"
+    );
+    let env = |var: &str| match var {
+        "PATCHWRIGHT_WEBHOOK_SECRET" => Some(SECRET.to_string()),
+        "DATABASE_URL" => Some(db.url.clone()),
+        _ => None,
+    };
+    let config =
+        patchwright::service::config::ServiceConfig::from_sources("config.toml", Some(&toml), env)
+            .unwrap();
+    let before = backends(&db.store).await;
+    let served = support::serve(config).await;
+
+    // The listener is bound before `serve_on` runs: this request waits in its backlog until
+    // the server loop accepts it, so its answer comes after whatever preceded that loop.
+    assert_eq!(http(served.addr, "GET", "/livez", &[], b"").await.0, 200);
+    let opened = backends(&db.store).await - before;
+    // `serve` sizes both pools at workers + 4; the tested one opens one connection at least.
+    let intake = workers + 4;
+    assert!(
+        opened > intake,
+        "{opened} connections open when the first request is served: the intake pool's \
+         {intake} are opened on demand, by the first deliveries"
+    );
+
+    served.stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), served.server)
+        .await
+        .expect("serve did not stop")
+        .unwrap()
+        .unwrap();
+    db.cleanup().await;
+}
+
 // ---------------------------------------------------------------- hostile bodies
 
 /// A body of `len` spaces made only as the server reads it, counting what it read into

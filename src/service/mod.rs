@@ -41,7 +41,8 @@ use webhook::body::BodyLimits;
 pub struct AppState {
     pub store: Store,
     /// The pool webhook intake writes through first: the same database as `store`, without
-    /// the ping before each use ([`Store::untested_twin`]). A delivery whose connection
+    /// the ping before each use ([`Store::untested_twin`]), its connections open before the
+    /// listener is served ([`Store::open_connections`]). A delivery whose connection
     /// turns out dead is retried once on `store`, whose acquire discards dead connections.
     pub intake: Store,
     pub webhook_secret: Secret,
@@ -192,6 +193,10 @@ pub async fn serve_built(
         .unwrap_or(64)
         .saturating_add(4);
     let store = Store::connect_with(config.database_url.expose(), connections).await?;
+    let intake = store.untested_twin(connections);
+    // Before the listener is served: opened on demand, the first deliveries after each start
+    // (or a quiet spell past the idle timeout) would each wait for a new connection.
+    intake.open_connections().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Arc::new(Metrics::new());
     let wake = Arc::new(Notify::new());
@@ -265,7 +270,7 @@ pub async fn serve_built(
 
     let state = AppState {
         store: store.clone(),
-        intake: store.untested_twin(connections),
+        intake,
         webhook_secret: config.webhook_secret.clone(),
         bot_login: config.bot_login().into(),
         clock,

@@ -162,23 +162,42 @@ impl Store {
     /// the tested pool (see `service::webhook::receive`). sqlx still pings a connection when
     /// it is released, off the request's path, and drops it if that fails.
     ///
+    /// The pool keeps all its connections: [`Store::open_connections`] opens them, and sqlx
+    /// replaces one it closes (past its lifetime, or failing the ping on release) in the
+    /// background. Otherwise each delivery that finds no idle connection, as every one does
+    /// after a start, opens one on its own path (a backend forked and authenticated).
+    ///
     /// On SQLite this is the store itself: its ping is no network round trip, and a second
     /// pool would only add writers contending for the one write lock.
     pub fn untested_twin(&self, max_connections: u32) -> Store {
         if self.backend == Backend::Sqlite {
             return self.clone();
         }
+        let max_connections = max_connections.max(1);
         let pool = self
             .pool
             .options()
             .clone()
             .test_before_acquire(false)
-            .max_connections(max_connections.max(1))
+            .max_connections(max_connections)
+            .min_connections(max_connections)
             .connect_lazy_with((*self.pool.connect_options()).clone());
         Store {
             pool,
             backend: self.backend,
         }
+    }
+
+    /// Opens now the connections the pool keeps (its minimum), so that requests served
+    /// afterwards find them open: sqlx only keeps a minimum once it has been reached.
+    pub async fn open_connections(&self) -> Result<(), StoreError> {
+        let keep = self.pool.options().get_min_connections() as usize;
+        // Each held, so the next acquire opens another; dropped together, all go back idle.
+        let mut held = Vec::with_capacity(keep);
+        while held.len() < keep {
+            held.push(self.pool.acquire().await?);
+        }
+        Ok(())
     }
 
     /// Applies the migrations not yet applied; a no-op on an up-to-date database.

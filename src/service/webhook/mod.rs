@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use body::BodyError;
 use event::Event;
 use intake::Stored;
+use tracing::Instrument;
 
 /// GitHub caps webhook payloads at 25 MB; anything larger is not GitHub.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
@@ -117,7 +118,11 @@ pub async fn receive(State(state): State<AppState>, request: Request<Body>) -> R
             return answer(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    let mut stored = store(&state, &state.intake, event_name, delivery_id, &event).await;
+    // A span of its own (a pool acquire and the statements) tells, in a trace, time spent
+    // waiting for the database from time spent before it.
+    let mut stored = store(&state, &state.intake, event_name, delivery_id, &event)
+        .instrument(tracing::debug_span!("intake"))
+        .await;
     if let Err(e) = &stored
         && e.is_connection_lost()
     {
