@@ -113,7 +113,7 @@ pub(super) fn parse_pruned<'a>(source: &'a str, prune: Prune<'a>) -> Option<Vec<
         reader.pos = doc.start;
         reader.end = doc.end;
         let first = reader.lines[doc.start];
-        let node = reader.collection(first.indent, first.start + first.indent)?;
+        let node = reader.collection(first.indent, first.start + first.indent, None)?;
         if reader.pos != doc.end {
             return None;
         }
@@ -188,8 +188,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A block mapping or sequence whose first entry starts at byte `at` of the current line,
-    /// in column `indent` (deeper than the line's own indentation after `- `).
-    fn collection(&mut self, indent: usize, at: usize) -> Option<Node<'a>> {
+    /// in column `indent` (deeper than the line's own indentation after `- `). `first_key` is
+    /// the mapping's first key when the caller has already read it (each key is scanned once).
+    fn collection(
+        &mut self,
+        indent: usize,
+        at: usize,
+        first_key: Option<(Node<'a>, usize)>,
+    ) -> Option<Node<'a>> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -198,7 +204,7 @@ impl<'a> Reader<'a> {
         let node = if self.is_item(at, line.end) {
             self.sequence(indent, at)
         } else {
-            self.mapping(indent, at)
+            self.mapping(indent, at, first_key)
         };
         self.depth -= 1;
         node
@@ -247,8 +253,11 @@ impl<'a> Reader<'a> {
     /// What starts at byte `at` of `line` (column `column`) after the `- ` of a sequence at
     /// `indent`: a nested collection written compactly, or a value.
     fn inline(&mut self, indent: usize, column: usize, at: usize, line: Line) -> Option<Node<'a>> {
-        if self.is_item(at, line.end) || self.key_end(at, line.end).is_some() {
-            return self.collection(column, at);
+        if self.is_item(at, line.end) {
+            return self.collection(column, at, None);
+        }
+        if let Some(key) = self.key_end(at, line.end) {
+            return self.collection(column, at, Some(key));
         }
         let node = self.value(at, line.end, indent)?;
         self.after_value(column)?;
@@ -264,13 +273,21 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn mapping(&mut self, indent: usize, mut at: usize) -> Option<Node<'a>> {
+    fn mapping(
+        &mut self,
+        indent: usize,
+        mut at: usize,
+        mut first_key: Option<(Node<'a>, usize)>,
+    ) -> Option<Node<'a>> {
         let mut entries = Vec::new();
         let root = self.depth == 1 && !self.discard.get();
         let hollow = self.pending.replace(Pending::Keep) == Pending::EntryValues;
         loop {
             let line = self.line()?;
-            let (key, colon) = self.key_end(at, line.end)?;
+            let (key, colon) = match first_key.take() {
+                Some(known) => known,
+                None => self.key_end(at, line.end)?,
+            };
             let outer = self.enter_value(&key, root, hollow);
             let content = skip_spaces(self.bytes, colon + 1, line.end);
             let value = if content == line.end || self.bytes[content] == b'#' {
@@ -280,7 +297,9 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
                 self.nested(indent, true)?
             } else {
-                if self.is_item(content, line.end) || self.key_end(content, line.end).is_some() {
+                // A second key on the line (`a: b: c`) needs no scan of its own: the value's
+                // scan declines at its `: ` (plain) or at what follows its closing quote.
+                if self.is_item(content, line.end) {
                     return None;
                 }
                 let node = self.value(content, line.end, indent)?;
@@ -311,10 +330,11 @@ impl<'a> Reader<'a> {
         let line = self.line()?;
         let at = line.start + line.indent;
         if line.indent > parent {
-            if !self.is_item(at, line.end) && self.key_end(at, line.end).is_none() {
-                return None;
+            if self.is_item(at, line.end) {
+                return self.collection(line.indent, at, None);
             }
-            return self.collection(line.indent, at);
+            let key = self.key_end(at, line.end)?;
+            return self.collection(line.indent, at, Some(key));
         }
         if sequence_here && line.indent == parent && self.is_item(at, line.end) {
             self.depth += 1;
