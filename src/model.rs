@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// Package ecosystems, named as OSV names them (plus `docker` for images).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -331,7 +332,13 @@ pub enum EditMode {
     InPlace,
     /// The file also records checksums or resolved URLs that only the package manager can
     /// recompute: the fix is reported as needing a re-lock.
-    NeedsRelock { reason: String },
+    ///
+    /// `reason` says why, and what to run, in words that hold for every entry of its kind in
+    /// the file (`<package>` stands for the name): parsers build it once per file and share it,
+    /// because one copy per entry was megabytes on a large lockfile. The fix's own relock
+    /// command names the package and the version. Entries that need their own advice (an alias,
+    /// a git source) get their own text.
+    NeedsRelock { reason: Arc<str> },
 }
 
 /// How a dependency got into the file.
