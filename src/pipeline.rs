@@ -60,6 +60,21 @@ pub fn run(
     run_parsed(snapshot, manifests, knowledge, now, options)
 }
 
+/// [`run`] for a caller that needs the snapshot no further than the report (`scan`): the text
+/// of each lockfile no fix edits is dropped once parsed
+/// ([`RepoSnapshot::release_relock_only`]), so it is not held through the rest of the scan.
+/// The report is the same as [`run`]'s.
+pub fn run_releasing(
+    snapshot: &mut RepoSnapshot,
+    knowledge: &Knowledge,
+    now: NaiveDate,
+    options: &RunOptions,
+) -> Outcome {
+    let manifests = parse::parse_all(snapshot);
+    snapshot.release_relock_only(&manifests);
+    run_parsed(snapshot, manifests, knowledge, now, options)
+}
+
 /// [`run`] with the manifests already parsed (the service caches them by blob id). `manifests`
 /// must be what parsing `snapshot`'s files gives.
 pub fn run_parsed(
@@ -268,6 +283,52 @@ mod tests {
             .iter()
             .find(|f| f.rule == rule && f.subject == subject)
             .unwrap_or_else(|| panic!("no {rule} finding about {subject}"))
+    }
+
+    /// `scan` drops the text of lockfiles once parsed; the report must not change, and what a
+    /// fix edits or the scan reads again (Dockerfiles, go.mod, requirements even when every entry
+    /// is hashed, the config) must stay.
+    #[test]
+    fn releasing_relock_only_text_changes_no_report() {
+        let (mut snapshot, knowledge) = demo();
+        snapshot.files.insert(
+            "tools/requirements.txt".to_string(),
+            format!(
+                "-r missing.txt\nurllib3==1.26.5 --hash=sha256:{}\n",
+                "a".repeat(64)
+            ),
+        );
+        let today = date("2026-11-23");
+        let options = RunOptions::default();
+        let whole = run(&snapshot, &knowledge, today, &options).report;
+        let mut released = snapshot.clone();
+        let report = run_releasing(&mut released, &knowledge, today, &options).report;
+        assert_eq!(report, whole);
+        assert!(
+            whole
+                .errors
+                .iter()
+                .any(|e| e.file == "tools/requirements.txt" && e.message.contains("missing.txt")),
+            "{:#?}",
+            whole.errors
+        );
+        assert!(
+            whole
+                .findings
+                .iter()
+                .any(|f| f.file == "web/package-lock.json")
+        );
+        assert_eq!(released.files["web/package-lock.json"], "");
+        for kept in [
+            "web/Dockerfile",
+            "api/Dockerfile",
+            "api/requirements.txt",
+            "tools/requirements.txt",
+            "worker/go.mod",
+            ".github/patchwright.toml",
+        ] {
+            assert_eq!(released.files[kept], snapshot.files[kept], "{kept}");
+        }
     }
 
     #[test]

@@ -31,18 +31,46 @@ pub struct InventoryItem {
     pub name: String,
     pub version: Option<String>,
     pub digest: Option<String>,
-    /// `direct`, `transitive`, `base-image` or `copy-source`.
-    pub kind: String,
+    pub kind: InventoryKind,
+}
+
+/// How a dependency got into the file, as the inventory names it: [`DependencyKind`] without
+/// its details. An enum, not a string: a monorepo's inventory has a row per dependency, and a
+/// heap string per row saying one of four words added up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InventoryKind {
+    Direct,
+    Transitive,
+    BaseImage,
+    CopySource,
+}
+
+impl InventoryKind {
+    /// The name the JSON report gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InventoryKind::Direct => "direct",
+            InventoryKind::Transitive => "transitive",
+            InventoryKind::BaseImage => "base-image",
+            InventoryKind::CopySource => "copy-source",
+        }
+    }
+}
+
+impl From<&DependencyKind> for InventoryKind {
+    fn from(kind: &DependencyKind) -> InventoryKind {
+        match kind {
+            DependencyKind::Direct => InventoryKind::Direct,
+            DependencyKind::Transitive => InventoryKind::Transitive,
+            DependencyKind::BaseImage { .. } => InventoryKind::BaseImage,
+            DependencyKind::CopySource { .. } => InventoryKind::CopySource,
+        }
+    }
 }
 
 impl From<&Dependency> for InventoryItem {
     fn from(d: &Dependency) -> InventoryItem {
-        let kind = match d.kind {
-            DependencyKind::Direct => "direct",
-            DependencyKind::Transitive => "transitive",
-            DependencyKind::BaseImage { .. } => "base-image",
-            DependencyKind::CopySource { .. } => "copy-source",
-        };
         InventoryItem {
             file: d.location.file.clone(),
             line: d.location.line,
@@ -50,7 +78,7 @@ impl From<&Dependency> for InventoryItem {
             name: d.name.clone(),
             version: d.version.clone(),
             digest: d.digest.clone(),
-            kind: kind.to_string(),
+            kind: InventoryKind::from(&d.kind),
         }
     }
 }
@@ -106,5 +134,26 @@ impl Report {
     /// Whether anything blocks: the CLI exits 1 and the check run fails.
     pub fn has_blockers(&self) -> bool {
         self.summary.blockers > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON contract names the kinds with these words; the enum must serialise to them.
+    #[test]
+    fn inventory_kinds_serialise_as_the_words_the_contract_names() {
+        for (kind, word) in [
+            (InventoryKind::Direct, "direct"),
+            (InventoryKind::Transitive, "transitive"),
+            (InventoryKind::BaseImage, "base-image"),
+            (InventoryKind::CopySource, "copy-source"),
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), word);
+            assert_eq!(kind.as_str(), word);
+            let back: InventoryKind = serde_json::from_value(word.into()).unwrap();
+            assert_eq!(back, kind);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The files of one repository that the scanner wants, at one point in time.
 
 use crate::manifest;
-use crate::model::FileError;
+use crate::model::{EditMode, FileError, ParsedManifest};
 use crate::policy::REPO_CONFIG_PATH;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,6 +74,31 @@ impl RepoSnapshot {
                 self.files
                     .insert(path.clone(), String::from_utf8_lossy(&bytes).into_owned());
                 self.lossy.insert(path);
+            }
+        }
+    }
+}
+
+impl RepoSnapshot {
+    /// Empties the text of every file that nothing after parsing reads: a lockfile whose entries
+    /// all need a re-lock gets no edit (its fixes are commands), so only the parser ever reads
+    /// its bytes. The paths stay, so the set of files is unchanged. For a caller that keeps the
+    /// snapshot no longer than the report (`scan`): on a monorepo the lockfiles' text is most of
+    /// the snapshot, held to the end for nothing. Not for `fix`, whose re-lock reads them.
+    ///
+    /// `manifests` must be what parsing this snapshot gave. Requirements files are kept whatever
+    /// they hold: the scan reads their `-r` includes again ([`manifest::requirements::missing_includes`]).
+    pub fn release_relock_only(&mut self, manifests: &[ParsedManifest]) {
+        for m in manifests {
+            let relock_only = !m.dependencies.is_empty()
+                && m.dependencies
+                    .iter()
+                    .all(|d| matches!(d.edit_mode, EditMode::NeedsRelock { .. }));
+            if relock_only
+                && manifest::detect(&m.file) != Some(manifest::ManifestKind::Requirements)
+                && let Some(text) = self.files.get_mut(&m.file)
+            {
+                *text = String::new();
             }
         }
     }

@@ -97,7 +97,7 @@ fn cargo_lock_v3_direct_from_workspace_members_and_git_sources() {
     assert_eq!(time.location.line, 70);
     assert_eq!(
         reason(time),
-        "Cargo.lock records a checksum for each crate: run `cargo update -p time@0.1.45 --precise <fixed version>`"
+        "Cargo.lock records a checksum for each crate: run `cargo update -p <package>@<version> --precise <fixed version>`"
     );
     let git = reason(find(&parsed, "tokio-util"));
     assert!(
@@ -152,7 +152,7 @@ fn poetry_lock_skips_directory_sources() {
     assert_eq!(django.location.line, 4);
     assert_eq!(
         reason(django),
-        "poetry.lock records file hashes for each package: run `poetry update django`"
+        "poetry.lock records file hashes for each package: run `poetry update <package>`"
     );
 }
 
@@ -287,7 +287,7 @@ fn yarn_v1_scoped_aliases_and_git_entries() {
     );
     let core = find(&parsed, "@babel/core");
     assert_eq!((core.location.line, core.location.column), (5, 2));
-    assert!(reason(core).contains("`yarn upgrade @babel/core@<fixed version>`"));
+    assert!(reason(core).contains("`yarn upgrade <package>@<fixed version>`"));
     assert!(reason(find(&parsed, "lodash")).contains("yarn upgrade my-lodash@npm:lodash@"));
     assert!(reason(find(&parsed, "debug")).contains("\"resolutions\""));
 }
@@ -325,7 +325,7 @@ fn yarn_berry_workspaces_decide_direct() {
             ("minimist", Some("1.2.5"), true),
         ]
     );
-    assert!(reason(find(&parsed, "minimist")).contains("`yarn up minimist@<fixed version>`"));
+    assert!(reason(find(&parsed, "minimist")).contains("`yarn up <package>@<fixed version>`"));
 }
 
 #[test]

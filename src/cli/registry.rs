@@ -41,6 +41,20 @@ impl Session {
     }
 }
 
+/// Says, after an offline run, that images were not checked when there are any.
+pub fn note_offline(outcome: &Outcome) {
+    if outcome
+        .report
+        .inventory
+        .iter()
+        .any(|i| i.ecosystem == crate::model::Ecosystem::Docker)
+    {
+        eprintln!(
+            "note: image tags and digests were not checked against the registries, and base images' OS packages were not read (offline): no image is known clean; run with --registry to check them and pin digests"
+        );
+    }
+}
+
 /// Runs the pipeline. With a session: facts for every image first, then, when fixes move to
 /// tags whose digests were not asked for yet, those digests and one more run so the fixes pin
 /// them. `options.registry` keeps the facts for later runs (the re-scan after a fix).
@@ -53,16 +67,7 @@ pub fn run(
 ) -> Outcome {
     let Some(session) = session else {
         let outcome = pipeline::run(snapshot, knowledge, today, options);
-        if outcome
-            .report
-            .inventory
-            .iter()
-            .any(|i| i.ecosystem == crate::model::Ecosystem::Docker)
-        {
-            eprintln!(
-                "note: image tags and digests were not checked against the registries, and base images' OS packages were not read (offline): no image is known clean; run with --registry to check them and pin digests"
-            );
-        }
+        note_offline(&outcome);
         return outcome;
     };
     let now = chrono::Utc::now();

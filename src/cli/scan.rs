@@ -11,18 +11,29 @@ pub fn run(args: ScanArgs) -> u8 {
 fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let Prepared {
         knowledge,
-        checkout,
+        mut checkout,
         today,
         mut options,
         registry,
     } = prepare(&args.common)?;
-    let outcome = super::registry::run(
-        registry.as_ref(),
-        &checkout.snapshot,
-        &knowledge,
-        today,
-        &mut options,
-    );
+    let outcome = match &registry {
+        // Offline the snapshot is parsed once and read no further than the report, so the text
+        // of the lockfiles no fix edits (most of a monorepo's bytes) goes once they are parsed.
+        // With lookups the pipeline may run twice, parsing again.
+        None => {
+            let outcome =
+                crate::pipeline::run_releasing(&mut checkout.snapshot, &knowledge, today, &options);
+            super::registry::note_offline(&outcome);
+            outcome
+        }
+        Some(session) => super::registry::run(
+            Some(session),
+            &checkout.snapshot,
+            &knowledge,
+            today,
+            &mut options,
+        ),
+    };
     // JSON and SARIF are streamed: on a large monorepo the report text alone is tens of
     // megabytes, and SARIF's document built whole as much again.
     let stdout = std::io::stdout();

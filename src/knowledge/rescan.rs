@@ -131,7 +131,7 @@ mod tests {
             name: name.into(),
             version: Some("1.0".into()),
             digest: None,
-            kind: "direct".into(),
+            kind: crate::report::InventoryKind::Direct,
         };
         let packages = inventory_packages(&[
             item(Ecosystem::PyPI, "Jinja2"),

@@ -22,6 +22,7 @@ pub(crate) use lines::{LineIndex, exact_span};
 pub(crate) use toml_packages::{LockFormat, package_tables, parse_document, string_value};
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use toml::de::DeValue;
 
@@ -50,6 +51,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         direct.add_list(package.table.get("dependencies").map(|v| v.get_ref()));
     }
 
+    // One text for every registry crate of the file: see `EditMode::NeedsRelock`.
+    let registry_reason: Arc<str> = Arc::from(
+        "Cargo.lock records a checksum for each crate: run `cargo update -p <package>@<version> --precise <fixed version>`",
+    );
     for package in &packages {
         let Some(source_id) = package
             .table
@@ -66,16 +71,13 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             } else {
                 DependencyKind::Transitive
             };
-            let reason = format!(
-                "Cargo.lock records a checksum for each crate: run `cargo update -p {name}@{version} --precise <fixed version>`"
-            );
-            (kind, reason)
+            (kind, registry_reason.clone())
         } else {
             let repository = source_id.split('#').next().unwrap_or(source_id);
             let reason = format!(
                 "`{name}` is built from `{repository}`, not from a registry: point that dependency in Cargo.toml at a fixed revision or a crates.io release, then run `cargo update -p {name}`"
             );
-            (DependencyKind::Transitive, reason)
+            (DependencyKind::Transitive, reason.into())
         };
         out.dependencies.push(Dependency {
             ecosystem: Ecosystem::CratesIo,

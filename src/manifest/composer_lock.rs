@@ -10,6 +10,7 @@
 //! source and dist references.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use jsonc_parser::ast::{Array, Value};
 use jsonc_parser::common::Ranged;
@@ -76,6 +77,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         }
     }
 
+    // One text for the whole file: see `EditMode::NeedsRelock`.
+    let reason: Arc<str> = Arc::from(
+        "composer.lock records a content hash of composer.json and each package's dist reference: run `composer update <package>:<fixed version>`",
+    );
     for entry in sections.iter().flat_map(|s| s.elements.iter()) {
         let line = lines.line(entry.range().start);
         let entry_error = |message: String| {
@@ -114,12 +119,12 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
                 DependencyKind::Transitive
             },
             location: lines.location(file, inner_span(name)),
-            version_spans: value_span(source, version, 0, version_text).into_iter().collect(),
+            version_spans: value_span(source, version, 0, version_text)
+                .into_iter()
+                .collect(),
             image: None,
             edit_mode: EditMode::NeedsRelock {
-                reason: format!(
-                    "composer.lock records a content hash of composer.json and each package's dist reference: run `composer update {name_text}:<fixed version>`"
-                ),
+                reason: reason.clone(),
             },
         });
     }

@@ -15,6 +15,7 @@
 //! Every entry NeedsRelock: Bundler 2.5+ records a checksum per gem, and only Bundler resolves.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::cargo_lock::LineIndex;
 use crate::model::{
@@ -118,16 +119,19 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             _ => {}
         }
     }
+    // One text for every gem from a gem server: see `EditMode::NeedsRelock`.
+    let gem_reason: Arc<str> = Arc::from(
+        "Gemfile.lock is resolved by Bundler (and records a checksum per gem): run `bundle update --conservative <package>`",
+    );
     for spec in specs {
         let name = spec.name;
         let reason = if spec.from_git {
             format!(
                 "`{name}` is checked out from git, not RubyGems: point its `ref`/`tag` in the Gemfile at a fixed release, then run `bundle update --conservative {name}`"
             )
+            .into()
         } else {
-            format!(
-                "Gemfile.lock is resolved by Bundler (and records a checksum per gem): run `bundle update --conservative {name}`"
-            )
+            gem_reason.clone()
         };
         out.dependencies.push(Dependency {
             ecosystem: Ecosystem::RubyGems,

@@ -24,6 +24,7 @@
 //! Every entry NeedsRelock: the file records `resolved` and `integrity` for each package.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jsonc_parser::{CollectOptions, parse_to_ast};
 
@@ -66,9 +67,11 @@ fn read<'s>(
     source: &'s str,
     tree: Result<Option<Value<'s>>, jsonc_parser::errors::ParseError>,
 ) -> ParsedManifest {
+    let basename = file.rsplit(['/', '\\']).next().unwrap_or(file);
     let mut lock = Lock {
         file,
-        basename: file.rsplit(['/', '\\']).next().unwrap_or(file),
+        basename,
+        reasons: Reasons::new(basename),
         source,
         lines: LineIndex::new(source),
         out: ParsedManifest {
@@ -126,9 +129,31 @@ fn read<'s>(
 struct Lock<'a> {
     file: &'a str,
     basename: &'a str,
+    reasons: Reasons,
     source: &'a str,
     lines: LineIndex<'a>,
     out: ParsedManifest,
+}
+
+/// The re-lock reasons every entry of one file shares (see [`EditMode::NeedsRelock`]).
+struct Reasons {
+    direct: Arc<str>,
+    transitive: Arc<str>,
+}
+
+impl Reasons {
+    fn new(basename: &str) -> Reasons {
+        Reasons {
+            direct: format!(
+                "{basename} records `resolved` and `integrity` for each package: run `npm install <package>@<fixed version>`"
+            )
+            .into(),
+            transitive: format!(
+                "{basename} records `resolved` and `integrity` for each package: run `npm update <package>`; if the packages that require it exclude the fixed version, add `\"overrides\": {{\"<package>\": \"<fixed version>\"}}` to package.json and run `npm install`"
+            )
+            .into(),
+        }
+    }
 }
 
 /// A version as the v1 tree writes it: the value, its span, and the name it installs under
@@ -409,22 +434,15 @@ impl<'a> Lock<'a> {
             at,
             spans,
         } = found;
-        let reason = if direct {
+        let reason = match (direct, installed_as == name) {
+            (true, true) => self.reasons.direct.clone(),
             // An alias is reinstalled under its alias: `npm install alias@npm:real@version`.
-            let target = if installed_as == name {
-                name.to_string()
-            } else {
-                format!("{installed_as}@npm:{name}")
-            };
-            format!(
-                "{} records `resolved` and `integrity` for each package: run `npm install {target}@<fixed version>`",
+            (true, false) => format!(
+                "{} records `resolved` and `integrity` for each package: run `npm install {installed_as}@npm:{name}@<fixed version>`",
                 self.basename
             )
-        } else {
-            format!(
-                "{} records `resolved` and `integrity` for each package: run `npm update {name}`; if the packages that require it exclude the fixed version, add `\"overrides\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `npm install`",
-                self.basename
-            )
+            .into(),
+            (false, _) => self.reasons.transitive.clone(),
         };
         self.out.dependencies.push(Dependency {
             ecosystem: Ecosystem::Npm,
@@ -516,6 +534,45 @@ mod tests {
         {
             assert!(files.len() >= 11, "{} package-lock.json", files.len());
         }
+    }
+
+    /// The re-lock reason is one allocation per kind for the whole file (a copy per entry was
+    /// megabytes on a large lockfile); only an alias gets its own text, naming the alias.
+    #[test]
+    fn entries_of_one_kind_share_one_reason() {
+        let parsed = parse("package-lock.json", SAMPLE);
+        let reason = |name: &str| {
+            let d = parsed
+                .dependencies
+                .iter()
+                .find(|d| d.name == name)
+                .unwrap_or_else(|| panic!("no {name}: {:#?}", parsed.dependencies));
+            match &d.edit_mode {
+                EditMode::NeedsRelock { reason } => (d.kind.clone(), reason.clone()),
+                other => panic!("{name}: {other:?}"),
+            }
+        };
+        let (a_kind, a) = reason("a");
+        let (c_kind, c) = reason("c");
+        let (d_kind, d) = reason("d");
+        let (g_kind, g) = reason("@s/g");
+        assert_eq!(
+            (a_kind, c_kind),
+            (DependencyKind::Direct, DependencyKind::Direct)
+        );
+        assert_eq!(
+            (d_kind, g_kind),
+            (DependencyKind::Transitive, DependencyKind::Transitive)
+        );
+        assert!(Arc::ptr_eq(&a, &c), "{a} / {c}");
+        assert!(Arc::ptr_eq(&d, &g), "{d} / {g}");
+        assert!(a.contains("`npm install <package>@<fixed version>`"), "{a}");
+        assert!(d.contains("`npm update <package>`"), "{d}");
+        let (_, alias) = reason("b");
+        assert!(
+            alias.contains("`npm install al@npm:b@<fixed version>`"),
+            "{alias}"
+        );
     }
 
     /// A small v1, v2 or v3 lockfile with aliases, links, a workspace, nesting and escapes.

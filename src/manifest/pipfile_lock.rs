@@ -8,6 +8,8 @@
 //!
 //! Every entry NeedsRelock: the file records file hashes per package and a hash of the Pipfile.
 
+use std::sync::Arc;
+
 use jsonc_parser::ast::Value;
 
 use super::cargo_lock::LineIndex;
@@ -35,6 +37,10 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
     ) else {
         return out;
     };
+    // One text for the whole file: see `EditMode::NeedsRelock`.
+    let reason: Arc<str> = Arc::from(
+        "Pipfile.lock records file hashes for each package: run `pipenv update <package>`",
+    );
     for section in ["default", "develop"] {
         let Some(prop) = root.get(section) else {
             continue;
@@ -105,9 +111,7 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
                 version_spans: value_span(source, lit, skip, version).into_iter().collect(),
                 image: None,
                 edit_mode: EditMode::NeedsRelock {
-                    reason: format!(
-                        "Pipfile.lock records file hashes for each package: run `pipenv update {name_text}`"
-                    ),
+                    reason: reason.clone(),
                 },
             });
         }

@@ -13,6 +13,7 @@
 //! Every entry NeedsRelock: the file records an integrity hash per package.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::cargo_lock::LineIndex;
 use super::yaml::{self, Node, Prune};
@@ -72,6 +73,13 @@ fn read<'a>(
 
     // Borrowed from the tree: no allocation per package to find duplicates and direct ones.
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    // One text per kind for the whole file: see `EditMode::NeedsRelock`.
+    let direct_reason: Arc<str> = Arc::from(
+        "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update <package>@<fixed version>`",
+    );
+    let transitive_reason: Arc<str> = Arc::from(
+        "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update --depth Infinity <package>`; if the packages that require it exclude the fixed version, add `\"pnpm\": {\"overrides\": {\"<package>\": \"<fixed version>\"}}` to package.json and run `pnpm install`",
+    );
     for (key, _) in root.get("packages").map_or(&[][..], Node::entries) {
         let Some(key) = key.as_scalar() else {
             continue;
@@ -115,13 +123,9 @@ fn read<'a>(
         let is_direct = direct.contains(&(parsed.name, parsed.version));
         let name = parsed.name;
         let reason = if is_direct {
-            format!(
-                "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update {name}@<fixed version>`"
-            )
+            direct_reason.clone()
         } else {
-            format!(
-                "pnpm-lock.yaml records an integrity hash for each package: run `pnpm update --depth Infinity {name}`; if the packages that require it exclude the fixed version, add `\"pnpm\": {{\"overrides\": {{\"{name}\": \"<fixed version>\"}}}}` to package.json and run `pnpm install`"
-            )
+            transitive_reason.clone()
         };
         out.dependencies.push(Dependency {
             ecosystem: Ecosystem::Npm,

@@ -8,6 +8,8 @@
 //! Every entry NeedsRelock: poetry.lock records file hashes per package and a content hash of
 //! pyproject.toml, which only Poetry recomputes.
 
+use std::sync::Arc;
+
 use super::cargo_lock::{LineIndex, LockFormat, package_tables, parse_document};
 use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
 
@@ -32,11 +34,13 @@ fn from_fast(file: &str, source: &str, packages: Vec<fast::FastPackage<'_>>) -> 
         ..Default::default()
     };
     let mut lines = LineIndex::new(source);
+    let reason = relock_reason();
     out.dependencies.reserve(packages.len());
     for package in packages.into_iter().filter(|p| !p.is_directory) {
         out.dependencies.push(dependency(
             file,
             &mut lines,
+            &reason,
             package.name,
             package.name_span,
             package.version,
@@ -56,6 +60,7 @@ fn parse_with_toml(file: &str, source: &str) -> ParsedManifest {
     let mut lines = LineIndex::new(source);
     let doc = parse_document(file, source, &lines, FORMAT, &mut out.errors);
     let packages = package_tables(file, source, doc.get_ref(), &lines, FORMAT, &mut out.errors);
+    let reason = relock_reason();
     for package in packages {
         let source_type = package
             .table
@@ -68,6 +73,7 @@ fn parse_with_toml(file: &str, source: &str) -> ParsedManifest {
         out.dependencies.push(dependency(
             file,
             &mut lines,
+            &reason,
             package.name,
             package.name_span,
             package.version,
@@ -77,9 +83,15 @@ fn parse_with_toml(file: &str, source: &str) -> ParsedManifest {
     out
 }
 
+/// The re-lock reason every package of one file shares: see `EditMode::NeedsRelock`.
+fn relock_reason() -> Arc<str> {
+    Arc::from("poetry.lock records file hashes for each package: run `poetry update <package>`")
+}
+
 fn dependency(
     file: &str,
     lines: &mut LineIndex<'_>,
+    reason: &Arc<str>,
     name: &str,
     name_span: Span,
     version: &str,
@@ -95,9 +107,7 @@ fn dependency(
         version_spans: version_span.into_iter().collect(),
         image: None,
         edit_mode: EditMode::NeedsRelock {
-            reason: format!(
-                "poetry.lock records file hashes for each package: run `poetry update {name}`"
-            ),
+            reason: reason.clone(),
         },
     }
 }

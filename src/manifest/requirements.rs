@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::{Version, VersionSpecifier};
 
@@ -28,15 +29,20 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         file: file.to_string(),
         ..Default::default()
     };
+    // One text for every hashed requirement of the file: see `EditMode::NeedsRelock`.
+    let hashed_reason: Arc<str> = Arc::from(
+        "the requirement pins `--hash` values, which must match the new version's files: regenerate with `pip-compile --generate-hashes`",
+    );
     for logical in logical_lines(source) {
         let note = |code: ErrorCode, message: String| {
             FileError::new(file, logical.line, message).with_code(code)
         };
         match read_line(&logical.text) {
             Ok(Line::Nothing) => {}
-            Ok(Line::Requirement(found)) => out
-                .dependencies
-                .push(found.into_dependency(file, source, &logical)),
+            Ok(Line::Requirement(found)) => {
+                out.dependencies
+                    .push(found.into_dependency(file, source, &logical, &hashed_reason))
+            }
             Ok(Line::Skipped(skipped)) => out.errors.push(note(
                 ErrorCode::RequirementsSkippedLine,
                 skipped.to_string(),
@@ -203,7 +209,13 @@ struct Found {
 }
 
 impl Found {
-    fn into_dependency(self, file: &str, source: &str, logical: &LogicalLine) -> Dependency {
+    fn into_dependency(
+        self,
+        file: &str,
+        source: &str,
+        logical: &LogicalLine,
+        hashed_reason: &Arc<str>,
+    ) -> Dependency {
         let name = self.text[self.name.0..self.name.1].to_string();
         let version = self
             .pinned
@@ -216,9 +228,7 @@ impl Found {
             .unwrap_or(Span::new(0, 0));
         let edit_mode = if self.hashed {
             EditMode::NeedsRelock {
-                reason: format!(
-                    "the requirement for `{name}` pins `--hash` values, which must match the new version's files: regenerate with `pip-compile --generate-hashes`"
-                ),
+                reason: hashed_reason.clone(),
             }
         } else {
             EditMode::InPlace

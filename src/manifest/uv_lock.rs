@@ -17,6 +17,7 @@
 mod regular;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use toml::de::{DeTable, DeValue};
 
@@ -48,6 +49,7 @@ fn from_regular(file: &str, source: &str, lock: &regular::Lock<'_>) -> Option<Pa
         ..Default::default()
     };
     let mut lines = LineIndex::new(source);
+    let index_reason = index_reason();
     let is_local = |p: &regular::Package<'_>| p.source.is_some_and(|k| LOCAL_SOURCES.contains(&k));
     let mut direct = Direct::default();
     for package in lock.packages.iter().filter(|p| is_local(p)) {
@@ -61,6 +63,7 @@ fn from_regular(file: &str, source: &str, lock: &regular::Lock<'_>) -> Option<Pa
         out.dependencies.push(dependency(
             &mut lines,
             file,
+            &index_reason,
             (name, name_span),
             (version, Some(version_span)),
             package.source,
@@ -109,6 +112,7 @@ fn parse_full(file: &str, source: &str) -> ParsedManifest {
         }
     }
 
+    let index_reason = index_reason();
     for item in &packages {
         let line = lines.line(item.span().start);
         let DeValue::Table(table) = item.get_ref() else {
@@ -147,6 +151,7 @@ fn parse_full(file: &str, source: &str) -> ParsedManifest {
         out.dependencies.push(dependency(
             &mut lines,
             file,
+            &index_reason,
             (name, name_span),
             (version, version_span),
             kind.as_deref(),
@@ -156,10 +161,18 @@ fn parse_full(file: &str, source: &str) -> ParsedManifest {
     out
 }
 
+/// The re-lock reason every index package of one file shares: see `EditMode::NeedsRelock`.
+fn index_reason() -> Arc<str> {
+    Arc::from(
+        "uv.lock records file hashes for each package: run `uv lock --upgrade-package <package>==<fixed version>`",
+    )
+}
+
 /// One registry, git or url package as a dependency.
 fn dependency(
     lines: &mut LineIndex<'_>,
     file: &str,
+    index_reason: &Arc<str>,
     (name, name_span): (&str, Span),
     (version, version_span): (&str, Option<Span>),
     kind: Option<&str>,
@@ -168,10 +181,9 @@ fn dependency(
     let reason = match kind {
         Some(kind @ ("git" | "url")) => format!(
             "`{name}` comes from a {kind} source, not an index: point pyproject.toml at a fixed release, then run `uv lock --upgrade-package {name}`"
-        ),
-        _ => format!(
-            "uv.lock records file hashes for each package: run `uv lock --upgrade-package {name}==<fixed version>`"
-        ),
+        )
+        .into(),
+        _ => index_reason.clone(),
     };
     Dependency {
         ecosystem: Ecosystem::PyPI,
@@ -305,7 +317,7 @@ source = { git = "https://github.com/x/tool?rev=abc#abc" }
             panic!()
         };
         assert!(
-            reason.contains("uv lock --upgrade-package anyio=="),
+            reason.contains("uv lock --upgrade-package <package>=="),
             "{reason}"
         );
     }

@@ -225,10 +225,10 @@ impl<'a> Images<'a> {
             kind: DependencyKind::Direct,
             location,
             version_spans,
-            image: Some(ImageSite {
+            image: Some(Box::new(ImageSite {
                 reference,
                 segments,
-            }),
+            })),
             edit_mode: EditMode::InPlace,
         });
     }

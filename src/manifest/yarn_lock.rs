@@ -22,6 +22,7 @@
 //! Every entry NeedsRelock: the file records `resolved`/`integrity` (v1) or `checksum` (Berry).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::model::{
     Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
@@ -57,6 +58,9 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         .filter(|entry| berry && is_workspace(entry))
         .flat_map(|entry| entry.requires.iter().map(String::as_str))
         .collect();
+    // One text per kind for the whole file: see `EditMode::NeedsRelock`.
+    let direct_reason: Arc<str> = relock_reason(berry, true, "<package>").into();
+    let transitive_reason: Arc<str> = relock_reason(berry, false, "<package>").into();
     for entry in &entries {
         let Some(package) = entry.package(berry) else {
             continue;
@@ -90,11 +94,13 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             .first()
             .and_then(|spec| spec_name(&spec.text))
             .filter(|alias| *alias != name);
-        let target = match alias {
-            Some(alias) => format!("{alias}@npm:{name}"),
-            None => name.to_string(),
+        let reason = match (alias, direct) {
+            (Some(alias), true) => {
+                relock_reason(berry, true, &format!("{alias}@npm:{name}")).into()
+            }
+            (_, true) => direct_reason.clone(),
+            (_, false) => transitive_reason.clone(),
         };
-        let reason = relock_reason(berry, direct, name, &target);
         out.dependencies.push(Dependency {
             ecosystem: Ecosystem::Npm,
             name: package.clone(),
@@ -115,21 +121,18 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
     out
 }
 
-/// `target` is what to install: the name, or `alias@npm:name` for an alias.
-fn relock_reason(berry: bool, direct: bool, name: &str, target: &str) -> String {
+/// `target` is what a direct entry installs: `<package>`, or `alias@npm:name` for an alias. The
+/// transitive advice updates the package under its own name, so it takes no target.
+fn relock_reason(berry: bool, direct: bool, target: &str) -> String {
     match (berry, direct) {
         (false, true) => format!(
             "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {target}@<fixed version>`"
         ),
-        (false, false) => format!(
-            "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
-        ),
+        (false, false) => "yarn.lock records `resolved` and `integrity` for each package: run `yarn upgrade <package>`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {\"<package>\": \"<fixed version>\"}` to package.json and run `yarn install`".to_string(),
         (true, true) => format!(
             "yarn.lock records a `checksum` for each package: run `yarn up {target}@<fixed version>`"
         ),
-        (true, false) => format!(
-            "yarn.lock records a `checksum` for each package: run `yarn up -R {name}`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {{\"{name}\": \"<fixed version>\"}}` to package.json and run `yarn install`"
-        ),
+        (true, false) => "yarn.lock records a `checksum` for each package: run `yarn up -R <package>`; if the packages that depend on it exclude the fixed version, add `\"resolutions\": {\"<package>\": \"<fixed version>\"}` to package.json and run `yarn install`".to_string(),
     }
 }
 

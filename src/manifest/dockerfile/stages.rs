@@ -603,10 +603,10 @@ fn image_dependency(
         kind,
         location: location(at),
         version_spans,
-        image: Some(ImageSite {
+        image: Some(Box::new(ImageSite {
             reference,
             segments,
-        }),
+        })),
         edit_mode: EditMode::InPlace,
     })
 }
