@@ -153,6 +153,26 @@ mod tests {
     }
 
     #[test]
+    fn a_note_names_the_object_and_the_container() {
+        let source = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ghcr.io/acme/app:${TAG}\n      - image: Not/Valid:1\n";
+        let parsed = parse("deploy/web.yaml", source);
+        let messages: Vec<&str> = parsed.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "Deployment `web`, container `app`: `ghcr.io/acme/app:${TAG}` is templated"
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with(
+                "Deployment `web`, container `?`: `Not/Valid:1` is not a valid image reference"
+            ),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
     fn other_yaml_is_silent() {
         assert_eq!(
             parse("mkdocs.yml", "site_name: x\nnav: [\n"),
