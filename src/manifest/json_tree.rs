@@ -53,6 +53,12 @@ impl Prop<'_> {
     }
 }
 
+/// The span inside a string literal's quotes, whatever it holds: for locations, not edits.
+pub(crate) fn inner_span(lit: &Str<'_>) -> crate::model::Span {
+    let start = lit.start.saturating_add(1).min(lit.end);
+    crate::model::Span::new(start, lit.end.saturating_sub(1).max(start))
+}
+
 /// Properties in file order, duplicates kept (lookups find the first, as `jsonc_parser`'s).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Object<'a> {

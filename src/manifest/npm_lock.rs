@@ -287,7 +287,7 @@ impl<'a> Lock<'a> {
             {
                 spans.extend(mirrored.span);
             }
-            let key_span = string_span_any(&prop.name);
+            let key_span = json_tree::inner_span(&prop.name);
             self.push(Found {
                 name,
                 installed_as,
@@ -408,7 +408,7 @@ impl<'a> Lock<'a> {
                     continue;
                 };
                 let direct = top && !required.contains(key);
-                let key_span = string_span_any(&prop.name);
+                let key_span = json_tree::inner_span(&prop.name);
                 pending.push((key_span, key, found, direct));
             }
         }
@@ -481,14 +481,8 @@ fn field_object<'o, 'a>(object: &'o Object<'a>, name: &str) -> Option<&'o Object
 
 /// The span inside the quotes, when it holds exactly the value (no escapes).
 fn string_span(source: &str, lit: &Str<'_>) -> Option<Span> {
-    let inner = string_span_any(lit);
+    let inner = json_tree::inner_span(lit);
     exact_span(source, inner, &lit.value)
-}
-
-/// The span inside the quotes, whatever it holds: for locations, not edits.
-fn string_span_any(lit: &Str<'_>) -> Span {
-    let start = lit.start.saturating_add(1).min(lit.end);
-    Span::new(start, lit.end.saturating_sub(1).max(start))
 }
 
 #[cfg(test)]
