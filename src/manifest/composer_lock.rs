@@ -19,7 +19,8 @@ use super::cargo_lock::{LineIndex, exact_span};
 use super::json_doc::{self, inner_span, value_span};
 use super::json_tree;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest,
+    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
+    ParsedManifest, Span,
 };
 
 const REGENERATE: &str = "regenerate it with `composer update --lock`";
@@ -80,23 +81,12 @@ fn read_regular(file: &str, source: &str, root: &json_tree::Object<'_>) -> Optio
         }
         let is_direct = !required.contains(&name_text.to_ascii_lowercase());
         let version_span = exact_span(source, json_tree::inner_span(version), version_text);
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::Packagist,
-            name: name_text.to_string(),
-            version: Some(version_text.to_string()),
-            digest: None,
-            kind: if is_direct {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: lines.location(file, json_tree::inner_span(name)),
-            version_spans: version_span.into_iter().collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock {
-                reason: reason.clone(),
-            },
-        });
+        out.dependencies.push(package(
+            (name_text, version_text, is_direct),
+            lines.location(file, json_tree::inner_span(name)),
+            version_span,
+            &reason,
+        ));
     }
     Some(out)
 }
@@ -183,27 +173,40 @@ fn parse_general(file: &str, source: &str) -> ParsedManifest {
             continue;
         }
         let is_direct = !required.contains(&name_text.to_ascii_lowercase());
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::Packagist,
-            name: name_text.to_string(),
-            version: Some(version_text.to_string()),
-            digest: None,
-            kind: if is_direct {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: lines.location(file, inner_span(name)),
-            version_spans: value_span(source, version, 0, version_text)
-                .into_iter()
-                .collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock {
-                reason: reason.clone(),
-            },
-        });
+        out.dependencies.push(package(
+            (name_text, version_text, is_direct),
+            lines.location(file, inner_span(name)),
+            value_span(source, version, 0, version_text),
+            &reason,
+        ));
     }
     out
+}
+
+/// One locked package, as both readers give it.
+fn package(
+    (name, version, is_direct): (&str, &str, bool),
+    location: Location,
+    version_span: Option<Span>,
+    reason: &Arc<str>,
+) -> Dependency {
+    Dependency {
+        ecosystem: Ecosystem::Packagist,
+        name: name.to_string(),
+        version: Some(version.to_string()),
+        digest: None,
+        kind: if is_direct {
+            DependencyKind::Direct
+        } else {
+            DependencyKind::Transitive
+        },
+        location,
+        version_spans: version_span.into_iter().collect(),
+        image: None,
+        edit_mode: EditMode::NeedsRelock {
+            reason: reason.clone(),
+        },
+    }
 }
 
 #[cfg(test)]
