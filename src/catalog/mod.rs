@@ -20,7 +20,7 @@ pub mod tag;
 mod toml_reader;
 pub mod version;
 
-pub use advisory_db::{AdvisoryDb, read_json_records};
+pub use advisory_db::{AdvisoryDb, LoadedAdvisories, read_json_records};
 pub use file::{
     Catalog, CatalogError, EolRule, EolStatus, ImageRule, PackageRule, VulnerableRule,
     load_catalog, parse_catalog,

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_OK, exit_code};
-use crate::catalog::{AdvisoryDb, read_json_records};
+use crate::catalog::AdvisoryDb;
 use crate::image::{
     AnalyseOptions, AnalysedImage, Candidate, Distribution, LayerCache, LayerOrigin, LocalImage,
     OsAdvisories, Platform, Recommendation, RegistryImage, analyse, match_advisories, recommend,
@@ -200,19 +200,15 @@ impl Remote {
 }
 
 fn load_advisories(dirs: &[PathBuf]) -> anyhow::Result<AdvisoryDb> {
-    let mut records = Vec::new();
-    for dir in dirs {
-        let (found, errors) = read_json_records(dir);
-        if let Some(first) = errors.first() {
-            anyhow::bail!("{first}");
-        }
-        records.extend(found);
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let loaded = AdvisoryDb::load_dirs(&dirs);
+    if let Some(first) = loaded.unreadable.first() {
+        anyhow::bail!("{first}");
     }
-    let (db, errors) = AdvisoryDb::from_json_records(&records);
-    for e in &errors {
+    for e in &loaded.skipped {
         eprintln!("note: {e}");
     }
-    Ok(db)
+    Ok(loaded.db)
 }
 
 fn cache_dir(given: Option<&Path>) -> PathBuf {

@@ -84,21 +84,18 @@ pub fn load(args: &CommonArgs) -> anyhow::Result<Knowledge> {
             Advisories::Many(ps) => ps.into_iter().map(|p| base.join(p)).collect(),
         }
     };
-    let mut records = Vec::new();
-    for dir in &advisory_dirs {
-        if !dir.exists() {
-            bail!("advisories: {} does not exist", dir.display());
-        }
-        let (found, errors) = crate::catalog::read_json_records(dir);
-        for e in &errors {
-            eprintln!("warning: {e}");
-        }
-        records.extend(found);
+    if let Some(missing) = advisory_dirs.iter().find(|dir| !dir.exists()) {
+        bail!("advisories: {} does not exist", missing.display());
     }
-    let (advisories, errors) = AdvisoryDb::from_json_records(&records);
-    for e in &errors {
+    let dirs: Vec<&Path> = advisory_dirs.iter().map(PathBuf::as_path).collect();
+    let loaded = AdvisoryDb::load_dirs(&dirs);
+    for e in &loaded.unreadable {
+        eprintln!("warning: {e}");
+    }
+    for e in &loaded.skipped {
         eprintln!("warning: advisory skipped: {e}");
     }
+    let advisories = loaded.db;
     if advisory_dirs.is_empty() {
         eprintln!(
             "note: no advisories given (--advisories DIR or `advisories` in --config): vulnerability matching is off"

@@ -5,10 +5,10 @@
 use super::diff::Changes;
 use super::http::MirrorClient;
 use super::sync::{Outcome, SyncError, SyncRequest, sync_ecosystem};
-use crate::catalog::{AdvisoryDb, read_json_records};
+use crate::catalog::AdvisoryDb;
 use crate::model::FileError;
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The `[advisory-sync]` table of the service configuration.
@@ -134,19 +134,13 @@ pub async fn sync_round(client: &MirrorClient, config: &AdvisorySyncConfig) -> R
 }
 
 /// The advisory database read from `dirs` together (the synced folder and local ones), with
-/// the records it could not read, and how many record files it found. A synced folder that
+/// the records it could not read or use. A synced folder that
 /// does not exist yet holds nothing; it is not an error.
-pub fn read_advisories(dirs: &[PathBuf]) -> (AdvisoryDb, Vec<FileError>, usize) {
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
-    for dir in dirs {
-        let (found, read_errors) = read_json_records(dir);
-        records.extend(found);
-        errors.extend(read_errors);
-    }
-    let (db, parse_errors) = AdvisoryDb::from_json_records(&records);
-    errors.extend(parse_errors);
-    (db, errors, records.len())
+pub fn read_advisories(dirs: &[PathBuf]) -> (AdvisoryDb, Vec<FileError>) {
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let mut loaded = AdvisoryDb::load_dirs(&dirs);
+    loaded.unreadable.append(&mut loaded.skipped);
+    (loaded.db, loaded.unreadable)
 }
 
 /// The folders the service reads advisories from: the synced one (when configured and
@@ -208,7 +202,7 @@ mod tests {
         // Nothing synced yet: only the local folder.
         let dirs = advisory_dirs(Some(&config), std::slice::from_ref(&root));
         assert_eq!(dirs, std::slice::from_ref(&root));
-        let (local, _, _) = read_advisories(&dirs);
+        let (local, _) = read_advisories(&dirs);
         assert!(!local.is_empty());
 
         let dir = synced.path().join("npm");
@@ -222,7 +216,7 @@ mod tests {
             dir: synced.path().to_path_buf(),
             ..config
         };
-        let (both, errors, _) =
+        let (both, errors) =
             read_advisories(&advisory_dirs(Some(&config), std::slice::from_ref(&root)));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(both.len(), local.len() + 1);

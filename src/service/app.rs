@@ -44,7 +44,7 @@ pub fn load_knowledge(config: &ServiceConfig) -> anyhow::Result<Knowledge> {
     let local = config.advisories_path.as_slice();
     let sync = config.advisory_sync.as_ref();
     let dirs = advisory_dirs(sync, local);
-    let (advisories, errors, _) = read_advisories(&dirs);
+    let (advisories, errors) = read_advisories(&dirs);
     for e in &errors {
         tracing::warn!(error = %e, "advisory skipped");
     }

@@ -131,7 +131,7 @@ impl Keeper {
         let handle = Arc::clone(&self.sources.handle);
         // Reading and parsing a whole ecosystem is seconds of CPU: off the async workers.
         let swapped = tokio::task::spawn_blocking(move || {
-            let (advisories, errors, _) = read_advisories(&dirs);
+            let (advisories, errors) = read_advisories(&dirs);
             // Data that vanished from the disk under a sync that succeeded would make every
             // repository look clean: the last good database is worth more.
             if advisories.is_empty() && !handle.load().advisories.is_empty() {
