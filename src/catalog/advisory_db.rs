@@ -409,7 +409,7 @@ fn merge_group(mut group: Vec<Advisory>) -> Advisory {
             .to_string()
     };
     let summary = first_text(|a| &a.summary);
-    let details = first_text(|a| &a.details);
+    let details_head = first_text(|a| &a.details_head);
     let url = group.iter().find_map(|a| a.url.clone());
     let informational = group.iter().find_map(|a| a.informational.clone());
     let published = group.iter().filter_map(|a| a.published).min();
@@ -448,7 +448,7 @@ fn merge_group(mut group: Vec<Advisory>) -> Advisory {
         id: preferred,
         aliases,
         summary,
-        details,
+        details_head,
         published,
         modified,
         withdrawn,

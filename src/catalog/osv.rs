@@ -20,7 +20,10 @@ pub struct Advisory {
     /// Every other id that names this issue, sorted.
     pub aliases: Vec<String>,
     pub summary: String,
-    pub details: String,
+    /// The first line of the record's `details` that is not blank, trimmed, at most 120
+    /// characters: all that is ever shown of it (as the summary of a record without one). The
+    /// rest is not kept: details run to kilobytes, and a service holds every advisory.
+    pub details_head: String,
     pub published: Option<DateTime<Utc>>,
     pub modified: Option<DateTime<Utc>>,
     /// Set when the database retracted the advisory; withdrawn advisories never match.
@@ -428,7 +431,7 @@ pub fn parse_record(file: &str, json: &str) -> Result<Record, FileError> {
         url: advisory_url(&raw),
         id,
         summary: raw.summary.clone().unwrap_or_default().trim().to_string(),
-        details: raw.details.clone().unwrap_or_default(),
+        details_head: raw.details.as_deref().map(first_line).unwrap_or_default(),
         published,
         modified,
         withdrawn,
@@ -675,6 +678,17 @@ fn line_of_value(json: &str, needle: &str) -> u32 {
     }
 }
 
+/// The first line of `text` that is not blank, trimmed, at most 120 characters.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(120)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,6 +710,31 @@ mod tests {
 
     fn v(s: &str) -> Version {
         parse_version(Ecosystem::Npm, s).unwrap()
+    }
+
+    /// Only the line a report can show is kept of `details`.
+    #[test]
+    fn details_keep_their_first_line_that_is_not_blank() {
+        let long = "x".repeat(200);
+        for (details, head) in [
+            (
+                "\n  \n  A crafted header crashes the parser.  \nMore text.\n",
+                "A crafted header crashes the parser.",
+            ),
+            (long.as_str(), &long[..120]),
+            ("", ""),
+        ] {
+            let json = record(r#"[{"introduced": "0"}, {"fixed": "1.0.0"}]"#).replacen(
+                "\"id\": \"TEST-1\",",
+                &format!(
+                    "\"id\": \"TEST-1\", \"details\": {},",
+                    serde_json::to_string(details).unwrap()
+                ),
+                1,
+            );
+            let advisory = parse_record("t.json", &json).unwrap().advisory.unwrap();
+            assert_eq!(advisory.details_head, head, "{details:?}");
+        }
     }
 
     #[test]

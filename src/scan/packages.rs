@@ -110,7 +110,7 @@ pub(crate) fn advisory_ref(a: &Advisory, d: &Dependency, _version: &Version) -> 
         id: a.id.clone(),
         aliases: a.aliases.clone(),
         summary: if a.summary.is_empty() {
-            first_line(&a.details)
+            a.details_head.clone()
         } else {
             a.summary.clone()
         },
@@ -124,16 +124,6 @@ pub(crate) fn advisory_ref(a: &Advisory, d: &Dependency, _version: &Version) -> 
             .collect(),
         url: a.url.clone(),
     }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .chars()
-        .take(120)
-        .collect()
 }
 
 /// `GHSA-… (high)` or `3 advisories: GHSA-… (high), …`.
