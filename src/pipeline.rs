@@ -14,6 +14,8 @@ use chrono::NaiveDate;
 mod fold;
 mod parse;
 
+pub use parse::{in_path_order, parse_releasing};
+
 /// The data a scan judges against, loaded once and shared by every scan.
 pub struct Knowledge {
     pub catalog: Catalog,
@@ -57,21 +59,6 @@ pub fn run(
     options: &RunOptions,
 ) -> Outcome {
     let manifests = parse::parse_all(snapshot);
-    run_parsed(snapshot, manifests, knowledge, now, options)
-}
-
-/// [`run`] for a caller that needs the snapshot no further than the report (`scan`): the text
-/// of each lockfile no fix edits is dropped once parsed
-/// ([`RepoSnapshot::release_relock_only`]), so it is not held through the rest of the scan.
-/// The report is the same as [`run`]'s.
-pub fn run_releasing(
-    snapshot: &mut RepoSnapshot,
-    knowledge: &Knowledge,
-    now: NaiveDate,
-    options: &RunOptions,
-) -> Outcome {
-    let manifests = parse::parse_all(snapshot);
-    snapshot.release_relock_only(&manifests);
     run_parsed(snapshot, manifests, knowledge, now, options)
 }
 
@@ -285,24 +272,44 @@ mod tests {
             .unwrap_or_else(|| panic!("no {rule} finding about {subject}"))
     }
 
-    /// `scan` drops the text of lockfiles once parsed; the report must not change, and what a
-    /// fix edits or the scan reads again (Dockerfiles, go.mod, requirements even when every entry
-    /// is hashed, the config) must stay.
+    /// `scan` parses each file as it is read and drops the text of lockfiles once parsed; the
+    /// report must not change, and what a fix edits or the scan reads again (Dockerfiles,
+    /// go.mod, requirements even when every entry is hashed, the config) must stay.
     #[test]
-    fn releasing_relock_only_text_changes_no_report() {
-        let (mut snapshot, knowledge) = demo();
-        snapshot.files.insert(
+    fn parsing_while_reading_changes_no_report() {
+        let (snapshot, knowledge) = demo();
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = snapshot.files.clone();
+        files.insert(
             "tools/requirements.txt".to_string(),
             format!(
                 "-r missing.txt\nurllib3==1.26.5 --hash=sha256:{}\n",
                 "a".repeat(64)
             ),
         );
+        for (path, text) in &files {
+            let file = dir.path().join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
         let today = date("2026-11-23");
         let options = RunOptions::default();
-        let whole = run(&snapshot, &knowledge, today, &options).report;
-        let mut released = snapshot.clone();
-        let report = run_releasing(&mut released, &knowledge, today, &options).report;
+        let read = crate::forge::local::read_checkout(dir.path(), &[]).unwrap();
+        assert_eq!(read.snapshot.files, files);
+        let whole = run(&read.snapshot, &knowledge, today, &options).report;
+
+        let (checkout, manifests) =
+            crate::forge::local::read_checkout_with(dir.path(), &[], parse_releasing).unwrap();
+        let manifests = in_path_order(manifests);
+        let paths: Vec<&str> = manifests.iter().map(|m| m.file.as_str()).collect();
+        let parsed_paths: Vec<&str> = files
+            .keys()
+            .map(String::as_str)
+            .filter(|p| manifest::detect(p).is_some())
+            .collect();
+        assert_eq!(paths, parsed_paths);
+        let released = &checkout.snapshot;
+        let report = run_parsed(released, manifests, &knowledge, today, &options).report;
         assert_eq!(report, whole);
         assert!(
             whole
@@ -327,7 +334,7 @@ mod tests {
             "worker/go.mod",
             ".github/patchwright.toml",
         ] {
-            assert_eq!(released.files[kept], snapshot.files[kept], "{kept}");
+            assert_eq!(released.files[kept], files[kept], "{kept}");
         }
     }
 

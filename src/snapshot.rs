@@ -47,14 +47,40 @@ impl RepoSnapshot {
         }
     }
 
-    /// Turns raw bytes into text. Manifests are UTF-8, but one stray byte (a Latin-1 "café" in a
-    /// comment) must not hide the whole file from the scan: invalid bytes are decoded as U+FFFD,
-    /// the file is scanned, and one entry in `unreadable` says where the first bad byte is.
+    /// Turns raw bytes into text and keeps it (see [`Decoded::new`]).
     pub fn insert_bytes(&mut self, path: String, bytes: Vec<u8>) {
+        let decoded = Decoded::new(&path, bytes);
+        self.insert_decoded(path, decoded);
+    }
+
+    /// Keeps a file's decoded text, and the note on its invalid bytes when it had some.
+    pub fn insert_decoded(&mut self, path: String, decoded: Decoded) {
+        if let Some(invalid) = decoded.invalid {
+            self.unreadable.push(invalid);
+            self.lossy.insert(path.clone());
+        }
+        self.files.insert(path, decoded.text);
+    }
+}
+
+/// A file's bytes as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// Where the first byte that is not UTF-8 is, when there is one.
+    pub invalid: Option<FileError>,
+}
+
+impl Decoded {
+    /// Manifests are UTF-8, but one stray byte (a Latin-1 "café" in a comment) must not hide the
+    /// whole file from the scan: invalid bytes are decoded as U+FFFD, the file is scanned, and
+    /// `invalid` says where the first bad byte is.
+    pub fn new(path: &str, bytes: Vec<u8>) -> Decoded {
         match String::from_utf8(bytes) {
-            Ok(text) => {
-                self.files.insert(path, text);
-            }
+            Ok(text) => Decoded {
+                text,
+                invalid: None,
+            },
             Err(e) => {
                 let bytes = e.into_bytes();
                 let (first, lines) = invalid_lines(&bytes);
@@ -62,46 +88,33 @@ impl RepoSnapshot {
                     0 | 1 => String::new(),
                     n => format!(" (and on {} more line(s))", n - 1),
                 };
-                self.unreadable.push(FileError {
-                    file: path.clone(),
-                    line: first.line,
-                    message: format!(
-                        "byte 0x{:02X} is not valid UTF-8{more}; it was read as U+FFFD and the rest of the file was scanned, but `fix` will not rewrite it: save the file as UTF-8",
-                        first.byte
-                    ),
-                    ..Default::default()
-                });
-                self.files
-                    .insert(path.clone(), String::from_utf8_lossy(&bytes).into_owned());
-                self.lossy.insert(path);
+                Decoded {
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    invalid: Some(FileError {
+                        file: path.to_string(),
+                        line: first.line,
+                        message: format!(
+                            "byte 0x{:02X} is not valid UTF-8{more}; it was read as U+FFFD and the rest of the file was scanned, but `fix` will not rewrite it: save the file as UTF-8",
+                            first.byte
+                        ),
+                        ..Default::default()
+                    }),
+                }
             }
         }
     }
 }
 
-impl RepoSnapshot {
-    /// Empties the text of every file that nothing after parsing reads: a lockfile whose entries
-    /// all need a re-lock gets no edit (its fixes are commands), so only the parser ever reads
-    /// its bytes. The paths stay, so the set of files is unchanged. For a caller that keeps the
-    /// snapshot no longer than the report (`scan`): on a monorepo the lockfiles' text is most of
-    /// the snapshot, held to the end for nothing. Not for `fix`, whose re-lock reads them.
-    ///
-    /// `manifests` must be what parsing this snapshot gave. Requirements files are kept whatever
-    /// they hold: the scan reads their `-r` includes again ([`manifest::requirements::missing_includes`]).
-    pub fn release_relock_only(&mut self, manifests: &[ParsedManifest]) {
-        for m in manifests {
-            let relock_only = !m.dependencies.is_empty()
-                && m.dependencies
-                    .iter()
-                    .all(|d| matches!(d.edit_mode, EditMode::NeedsRelock { .. }));
-            if relock_only
-                && manifest::detect(&m.file) != Some(manifest::ManifestKind::Requirements)
-                && let Some(text) = self.files.get_mut(&m.file)
-            {
-                *text = String::new();
-            }
-        }
-    }
+/// Whether nothing after parsing reads the text `m` was parsed from: a lockfile whose entries
+/// all need a re-lock gets no edit (its fixes are commands), so only the parser reads its bytes.
+/// Requirements files are kept whatever they hold: the scan reads their `-r` includes again
+/// ([`manifest::requirements::missing_includes`]). Not for `fix`, whose re-lock reads them.
+pub fn releasable(m: &ParsedManifest) -> bool {
+    !m.dependencies.is_empty()
+        && m.dependencies
+            .iter()
+            .all(|d| matches!(d.edit_mode, EditMode::NeedsRelock { .. }))
+        && manifest::detect(&m.file) != Some(manifest::ManifestKind::Requirements)
 }
 
 /// The first invalid byte of a file.

@@ -1,6 +1,6 @@
 //! `patchwright fix`: apply every available fix as minimal edits, re-scan, report before/after.
 
-use super::{FixArgs, Prepared, exit_code, prepare, verdict};
+use super::{FixArgs, Prepared, Reading, exit_code, prepare, verdict};
 use crate::forge::{git_branch, local};
 use crate::pipeline;
 use crate::relock::{self, DirSource, Limits, Registries, Relocker};
@@ -20,7 +20,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<u8> {
         today,
         mut options,
         registry,
-    } = prepare(&args.common)?;
+        ..
+    } = prepare(&args.common, Reading::Texts)?;
     // A branch is HEAD plus the fix: its files are read from HEAD, not from the work tree.
     let snapshot = match &args.branch {
         Some(_) => head_snapshot(&checkout, &args.common.path, &args.common.exclude)?,

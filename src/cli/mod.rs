@@ -227,14 +227,29 @@ fn serve(args: ServeArgs) -> u8 {
 struct Prepared {
     knowledge: crate::pipeline::Knowledge,
     checkout: crate::forge::local::Checkout,
+    /// The checkout's manifests, in path order, when they were parsed as they were read
+    /// ([`Reading::ParseOffline`] without registry lookups).
+    manifests: Option<Vec<crate::model::ParsedManifest>>,
     today: chrono::NaiveDate,
     options: crate::pipeline::RunOptions,
     /// Registry lookups, when turned on.
     registry: Option<registry::Session>,
 }
 
+/// How [`prepare`] reads the checkout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Every file's text kept, nothing parsed.
+    Texts,
+    /// Offline (no registry lookups), each manifest parsed on the thread that read it, and the
+    /// text of a lockfile nothing edits dropped at once ([`crate::pipeline::parse_releasing`]):
+    /// for `scan`, which reads the checkout once and no further than the report. With lookups
+    /// the pipeline may run twice on the texts, so they are kept.
+    ParseOffline,
+}
+
 /// Loads everything a run needs; the only place the CLI reads the clock.
-fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
+fn prepare(common: &CommonArgs, reading: Reading) -> anyhow::Result<Prepared> {
     let knowledge = knowledge::load(common)?;
     if let Some(tier) = &common.tier {
         let known = knowledge.policy.tier_names();
@@ -245,7 +260,18 @@ fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
             );
         }
     }
-    let checkout = crate::forge::local::read_checkout(&common.path, &common.exclude)?;
+    let registry = registry::Session::start(common)?;
+    let (checkout, manifests) = if reading == Reading::ParseOffline && registry.is_none() {
+        let (checkout, manifests) = crate::forge::local::read_checkout_with(
+            &common.path,
+            &common.exclude,
+            crate::pipeline::parse_releasing,
+        )?;
+        (checkout, Some(crate::pipeline::in_path_order(manifests)))
+    } else {
+        let checkout = crate::forge::local::read_checkout(&common.path, &common.exclude)?;
+        (checkout, None)
+    };
     if checkout.is_partial() {
         eprintln!(
             "note: scanning {} of the project at {}: paths are given from there and its repository config applies; exceptions that match nothing here are not reported as unused",
@@ -253,7 +279,6 @@ fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
             checkout.root.display()
         );
     }
-    let registry = registry::Session::start(common)?;
     Ok(Prepared {
         options: crate::pipeline::RunOptions {
             tier: common.tier.clone(),
@@ -264,6 +289,7 @@ fn prepare(common: &CommonArgs) -> anyhow::Result<Prepared> {
         registry,
         knowledge,
         checkout,
+        manifests,
         today: common
             .today
             .unwrap_or_else(|| chrono::Local::now().date_naive()),

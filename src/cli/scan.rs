@@ -1,6 +1,6 @@
 //! `patchwright scan`.
 
-use super::{Prepared, ScanArgs, exit_code, prepare, verdict};
+use super::{Prepared, Reading, ScanArgs, exit_code, prepare, verdict};
 use crate::render;
 use std::io::Write as _;
 
@@ -11,23 +11,26 @@ pub fn run(args: ScanArgs) -> u8 {
 fn scan(args: &ScanArgs) -> anyhow::Result<u8> {
     let Prepared {
         knowledge,
-        mut checkout,
+        checkout,
+        manifests,
         today,
         mut options,
         registry,
-    } = prepare(&args.common)?;
-    let outcome = match &registry {
-        // Offline the snapshot is parsed once and read no further than the report, so the text
-        // of the lockfiles no fix edits (most of a monorepo's bytes) goes once they are parsed.
-        // With lookups the pipeline may run twice, parsing again.
-        None => {
-            let outcome =
-                crate::pipeline::run_releasing(&mut checkout.snapshot, &knowledge, today, &options);
+    } = prepare(&args.common, Reading::ParseOffline)?;
+    let outcome = match (&registry, manifests) {
+        (None, Some(manifests)) => {
+            let outcome = crate::pipeline::run_parsed(
+                &checkout.snapshot,
+                manifests,
+                &knowledge,
+                today,
+                &options,
+            );
             super::registry::note_offline(&outcome);
             outcome
         }
-        Some(session) => super::registry::run(
-            Some(session),
+        (session, _) => super::registry::run(
+            session.as_ref(),
             &checkout.snapshot,
             &knowledge,
             today,

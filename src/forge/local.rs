@@ -2,9 +2,10 @@
 //! `--exclude`, following symlinks that stay inside the root), read the files the scanner wants,
 //! and write fixed files back.
 
+use crate::infra::parallel;
 use crate::model::FileError;
 use crate::policy::REPO_CONFIG_PATH;
-use crate::snapshot::{MAX_FILE_BYTES, RepoSnapshot, wants};
+use crate::snapshot::{Decoded, MAX_FILE_BYTES, RepoSnapshot, wants};
 use ignore::WalkBuilder;
 use ignore::overrides::{Override, OverrideBuilder};
 use std::path::{Path, PathBuf};
@@ -68,6 +69,22 @@ fn canonical(path: &Path) -> Result<PathBuf, LocalError> {
 /// [`project_root`]), plus the root's repository config and CODEOWNERS when `path` is only part
 /// of the project. `excludes` are gitignore-style globs relative to `path`.
 pub fn read_checkout(path: &Path, excludes: &[String]) -> Result<Checkout, LocalError> {
+    read_checkout_with(path, excludes, |_, _| None::<()>).map(|(checkout, _)| checkout)
+}
+
+/// [`read_checkout`], handing each file's text to `each` as soon as it is read, on the thread
+/// that read it: files are read on several threads, and a caller that parses them there need not
+/// wait for the whole checkout, nor keep a text it is done with (`each` may empty it). Gives
+/// what `each` returned, in no particular order.
+pub fn read_checkout_with<T, F>(
+    path: &Path,
+    excludes: &[String],
+    each: F,
+) -> Result<(Checkout, Vec<T>), LocalError>
+where
+    T: Send,
+    F: Fn(&str, &mut String) -> Option<T> + Sync,
+{
     let root = project_root(path)?;
     let scanned = canonical(path)?;
     let scope = relative(&root, &scanned);
@@ -76,20 +93,27 @@ pub fn read_checkout(path: &Path, excludes: &[String]) -> Result<Checkout, Local
     } else {
         scope
     };
-    let mut snapshot = walk(&root, &scanned, excludes)?;
+    let mut listed = list(&root, &scanned, excludes)?;
     if !scope.is_empty() {
         for extra in std::iter::once(REPO_CONFIG_PATH).chain(crate::owners::LOCATIONS) {
             let file = root.join(extra);
-            if !snapshot.files.contains_key(extra) && file.is_file() {
-                read_one(&file, extra.to_string(), &mut snapshot);
+            let listed_already = listed
+                .iter()
+                .any(|l| matches!(l, Listed::File { rel, .. } if rel == extra));
+            if !listed_already && file.is_file() {
+                listed.push(listed_file(file, extra.to_string()));
             }
         }
     }
-    Ok(Checkout {
-        root,
-        scope,
-        snapshot,
-    })
+    let (snapshot, found) = read_listed(listed, each);
+    Ok((
+        Checkout {
+            root,
+            scope,
+            snapshot,
+        },
+        found,
+    ))
 }
 
 /// Reads every file of interest under `root`, with paths relative to `root` itself (no search
@@ -104,7 +128,8 @@ pub fn read_snapshot(root: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
     } else {
         root.parent().map(Path::to_path_buf).unwrap_or_default()
     };
-    walk(&base, &root, excludes)
+    let listed = list(&base, &root, excludes)?;
+    Ok(read_listed(listed, |_, _| None::<()>).0)
 }
 
 /// Whether `file` (relative to the project root) is read from the root even when only part of
@@ -149,8 +174,16 @@ fn overrides(path: &Path, excludes: &[String]) -> Result<Override, LocalError> {
 /// Walks `path` (inside `root`, both canonical), naming files relative to `root`. Symlinks are
 /// followed so a linked Dockerfile is scanned, but only to targets inside `root` (a link out of
 /// the project is reported, not read); the walker itself reports link loops.
-fn walk(root: &Path, path: &Path, excludes: &[String]) -> Result<RepoSnapshot, LocalError> {
-    let mut snapshot = RepoSnapshot::default();
+fn list(root: &Path, path: &Path, excludes: &[String]) -> Result<Vec<Listed>, LocalError> {
+    let mut listed = Vec::new();
+    let skipped = |file: String, message: String| {
+        Listed::Skipped(FileError {
+            file,
+            line: 0,
+            message,
+            ..Default::default()
+        })
+    };
     let walker = WalkBuilder::new(path)
         .hidden(false)
         .git_ignore(true)
@@ -163,12 +196,7 @@ fn walk(root: &Path, path: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                snapshot.unreadable.push(FileError {
-                    file: relative(root, path),
-                    line: 0,
-                    message: format!("skipped: {e}"),
-                    ..Default::default()
-                });
+                listed.push(skipped(relative(root, path), format!("skipped: {e}")));
                 continue;
             }
         };
@@ -180,62 +208,91 @@ fn walk(root: &Path, path: &Path, excludes: &[String]) -> Result<RepoSnapshot, L
             continue;
         }
         // Any component of the path may be a followed link: judge where the file really is.
-        {
-            match entry.path().canonicalize() {
-                Ok(target) if target.starts_with(root) => {}
-                Ok(target) => {
-                    snapshot.unreadable.push(FileError {
-                        file: rel,
-                        line: 0,
-                        message: format!(
-                            "a symlink to {}, outside the scanned project; it was not read",
-                            target.display()
-                        ),
-                        ..Default::default()
-                    });
-                    continue;
-                }
-                Err(e) => {
-                    snapshot.unreadable.push(FileError {
-                        file: rel,
-                        line: 0,
-                        message: format!("cannot follow: {e}"),
-                        ..Default::default()
-                    });
-                    continue;
-                }
+        match entry.path().canonicalize() {
+            Ok(target) if target.starts_with(root) => {}
+            Ok(target) => {
+                let message = format!(
+                    "a symlink to {}, outside the scanned project; it was not read",
+                    target.display()
+                );
+                listed.push(skipped(rel, message));
+                continue;
+            }
+            Err(e) => {
+                listed.push(skipped(rel, format!("cannot follow: {e}")));
+                continue;
             }
         }
-        read_one(entry.path(), rel, &mut snapshot);
+        listed.push(listed_file(entry.into_path(), rel));
     }
-    Ok(snapshot)
+    Ok(listed)
 }
 
-/// Reads one file into `snapshot` as `rel`, or records why it could not be read.
-fn read_one(file: &Path, rel: String, snapshot: &mut RepoSnapshot) {
-    if let Ok(m) = std::fs::metadata(file)
-        && m.len() > MAX_FILE_BYTES
-    {
-        snapshot.unreadable.push(FileError {
+/// One step of the walk, in walk order: a file to read, or why one is not read.
+enum Listed {
+    File {
+        path: PathBuf,
+        rel: String,
+        len: u64,
+    },
+    Skipped(FileError),
+}
+
+fn listed_file(path: PathBuf, rel: String) -> Listed {
+    let len = std::fs::metadata(&path).map_or(0, |m| m.len());
+    if len > MAX_FILE_BYTES {
+        return Listed::Skipped(FileError {
             file: rel,
             line: 0,
             message: format!(
-                "{} bytes is larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned",
-                m.len()
+                "{len} bytes is larger than the {MAX_FILE_BYTES}-byte limit; it was not scanned"
             ),
             ..Default::default()
         });
-        return;
     }
-    match std::fs::read(file) {
-        Ok(bytes) => snapshot.insert_bytes(rel, bytes),
-        Err(e) => snapshot.unreadable.push(FileError {
-            file: rel,
-            line: 0,
-            message: format!("cannot read: {e}"),
-            ..Default::default()
-        }),
+    Listed::File { path, rel, len }
+}
+
+/// Reads the listed files (on several threads when there is enough to read), handing each text
+/// to `each`; the snapshot holds them, and the errors, in walk order.
+fn read_listed<T, F>(listed: Vec<Listed>, each: F) -> (RepoSnapshot, Vec<T>)
+where
+    T: Send,
+    F: Fn(&str, &mut String) -> Option<T> + Sync,
+{
+    let weight = |l: &Listed| match l {
+        Listed::File { len, .. } => usize::try_from(*len).unwrap_or(usize::MAX),
+        Listed::Skipped(_) => 0,
+    };
+    let bytes = listed.iter().map(weight).fold(0, usize::saturating_add);
+    let threads = parallel::threads_for_bytes(bytes);
+    let read = parallel::map_weighted(&listed, threads, weight, |l| match l {
+        Listed::File { path, rel, .. } => Some(std::fs::read(path).map(|bytes| {
+            let mut decoded = Decoded::new(rel, bytes);
+            let found = each(rel, &mut decoded.text);
+            (decoded, found)
+        })),
+        Listed::Skipped(_) => None,
+    });
+    let mut snapshot = RepoSnapshot::default();
+    let mut found = Vec::new();
+    for (listed, read) in listed.into_iter().zip(read) {
+        match (listed, read) {
+            (Listed::File { rel, .. }, Some(Ok((decoded, each_found)))) => {
+                snapshot.insert_decoded(rel, decoded);
+                found.extend(each_found);
+            }
+            (Listed::File { rel, .. }, Some(Err(e))) => snapshot.unreadable.push(FileError {
+                file: rel,
+                line: 0,
+                message: format!("cannot read: {e}"),
+                ..Default::default()
+            }),
+            (Listed::Skipped(e), _) => snapshot.unreadable.push(e),
+            (Listed::File { .. }, None) => {}
+        }
     }
+    (snapshot, found)
 }
 
 /// `path` relative to `root` with `/` separators; `root` itself gives its own name.

@@ -20,6 +20,18 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// Below this much text to read or parse, starting threads costs more than it saves.
+const MIN_BYTES_FOR_THREADS: usize = 256 * 1024;
+
+/// How many threads to use for work proportional to `bytes` of input.
+pub fn threads_for_bytes(bytes: usize) -> usize {
+    if bytes < MIN_BYTES_FOR_THREADS {
+        1
+    } else {
+        cores()
+    }
+}
+
 /// How many threads to use for `items` items of similar cost: the machine's parallelism,
 /// capped so each thread gets a worthwhile share.
 pub fn threads_for(items: usize) -> usize {

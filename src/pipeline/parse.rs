@@ -8,9 +8,6 @@ use crate::manifest::{self, ManifestKind};
 use crate::model::ParsedManifest;
 use crate::snapshot::RepoSnapshot;
 
-/// Below this much text, starting threads costs more than it saves.
-const PARALLEL_BYTES: usize = 256 * 1024;
-
 /// The manifests of `snapshot`'s files, in path order.
 pub(super) fn parse_all(snapshot: &RepoSnapshot) -> Vec<ParsedManifest> {
     let jobs: Vec<(ManifestKind, &str, &str)> = snapshot
@@ -21,12 +18,25 @@ pub(super) fn parse_all(snapshot: &RepoSnapshot) -> Vec<ParsedManifest> {
         })
         .collect();
     let bytes: usize = jobs.iter().map(|(_, _, text)| text.len()).sum();
-    let threads = if bytes < PARALLEL_BYTES {
-        1
-    } else {
-        parallel::cores()
-    };
-    parse_shared(&jobs, threads)
+    parse_shared(&jobs, parallel::threads_for_bytes(bytes))
+}
+
+/// Parses `text` when `path` is a manifest, emptying `text` when nothing after parsing reads it
+/// ([`crate::snapshot::releasable`]): for a reader that hands each file over as it is read
+/// ([`crate::forge::local::read_checkout_with`]). Put the manifests in path order with
+/// [`in_path_order`] before scanning them.
+pub fn parse_releasing(path: &str, text: &mut String) -> Option<ParsedManifest> {
+    let parsed = manifest::parse(manifest::detect(path)?, path, text);
+    if crate::snapshot::releasable(&parsed) {
+        *text = String::new();
+    }
+    Some(parsed)
+}
+
+/// `manifests` in the order [`parse_all`] gives them.
+pub fn in_path_order(mut manifests: Vec<ParsedManifest>) -> Vec<ParsedManifest> {
+    manifests.sort_unstable_by(|a, b| a.file.cmp(&b.file));
+    manifests
 }
 
 /// `jobs` parsed by `threads` threads, largest file first so that the big lockfiles spread over
