@@ -387,6 +387,42 @@ pub struct Dependency {
     pub edit_mode: EditMode,
 }
 
+impl DependencyKind {
+    /// `Direct` when the project itself names the package, else `Transitive`.
+    pub fn package(direct: bool) -> DependencyKind {
+        if direct {
+            DependencyKind::Direct
+        } else {
+            DependencyKind::Transitive
+        }
+    }
+}
+
+impl Dependency {
+    /// A package pinned in a lockfile that is fixed by re-locking, not by editing its text:
+    /// what every lockfile reader gives for an entry.
+    pub fn locked(
+        ecosystem: Ecosystem,
+        (name, version): (&str, &str),
+        kind: DependencyKind,
+        location: Location,
+        version_spans: Vec<Span>,
+        reason: Arc<str>,
+    ) -> Dependency {
+        Dependency {
+            ecosystem,
+            name: name.to_string(),
+            version: Some(version.to_string()),
+            digest: None,
+            kind,
+            location,
+            version_spans,
+            image: None,
+            edit_mode: EditMode::NeedsRelock { reason },
+        }
+    }
+}
+
 /// Where an image reference lives in a Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageSite {

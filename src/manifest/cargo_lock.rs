@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use toml::de::DeValue;
 
-use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest};
+use crate::model::{Dependency, DependencyKind, Ecosystem, ParsedManifest};
 
 const FORMAT: LockFormat = LockFormat {
     name: "Cargo.lock",
@@ -79,17 +79,14 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             );
             (DependencyKind::Transitive, reason.into())
         };
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::CratesIo,
-            name: name.to_string(),
-            version: Some(version.to_string()),
-            digest: None,
+        out.dependencies.push(Dependency::locked(
+            Ecosystem::CratesIo,
+            (name, version),
             kind,
-            location: lines.location(file, package.name_span),
-            version_spans: package.version_span.into_iter().collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock { reason },
-        });
+            lines.location(file, package.name_span),
+            package.version_span.into_iter().collect(),
+            reason,
+        ));
     }
     out
 }

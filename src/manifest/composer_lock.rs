@@ -19,8 +19,7 @@ use super::cargo_lock::{LineIndex, exact_span};
 use super::json_doc::{self, inner_span, value_span};
 use super::json_tree;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
-    ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, Location, ParsedManifest, Span,
 };
 
 const REGENERATE: &str = "regenerate it with `composer update --lock`";
@@ -190,23 +189,14 @@ fn package(
     version_span: Option<Span>,
     reason: &Arc<str>,
 ) -> Dependency {
-    Dependency {
-        ecosystem: Ecosystem::Packagist,
-        name: name.to_string(),
-        version: Some(version.to_string()),
-        digest: None,
-        kind: if is_direct {
-            DependencyKind::Direct
-        } else {
-            DependencyKind::Transitive
-        },
+    Dependency::locked(
+        Ecosystem::Packagist,
+        (name, version),
+        DependencyKind::package(is_direct),
         location,
-        version_spans: version_span.into_iter().collect(),
-        image: None,
-        edit_mode: EditMode::NeedsRelock {
-            reason: reason.clone(),
-        },
-    }
+        version_span.into_iter().collect(),
+        reason.clone(),
+    )
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use super::cargo_lock::LineIndex;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -133,21 +133,14 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
         } else {
             gem_reason.clone()
         };
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::RubyGems,
-            name: name.to_string(),
-            version: Some(spec.version.to_string()),
-            digest: None,
-            kind: if direct.contains(name) {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: lines.location(file, spec.name_span),
-            version_spans: spec.version_spans,
-            image: None,
-            edit_mode: EditMode::NeedsRelock { reason },
-        });
+        out.dependencies.push(Dependency::locked(
+            Ecosystem::RubyGems,
+            (name, spec.version),
+            DependencyKind::package(direct.contains(name)),
+            lines.location(file, spec.name_span),
+            spec.version_spans,
+            reason,
+        ));
     }
     out
 }

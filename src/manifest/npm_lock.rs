@@ -31,7 +31,7 @@ use jsonc_parser::{CollectOptions, parse_to_ast};
 use super::cargo_lock::{LineIndex, exact_span};
 use super::json_tree::{self, Object, Prop, Str, Value};
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 /// The lists of package.json that make a package Direct.
@@ -444,21 +444,14 @@ impl<'a> Lock<'a> {
             .into(),
             (false, _) => self.reasons.transitive.clone(),
         };
-        self.out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::Npm,
-            name: name.to_string(),
-            version: Some(version.to_string()),
-            digest: None,
-            kind: if direct {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: self.lines.location(self.file, at),
-            version_spans: spans,
-            image: None,
-            edit_mode: EditMode::NeedsRelock { reason },
-        });
+        self.out.dependencies.push(Dependency::locked(
+            Ecosystem::Npm,
+            (name, version),
+            DependencyKind::package(direct),
+            self.lines.location(self.file, at),
+            spans,
+            reason,
+        ));
     }
 }
 
@@ -488,6 +481,7 @@ fn string_span(source: &str, lit: &Str<'_>) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EditMode;
     use proptest::prelude::*;
 
     /// The manifest through jsonc_parser alone, as before the fast reader.

@@ -14,9 +14,7 @@ use jsonc_parser::ast::Value;
 
 use super::cargo_lock::LineIndex;
 use super::json_doc::{self, inner_span, prop_name, value_span};
-use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest,
-};
+use crate::model::{Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, ParsedManifest};
 
 const REGENERATE: &str = "regenerate it with `pipenv lock`";
 
@@ -101,19 +99,14 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             let version = version.trim_start_matches('=');
             let skip = lit.value.len() - version.len();
             let name_text = name.value.as_ref();
-            out.dependencies.push(Dependency {
-                ecosystem: Ecosystem::PyPI,
-                name: name_text.to_string(),
-                version: Some(version.to_string()),
-                digest: None,
-                kind: DependencyKind::Transitive,
-                location: lines.location(file, inner_span(name)),
-                version_spans: value_span(source, lit, skip, version).into_iter().collect(),
-                image: None,
-                edit_mode: EditMode::NeedsRelock {
-                    reason: reason.clone(),
-                },
-            });
+            out.dependencies.push(Dependency::locked(
+                Ecosystem::PyPI,
+                (name_text, version),
+                DependencyKind::Transitive,
+                lines.location(file, inner_span(name)),
+                value_span(source, lit, skip, version).into_iter().collect(),
+                reason.clone(),
+            ));
         }
     }
     out

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::cargo_lock::{LineIndex, LockFormat, package_tables, parse_document};
-use crate::model::{Dependency, DependencyKind, Ecosystem, EditMode, ParsedManifest, Span};
+use crate::model::{Dependency, DependencyKind, Ecosystem, ParsedManifest, Span};
 
 const FORMAT: LockFormat = LockFormat {
     name: "poetry.lock",
@@ -97,19 +97,14 @@ fn dependency(
     version: &str,
     version_span: Option<Span>,
 ) -> Dependency {
-    Dependency {
-        ecosystem: Ecosystem::PyPI,
-        name: name.to_string(),
-        version: Some(version.to_string()),
-        digest: None,
-        kind: DependencyKind::Transitive,
-        location: lines.location(file, name_span),
-        version_spans: version_span.into_iter().collect(),
-        image: None,
-        edit_mode: EditMode::NeedsRelock {
-            reason: reason.clone(),
-        },
-    }
+    Dependency::locked(
+        Ecosystem::PyPI,
+        (name, version),
+        DependencyKind::Transitive,
+        lines.location(file, name_span),
+        version_span.into_iter().collect(),
+        reason.clone(),
+    )
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use toml::de::{DeTable, DeValue};
 use super::cargo_lock::{LineIndex, LockFormat, parse_document, string_value};
 use crate::catalog::name::normalize_name;
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, ParsedManifest, Span,
 };
 
 const FORMAT: LockFormat = LockFormat {
@@ -185,21 +185,14 @@ fn dependency(
         .into(),
         _ => index_reason.clone(),
     };
-    Dependency {
-        ecosystem: Ecosystem::PyPI,
-        name: name.to_string(),
-        version: Some(version.to_string()),
-        digest: None,
-        kind: if is_direct {
-            DependencyKind::Direct
-        } else {
-            DependencyKind::Transitive
-        },
-        location: lines.location(file, name_span),
-        version_spans: version_span.into_iter().collect(),
-        image: None,
-        edit_mode: EditMode::NeedsRelock { reason },
-    }
+    Dependency::locked(
+        Ecosystem::PyPI,
+        (name, version),
+        DependencyKind::package(is_direct),
+        lines.location(file, name_span),
+        version_span.into_iter().collect(),
+        reason,
+    )
 }
 
 /// What the workspace's own packages ask for, by normalized name.
@@ -259,6 +252,7 @@ impl Direct {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EditMode;
 
     #[test]
     fn members_name_the_direct_packages_and_are_not_reported() {

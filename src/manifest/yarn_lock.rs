@@ -25,8 +25,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::model::{
-    Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, Location,
-    ParsedManifest, Span,
+    Dependency, DependencyKind, Ecosystem, ErrorCode, FileError, Location, ParsedManifest, Span,
 };
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
@@ -101,21 +100,14 @@ pub fn parse(file: &str, source: &str) -> ParsedManifest {
             (_, true) => direct_reason.clone(),
             (_, false) => transitive_reason.clone(),
         };
-        out.dependencies.push(Dependency {
-            ecosystem: Ecosystem::Npm,
-            name: package.clone(),
-            version: Some(version.text.clone()),
-            digest: None,
-            kind: if direct {
-                DependencyKind::Direct
-            } else {
-                DependencyKind::Transitive
-            },
-            location: entry.location.clone(),
-            version_spans: version.span.into_iter().collect(),
-            image: None,
-            edit_mode: EditMode::NeedsRelock { reason },
-        });
+        out.dependencies.push(Dependency::locked(
+            Ecosystem::Npm,
+            (&package, &version.text),
+            DependencyKind::package(direct),
+            entry.location.clone(),
+            version.span.into_iter().collect(),
+            reason,
+        ));
     }
     out.errors.sort_by_key(|e| e.line);
     out
