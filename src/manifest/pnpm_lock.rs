@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::cargo_lock::LineIndex;
-use super::yaml::{self, Node, Prune};
+use super::yaml::{self, Keep, Node, Role, Shape};
 use crate::model::{
     Dependency, DependencyKind, Ecosystem, EditMode, ErrorCode, FileError, ParsedManifest, Span,
 };
@@ -25,13 +25,29 @@ const DECLARING_FIELDS: [&str; 3] = ["dependencies", "devDependencies", "optiona
 
 /// Only `packages`' keys are read, and `snapshots` not at all: most of the file, and most of
 /// the time a whole tree of it takes.
-const PRUNE: Prune<'static> = Prune {
-    values: &["snapshots"],
-    entry_values: &["packages"],
-};
+const SHAPE: Shape<'static> = Shape::new(&[
+    // A document's root.
+    Role {
+        keys: &[("snapshots", Keep::Hollow), ("packages", Keep::In(1))],
+        other: Keep::In(2),
+        items: Keep::In(2),
+    },
+    // `packages`: its keys.
+    Role {
+        keys: &[],
+        other: Keep::Hollow,
+        items: Keep::In(2),
+    },
+    // Everything else, whole.
+    Role {
+        keys: &[],
+        other: Keep::In(2),
+        items: Keep::In(2),
+    },
+]);
 
 pub fn parse(file: &str, source: &str) -> ParsedManifest {
-    read(file, source, yaml::parse_pruned(source, PRUNE))
+    read(file, source, yaml::parse_shaped(source, SHAPE))
 }
 
 fn read<'a>(
@@ -297,7 +313,7 @@ mod tests {
         );
     }
 
-    /// What the pruned tree gives is what the whole tree gives.
+    /// What the shaped tree gives is what the whole tree gives.
     fn same_as_whole_tree(source: &str) {
         let whole = read("pnpm-lock.yaml", source, yaml::parse(source));
         assert_eq!(parse("pnpm-lock.yaml", source), whole, "{source}");
@@ -315,7 +331,7 @@ mod tests {
         assert!(!parse("pnpm-lock.yaml", &corpus).dependencies.is_empty());
         same_as_whole_tree(&corpus);
         // Sections in another order, `packages` as the last key, a flow `packages` mapping and
-        // an importer named like a pruned key.
+        // an importer named like a key the shape drops.
         for source in [
             "lockfileVersion: '9.0'\nsnapshots:\n  a@1.0.0: {}\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0\n",
             "lockfileVersion: '9.0'\npackages: {a@1.0.0: {resolution: {integrity: x}}, b@2.0.0: {}}\n",
@@ -329,7 +345,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
-        /// Cut anywhere and edited, the corpus lockfile still reads the same pruned or whole
+        /// Cut anywhere and edited, the corpus lockfile still reads the same shaped or whole
         /// (whether the fast reader takes it or not).
         #[test]
         fn pruning_changes_nothing_on_edited_lockfiles(

@@ -12,7 +12,7 @@
 
 mod block;
 
-pub(crate) use block::Prune;
+pub(crate) use block::{Keep, Role, Shape};
 
 use std::borrow::Cow;
 
@@ -58,19 +58,16 @@ pub(crate) struct YamlError {
 /// Every document of `source`, up to the first syntax error (the documents before it are kept:
 /// one bad document of a multi-document manifest does not hide the others).
 pub(crate) fn parse(source: &str) -> (Vec<Node<'_>>, Option<YamlError>) {
-    match block::parse_pruned(source, Prune::default()) {
-        Some(docs) => (docs, None),
-        None => parse_full(source),
-    }
+    parse_shaped(source, Shape::WHOLE)
 }
 
-/// `parse`, leaving out of the tree what `prune` names when the fast reader reads the file (the
-/// full parser's tree is whole): for readers that never look there.
-pub(crate) fn parse_pruned<'a>(
+/// `parse`, keeping of each document only what `shape` keeps when the fast reader reads the
+/// file (the full parser's tree is whole): for readers that never look at the rest.
+pub(crate) fn parse_shaped<'a>(
     source: &'a str,
-    prune: Prune<'a>,
+    shape: Shape<'_>,
 ) -> (Vec<Node<'a>>, Option<YamlError>) {
-    match block::parse_pruned(source, prune) {
+    match block::parse_shaped(source, shape) {
         Some(docs) => (docs, None),
         None => parse_full(source),
     }

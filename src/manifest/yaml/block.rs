@@ -11,7 +11,6 @@
 //! bytes, which is what makes YAML as fast per byte as the JSON lockfiles.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 
 use super::{Node, Scalar};
 use crate::model::Span;
@@ -21,28 +20,131 @@ const MAX_DEPTH: usize = 100;
 /// YAML limits implicit keys to 1024 characters; longer ones are left to the full parser.
 const MAX_KEY: usize = 1024;
 
-/// Parts of each document a reader never looks at, which are read (the file is accepted or
-/// declined exactly as without pruning) but not kept: building them is most of the cost of a
-/// large lockfile. A dropped collection is left empty (a `Map` or `Seq` with nothing in it);
-/// scalars stay. Only the block reader prunes: the full parser's tree is whole, so a reader
-/// must give the same answer from either.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Prune<'p> {
-    /// Keys of a document's root mapping whose values are dropped.
-    pub(crate) values: &'p [&'p str],
-    /// Keys of a document's root mapping whose value, when a mapping, keeps its keys and drops
-    /// their values.
-    pub(crate) entry_values: &'p [&'p str],
+/// What a reader keeps of each document. Every byte is read all the same (a file is accepted
+/// or declined exactly as when it is kept whole), but what is not kept is not built: the
+/// collections of a tree are most of the cost of reading a large file. A reader that never
+/// looks at a part can leave it out, and one that looks for a key at any depth can keep just
+/// the paths to it, since the reader still sees every key. Only the block reader shapes: the
+/// full parser's tree is whole, so a reader must give the same answer from either.
+///
+/// Each collection is read in a role, an index into `roles` (a document's root in role 0),
+/// which says what to keep of each value in it and in which role to read that value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape<'p> {
+    roles: &'p [Role<'p>],
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Role<'p> {
+    /// Keys with a rule of their own (the first that names the key applies).
+    pub(crate) keys: &'p [(&'p str, Keep)],
+    /// The values of all other keys.
+    pub(crate) other: Keep,
+    /// The items of a sequence.
+    pub(crate) items: Keep,
+}
+
+/// What to keep of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// All of it that its role keeps.
+    In(u8),
+    /// What its role keeps, when that leaves a collection with something in it; a scalar or a
+    /// collection left empty is dropped with its key.
+    IfAny(u8),
+    /// A scalar; a collection is kept empty (a `Map` or `Seq` with nothing in it).
+    Hollow,
+    /// Nothing: the entry or item is dropped.
+    Never,
+}
+
+impl<'p> Shape<'p> {
+    /// The whole tree.
+    pub(crate) const WHOLE: Shape<'static> = Shape::new(&[Role {
+        keys: &[],
+        other: Keep::In(0),
+        items: Keep::In(0),
+    }]);
+
+    /// Panics (at compile time for a `const`) when a rule names a role that is not there.
+    pub(crate) const fn new(roles: &'p [Role<'p>]) -> Shape<'p> {
+        const fn valid(keep: Keep, roles: usize) -> bool {
+            match keep {
+                Keep::In(r) | Keep::IfAny(r) => (r as usize) < roles,
+                Keep::Hollow | Keep::Never => true,
+            }
+        }
+        let count = roles.len();
+        assert!(count > 0, "a shape needs a role for the root");
+        let mut i = 0;
+        while i < count {
+            let role = &roles[i];
+            assert!(
+                valid(role.other, count) && valid(role.items, count),
+                "no such role"
+            );
+            let mut k = 0;
+            while k < role.keys.len() {
+                assert!(valid(role.keys[k].1, count), "no such role");
+                k += 1;
+            }
+            i += 1;
+        }
+        Shape { roles }
+    }
+
+    /// The rule for the value of `key` in a mapping read in `role`.
+    fn value(&self, role: Option<u8>, key: &Node<'_>) -> Keep {
+        let Some(role) = role else {
+            return Keep::Never;
+        };
+        let role = &self.roles[usize::from(role)];
+        if !role.keys.is_empty()
+            && let Some(key) = key.as_str()
+            && let Some((_, keep)) = role.keys.iter().find(|(name, _)| *name == key)
+        {
+            return *keep;
+        }
+        role.other
+    }
+
+    /// The rule for an item of a sequence read in `role`.
+    fn item(&self, role: Option<u8>) -> Keep {
+        role.map_or(Keep::Never, |role| self.roles[usize::from(role)].items)
+    }
+}
+
+impl Keep {
+    /// The role a value is read in; `None`: nothing in it is kept.
+    fn role(self) -> Option<u8> {
+        match self {
+            Keep::In(role) | Keep::IfAny(role) => Some(role),
+            Keep::Hollow | Keep::Never => None,
+        }
+    }
+
+    /// Whether `node`, read in `self.role()`, is kept.
+    fn keeps(self, node: &Node<'_>) -> bool {
+        match self {
+            Keep::In(_) | Keep::Hollow => true,
+            Keep::IfAny(_) => match node {
+                Node::Map(entries) => !entries.is_empty(),
+                Node::Seq(items) => !items.is_empty(),
+                Node::Scalar(_) | Node::Alias => false,
+            },
+            Keep::Never => false,
+        }
+    }
 }
 
 /// The documents of `source`, or `None` when it is not in the subset this reader knows.
 #[cfg(test)]
 pub(super) fn parse(source: &str) -> Option<Vec<Node<'_>>> {
-    parse_pruned(source, Prune::default())
+    parse_shaped(source, Shape::WHOLE)
 }
 
-/// `parse`, with what `prune` names left out of the tree.
-pub(super) fn parse_pruned<'a>(source: &'a str, prune: Prune<'a>) -> Option<Vec<Node<'a>>> {
+/// `parse`, keeping of each document what `shape` keeps.
+pub(super) fn parse_shaped<'a>(source: &'a str, shape: Shape<'_>) -> Option<Vec<Node<'a>>> {
     let bytes = source.as_bytes();
     if memchr::memchr2(b'\t', b'\r', bytes).is_some() || source.starts_with('\u{feff}') {
         return None;
@@ -104,16 +206,14 @@ pub(super) fn parse_pruned<'a>(source: &'a str, prune: Prune<'a>) -> Option<Vec<
         pos: 0,
         end: 0,
         depth: 0,
-        prune,
-        discard: Cell::new(false),
-        pending: Cell::new(Pending::Keep),
+        shape,
     };
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
         reader.pos = doc.start;
         reader.end = doc.end;
         let first = reader.lines[doc.start];
-        let node = reader.collection(first.indent, first.start + first.indent, None)?;
+        let node = reader.collection(first.indent, first.start + first.indent, None, Some(0))?;
         if reader.pos != doc.end {
             return None;
         }
@@ -132,7 +232,7 @@ struct Line {
     end: usize,
 }
 
-struct Reader<'a> {
+struct Reader<'a, 's> {
     source: &'a str,
     bytes: &'a [u8],
     /// Lines with content (blank and comment-only lines left out).
@@ -142,43 +242,11 @@ struct Reader<'a> {
     /// One past the current document's last line.
     end: usize,
     depth: usize,
-    prune: Prune<'a>,
-    /// Inside a pruned value: collections are read but nothing is put in them.
-    discard: Cell<bool>,
-    /// What the next collection opened should drop, set by its key in the root mapping.
-    pending: Cell<Pending>,
+    shape: Shape<'s>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pending {
-    Keep,
-    EntryValues,
-}
-
-impl<'a> Reader<'a> {
-    /// Before reading the value of `key` in a mapping: drop it when the mapping's values are
-    /// dropped (`hollow`) or a root key's are. Returns what to restore afterwards.
-    fn enter_value(&self, key: &Node<'a>, root: bool, hollow: bool) -> bool {
-        let outer = self.discard.get();
-        if hollow {
-            self.discard.set(true);
-        } else if root && let Some(key) = key.as_str() {
-            if self.prune.values.contains(&key) {
-                self.discard.set(true);
-            } else if self.prune.entry_values.contains(&key) {
-                self.pending.set(Pending::EntryValues);
-            }
-        }
-        outer
-    }
-
-    /// After reading a value: back to what `enter_value` found; whether to keep the entry.
-    fn leave_value(&self, outer: bool) -> bool {
-        self.discard.set(outer);
-        self.pending.set(Pending::Keep);
-        !outer
-    }
-
+/// A collection's role in `Shape` is passed down as `role`; `None`: nothing in it is kept.
+impl<'a> Reader<'a, '_> {
     fn line(&self) -> Option<Line> {
         (self.pos < self.end).then(|| self.lines[self.pos])
     }
@@ -195,6 +263,7 @@ impl<'a> Reader<'a> {
         indent: usize,
         at: usize,
         first_key: Option<(Node<'a>, usize)>,
+        role: Option<u8>,
     ) -> Option<Node<'a>> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -202,37 +271,33 @@ impl<'a> Reader<'a> {
         }
         let line = self.line()?;
         let node = if self.is_item(at, line.end) {
-            self.sequence(indent, at)
+            self.sequence(indent, at, role)
         } else {
-            self.mapping(indent, at, first_key)
+            self.mapping(indent, at, first_key, role)
         };
         self.depth -= 1;
         node
     }
 
-    fn sequence(&mut self, indent: usize, mut at: usize) -> Option<Node<'a>> {
+    fn sequence(&mut self, indent: usize, mut at: usize, role: Option<u8>) -> Option<Node<'a>> {
         let mut items = Vec::new();
-        self.pending.set(Pending::Keep);
-        let keep = !self.discard.get();
+        let keep = self.shape.item(role);
         loop {
             let line = self.line()?;
             // After `-`: the item on this line, or on the next lines when nothing follows.
             let content = skip_spaces(self.bytes, at + 1, line.end);
-            if content == line.end || self.bytes[content] == b'#' {
+            let item = if content == line.end || self.bytes[content] == b'#' {
                 if content < line.end && self.bytes[content - 1] != b' ' {
                     return None;
                 }
                 self.pos += 1;
-                let item = self.nested(indent, false)?;
-                if keep {
-                    items.push(item);
-                }
+                self.nested(indent, false, keep.role())?
             } else {
                 let column = content - line.start;
-                let item = self.inline(indent, column, content, line)?;
-                if keep {
-                    items.push(item);
-                }
+                self.inline(indent, column, content, line, keep.role())?
+            };
+            if keep.keeps(&item) {
+                items.push(item);
             }
             match self.line() {
                 Some(next) if next.indent == indent => {
@@ -252,14 +317,21 @@ impl<'a> Reader<'a> {
 
     /// What starts at byte `at` of `line` (column `column`) after the `- ` of a sequence at
     /// `indent`: a nested collection written compactly, or a value.
-    fn inline(&mut self, indent: usize, column: usize, at: usize, line: Line) -> Option<Node<'a>> {
+    fn inline(
+        &mut self,
+        indent: usize,
+        column: usize,
+        at: usize,
+        line: Line,
+        role: Option<u8>,
+    ) -> Option<Node<'a>> {
         if self.is_item(at, line.end) {
-            return self.collection(column, at, None);
+            return self.collection(column, at, None, role);
         }
         if let Some(key) = self.key_end(at, line.end) {
-            return self.collection(column, at, Some(key));
+            return self.collection(column, at, Some(key), role);
         }
-        let node = self.value(at, line.end, indent)?;
+        let node = self.value(at, line.end, indent, role)?;
         self.after_value(column)?;
         Some(node)
     }
@@ -278,35 +350,34 @@ impl<'a> Reader<'a> {
         indent: usize,
         mut at: usize,
         mut first_key: Option<(Node<'a>, usize)>,
+        role: Option<u8>,
     ) -> Option<Node<'a>> {
         let mut entries = Vec::new();
-        let root = self.depth == 1 && !self.discard.get();
-        let hollow = self.pending.replace(Pending::Keep) == Pending::EntryValues;
         loop {
             let line = self.line()?;
             let (key, colon) = match first_key.take() {
                 Some(known) => known,
                 None => self.key_end(at, line.end)?,
             };
-            let outer = self.enter_value(&key, root, hollow);
+            let keep = self.shape.value(role, &key);
             let content = skip_spaces(self.bytes, colon + 1, line.end);
             let value = if content == line.end || self.bytes[content] == b'#' {
                 if content < line.end && content == colon + 1 {
                     return None;
                 }
                 self.pos += 1;
-                self.nested(indent, true)?
+                self.nested(indent, true, keep.role())?
             } else {
                 // A second key on the line (`a: b: c`) needs no scan of its own: the value's
                 // scan declines at its `: ` (plain) or at what follows its closing quote.
                 if self.is_item(content, line.end) {
                     return None;
                 }
-                let node = self.value(content, line.end, indent)?;
+                let node = self.value(content, line.end, indent, keep.role())?;
                 self.after_value(indent + 1)?;
                 node
             };
-            if self.leave_value(outer) {
+            if keep.keeps(&value) {
                 entries.push((key, value));
             }
             match self.line() {
@@ -326,22 +397,22 @@ impl<'a> Reader<'a> {
     /// The value of a key or `-` with nothing after it on its line: a deeper collection, or a
     /// sequence in the key's own column. Anything else (an empty value, a scalar on the next
     /// line) goes to the full parser.
-    fn nested(&mut self, parent: usize, sequence_here: bool) -> Option<Node<'a>> {
+    fn nested(&mut self, parent: usize, sequence_here: bool, role: Option<u8>) -> Option<Node<'a>> {
         let line = self.line()?;
         let at = line.start + line.indent;
         if line.indent > parent {
             if self.is_item(at, line.end) {
-                return self.collection(line.indent, at, None);
+                return self.collection(line.indent, at, None, role);
             }
             let key = self.key_end(at, line.end)?;
-            return self.collection(line.indent, at, Some(key));
+            return self.collection(line.indent, at, Some(key), role);
         }
         if sequence_here && line.indent == parent && self.is_item(at, line.end) {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
                 return None;
             }
-            let node = self.sequence(line.indent, at);
+            let node = self.sequence(line.indent, at, role);
             self.depth -= 1;
             return node;
         }
@@ -389,11 +460,17 @@ impl<'a> Reader<'a> {
 
     /// A value from `at` to the end of the line (a comment may follow), or a literal block
     /// scalar whose lines are deeper than `parent`; the lines it takes are passed.
-    fn value(&mut self, at: usize, end: usize, parent: usize) -> Option<Node<'a>> {
+    fn value(
+        &mut self,
+        at: usize,
+        end: usize,
+        parent: usize,
+        role: Option<u8>,
+    ) -> Option<Node<'a>> {
         if self.bytes[at] == b'|' {
             return self.literal(at, end, parent);
         }
-        let node = self.one_line(at, end)?;
+        let node = self.one_line(at, end, role)?;
         self.pos += 1;
         Some(node)
     }
@@ -479,11 +556,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A value on one line: a quoted or plain scalar or a flow collection.
-    fn one_line(&self, at: usize, end: usize) -> Option<Node<'a>> {
+    fn one_line(&self, at: usize, end: usize, role: Option<u8>) -> Option<Node<'a>> {
         let bytes = self.bytes;
         let (node, after) = match bytes[at] {
             b'\'' | b'"' => self.quoted(at, end)?,
-            b'[' | b'{' => self.flow(at, end, 0)?,
+            b'[' | b'{' => self.flow(at, end, 0, role)?,
             _ => {
                 if !plain_start(bytes, at, end) {
                     return None;
@@ -561,13 +638,18 @@ impl<'a> Reader<'a> {
     }
 
     /// A flow collection closed on its line: the node and the offset after it.
-    fn flow(&self, at: usize, end: usize, depth: usize) -> Option<(Node<'a>, usize)> {
+    fn flow(
+        &self,
+        at: usize,
+        end: usize,
+        depth: usize,
+        role: Option<u8>,
+    ) -> Option<(Node<'a>, usize)> {
         if self.depth + depth > MAX_DEPTH {
             return None;
         }
         let bytes = self.bytes;
         let (open, close) = (bytes[at], if bytes[at] == b'[' { b']' } else { b'}' });
-        let hollow = self.pending.replace(Pending::Keep) == Pending::EntryValues;
         let mut i = skip_spaces(bytes, at + 1, end);
         let mut items = Vec::new();
         let mut entries = Vec::new();
@@ -581,8 +663,9 @@ impl<'a> Reader<'a> {
         }
         loop {
             if open == b'[' {
-                let (item, after) = self.flow_node(i, end, depth)?;
-                if !self.discard.get() {
+                let keep = self.shape.item(role);
+                let (item, after) = self.flow_node(i, end, depth, keep.role())?;
+                if keep.keeps(&item) {
                     items.push(item);
                 }
                 i = skip_spaces(bytes, after, end);
@@ -602,9 +685,9 @@ impl<'a> Reader<'a> {
                 if start >= end || matches!(bytes[start], b',' | b'}') {
                     return None;
                 }
-                let outer = self.enter_value(&key, false, hollow);
-                let (value, after) = self.flow_node(start, end, depth)?;
-                if self.leave_value(outer) {
+                let keep = self.shape.value(role, &key);
+                let (value, after) = self.flow_node(start, end, depth, keep.role())?;
+                if keep.keeps(&value) {
                     entries.push((key, value));
                 }
                 i = skip_spaces(bytes, after, end);
@@ -632,12 +715,18 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn flow_node(&self, at: usize, end: usize, depth: usize) -> Option<(Node<'a>, usize)> {
+    fn flow_node(
+        &self,
+        at: usize,
+        end: usize,
+        depth: usize,
+        role: Option<u8>,
+    ) -> Option<(Node<'a>, usize)> {
         if at >= end {
             return None;
         }
         match self.bytes[at] {
-            b'[' | b'{' => self.flow(at, end, depth + 1),
+            b'[' | b'{' => self.flow(at, end, depth + 1, role),
             b'\'' | b'"' => self.quoted(at, end),
             _ => self.flow_plain(at, end),
         }
@@ -1043,47 +1132,46 @@ mod tests {
         out
     }
 
-    /// A collection without its content, as a pruned value is left.
-    fn hollow<'a>(node: Node<'a>) -> Node<'a> {
+    /// What `shape` should leave of a whole tree, `node` being read in `role` (the reference
+    /// the shaped reader is checked against).
+    fn shaped<'a>(node: Node<'a>, role: Option<u8>, shape: &Shape) -> Node<'a> {
+        let keep = |rule: Keep, value: Node<'a>| {
+            let value = shaped(value, rule.role(), shape);
+            rule.keeps(&value).then_some(value)
+        };
         match node {
-            Node::Map(_) => Node::Map(Vec::new()),
-            Node::Seq(_) => Node::Seq(Vec::new()),
+            Node::Map(entries) => Node::Map(
+                entries
+                    .into_iter()
+                    .filter_map(|(k, v)| keep(shape.value(role, &k), v).map(|v| (k, v)))
+                    .collect(),
+            ),
+            Node::Seq(items) => Node::Seq(
+                items
+                    .into_iter()
+                    .filter_map(|i| keep(shape.item(role), i))
+                    .collect(),
+            ),
             other => other,
         }
     }
 
-    /// What pruning should leave of a whole document.
-    fn pruned<'a>(doc: Node<'a>, prune: Prune) -> Node<'a> {
-        let Node::Map(entries) = doc else {
-            return doc;
-        };
-        let entries = entries
-            .into_iter()
-            .map(|(key, value)| {
-                let value = match key.as_str() {
-                    Some(k) if prune.values.contains(&k) => hollow(value),
-                    Some(k) if prune.entry_values.contains(&k) => match value {
-                        Node::Map(inner) => {
-                            Node::Map(inner.into_iter().map(|(k, v)| (k, hollow(v))).collect())
-                        }
-                        other => other,
-                    },
-                    _ => value,
-                };
-                (key, value)
-            })
-            .collect();
-        Node::Map(entries)
-    }
-
     #[test]
-    fn pruning_a_pnpm_lockfile_keeps_package_keys_only() {
+    fn a_pnpm_shape_keeps_package_keys_only() {
         let source = "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n  b@2.0.0: {}\nsnapshots:\n  a@1.0.0:\n    dependencies:\n      b: 2.0.0\n";
-        let prune = Prune {
-            values: &["snapshots"],
-            entry_values: &["packages"],
-        };
-        let docs = parse_pruned(source, prune).unwrap();
+        let roles = [
+            Role {
+                keys: &[("snapshots", Keep::Hollow), ("packages", Keep::In(1))],
+                other: Keep::In(0),
+                items: Keep::In(0),
+            },
+            Role {
+                keys: &[],
+                other: Keep::Hollow,
+                items: Keep::In(0),
+            },
+        ];
+        let docs = parse_shaped(source, Shape::new(&roles)).unwrap();
         let packages = docs[0].get("packages").unwrap().entries();
         let keys: Vec<&str> = packages.iter().filter_map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a@1.0.0", "b@2.0.0"]);
@@ -1093,6 +1181,72 @@ mod tests {
             docs[0].get("lockfileVersion").and_then(Node::as_str),
             Some("9.0")
         );
+    }
+
+    #[test]
+    fn a_shape_can_keep_only_the_paths_to_a_key_at_any_depth() {
+        let source = "kind: Pod\nmetadata: {name: p, labels: {a: b}}\nspec:\n  volumes:\n  - name: v\n  containers:\n  - name: c\n    image: nginx:1\n    env: [{name: X, value: '1'}]\n  - args: [a]\n  other:\n    deeper: [x, {image: [y]}]\n";
+        // `image` anywhere, with the collections on the way to it.
+        let roles = [Role {
+            keys: &[("image", Keep::In(0))],
+            other: Keep::IfAny(0),
+            items: Keep::IfAny(0),
+        }];
+        let docs = parse_shaped(source, Shape::new(&roles)).unwrap();
+        let (expected, _) = super::super::parse(
+            "spec:\n  containers:\n  - image: nginx:1\n  other:\n    deeper: [{image: []}]\n",
+        );
+        // Same values; spans differ, so compare the text.
+        fn text(node: &Node) -> String {
+            match node {
+                Node::Scalar(s) => s.value.to_string(),
+                Node::Seq(items) => {
+                    format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(","))
+                }
+                Node::Map(entries) => format!(
+                    "{{{}}}",
+                    entries
+                        .iter()
+                        .map(|(k, v)| format!("{}:{}", text(k), text(v)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                Node::Alias => "*".into(),
+            }
+        }
+        assert_eq!(text(&docs[0]), text(&expected[0]));
+        assert_eq!(
+            docs,
+            vec![shaped(
+                parse(source).unwrap().remove(0),
+                Some(0),
+                &Shape::new(&roles)
+            )]
+        );
+    }
+
+    /// Every mapping key of the generated documents, at any depth.
+    fn generated_keys<'g>(node: &'g Gen, out: &mut Vec<&'g str>) {
+        match node {
+            Gen::Scalar(..) => out.push("root"),
+            Gen::Seq(items, _) => items.iter().for_each(|i| generated_keys(i, out)),
+            Gen::Map(entries, _) => {
+                for ((key, _), value) in entries {
+                    out.push(key);
+                    generated_keys(value, out);
+                }
+            }
+        }
+    }
+
+    fn rule(pick: (u8, u8), roles: usize) -> Keep {
+        let role = u8::try_from(usize::from(pick.1) % roles).unwrap();
+        match pick.0 % 4 {
+            0 => Keep::In(role),
+            1 => Keep::IfAny(role),
+            2 => Keep::Hollow,
+            _ => Keep::Never,
+        }
     }
 
     proptest! {
@@ -1108,40 +1262,55 @@ mod tests {
         }
 
         #[test]
-        fn pruned_reading_drops_exactly_what_it_names_and_declines_the_same(
+        fn shaped_reading_keeps_exactly_what_the_shape_says_and_declines_the_same(
             docs in prop::collection::vec(tree(), 1..3),
             marker in any::<bool>(),
-            picks in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+            roles in prop::collection::vec(
+                (
+                    prop::collection::vec((any::<prop::sample::Index>(), any::<(u8, u8)>()), 0..4),
+                    any::<(u8, u8)>(),
+                    any::<(u8, u8)>(),
+                ),
+                1..4,
+            ),
             cut in any::<prop::sample::Index>(),
         ) {
-            let keys: Vec<&str> = docs
+            let mut keys = Vec::new();
+            docs.iter().for_each(|d| generated_keys(d, &mut keys));
+            let count = roles.len();
+            let named: Vec<Vec<(&str, Keep)>> = roles
                 .iter()
-                .flat_map(|d| match d {
-                    Gen::Map(entries, _) => entries.iter().map(|((k, _), _)| k.as_str()).collect(),
-                    Gen::Scalar(..) => vec!["root"],
-                    Gen::Seq(..) => vec![],
+                .map(|(picks, _, _)| {
+                    picks
+                        .iter()
+                        .filter(|_| !keys.is_empty())
+                        .map(|(at, pick)| (keys[at.index(keys.len())], rule(*pick, count)))
+                        .collect()
                 })
                 .collect();
-            let picked: Vec<&str> = if keys.is_empty() {
-                vec![]
-            } else {
-                picks.iter().map(|p| keys[p.index(keys.len())]).collect()
-            };
-            let (values, entry_values) = picked.split_at(picked.len() / 2);
-            let prune = Prune { values, entry_values };
+            let roles: Vec<Role> = roles
+                .iter()
+                .zip(&named)
+                .map(|((_, other, items), keys)| Role {
+                    keys,
+                    other: rule(*other, count),
+                    items: rule(*items, count),
+                })
+                .collect();
+            let shape = Shape::new(&roles);
             let source = document(&docs, marker);
             let whole = parse(&source).expect("generated YAML is read");
-            let expected: Vec<Node> = whole.into_iter().map(|d| pruned(d, prune)).collect();
-            prop_assert_eq!(parse_pruned(&source, prune), Some(expected));
-            // Cut short, the file is declined or read as without pruning.
+            let expected: Vec<Node> = whole.into_iter().map(|d| shaped(d, Some(0), &shape)).collect();
+            prop_assert_eq!(parse_shaped(&source, shape), Some(expected));
+            // Cut short, the file is declined or read as when whole.
             let mut end = cut.index(source.len() + 1);
             while !source.is_char_boundary(end) {
                 end -= 1;
             }
             let short = &source[..end];
             prop_assert_eq!(
-                parse_pruned(short, prune),
-                parse(short).map(|docs| docs.into_iter().map(|d| pruned(d, prune)).collect())
+                parse_shaped(short, shape),
+                parse(short).map(|docs| docs.into_iter().map(|d| shaped(d, Some(0), &shape)).collect())
             );
         }
 
