@@ -7,6 +7,7 @@ mod packages;
 mod runtime;
 
 use crate::catalog::{AdvisoryDb, Catalog};
+use crate::infra::parallel;
 use crate::model::{Finding, ParsedManifest, RuleId};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -20,18 +21,43 @@ pub fn scan(
     advisories: &AdvisoryDb,
     today: NaiveDate,
 ) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for manifest in manifests {
-        for dependency in &manifest.dependencies {
-            if dependency.image.is_some() {
-                images::check(dependency, catalog, today, &mut findings);
-            } else {
-                packages::check(dependency, catalog, advisories, &mut findings);
+    let dependencies = manifests.iter().map(|m| m.dependencies.len()).sum();
+    scan_on(
+        parallel::threads_for(dependencies),
+        manifests,
+        catalog,
+        advisories,
+        today,
+    )
+}
+
+/// [`scan`] on `threads` threads. Manifests are checked independently, heaviest first, and each
+/// one's findings kept in manifest order, so the result is what one loop gives.
+fn scan_on(
+    threads: usize,
+    manifests: &[ParsedManifest],
+    catalog: &Catalog,
+    advisories: &AdvisoryDb,
+    today: NaiveDate,
+) -> Vec<Finding> {
+    let per_manifest = parallel::map_weighted(
+        manifests,
+        threads,
+        |m| m.dependencies.len(),
+        |manifest| {
+            let mut findings = Vec::new();
+            for dependency in &manifest.dependencies {
+                if dependency.image.is_some() {
+                    images::check(dependency, catalog, today, &mut findings);
+                } else {
+                    packages::check(dependency, catalog, advisories, &mut findings);
+                }
             }
-        }
-        runtime::check(manifest, catalog, &mut findings);
-    }
-    merge_copies(findings)
+            runtime::check(manifest, catalog, &mut findings);
+            findings
+        },
+    );
+    merge_copies(per_manifest.into_iter().flatten().collect())
 }
 
 /// What the registries' facts add to a scan: `image-digest-refresh` for each pinned tag whose

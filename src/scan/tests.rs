@@ -242,3 +242,51 @@ fn catalog_minimum_and_bans() {
         findings[1].message
     );
 }
+
+/// Checking manifests on several threads finds what one thread finds, in the same order: on the
+/// corpus with its advisories and the example catalog when they are there, else on a few files.
+#[test]
+fn several_threads_find_what_one_finds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = root.join("../shared/corpus");
+    let shared_advisories = root.join("../shared/advisories");
+    let (manifests, advisories) = if corpus.is_dir() && shared_advisories.is_dir() {
+        let snapshot = crate::forge::local::read_snapshot(&corpus, &[]).unwrap();
+        let manifests: Vec<ParsedManifest> = snapshot
+            .files
+            .iter()
+            .filter_map(|(p, t)| manifest::detect(p).map(|k| manifest::parse(k, p, t)))
+            .collect();
+        (manifests, AdvisoryDb::load_dir(&shared_advisories).0)
+    } else {
+        let files = [
+            ("web/Dockerfile", "FROM node:16.20.2-alpine\n"),
+            ("api/requirements.txt", "urllib3==1.26.5\nDjango==3.2.0\n"),
+            ("tools/Dockerfile", "FROM node:22.1.0-alpine\n"),
+        ];
+        let manifests = files
+            .iter()
+            .map(|(p, t)| manifest::parse(manifest::detect(p).unwrap(), p, t))
+            .collect();
+        (manifests, advisories())
+    };
+    let catalog =
+        crate::catalog::load_catalog(&root.join("fixtures/catalog.example.toml")).unwrap();
+    let today = date("2026-11-23");
+    let one = scan_on(1, &manifests, &catalog, &advisories, today);
+    assert!(one.len() > 2, "{}", one.len());
+    let position: HashMap<&str, usize> = manifests
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.file.as_str(), i))
+        .collect();
+    assert!(
+        one.windows(2)
+            .all(|w| position[w[0].file.as_str()] <= position[w[1].file.as_str()]),
+        "findings are in manifest order"
+    );
+    for threads in [2, 3, 8] {
+        let several = scan_on(threads, &manifests, &catalog, &advisories, today);
+        assert!(several == one, "{threads} threads");
+    }
+}
