@@ -243,23 +243,9 @@ mod tests {
         assert_eq!(parse(file, source), whole, "{file}: {source}");
     }
 
-    fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
-    }
-
     #[test]
     fn the_shaped_tree_reads_every_corpus_yaml_file_as_the_whole_tree() {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        let mut files = Vec::new();
-        yaml_files(&corpus, &mut files);
-        files.sort();
+        let (corpus, files) = crate::manifest::yaml::corpus_yaml_files();
         assert!(files.len() >= 70, "{} YAML files", files.len());
         let mut images = 0;
         for path in &files {

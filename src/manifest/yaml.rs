@@ -310,6 +310,26 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The corpus folder and its `.yaml` / `.yml` files, sorted, for tests that read every one.
+#[cfg(test)]
+pub(crate) fn corpus_yaml_files() -> (std::path::PathBuf, Vec<std::path::PathBuf>) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut files = Vec::new();
+    walk(&corpus, &mut files);
+    files.sort();
+    (corpus, files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -811,7 +811,6 @@ mod tests {
     use super::super::parse_full;
     use super::*;
     use proptest::prelude::*;
-    use std::path::Path;
 
     /// The fast reader either declines or builds exactly what the full parser builds.
     fn agrees(source: &str) -> bool {
@@ -824,23 +823,9 @@ mod tests {
         }
     }
 
-    fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
-    }
-
     #[test]
     fn agrees_with_the_full_parser_on_every_corpus_yaml_file() {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        let mut files = Vec::new();
-        yaml_files(&corpus, &mut files);
-        files.sort();
+        let (corpus, files) = crate::manifest::yaml::corpus_yaml_files();
         assert!(files.len() >= 70, "{} YAML files", files.len());
         let mut read = Vec::new();
         for path in &files {
