@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::catalog::name::normalize_name;
-use crate::catalog::osv::{Advisory, parse_record};
+use crate::catalog::osv::{Advisory, Record, parse_record};
 use crate::catalog::version::Version;
 use crate::infra::parallel;
 use crate::model::{Ecosystem, FileError};
@@ -33,20 +33,18 @@ impl AdvisoryDb {
     /// Loads every `*.json` below `path` (recursively; a single file works too). Unreadable or
     /// invalid files become errors and are skipped; the rest load.
     pub fn load_dir(path: &Path) -> (AdvisoryDb, Vec<FileError>) {
-        let mut loaded = AdvisoryDb::load_dirs(&[path]);
-        loaded.unreadable.append(&mut loaded.skipped);
-        (loaded.db, loaded.unreadable)
+        AdvisoryDb::load_dirs(&[path]).with_all_errors()
     }
 
     /// Loads every `*.json` below each of `dirs`, in that order, as [`read_json_records`] and
     /// [`AdvisoryDb::from_json_records`] would, but each file is read and parsed by the same
     /// worker and its text dropped at once: with tens of thousands of records, holding every
     /// text until all are read was a quarter of a large scan's peak memory.
-    pub fn load_dirs(dirs: &[&Path]) -> LoadedAdvisories {
+    pub fn load_dirs<P: AsRef<Path>>(dirs: &[P]) -> LoadedAdvisories {
         let mut files = Vec::new();
         let mut unreadable = Vec::new();
         for dir in dirs {
-            unreadable.extend(json_files(dir, &mut files));
+            unreadable.extend(json_files(dir.as_ref(), &mut files));
         }
         let results = parallel::map(&files, |file| {
             let name = file.display().to_string();
@@ -55,20 +53,16 @@ impl AdvisoryDb {
                 Err(e) => Err(unreadable_record(name, &e)),
             }
         });
-        let mut parsed = Vec::new();
-        let mut skipped = Vec::new();
+        let mut parsed = Vec::with_capacity(results.len());
         for result in results {
             match result {
-                Ok(Ok(record)) => {
-                    parsed.extend(record.advisory);
-                    skipped.extend(record.skipped);
-                }
-                Ok(Err(e)) => skipped.push(e),
+                Ok(record) => parsed.push(record),
                 Err(e) => unreadable.push(e),
             }
         }
+        let (db, skipped) = AdvisoryDb::from_parsed_records(parsed);
         LoadedAdvisories {
-            db: AdvisoryDb::from_advisories(parsed),
+            db,
             unreadable,
             skipped,
         }
@@ -76,11 +70,20 @@ impl AdvisoryDb {
 
     /// Builds the database from `(file name, JSON text)` pairs. Pure.
     pub fn from_json_records(records: &[(String, String)]) -> (AdvisoryDb, Vec<FileError>) {
-        let mut parsed = Vec::new();
-        let mut errors = Vec::new();
         // Records are independent: parse them on every core, then take the results in input
         // order so the database and the error list are exactly what a sequential loop gives.
-        let results = parallel::map(records, |(file, json)| parse_record(file, json));
+        AdvisoryDb::from_parsed_records(parallel::map(records, |(file, json)| {
+            parse_record(file, json)
+        }))
+    }
+
+    /// Builds the database from what [`parse_record`] gave for each file, in file order, with
+    /// the errors and skipped entries in that order.
+    fn from_parsed_records(
+        results: Vec<Result<Record, FileError>>,
+    ) -> (AdvisoryDb, Vec<FileError>) {
+        let mut parsed = Vec::new();
+        let mut errors = Vec::new();
         for result in results {
             match result {
                 Ok(record) => {
@@ -239,6 +242,14 @@ pub struct LoadedAdvisories {
     pub unreadable: Vec<FileError>,
     /// Files, or parts of them, that were read but are not usable OSV records.
     pub skipped: Vec<FileError>,
+}
+
+impl LoadedAdvisories {
+    /// The database, and every error: what could not be read, then what could not be used.
+    pub fn with_all_errors(mut self) -> (AdvisoryDb, Vec<FileError>) {
+        self.unreadable.append(&mut self.skipped);
+        (self.db, self.unreadable)
+    }
 }
 
 /// Appends the `*.json` files below `path` to `files`, sorted by path so that results do not
@@ -501,7 +512,6 @@ mod tests {
         }
         let (expected, parse_errors) = AdvisoryDb::from_json_records(&records);
 
-        let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
         let loaded = AdvisoryDb::load_dirs(&dirs);
         assert_eq!(loaded.unreadable, read_errors);
         assert_eq!(loaded.skipped, parse_errors);

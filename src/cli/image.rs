@@ -200,8 +200,7 @@ impl Remote {
 }
 
 fn load_advisories(dirs: &[PathBuf]) -> anyhow::Result<AdvisoryDb> {
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let loaded = AdvisoryDb::load_dirs(&dirs);
+    let loaded = AdvisoryDb::load_dirs(dirs);
     if let Some(first) = loaded.unreadable.first() {
         anyhow::bail!("{first}");
     }

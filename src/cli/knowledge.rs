@@ -87,8 +87,7 @@ pub fn load(args: &CommonArgs) -> anyhow::Result<Knowledge> {
     if let Some(missing) = advisory_dirs.iter().find(|dir| !dir.exists()) {
         bail!("advisories: {} does not exist", missing.display());
     }
-    let dirs: Vec<&Path> = advisory_dirs.iter().map(PathBuf::as_path).collect();
-    let loaded = AdvisoryDb::load_dirs(&dirs);
+    let loaded = AdvisoryDb::load_dirs(&advisory_dirs);
     for e in &loaded.unreadable {
         eprintln!("warning: {e}");
     }

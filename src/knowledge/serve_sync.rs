@@ -8,7 +8,7 @@ use super::sync::{Outcome, SyncError, SyncRequest, sync_ecosystem};
 use crate::catalog::AdvisoryDb;
 use crate::model::FileError;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `[advisory-sync]` table of the service configuration.
@@ -137,10 +137,7 @@ pub async fn sync_round(client: &MirrorClient, config: &AdvisorySyncConfig) -> R
 /// the records it could not read or use. A synced folder that
 /// does not exist yet holds nothing; it is not an error.
 pub fn read_advisories(dirs: &[PathBuf]) -> (AdvisoryDb, Vec<FileError>) {
-    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let mut loaded = AdvisoryDb::load_dirs(&dirs);
-    loaded.unreadable.append(&mut loaded.skipped);
-    (loaded.db, loaded.unreadable)
+    AdvisoryDb::load_dirs(dirs).with_all_errors()
 }
 
 /// The folders the service reads advisories from: the synced one (when configured and
