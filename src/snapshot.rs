@@ -105,16 +105,16 @@ impl Decoded {
     }
 }
 
-/// Whether nothing after parsing reads the text `m` was parsed from: a lockfile whose entries
+/// Whether nothing after parsing reads the text `m` (a `kind` file) was parsed from: a lockfile whose entries
 /// all need a re-lock gets no edit (its fixes are commands), so only the parser reads its bytes.
 /// Requirements files are kept whatever they hold: the scan reads their `-r` includes again
 /// ([`manifest::requirements::missing_includes`]). Not for `fix`, whose re-lock reads them.
-pub fn releasable(m: &ParsedManifest) -> bool {
-    !m.dependencies.is_empty()
+pub fn releasable(kind: manifest::ManifestKind, m: &ParsedManifest) -> bool {
+    kind != manifest::ManifestKind::Requirements
+        && !m.dependencies.is_empty()
         && m.dependencies
             .iter()
             .all(|d| matches!(d.edit_mode, EditMode::NeedsRelock { .. }))
-        && manifest::detect(&m.file) != Some(manifest::ManifestKind::Requirements)
 }
 
 /// The first invalid byte of a file.

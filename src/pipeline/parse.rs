@@ -26,8 +26,9 @@ pub(super) fn parse_all(snapshot: &RepoSnapshot) -> Vec<ParsedManifest> {
 /// ([`crate::forge::local::read_checkout_with`]). Put the manifests in path order with
 /// [`in_path_order`] before scanning them.
 pub fn parse_releasing(path: &str, text: &mut String) -> Option<ParsedManifest> {
-    let parsed = manifest::parse(manifest::detect(path)?, path, text);
-    if crate::snapshot::releasable(&parsed) {
+    let kind = manifest::detect(path)?;
+    let parsed = manifest::parse(kind, path, text);
+    if crate::snapshot::releasable(kind, &parsed) {
         *text = String::new();
     }
     Some(parsed)
